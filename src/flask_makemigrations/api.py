@@ -1,0 +1,78 @@
+"""The tool's entry points: each one a session, a staging copy of the history, and one result."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from alembic import command
+
+from .errors import UsageError
+from .generation import generate
+from .history import History
+from .locking import migrations_lock
+from .session import Project, open_session
+from .staging import Staging
+
+
+@dataclass
+class Result:
+    """What a run did, for the caller to print."""
+
+    operations: list = field(default_factory=list)  # one line per detected operation
+    warnings: list = field(default_factory=list)
+    revision: Optional[str] = None
+    path: Optional[Path] = None  # the file written into the project, if any
+    script: Optional[str] = None  # the new revision's source (what --dry-run prints)
+
+
+def make_migrations(
+    project: Project,
+    message: Optional[str] = None,
+    *,
+    check: bool = False,
+    dry_run: bool = False,
+    empty: bool = False,
+    rev_id: Optional[str] = None,
+) -> Result:
+    """Autogenerate a revision against a shadow database at head; write it unless check/dry_run."""
+    _validate(message, check=check, dry_run=dry_run, empty=empty)
+    writes = not (check or dry_run)
+    with open_session(project) as session, migrations_lock(session.directory, exclusive=writes):
+        staging = Staging.copy(session.directory, session.shadow.workdir)
+        history = History(session.extension, staging)
+        history.single_head()
+        if not empty:
+            history.upgrade()
+        generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
+        result = Result(
+            operations=generated.operations,
+            warnings=generated.warnings,
+            revision=generated.revision,
+            script=generated.script,
+        )
+        if writes and generated.staged_file:
+            result.path = staging.publish(generated.staged_file)
+        return result
+
+
+def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optional[str] = None) -> Result:
+    """Write a revision that merges every head, as ``flask db merge heads`` does."""
+    with open_session(project) as session, migrations_lock(session.directory, exclusive=True):
+        staging = Staging.copy(session.directory, session.shadow.workdir)
+        history = History(session.extension, staging)
+        heads = history.script.get_heads()
+        if len(heads) < 2:
+            raise UsageError(f"nothing to merge: the history has {len(heads)} head(s)")
+        with history.failures("broke the merge"):
+            merged = command.merge(history.config(), "heads", message=message or "merge heads", rev_id=rev_id)
+        (staged_file,) = staging.new_files()
+        return Result(revision=merged.revision, path=staging.publish(staged_file))
+
+
+def _validate(message: Optional[str], *, check: bool, dry_run: bool, empty: bool) -> None:
+    if check and dry_run:
+        raise UsageError("--check and --dry-run cannot be combined")
+    if empty and check:
+        raise UsageError("--empty and --check cannot be combined")
+    if not (check or dry_run) and not (message and message.strip()):
+        raise UsageError('a message is required: --message "what changed"')

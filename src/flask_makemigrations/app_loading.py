@@ -1,0 +1,125 @@
+"""Load the user's Flask app the way ``flask --app`` does, and refuse apps that are unsafe to run.
+
+Unsafe means: the app would reach a database other than the shadow one, it uses several databases,
+or it already built tables in the shadow database while loading (``create_all()`` or an upgrade in the
+factory), which would make every model change read as "no changes".
+"""
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import NoAppException, ScriptInfo
+
+from .errors import AppLoadError, ForeignDatabaseError, MakemigrationsError
+from .guard import ConnectionGuard
+
+
+@contextmanager
+def environment_variable(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the block, then put back what was there."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+@contextmanager
+def project_imports(hidden_dirs: Iterable[Path] = ()) -> Iterator[None]:
+    """Let imports resolve as they would under ``flask`` in the project's directory.
+
+    A task runner imports its own task file as the top-level module ``tasks`` and puts that file's
+    folder first on ``sys.path``; a project may well have its own ``tasks`` module or ``app`` package.
+    ``hidden_dirs`` (the runner's folder) is taken off the path and its modules out of sight while
+    the project's code runs.
+    """
+    cwd = Path.cwd().resolve()
+    hidden = {Path(d).resolve() for d in hidden_dirs} - {cwd}
+    saved_path = sys.path[:]
+    saved_modules = {
+        name: module
+        for name, module in list(sys.modules.items())
+        if "." not in name and _module_dir(module) in hidden
+    }
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() not in hidden]
+    for name in saved_modules:
+        del sys.modules[name]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        sys.modules.update(saved_modules)
+
+
+def _module_dir(module) -> Optional[Path]:
+    file = getattr(module, "__file__", None)
+    return Path(file).resolve().parent if file else None
+
+
+def load_app(app_import: Optional[str]) -> Flask:
+    """Flask's own discovery: ``module:name``, ``module:factory(args)``, ``file.py`` or, given
+    nothing, ``wsgi.py``/``app.py`` in the current directory."""
+    try:
+        return ScriptInfo(app_import_path=app_import, set_debug_flag=False).load_app()
+    except MakemigrationsError:
+        raise
+    except NoAppException as exc:
+        raise AppLoadError(f"could not load the Flask app: {_summary(str(exc))}") from exc
+    except Exception as exc:
+        where = app_import or "found by Flask's default discovery"
+        raise AppLoadError(f"could not load the Flask app {where}: {type(exc).__name__}: {exc}") from exc
+
+
+def _summary(text: str) -> str:
+    """Flask embeds whole tracebacks in some messages; keep the first and the last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if len(lines) < 2 else f"{lines[0]} {lines[-1]}"
+
+
+def migrate_extension(app: Flask):
+    """The ``Migrate`` state that ``flask db`` itself reads from the app."""
+    extension = app.extensions.get("migrate")
+    if extension is None:
+        raise AppLoadError(f"app {app.name!r} does not use Flask-Migrate: call Migrate(app, db)")
+    if app.config.get("SQLALCHEMY_BINDS"):
+        raise AppLoadError(
+            f"app {app.name!r} uses several databases (SQLALCHEMY_BINDS), which is not supported yet"
+        )
+    return extension
+
+
+def app_engine(extension) -> sa.engine.Engine:
+    """The app's default engine (needs an app context), across Flask-SQLAlchemy versions."""
+    return extension.db.engine
+
+
+def check_app_uses_shadow(extension, guard: ConnectionGuard, url_env: str) -> None:
+    engine = app_engine(extension)
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+    if not guard.is_shadow(engine.dialect, cargs, cparams):
+        url = engine.url.render_as_string(hide_password=True)
+        raise ForeignDatabaseError(
+            f"the app uses {url}, not the shadow database: make it read its database URL from "
+            f"${url_env} (or name its variable with --url-env)"
+        )
+
+
+def check_shadow_empty(engine: sa.engine.Engine) -> None:
+    with engine.connect() as connection:
+        tables = sa.inspect(connection).get_table_names()
+    if tables:
+        raise AppLoadError(
+            f"the app created tables ({', '.join(sorted(tables))}) while loading, e.g. with "
+            "db.create_all() or an upgrade in its factory; the comparison would be meaningless: "
+            "move that out of the factory"
+        )

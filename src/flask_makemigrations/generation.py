@@ -1,0 +1,80 @@
+"""Generate the new revision in the staging copy and hold it, with its operations, as a value.
+
+Our own ``process_revision_directives`` (passed to ``alembic.command.revision``, which runs it before
+the one ``env.py`` configures) records what autogenerate found. Whatever ``env.py``'s hook then does
+with an empty script, the decision "no changes" is ours, so old templates behave like new ones.
+"""
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from alembic import command
+
+from . import operations
+from .errors import MigrationError
+from .history import History
+
+
+@dataclass
+class Generated:
+    """What one generation produced, before anything reaches the project."""
+
+    operations: list = field(default_factory=list)
+    staged_file: Optional[Path] = None
+    revision: Optional[str] = None
+    warnings: list = field(default_factory=list)
+
+    @property
+    def script(self) -> Optional[str]:
+        return self.staged_file.read_text() if self.staged_file else None
+
+
+def generate(history: History, message: str, empty: bool = False, rev_id: Optional[str] = None) -> Generated:
+    """Autogenerate (or, with ``empty``, write a blank revision) on a shadow database at head."""
+    captured = []
+
+    def capture(context, revision, directives):
+        captured.extend(directives)
+
+    result = Generated()
+    written = None
+    with history.failures("broke revision generation"):
+        try:
+            written = command.revision(
+                history.config(autogenerate=not empty),
+                message=message,
+                autogenerate=not empty,
+                rev_id=rev_id,
+                process_revision_directives=capture,
+            )
+        except Exception as exc:
+            if not _raised_by_post_write_hook(exc) or not history.staging.new_files():
+                raise
+            result.warnings.append(
+                f"a post-write hook ({_hook_names(history)}) failed, so the revision is written "
+                f"as generated: {' '.join(str(exc).split())}"
+            )
+
+    if captured:
+        result.operations = operations.describe_all(captured[0].upgrade_ops)
+    if not result.operations and not empty:
+        return result  # "No changes detected": whatever env.py let Alembic write stays in staging
+    new_files = history.staging.new_files()
+    if len(new_files) != 1:
+        raise MigrationError(f"expected one new revision file, Alembic wrote {len(new_files)}")
+    result.staged_file = new_files[0]
+    result.revision = getattr(written, "revision", None) or captured[0].rev_id
+    return result
+
+
+def _raised_by_post_write_hook(exc: BaseException) -> bool:
+    """Alembic runs the hooks right after writing the file; only they raise from write_hooks."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(Path(frame.filename).stem == "write_hooks" for frame in frames)
+
+
+def _hook_names(history: History) -> str:
+    names = history.config().get_section_option("post_write_hooks", "hooks", "") or ""
+    return ", ".join(n.strip() for n in names.split(",") if n.strip()) or "unnamed"

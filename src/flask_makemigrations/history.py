@@ -1,0 +1,102 @@
+"""The migration history through Alembic's own API: configuration, heads, upgrade.
+
+Library exceptions are caught here, where it is known what was being attempted, and re-raised as
+one-line errors that name the revision file and the database's own message.
+"""
+
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy.exc import DBAPIError
+
+from .errors import MakemigrationsError, MigrationError, MultipleHeadsError
+from .staging import Staging
+
+
+class History:
+    """One migrations directory (its staging copy) driven in-process by Alembic commands."""
+
+    def __init__(self, extension, staging: Staging):
+        self.extension = extension
+        self.staging = staging
+        # Flask-Migrate's env.py stores its "skip empty revision" hook in the app-wide
+        # configure_args on first use; a second command would inherit a hook bound to the first
+        # command's config. Every command starts from the arguments as the app set them.
+        self._configure_args = dict(extension.configure_args)
+        self.script = self._load_scripts()
+
+    def config(self, autogenerate: bool = False) -> Config:
+        """Flask-Migrate's config (so ``Migrate.configure`` callbacks apply) for the staging copy."""
+        self.extension.configure_args.clear()
+        self.extension.configure_args.update(self._configure_args)
+        opts = ["autogenerate"] if autogenerate else []
+        config = self.extension.migrate.get_config(str(self.staging.staged_dir), opts=opts)
+        config.cmd_opts.quiet = True  # Alembic's "Generating <staging path>" would only confuse
+        return config
+
+    def _load_scripts(self) -> ScriptDirectory:
+        """Read every revision file now, so a broken one is reported before any database work."""
+        with self.failures("cannot be loaded"):
+            script = ScriptDirectory.from_config(self.config())
+            script.revision_map.heads  # noqa: B018  (forces every file to be imported)
+        self.staging.check_versions_inside(script.versions)
+        return script
+
+    def single_head(self) -> Optional[str]:
+        heads = self.script.get_heads()
+        if len(heads) > 1:
+            raise MultipleHeadsError(
+                f"the history has several heads ({', '.join(sorted(heads))}); merge them first "
+                "with 'invoke merge' (or 'flask db merge heads')"
+            )
+        return heads[0] if heads else None
+
+    def upgrade(self, revision: str = "heads") -> None:
+        with self.failures("failed to apply"):
+            command.upgrade(self.config(), revision)
+
+    @contextmanager
+    def failures(self, what: str) -> Iterator[None]:
+        """Name the revision file a failure came from and keep the database's own words."""
+        try:
+            yield
+        except MakemigrationsError:
+            raise
+        except Exception as exc:
+            raise MigrationError(f"{self._culprit(exc)} {what}: {_reason(exc)}") from exc
+
+    def _culprit(self, exc: BaseException) -> str:
+        staged = self.staging.staged_dir.resolve()
+        paths = [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
+        if isinstance(exc, SyntaxError) and exc.filename:
+            paths.append(exc.filename)
+        for path in reversed(paths):
+            path = Path(path).resolve()
+            if staged in path.parents:
+                shown = self.staging.project_path(path)
+                revision = _revision_of(self.script if hasattr(self, "script") else None, path)
+                return f"revision {revision} ({shown})" if revision else f"{shown}"
+        return "the migration environment"
+
+
+def _revision_of(script: Optional[ScriptDirectory], path: Path) -> Optional[str]:
+    if script is None:
+        return None
+    for revision in script.walk_revisions():
+        if isinstance(revision, Script) and Path(revision.path).resolve() == path:
+            return revision.revision
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return str(exc.orig)
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    return f"{type(exc).__name__}: {exc}"

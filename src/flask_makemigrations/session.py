@@ -1,0 +1,92 @@
+"""Everything a run needs before it touches the history, set up and torn down in one place.
+
+The order matters: the shadow database exists and the connection guard is on before the app is
+imported, and both outlive every use of the app, so nothing the app does can reach another database
+and nothing is left behind, whatever ends the run.
+"""
+
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from flask import Flask
+
+from .app_loading import (
+    app_engine,
+    check_app_uses_shadow,
+    check_shadow_empty,
+    environment_variable,
+    load_app,
+    migrate_extension,
+    project_imports,
+)
+from .errors import ForeignDatabaseError
+from .guard import ConnectionGuard, only_shadow_connections
+from .shadow import ShadowDatabase, shadow_database
+from .signals import sigterm_raises
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the app and its migrations are, following ``flask`` and ``flask db`` conventions."""
+
+    app: Optional[str] = None  # --app; else $FLASK_APP; else Flask's default discovery
+    directory: Optional[str] = None  # migrations directory; else the one the app's Migrate names
+    url_env: str = "DATABASE_URL"  # the variable the app reads its database URL from
+    database: Optional[str] = None  # --database: shadow file path, ':memory:' or server URL
+    hidden_dirs: tuple = ()  # a task runner's own folder, kept out of the app's imports
+    verbose: bool = False  # show Alembic's per-revision log lines
+
+
+@dataclass
+class Session:
+    app: Flask
+    extension: object  # Flask-Migrate's state: .migrate, .db, .directory, .configure_args
+    shadow: ShadowDatabase
+    guard: ConnectionGuard
+    directory: Path
+
+
+@contextmanager
+def open_session(project: Project) -> Iterator[Session]:
+    with ExitStack() as stack:
+        stack.enter_context(sigterm_raises())
+        stack.enter_context(_library_noise_silenced(project.verbose))
+        # stdout carries results only; Alembic and apps print progress there.
+        stack.enter_context(redirect_stdout(sys.stderr))
+        stack.enter_context(project_imports(project.hidden_dirs))
+        shadow = stack.enter_context(shadow_database(project.database))
+        hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
+        guard = stack.enter_context(only_shadow_connections(shadow, hint))
+        stack.enter_context(environment_variable(project.url_env, shadow.url_string))
+
+        app = load_app(project.app or os.environ.get("FLASK_APP") or None)
+        if guard.refused:  # the app swallowed the guard's error; it is still unsafe
+            raise ForeignDatabaseError(f"the app tried to connect to {guard.refused[0]}; {hint}")
+        extension = migrate_extension(app)
+        stack.enter_context(app.app_context())
+        check_app_uses_shadow(extension, guard, project.url_env)
+        engine = app_engine(extension)
+        stack.callback(engine.dispose)  # close pooled connections before the database goes
+        check_shadow_empty(engine)
+        directory = Path(project.directory or extension.directory).absolute()
+        yield Session(app, extension, shadow, guard, directory)
+
+
+@contextmanager
+def _library_noise_silenced(verbose: bool) -> Iterator[None]:
+    """No deprecation warnings from the libraries, no INFO line per applied revision."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if not verbose:
+            logging.disable(logging.INFO)
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)

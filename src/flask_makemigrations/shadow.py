@@ -1,0 +1,111 @@
+"""Shadow database lifecycle: create a throwaway database, hand out its URL, always remove it.
+
+Every run gets its own private temporary directory (``workdir``); the default SQLite shadow file and
+the staging copy of the migrations live there, so nothing appears inside the project tree and two
+concurrent runs can never share or remove each other's files.
+"""
+
+import os
+import shutil
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from sqlalchemy.engine import URL, make_url
+
+from .errors import UsageError
+
+MEMORY = ":memory:"
+
+
+@dataclass
+class ShadowDatabase:
+    """A database that exists only for one run."""
+
+    url: URL
+    workdir: Path
+    description: str
+    #: Called on every new DBAPI connection to the shadow database (SQLite speed pragmas).
+    prepare_connection: Callable[[object], None] = field(default=lambda dbapi_connection: None)
+
+    @property
+    def url_string(self) -> str:
+        """The URL as an app must receive it: with its password, unlike ``str(url)``."""
+        return self.url.render_as_string(hide_password=False)
+
+
+@contextmanager
+def shadow_database(spec: Optional[str] = None) -> Iterator[ShadowDatabase]:
+    """Create the shadow database that ``spec`` names (``--database``) and remove it on exit.
+
+    ``None`` means a SQLite file in a fresh private temporary directory; ``:memory:`` an in-memory
+    SQLite database shared by every connection in this process; anything else a SQLite file path
+    that must not exist yet.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="flask-makemigrations-"))
+    try:
+        if spec is not None and "://" in spec:
+            raise UsageError(f"--database {spec!r}: server URLs are not supported yet")
+        if spec == MEMORY:
+            with _memory_sqlite(workdir) as shadow:
+                yield shadow
+        else:
+            path = workdir / "shadow.sqlite" if spec is None else Path(spec).absolute()
+            with _file_sqlite(path, workdir, chosen_by_user=spec is not None) as shadow:
+                yield shadow
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _throwaway_pragmas(dbapi_connection) -> None:
+    """A shadow database is rebuilt from scratch every run, so it needs no durability."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous = OFF")
+    cursor.execute("PRAGMA journal_mode = MEMORY")
+    cursor.close()
+
+
+@contextmanager
+def _file_sqlite(path: Path, workdir: Path, chosen_by_user: bool) -> Iterator[ShadowDatabase]:
+    if chosen_by_user and not path.parent.is_dir():
+        raise UsageError(f"--database {path}: folder {path.parent} does not exist")
+    try:
+        # O_EXCL claims the path atomically: an existing file is never opened, let alone removed.
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        raise UsageError(
+            f"--database {path} already exists; choose a new path (the tool deletes only files it creates)"
+        ) from None
+    try:
+        yield ShadowDatabase(
+            url=URL.create("sqlite", database=str(path)),
+            workdir=workdir,
+            description=f"SQLite file {path}" if chosen_by_user else "temporary SQLite file",
+            prepare_connection=_throwaway_pragmas,
+        )
+    finally:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@contextmanager
+def _memory_sqlite(workdir: Path) -> Iterator[ShadowDatabase]:
+    # A named shared-cache memory database is visible to every connection in this process, so an
+    # env.py that builds its own engine from the URL still sees it. The name is an absolute path so
+    # Flask-SQLAlchemy does not rewrite it relative to the instance folder; mode=memory keeps it off
+    # the file system. The database lives as long as one connection holds it: ours.
+    name = f"file:/flask-makemigrations-{uuid.uuid4().hex}"
+    keeper = sqlite3.connect(f"{name}?mode=memory&cache=shared", uri=True)
+    try:
+        yield ShadowDatabase(
+            url=make_url(f"sqlite:///{name}?mode=memory&cache=shared&uri=true"),
+            workdir=workdir,
+            description="in-memory SQLite database",
+        )
+    finally:
+        keeper.close()

@@ -1,0 +1,134 @@
+"""Invoke tasks: Django-style ``makemigrations`` for Flask-Migrate projects.
+
+Thin on purpose: parse options, call the engine (``flask_makemigrations``), print its result, and turn
+its errors into one line on stderr and an exit status:
+0 success or no changes, 1 ``--check`` found changes, 2 any error, 130 Ctrl-C, 143 SIGTERM.
+"""
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from invoke import Exit, Task, task
+
+from flask_makemigrations import MakemigrationsError, Project, Terminated, make_migrations, merge_heads
+
+HERE = Path(__file__).resolve().parent
+
+# Short flags as `flask db` has them, and no invented ones (Invoke would derive -a, -u, ...).
+SHORT_FLAGS = {"message": "m", "directory": "d"}
+
+COMMON_HELP = {
+    "app": "the Flask app, as for `flask --app` (default: $FLASK_APP, then wsgi.py/app.py)",
+    "directory": "the migrations directory (default: the one the app's Migrate was given)",
+    "url_env": "environment variable the app reads its database URL from (default: DATABASE_URL)",
+    "database": "shadow database: a new SQLite file path, or ':memory:' (default: a temporary file)",
+    "verbose": "show Alembic's log, one line per applied revision",
+}
+
+
+class FlaskDbTask(Task):
+    def arg_opts(self, name, default, taken_names):
+        opts = super().arg_opts(name, default, taken_names)
+        opts["names"] = opts["names"][:1] + ([SHORT_FLAGS[name]] if name in SHORT_FLAGS else [])
+        return opts
+
+
+def _task(help):
+    return task(klass=FlaskDbTask, auto_shortflags=False, help={**COMMON_HELP, **help})
+
+
+def _project(c, app, directory, url_env, database, verbose) -> Project:
+    """Options first, then Invoke configuration (``makemigrations.url_env``), then Flask's defaults."""
+    configured = c.config.get("makemigrations", {}) or {}
+    return Project(
+        app=app,
+        directory=directory,
+        url_env=url_env or configured.get("url_env") or "DATABASE_URL",
+        database=database,
+        hidden_dirs=(HERE,),
+        verbose=verbose,
+    )
+
+
+@contextmanager
+def _exit_codes():
+    """The single place where engine errors become exit statuses."""
+    try:
+        yield
+    except MakemigrationsError as exc:
+        raise Exit(f"Error: {exc}", code=2) from None
+    except KeyboardInterrupt:
+        raise Exit("Interrupted: nothing was written and the shadow database is gone.", 130) from None
+    except Terminated:
+        raise Exit("Terminated: nothing was written and the shadow database is gone.", 143) from None
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _print_warnings(result) -> None:
+    for warning in result.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+
+
+@_task(
+    help={
+        "message": "what the revision does (required unless --check or --dry-run)",
+        "check": "write nothing; exit 1 and list the operations if models and migrations differ",
+        "dry_run": "write nothing; print the migration script that would be written",
+        "empty": "write an empty revision, for a hand-written data migration",
+        "rev_id": "use this revision id instead of a random one",
+    }
+)
+def makemigrations(
+    c,
+    message=None,
+    directory=None,
+    app=None,
+    check=False,
+    dry_run=False,
+    empty=False,
+    url_env=None,
+    database=None,
+    rev_id=None,
+    verbose=False,
+):
+    """Autogenerate a migration against a throwaway shadow database at head."""
+    project = _project(c, app, directory, url_env, database, verbose)
+    with _exit_codes():
+        result = make_migrations(project, message, check=check, dry_run=dry_run, empty=empty, rev_id=rev_id)
+    _print_warnings(result)
+    if dry_run and result.script:
+        print(result.script, end="")
+        for line in result.operations:
+            print(f"  {line}", file=sys.stderr)
+    elif result.path:
+        print(_shown(result.path))
+        for line in result.operations:
+            print(f"  {line}")
+    elif result.operations:  # --check
+        for line in result.operations:
+            print(line)
+        raise Exit("Models and migrations differ: run 'invoke makemigrations -m ...'", code=1)
+    else:
+        print("No changes detected")
+
+
+@_task(
+    help={
+        "message": "message of the merge revision (default: 'merge heads')",
+        "rev_id": "use this revision id instead of a random one",
+    }
+)
+def merge(c, message=None, directory=None, app=None, url_env=None, database=None, rev_id=None, verbose=False):
+    """Merge every head of the migration history into one, as `flask db merge heads` does."""
+    project = _project(c, app, directory, url_env, database, verbose)
+    with _exit_codes():
+        result = merge_heads(project, message, rev_id=rev_id)
+    print(_shown(result.path))
