@@ -1,0 +1,73 @@
+"""Fixtures: a private copy of an example project per test, and real ``invoke`` runs inside it.
+
+Every end-to-end test works on its own copy under ``tmp_path``, so the repository's own
+``migrations/`` never changes, and runs the tasks as a user would: ``invoke -r <this repository>``
+in a subprocess, from the project's directory.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ExampleProject:
+    """A Flask-Migrate project on disk that tests may change freely."""
+
+    root: Path
+
+    @property
+    def versions(self) -> Path:
+        return self.root / "migrations" / "versions"
+
+    def revision_files(self) -> list:
+        return sorted(p.name for p in self.versions.glob("*.py"))
+
+    def invoke(self, *args, env=None, timeout=120, **popen) -> subprocess.CompletedProcess:
+        """Run ``invoke -r <repo> ARGS`` in the project and wait for it."""
+        return subprocess.run(
+            self.invoke_command(*args),
+            cwd=self.root,
+            env=self.environment(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **popen,
+        )
+
+    def invoke_command(self, *args) -> list:
+        return [sys.executable, "-m", "invoke", "-r", str(REPO), *args]
+
+    def environment(self, extra=None) -> dict:
+        """The caller's environment without anything that would point the app elsewhere."""
+        env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "DATABASE_URL")}
+        env.update(extra or {})
+        return env
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        """Replace text in a project file, failing loudly if the text is not there."""
+        path = self.root / relative
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1))
+
+    def add_model_line(self, after: str, line: str) -> None:
+        self.edit("app/models.py", after, f"{after}\n    {line}")
+
+
+@pytest.fixture
+def project(tmp_path) -> ExampleProject:
+    """A copy of this repository's example app and its migrations."""
+    root = tmp_path / "project"
+    root.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "instance")
+    shutil.copytree(REPO / "app", root / "app", ignore=ignore)
+    shutil.copytree(REPO / "migrations", root / "migrations", ignore=ignore)
+    return ExampleProject(root)
