@@ -1,0 +1,164 @@
+"""Benchmark ``invoke makemigrations`` against the two-process recipe it replaces.
+
+Whole processes, timed wall-clock: for each history size N a synthetic project is built, every variant
+runs once as a warm-up, then the variants run round-robin (paired and interleaved, so machine noise
+hits all of them alike) for ``--runs`` rounds. The table reports medians with min–max and the ratios
+the targets are stated in. Usage::
+
+    python benchmarks/bench.py                    # N = 1, 50, 200, 1000; 5 rounds
+    python benchmarks/bench.py --sizes 5 --runs 1 --output -   # the smoke run the tests use
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import synthetic  # noqa: E402
+
+FLOOR = "import invoke, flask, flask_sqlalchemy, flask_migrate, alembic"
+
+
+class Bench:
+    """One synthetic project and the commands that are timed on it."""
+
+    def __init__(self, root: Path, revisions: int):
+        self.root = synthetic.build(root / "project", revisions, REPO / "migrations")
+        self.scratch = root / "scratch"
+        self.scratch.mkdir()
+        self.cache = root / "cache"
+        self.help = self._run([sys.executable, "-m", "invoke", "-r", str(REPO), "--help", "makemigrations"])
+
+    def env(self, **extra) -> dict:
+        env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "DATABASE_URL")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # users' machines write bytecode caches
+        env["XDG_CACHE_HOME"] = str(self.cache)
+        env.update(extra)
+        return env
+
+    def _run(self, command, **extra_env) -> str:
+        done = subprocess.run(
+            command, cwd=self.root, env=self.env(**extra_env), capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(map(str, command))} failed:\n{done.stderr}")
+        return done.stdout
+
+    def supports(self, option: str) -> bool:
+        return option in self.help
+
+    def _forget_new_revision(self) -> None:
+        for path in (self.root / "migrations" / "versions").glob("*bench*.py"):
+            path.unlink()
+
+    def floor(self) -> None:
+        self._run([sys.executable, "-c", FLOOR])
+
+    def recipe(self) -> None:
+        """What a team scripts by hand: upgrade a scratch file, then migrate against it."""
+        database = self.scratch / "recipe.sqlite"
+        url = f"sqlite:///{database}"
+        flask = [sys.executable, "-m", "flask", "--app", "app"]
+        self._run([*flask, "db", "upgrade"], DATABASE_URL=url)
+        self._run([*flask, "db", "migrate", "-m", "bench"], DATABASE_URL=url)
+        database.unlink()
+        self._forget_new_revision()
+
+    def ours(self, *options: str, cold: bool = True) -> None:
+        if cold:
+            shutil.rmtree(self.cache, ignore_errors=True)
+        options = [o for o in options if o != "--no-verify" or self.supports("--no-verify")]
+        command = [sys.executable, "-m", "invoke", "-r", str(REPO), "makemigrations", "-m", "bench"]
+        self._run([*command, *options])
+        self._forget_new_revision()
+        for path in self.scratch.glob("shadow*"):
+            path.unlink()
+
+    def variants(self) -> dict:
+        file = str(self.scratch / "shadow.sqlite")
+        variants = {
+            "floor": self.floor,
+            "recipe": self.recipe,
+            "cold": lambda: self.ours("--no-verify"),
+            "cold+verify": lambda: self.ours(),
+            "cold file": lambda: self.ours("--no-verify", "--database", file),
+            "cold memory": lambda: self.ours("--no-verify", "--database", ":memory:"),
+        }
+        if self.supports("--no-cache"):
+            variants["warm"] = lambda: self.ours("--no-verify", cold=False)
+            variants["warm+verify"] = lambda: self.ours(cold=False)
+        return variants
+
+
+def measure(bench: Bench, runs: int) -> dict:
+    variants = bench.variants()
+    for run in variants.values():  # warm-up: bytecode caches, the OS file cache, the shadow cache
+        run()
+    times = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, run in variants.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def table(results: dict) -> str:
+    names = list(next(iter(results.values())))
+    lines = [
+        "| N | " + " | ".join(names) + " | recipe / cold | cold / floor | verify cost |",
+        "|---|" + "---|" * (len(names) + 3),
+    ]
+    for size, times in results.items():
+        medians = {name: statistics.median(values) for name, values in times.items()}
+        cells = [f"{medians[n]:.2f} ({min(times[n]):.2f}–{max(times[n]):.2f})" for n in names]
+        ratios = [
+            f"{medians['recipe'] / medians['cold']:.2f}×",
+            f"{medians['cold'] / medians['floor']:.2f}×",
+            f"{medians['cold+verify'] / medians['cold'] - 1:+.0%}",
+        ]
+        if "warm" in medians:
+            ratios[0] += f" (warm {medians['recipe'] / medians['warm']:.2f}×)"
+        lines.append(f"| {size} | " + " | ".join(cells + ratios) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 200, 1000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--output", default=str(HERE / "results.md"), help="results file, or - for none")
+    args = parser.parse_args()
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="makemigrations-bench-") as work:
+        for size in args.sizes:
+            root = Path(work) / f"n{size}"
+            root.mkdir()
+            results[size] = measure(Bench(root, size), args.runs)
+            print(f"N={size} done", file=sys.stderr)
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    report = (
+        f"Median wall seconds (min–max) of {args.runs} interleaved rounds, {date.today()}, {machine}.\n\n"
+        + table(results)
+        + "\n"
+    )
+    print(report)
+    if args.output != "-":
+        Path(args.output).write_text(report)
+
+
+if __name__ == "__main__":
+    main()
