@@ -1,0 +1,155 @@
+"""Content-addressed snapshots of the SQLite shadow database at each head that was built.
+
+Most runs start from the history the previous run saw. A revision's key hashes its file's bytes with
+its parents' and dependencies' keys (so editing, adding or removing any file below it changes it), salted
+with ``env.py``, ``script.py.mako``, the dialect and the SQLAlchemy/Alembic versions. A run restores the
+snapshot of its deepest cached revision and applies only what came after. A cache problem must never
+change a result: anything doubtful is discarded and the run builds cold.
+"""
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Optional
+
+import alembic
+import sqlalchemy
+from alembic.script import ScriptDirectory
+
+#: Snapshots kept per project; a history that only grows needs the newest one.
+KEEP = 3
+
+
+def user_cache_dir() -> Path:
+    """The platform's per-user cache folder (what platformdirs computes, without the dependency)."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "flask-makemigrations"
+
+
+def revision_keys(script: ScriptDirectory, migrations_dir: Path, dialect: str) -> dict:
+    """Map every revision id to its content key (parents before children, so keys can chain)."""
+    salt = hashlib.sha256()
+    for name in ("env.py", "script.py.mako"):
+        path = migrations_dir / name
+        salt.update(path.read_bytes() if path.is_file() else b"-")
+    salt.update(f"{dialect}|{sqlalchemy.__version__}|{alembic.__version__}".encode())
+
+    keys: dict = {}
+    for revision in reversed(list(script.walk_revisions())):
+        digest = hashlib.sha256(salt.digest())
+        digest.update(Path(revision.path).read_bytes())
+        for parent in _ancestors_named_by(script, revision):
+            digest.update(keys[parent].encode())
+        keys[revision.revision] = digest.hexdigest()
+    return keys
+
+
+def _ancestors_named_by(script: ScriptDirectory, revision) -> list:
+    """Its parents (several for a merge) and its ``depends_on`` revisions, as sorted ids."""
+    named = set(_as_tuple(revision.down_revision))
+    for dependency in _as_tuple(revision.dependencies):
+        named.update(r.revision for r in script.get_revisions(dependency))
+    return sorted(named)
+
+
+def _as_tuple(value) -> tuple:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+class ShadowCache:
+    """Snapshots for one project, in one folder of the user's cache directory."""
+
+    def __init__(self, folder: Path, keep: int = KEEP):
+        self.folder = folder
+        self.keep = keep
+
+    @classmethod
+    def for_project(cls, migrations_dir: Path, root: Optional[Path] = None) -> "ShadowCache":
+        project = hashlib.sha256(str(migrations_dir.resolve()).encode()).hexdigest()[:16]
+        return cls((root or user_cache_dir()) / project)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.sqlite"
+
+    def restore(self, keys: dict, ordered_revisions: Iterable[str], target: sqlite3.Connection):
+        """Copy the deepest usable snapshot into ``target``; return its revision id, or None.
+
+        ``ordered_revisions`` goes from the heads down, so the first hit is the deepest one.
+        """
+        for revision in ordered_revisions:
+            path = self._path(keys[revision])
+            if not path.is_file():
+                continue
+            if self._copy_checked(path, revision, target):
+                os.utime(path)  # recently used: kept by the size bound
+                return revision
+            path.unlink(missing_ok=True)  # corrupt or unreadable: replace it later
+        return None
+
+    @staticmethod
+    def _copy_checked(path: Path, revision: str, target: sqlite3.Connection) -> bool:
+        try:
+            source = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            try:
+                if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    return False
+                versions = [row[0] for row in source.execute("SELECT version_num FROM alembic_version")]
+                if versions != [revision]:
+                    return False
+                source.backup(target)
+                return True
+            finally:
+                source.close()
+        except sqlite3.Error:
+            return False
+
+    def store(self, key: str, source: sqlite3.Connection) -> None:
+        """Snapshot ``source`` under ``key``: written aside, then renamed, so readers never see half.
+
+        A cache that cannot be written (full disk, read-only home) only costs the next run time.
+        """
+        with contextlib.suppress(OSError, sqlite3.Error):
+            self._store(key, source)
+
+    def _store(self, key: str, source: sqlite3.Connection) -> None:
+        path = self._path(key)
+        if path.is_file():
+            os.utime(path)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            target = sqlite3.connect(temporary)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        self._bound()
+
+    def _bound(self) -> None:
+        snapshots = sorted(self.folder.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in snapshots[self.keep :]:
+            stale.unlink(missing_ok=True)
+
+
+def clear_cache(root: Optional[Path] = None) -> int:
+    """Remove every snapshot of every project; return how many there were."""
+    removed = 0
+    for path in (root or user_cache_dir()).glob("*/*.sqlite"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed

@@ -1,0 +1,87 @@
+"""The shadow cache's keys and snapshots, on real SQLite files and a real Alembic history."""
+
+import shutil
+import sqlite3
+
+import pytest
+from alembic.script import ScriptDirectory
+from conftest import REPO
+
+from flask_makemigrations.cache import ShadowCache, clear_cache, revision_keys
+
+
+@pytest.fixture
+def migrations(tmp_path):
+    path = tmp_path / "migrations"
+    shutil.copytree(REPO / "migrations", path, ignore=shutil.ignore_patterns("__pycache__"))
+    return path
+
+
+def keys_of(migrations):
+    return revision_keys(ScriptDirectory(str(migrations)), migrations, "sqlite")
+
+
+def database_at(revision):
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    connection.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
+    connection.commit()
+    return connection
+
+
+def version_of(connection):
+    return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+
+def test_editing_a_revision_changes_its_key_and_its_descendants_only(migrations):
+    before = keys_of(migrations)
+    first = next(migrations.glob("versions/0001_*.py"))
+    first.write_text(first.read_text() + "\n# edited\n")
+    after = keys_of(migrations)
+    assert after["0001_users"] != before["0001_users"]
+    assert after["0002_posts"] != before["0002_posts"]
+
+    second = next(migrations.glob("versions/0002_*.py"))
+    second.write_text(second.read_text() + "\n# edited\n")
+    assert keys_of(migrations)["0001_users"] == after["0001_users"]
+
+
+def test_env_py_the_dialect_and_the_template_are_in_every_key(migrations):
+    before = keys_of(migrations)
+    assert revision_keys(ScriptDirectory(str(migrations)), migrations, "postgresql") != before
+    (migrations / "env.py").write_text((migrations / "env.py").read_text() + "\n# edited\n")
+    assert set(keys_of(migrations).values()).isdisjoint(before.values())
+
+
+def test_restore_finds_the_deepest_snapshot_after_the_history_grew(tmp_path, migrations):
+    cache = ShadowCache(tmp_path / "cache")
+    keys = keys_of(migrations)
+    cache.store(keys["0001_users"], database_at("0001_users"))
+
+    target = sqlite3.connect(":memory:")
+    assert cache.restore(keys, ["0002_posts", "0001_users"], target) == "0001_users"
+    assert version_of(target) == "0001_users"
+
+    cache.store(keys["0002_posts"], database_at("0002_posts"))
+    target = sqlite3.connect(":memory:")
+    assert cache.restore(keys, ["0002_posts", "0001_users"], target) == "0002_posts"
+
+
+def test_a_corrupt_or_mislabelled_snapshot_is_discarded(tmp_path, migrations):
+    cache = ShadowCache(tmp_path / "cache")
+    keys = keys_of(migrations)
+    cache.store(keys["0002_posts"], database_at("0002_posts"))
+    (cache.folder / f"{keys['0002_posts']}.sqlite").write_bytes(b"not a database at all" * 100)
+    cache.store(keys["0001_users"], database_at("0002_posts"))  # says it is at another revision
+
+    assert cache.restore(keys, ["0002_posts", "0001_users"], sqlite3.connect(":memory:")) is None
+    assert list(cache.folder.glob("*.sqlite")) == []
+
+
+def test_size_is_bounded_and_clear_empties_the_cache(tmp_path):
+    cache = ShadowCache(tmp_path / "cache" / "project", keep=2)
+    for number in range(4):
+        cache.store(f"key{number}", database_at(f"r{number}"))
+    assert len(list(cache.folder.glob("*.sqlite"))) == 2
+    assert clear_cache(tmp_path / "cache") == 2
+    assert list(cache.folder.glob("*.sqlite")) == []
