@@ -6,6 +6,7 @@ must be gone, and the database named in the URL must be as it was.
 
 import importlib.util
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,8 @@ from urllib.parse import quote
 
 import pytest
 from pg_cluster import APP_DATABASE, LIMITED_PASSWORD, LIMITED_ROLE, PASSWORD
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
 
 from flask_makemigrations.naming import PREFIX, ShadowName, host_token
 
@@ -142,16 +145,24 @@ def test_a_failing_migration_leaves_no_shadow_database(project, postgres):
     assert_one_line_error(result, "revision 0003_broken", "failed to apply", "no_such_table")
 
 
-def test_sigterm_during_a_slow_upgrade_drops_the_shadow_database(project, postgres, tmp_path):
-    before = postgres.databases()
-    started = tmp_path / "upgrade-started"
+def _driver_available(driver: str) -> bool:
+    try:
+        make_url(f"postgresql+{driver}://").get_dialect()
+    except NoSuchModuleError:
+        return False  # SQLAlchemy 1.4 has no psycopg (3) dialect
+    return importlib.util.find_spec(driver) is not None
+
+
+def _start_slow_upgrade(project, url, started):
+    """A run whose upgrade begins (touching ``started``) and then takes minutes, statement by statement."""
     (project.versions / "0003_slow.py").write_text(
         "from pathlib import Path\n\nfrom alembic import op\n\n"
         "revision = '0003_slow'\ndown_revision = '0002_posts'\nbranch_labels = None\ndepends_on = None\n\n\n"
-        f"def upgrade():\n    Path({str(started)!r}).touch()\n    op.execute('SELECT pg_sleep(600)')\n\n\n"
+        f"def upgrade():\n    Path({str(started)!r}).touch()\n"
+        "    for _ in range(3000):\n        op.execute('SELECT pg_sleep(0.1)')\n\n\n"
         "def downgrade():\n    pass\n"
     )
-    command = project.invoke_command("makemigrations", "-m", "x", "--database", postgres.url_string())
+    command = project.invoke_command("makemigrations", "-m", "x", "--database", url)
     process = subprocess.Popen(
         command,
         cwd=project.root,
@@ -160,16 +171,47 @@ def test_sigterm_during_a_slow_upgrade_drops_the_shadow_database(project, postgr
         stderr=subprocess.PIPE,
         text=True,
     )
+    _wait_for(started, process)
+    return process
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"]
+)
+def test_an_interrupted_upgrade_drops_the_shadow_database(project, postgres, tmp_path, driver, signum, code):
+    if not _driver_available(driver):
+        pytest.skip(f"{driver} or its SQLAlchemy dialect is not installed")
+    before = postgres.databases()
+    process = _start_slow_upgrade(
+        project, postgres.url_string(drivername=f"postgresql+{driver}"), tmp_path / "go"
+    )
     try:
-        _wait_for(started, process)
         during = postgres.databases() - before
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=120)
     finally:
         process.kill()
 
     assert len(during) == 1 and next(iter(during)).startswith(PREFIX)  # the run used the server
-    assert process.returncode == 143, stderr
+    assert process.returncode == code, stderr
+    assert postgres.databases() == before
+
+
+def test_signals_during_the_cleanup_do_not_abandon_it(project, postgres, tmp_path):
+    """An impatient user presses Ctrl-C again and again: the drop must still happen."""
+    before = postgres.databases()
+    process = _start_slow_upgrade(project, postgres.url_string(), tmp_path / "go")
+    try:
+        while process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.005)
+        process.communicate(timeout=120)
+    finally:
+        process.kill()
+
+    # A signal may land after the cleanup, as the interpreter exits with the default handler back.
+    assert process.returncode in (130, -signal.SIGINT)
     assert postgres.databases() == before
 
 
@@ -201,6 +243,16 @@ def test_unreachable_server(project, postgres):
     assert_one_line_error(
         makemigrations(project, postgres, "-m", "x", url=url), "cannot reach the PostgreSQL server"
     )
+
+
+def test_a_server_that_never_answers_times_out(project, postgres):
+    """A port that accepts connections but never speaks: a bounded wait, then the one-line error."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = postgres.url_string().replace(f":{postgres.port}/", f":{silent.getsockname()[1]}/")
+        result = makemigrations(project, postgres, "-m", "x", url=url)
+    assert_one_line_error(result, "cannot reach the PostgreSQL server", "timeout")
 
 
 @pytest.mark.usefixtures("databases_unchanged")

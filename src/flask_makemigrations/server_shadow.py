@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from . import servers
 from .errors import MakemigrationsError, ShadowDatabaseError, UsageError
 from .naming import ShadowName, is_leaked
+from .signals import uninterrupted
 
 
 @dataclass
@@ -81,7 +82,7 @@ def connect(spec: str) -> Iterator[Server]:
     """The server a ``--database`` URL names, with an engine that holds no idle connection."""
     url = _parse(spec)
     dialect = servers.server_dialect(url)
-    engine = _admin_engine(url)
+    engine = _admin_engine(url, dialect.admin_connect_args(url))
     try:
         yield Server(url, dialect, engine)
     finally:
@@ -109,13 +110,15 @@ def server_database(spec: str) -> Iterator[URL]:
         except BaseException:
             _drop_after_failure(server, name)
             raise
-        server.drop(name)
+        with uninterrupted():
+            server.drop(name)
 
 
 def _drop_after_failure(server: Server, name: str) -> None:
     """Drop while another error is on its way out: report a failed drop, never hide that error."""
     try:
-        server.drop(name)
+        with uninterrupted():
+            server.drop(name)
     except ShadowDatabaseError as exc:
         print(f"Warning: {exc}; remove it later with 'invoke prune'", file=sys.stderr)
 
@@ -151,7 +154,7 @@ def _parse(spec: str) -> URL:
         raise UsageError(f"--database: not a database URL (...@{shown})") from None
 
 
-def _admin_engine(url: URL) -> Engine:
+def _admin_engine(url: URL, connect_args: dict) -> Engine:
     """AUTOCOMMIT (CREATE/DROP DATABASE refuse transactions) and no pool: nothing stays connected."""
     try:
         dialect_class = url.get_dialect()
@@ -163,7 +166,9 @@ def _admin_engine(url: URL) -> Engine:
     if getattr(dialect_class, "is_async", False):
         raise UsageError(f"--database: {url.drivername} is an asyncio driver; use a synchronous one")
     try:
-        return create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+        return create_engine(
+            url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT", connect_args=connect_args
+        )
     except ImportError as exc:
         driver = dialect_class.driver
         package = servers.DRIVER_PACKAGES.get(driver, getattr(exc, "name", None) or driver)

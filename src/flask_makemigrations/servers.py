@@ -24,6 +24,8 @@ DRIVER_PACKAGES = {
     "mariadbconnector": "mariadb",
 }
 
+CONNECT_TIMEOUT = 10  # seconds
+
 # What went wrong while reaching the server, as far as a user can act on it.
 UNREACHABLE = "unreachable"
 AUTHENTICATION = "authentication"
@@ -35,6 +37,10 @@ class ServerDialect:
     """The statements and error vocabulary of one kind of server."""
 
     title = "server"
+
+    def admin_connect_args(self, url: URL) -> dict:
+        """Driver arguments for the administrative connection (a bounded connect, for one)."""
+        return {}
 
     def create(self, connection: Connection, name: str) -> None:
         raise NotImplementedError
@@ -56,6 +62,12 @@ class ServerDialect:
 
 class PostgreSQL(ServerDialect):
     title = "PostgreSQL"
+
+    def admin_connect_args(self, url: URL) -> dict:
+        # Cleanup ignores Ctrl-C, so a server that stopped answering must not hang it for minutes.
+        if url.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in url.query:
+            return {"connect_timeout": CONNECT_TIMEOUT}
+        return {}
 
     def create(self, connection: Connection, name: str) -> None:
         connection.execute(text(f"CREATE DATABASE {self._quoted(connection, name)}"))
