@@ -274,6 +274,25 @@ def test_driver_not_installed(project, postgres):
     assert_one_line_error(makemigrations(project, postgres, "-m", "x", url=url), "pip install 'pg8000'")
 
 
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("postgresql://someone:Wr0ng-secret@localhost:abc/postgres", "not a database URL"),
+        ("mysql://someone:Wr0ng-secret@localhost/mysql", "mysql servers are not supported yet"),
+        ("sqlite:///shadow.db", "for SQLite give a file path"),
+        ("postgresql+nosuchdriver://someone:Wr0ng-secret@localhost/postgres", "no driver"),
+    ],
+)
+def test_unusable_urls_are_refused(project, url, fragment):
+    result = project.invoke("makemigrations", "-m", "x", "--database", url)
+    assert_one_line_error(result, fragment)
+    assert not (project.root / "shadow.db").exists()
+
+
+def test_prune_needs_a_server_url(project):
+    assert_one_line_error(project.invoke("prune"), "prune needs the server's URL")
+
+
 def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, postgres):
     dead_pid = _dead_pid()
     created = ShadowName.new().created

@@ -149,7 +149,7 @@ def prune(spec: str) -> PruneResult:
 def _parse(spec: str) -> URL:
     try:
         return make_url(spec)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         shown = spec.split("@")[-1]  # whatever precedes '@' may hold a password
         raise UsageError(f"--database: not a database URL (...@{shown})") from None
 
