@@ -262,6 +262,13 @@ def test_wrong_password(project, postgres):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
+def test_a_missing_url_database(project, postgres):
+    url = postgres.url_string(database="no_such_db")
+    result = makemigrations(project, postgres, "-m", "x", url=url)
+    assert_one_line_error(result, "the database no_such_db does not exist", "e.g. postgres")
+
+
+@pytest.mark.usefixtures("databases_unchanged")
 def test_role_without_createdb(project, postgres):
     url = postgres.url_string(user=LIMITED_ROLE, password=LIMITED_PASSWORD)
     result = makemigrations(project, postgres, "-m", "x", url=url)

@@ -70,9 +70,10 @@ class Server:
                 f"(ALTER ROLE {user} CREATEDB) or use a role that has it"
             )
         if kind == servers.NO_DATABASE:
+            example = self.dialect.maintenance_database
             return (
                 f"{self.shown}: the database {self.url.database} does not exist; the URL must name an "
-                f"existing database to connect to (it is not changed), e.g. postgres"
+                f"existing database to connect to (it is not changed), e.g. {example}"
             )
         return f"{doing} on {self.shown} failed: {reason}"
 

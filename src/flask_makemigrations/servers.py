@@ -37,6 +37,8 @@ class ServerDialect:
     """The statements and error vocabulary of one kind of server."""
 
     title = "server"
+    #: A database that exists on every such server, to suggest when the URL names a missing one.
+    maintenance_database = ""
 
     def admin_connect_args(self, url: URL) -> dict:
         """Driver arguments for the administrative connection (a bounded connect, for one)."""
@@ -62,6 +64,7 @@ class ServerDialect:
 
 class PostgreSQL(ServerDialect):
     title = "PostgreSQL"
+    maintenance_database = "postgres"
 
     def admin_connect_args(self, url: URL) -> dict:
         # Cleanup ignores Ctrl-C, so a server that stopped answering must not hang it for minutes.
@@ -90,12 +93,11 @@ class PostgreSQL(ServerDialect):
         return sorted(row[0] for row in rows)
 
     def failure_kind(self, exc: BaseException) -> Optional[str]:
-        # libpq reports connection failures without an SQLSTATE through some drivers; the
-        # message is what every driver has.
-        message = str(getattr(exc, "orig", None) or exc)
-        state = getattr(getattr(exc, "orig", None), "pgcode", None) or getattr(
-            getattr(exc, "orig", None), "sqlstate", None
-        )
+        # Through some drivers libpq reports connection failures without an SQLSTATE; the message
+        # is what every driver has.
+        orig = getattr(exc, "orig", None) or exc
+        message = str(orig)
+        state = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
         if state in ("28P01", "28000") or "authentication failed" in message:
             return AUTHENTICATION
         if state == "42501" or "permission denied to create database" in message:
