@@ -315,6 +315,7 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, postgres)
     try:
         result = project.invoke("prune", "--database", postgres.url_string())
         remaining = postgres.databases()
+        again = project.invoke("prune", "--database", postgres.url_string())
     finally:
         for name in kept:
             postgres.sql(f'DROP DATABASE IF EXISTS "{name}"', database="postgres")
@@ -322,6 +323,7 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, postgres)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"dropped {leaked}"]
     assert leaked not in remaining and set(kept) <= remaining
+    assert again.returncode == 0 and again.stdout.strip() == "No leaked shadow databases"
     assert_no_secret(result)
 
 
