@@ -12,7 +12,14 @@ from pathlib import Path
 
 from invoke import Exit, Task, task
 
-from flask_makemigrations import MakemigrationsError, Project, Terminated, make_migrations, merge_heads
+from flask_makemigrations import (
+    MakemigrationsError,
+    Project,
+    Terminated,
+    make_migrations,
+    merge_heads,
+    prune_shadow_databases,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -23,7 +30,8 @@ COMMON_HELP = {
     "app": "the Flask app, as for `flask --app` (default: $FLASK_APP, then wsgi.py/app.py)",
     "directory": "the migrations directory (default: the one the app's Migrate was given)",
     "url_env": "environment variable the app reads its database URL from (default: DATABASE_URL)",
-    "database": "shadow database: a new SQLite file path, or ':memory:' (default: a temporary file)",
+    "database": "shadow database: a new SQLite file path, ':memory:', or a server URL "
+    "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)",
     "verbose": "show Alembic's log, one line per applied revision",
 }
 
@@ -132,3 +140,20 @@ def merge(c, message=None, directory=None, app=None, url_env=None, database=None
     with _exit_codes():
         result = merge_heads(project, message, rev_id=rev_id)
     print(_shown(result.path))
+
+
+@task(
+    klass=FlaskDbTask,
+    auto_shortflags=False,
+    help={"database": "the server URL, as given to makemigrations --database (postgresql://...)"},
+)
+def prune(c, database=None):
+    """Drop the shadow databases that runs on this machine leaked (killed before they could clean up)."""
+    with _exit_codes():
+        result = prune_shadow_databases(database)
+    for name in result.dropped:
+        print(f"dropped {name}")
+    if not result.dropped:
+        print("No leaked shadow databases")
+    if result.failures:
+        raise Exit("\n".join(f"Error: {line}" for line in result.failures), code=2)

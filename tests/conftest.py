@@ -5,6 +5,7 @@ Every end-to-end test works on its own copy under ``tmp_path``, so the repositor
 in a subprocess, from the project's directory.
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pg_cluster import find_bin_dir, start_cluster, stop_cluster
+from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,3 +74,26 @@ def project(tmp_path) -> ExampleProject:
     shutil.copytree(REPO / "app", root / "app", ignore=ignore)
     shutil.copytree(REPO / "migrations", root / "migrations", ignore=ignore)
     return ExampleProject(root)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL server for this test process (one per pytest-xdist worker).
+
+    Skipped where PostgreSQL or its driver is not installed, unless REQUIRE_POSTGRES=1 (CI sets it):
+    there, a missing server must fail the run rather than pass it silently.
+    """
+    bin_dir = find_bin_dir()
+    default_driver = make_url("postgresql://").get_dialect().driver  # psycopg2 or, from 2.1, psycopg
+    missing = None
+    if bin_dir is None:
+        missing = "PostgreSQL server programs (initdb, pg_ctl) are not installed"
+    elif importlib.util.find_spec(default_driver) is None:
+        missing = f"the {default_driver} driver is not installed (pip install -e '.[dev]')"
+    if missing and os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"{missing}, and REQUIRE_POSTGRES=1 requires the PostgreSQL tests")
+    if missing:
+        pytest.skip(missing)
+    cluster = start_cluster(bin_dir)
+    yield cluster
+    stop_cluster(cluster)

@@ -10,6 +10,7 @@ from .errors import UsageError
 from .generation import generate
 from .history import History
 from .locking import migrations_lock
+from .server_shadow import PruneResult, prune
 from .session import Project, open_session
 from .staging import Staging
 
@@ -67,6 +68,13 @@ def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optiona
             merged = command.merge(history.config(), "heads", message=message or "merge heads", rev_id=rev_id)
         (staged_file,) = staging.new_files()
         return Result(revision=merged.revision, path=staging.publish(staged_file))
+
+
+def prune_shadow_databases(database: Optional[str]) -> PruneResult:
+    """Drop the server shadow databases that runs on this machine leaked (killed with SIGKILL)."""
+    if not database or "://" not in database:
+        raise UsageError("prune needs the server's URL: --database postgresql://user@host/dbname")
+    return prune(database)
 
 
 def _validate(message: Optional[str], *, check: bool, dry_run: bool, empty: bool) -> None:

@@ -19,6 +19,7 @@ from typing import Callable, Optional
 from sqlalchemy.engine import URL, make_url
 
 from .errors import UsageError
+from .server_shadow import server_database
 
 MEMORY = ":memory:"
 
@@ -44,14 +45,15 @@ def shadow_database(spec: Optional[str] = None) -> Iterator[ShadowDatabase]:
     """Create the shadow database that ``spec`` names (``--database``) and remove it on exit.
 
     ``None`` means a SQLite file in a fresh private temporary directory; ``:memory:`` an in-memory
-    SQLite database shared by every connection in this process; anything else a SQLite file path
-    that must not exist yet.
+    SQLite database shared by every connection in this process; a URL (``postgresql://...``) a new
+    database on that server; anything else a SQLite file path that must not exist yet.
     """
     workdir = Path(tempfile.mkdtemp(prefix="flask-makemigrations-"))
     try:
         if spec is not None and "://" in spec:
-            raise UsageError(f"--database {spec!r}: server URLs are not supported yet")
-        if spec == MEMORY:
+            with server_database(spec) as url:
+                yield ShadowDatabase(url, workdir, f"{url.get_backend_name()} database {url.database}")
+        elif spec == MEMORY:
             with _memory_sqlite(workdir) as shadow:
                 yield shadow
         else:

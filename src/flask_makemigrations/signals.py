@@ -26,3 +26,22 @@ def sigterm_raises():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def uninterrupted():
+    """Ignore Ctrl-C and SIGTERM inside the block: for cleanup steps that must not stop halfway.
+
+    The run is ending anyway when cleanup runs; an impatient second Ctrl-C would otherwise abandon
+    the drop of a server shadow database and leave it behind. The block must be bounded in time
+    (the server connection has a connect timeout); SIGKILL still ends everything.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

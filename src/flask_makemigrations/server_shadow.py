@@ -1,0 +1,183 @@
+"""A shadow database on a database server: create it, hand out its URL, always drop it; and ``prune``.
+
+The database named in the ``--database`` URL is only ever connected to, to issue CREATE DATABASE and
+DROP DATABASE (outside any transaction); nothing is created, altered or dropped inside it. Server
+failures become one-line errors that say what to do, and no message ever carries the password.
+"""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import quote, quote_plus
+
+from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from . import servers
+from .errors import MakemigrationsError, ShadowDatabaseError, UsageError
+from .naming import ShadowName, is_leaked
+from .signals import uninterrupted
+
+
+@dataclass
+class Server:
+    """An administrative connection to a server, through the database the user named."""
+
+    url: URL
+    dialect: servers.ServerDialect
+    engine: Engine
+
+    @property
+    def shown(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    def run(self, doing: str, statement: Callable, *args):
+        """Run one dialect statement in its own AUTOCOMMIT connection; errors become one line."""
+        try:
+            with self.engine.connect() as connection:
+                return statement(connection, *args)
+        except DBAPIError as exc:
+            raise ShadowDatabaseError(self._explain(doing, exc)) from None
+
+    def drop(self, name: str) -> None:
+        """End other sessions on ``name`` (ours were closed, an env.py's may not be), then drop it."""
+        self.run(f"ending the sessions on {name}", self.dialect.terminate_others, name)
+        self.run(f"dropping the shadow database {name}", self.dialect.drop, name)
+
+    def scrub(self, message: str) -> str:
+        """``message`` without the password, however a driver or library quoted it."""
+        password = self.url.password
+        if password:
+            for form in {str(password), quote(str(password), safe=""), quote_plus(str(password))}:
+                message = message.replace(form, "***")
+        return message
+
+    def _explain(self, doing: str, exc: DBAPIError) -> str:
+        kind = self.dialect.failure_kind(exc)
+        reason = self.scrub(_first_line(str(exc.orig or exc)))
+        title = self.dialect.title
+        if kind == servers.UNREACHABLE:
+            return f"cannot reach the {title} server at {self.shown}: {reason}"
+        if kind == servers.AUTHENTICATION:
+            return f"authentication failed for {self.shown}: check the user name and password ({reason})"
+        if kind == servers.PERMISSION:
+            user = self.url.username or "the user"
+            return (
+                f"role {user} may not create databases on {self.shown}: grant it CREATEDB "
+                f"(ALTER ROLE {user} CREATEDB) or use a role that has it"
+            )
+        if kind == servers.NO_DATABASE:
+            example = self.dialect.maintenance_database
+            return (
+                f"{self.shown}: the database {self.url.database} does not exist; the URL must name an "
+                f"existing database to connect to (it is not changed), e.g. {example}"
+            )
+        return f"{doing} on {self.shown} failed: {reason}"
+
+
+@contextmanager
+def connect(spec: str) -> Iterator[Server]:
+    """The server a ``--database`` URL names, with an engine that holds no idle connection."""
+    url = _parse(spec)
+    dialect = servers.server_dialect(url)
+    engine = _admin_engine(url, dialect.admin_connect_args(url))
+    try:
+        yield Server(url, dialect, engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def server_database(spec: str) -> Iterator[URL]:
+    """Create a fresh, uniquely named database on the server; yield its URL; drop it on exit."""
+    with connect(spec) as server:
+        name = str(ShadowName.new())
+        try:
+            server.run("creating the shadow database", server.dialect.create, name)
+        except MakemigrationsError:
+            raise  # refused by the server: nothing was created
+        except BaseException:
+            _drop_after_failure(server, name)  # interrupted mid-statement: it may exist
+            raise
+        try:
+            yield server.url.set(database=name)
+        except MakemigrationsError as exc:
+            exc.args = (server.scrub(str(exc)),)
+            _drop_after_failure(server, name)
+            raise
+        except BaseException:
+            _drop_after_failure(server, name)
+            raise
+        with uninterrupted():
+            server.drop(name)
+
+
+def _drop_after_failure(server: Server, name: str) -> None:
+    """Drop while another error is on its way out: report a failed drop, never hide that error."""
+    try:
+        with uninterrupted():
+            server.drop(name)
+    except ShadowDatabaseError as exc:
+        print(f"Warning: {exc}; remove it later with 'invoke prune'", file=sys.stderr)
+
+
+@dataclass
+class PruneResult:
+    dropped: list = field(default_factory=list)  # names of the leaked databases dropped
+    failures: list = field(default_factory=list)  # one line per database that could not be dropped
+
+
+def prune(spec: str) -> PruneResult:
+    """Drop the shadow databases this machine leaked (their process is gone), and nothing else."""
+    result = PruneResult()
+    with connect(spec) as server:
+        names = server.run("listing the databases", server.dialect.list_databases)
+        for name in names:
+            if not is_leaked(name):
+                continue
+            try:
+                server.drop(name)
+            except ShadowDatabaseError as exc:
+                result.failures.append(str(exc))
+            else:
+                result.dropped.append(name)
+    return result
+
+
+def _parse(spec: str) -> URL:
+    try:
+        return make_url(spec)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        shown = spec.split("@")[-1]  # whatever precedes '@' may hold a password
+        raise UsageError(f"--database: not a database URL (...@{shown})") from None
+
+
+def _admin_engine(url: URL, connect_args: dict) -> Engine:
+    """AUTOCOMMIT (CREATE/DROP DATABASE refuse transactions) and no pool: nothing stays connected."""
+    try:
+        dialect_class = url.get_dialect()
+    except NoSuchModuleError:
+        raise UsageError(
+            f"--database: SQLAlchemy has no driver {url.drivername!r} "
+            f"({url.render_as_string(hide_password=True)})"
+        ) from None
+    if getattr(dialect_class, "is_async", False):
+        raise UsageError(f"--database: {url.drivername} is an asyncio driver; use a synchronous one")
+    try:
+        return create_engine(
+            url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT", connect_args=connect_args
+        )
+    except ImportError as exc:
+        driver = dialect_class.driver
+        package = servers.DRIVER_PACKAGES.get(driver, getattr(exc, "name", None) or driver)
+        raise ShadowDatabaseError(
+            f"the {url.drivername} driver is not installed ({exc}): pip install '{package}'"
+        ) from None
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else text.strip()

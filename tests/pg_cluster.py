@@ -1,0 +1,155 @@
+"""A private, throwaway PostgreSQL cluster for the test run.
+
+``initdb`` refuses to run as root (tests and CI do), so as root the server programs run as the
+``postgres`` system user, in a temporary directory that user owns. The server listens on 127.0.0.1 on
+a free port with its socket inside that directory, so it never meets another server on the machine,
+and each pytest-xdist worker starts its own. Password authentication (scram-sha-256) over TCP makes
+the wrong-password case real; a role without CREATEDB makes the permission case real.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import URL
+
+SUPERUSER = "shadow_admin"
+# Characters that need quoting in a URL, so quoting and redaction are exercised for real.
+PASSWORD = "Tr1cky@pass%word"
+LIMITED_ROLE = "no_createdb"
+LIMITED_PASSWORD = "limited-pass-1234"
+APP_DATABASE = "appdb"
+
+
+def find_bin_dir() -> Optional[Path]:
+    """The newest PostgreSQL server programs: on PATH, else Debian's versioned directories."""
+    on_path = shutil.which("pg_ctl")
+    if on_path and shutil.which("initdb"):
+        return Path(on_path).parent
+    candidates = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
+    candidates.sort(key=lambda bin_dir: int(bin_dir.parent.name) if bin_dir.parent.name.isdigit() else 0)
+    return candidates[-1] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    bin_dir: Path
+    root: Path
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def url(self, database=APP_DATABASE, user=SUPERUSER, password=PASSWORD, drivername="postgresql") -> URL:
+        return URL.create(
+            drivername, username=user, password=password, host="127.0.0.1", port=self.port, database=database
+        )
+
+    def url_string(self, **kwargs) -> str:
+        return self.url(**kwargs).render_as_string(hide_password=False)
+
+    def engine(self, database=APP_DATABASE):
+        return create_engine(self.url(database), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+
+    def sql(self, statement: str, database=APP_DATABASE, **params) -> list:
+        engine = self.engine(database)
+        try:
+            with engine.connect() as connection:
+                result = connection.execute(text(statement), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+    def databases(self) -> set:
+        return {row[0] for row in self.sql("SELECT datname FROM pg_database", database="postgres")}
+
+    def _run(self, *args) -> subprocess.CompletedProcess:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, cwd=self.root, timeout=120)
+
+    def init(self) -> None:
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(PASSWORD + "\n")
+        _give_to_server_user(pwfile)
+        done = self._run(
+            "initdb", "-D", str(self.data), "-U", SUPERUSER, f"--pwfile={pwfile}", "--auth-local=trust",
+            "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync",
+        )  # fmt: skip
+        pwfile.unlink()
+        if done.returncode:
+            raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
+
+    def start(self) -> bool:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
+        )
+        log = str(self.root / "log")
+        done = self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+        return done.returncode == 0
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def log(self) -> str:
+        path = self.root / "log"
+        return path.read_text() if path.exists() else ""
+
+
+def _give_to_server_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam("postgres")
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def start_cluster(bin_dir: Path) -> Cluster:
+    """initdb, start on a free port (retrying if another process took it), and add the test roles."""
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            raise RuntimeError("running as root, but no 'postgres' user exists to run the server") from None
+    root = Path(tempfile.mkdtemp(prefix="pg-cluster-"))
+    _give_to_server_user(root)
+    cluster = Cluster(bin_dir, root, _free_port())
+    try:
+        cluster.init()
+        for _ in range(3):
+            if cluster.start():
+                break
+            cluster.port = _free_port()
+        else:
+            raise RuntimeError(f"the PostgreSQL test server did not start: {cluster.log()[-2000:]}")
+        _add_roles_and_app_database(cluster)
+    except BaseException:
+        stop_cluster(cluster)
+        raise
+    return cluster
+
+
+def _add_roles_and_app_database(cluster: Cluster) -> None:
+    quoted = LIMITED_PASSWORD.replace("'", "''")
+    cluster.sql(f"CREATE ROLE {LIMITED_ROLE} LOGIN NOCREATEDB PASSWORD '{quoted}'", database="postgres")
+    cluster.sql(f"CREATE DATABASE {APP_DATABASE}", database="postgres")
+
+
+def stop_cluster(cluster: Cluster) -> None:
+    cluster.stop()
+    shutil.rmtree(cluster.root, ignore_errors=True)

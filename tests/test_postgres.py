@@ -1,0 +1,334 @@
+"""The shadow database on a real PostgreSQL server (the private cluster of the ``postgres`` fixture).
+
+Every test lists the server's databases before and after: whatever ends a run, its shadow database
+must be gone, and the database named in the URL must be as it was.
+"""
+
+import importlib.util
+import signal
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import quote
+
+import pytest
+from pg_cluster import APP_DATABASE, LIMITED_PASSWORD, LIMITED_ROLE, PASSWORD
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
+
+from flask_makemigrations.naming import PREFIX, ShadowName, host_token
+
+USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
+SECRETS = (PASSWORD, quote(PASSWORD, safe=""), LIMITED_PASSWORD, "Wr0ng-secret")
+
+
+def makemigrations(project, postgres, *args, url=None):
+    return project.invoke("makemigrations", *args, "--database", url or postgres.url_string())
+
+
+def assert_no_secret(result) -> None:
+    for secret in SECRETS:
+        assert secret not in result.stdout + result.stderr
+
+
+def assert_one_line_error(result, *fragments) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert_no_secret(result)
+
+
+def app_database_objects(postgres) -> list:
+    """Every relation and type a user could have created in the database named in the URL."""
+    return postgres.sql(
+        "SELECT n.nspname, c.relname, c.relkind FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' "
+        "UNION ALL SELECT n.nspname, t.typname, 'type' FROM pg_type t JOIN pg_namespace n "
+        "ON n.oid = t.typnamespace WHERE n.nspname = 'public' ORDER BY 1, 2"
+    )
+
+
+@pytest.fixture
+def databases_unchanged(postgres):
+    """Fail the test if any database appeared or vanished on the server during it."""
+    before = postgres.databases()
+    yield
+    assert postgres.databases() == before
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_postgresql_types_give_postgresql_operations(project, postgres):
+    project.edit(
+        "app/models.py",
+        "from .extensions import db",
+        "from sqlalchemy.dialects.postgresql import JSONB\n\nfrom .extensions import db",
+    )
+    project.add_model_line(
+        USERNAME, "settings = db.Column(JSONB, server_default=db.text(\"'{}'::jsonb\"), nullable=False)"
+    )
+    project.add_model_line(
+        USERNAME,
+        "created_at = db.Column(db.DateTime(timezone=True), server_default=db.func.now(), nullable=False)",
+    )
+    project.add_model_line(
+        'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)',
+        "status = db.Column(db.Enum('draft', 'published', name='post_status'), nullable=True)",
+    )
+    before = project.revision_files()
+
+    result = makemigrations(project, postgres, "-m", "postgres types")
+
+    assert result.returncode == 0, result.stderr
+    (new,) = set(project.revision_files()) - set(before)
+    script = (project.versions / new).read_text()
+    assert "sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False" in script
+    assert "postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text(\"'{}'::jsonb\")" in script
+    assert "sa.Enum('draft', 'published', name='post_status')" in script
+    assert "+ column user.created_at" in result.stdout
+    assert_no_secret(result)
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_no_changes_and_the_url_database_is_untouched(project, postgres):
+    postgres.sql("CREATE TABLE IF NOT EXISTS keep_me (id integer PRIMARY KEY, note text)")
+    postgres.sql("INSERT INTO keep_me VALUES (1, 'precious') ON CONFLICT DO NOTHING")
+    objects = app_database_objects(postgres)
+
+    result = makemigrations(project, postgres, "-m", "nothing")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "No changes detected"
+    assert app_database_objects(postgres) == objects
+    assert postgres.sql("SELECT id, note FROM keep_me") == [(1, "precious")]
+    assert_no_secret(result)
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_revision_applies_and_then_no_changes(project, postgres):
+    """The new revision applies on PostgreSQL in the next run's shadow database."""
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+    assert makemigrations(project, postgres, "-m", "add email").returncode == 0
+
+    again = makemigrations(project, postgres, "-m", "again")
+
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "No changes detected"
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_check_and_dry_run_accept_the_url(project, postgres):
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+    before = project.revision_files()
+
+    check = makemigrations(project, postgres, "--check")
+    dry_run = makemigrations(project, postgres, "--dry-run")
+
+    assert check.returncode == 1 and check.stdout.strip() == "+ column user.email"
+    assert dry_run.returncode == 0 and "batch_op.add_column(sa.Column('email'" in dry_run.stdout
+    assert project.revision_files() == before
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_failing_migration_leaves_no_shadow_database(project, postgres):
+    (project.versions / "0003_broken.py").write_text(
+        "from alembic import op\n\nrevision = '0003_broken'\ndown_revision = '0002_posts'\n"
+        "branch_labels = None\ndepends_on = None\n\n\n"
+        "def upgrade():\n    op.execute('SELECT * FROM no_such_table')\n\n\ndef downgrade():\n    pass\n"
+    )
+
+    result = makemigrations(project, postgres, "-m", "x")
+
+    assert_one_line_error(result, "revision 0003_broken", "failed to apply", "no_such_table")
+
+
+def _driver_available(driver: str) -> bool:
+    try:
+        make_url(f"postgresql+{driver}://").get_dialect()
+    except NoSuchModuleError:
+        return False  # SQLAlchemy 1.4 has no psycopg (3) dialect
+    return importlib.util.find_spec(driver) is not None
+
+
+def _start_slow_upgrade(project, url, started):
+    """A run whose upgrade begins (touching ``started``) and then takes minutes, statement by statement."""
+    (project.versions / "0003_slow.py").write_text(
+        "from pathlib import Path\n\nfrom alembic import op\n\n"
+        "revision = '0003_slow'\ndown_revision = '0002_posts'\nbranch_labels = None\ndepends_on = None\n\n\n"
+        f"def upgrade():\n    Path({str(started)!r}).touch()\n"
+        "    for _ in range(3000):\n        op.execute('SELECT pg_sleep(0.1)')\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    command = project.invoke_command("makemigrations", "-m", "x", "--database", url)
+    process = subprocess.Popen(
+        command,
+        cwd=project.root,
+        env=project.environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for(started, process)
+    return process
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"]
+)
+def test_an_interrupted_upgrade_drops_the_shadow_database(project, postgres, tmp_path, driver, signum, code):
+    if not _driver_available(driver):
+        pytest.skip(f"{driver} or its SQLAlchemy dialect is not installed")
+    before = postgres.databases()
+    process = _start_slow_upgrade(
+        project, postgres.url_string(drivername=f"postgresql+{driver}"), tmp_path / "go"
+    )
+    try:
+        during = postgres.databases() - before
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+
+    assert len(during) == 1 and next(iter(during)).startswith(PREFIX)  # the run used the server
+    assert process.returncode == code, stderr
+    assert postgres.databases() == before
+
+
+def test_signals_during_the_cleanup_do_not_abandon_it(project, postgres, tmp_path):
+    """An impatient user presses Ctrl-C again and again: the drop must still happen."""
+    before = postgres.databases()
+    process = _start_slow_upgrade(project, postgres.url_string(), tmp_path / "go")
+    try:
+        while process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.005)
+        process.communicate(timeout=120)
+    finally:
+        process.kill()
+
+    # A signal may land after the cleanup, as the interpreter exits with the default handler back.
+    assert process.returncode in (130, -signal.SIGINT)
+    assert postgres.databases() == before
+
+
+def _wait_for(path, process) -> None:
+    """Until the upgrade has begun (a wait, not a timing assertion: the run may be slow)."""
+    for _ in range(1200):
+        if path.exists() or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert path.exists(), process.communicate()[1]
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_an_app_on_the_url_database_is_refused(project, postgres):
+    """An app that ignores $DATABASE_URL and uses the named database never reaches it."""
+    project.edit(
+        "app/__init__.py", 'os.environ.get("DATABASE_URL", "sqlite:///app.db")', repr(postgres.url_string())
+    )
+    objects = app_database_objects(postgres)
+
+    result = makemigrations(project, postgres, "-m", "x")
+
+    assert_one_line_error(result, f"127.0.0.1:{postgres.port}/{APP_DATABASE}", "not the shadow database")
+    assert app_database_objects(postgres) == objects
+
+
+def test_unreachable_server(project, postgres):
+    url = postgres.url_string(password="Wr0ng-secret").replace(f":{postgres.port}/", ":1/")
+    assert_one_line_error(
+        makemigrations(project, postgres, "-m", "x", url=url), "cannot reach the PostgreSQL server"
+    )
+
+
+def test_a_server_that_never_answers_times_out(project, postgres):
+    """A port that accepts connections but never speaks: a bounded wait, then the one-line error."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = postgres.url_string().replace(f":{postgres.port}/", f":{silent.getsockname()[1]}/")
+        result = makemigrations(project, postgres, "-m", "x", url=url)
+    assert_one_line_error(result, "cannot reach the PostgreSQL server", "timeout")
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_wrong_password(project, postgres):
+    url = postgres.url_string(password="Wr0ng-secret")
+    assert_one_line_error(makemigrations(project, postgres, "-m", "x", url=url), "authentication failed")
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_missing_url_database(project, postgres):
+    url = postgres.url_string(database="no_such_db")
+    result = makemigrations(project, postgres, "-m", "x", url=url)
+    assert_one_line_error(result, "the database no_such_db does not exist", "e.g. postgres")
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_role_without_createdb(project, postgres):
+    url = postgres.url_string(user=LIMITED_ROLE, password=LIMITED_PASSWORD)
+    result = makemigrations(project, postgres, "-m", "x", url=url)
+    assert_one_line_error(result, f"role {LIMITED_ROLE} may not create databases", "CREATEDB")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pg8000") is not None, reason="pg8000 is installed")
+def test_driver_not_installed(project, postgres):
+    url = postgres.url_string(drivername="postgresql+pg8000")
+    assert_one_line_error(makemigrations(project, postgres, "-m", "x", url=url), "pip install 'pg8000'")
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("postgresql://someone:Wr0ng-secret@localhost:abc/postgres", "not a database URL"),
+        ("mysql://someone:Wr0ng-secret@localhost/mysql", "mysql servers are not supported yet"),
+        ("sqlite:///shadow.db", "for SQLite give a file path"),
+        ("postgresql+nosuchdriver://someone:Wr0ng-secret@localhost/postgres", "no driver"),
+    ],
+)
+def test_unusable_urls_are_refused(project, url, fragment):
+    result = project.invoke("makemigrations", "-m", "x", "--database", url)
+    assert_one_line_error(result, fragment)
+    assert not (project.root / "shadow.db").exists()
+
+
+def test_prune_needs_a_server_url(project):
+    assert_one_line_error(project.invoke("prune"), "prune needs the server's URL")
+
+
+def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, postgres):
+    dead_pid = _dead_pid()
+    created = ShadowName.new().created
+    leaked = str(ShadowName(host_token(), dead_pid, created, "abc123"))
+    kept = [
+        str(ShadowName(host_token(), subprocess.os.getpid(), created, "abc123")),  # its process is alive
+        str(ShadowName("someotherhost", dead_pid, created, "abc123")),  # made on another machine
+        f"{leaked}x",  # not exactly our pattern
+        "foreign_db",
+    ]
+    for name in [leaked, *kept]:
+        postgres.sql(f'CREATE DATABASE "{name}"', database="postgres")
+    try:
+        result = project.invoke("prune", "--database", postgres.url_string())
+        remaining = postgres.databases()
+        again = project.invoke("prune", "--database", postgres.url_string())
+    finally:
+        for name in kept:
+            postgres.sql(f'DROP DATABASE IF EXISTS "{name}"', database="postgres")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"dropped {leaked}"]
+    assert leaked not in remaining and set(kept) <= remaining
+    assert again.returncode == 0 and again.stdout.strip() == "No leaked shadow databases"
+    assert_no_secret(result)
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended (and been reaped), so nothing answers to it."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
