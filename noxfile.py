@@ -24,6 +24,9 @@ PINNED = ("sqlalchemy", "alembic", "flask-sqlalchemy", "flask-migrate", "flask",
 # psycopg2, 2.1 to psycopg 3. Both go everywhere, so a test may also name a driver explicitly.
 DRIVERS = ("psycopg2-binary", "psycopg[binary]")
 
+# One ruff for everyone: a newer one may add rules or change formatting (keep in step with the dev extra).
+RUFF = "ruff==0.17.6"
+
 
 def _row(sqlalchemy, alembic, flask_sqlalchemy, flask_migrate, **others):
     """One combination: ``nox.param`` of its pins, with an id naming the SQLAlchemy and Alembic lines."""
@@ -107,6 +110,6 @@ def _check_installed(session: nox.Session, pins: dict) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff (configured in pyproject.toml)."""
-    session.install("ruff")
+    session.install(RUFF)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
