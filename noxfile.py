@@ -45,24 +45,26 @@ def _line(spec: str) -> str:
     return ".".join(spec.lstrip("=~").split(".")[:2])
 
 
-# Every SQLAlchemy line with the oldest and the newest Alembic it supports (and Alembic 1.13 in
-# between for 2.x), both Flask-Migrate lines. Left out on purpose, because they cannot install:
+# Every SQLAlchemy line with the oldest and the newest Alembic it supports, and both Flask-Migrate
+# lines (4.0.7 with the oldest Alembic, 4.1.0 with the newest). Middle Alembic lines (1.13, say)
+# install and pass too, but add time and no coverage: the one Alembic feature the engine detects
+# (the quiet option, new in 1.11) is exercised missing by 1.9 and present by the newest.
+# Left out because they cannot install:
 #   - SQLAlchemy 1.4 with Alembic 1.20 or later: Alembic 1.20 requires SQLAlchemy >= 2.0, so the
 #     1.19 line is the newest Alembic for SQLAlchemy 1.4;
 #   - SQLAlchemy 1.4 with Flask-SQLAlchemy 3.1: 3.1 requires SQLAlchemy >= 2.0.16, so 1.4 rows use 3.0.5,
-#     the last 3.0 release (and 2.x rows use 3.1, which 2.x needs for typed models).
+#     the last 3.0 release, and 2.x rows use 3.1.
 COMBINATIONS = [
     # The floor: exactly the lower bounds in pyproject.toml, so every bound there is proven.
     _row("==1.4.46", "==1.9.0", "==3.0.5", "==4.0.7", flask="==2.3.0", invoke="==2.2.0"),
     _row("==1.4.*", "==1.19.*", "==3.0.5", "==4.1.0"),
     _row("==2.0.*", "==1.9.*", "==3.1.*", "==4.0.7"),
-    _row("==2.0.*", "==1.13.*", "==3.1.*", "==4.1.0"),
     _row("==2.0.*", "==1.20.*", "==3.1.*", "==4.1.0"),
     _row("==2.1.*", "==1.9.*", "==3.1.*", "==4.0.7"),
-    _row("==2.1.*", "==1.13.*", "==3.1.*", "==4.1.0"),
     # The newest of everything.
     _row("==2.1.*", "==1.20.*", "==3.1.*", "==4.1.0"),
 ]
+
 
 # Prints {distribution: version} for the pinned packages, as installed in the session's environment.
 _INSTALLED = (
@@ -100,7 +102,8 @@ def _check_installed(session: nox.Session, pins: dict) -> None:
     for name in PINNED:
         found = installed[name]
         spec = pins.get(name, "")
-        session.log(f"  {name:<{width}}  {found or '-'}" + (f"   (requested {spec})" if spec else ""))
+        line = f"  {name:<{width}}  {found or '-':<10}"
+        session.log(f"{line} (requested {spec})" if spec else line.rstrip())
         if found is None or (spec and Version(found) not in SpecifierSet(spec)):
             wrong.append(f"{name} {found or 'missing'} (requested {spec or 'any'})")
     if wrong:
