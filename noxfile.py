@@ -5,9 +5,13 @@
 """
 
 import json
+import tomllib
+from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 nox.needs_version = ">=2024.4.15"
@@ -16,8 +20,8 @@ nox.options.sessions = ["tests", "lint"]
 
 PYTHON = "3.11"
 
-# What a session pins, and what it must then find installed: the four libraries the tool drives,
-# plus Flask and Invoke. A row leaves out what it does not pin; the resolver picks the newest.
+# What a session reports, and checks against what it pinned: the four libraries the tool drives,
+# plus Flask and Invoke. What a combination does not pin, the resolver picks (the newest).
 PINNED = ("sqlalchemy", "alembic", "flask-sqlalchemy", "flask-migrate", "flask", "invoke")
 
 # PostgreSQL drivers for the shadow-database tests: SQLAlchemy 1.4 and 2.0 map ``postgresql://`` to
@@ -28,42 +32,45 @@ DRIVERS = ("psycopg2-binary", "psycopg[binary]")
 RUFF = "ruff==0.17.6"
 
 
-def _row(sqlalchemy, alembic, flask_sqlalchemy, flask_migrate, **others):
-    """One combination: ``nox.param`` of its pins, with an id naming the SQLAlchemy and Alembic lines."""
-    pins = {
-        "sqlalchemy": sqlalchemy,
-        "alembic": alembic,
-        "flask-sqlalchemy": flask_sqlalchemy,
-        "flask-migrate": flask_migrate,
-        **{name.replace("_", "-"): spec for name, spec in others.items()},
-    }
-    return nox.param(pins, id=f"sa{_line(sqlalchemy)}-alembic{_line(alembic)}")
-
-
-def _line(spec: str) -> str:
-    """The release line a pin names: ``==1.4.46`` and ``==1.4.*`` are both ``1.4``."""
-    return ".".join(spec.lstrip("=~").split(".")[:2])
-
-
-# Every SQLAlchemy line with the oldest and the newest Alembic it supports, and both Flask-Migrate
-# lines (4.0.7 with the oldest Alembic, 4.1.0 with the newest). Middle Alembic lines (1.13, say)
-# install and pass too, but add time and no coverage: the one Alembic feature the engine detects
+SQLALCHEMY_LINES = ("1.4", "2.0", "2.1")
+# The oldest Alembic line supported, the newest for SQLAlchemy 1.4, the newest. Middle lines (1.13,
+# say) install and pass too, but add time and no coverage: the one Alembic feature the engine detects
 # (the quiet option, new in 1.11) is exercised missing by 1.9 and present by the newest.
-# Left out because they cannot install:
-#   - SQLAlchemy 1.4 with Alembic 1.20 or later: Alembic 1.20 requires SQLAlchemy >= 2.0, so the
-#     1.19 line is the newest Alembic for SQLAlchemy 1.4;
-#   - SQLAlchemy 1.4 with Flask-SQLAlchemy 3.1: 3.1 requires SQLAlchemy >= 2.0.16, so 1.4 rows use 3.0.5,
-#     the last 3.0 release, and 2.x rows use 3.1.
-COMBINATIONS = [
-    # The floor: exactly the lower bounds in pyproject.toml, so every bound there is proven.
-    _row("==1.4.46", "==1.9.0", "==3.0.5", "==4.0.7", flask="==2.3.0", invoke="==2.2.0"),
-    _row("==1.4.*", "==1.19.*", "==3.0.5", "==4.1.0"),
-    _row("==2.0.*", "==1.9.*", "==3.1.*", "==4.0.7"),
-    _row("==2.0.*", "==1.20.*", "==3.1.*", "==4.1.0"),
-    _row("==2.1.*", "==1.9.*", "==3.1.*", "==4.0.7"),
-    # The newest of everything.
-    _row("==2.1.*", "==1.20.*", "==3.1.*", "==4.1.0"),
-]
+ALEMBIC_LINES = ("1.9", "1.19", "1.20")
+
+
+def _installable(sqlalchemy: str, alembic: str) -> bool:
+    """Whether the two lines can be installed together at all."""
+    # Alembic 1.20 requires SQLAlchemy >= 2.0: the 1.19 line is the newest one for SQLAlchemy 1.4.
+    return not (sqlalchemy == "1.4" and Version(alembic) >= Version("1.20"))
+
+
+def _floor() -> dict:
+    """Every lower bound in pyproject.toml as an exact pin: the floor combination proves them all."""
+    project = tomllib.loads(Path(__file__).with_name("pyproject.toml").read_text())["project"]
+    pins = {}
+    for requirement in map(Requirement, project["dependencies"] + project["optional-dependencies"]["tasks"]):
+        (lower,) = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+        pins[canonicalize_name(requirement.name)] = f"=={lower}"
+    return pins
+
+
+def _combinations():
+    """Each SQLAlchemy line with the oldest and the newest Alembic line it can be installed with."""
+    for sqlalchemy in SQLALCHEMY_LINES:
+        alembics = [alembic for alembic in ALEMBIC_LINES if _installable(sqlalchemy, alembic)]
+        for alembic in (alembics[0], alembics[-1]):
+            pins = {
+                "sqlalchemy": f"=={sqlalchemy}.*",
+                "alembic": f"=={alembic}.*",
+                # Flask-SQLAlchemy 3.1 requires SQLAlchemy >= 2.0.16; 3.0.5 is the last 3.0 release.
+                "flask-sqlalchemy": "==3.0.5" if sqlalchemy == "1.4" else "==3.1.*",
+                # Both Flask-Migrate lines: 4.0.7 with the oldest Alembic, 4.1.0 with the newest.
+                "flask-migrate": "==4.0.7" if alembic == alembics[0] else "==4.1.0",
+            }
+            if (sqlalchemy, alembic) == (SQLALCHEMY_LINES[0], ALEMBIC_LINES[0]):
+                pins = _floor()  # the oldest lines, at exactly the oldest versions supported
+            yield nox.param(pins, id=f"sa{sqlalchemy}-alembic{alembic}")
 
 
 # Prints {distribution: version} for the pinned packages, as installed in the session's environment.
@@ -80,7 +87,7 @@ _INSTALLED = (
 
 
 @nox.session(python=PYTHON)
-@nox.parametrize("pins", COMBINATIONS)
+@nox.parametrize("pins", list(_combinations()))
 def tests(session: nox.Session, pins: dict) -> None:
     """Run the whole pytest suite on one combination of SQLAlchemy, Alembic and the Flask extensions."""
     requirements = [f"{name}{spec}" for name, spec in pins.items()]
