@@ -64,7 +64,7 @@ def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optiona
         heads = history.script.get_heads()
         if len(heads) < 2:
             raise UsageError(f"nothing to merge: the history has {len(heads)} head(s)")
-        with history.failures("broke the merge"):
+        with history.failures("broke the merge"), history.quiet():
             merged = command.merge(history.config(), "heads", message=message or "merge heads", rev_id=rev_id)
         (staged_file,) = staging.new_files()
         return Result(revision=merged.revision, path=staging.publish(staged_file))

@@ -40,7 +40,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: Option
 
     result = Generated()
     written = None
-    with history.failures("broke revision generation"):
+    with history.failures("broke revision generation"), history.quiet():
         try:
             written = command.revision(
                 history.config(autogenerate=not empty),

@@ -4,9 +4,10 @@ Library exceptions are caught here, where it is known what was being attempted, 
 one-line errors that name the revision file and the database's own message.
 """
 
+import io
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Optional
 
@@ -17,6 +18,10 @@ from sqlalchemy.exc import DBAPIError
 
 from .errors import MakemigrationsError, MigrationError, MultipleHeadsError
 from .staging import Staging
+
+# Alembic 1.11 added the quiet messaging option (``Config.messaging_opts`` reads ``cmd_opts.quiet``);
+# older versions print "Generating <path> ... done" straight to stdout whatever the options say.
+ALEMBIC_HAS_QUIET = hasattr(Config, "messaging_opts")
 
 
 class History:
@@ -37,7 +42,7 @@ class History:
         self.extension.configure_args.update(self._configure_args)
         opts = ["autogenerate"] if autogenerate else []
         config = self.extension.migrate.get_config(str(self.staging.staged_dir), opts=opts)
-        config.cmd_opts.quiet = True  # Alembic's "Generating <staging path>" would only confuse
+        config.cmd_opts.quiet = True  # Alembic's "Generating <staging path>" would only confuse; see quiet()
         return config
 
     def _load_scripts(self) -> ScriptDirectory:
@@ -60,6 +65,15 @@ class History:
     def upgrade(self, revision: str = "heads") -> None:
         with self.failures("failed to apply"):
             command.upgrade(self.config(), revision)
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Around a command that writes a file: no "Generating <staging path>", on any Alembic."""
+        if ALEMBIC_HAS_QUIET:
+            yield
+            return
+        with redirect_stdout(io.StringIO()):
+            yield
 
     @contextmanager
     def failures(self, what: str) -> Iterator[None]:

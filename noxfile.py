@@ -1,0 +1,121 @@
+"""The test suite across the supported library versions, and lint.
+
+``nox`` runs every session below; ``nox -s "tests(sa1.4-alembic1.9)"`` runs one combination;
+``nox -l`` lists them. Arguments after ``--`` go to pytest (``nox -s tests -- -k merge -x``).
+"""
+
+import json
+import tomllib
+from pathlib import Path
+
+import nox
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+nox.needs_version = ">=2024.4.15"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint"]
+
+PYTHON = "3.11"
+
+# What a session reports, and checks against what it pinned: the four libraries the tool drives,
+# plus Flask and Invoke. What a combination does not pin, the resolver picks (the newest).
+PINNED = ("sqlalchemy", "alembic", "flask-sqlalchemy", "flask-migrate", "flask", "invoke")
+
+# One ruff for everyone: a newer one may add rules or change formatting (keep in step with the dev extra).
+RUFF = "ruff==0.17.6"
+
+
+SQLALCHEMY_LINES = ("1.4", "2.0", "2.1")
+# The oldest Alembic line supported, the newest for SQLAlchemy 1.4, the newest. Middle lines (1.13,
+# say) install and pass too, but add time and no coverage: the one Alembic feature the engine detects
+# (the quiet option, new in 1.11) is exercised missing by 1.9 and present by the newest.
+ALEMBIC_LINES = ("1.9", "1.19", "1.20")
+
+
+def _installable(sqlalchemy: str, alembic: str) -> bool:
+    """Whether the two lines can be installed together at all."""
+    # Alembic 1.20 requires SQLAlchemy >= 2.0: the 1.19 line is the newest one for SQLAlchemy 1.4.
+    return not (sqlalchemy == "1.4" and Version(alembic) >= Version("1.20"))
+
+
+def _floor() -> dict:
+    """Every lower bound in pyproject.toml as an exact pin: the floor combination proves them all."""
+    project = tomllib.loads(Path(__file__).with_name("pyproject.toml").read_text())["project"]
+    pins = {}
+    for requirement in map(Requirement, project["dependencies"] + project["optional-dependencies"]["tasks"]):
+        (lower,) = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+        pins[canonicalize_name(requirement.name)] = f"=={lower}"
+    return pins
+
+
+def _combinations():
+    """Each SQLAlchemy line with the oldest and the newest Alembic line it can be installed with."""
+    for sqlalchemy in SQLALCHEMY_LINES:
+        alembics = [alembic for alembic in ALEMBIC_LINES if _installable(sqlalchemy, alembic)]
+        for alembic in (alembics[0], alembics[-1]):
+            pins = {
+                "sqlalchemy": f"=={sqlalchemy}.*",
+                "alembic": f"=={alembic}.*",
+                # Flask-SQLAlchemy 3.1 requires SQLAlchemy >= 2.0.16; 3.0.5 is the last 3.0 release.
+                "flask-sqlalchemy": "==3.0.5" if sqlalchemy == "1.4" else "==3.1.*",
+                # Both Flask-Migrate lines: 4.0.7 with the oldest Alembic, 4.1.0 with the newest.
+                "flask-migrate": "==4.0.7" if alembic == alembics[0] else "==4.1.0",
+            }
+            if (sqlalchemy, alembic) == (SQLALCHEMY_LINES[0], ALEMBIC_LINES[0]):
+                pins = _floor()  # the oldest lines, at exactly the oldest versions supported
+            yield nox.param(pins, id=f"sa{sqlalchemy}-alembic{alembic}")
+
+
+# Prints {distribution: version} for the pinned packages, as installed in the session's environment.
+_INSTALLED = (
+    "import json, sys\n"
+    "from importlib.metadata import PackageNotFoundError, version\n"
+    "def v(name):\n"
+    "    try:\n"
+    "        return version(name)\n"
+    "    except PackageNotFoundError:\n"
+    "        return None\n"
+    "print(json.dumps({name: v(name) for name in sys.argv[1:]}))\n"
+)
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("pins", list(_combinations()))
+def tests(session: nox.Session, pins: dict) -> None:
+    """Run the whole pytest suite on one combination of SQLAlchemy, Alembic and the Flask extensions."""
+    requirements = [f"{name}{spec}" for name, spec in pins.items()]
+    # One resolution for the project, its test dependencies and the pins together: the pins win or
+    # the install fails, and nothing is installed twice. Bytecode is compiled at install time because
+    # every test starts Python subprocesses, which would otherwise recompile the libraries each time.
+    session.install("-e", ".[test]", *requirements, env={"UV_COMPILE_BYTECODE": "1"})
+    _check_installed(session, pins)
+    session.run("pytest", "-n", "auto", *session.posargs)
+
+
+def _check_installed(session: nox.Session, pins: dict) -> None:
+    """Print the versions installed, ``pip list``-style, and fail if any differs from the pin."""
+    output = session.run("python", "-c", _INSTALLED, *PINNED, silent=True, log=False)
+    installed = json.loads(output.strip().splitlines()[-1])
+    width = max(map(len, PINNED))
+    session.log("installed versions:")
+    wrong = []
+    for name in PINNED:
+        found = installed[name]
+        spec = pins.get(name, "")
+        line = f"  {name:<{width}}  {found or '-':<10}"
+        session.log(f"{line} (requested {spec})" if spec else line.rstrip())
+        if found is None or (spec and Version(found) not in SpecifierSet(spec)):
+            wrong.append(f"{name} {found or 'missing'} (requested {spec or 'any'})")
+    if wrong:
+        session.error(f"the resolver installed other versions than requested: {', '.join(wrong)}")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff (configured in pyproject.toml)."""
+    session.install(RUFF)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

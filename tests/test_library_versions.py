@@ -1,0 +1,45 @@
+"""What differs between the library versions of the Nox matrix, held the same on every one of them."""
+
+USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
+
+SECOND_HEAD = '''"""a second branch from the first revision"""
+
+revision = "0003_branch"
+down_revision = "0001_users"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
+'''
+
+
+def _mentions_staging(result) -> bool:
+    output = result.stdout + result.stderr
+    return "Generating" in output or "flask-makemigrations-" in output
+
+
+def test_no_word_about_the_staging_copy_when_writing_a_revision(project):
+    """Alembic before 1.11 has no quiet option and announces "Generating <staging path> ... done":
+    a temporary path, gone when the run ends, that users would take for the file written."""
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("makemigrations", "-m", "add email")
+
+    assert result.returncode == 0, result.stderr
+    assert not _mentions_staging(result), result.stderr
+
+
+def test_no_word_about_the_staging_copy_when_merging(project):
+    (project.versions / "0003_branch.py").write_text(SECOND_HEAD)
+
+    result = project.invoke("merge")
+
+    assert result.returncode == 0, result.stderr
+    assert not _mentions_staging(result), result.stderr
+    assert result.stdout.strip().endswith("_merge_heads.py")
