@@ -1,4 +1,4 @@
-"""The migration history through Alembic's own API: configuration, heads, upgrade.
+"""The migration history through Alembic's own API: configuration, heads, upgrade, downgrade.
 
 Library exceptions are caught here, where it is known what was being attempted, and re-raised as
 one-line errors that name the revision file and the database's own message.
@@ -60,6 +60,14 @@ class History:
     def upgrade(self, revision: str = "heads") -> None:
         with self.failures("failed to apply"):
             command.upgrade(self.config(), revision)
+
+    def downgrade(self, revision: str) -> None:
+        with self.failures("failed to downgrade"):
+            command.downgrade(self.config(), revision)
+
+    def reload(self) -> None:
+        """Read the files again once a revision was added, so failures can name it."""
+        self.script = self._load_scripts()
 
     @contextmanager
     def failures(self, what: str) -> Iterator[None]:
