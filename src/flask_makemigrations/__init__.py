@@ -5,8 +5,16 @@ The engine has no Invoke dependency: ``tasks.py`` (or any other front end) build
 :class:`MakemigrationsError` to an exit status.
 """
 
-from .api import Result, make_migrations, merge_heads
+from .api import Result, make_migrations, merge_heads, verify
 from .errors import MakemigrationsError, Terminated
 from .session import Project
 
-__all__ = ["MakemigrationsError", "Project", "Result", "Terminated", "make_migrations", "merge_heads"]
+__all__ = [
+    "MakemigrationsError",
+    "Project",
+    "Result",
+    "Terminated",
+    "make_migrations",
+    "merge_heads",
+    "verify",
+]

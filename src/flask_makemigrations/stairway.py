@@ -1,0 +1,91 @@
+"""``verify``: the whole history on a shadow database, as pytest-alembic's built-in tests check it.
+
+Every revision, in order, must upgrade, downgrade (giving back the schema it started from) and upgrade
+again; at head the models must match the migrations (no pending operation, no difference with a
+database built from the models); a full downgrade must leave nothing but Alembic's version table. The
+first failure is reported with its step and the database's own words.
+"""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from alembic.script import Script
+
+from .app_loading import app_engine
+from .generation import generate
+from .history import History
+from .schema import Filters, differences
+from .verification import MIGRATIONS, MODELS, check_restored, failed, models_schema, snapshot, step
+
+
+@dataclass
+class Verified:
+    """What ``verify`` checked, for its one-line summary."""
+
+    revisions: int
+
+
+def verify_history(session, history: History, spec: Optional[str]) -> Verified:
+    history.single_head()
+    revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
+    engine = app_engine(history.extension)
+    everything = Filters()  # the stairway checks every table, whatever env.py leaves to autogenerate
+    before = snapshot(engine, everything)
+    for number, revision in enumerate(revisions, 1):
+        before = _stair(
+            history, engine, everything, revision, f"revision {number} of {len(revisions)}", before
+        )
+    _check_head(session, history, engine, spec)
+    with step("the full downgrade to base", hint=""):
+        history.downgrade("base")
+    left = sorted(snapshot(engine, everything))
+    if left:
+        raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
+    return Verified(len(revisions))
+
+
+def _stair(history: History, engine, filters: Filters, revision: Script, where: str, before: dict) -> dict:
+    """Upgrade, downgrade, upgrade again; return the schema at this revision (the next one's start)."""
+    name, target = revision.revision, _down_target(revision)
+    with step(f"upgrade to {name} ({where})", hint=""):
+        history.upgrade(name)
+    after = snapshot(engine, filters)
+    with step(f"downgrade {name} -> {target} ({where})", hint=""):
+        history.downgrade(target)
+    culprit = f"revision {name} ({history.staging.project_path(revision.path)})"
+    check_restored(
+        before, snapshot(engine, filters), f"downgrade {name} -> {target} ({where})", culprit, hint=""
+    )
+    with step(f"second upgrade to {name} ({where})", hint=""):
+        history.upgrade(name)
+    return after
+
+
+def _down_target(revision: Script) -> str:
+    down = revision.down_revision
+    if down is None:
+        return "base"
+    return down if isinstance(down, str) else f"{revision.revision}-1"  # a merge: back to its parents
+
+
+def _check_head(session, history: History, engine, spec: Optional[str]) -> None:
+    """At head, autogenerate finds nothing and the schema is the one the models build."""
+    pending = generate(history, "pending changes")
+    if pending.operations:
+        raise failed(
+            "head",
+            f"the models have changes no revision covers ({', '.join(pending.operations)}): "
+            "run makemigrations",
+            hint="",
+        )
+    filters = Filters.from_context_opts(pending.context_opts, history.extension.db.metadata)
+    found = differences(
+        models_schema(filters, spec, session.guard), snapshot(engine, filters), MODELS, MIGRATIONS
+    )
+    if found:
+        raise failed(
+            "head",
+            "the migrated schema differs from the models in what autogenerate does not see: "
+            + "; ".join(found),
+            hint="",
+        )

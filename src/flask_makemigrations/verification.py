@@ -1,0 +1,121 @@
+"""Verify a new revision on the shadow database before it reaches the project.
+
+Autogenerate has blind spots (server defaults, check constraints, some type changes), and people apply
+its files without reading them. So the new revision is applied, the result is compared with a second
+database built straight from the models, then it is downgraded (which must give back the schema it
+started from) and applied again. All of it happens in the staging copy: a revision that fails never
+reaches the project.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Optional
+
+import sqlalchemy as sa
+
+from .app_loading import app_engine
+from .errors import MigrationError, VerificationError
+from .generation import Generated
+from .guard import ConnectionGuard
+from .history import History
+from .schema import Filters, Schema, differences, reflect
+from .shadow import MEMORY, shadow_database
+
+NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"
+MODELS, MIGRATIONS = "the models", "the migrations"
+
+
+def models_database_spec(spec: Optional[str]) -> Optional[str]:
+    """Where the database built from the models lives: beside the shadow database, never in a
+    user's file (a server URL gets a second database on that server; a file path becomes a
+    temporary file; memory stays in memory)."""
+    if spec is not None and ("://" in spec or spec == MEMORY):
+        return spec
+    return None
+
+
+@contextmanager
+def models_database(spec: Optional[str], guard: ConnectionGuard) -> Iterator[sa.engine.Engine]:
+    """A second throwaway database, created and removed like the shadow one, that the guard lets in."""
+    with shadow_database(models_database_spec(spec)) as other, guard.allowing(other):
+        engine = sa.create_engine(other.url_string)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def models_schema(filters: Filters, spec: Optional[str], guard: ConnectionGuard) -> Schema:
+    """The schema the models describe, as this kind of database reflects it (``create_all``)."""
+    with models_database(spec, guard) as engine, engine.begin() as connection:
+        for metadata in filters.metadatas:
+            metadata.create_all(connection)
+        return reflect(connection, filters, reflected=False)
+
+
+def snapshot(engine: sa.engine.Engine, filters: Filters) -> Schema:
+    with engine.connect() as connection:
+        return reflect(connection, filters)
+
+
+def failed(name: str, reason: str, hint: str = NO_VERIFY_HINT) -> VerificationError:
+    return VerificationError(f"verification failed at {name}: {reason}" + (f"; {hint}" if hint else ""))
+
+
+@contextmanager
+def step(name: str, hint: str = NO_VERIFY_HINT) -> Iterator[None]:
+    """Name the verification step in the error a failing Alembic command raises."""
+    try:
+        yield
+    except VerificationError:
+        raise
+    except MigrationError as exc:
+        raise failed(name, str(exc), hint) from exc
+
+
+def check_restored(
+    before: Schema, after: Schema, name: str, culprit: str, hint: str = NO_VERIFY_HINT
+) -> None:
+    """A downgrade must give back exactly the schema its upgrade started from."""
+    left = differences(before, after, "the schema before the upgrade", "the schema after the downgrade")
+    if left:
+        raise failed(
+            name, f"{culprit} does not give back the schema it started from: {'; '.join(left)}", hint
+        )
+
+
+def verify_new_revision(
+    session, history: History, generated: Generated, previous_head: Optional[str], spec: Optional[str]
+) -> list[str]:
+    """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
+
+    The shadow database is at ``previous_head`` on entry. Without a new revision (no changes) only the
+    comparison runs: "No changes detected" while the models differ is what users never notice.
+    """
+    filters = Filters.from_context_opts(generated.context_opts, history.extension.db.metadata)
+    engine = app_engine(history.extension)
+    before = snapshot(engine, filters)
+    models = models_schema(filters, spec, session.guard)
+    if generated.staged_file is None:
+        return [
+            f"{found}; autogenerate does not see this, so 'No changes detected' is wrong: write the "
+            "change by hand in a new revision (makemigrations --empty)"
+            for found in differences(models, before, MODELS, MIGRATIONS)
+        ]
+    history.reload()
+    new, shown = generated.revision, generated.staged_file.name
+    with step(f"upgrade to {new}"):
+        history.upgrade(new)
+    after = snapshot(engine, filters)
+    target = previous_head or "base"
+    with step(f"downgrade {new} -> {target}"):
+        history.downgrade(target)
+    check_restored(
+        before, snapshot(engine, filters), f"downgrade {new} -> {target}", f"revision {new} ({shown})"
+    )
+    with step(f"second upgrade to {new}"):
+        history.upgrade(new)
+    return [
+        f"{found}; autogenerate did not see this or cannot render it: edit {shown} by hand"
+        for found in differences(models, after, MODELS, MIGRATIONS)
+    ]
