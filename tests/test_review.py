@@ -96,11 +96,22 @@ def test_a_unique_constraint_added_and_a_foreign_key_dropped_warn(project):
 
 
 def test_a_harmless_change_has_no_warning(project):
-    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+    """A new nullable column may be unique: all its rows hold NULL, never duplicates."""
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120), unique=True)")
 
     result = project.invoke("makemigrations", "-m", "add email")
 
     assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+
+
+def test_a_foreign_key_created_again_with_on_delete_is_not_a_drop(project):
+    project.edit("app/models.py", 'db.ForeignKey("user.id")', 'db.ForeignKey("user.id", ondelete="CASCADE")')
+
+    result = project.invoke("makemigrations", "-m", "cascade")
+
+    assert result.returncode == 0, result.stderr
+    assert "  + foreign key fk_post_author_id_user on post" in result.stdout.splitlines()
     assert "Warning" not in result.stderr
 
 

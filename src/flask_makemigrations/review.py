@@ -12,25 +12,44 @@ from typing import Optional
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from .operations import flatten
+from .operations import flatten, table_of
 
 
 def review(upgrade_ops: Optional[ops.UpgradeOps], dialect=None, batch: bool = False) -> list[str]:
     """One warning per risky operation, renames first (they explain a drop and an add together)."""
     leaves = list(flatten(upgrade_ops.ops)) if upgrade_ops is not None else []
+    # Tables and columns with no data yet: created here, or added here without a server default.
     created = {op.table_name for op in leaves if isinstance(op, ops.CreateTableOp)}
+    created |= {
+        (op.table_name, op.column.name)
+        for op in leaves
+        if isinstance(op, ops.AddColumnOp) and op.column.server_default is None
+    }
     warnings, explained = [], set()
     for warning, pair in [*_table_renames(leaves, dialect), *_column_renames(leaves, dialect, batch)]:
         warnings.append(warning)
         explained.update(id(op) for op in pair)
+    explained.update(id(op) for op in _recreated_foreign_keys(leaves))
     for op in leaves:
         if id(op) not in explained:
             warnings.extend(_risks(op, created, dialect))
     return warnings
 
 
+def _recreated_foreign_keys(leaves: list) -> list:
+    """A foreign key dropped and created again under its name (new ON DELETE, say) is not lost."""
+    added = {(table_of(op), op.constraint_name) for op in leaves if isinstance(op, ops.CreateForeignKeyOp)}
+    return [
+        op
+        for op in leaves
+        if isinstance(op, ops.DropConstraintOp)
+        and op.constraint_type == "foreignkey"
+        and (op.table_name, op.constraint_name) in added
+    ]
+
+
 def _risks(op: ops.MigrateOperation, created: set, dialect) -> list[str]:
-    """What one operation may do to existing rows; a table created in this revision has none."""
+    """What one operation may do to existing rows; what this revision creates holds none yet."""
     if isinstance(op, ops.DropTableOp):
         return [f"table {op.table_name} is dropped: every row in it is lost when this revision runs."]
     if isinstance(op, ops.DropColumnOp):
@@ -42,16 +61,16 @@ def _risks(op: ops.MigrateOperation, created: set, dialect) -> list[str]:
             f"foreign key {op.constraint_name} on {op.table_name} is dropped: the database no longer "
             "checks that these rows point to existing rows."
         ]
-    if getattr(op, "table_name", None) in created:
+    if table_of(op) in created:
         return []
     if isinstance(op, ops.AddColumnOp):
         return _not_null_added(op)
     if isinstance(op, ops.AlterColumnOp):
         return _not_null_altered(op) + _type_changed(op, dialect)
     if isinstance(op, ops.CreateIndexOp) and op.unique:
-        return [_unique_added(f"unique index {op.index_name}", op.table_name, op.columns)]
+        return _unique_added(f"unique index {op.index_name}", op.table_name, op.columns, created)
     if isinstance(op, ops.AddConstraintOp) and op.constraint_type == "unique":
-        return [_unique_added(f"unique constraint {op.constraint_name}", op.table_name, op.columns)]
+        return _unique_added(f"unique constraint {op.constraint_name}", op.table_name, op.columns, created)
     return []
 
 
@@ -108,12 +127,15 @@ def _integer_rank(type_: sa.Integer) -> int:
     return 3 if isinstance(type_, sa.BigInteger) else 1 if isinstance(type_, sa.SmallInteger) else 2
 
 
-def _unique_added(what: str, table: str, columns: Iterable) -> str:
-    listed = ", ".join(str(c) for c in columns)
-    return (
+def _unique_added(what: str, table: str, columns: Iterable, created: set) -> list[str]:
+    names = [getattr(c, "name", None) or str(c) for c in columns]
+    if all((table, name) in created for name in names):
+        return []  # only new, empty columns: every row holds NULL, and NULLs are never duplicates
+    listed = ", ".join(names)
+    return [
         f"{what} on {table} ({listed}) is added: this fails if existing rows hold duplicates. Check first: "
         f"SELECT {listed}, COUNT(*) FROM {table} GROUP BY {listed} HAVING COUNT(*) > 1"
-    )
+    ]
 
 
 def _table_renames(leaves: list, dialect) -> list[tuple[str, tuple]]:
