@@ -138,7 +138,7 @@ def test_check_lists_differences_without_failing_but_strict_fails(project):
 
 
 def test_the_comparison_honours_include_object_in_env_py(project):
-    """A table env.py keeps away from autogenerate is no difference either."""
+    """A table env.py keeps away from autogenerate is no difference, even one SQLite cannot build."""
     project.edit(
         "migrations/env.py",
         "    connectable = get_engine()\n",
@@ -148,7 +148,8 @@ def test_the_comparison_honours_include_object_in_env_py(project):
     project.edit(
         "app/models.py",
         "class Post(db.Model):",
-        "class Report(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n\n\n"
+        "class Report(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+        "    tags = db.Column(db.ARRAY(db.Integer))\n\n\n"
         "class Post(db.Model):",
     )
 
@@ -157,6 +158,18 @@ def test_the_comparison_honours_include_object_in_env_py(project):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "No changes detected"
     assert "Warning" not in result.stderr
+
+
+def test_models_that_cannot_be_built_are_an_error(project):
+    project.add_model_line(BODY, '__table_args__ = (db.CheckConstraint("length(body) >", name="broken"),)')
+
+    result = project.invoke("makemigrations", "--check")
+
+    assert result.returncode == 2
+    (error,) = result.stderr.strip().splitlines()
+    assert error.startswith("Error: verification failed at building a database from the models: ")
+    assert "syntax error" in error
+    assert error.endswith("; --no-verify skips it")
 
 
 # --- the whole history: invoke verify -------------------------------------------------------------

@@ -48,8 +48,15 @@ def models_database(spec: Optional[str], guard: ConnectionGuard) -> Iterator[sa.
 def models_schema(filters: Filters, spec: Optional[str], guard: ConnectionGuard) -> Schema:
     """The schema the models describe, as this kind of database reflects it (``create_all``)."""
     with models_database(spec, guard) as engine, engine.begin() as connection:
-        for metadata in filters.metadatas:
-            metadata.create_all(connection)
+        try:
+            for metadata in filters.metadatas:
+                # Only what autogenerate looks at: a table env.py filters out may not even be
+                # creatable here (a type of another database, a view mapped as a table).
+                kept = [t for t in metadata.sorted_tables if filters.keeps("table", t.name, None, False)]
+                metadata.create_all(connection, tables=kept)
+        except sa.exc.SQLAlchemyError as exc:  # e.g. a model in a schema this database lacks
+            reason = str(getattr(exc, "orig", None) or exc)
+            raise failed("building a database from the models", reason, "--no-verify skips it") from exc
         return reflect(connection, filters, reflected=False)
 
 
