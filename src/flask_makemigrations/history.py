@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
-from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import DBAPIError
 
@@ -59,11 +59,20 @@ class History:
 
     def upgrade(self, revision: str = "heads") -> None:
         with self.failures("failed to apply"):
-            command.upgrade(self.config(), revision)
+            self._migrate(revision, lambda current, context: self.script._upgrade_revs(revision, current))
 
     def downgrade(self, revision: str) -> None:
         with self.failures("failed to downgrade"):
-            command.downgrade(self.config(), revision)
+            self._migrate(revision, lambda current, context: self.script._downgrade_revs(revision, current))
+
+    def _migrate(self, destination: str, steps) -> None:
+        """What ``alembic.command.upgrade``/``downgrade`` do, on the revision files already loaded.
+
+        Those commands read every file again; verification runs several of them per revision, so a
+        long history would be read hundreds of times.
+        """
+        with EnvironmentContext(self.config(), self.script, fn=steps, destination_rev=destination):
+            self.script.run_env()
 
     def reload(self) -> None:
         """Read the files again once a revision was added, so failures can name it."""
