@@ -183,6 +183,19 @@ def test_the_example_app_passes_verify(project):
     assert len(result.stdout.strip().splitlines()) == 1
 
 
+def test_verify_passes_with_a_version_table_of_its_own(project):
+    project.edit(
+        "migrations/env.py",
+        "    connectable = get_engine()\n",
+        "    conf_args['version_table'] = 'schema_version'\n    connectable = get_engine()\n",
+    )
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Verified 2 revision(s) in ")
+
+
 def test_verify_reports_the_first_broken_revision_with_its_step(project):
     add_nickname_revision(project)
     project.edit(POSTS, "op.drop_table('post')", "op.drop_table('no_such_table')")

@@ -29,6 +29,7 @@ class History:
         # configure_args on first use; a second command would inherit a hook bound to the first
         # command's config. Every command starts from the arguments as the app set them.
         self._configure_args = dict(extension.configure_args)
+        self.version_table = "alembic_version"
         self.script = self._load_scripts()
 
     def config(self, autogenerate: bool = False) -> Config:
@@ -71,8 +72,9 @@ class History:
         Those commands read every file again; verification runs several of them per revision, so a
         long history would be read hundreds of times.
         """
-        with EnvironmentContext(self.config(), self.script, fn=steps, destination_rev=destination):
+        with EnvironmentContext(self.config(), self.script, fn=steps, destination_rev=destination) as env:
             self.script.run_env()
+        self.version_table = env.get_context().version_table  # env.py may have chosen its own
 
     def reload(self) -> None:
         """Read the files again once a revision was added, so failures can name it."""

@@ -29,26 +29,29 @@ def verify_history(session, history: History, spec: Optional[str]) -> Verified:
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     engine = app_engine(history.extension)
-    everything = Filters()  # the stairway checks every table, whatever env.py leaves to autogenerate
-    before = snapshot(engine, everything)
+    before = snapshot(engine, _everything(history))
     for number, revision in enumerate(revisions, 1):
-        before = _stair(
-            history, engine, everything, revision, f"revision {number} of {len(revisions)}", before
-        )
+        before = _stair(history, engine, revision, f"revision {number} of {len(revisions)}", before)
     _check_head(session, history, engine, spec)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
-    left = sorted(snapshot(engine, everything))
+    left = sorted(snapshot(engine, _everything(history)))
     if left:
         raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
     return Verified(len(revisions))
 
 
-def _stair(history: History, engine, filters: Filters, revision: Script, where: str, before: dict) -> dict:
+def _everything(history: History) -> Filters:
+    """The stairway checks every table, whatever env.py leaves to autogenerate, but the version table."""
+    return Filters(version_table=history.version_table)
+
+
+def _stair(history: History, engine, revision: Script, where: str, before: dict) -> dict:
     """Upgrade, downgrade, upgrade again; return the schema at this revision (the next one's start)."""
     name, target = revision.revision, _down_target(revision)
     with step(f"upgrade to {name} ({where})", hint=""):
         history.upgrade(name)
+    filters = _everything(history)
     after = snapshot(engine, filters)
     with step(f"downgrade {name} -> {target} ({where})", hint=""):
         history.downgrade(target)
