@@ -38,6 +38,19 @@ def test_a_likely_rename_shows_the_alter_column_to_write(project):
     assert "with op.batch_alter_table('post') as batch_op:" in warning
 
 
+def test_a_likely_table_rename_shows_the_rename_table_to_write(project):
+    project.edit(
+        "app/models.py", "class Post(db.Model):", 'class Post(db.Model):\n    __tablename__ = "article"'
+    )
+
+    result = project.invoke("makemigrations", "-m", "posts are articles")
+
+    assert result.returncode == 0, result.stderr
+    (warning,) = warnings_of(result)
+    assert warning.startswith("table post is dropped and table article created with the same columns")
+    assert "    op.rename_table('post', 'article')" in warning
+
+
 def test_a_dropped_column_warns_of_data_loss(project):
     project.edit("app/models.py", f"\n    {BODY}", "")
 
