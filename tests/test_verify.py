@@ -75,6 +75,20 @@ def test_a_new_revision_whose_downgrade_fails_is_not_written(project):
     assert error.endswith("nothing was written; --no-verify writes the revision anyway, for a hand edit")
 
 
+def test_check_runs_the_same_verification(project):
+    break_generated_downgrades(project)
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("makemigrations", "--check")
+
+    assert result.returncode == 2
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("Error: verification failed at downgrade ")
+    assert error.endswith(
+        "failed to downgrade: no such table: no_such_table; --no-verify skips this verification"
+    )
+
+
 def test_no_verify_writes_the_revision_despite_a_failing_verification(project):
     before = project.revision_files()
     break_generated_downgrades(project)

@@ -14,7 +14,7 @@ from .review import review
 from .session import Project, open_session
 from .staging import Staging
 from .stairway import Verified, verify_history
-from .verification import verify_new_revision
+from .verification import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 
 
 @dataclass
@@ -59,8 +59,9 @@ def make_migrations(
             script=generated.script,
         )
         if verify:
+            hint = NO_VERIFY_HINT if writes else CHECK_HINT
             result.differences = verify_new_revision(
-                session, history, generated, previous_head, project.database
+                session, history, generated, previous_head, project.database, hint
             )
         if strict and (result.warnings or result.differences):
             count = len(result.warnings) + len(result.differences)

@@ -22,6 +22,7 @@ from .schema import Filters, Schema, differences, reflect
 from .shadow import MEMORY, shadow_database
 
 NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"
+CHECK_HINT = "--no-verify skips this verification"  # for --check and --dry-run, which never write
 MODELS, MIGRATIONS = "the models", "the migrations"
 
 
@@ -92,7 +93,12 @@ def check_restored(
 
 
 def verify_new_revision(
-    session, history: History, generated: Generated, previous_head: Optional[str], spec: Optional[str]
+    session,
+    history: History,
+    generated: Generated,
+    previous_head: Optional[str],
+    spec: Optional[str],
+    hint: str = NO_VERIFY_HINT,
 ) -> list[str]:
     """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
 
@@ -109,20 +115,28 @@ def verify_new_revision(
             "change by hand in a new revision (makemigrations --empty)"
             for found in differences(models, before, MODELS, MIGRATIONS)
         ]
-    history.reload()
-    new, shown = generated.revision, generated.staged_file.name
-    with step(f"upgrade to {new}"):
-        history.upgrade(new)
-    after = snapshot(engine, filters)
-    target = previous_head or "base"
-    with step(f"downgrade {new} -> {target}"):
-        history.downgrade(target)
-    check_restored(
-        before, snapshot(engine, filters), f"downgrade {new} -> {target}", f"revision {new} ({shown})"
-    )
-    with step(f"second upgrade to {new}"):
-        history.upgrade(new)
+    after = _up_down_up(history, engine, filters, generated, previous_head, before, hint)
+    shown = generated.staged_file.name
     return [
         f"{found}; autogenerate did not see this or cannot render it: edit {shown} by hand"
         for found in differences(models, after, MODELS, MIGRATIONS)
     ]
+
+
+def _up_down_up(history, engine, filters, generated, previous_head, before, hint) -> Schema:
+    """Apply the new revision, take it back (which must give back ``before``), apply it again.
+
+    Returns the schema the new revision builds, for the comparison with the models.
+    """
+    history.reload()  # the new file, so that failures can name it
+    new, target = generated.revision, previous_head or "base"
+    with step(f"upgrade to {new}", hint):
+        history.upgrade(new)
+    after = snapshot(engine, filters)
+    with step(f"downgrade {new} -> {target}", hint):
+        history.downgrade(target)
+    culprit = f"revision {new} ({generated.staged_file.name})"
+    check_restored(before, snapshot(engine, filters), f"downgrade {new} -> {target}", culprit, hint)
+    with step(f"second upgrade to {new}", hint):
+        history.upgrade(new)
+    return after
