@@ -210,6 +210,25 @@ def test_verify_passes_with_a_version_table_of_its_own(project):
     assert result.stdout.startswith("Verified 2 revision(s) in ")
 
 
+def test_verify_passes_a_history_with_merged_branches(project):
+    """Each branch revision is taken back alone, with its sibling branch still applied."""
+    for name in ("a", "b"):
+        project.add_model_line(USERNAME, f"{name} = db.Column(db.Integer)")
+        add_revision(
+            project,
+            f"0003{name}",
+            "0002_posts",
+            f"op.add_column('user', sa.Column('{name}', sa.Integer(), nullable=True))",
+            f"op.drop_column('user', '{name}')",
+        )
+    add_revision(project, "0004_merge", ("0003a", "0003b"), "pass", "pass")
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Verified 5 revision(s) in ")
+
+
 def test_verify_reports_the_first_broken_revision_with_its_step(project):
     add_nickname_revision(project)
     project.edit(POSTS, "op.drop_table('post')", "op.drop_table('no_such_table')")

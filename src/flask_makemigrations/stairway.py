@@ -48,27 +48,35 @@ def _everything(history: History) -> Filters:
 
 def _stair(history: History, engine, revision: Script, where: str, before: dict) -> dict:
     """Upgrade, downgrade, upgrade again; return the schema at this revision (the next one's start)."""
-    name, target = revision.revision, _down_target(revision)
+    name, (target, shown) = revision.revision, _down_target(revision)
     with step(f"upgrade to {name} ({where})", hint=""):
         history.upgrade(name)
     filters = _everything(history)
     after = snapshot(engine, filters)
-    with step(f"downgrade {name} -> {target} ({where})", hint=""):
+    with step(f"downgrade {name} -> {shown} ({where})", hint=""):
         history.downgrade(target)
     culprit = f"revision {name} ({history.staging.project_path(revision.path)})"
     check_restored(
-        before, snapshot(engine, filters), f"downgrade {name} -> {target} ({where})", culprit, hint=""
+        before, snapshot(engine, filters), f"downgrade {name} -> {shown} ({where})", culprit, hint=""
     )
     with step(f"second upgrade to {name} ({where})", hint=""):
         history.upgrade(name)
     return after
 
 
-def _down_target(revision: Script) -> str:
+def _down_target(revision: Script) -> tuple[str, str]:
+    """Where one step down goes: the target for Alembic, and how to name it in a message.
+
+    Alembic takes back every descendant of a target revision: ``<revision>@-1`` takes back this one
+    only, even while a sibling branch is applied (its parent as target would take that branch too);
+    a merge point is the only descendant of each of its parents, so one parent is target enough.
+    """
     down = revision.down_revision
     if down is None:
-        return "base"
-    return down if isinstance(down, str) else f"{revision.revision}-1"  # a merge: back to its parents
+        return "base", "base"
+    if isinstance(down, str):
+        return f"{revision.revision}@-1", down
+    return down[0], " + ".join(down)
 
 
 def _check_head(session, history: History, engine, spec: Optional[str]) -> None:
