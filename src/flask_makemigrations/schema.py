@@ -72,19 +72,24 @@ class Filters:
         return True
 
     def _object(self, type_: str, name: Optional[str], table: Optional[str]):
-        """The models' own object when there is one, else a stand-in that carries the name."""
+        """The models' own object when there is one (autogenerate would pass the reflected one, which
+        we do not build), else a stand-in that carries the name."""
         model_table = next(
-            (m.tables[t] for m in self.metadatas for t in [table or name] if t in m.tables), None
+            (m.tables[table or name] for m in self.metadatas if (table or name) in m.tables), None
         )
         if type_ == "table":
             return model_table if model_table is not None else sa.Table(name, sa.MetaData())
-        if type_ == "column":
-            found = model_table.c.get(name) if model_table is not None else None
-            return found if found is not None else sa.Column(name, NullType())
-        items = list(model_table.indexes) + list(model_table.constraints) if model_table is not None else []
-        found = next((item for item in items if item.name == name), None)
+        found = None
+        if model_table is not None and type_ == "column":
+            found = model_table.c.get(name)
+        elif model_table is not None:
+            found = next(
+                (i for i in [*model_table.indexes, *model_table.constraints] if i.name == name), None
+            )
         if found is not None:
             return found
+        if type_ == "column":
+            return sa.Column(name, NullType())
         return sa.Index(name) if type_ == "index" else sa.UniqueConstraint(name=name)
 
 
@@ -104,7 +109,7 @@ def _table(inspector, dialect, table: str, filters: Filters, reflected: bool) ->
         return filters.keeps(type_, name, table, reflected)
 
     columns = {
-        c["name"]: (_type(c["type"], dialect), bool(c["nullable"]), _default(c.get("default")))
+        c["name"]: (_type(c["type"], dialect), bool(c["nullable"]), normalized_default(c.get("default")))
         for c in inspector.get_columns(table)
         if keeps("column", c["name"])
     }
@@ -163,7 +168,7 @@ def _type(type_, dialect) -> str:
 _CAST = re.compile(r"::[\w .\"]+(\[\])?$")
 
 
-def _default(text) -> Optional[str]:
+def normalized_default(text) -> Optional[str]:
     """``'x'``, ``('x')``, ``'x'::character varying`` and ``x`` are the same server default."""
     if text is None:
         return None
