@@ -44,25 +44,23 @@ def make_migrations(
     unless check/dry_run (or ``strict`` and there is anything to warn about)."""
     _validate(message, check=check, dry_run=dry_run, empty=empty)
     writes = not (check or dry_run)
-    with open_session(project) as session, migrations_lock(session.directory, exclusive=writes):
+    opened = open_session(project, models_database=verify)  # the second database: for verification
+    with opened as session, migrations_lock(session.directory, exclusive=writes):
         staging = Staging.copy(session.directory, session.shadow.workdir)
         history = History(session.extension, staging)
         previous_head = history.single_head()
         if verify or not empty:
             history.upgrade()
         generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
-        batch = bool(generated.context_opts.get("render_as_batch"))
         result = Result(
             operations=generated.operations,
-            warnings=generated.warnings + review(generated.upgrade_ops, generated.dialect, batch),
+            warnings=generated.warnings + _review(generated),
             revision=generated.revision,
             script=generated.script,
         )
         if verify:
             hint = NO_VERIFY_HINT if writes else CHECK_HINT
-            result.differences = verify_new_revision(
-                session, history, generated, previous_head, project.database, hint
-            )
+            result.differences = verify_new_revision(session, history, generated, previous_head, hint)
         if strict and (result.warnings or result.differences):
             count = len(result.warnings) + len(result.differences)
             raise StrictError(
@@ -75,9 +73,10 @@ def make_migrations(
 
 def verify(project: Project) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base."""
-    with open_session(project) as session, migrations_lock(session.directory, exclusive=False):
+    opened = open_session(project, models_database=True)
+    with opened as session, migrations_lock(session.directory, exclusive=False):
         history = History(session.extension, Staging.copy(session.directory, session.shadow.workdir))
-        return verify_history(session, history, project.database)
+        return verify_history(session, history)
 
 
 def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optional[str] = None) -> Result:
@@ -92,6 +91,12 @@ def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optiona
             merged = command.merge(history.config(), "heads", message=message or "merge heads", rev_id=rev_id)
         (staged_file,) = staging.new_files()
         return Result(revision=merged.revision, path=staging.publish(staged_file))
+
+
+def _review(generated) -> list:
+    """Warnings about risky operations; renames are shown the way the file is written (batch or not)."""
+    batch = bool(generated.context_opts.get("render_as_batch"))
+    return review(generated.upgrade_ops, generated.dialect, batch)
 
 
 def _validate(message: Optional[str], *, check: bool, dry_run: bool, empty: bool) -> None:

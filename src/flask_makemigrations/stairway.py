@@ -7,7 +7,6 @@ first failure is reported with its step and the database's own words.
 """
 
 from dataclasses import dataclass
-from typing import Optional
 
 from alembic.script import Script
 
@@ -25,14 +24,14 @@ class Verified:
     revisions: int
 
 
-def verify_history(session, history: History, spec: Optional[str]) -> Verified:
+def verify_history(session, history: History) -> Verified:
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     engine = app_engine(history.extension)
     before = snapshot(engine, _everything(history))
     for number, revision in enumerate(revisions, 1):
         before = _stair(history, engine, revision, f"revision {number} of {len(revisions)}", before)
-    _check_head(session, history, engine, spec)
+    _check_head(session, history, engine)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
     left = sorted(snapshot(engine, _everything(history)))
@@ -79,7 +78,7 @@ def _down_target(revision: Script) -> tuple[str, str]:
     return down[0], " + ".join(down)
 
 
-def _check_head(session, history: History, engine, spec: Optional[str]) -> None:
+def _check_head(session, history: History, engine) -> None:
     """At head, autogenerate finds nothing and the schema is the one the models build."""
     pending = generate(history, "pending changes")
     if pending.operations:
@@ -90,9 +89,7 @@ def _check_head(session, history: History, engine, spec: Optional[str]) -> None:
             hint="",
         )
     filters = Filters.from_context_opts(pending.context_opts, history.extension.db.metadata)
-    found = differences(
-        models_schema(filters, spec, session.guard), snapshot(engine, filters), MODELS, MIGRATIONS
-    )
+    found = differences(models_schema(filters, session), snapshot(engine, filters), MODELS, MIGRATIONS)
     if found:
         raise failed(
             "head",

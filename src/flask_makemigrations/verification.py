@@ -16,49 +16,36 @@ import sqlalchemy as sa
 from .app_loading import app_engine
 from .errors import MigrationError, VerificationError
 from .generation import Generated
-from .guard import ConnectionGuard
 from .history import History
 from .schema import Filters, Schema, differences, reflect
-from .shadow import MEMORY, shadow_database
 
 NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"
 CHECK_HINT = "--no-verify skips this verification"  # for --check and --dry-run, which never write
 MODELS, MIGRATIONS = "the models", "the migrations"
 
 
-def models_database_spec(spec: Optional[str]) -> Optional[str]:
-    """Where the database built from the models lives: beside the shadow database, never in a
-    user's file (a server URL gets a second database on that server; a file path becomes a
-    temporary file; memory stays in memory)."""
-    if spec is not None and ("://" in spec or spec == MEMORY):
-        return spec
-    return None
+def models_schema(filters: Filters, session) -> Schema:
+    """The schema the models describe, as this kind of database reflects it (``create_all`` in the
+    session's second, empty throwaway database)."""
+    engine = sa.create_engine(session.models_shadow.url_string)
+    try:
+        with engine.begin() as connection:
+            _create_models(filters, connection)
+            return reflect(connection, filters, reflected=False)
+    finally:
+        engine.dispose()
 
 
-@contextmanager
-def models_database(spec: Optional[str], guard: ConnectionGuard) -> Iterator[sa.engine.Engine]:
-    """A second throwaway database, created and removed like the shadow one, that the guard lets in."""
-    with shadow_database(models_database_spec(spec)) as other, guard.allowing(other):
-        engine = sa.create_engine(other.url_string)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-
-def models_schema(filters: Filters, spec: Optional[str], guard: ConnectionGuard) -> Schema:
-    """The schema the models describe, as this kind of database reflects it (``create_all``)."""
-    with models_database(spec, guard) as engine, engine.begin() as connection:
-        try:
-            for metadata in filters.metadatas:
-                # Only what autogenerate looks at: a table env.py filters out may not even be
-                # creatable here (a type of another database, a view mapped as a table).
-                kept = [t for t in metadata.sorted_tables if filters.keeps("table", t.name, None, False)]
-                metadata.create_all(connection, tables=kept)
-        except sa.exc.SQLAlchemyError as exc:  # e.g. a model in a schema this database lacks
-            reason = str(getattr(exc, "orig", None) or exc)
-            raise failed("building a database from the models", reason, "--no-verify skips it") from exc
-        return reflect(connection, filters, reflected=False)
+def _create_models(filters: Filters, connection) -> None:
+    try:
+        for metadata in filters.metadatas:
+            # Only what autogenerate looks at: a table env.py filters out may not even be
+            # creatable here (a type of another database, a view mapped as a table).
+            kept = [t for t in metadata.sorted_tables if filters.keeps("table", t.name, None, False)]
+            metadata.create_all(connection, tables=kept)
+    except sa.exc.SQLAlchemyError as exc:  # e.g. a model in a schema this database lacks
+        reason = str(getattr(exc, "orig", None) or exc)
+        raise failed("building a database from the models", reason, "--no-verify skips it") from exc
 
 
 def snapshot(engine: sa.engine.Engine, filters: Filters) -> Schema:
@@ -97,7 +84,6 @@ def verify_new_revision(
     history: History,
     generated: Generated,
     previous_head: Optional[str],
-    spec: Optional[str],
     hint: str = NO_VERIFY_HINT,
 ) -> list[str]:
     """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
@@ -108,7 +94,7 @@ def verify_new_revision(
     filters = Filters.from_context_opts(generated.context_opts, history.extension.db.metadata)
     engine = app_engine(history.extension)
     before = snapshot(engine, filters)
-    models = models_schema(filters, spec, session.guard)
+    models = models_schema(filters, session)
     if generated.staged_file is None:
         return [
             f"{found}; autogenerate does not see this, so 'No changes detected' is wrong: write the "
