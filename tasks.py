@@ -19,9 +19,7 @@ from flask_makemigrations import (
     Terminated,
     make_migrations,
     merge_heads,
-)
-from flask_makemigrations import (
-    verify as verify_history,
+    verify_history,
 )
 
 HERE = Path(__file__).resolve().parent

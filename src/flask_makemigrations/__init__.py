@@ -5,7 +5,7 @@ The engine has no Invoke dependency: ``tasks.py`` (or any other front end) build
 :class:`MakemigrationsError` to an exit status.
 """
 
-from .api import Result, make_migrations, merge_heads, verify
+from .api import Result, make_migrations, merge_heads, verify_history
 from .errors import MakemigrationsError, Terminated
 from .session import Project
 
@@ -16,5 +16,5 @@ __all__ = [
     "Terminated",
     "make_migrations",
     "merge_heads",
-    "verify",
+    "verify_history",
 ]

@@ -13,7 +13,7 @@ from .locking import migrations_lock
 from .review import review
 from .session import Project, open_session
 from .staging import Staging
-from .stairway import Verified, verify_history
+from .stairway import Verified, check_history
 from .verification import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 
 
@@ -71,12 +71,12 @@ def make_migrations(
         return result
 
 
-def verify(project: Project) -> Verified:
+def verify_history(project: Project) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base."""
     opened = open_session(project, models_database=True)
     with opened as session, migrations_lock(session.directory, exclusive=False):
         history = History(session.extension, Staging.copy(session.directory, session.shadow.workdir))
-        return verify_history(session, history)
+        return check_history(session, history)
 
 
 def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optional[str] = None) -> Result:

@@ -24,7 +24,7 @@ class Verified:
     revisions: int
 
 
-def verify_history(session, history: History) -> Verified:
+def check_history(session, history: History) -> Verified:
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     engine = app_engine(history.extension)
