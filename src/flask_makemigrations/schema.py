@@ -184,8 +184,12 @@ def normalized_default(text) -> Optional[str]:
 
 
 def _sql(text) -> str:
-    """SQL text without layout or enclosing parentheses, as databases add both when reflecting."""
-    return _unwrap_parentheses(" ".join(str(text).split()))
+    """SQL text without layout or enclosing parentheses, as databases add both when reflecting (and
+    SQLAlchemy 1.4 reflects SQLite's CHECK with one closing parenthesis too many)."""
+    text = " ".join(str(text).split())
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1].rstrip()
+    return _unwrap_parentheses(text)
 
 
 def _unwrap_parentheses(text: str) -> str:
