@@ -7,6 +7,7 @@ its errors into one line on stderr and an exit status:
 
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from flask_makemigrations import (
     make_migrations,
     merge_heads,
     prune_shadow_databases,
+    verify_history,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +68,7 @@ def _exit_codes():
     try:
         yield
     except MakemigrationsError as exc:
+        _print_warnings(getattr(exc, "warnings", ()))  # --strict: what made it fail
         raise Exit(f"Error: {exc}", code=2) from None
     except KeyboardInterrupt:
         raise Exit("Interrupted: nothing was written and the shadow database is gone.", 130) from None
@@ -80,8 +83,8 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _print_warnings(result) -> None:
-    for warning in result.warnings:
+def _print_warnings(warnings) -> None:
+    for warning in warnings:
         print(f"Warning: {warning}", file=sys.stderr)
 
 
@@ -92,6 +95,8 @@ def _print_warnings(result) -> None:
         "dry_run": "write nothing; print the migration script that would be written",
         "empty": "write an empty revision, for a hand-written data migration",
         "rev_id": "use this revision id instead of a random one",
+        "no_verify": "skip verifying the new revision on the shadow database (write it even if it fails)",
+        "strict": "exit 2 and write nothing if there is any warning (for CI)",
     }
 )
 def makemigrations(
@@ -105,13 +110,24 @@ def makemigrations(
     url_env=None,
     database=None,
     rev_id=None,
+    no_verify=False,
+    strict=False,
     verbose=False,
 ):
-    """Autogenerate a migration against a throwaway shadow database at head."""
+    """Autogenerate a migration against a throwaway shadow database at head, then review and verify it."""
     project = _project(c, app, directory, url_env, database, verbose)
     with _exit_codes():
-        result = make_migrations(project, message, check=check, dry_run=dry_run, empty=empty, rev_id=rev_id)
-    _print_warnings(result)
+        result = make_migrations(
+            project,
+            message,
+            check=check,
+            dry_run=dry_run,
+            empty=empty,
+            rev_id=rev_id,
+            verify=not no_verify,
+            strict=strict,
+        )
+    _print_warnings(result.warnings + result.differences)
     if dry_run and result.script:
         print(result.script, end="")
         for line in result.operations:
@@ -157,3 +173,16 @@ def prune(c, database=None):
         print("No leaked shadow databases")
     if result.failures:
         raise Exit("\n".join(f"Error: {line}" for line in result.failures), code=2)
+
+
+@_task(help={})
+def verify(c, directory=None, app=None, url_env=None, database=None, verbose=False):
+    """Check the whole history on a shadow database: each revision up, down and up again; head = models."""
+    project = _project(c, app, directory, url_env, database, verbose)
+    started = time.monotonic()
+    with _exit_codes():
+        verified = verify_history(project)
+    print(
+        f"Verified {verified.revisions} revision(s) in {time.monotonic() - started:.1f}s: each upgrades, "
+        "downgrades and upgrades again; head matches the models; base leaves no table behind"
+    )

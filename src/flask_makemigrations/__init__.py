@@ -5,7 +5,7 @@ The engine has no Invoke dependency: ``tasks.py`` (or any other front end) build
 :class:`MakemigrationsError` to an exit status.
 """
 
-from .api import Result, make_migrations, merge_heads, prune_shadow_databases
+from .api import Result, make_migrations, merge_heads, prune_shadow_databases, verify_history
 from .errors import MakemigrationsError, Terminated
 from .session import Project
 
@@ -17,4 +17,5 @@ __all__ = [
     "make_migrations",
     "merge_heads",
     "prune_shadow_databases",
+    "verify_history",
 ]

@@ -6,13 +6,16 @@ from typing import Optional
 
 from alembic import command
 
-from .errors import UsageError
+from .errors import StrictError, UsageError
 from .generation import generate
 from .history import History
 from .locking import migrations_lock
+from .review import review
 from .server_shadow import PruneResult, prune
 from .session import Project, open_session
 from .staging import Staging
+from .stairway import Verified, check_history
+from .verification import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 
 
 @dataclass
@@ -20,7 +23,8 @@ class Result:
     """What a run did, for the caller to print."""
 
     operations: list = field(default_factory=list)  # one line per detected operation
-    warnings: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # risky operations, failed post-write hooks
+    differences: list = field(default_factory=list)  # models vs. migrated schema, beyond autogenerate
     revision: Optional[str] = None
     path: Optional[Path] = None  # the file written into the project, if any
     script: Optional[str] = None  # the new revision's source (what --dry-run prints)
@@ -34,26 +38,46 @@ def make_migrations(
     dry_run: bool = False,
     empty: bool = False,
     rev_id: Optional[str] = None,
+    verify: bool = True,
+    strict: bool = False,
 ) -> Result:
-    """Autogenerate a revision against a shadow database at head; write it unless check/dry_run."""
+    """Autogenerate a revision against a shadow database at head, review and verify it, and write it
+    unless check/dry_run (or ``strict`` and there is anything to warn about)."""
     _validate(message, check=check, dry_run=dry_run, empty=empty)
     writes = not (check or dry_run)
-    with open_session(project) as session, migrations_lock(session.directory, exclusive=writes):
+    opened = open_session(project, models_database=verify)  # the second database: for verification
+    with opened as session, migrations_lock(session.directory, exclusive=writes):
         staging = Staging.copy(session.directory, session.shadow.workdir)
         history = History(session.extension, staging)
-        history.single_head()
-        if not empty:
+        previous_head = history.single_head()
+        if verify or not empty:
             history.upgrade()
         generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
         result = Result(
             operations=generated.operations,
-            warnings=generated.warnings,
+            warnings=generated.warnings + _review(generated),
             revision=generated.revision,
             script=generated.script,
         )
+        if verify:
+            hint = NO_VERIFY_HINT if writes else CHECK_HINT
+            result.differences = verify_new_revision(session, history, generated, previous_head, hint)
+        if strict and (result.warnings or result.differences):
+            count = len(result.warnings) + len(result.differences)
+            raise StrictError(
+                f"--strict: {count} warning(s), so nothing was written", result.warnings + result.differences
+            )
         if writes and generated.staged_file:
             result.path = staging.publish(generated.staged_file)
         return result
+
+
+def verify_history(project: Project) -> Verified:
+    """Check the whole history on a shadow database: the stairway, the head against the models, base."""
+    opened = open_session(project, models_database=True)
+    with opened as session, migrations_lock(session.directory, exclusive=False):
+        history = History(session.extension, Staging.copy(session.directory, session.shadow.workdir))
+        return check_history(session, history)
 
 
 def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optional[str] = None) -> Result:
@@ -75,6 +99,12 @@ def prune_shadow_databases(database: Optional[str]) -> PruneResult:
     if not database or "://" not in database:
         raise UsageError("prune needs the server's URL: --database postgresql://user@host/dbname")
     return prune(database)
+
+
+def _review(generated) -> list:
+    """Warnings about risky operations; renames are shown the way the file is written (batch or not)."""
+    batch = bool(generated.context_opts.get("render_as_batch"))
+    return review(generated.upgrade_ops, generated.dialect, batch)
 
 
 def _validate(message: Optional[str], *, check: bool, dry_run: bool, empty: bool) -> None:

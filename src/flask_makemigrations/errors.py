@@ -42,3 +42,15 @@ class Terminated(BaseException):
 
     A BaseException, so that ``except Exception`` in application code cannot swallow it.
     """
+
+
+class VerificationError(MigrationError):
+    """A revision does not survive upgrade, downgrade and upgrade again on the shadow database."""
+
+
+class StrictError(MakemigrationsError):
+    """``--strict`` found warnings; they travel with the error so they can still be shown."""
+
+    def __init__(self, message: str, warnings: list):
+        super().__init__(message)
+        self.warnings = list(warnings)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Optional
 
 from alembic import command
+from alembic.operations import ops
+from sqlalchemy.engine import Dialect
 
 from . import operations
 from .errors import MigrationError
@@ -25,6 +27,9 @@ class Generated:
     staged_file: Optional[Path] = None
     revision: Optional[str] = None
     warnings: list = field(default_factory=list)
+    upgrade_ops: Optional[ops.UpgradeOps] = None  # what autogenerate found, for the review
+    context_opts: dict = field(default_factory=dict)  # env.py's context.configure() options
+    dialect: Optional[Dialect] = None
 
     @property
     def script(self) -> Optional[str]:
@@ -37,6 +42,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: Option
 
     def capture(context, revision, directives):
         captured.extend(directives)
+        result.context_opts, result.dialect = context.opts, context.dialect
 
     result = Generated()
     written = None
@@ -58,7 +64,8 @@ def generate(history: History, message: str, empty: bool = False, rev_id: Option
             )
 
     if captured:
-        result.operations = operations.describe_all(captured[0].upgrade_ops)
+        result.upgrade_ops = captured[0].upgrade_ops
+        result.operations = operations.describe_all(result.upgrade_ops)
     if not result.operations and not empty:
         return result  # "No changes detected": whatever env.py let Alembic write stays in staging
     new_files = history.staging.new_files()

@@ -7,6 +7,7 @@ foreign database is never read, written, or even created (SQLite creates missing
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Optional
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
@@ -43,24 +44,38 @@ class ConnectionGuard:
         self.shadow = shadow
         self.hint = hint
         self.refused: list[str] = []
+        self.others: list[ShadowDatabase] = []  # further throwaway databases the tool made itself
 
-    def is_shadow(self, dialect, cargs, cparams) -> bool:
-        if dialect.name != self.shadow.url.get_backend_name():
+    def is_shadow(self, dialect, cargs, cparams, shadow: Optional[ShadowDatabase] = None) -> bool:
+        shadow = shadow or self.shadow
+        if dialect.name != shadow.url.get_backend_name():
             return False
-        shadow_cargs, shadow_cparams = dialect.create_connect_args(self.shadow.url)
+        shadow_cargs, shadow_cparams = dialect.create_connect_args(shadow.url)
         return _identity(dialect.name, cargs, cparams) == _identity(
             dialect.name, shadow_cargs, shadow_cparams
         )
 
+    @contextmanager
+    def allowing(self, other: ShadowDatabase) -> Iterator[None]:
+        """Let the tool reach a second throwaway database it created (the one built from the models)."""
+        self.others.append(other)
+        try:
+            yield
+        finally:
+            self.others.remove(other)
+
     def do_connect(self, dialect, connection_record, cargs, cparams):
-        if not self.is_shadow(dialect, cargs, cparams):
-            target = describe_target(dialect.name, cargs, cparams)
-            self.refused.append(target)
+        target = next(
+            (s for s in [self.shadow, *self.others] if self.is_shadow(dialect, cargs, cparams, s)), None
+        )
+        if target is None:
+            shown = describe_target(dialect.name, cargs, cparams)
+            self.refused.append(shown)
             raise ForeignDatabaseError(
-                f"refused a connection to {target}: only the shadow database may be used; {self.hint}"
+                f"refused a connection to {shown}: only the shadow database may be used; {self.hint}"
             )
         connection = dialect.connect(*cargs, **cparams)
-        self.shadow.prepare_connection(connection)
+        target.prepare_connection(connection)
         return connection
 
 

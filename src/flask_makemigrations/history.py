@@ -1,4 +1,4 @@
-"""The migration history through Alembic's own API: configuration, heads, upgrade.
+"""The migration history through Alembic's own API: configuration, heads, upgrade, downgrade.
 
 Library exceptions are caught here, where it is known what was being attempted, and re-raised as
 one-line errors that name the revision file and the database's own message.
@@ -11,8 +11,8 @@ from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Optional
 
-from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import DBAPIError
 
@@ -34,6 +34,7 @@ class History:
         # configure_args on first use; a second command would inherit a hook bound to the first
         # command's config. Every command starts from the arguments as the app set them.
         self._configure_args = dict(extension.configure_args)
+        self.version_table = "alembic_version"
         self.script = self._load_scripts()
 
     def config(self, autogenerate: bool = False) -> Config:
@@ -64,7 +65,25 @@ class History:
 
     def upgrade(self, revision: str = "heads") -> None:
         with self.failures("failed to apply"):
-            command.upgrade(self.config(), revision)
+            self._migrate(revision, lambda current, context: self.script._upgrade_revs(revision, current))
+
+    def downgrade(self, revision: str) -> None:
+        with self.failures("failed to downgrade"):
+            self._migrate(revision, lambda current, context: self.script._downgrade_revs(revision, current))
+
+    def _migrate(self, destination: str, steps) -> None:
+        """What ``alembic.command.upgrade``/``downgrade`` do, on the revision files already loaded.
+
+        Those commands read every file again; verification runs several of them per revision, so a
+        long history would be read hundreds of times.
+        """
+        with EnvironmentContext(self.config(), self.script, fn=steps, destination_rev=destination) as env:
+            self.script.run_env()
+        self.version_table = env.get_context().version_table  # env.py may have chosen its own
+
+    def reload(self) -> None:
+        """Read the files again once a revision was added, so failures can name it."""
+        self.script = self._load_scripts()
 
     @contextmanager
     def quiet(self) -> Iterator[None]:

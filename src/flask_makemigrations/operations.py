@@ -34,10 +34,15 @@ def describe(op: ops.MigrateOperation) -> str:
     if isinstance(op, ops.DropIndexOp):
         return f"- index {op.index_name} on {op.table_name}"
     if isinstance(op, ops.AddConstraintOp):
-        return f"+ {_constraint_kind(op)} {op.constraint_name} on {op.table_name}"
+        return f"+ {_constraint_kind(op)} {op.constraint_name} on {table_of(op)}"
     if isinstance(op, ops.DropConstraintOp):
         return f"- constraint {op.constraint_name} on {op.table_name}"
-    return f"~ {type(op).__name__} on {getattr(op, 'table_name', '?')}"
+    return f"~ {type(op).__name__} on {table_of(op)}"
+
+
+def table_of(op: ops.MigrateOperation) -> str:
+    """The table an operation works on; a new foreign key names it ``source_table``."""
+    return getattr(op, "table_name", None) or getattr(op, "source_table", None) or "?"
 
 
 def _alterations(op: ops.AlterColumnOp) -> str:

@@ -28,7 +28,7 @@ from .app_loading import (
 )
 from .errors import ForeignDatabaseError
 from .guard import ConnectionGuard, only_shadow_connections
-from .shadow import ShadowDatabase, shadow_database
+from .shadow import ShadowDatabase, second_database_spec, shadow_database
 from .signals import sigterm_raises
 
 
@@ -51,10 +51,13 @@ class Session:
     shadow: ShadowDatabase
     guard: ConnectionGuard
     directory: Path
+    models_shadow: Optional[ShadowDatabase] = None  # a second, empty one, for verification
 
 
 @contextmanager
-def open_session(project: Project) -> Iterator[Session]:
+def open_session(project: Project, models_database: bool = False) -> Iterator[Session]:
+    """``models_database`` adds a second throwaway database, made like the shadow one and before the
+    guard, as the creation may need the server's own admin database (PostgreSQL)."""
     with ExitStack() as stack:
         stack.enter_context(sigterm_raises())
         stack.enter_context(_library_noise_silenced(project.verbose))
@@ -62,8 +65,13 @@ def open_session(project: Project) -> Iterator[Session]:
         stack.enter_context(redirect_stdout(sys.stderr))
         stack.enter_context(project_imports(project.hidden_dirs))
         shadow = stack.enter_context(shadow_database(project.database))
+        models_shadow = None
+        if models_database:
+            models_shadow = stack.enter_context(shadow_database(second_database_spec(project.database)))
         hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
         guard = stack.enter_context(only_shadow_connections(shadow, hint))
+        if models_shadow is not None:
+            stack.enter_context(guard.allowing(models_shadow))
         stack.enter_context(environment_variable(project.url_env, shadow.url_string))
 
         app = load_app(project.app or os.environ.get("FLASK_APP") or None)
@@ -76,7 +84,7 @@ def open_session(project: Project) -> Iterator[Session]:
         stack.callback(engine.dispose)  # close pooled connections before the database goes
         check_shadow_empty(engine)
         directory = Path(project.directory or extension.directory).absolute()
-        yield Session(app, extension, shadow, guard, directory)
+        yield Session(app, extension, shadow, guard, directory, models_shadow)
 
 
 @contextmanager

@@ -64,6 +64,15 @@ def shadow_database(spec: Optional[str] = None) -> Iterator[ShadowDatabase]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def second_database_spec(spec: Optional[str]) -> Optional[str]:
+    """Where a second throwaway database goes (verification builds one from the models): beside the
+    shadow database, never at a user's path. A server URL gets another database on that server, memory
+    stays in memory, a file path or nothing becomes a temporary file."""
+    if spec is not None and ("://" in spec or spec == MEMORY):
+        return spec
+    return None
+
+
 def _throwaway_pragmas(dbapi_connection) -> None:
     """A shadow database is rebuilt from scratch every run, so it needs no durability."""
     cursor = dbapi_connection.cursor()

@@ -1,0 +1,208 @@
+"""Warnings about destructive and risky operations in a generated revision, before it is written.
+
+Autogenerate writes what the models say, not what the data needs: a renamed column becomes a drop and
+an add (its data is gone), a NOT NULL column without a default fails on a table that has rows, a
+narrower type truncates or refuses values. Each warning is one block of text: what happens, and what to
+write instead. Warnings never stop a run; ``--strict`` makes them errors.
+"""
+
+from collections.abc import Iterable
+from typing import Optional
+
+import sqlalchemy as sa
+from alembic.operations import ops
+
+from .operations import flatten, table_of
+
+
+def review(upgrade_ops: Optional[ops.UpgradeOps], dialect=None, batch: bool = False) -> list[str]:
+    """One warning per risky operation, renames first (they explain a drop and an add together)."""
+    leaves = list(flatten(upgrade_ops.ops)) if upgrade_ops is not None else []
+    # Tables and columns with no data yet: created here, or added here without a server default.
+    created = {op.table_name for op in leaves if isinstance(op, ops.CreateTableOp)}
+    created |= {
+        (op.table_name, op.column.name)
+        for op in leaves
+        if isinstance(op, ops.AddColumnOp) and op.column.server_default is None
+    }
+    warnings, explained = [], set()
+    for warning, pair in [*_table_renames(leaves, dialect), *_column_renames(leaves, dialect, batch)]:
+        warnings.append(warning)
+        explained.update(id(op) for op in pair)
+    explained.update(id(op) for op in _recreated_foreign_keys(leaves))
+    for op in leaves:
+        if id(op) not in explained:
+            warnings.extend(_risks(op, created, dialect))
+    return warnings
+
+
+def _recreated_foreign_keys(leaves: list) -> list:
+    """A foreign key dropped and created again under its name (new ON DELETE, say) is not lost."""
+    added = {(table_of(op), op.constraint_name) for op in leaves if isinstance(op, ops.CreateForeignKeyOp)}
+    return [
+        op
+        for op in leaves
+        if isinstance(op, ops.DropConstraintOp)
+        and op.constraint_type == "foreignkey"
+        and (op.table_name, op.constraint_name) in added
+    ]
+
+
+def _risks(op: ops.MigrateOperation, created: set, dialect) -> list[str]:
+    """What one operation may do to existing rows; what this revision creates holds none yet."""
+    if isinstance(op, ops.DropTableOp):
+        return [f"table {op.table_name} is dropped: every row in it is lost when this revision runs."]
+    if isinstance(op, ops.DropColumnOp):
+        return [
+            f"column {op.table_name}.{op.column_name} is dropped: its data is lost when this revision runs."
+        ]
+    if isinstance(op, ops.DropConstraintOp) and op.constraint_type == "foreignkey":
+        return [
+            f"foreign key {op.constraint_name} on {op.table_name} is dropped: the database no longer "
+            "checks that these rows point to existing rows."
+        ]
+    if table_of(op) in created:
+        return []
+    if isinstance(op, ops.AddColumnOp):
+        return _not_null_added(op)
+    if isinstance(op, ops.AlterColumnOp):
+        return _not_null_altered(op) + _type_changed(op, dialect)
+    if isinstance(op, ops.CreateIndexOp) and op.unique:
+        return _unique_added(f"unique index {op.index_name}", op.table_name, op.columns, created)
+    if isinstance(op, ops.AddConstraintOp) and op.constraint_type == "unique":
+        return _unique_added(f"unique constraint {op.constraint_name}", op.table_name, op.columns, created)
+    return []
+
+
+def _not_null_added(op: ops.AddColumnOp) -> list[str]:
+    column = op.column
+    if column.nullable or column.primary_key or column.server_default is not None:
+        return []
+    return [
+        f"column {op.table_name}.{column.name} is added as NOT NULL without a server default: this "
+        "fails on a table that has rows. Give it a server_default=..., or add it nullable, fill it, "
+        "then make it NOT NULL."
+    ]
+
+
+def _not_null_altered(op: ops.AlterColumnOp) -> list[str]:
+    if op.modify_nullable is not False or op.existing_server_default or op.modify_server_default:
+        return []
+    return [
+        f"column {op.table_name}.{op.column_name} is made NOT NULL without a server default: this "
+        "fails if any row holds NULL. Fill those rows first (op.execute('UPDATE ...')) or give it a "
+        "server default."
+    ]
+
+
+def _type_changed(op: ops.AlterColumnOp, dialect) -> list[str]:
+    old, new = op.existing_type, op.modify_type
+    if new is None or old is None:
+        return []
+    column, before, after = f"{op.table_name}.{op.column_name}", _render(old, dialect), _render(new, dialect)
+    change = f"column {column} changes type {before} -> {after}"
+    if old._type_affinity is not new._type_affinity:
+        return [f"{change}, another kind of type: existing values may not convert, or convert with loss."]
+    if _narrower(old, new):
+        return [f"{change}, a narrower type: longer or larger existing values are truncated or refused."]
+    return []
+
+
+def _narrower(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> bool:
+    """A shorter string, a smaller integer, fewer digits: some existing values no longer fit."""
+    if isinstance(old, sa.String) and isinstance(new, sa.String):
+        return _size(new.length) < _size(old.length)
+    if isinstance(old, sa.Integer) and isinstance(new, sa.Integer):
+        return _integer_rank(new) < _integer_rank(old)
+    if isinstance(old, sa.Numeric) and isinstance(new, sa.Numeric):
+        return _size(new.precision) < _size(old.precision) or _size(new.scale) < _size(old.scale)
+    return False
+
+
+def _size(value: Optional[int]) -> float:
+    return float("inf") if value is None else value
+
+
+def _integer_rank(type_: sa.Integer) -> int:
+    return 3 if isinstance(type_, sa.BigInteger) else 1 if isinstance(type_, sa.SmallInteger) else 2
+
+
+def _unique_added(what: str, table: str, columns: Iterable, created: set) -> list[str]:
+    names = [getattr(c, "name", None) or str(c) for c in columns]
+    if all((table, name) in created for name in names):
+        return []  # only new, empty columns: every row holds NULL, and NULLs are never duplicates
+    listed = ", ".join(names)
+    return [
+        f"{what} on {table} ({listed}) is added: this fails if existing rows hold duplicates. Check first: "
+        f"SELECT {listed}, COUNT(*) FROM {table} GROUP BY {listed} HAVING COUNT(*) > 1"
+    ]
+
+
+def _table_renames(leaves: list, dialect) -> list[tuple[str, tuple]]:
+    """A table dropped and another created with the same columns is most likely a rename."""
+    found = []
+    created = [op for op in leaves if isinstance(op, ops.CreateTableOp)]
+    for dropped in (op for op in leaves if isinstance(op, ops.DropTableOp)):
+        shape = _columns_shape(dropped.to_table().columns, dialect)
+        match = next((op for op in created if _columns_shape(op.to_table().columns, dialect) == shape), None)
+        if shape and match is not None:
+            created.remove(match)
+            found.append(
+                (
+                    f"table {dropped.table_name} is dropped and table {match.table_name} created with the "
+                    f"same columns: if this is a rename, every row in {dropped.table_name} is lost as "
+                    "generated. Replace the drop_table/create_table pair with:\n"
+                    f"    op.rename_table('{dropped.table_name}', '{match.table_name}')\n"
+                    "and the reverse rename_table in downgrade().",
+                    (dropped, match),
+                )
+            )
+    return found
+
+
+def _column_renames(leaves: list, dialect, batch: bool) -> list[tuple[str, tuple]]:
+    """In one table, a column dropped and another added with the same type is most likely a rename."""
+    found = []
+    added = [op for op in leaves if isinstance(op, ops.AddColumnOp)]
+    for dropped in (op for op in leaves if isinstance(op, ops.DropColumnOp)):
+        type_ = _render(dropped.to_column().type, dialect)
+        match = next(
+            (
+                op
+                for op in added
+                if op.table_name == dropped.table_name and _render(op.column.type, dialect) == type_
+            ),
+            None,
+        )
+        if match is not None and not isinstance(dropped.to_column().type, sa.types.NullType):
+            added.remove(match)
+            found.append((_column_rename_warning(dropped, match, type_, batch), (dropped, match)))
+    return found
+
+
+def _column_rename_warning(dropped: ops.DropColumnOp, added: ops.AddColumnOp, type_: str, batch: bool) -> str:
+    table, old, new = dropped.table_name, dropped.column_name, added.column.name
+    if batch:
+        replacement = (
+            f"    with op.batch_alter_table('{table}') as batch_op:\n"
+            f"        batch_op.alter_column('{old}', new_column_name='{new}')"
+        )
+    else:
+        replacement = f"    op.alter_column('{table}', '{old}', new_column_name='{new}')"
+    return (
+        f"column {table}.{old} is dropped and {table}.{new} added with the same type ({type_}): if this "
+        f"is a rename, the data in {table}.{old} is lost as generated. Replace the drop_column/add_column "
+        f"pair with:\n{replacement}\nand the reverse rename in downgrade()."
+    )
+
+
+def _columns_shape(columns: Iterable[sa.Column], dialect) -> frozenset:
+    return frozenset((c.name, _render(c.type, dialect)) for c in columns)
+
+
+def _render(type_: sa.types.TypeEngine, dialect) -> str:
+    """A type as this database spells it, so a reflected VARCHAR(80) equals the models' String(80)."""
+    try:
+        return str(type_.compile(dialect=dialect))
+    except Exception:  # a type the dialect cannot render: its repr still tells types apart
+        return repr(type_)

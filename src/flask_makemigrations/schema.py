@@ -1,0 +1,296 @@
+"""A database schema as a comparable value, and the differences between two of them.
+
+Both sides of every comparison are reflected from the same kind of database (the migrated shadow
+database, and a second one built from the models with ``create_all``), so each dialect's reflection
+habits cancel out. What is left to normalize is how the same schema can look after different DDL: a
+quoted or cast server default, a unique constraint that exists as a unique index (PostgreSQL reflects
+it both ways), names that only the database chose. Alembic's version table and whatever ``env.py``
+filters out (``include_name``, ``include_object``) are not part of the schema, as in autogenerate.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.types import NullType
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """One table, normalized; every mapping goes from what identifies an item to its name."""
+
+    columns: dict  # name -> (type, nullable, server default)
+    primary_key: tuple
+    uniques: dict  # column tuple -> name (unique constraints and unique indexes alike)
+    indexes: dict  # column tuple -> name (non-unique indexes)
+    foreign_keys: dict  # (columns, referred table, referred columns, options) -> name
+    checks: dict  # SQL text -> name
+
+
+Schema = dict  # table name -> TableShape
+
+
+@dataclass
+class Filters:
+    """``env.py``'s ``include_name``/``include_object``, so the comparison sees what autogenerate sees."""
+
+    include_name: Optional[Callable] = None
+    include_object: Optional[Callable] = None
+    metadatas: tuple = ()
+    version_table: str = "alembic_version"
+
+    @classmethod
+    def from_context_opts(cls, opts: dict, fallback_metadata=None) -> "Filters":
+        """Read the options ``env.py`` gave ``context.configure`` (a MigrationContext's ``opts``)."""
+        metadata = opts.get("target_metadata", fallback_metadata)
+        if metadata is None:
+            metadatas = ()
+        elif isinstance(metadata, (list, tuple)):
+            metadatas = tuple(metadata)
+        else:
+            metadatas = (metadata,)
+        return cls(
+            include_name=opts.get("include_name"),
+            include_object=opts.get("include_object"),
+            metadatas=metadatas,
+            version_table=opts.get("version_table") or "alembic_version",
+        )
+
+    def keeps(self, type_: str, name: Optional[str], table: Optional[str], reflected: bool) -> bool:
+        """Whether autogenerate would look at this object; ``reflected`` is False for the models' side."""
+        if type_ == "table" and name == self.version_table:
+            return False
+        if reflected and self.include_name and type_ != "check_constraint":
+            parents = {"schema_name": None}
+            if table is not None:
+                parents.update(table_name=table, schema_qualified_table_name=table)
+            if not self.include_name(name, type_, parents):
+                return False
+        if self.include_object:
+            return bool(self.include_object(self._object(type_, name, table), name, type_, reflected, None))
+        return True
+
+    def _object(self, type_: str, name: Optional[str], table: Optional[str]):
+        """The models' own object when there is one (autogenerate would pass the reflected one, which
+        we do not build), else a stand-in that carries the name."""
+        model_table = next(
+            (m.tables[table or name] for m in self.metadatas if (table or name) in m.tables), None
+        )
+        if type_ == "table":
+            return model_table if model_table is not None else sa.Table(name, sa.MetaData())
+        found = None
+        if model_table is not None and type_ == "column":
+            found = model_table.c.get(name)
+        elif model_table is not None:
+            found = next(
+                (i for i in [*model_table.indexes, *model_table.constraints] if i.name == name), None
+            )
+        if found is not None:
+            return found
+        if type_ == "column":
+            return sa.Column(name, NullType())
+        return sa.Index(name) if type_ == "index" else sa.UniqueConstraint(name=name)
+
+
+def reflect(connection, filters: Filters, reflected: bool = True) -> Schema:
+    """The schema a connection sees (its default schema), as autogenerate's filters let it be seen."""
+    inspector = sa.inspect(connection)
+    dialect = connection.dialect
+    return {
+        name: _table(inspector, dialect, name, filters, reflected)
+        for name in inspector.get_table_names()
+        if filters.keeps("table", name, None, reflected)
+    }
+
+
+def _table(inspector, dialect, table: str, filters: Filters, reflected: bool) -> TableShape:
+    def keeps(type_, name):
+        return filters.keeps(type_, name, table, reflected)
+
+    columns = {
+        c["name"]: (_type(c["type"], dialect), bool(c["nullable"]), normalized_default(c.get("default")))
+        for c in inspector.get_columns(table)
+        if keeps("column", c["name"])
+    }
+    uniques = {
+        tuple(u["column_names"]): u.get("name")
+        for u in inspector.get_unique_constraints(table)
+        if keeps("unique_constraint", u.get("name"))
+    }
+    indexes = {}
+    for index in inspector.get_indexes(table):
+        if index.get("duplicates_constraint") or not keeps("index", index.get("name")):
+            continue  # PostgreSQL lists each unique constraint once more, as an index
+        columns_of = _index_columns(index)
+        if index.get("unique"):
+            uniques.setdefault(columns_of, index.get("name"))
+        else:
+            indexes[columns_of] = index.get("name")
+    foreign_keys = {
+        (
+            tuple(fk["constrained_columns"]),
+            fk["referred_table"],
+            tuple(fk["referred_columns"]),
+            _fk_options(fk.get("options")),
+        ): fk.get("name")
+        for fk in inspector.get_foreign_keys(table)
+        if keeps("foreign_key_constraint", fk.get("name"))
+    }
+    checks = {
+        _sql(ck["sqltext"]): ck.get("name")
+        for ck in _check_constraints(inspector, table)
+        if keeps("check_constraint", ck.get("name"))
+    }
+    primary_key = tuple(inspector.get_pk_constraint(table).get("constrained_columns") or ())
+    return TableShape(columns, primary_key, uniques, indexes, foreign_keys, checks)
+
+
+def _check_constraints(inspector, table: str) -> list:
+    try:
+        return inspector.get_check_constraints(table)
+    except NotImplementedError:  # a dialect that cannot reflect them: nothing to compare
+        return []
+
+
+def _index_columns(index: dict) -> tuple:
+    expressions = index.get("expressions") or index.get("column_names") or ()
+    return tuple(_sql(str(e)) for e in expressions)
+
+
+def _type(type_, dialect) -> str:
+    try:
+        return " ".join(str(type_.compile(dialect=dialect)).upper().split())
+    except Exception:  # a reflected type the dialect cannot render back: compare its repr
+        return repr(type_)
+
+
+_CAST = re.compile(r"::[\w .\"]+(\[\])?$")
+
+
+def normalized_default(text) -> Optional[str]:
+    """``'x'``, ``('x')``, ``'x'::character varying`` and ``x`` are the same server default."""
+    if text is None:
+        return None
+    value = str(text).strip()
+    previous = None
+    while value != previous:
+        previous = value
+        value = _CAST.sub("", value).strip()
+        value = _unwrap_parentheses(value)
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1].replace("''", "'")
+    return value
+
+
+def _sql(text) -> str:
+    """SQL text without layout or enclosing parentheses, as databases add both when reflecting (and
+    SQLAlchemy 1.4 reflects SQLite's CHECK with one closing parenthesis too many)."""
+    text = " ".join(str(text).split())
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1].rstrip()
+    return _unwrap_parentheses(text)
+
+
+def _unwrap_parentheses(text: str) -> str:
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _fk_options(options: Optional[dict]) -> tuple:
+    """Only the options that change behaviour; NO ACTION is what every database does unasked."""
+    kept = {}
+    for key in ("ondelete", "onupdate", "deferrable", "initially"):
+        value = (options or {}).get(key)
+        if value is not None and str(value).upper() not in ("NO ACTION", "FALSE", "IMMEDIATE"):
+            kept[key] = str(value).upper()
+    return tuple(sorted(kept.items()))
+
+
+@dataclass
+class _Findings:
+    """What the two sides of a comparison are called in its messages, and what it found so far."""
+
+    expected: str
+    actual: str
+    found: list = field(default_factory=list)
+
+
+def differences(expected: Schema, actual: Schema, expected_label: str, actual_label: str) -> list[str]:
+    """One sentence per difference, naming the object; empty when the schemas are the same."""
+    labels = _Findings(expected_label, actual_label)
+    for name in sorted(set(expected) | set(actual)):
+        if name not in actual:
+            labels.found.append(f"table {name}: only in {expected_label}")
+        elif name not in expected:
+            labels.found.append(f"table {name}: only in {actual_label}")
+        else:
+            _table_differences(name, expected[name], actual[name], labels)
+    return labels.found
+
+
+def _table_differences(table: str, expected: TableShape, actual: TableShape, labels: _Findings) -> None:
+    for column in sorted(set(expected.columns) | set(actual.columns)):
+        _column_differences(f"{table}.{column}", expected.columns, actual.columns, column, labels)
+    if expected.primary_key != actual.primary_key:
+        labels.found.append(
+            f"primary key of {table}: ({', '.join(expected.primary_key)}) in {labels.expected}, "
+            f"({', '.join(actual.primary_key)}) in {labels.actual}"
+        )
+    _item_differences("unique constraint", table, expected.uniques, actual.uniques, _columns, labels)
+    _item_differences("index", table, expected.indexes, actual.indexes, _columns, labels)
+    _item_differences("foreign key", table, expected.foreign_keys, actual.foreign_keys, _reference, labels)
+    _item_differences("check constraint", table, expected.checks, actual.checks, str, labels)
+
+
+def _column_differences(qualified: str, expected: dict, actual: dict, column: str, labels: _Findings) -> None:
+    if column not in actual:
+        labels.found.append(f"column {qualified}: only in {labels.expected}")
+        return
+    if column not in expected:
+        labels.found.append(f"column {qualified}: only in {labels.actual}")
+        return
+    for aspect, want, have in zip(("type", "nullable", "server default"), expected[column], actual[column]):
+        if want != have:
+            labels.found.append(
+                f"column {qualified}: {_shown(aspect, want)} in {labels.expected}, "
+                f"{_shown(aspect, have)} in {labels.actual}"
+            )
+
+
+def _item_differences(
+    kind: str, table: str, expected: dict, actual: dict, describe, labels: _Findings
+) -> None:
+    for key in sorted(set(expected) ^ set(actual), key=repr):
+        side = labels.expected if key in expected else labels.actual
+        name = expected.get(key) or actual.get(key)
+        named = f"{kind} {name}" if name else kind
+        labels.found.append(f"{named} on {table} ({describe(key)}): only in {side}")
+
+
+def _columns(key: tuple) -> str:
+    return ", ".join(key)
+
+
+def _reference(key: tuple) -> str:
+    columns, referred_table, referred_columns, options = key
+    extra = "".join(f" {k.upper()} {v}" for k, v in options)
+    return f"{', '.join(columns)} -> {referred_table}.{', '.join(referred_columns)}{extra}"
+
+
+def _shown(aspect: str, value) -> str:
+    if aspect == "nullable":
+        return "nullable" if value else "NOT NULL"
+    if aspect == "type":
+        return f"type {value}"
+    return f"server default {value!r}" if value is not None else "no server default"

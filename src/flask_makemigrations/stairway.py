@@ -1,0 +1,99 @@
+"""``verify``: the whole history on a shadow database, as pytest-alembic's built-in tests check it.
+
+Every revision, in order, must upgrade, downgrade (giving back the schema it started from) and upgrade
+again; at head the models must match the migrations (no pending operation, no difference with a
+database built from the models); a full downgrade must leave nothing but Alembic's version table. The
+first failure is reported with its step and the database's own words.
+"""
+
+from dataclasses import dataclass
+
+from alembic.script import Script
+
+from .app_loading import app_engine
+from .generation import generate
+from .history import History
+from .schema import Filters, differences
+from .verification import MIGRATIONS, MODELS, check_restored, failed, models_schema, snapshot, step
+
+
+@dataclass
+class Verified:
+    """What ``verify`` checked, for its one-line summary."""
+
+    revisions: int
+
+
+def check_history(session, history: History) -> Verified:
+    history.single_head()
+    revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
+    engine = app_engine(history.extension)
+    before = snapshot(engine, _everything(history))
+    for number, revision in enumerate(revisions, 1):
+        before = _stair(history, engine, revision, f"revision {number} of {len(revisions)}", before)
+    _check_head(session, history, engine)
+    with step("the full downgrade to base", hint=""):
+        history.downgrade("base")
+    left = sorted(snapshot(engine, _everything(history)))
+    if left:
+        raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
+    return Verified(len(revisions))
+
+
+def _everything(history: History) -> Filters:
+    """The stairway checks every table, whatever env.py leaves to autogenerate, but the version table."""
+    return Filters(version_table=history.version_table)
+
+
+def _stair(history: History, engine, revision: Script, where: str, before: dict) -> dict:
+    """Upgrade, downgrade, upgrade again; return the schema at this revision (the next one's start)."""
+    name, (target, shown) = revision.revision, _down_target(revision)
+    with step(f"upgrade to {name} ({where})", hint=""):
+        history.upgrade(name)
+    filters = _everything(history)
+    after = snapshot(engine, filters)
+    with step(f"downgrade {name} -> {shown} ({where})", hint=""):
+        history.downgrade(target)
+    culprit = f"revision {name} ({history.staging.project_path(revision.path)})"
+    check_restored(
+        before, snapshot(engine, filters), f"downgrade {name} -> {shown} ({where})", culprit, hint=""
+    )
+    with step(f"second upgrade to {name} ({where})", hint=""):
+        history.upgrade(name)
+    return after
+
+
+def _down_target(revision: Script) -> tuple[str, str]:
+    """Where one step down goes: the target for Alembic, and how to name it in a message.
+
+    Alembic takes back every descendant of a target revision: ``<revision>@-1`` takes back this one
+    only, even while a sibling branch is applied (its parent as target would take that branch too);
+    a merge point is the only descendant of each of its parents, so one parent is target enough.
+    """
+    down = revision.down_revision
+    if down is None:
+        return "base", "base"
+    if isinstance(down, str):
+        return f"{revision.revision}@-1", down
+    return down[0], " + ".join(down)
+
+
+def _check_head(session, history: History, engine) -> None:
+    """At head, autogenerate finds nothing and the schema is the one the models build."""
+    pending = generate(history, "pending changes")
+    if pending.operations:
+        raise failed(
+            "head",
+            f"the models have changes no revision covers ({', '.join(pending.operations)}): "
+            "run makemigrations",
+            hint="",
+        )
+    filters = Filters.from_context_opts(pending.context_opts, history.extension.db.metadata)
+    found = differences(models_schema(filters, session), snapshot(engine, filters), MODELS, MIGRATIONS)
+    if found:
+        raise failed(
+            "head",
+            "the migrated schema differs from the models in what autogenerate does not see: "
+            + "; ".join(found),
+            hint="",
+        )

@@ -1,0 +1,128 @@
+"""Verify a new revision on the shadow database before it reaches the project.
+
+Autogenerate has blind spots (server defaults, check constraints, some type changes), and people apply
+its files without reading them. So the new revision is applied, the result is compared with a second
+database built straight from the models, then it is downgraded (which must give back the schema it
+started from) and applied again. All of it happens in the staging copy: a revision that fails never
+reaches the project.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Optional
+
+import sqlalchemy as sa
+
+from .app_loading import app_engine
+from .errors import MigrationError, VerificationError
+from .generation import Generated
+from .history import History
+from .schema import Filters, Schema, differences, reflect
+
+NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"
+CHECK_HINT = "--no-verify skips this verification"  # for --check and --dry-run, which never write
+MODELS, MIGRATIONS = "the models", "the migrations"
+
+
+def models_schema(filters: Filters, session) -> Schema:
+    """The schema the models describe, as this kind of database reflects it (``create_all`` in the
+    session's second, empty throwaway database)."""
+    engine = sa.create_engine(session.models_shadow.url_string)
+    try:
+        with engine.begin() as connection:
+            _create_models(filters, connection)
+            return reflect(connection, filters, reflected=False)
+    finally:
+        engine.dispose()
+
+
+def _create_models(filters: Filters, connection) -> None:
+    try:
+        for metadata in filters.metadatas:
+            # Only what autogenerate looks at: a table env.py filters out may not even be
+            # creatable here (a type of another database, a view mapped as a table).
+            kept = [t for t in metadata.sorted_tables if filters.keeps("table", t.name, None, False)]
+            metadata.create_all(connection, tables=kept)
+    except sa.exc.SQLAlchemyError as exc:  # e.g. a model in a schema this database lacks
+        reason = str(getattr(exc, "orig", None) or exc)
+        raise failed("building a database from the models", reason, "--no-verify skips it") from exc
+
+
+def snapshot(engine: sa.engine.Engine, filters: Filters) -> Schema:
+    with engine.connect() as connection:
+        return reflect(connection, filters)
+
+
+def failed(name: str, reason: str, hint: str = NO_VERIFY_HINT) -> VerificationError:
+    return VerificationError(f"verification failed at {name}: {reason}" + (f"; {hint}" if hint else ""))
+
+
+@contextmanager
+def step(name: str, hint: str = NO_VERIFY_HINT) -> Iterator[None]:
+    """Name the verification step in the error a failing Alembic command raises."""
+    try:
+        yield
+    except VerificationError:
+        raise
+    except MigrationError as exc:
+        raise failed(name, str(exc), hint) from exc
+
+
+def check_restored(
+    before: Schema, after: Schema, name: str, culprit: str, hint: str = NO_VERIFY_HINT
+) -> None:
+    """A downgrade must give back exactly the schema its upgrade started from."""
+    left = differences(before, after, "the schema before the upgrade", "the schema after the downgrade")
+    if left:
+        raise failed(
+            name, f"{culprit} does not give back the schema it started from: {'; '.join(left)}", hint
+        )
+
+
+def verify_new_revision(
+    session,
+    history: History,
+    generated: Generated,
+    previous_head: Optional[str],
+    hint: str = NO_VERIFY_HINT,
+) -> list[str]:
+    """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
+
+    The shadow database is at ``previous_head`` on entry. Without a new revision (no changes) only the
+    comparison runs: "No changes detected" while the models differ is what users never notice.
+    """
+    filters = Filters.from_context_opts(generated.context_opts, history.extension.db.metadata)
+    engine = app_engine(history.extension)
+    before = snapshot(engine, filters)
+    models = models_schema(filters, session)
+    if generated.staged_file is None:
+        return [
+            f"{found}; autogenerate does not see this, so 'No changes detected' is wrong: write the "
+            "change by hand in a new revision (makemigrations --empty)"
+            for found in differences(models, before, MODELS, MIGRATIONS)
+        ]
+    after = _up_down_up(history, engine, filters, generated, previous_head, before, hint)
+    shown = generated.staged_file.name
+    return [
+        f"{found}; autogenerate did not see this or cannot render it: edit {shown} by hand"
+        for found in differences(models, after, MODELS, MIGRATIONS)
+    ]
+
+
+def _up_down_up(history, engine, filters, generated, previous_head, before, hint) -> Schema:
+    """Apply the new revision, take it back (which must give back ``before``), apply it again.
+
+    Returns the schema the new revision builds, for the comparison with the models.
+    """
+    history.reload()  # the new file, so that failures can name it
+    new, target = generated.revision, previous_head or "base"
+    with step(f"upgrade to {new}", hint):
+        history.upgrade(new)
+    after = snapshot(engine, filters)
+    with step(f"downgrade {new} -> {target}", hint):
+        history.downgrade(target)
+    culprit = f"revision {new} ({generated.staged_file.name})"
+    check_restored(before, snapshot(engine, filters), f"downgrade {new} -> {target}", culprit, hint)
+    with step(f"second upgrade to {new}", hint):
+        history.upgrade(new)
+    return after

@@ -1,0 +1,140 @@
+"""Warnings about destructive and risky operations, printed before the revision is written.
+
+Each test changes the models of a private copy of the example project and runs the real task.
+"""
+
+USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
+TITLE = "title = db.Column(db.String(120), nullable=False)"
+BODY = "body = db.Column(db.Text, nullable=False)"
+AUTHOR = 'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)'
+
+
+def warnings_of(result) -> list:
+    """The warning blocks on stderr: each starts with ``Warning:`` and may go on for a few lines."""
+    blocks = []
+    for line in result.stderr.splitlines():
+        if line.startswith("Warning: "):
+            blocks.append(line[len("Warning: ") :])
+        elif blocks and line.startswith(" "):
+            blocks[-1] += "\n" + line
+    return blocks
+
+
+def new_files(project, before) -> list:
+    return sorted(set(project.revision_files()) - set(before))
+
+
+def test_a_likely_rename_shows_the_alter_column_to_write(project):
+    before = project.revision_files()
+    project.edit("app/models.py", TITLE, TITLE.replace("title", "headline"))
+
+    result = project.invoke("makemigrations", "-m", "rename title")
+
+    assert result.returncode == 0, result.stderr
+    assert len(new_files(project, before)) == 1  # warnings never stop a normal run
+    (warning,) = warnings_of(result)
+    assert warning.startswith("column post.title is dropped and post.headline added with the same type")
+    assert "batch_op.alter_column('title', new_column_name='headline')" in warning
+    assert "with op.batch_alter_table('post') as batch_op:" in warning
+
+
+def test_a_likely_table_rename_shows_the_rename_table_to_write(project):
+    project.edit(
+        "app/models.py", "class Post(db.Model):", 'class Post(db.Model):\n    __tablename__ = "article"'
+    )
+
+    result = project.invoke("makemigrations", "-m", "posts are articles")
+
+    assert result.returncode == 0, result.stderr
+    (warning,) = warnings_of(result)
+    assert warning.startswith("table post is dropped and table article created with the same columns")
+    assert "    op.rename_table('post', 'article')" in warning
+
+
+def test_a_dropped_column_warns_of_data_loss(project):
+    project.edit("app/models.py", f"\n    {BODY}", "")
+
+    result = project.invoke("makemigrations", "-m", "drop body")
+
+    assert result.returncode == 0, result.stderr
+    assert warnings_of(result) == ["column post.body is dropped: its data is lost when this revision runs."]
+
+
+def test_a_dropped_table_warns_of_data_loss(project):
+    models = (project.root / "app/models.py").read_text()
+    project.edit("app/models.py", models[models.index("\n\nclass Post") :], "\n")
+
+    result = project.invoke("makemigrations", "-m", "drop posts")
+
+    assert result.returncode == 0, result.stderr
+    assert "table post is dropped: every row in it is lost when this revision runs." in warnings_of(result)
+
+
+def test_a_not_null_column_without_default_warns_and_one_with_default_does_not(project):
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120), nullable=False)")
+    project.add_model_line(USERNAME, 'role = db.Column(db.String(20), nullable=False, server_default="user")')
+
+    result = project.invoke("makemigrations", "-m", "add email and role")
+
+    assert result.returncode == 0, result.stderr
+    (warning,) = warnings_of(result)
+    assert warning.startswith("column user.email is added as NOT NULL without a server default")
+
+
+def test_a_narrowed_type_warns(project):
+    project.edit("app/models.py", USERNAME, USERNAME.replace("String(80)", "String(40)"))
+
+    result = project.invoke("makemigrations", "-m", "shorter names")
+
+    assert result.returncode == 0, result.stderr
+    assert warnings_of(result) == [
+        "column user.username changes type VARCHAR(80) -> VARCHAR(40), a narrower type: "
+        "longer or larger existing values are truncated or refused."
+    ]
+
+
+def test_a_unique_constraint_added_and_a_foreign_key_dropped_warn(project):
+    project.edit("app/models.py", TITLE, TITLE.replace("nullable=False", "nullable=False, unique=True"))
+    project.edit("app/models.py", AUTHOR, AUTHOR.replace(', db.ForeignKey("user.id")', ""))
+    project.edit(
+        "app/models.py", 'author = db.relationship("User", backref=db.backref("posts", lazy=True))', ""
+    )
+
+    result = project.invoke("makemigrations", "-m", "unique titles, no fk")
+
+    assert result.returncode == 0, result.stderr
+    found = warnings_of(result)
+    assert any(w.startswith("unique constraint uq_post_title on post (title) is added") for w in found)
+    assert any(w.startswith("foreign key fk_post_author_id_user on post is dropped") for w in found)
+
+
+def test_a_harmless_change_has_no_warning(project):
+    """A new nullable column may be unique: all its rows hold NULL, never duplicates."""
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120), unique=True)")
+
+    result = project.invoke("makemigrations", "-m", "add email")
+
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+
+
+def test_a_foreign_key_created_again_with_on_delete_is_not_a_drop(project):
+    project.edit("app/models.py", 'db.ForeignKey("user.id")', 'db.ForeignKey("user.id", ondelete="CASCADE")')
+
+    result = project.invoke("makemigrations", "-m", "cascade")
+
+    assert result.returncode == 0, result.stderr
+    assert "  + foreign key fk_post_author_id_user on post" in result.stdout.splitlines()
+    assert "Warning" not in result.stderr
+
+
+def test_strict_refuses_with_the_warnings_and_writes_nothing(project):
+    before = project.revision_files()
+    project.edit("app/models.py", USERNAME, USERNAME.replace("String(80)", "String(40)"))
+
+    result = project.invoke("makemigrations", "-m", "shorter names", "--strict")
+
+    assert result.returncode == 2
+    assert project.revision_files() == before
+    assert "Warning: column user.username changes type" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "Error: --strict: 1 warning(s), so nothing was written"

@@ -1,0 +1,69 @@
+"""The schema comparison: the same schema written with different DDL is no difference; a real one is."""
+
+import pytest
+import sqlalchemy as sa
+
+from flask_makemigrations.schema import Filters, differences, normalized_default, reflect
+
+
+def schema_of(tmp_path, name, *ddl):
+    """Run DDL on a new SQLite file and reflect it."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / name}.sqlite")
+    try:
+        with engine.begin() as connection:
+            for statement in ddl:
+                connection.exec_driver_sql(statement)
+            return reflect(connection, Filters())
+    finally:
+        engine.dispose()
+
+
+def test_the_same_schema_through_different_ddl_is_no_difference(tmp_path):
+    models = schema_of(
+        tmp_path,
+        "models",
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, code VARCHAR(10) DEFAULT '0', "
+        "CONSTRAINT uq_item_code UNIQUE (code))",
+    )
+    migrated = schema_of(
+        tmp_path,
+        "migrated",
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, code VARCHAR(10) DEFAULT (0))",
+        "CREATE UNIQUE INDEX ix_code ON item (code)",
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)",
+    )
+
+    assert differences(models, migrated, "the models", "the migrations") == []
+
+
+def test_each_real_difference_names_its_object(tmp_path):
+    models = schema_of(
+        tmp_path,
+        "models",
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, code VARCHAR(10) NOT NULL DEFAULT 'a', "
+        "CONSTRAINT ck_item_code CHECK (length(code) > 0))",
+    )
+    migrated = schema_of(tmp_path, "migrated", "CREATE TABLE item (id INTEGER PRIMARY KEY, code VARCHAR(20))")
+
+    assert differences(models, migrated, "the models", "the migrations") == [
+        "column item.code: type VARCHAR(10) in the models, type VARCHAR(20) in the migrations",
+        "column item.code: NOT NULL in the models, nullable in the migrations",
+        "column item.code: server default 'a' in the models, no server default in the migrations",
+        "check constraint ck_item_code on item (length(code) > 0): only in the models",
+    ]
+
+
+@pytest.mark.parametrize(
+    "reflected",
+    ["'active'::character varying", "('active')", "'active'", "active", "(('active'::text))"],
+)
+def test_server_default_quoting_and_casts_are_spelling(reflected):
+    """How SQLite and PostgreSQL spell the same default; PostgreSQL is not needed to check that."""
+    assert normalized_default(reflected) == "active"
+
+
+def test_different_server_defaults_stay_different():
+    assert normalized_default("nextval('item_id_seq'::regclass)") != normalized_default(
+        "nextval('other_seq'::regclass)"
+    )
+    assert normalized_default("(1) + (2)") == "(1) + (2)"

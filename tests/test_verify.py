@@ -1,0 +1,287 @@
+"""Verification on the shadow database: each new revision, and the whole history with ``invoke verify``.
+
+Real SQLite shadow databases and real ``invoke`` runs on private copies of the example project.
+"""
+
+import textwrap
+
+from test_review import warnings_of
+
+USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
+BODY = "body = db.Column(db.Text, nullable=False)"
+STATUS = 'status = db.Column(db.String(20), nullable=False, server_default="active")'
+CHECK = '__table_args__ = (db.CheckConstraint("length(body) > 0", name="body_not_empty"),)'
+POSTS = "migrations/versions/0002_posts_add_post_table.py"
+
+
+def break_generated_downgrades(project):
+    """A project template whose downgrade() fails: every new revision then fails to downgrade."""
+    project.edit(
+        "migrations/script.py.mako",
+        "def downgrade():\n",
+        "def downgrade():\n    op.execute('DROP TABLE no_such_table')\n",
+    )
+
+
+def add_revision(project, revision, down_revision, upgrade, downgrade):
+    """A hand-written revision file, as a colleague would commit it."""
+    source = f'''
+        """{revision}"""
+        from alembic import op
+        import sqlalchemy as sa
+
+        revision = {revision!r}
+        down_revision = {down_revision!r}
+        branch_labels = None
+        depends_on = None
+
+
+        def upgrade():
+            {upgrade}
+
+
+        def downgrade():
+            {downgrade}
+        '''
+    (project.versions / f"{revision}.py").write_text(textwrap.dedent(source).lstrip())
+
+
+def add_nickname_revision(project):
+    project.add_model_line(USERNAME, "nickname = db.Column(db.String(30))")
+    add_revision(
+        project,
+        "0003_nickname",
+        "0002_posts",
+        "op.add_column('user', sa.Column('nickname', sa.String(length=30), nullable=True))",
+        "op.drop_column('user', 'nickname')",
+    )
+
+
+# --- each new revision ----------------------------------------------------------------------------
+
+
+def test_a_new_revision_whose_downgrade_fails_is_not_written(project):
+    before = project.revision_files()
+    break_generated_downgrades(project)
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("makemigrations", "-m", "add email")
+
+    assert result.returncode == 2
+    assert project.revision_files() == before
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("Error: verification failed at downgrade ")
+    assert "_add_email.py) failed to downgrade: no such table: no_such_table" in error
+    assert error.endswith("nothing was written; --no-verify writes the revision anyway, for a hand edit")
+
+
+def test_check_runs_the_same_verification(project):
+    break_generated_downgrades(project)
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("makemigrations", "--check")
+
+    assert result.returncode == 2
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("Error: verification failed at downgrade ")
+    assert error.endswith(
+        "failed to downgrade: no such table: no_such_table; --no-verify skips this verification"
+    )
+
+
+def test_no_verify_writes_the_revision_despite_a_failing_verification(project):
+    before = project.revision_files()
+    break_generated_downgrades(project)
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("makemigrations", "-m", "add email", "--no-verify")
+
+    assert result.returncode == 0, result.stderr
+    (new,) = sorted(set(project.revision_files()) - set(before))
+    assert new.endswith("_add_email.py")
+
+
+def test_no_changes_detected_but_models_differ_is_said_as_warnings(project):
+    """A changed server default and a new check constraint: autogenerate sees neither."""
+    project.add_model_line(USERNAME, STATUS)
+    assert project.invoke("makemigrations", "-m", "add status").returncode == 0
+    before = project.revision_files()
+    project.edit("app/models.py", STATUS, STATUS.replace('"active"', '"pending"'))
+    project.add_model_line(BODY, CHECK)
+
+    result = project.invoke("makemigrations", "-m", "pending by default")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "No changes detected"
+    assert project.revision_files() == before
+    found = warnings_of(result)
+    assert len(found) == 2
+    assert found[0].startswith(
+        "check constraint ck_post_body_not_empty on post (length(body) > 0): only in the models"
+    )
+    assert found[1].startswith(
+        "column user.status: server default 'pending' in the models, "
+        "server default 'active' in the migrations"
+    )
+    assert all("'No changes detected' is wrong" in warning for warning in found)
+
+
+def test_a_difference_beside_detected_changes_asks_for_a_hand_edit(project):
+    project.add_model_line(BODY, CHECK)
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("makemigrations", "-m", "add email")
+
+    assert result.returncode == 0, result.stderr
+    (new,) = [name for name in project.revision_files() if name.endswith("_add_email.py")]
+    (warning,) = warnings_of(result)
+    assert warning.startswith("check constraint ck_post_body_not_empty on post")
+    assert warning.endswith(f"edit {new} by hand")
+
+
+def test_check_lists_differences_without_failing_but_strict_fails(project):
+    project.add_model_line(BODY, CHECK)
+
+    checked = project.invoke("makemigrations", "--check")
+    strict = project.invoke("makemigrations", "--check", "--strict")
+
+    assert checked.returncode == 0, checked.stderr
+    assert "Warning: check constraint ck_post_body_not_empty on post" in checked.stderr
+    assert strict.returncode == 2
+    assert strict.stderr.strip().splitlines()[-1] == "Error: --strict: 1 warning(s), so nothing was written"
+
+
+def test_the_comparison_honours_include_object_in_env_py(project):
+    """A table env.py keeps away from autogenerate is no difference, even one SQLite cannot build."""
+    project.edit(
+        "migrations/env.py",
+        "    connectable = get_engine()\n",
+        "    conf_args['include_object'] = lambda obj, name, type_, reflected, compare_to: name != 'report'\n"
+        "    connectable = get_engine()\n",
+    )
+    project.edit(
+        "app/models.py",
+        "class Post(db.Model):",
+        "class Report(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+        "    tags = db.Column(db.ARRAY(db.Integer))\n\n\n"
+        "class Post(db.Model):",
+    )
+
+    result = project.invoke("makemigrations", "-m", "nothing")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "No changes detected"
+    assert "Warning" not in result.stderr
+
+
+def test_models_that_cannot_be_built_are_an_error(project):
+    project.add_model_line(BODY, '__table_args__ = (db.CheckConstraint("length(body) >", name="broken"),)')
+
+    result = project.invoke("makemigrations", "--check")
+
+    assert result.returncode == 2
+    (error,) = result.stderr.strip().splitlines()
+    assert error.startswith("Error: verification failed at building a database from the models: ")
+    assert "syntax error" in error
+    assert error.endswith("; --no-verify skips it")
+
+
+# --- the whole history: invoke verify -------------------------------------------------------------
+
+
+def test_the_example_app_passes_verify(project):
+    result = project.invoke("verify")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Verified 2 revision(s) in ")
+    assert len(result.stdout.strip().splitlines()) == 1
+
+
+def test_verify_passes_with_a_version_table_of_its_own(project):
+    project.edit(
+        "migrations/env.py",
+        "    connectable = get_engine()\n",
+        "    conf_args['version_table'] = 'schema_version'\n    connectable = get_engine()\n",
+    )
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Verified 2 revision(s) in ")
+
+
+def test_verify_passes_a_history_with_merged_branches(project):
+    """Each branch revision is taken back alone, with its sibling branch still applied."""
+    for name in ("a", "b"):
+        project.add_model_line(USERNAME, f"{name} = db.Column(db.Integer)")
+        add_revision(
+            project,
+            f"0003{name}",
+            "0002_posts",
+            f"op.add_column('user', sa.Column('{name}', sa.Integer(), nullable=True))",
+            f"op.drop_column('user', '{name}')",
+        )
+    add_revision(project, "0004_merge", ("0003a", "0003b"), "pass", "pass")
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Verified 5 revision(s) in ")
+
+
+def test_verify_reports_the_first_broken_revision_with_its_step(project):
+    add_nickname_revision(project)
+    project.edit(POSTS, "op.drop_table('post')", "op.drop_table('no_such_table')")
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 2
+    (error,) = result.stderr.strip().splitlines()
+    assert error.startswith(
+        "Error: verification failed at downgrade 0002_posts -> 0001_users (revision 2 of 3): "
+    )
+    assert "revision 0002_posts (" in error
+    assert error.endswith("failed to downgrade: no such table: no_such_table")
+
+
+def test_verify_finds_a_downgrade_that_leaves_a_table_behind(project):
+    add_nickname_revision(project)
+    project.edit(POSTS, "op.drop_table('post')", "pass")
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 2
+    assert "downgrade 0002_posts -> 0001_users (revision 2 of 3)" in result.stderr
+    assert (
+        "does not give back the schema it started from: table post: only in the schema after" in result.stderr
+    )
+
+
+def test_verify_fails_when_the_models_are_ahead_of_the_history(project):
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 2
+    assert "the models have changes no revision covers (+ column user.email)" in result.stderr
+
+
+def test_verify_fails_on_what_only_the_comparison_with_the_models_sees(project):
+    project.add_model_line(BODY, CHECK)
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 2
+    assert (
+        "check constraint ck_post_body_not_empty on post (length(body) > 0): only in the models"
+        in result.stderr
+    )
+
+
+def test_verify_refuses_several_heads(project):
+    add_revision(project, "0002_other", "0001_users", "pass", "pass")
+
+    result = project.invoke("verify")
+
+    assert result.returncode == 2
+    assert "several heads (0002_other, 0002_posts)" in result.stderr
