@@ -22,6 +22,7 @@ from flask_makemigrations import (
     prune_shadow_databases,
     verify_history,
 )
+from flask_makemigrations.cache import clear_cache, user_cache_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -97,6 +98,7 @@ def _print_warnings(warnings) -> None:
         "rev_id": "use this revision id instead of a random one",
         "no_verify": "skip verifying the new revision on the shadow database (write it even if it fails)",
         "strict": "exit 2 and write nothing if there is any warning (for CI)",
+        "no_cache": "build the shadow database from scratch instead of from a cached snapshot",
     }
 )
 def makemigrations(
@@ -112,6 +114,7 @@ def makemigrations(
     rev_id=None,
     no_verify=False,
     strict=False,
+    no_cache=False,
     verbose=False,
 ):
     """Autogenerate a migration against a throwaway shadow database at head, then review and verify it."""
@@ -126,6 +129,7 @@ def makemigrations(
             rev_id=rev_id,
             verify=not no_verify,
             strict=strict,
+            use_cache=not no_cache,
         )
     _print_warnings(result.warnings + result.differences)
     if dry_run and result.script:
@@ -186,3 +190,12 @@ def verify(c, directory=None, app=None, url_env=None, database=None, verbose=Fal
         f"Verified {verified.revisions} revision(s) in {time.monotonic() - started:.1f}s: each upgrades, "
         "downgrades and upgrades again; head matches the models; base leaves no table behind"
     )
+
+
+@task(help={"clear": "remove every cached shadow snapshot"})
+def cache(c, clear=False):
+    """Show where the shadow-database snapshots are cached; with --clear, remove them."""
+    if clear:
+        print(f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}")
+    else:
+        print(user_cache_dir())

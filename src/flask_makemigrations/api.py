@@ -6,6 +6,7 @@ from typing import Optional
 
 from alembic import command
 
+from .cache import upgrade_with_cache
 from .errors import StrictError, UsageError
 from .generation import generate
 from .history import History
@@ -40,6 +41,7 @@ def make_migrations(
     rev_id: Optional[str] = None,
     verify: bool = True,
     strict: bool = False,
+    use_cache: bool = True,
 ) -> Result:
     """Autogenerate a revision against a shadow database at head, review and verify it, and write it
     unless check/dry_run (or ``strict`` and there is anything to warn about)."""
@@ -51,7 +53,10 @@ def make_migrations(
         history = History(session.extension, staging)
         previous_head = history.single_head()
         if verify or not empty:
-            history.upgrade()
+            if use_cache:
+                upgrade_with_cache(history, session.shadow)
+            else:
+                history.upgrade()
         generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
         result = Result(
             operations=generated.operations,

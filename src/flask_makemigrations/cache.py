@@ -153,3 +153,28 @@ def clear_cache(root: Optional[Path] = None) -> int:
         path.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def upgrade_with_cache(history, shadow, root: Optional[Path] = None) -> Optional[str]:
+    """Upgrade the shadow database to head, starting from the deepest cached snapshot if any.
+
+    Returns the revision restored from the cache (None when the run built cold). Only SQLite shadow
+    databases are cached: a server database cannot be restored with SQLite's backup API.
+    """
+    if shadow.open_sqlite is None:
+        history.upgrade()
+        return None
+    migrations = history.staging.staged_dir
+    cache = ShadowCache.for_project(history.staging.project_dir, root)
+    keys = revision_keys(history.script, migrations, shadow.url.get_backend_name())
+    connection = shadow.open_sqlite()
+    try:
+        heads_first = [revision.revision for revision in history.script.walk_revisions()]
+        restored = cache.restore(keys, heads_first, connection)
+        history.upgrade()
+        head = history.single_head()
+        if head is not None and head != restored:
+            cache.store(keys[head], connection)
+        return restored
+    finally:
+        connection.close()

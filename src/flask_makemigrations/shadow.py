@@ -33,6 +33,8 @@ class ShadowDatabase:
     description: str
     #: Called on every new DBAPI connection to the shadow database (SQLite speed pragmas).
     prepare_connection: Callable[[object], None] = field(default=lambda dbapi_connection: None)
+    #: A raw connection to a SQLite shadow database, for the shadow cache's backup API; None on servers.
+    open_sqlite: Optional[Callable[[], sqlite3.Connection]] = None
 
     @property
     def url_string(self) -> str:
@@ -98,6 +100,7 @@ def _file_sqlite(path: Path, workdir: Path, chosen_by_user: bool) -> Iterator[Sh
             workdir=workdir,
             description=f"SQLite file {path}" if chosen_by_user else "temporary SQLite file",
             prepare_connection=_throwaway_pragmas,
+            open_sqlite=lambda: sqlite3.connect(path),
         )
     finally:
         for suffix in ("", "-journal", "-wal", "-shm"):
@@ -111,12 +114,14 @@ def _memory_sqlite(workdir: Path) -> Iterator[ShadowDatabase]:
     # Flask-SQLAlchemy does not rewrite it relative to the instance folder; mode=memory keeps it off
     # the file system. The database lives as long as one connection holds it: ours.
     name = f"file:/flask-makemigrations-{uuid.uuid4().hex}"
-    keeper = sqlite3.connect(f"{name}?mode=memory&cache=shared", uri=True)
+    uri = f"{name}?mode=memory&cache=shared"
+    keeper = sqlite3.connect(uri, uri=True)
     try:
         yield ShadowDatabase(
             url=make_url(f"sqlite:///{name}?mode=memory&cache=shared&uri=true"),
             workdir=workdir,
             description="in-memory SQLite database",
+            open_sqlite=lambda: sqlite3.connect(uri, uri=True),
         )
     finally:
         keeper.close()
