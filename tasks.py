@@ -10,7 +10,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from invoke import Exit, Task, task
+from invoke import Collection, Exit, Task, task
 
 from flask_makemigrations import MakemigrationsError, Project, Terminated, make_migrations, merge_heads
 
@@ -41,7 +41,7 @@ def _task(help):
 
 def _project(c, app, directory, url_env, database, verbose) -> Project:
     """Options first, then Invoke configuration (``makemigrations.url_env``), then Flask's defaults."""
-    configured = c.config.get("makemigrations", {}) or {}
+    configured = c.config.get("makemigrations") or {}
     return Project(
         app=app,
         directory=directory,
@@ -132,3 +132,9 @@ def merge(c, message=None, directory=None, app=None, url_env=None, database=None
     with _exit_codes():
         result = merge_heads(project, message, rev_id=rev_id)
     print(_shown(result.path))
+
+
+# Declaring the setting lets Invoke fill it from every configuration source, including the
+# environment (INVOKE_MAKEMIGRATIONS_URL_ENV), which only overrides keys that already exist.
+ns = Collection(makemigrations, merge)
+ns.configure({"makemigrations": {"url_env": None}})
