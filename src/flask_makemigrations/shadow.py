@@ -58,7 +58,7 @@ def shadow_database(spec: Optional[str] = None) -> Iterator[ShadowDatabase]:
     workdir = Path(tempfile.mkdtemp(prefix="flask-makemigrations-"))
     try:
         if spec is not None and "://" in spec:
-            raise UsageError(f"--database {spec!r}: server URLs are not supported yet")
+            raise UsageError(f"--database {_without_password(spec)}: server URLs are not supported yet")
         if spec == MEMORY:
             with _memory_sqlite(workdir) as shadow:
                 yield shadow
@@ -68,6 +68,14 @@ def shadow_database(spec: Optional[str] = None) -> Iterator[ShadowDatabase]:
                 yield shadow
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _without_password(url: str) -> str:
+    """A URL for a message: never print a password a user typed (it would end up in CI logs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(a URL that could not be parsed)"
 
 
 def _throwaway_pragmas(dbapi_connection) -> None:
