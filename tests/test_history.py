@@ -62,6 +62,19 @@ def test_missing_migrations_directory(project):
     assert "migrations" in error and "flask db init" in error
 
 
+def test_missing_versions_directory_is_created(project):
+    """Git keeps no empty directory: a fresh clone of a project just after ``flask db init`` has no
+    ``versions/``, and ``flask db migrate`` would create it."""
+    shutil.rmtree(project.versions)
+
+    result = project.invoke("makemigrations", "-m", "initial")
+
+    assert result.returncode == 0, result.stderr
+    (new,) = project.new_revisions([])
+    assert "op.create_table('user'" in new.read_text()
+    assert result.stdout.splitlines()[0] == f"migrations/versions/{new.name}"
+
+
 def test_directory_option(project):
     project.migrations.rename(project.root / "db_history")
     project.add_email_column()

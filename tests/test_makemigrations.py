@@ -154,6 +154,17 @@ def test_rev_id(project):
     assert project.heads() == ["0003_email"]
 
 
+@pytest.mark.parametrize(
+    ("rev_id", "complaint"),
+    [(HEAD, "already exists"), ("sub/0003", "cannot contain"), ("0003-email", "not allowed")],
+    ids=["existing", "path", "alembic-illegal"],
+)
+def test_unusable_rev_id_is_refused(project, rev_id, complaint):
+    project.add_email_column()
+    error = project.refuses("makemigrations", "-m", "add email", "--rev-id", rev_id)
+    assert rev_id in error and complaint in error
+
+
 @pytest.mark.parametrize("database", [":memory:", "new-shadow.sqlite"])
 def test_database_option(project, tmp_path, database):
     """An in-memory shadow database, or a new file the tool creates and removes."""
