@@ -143,6 +143,11 @@ class ProjectCopy:
     def add_model_line(self, after: str, line: str) -> None:
         self.edit("app/models.py", after, f"{after}\n    {line}")
 
+    def announce_loading(self) -> None:
+        """Make the app touch the file named by $LOADED when it loads (to know a run got that far)."""
+        announce = 'import os\n\nif os.environ.get("LOADED"):\n    open(os.environ["LOADED"], "w").close()'
+        self.edit("app/models.py", "from .extensions import db", f"from .extensions import db\n{announce}")
+
     def add_email_column(self) -> None:
         """The model change most tests make: ``User.email``."""
         self.add_model_line(USERNAME, EMAIL)
@@ -241,19 +246,23 @@ def finish(process: subprocess.Popen, timeout: float = 120) -> Run:
     return Run(process.returncode, stdout, stderr)
 
 
-def wait_for_report(probe_dir: Path, name: str, *processes: subprocess.Popen, timeout: float = 60) -> dict:
-    """Wait until the probe migration reported ``name`` (while ``processes`` are still running)."""
-    path = probe_dir / f"{name}.json"
+def wait_for(path: Path, *processes: subprocess.Popen, timeout: float = 60) -> Path:
+    """Wait until ``path`` exists, failing early if one of ``processes`` ends first."""
     deadline = time.monotonic() + timeout
     while not path.exists():
         for process in processes:
             if process.poll() is not None:
                 run = finish(process)
-                pytest.fail(f"run ended (exit {run.returncode}) before the probe reported: {run.stderr}")
+                pytest.fail(f"run ended (exit {run.returncode}) before {path.name} appeared: {run.stderr}")
         if time.monotonic() > deadline:
-            pytest.fail(f"the probe never reported {name}")
+            pytest.fail(f"{path} never appeared")
         time.sleep(0.02)
-    return json.loads(path.read_text())
+    return path
+
+
+def wait_for_report(probe_dir: Path, name: str, *processes: subprocess.Popen) -> dict:
+    """Wait until the probe migration reported ``name`` (while ``processes`` are still running)."""
+    return json.loads(wait_for(probe_dir / f"{name}.json", *processes).read_text())
 
 
 def probe_env(probe_dir: Path, name: str, hold: bool = False, **extra) -> dict:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import USERNAME, finish, probe_env, wait_for_report
+from conftest import USERNAME, finish, probe_env, wait_for, wait_for_report
 
 PHONE = "phone = db.Column(db.String(20))"
 
@@ -68,8 +68,7 @@ def test_concurrent_writers_are_serialized_into_one_chain(project, probe_dir, tm
     project.add_model_line(USERNAME, f'if os.environ.get("WITH_PHONE"):\n        {PHONE}')
     project.add_email_column()
     loaded = probe_dir / "second-loaded"
-    announce = 'import os\n\nif os.environ.get("LOADED"):\n    open(os.environ["LOADED"], "w").close()'
-    project.edit("app/models.py", "from .extensions import db", f"from .extensions import db\n{announce}")
+    project.announce_loading()
     before = project.revision_files()
 
     first = project.start("makemigrations", "-m", "first", env=probe_env(probe_dir, "first", hold=True))
@@ -80,8 +79,7 @@ def test_concurrent_writers_are_serialized_into_one_chain(project, probe_dir, tm
         "second",
         env=probe_env(probe_dir, "second", LOADED=str(loaded), **second_env),
     )
-    while not loaded.exists() and second.poll() is None:
-        time.sleep(0.02)
+    wait_for(loaded, second)
     time.sleep(0.5)  # let the second run reach the history while the first one still holds it
     release(probe_dir)
     first_result, second_result = finish(first), finish(second)
@@ -101,3 +99,20 @@ def test_concurrent_writers_are_serialized_into_one_chain(project, probe_dir, tm
     assert second_file.name.startswith(second_rev)
     if own_tmpdir:
         assert list((tmp_path / "tmp2").iterdir()) == []
+
+
+def test_second_run_on_the_same_database_path_is_refused_and_removes_nothing(project, probe_dir, tmp_path):
+    project.add_probe()
+    chosen = str(tmp_path / "shadow.sqlite")
+    first = project.start(
+        "makemigrations", "--check", "--database", chosen, env=probe_env(probe_dir, "first", hold=True)
+    )
+    assert wait_for_report(probe_dir, "first", first)["database"] == chosen
+
+    error = project.refuses("makemigrations", "--check", "--database", chosen)
+
+    assert "already exists" in error
+    assert Path(chosen).is_file(), "the refused run removed the first run's shadow database"
+    release(probe_dir)
+    assert finish(first).returncode == 0
+    assert not Path(chosen).exists()

@@ -2,11 +2,12 @@
 not create, and stops (with one ``Error:`` line, writing nothing) when the comparison cannot be trusted.
 """
 
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import probe_env, wait_for_report
+from conftest import TESTS, probe_env, wait_for_report
 
 URL_LINE = 'SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///app.db"),'
 
@@ -119,6 +120,20 @@ def test_app_that_swallows_the_refusal_is_still_refused(project, tmp_path):
 
     assert f"sqlite:///{missing}" in error
     assert not missing.exists()
+
+
+def test_env_py_that_builds_its_own_engine_to_another_database_is_refused(project, tmp_path):
+    """An env.py that reads ``sqlalchemy.url`` from alembic.ini instead of taking the app's URL."""
+    real = tmp_path / "real.sqlite"
+    content = real_database(real)
+    shutil.copyfile(TESTS / "env_templates" / "flask-migrate-2.5.3.py", project.migrations / "env.py")
+    project.edit("migrations/env.py", "config.set_main_option(", "(lambda *args: None)(")
+    project.edit("migrations/alembic.ini", "[alembic]", f"[alembic]\nsqlalchemy.url = sqlite:///{real}")
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert f"sqlite:///{real}" in error
+    assert_untouched(real, content)
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ arrives while the shadow database certainly exists.
 """
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
-from conftest import interrupt, probe_env, wait_for_report
+from conftest import finish, interrupt, probe_env, wait_for, wait_for_report
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,25 @@ def test_signal_during_upgrade_leaves_no_shadow_database(
     if database not in (None, ":memory:"):
         assert list(tmp_path.glob("chosen.sqlite*")) == []
     assert project.snapshot() == before
+
+
+def test_ctrl_c_while_waiting_for_another_writer(project, probe_dir):
+    """The waiting run removes its own shadow database and leaves the other run's alone."""
+    project.add_probe()
+    project.add_email_column()
+    project.announce_loading()
+    loaded = probe_dir / "second-loaded"
+    first = project.start("makemigrations", "-m", "first", env=probe_env(probe_dir, "first", hold=True))
+    held = Path(wait_for_report(probe_dir, "first", first)["database"])
+    second_env = probe_env(probe_dir, "second", LOADED=str(loaded))
+    second = project.start("makemigrations", "-m", "second", env=second_env)
+    wait_for(loaded, second)
+    time.sleep(0.5)  # let it reach the history, which the first run holds
+
+    result = interrupt(second)
+
+    assert result.returncode == 130, result.stderr
+    assert not (probe_dir / "second.json").exists(), "the second run did not wait for the first"
+    assert held.is_file()
+    (probe_dir / "release").touch()
+    assert finish(first).returncode == 0
