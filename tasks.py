@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from invoke import Exit, Task, task
+from invoke import Collection, Exit, Task, task
 
 from flask_makemigrations import (
     MakemigrationsError,
@@ -52,7 +52,7 @@ def _task(help):
 
 def _project(c, app, directory, url_env, database, verbose) -> Project:
     """Options first, then Invoke configuration (``makemigrations.url_env``), then Flask's defaults."""
-    configured = c.config.get("makemigrations", {}) or {}
+    configured = c.config.get("makemigrations") or {}
     return Project(
         app=app,
         directory=directory,
@@ -199,3 +199,9 @@ def cache(c, clear=False):
         print(f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}")
     else:
         print(user_cache_dir())
+
+
+# Declaring the setting lets Invoke fill it from every configuration source, including the
+# environment (INVOKE_MAKEMIGRATIONS_URL_ENV), which only overrides keys that already exist.
+ns = Collection(makemigrations, merge, verify, prune, cache)
+ns.configure({"makemigrations": {"url_env": None}})

@@ -1,23 +1,83 @@
-"""Fixtures: a private copy of an example project per test, and real ``invoke`` runs inside it.
+"""Fixtures: a private copy of a project per test, and real ``invoke`` runs inside it.
 
 Every end-to-end test works on its own copy under ``tmp_path``, so the repository's own
 ``migrations/`` never changes, and runs the tasks as a user would: ``invoke -r <this repository>``
-in a subprocess, from the project's directory.
+in a subprocess, from the project's directory. Each run gets a private ``TMPDIR`` (where its shadow
+database lives) and ``HOME`` (so no user's Invoke configuration applies), and every test ends by
+checking that no shadow database was left behind there.
 """
 
 import importlib.util
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from pg_cluster import find_bin_dir, start_cluster, stop_cluster
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+
+#: The line of the example's ``User`` model that tests add columns after.
+USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
+#: A column to add to ``User``.
+EMAIL = "email = db.Column(db.String(120))"
+#: The head of the example's history.
+HEAD = "0002_posts"
+
+#: Variables that would point a run at another app, database or configuration.
+_SCRUBBED = ("FLASK_APP", "DATABASE_URL", "TMPDIR", "HOME")
+_SCRUBBED_PREFIXES = ("INVOKE_",)
+
+_REVISION = '''"""{message}
+
+Revision ID: {revision}
+Revises: {down_revision}
+"""
+from alembic import op
+import sqlalchemy as sa
+{imports}
+
+revision = {revision!r}
+down_revision = {down_revision!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+    pass
+'''
+
+#: A migration that reports which database it runs on and, if asked, holds the upgrade there.
+#: Driven by environment variables of the run: PROBE_DIR (where to report; unset: do nothing),
+#: PROBE_NAME (the report's name) and PROBE_HOLD (wait until PROBE_DIR/release exists).
+_PROBE_UPGRADE = """\
+    probe_dir = os.environ.get("PROBE_DIR")
+    if not probe_dir:
+        return
+    url = op.get_bind().engine.url
+    report = {"pid": os.getpid(), "database": url.database, "url": url.render_as_string()}
+    name = os.environ.get("PROBE_NAME", str(os.getpid()))
+    staged = os.path.join(probe_dir, "." + name + ".tmp")
+    with open(staged, "w") as handle:
+        json.dump(report, handle)
+    os.replace(staged, os.path.join(probe_dir, name + ".json"))
+    if os.environ.get("PROBE_HOLD"):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not os.path.exists(os.path.join(probe_dir, "release")):
+            time.sleep(0.02)"""
 
 # Warnings policy: pyproject.toml makes every warning an error in the test process, and the
 # subprocesses below turn every DeprecationWarning into an error too, so the project's own code may
@@ -47,39 +107,60 @@ def subprocess_warnings() -> str:
 
 
 @dataclass
-class ExampleProject:
+class Run:
+    """A finished ``invoke`` run."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def error(self) -> str:
+        """The run's one error line; fails if stderr is anything but exactly one ``Error:`` line."""
+        assert "Traceback" not in self.stderr, self.stderr
+        lines = self.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), self.stderr
+        return lines[0]
+
+
+@dataclass
+class ProjectCopy:
     """A Flask-Migrate project on disk that tests may change freely."""
 
     root: Path
+    tmpdir: Path  # TMPDIR of every run
+    home: Path  # HOME of every run
+
+    # -- the files ---------------------------------------------------------------------------------
+
+    @property
+    def migrations(self) -> Path:
+        return self.root / "migrations"
 
     @property
     def versions(self) -> Path:
-        return self.root / "migrations" / "versions"
+        return self.migrations / "versions"
 
     def revision_files(self) -> list:
         return sorted(p.name for p in self.versions.glob("*.py"))
 
-    def invoke(self, *args, env=None, timeout=120, **popen) -> subprocess.CompletedProcess:
-        """Run ``invoke -r <repo> ARGS`` in the project and wait for it."""
-        return subprocess.run(
-            self.invoke_command(*args),
-            cwd=self.root,
-            env=self.environment(env),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            **popen,
-        )
+    def new_revisions(self, before: list) -> list:
+        """Paths of the revision files that are not in ``before`` (a ``revision_files()`` list)."""
+        return [self.versions / name for name in sorted(set(self.revision_files()) - set(before))]
 
-    def invoke_command(self, *args) -> list:
-        return [sys.executable, "-m", "invoke", "-r", str(REPO), *args]
+    def snapshot(self) -> dict:
+        """Every file of the project and its bytes (bytecode caches aside)."""
+        return {
+            str(p.relative_to(self.root)): p.read_bytes()
+            for p in sorted(self.root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
 
-    def environment(self, extra=None) -> dict:
-        """The caller's environment without anything that would point the app elsewhere."""
-        env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "DATABASE_URL")}
-        env["PYTHONWARNINGS"] = subprocess_warnings()
-        env.update(extra or {})
-        return env
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
 
     def edit(self, relative: str, old: str, new: str) -> None:
         """Replace text in a project file, failing loudly if the text is not there."""
@@ -91,16 +172,183 @@ class ExampleProject:
     def add_model_line(self, after: str, line: str) -> None:
         self.edit("app/models.py", after, f"{after}\n    {line}")
 
+    def announce_loading(self) -> None:
+        """Make the app touch the file named by $LOADED when it loads (to know a run got that far)."""
+        announce = 'import os\n\nif os.environ.get("LOADED"):\n    open(os.environ["LOADED"], "w").close()'
+        self.edit("app/models.py", "from .extensions import db", f"from .extensions import db\n{announce}")
 
-@pytest.fixture
-def project(tmp_path) -> ExampleProject:
-    """A copy of this repository's example app and its migrations."""
+    def add_email_column(self) -> None:
+        """The model change most tests make: ``User.email``."""
+        self.add_model_line(USERNAME, EMAIL)
+
+    def add_revision(
+        self, revision: str, down_revision, upgrade: str = "    pass", imports: str = "", message: str = ""
+    ) -> Path:
+        """Hand-write a revision file, as a developer (or a merged branch) would."""
+        return self.write(
+            f"migrations/versions/{revision}.py",
+            _REVISION.format(
+                message=message or revision,
+                revision=revision,
+                down_revision=down_revision,
+                imports=imports,
+                upgrade=upgrade,
+            ),
+        )
+
+    def add_probe(self, revision: str = "0003_probe", down_revision: str = HEAD) -> Path:
+        """Add the probe migration (see ``_PROBE_UPGRADE``) after the head."""
+        return self.add_revision(revision, down_revision, _PROBE_UPGRADE, imports="import json, os, time")
+
+    def revisions(self) -> dict:
+        """``{revision: down_revision}`` for every file in ``versions/``, read as Alembic does."""
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory(str(self.migrations))
+        return {rev.revision: rev.down_revision for rev in script.walk_revisions()}
+
+    def heads(self) -> list:
+        from alembic.script import ScriptDirectory
+
+        return list(ScriptDirectory(str(self.migrations)).get_heads())
+
+    def leftovers(self) -> list:
+        """What runs left in their TMPDIR (shadow databases, staging copies, lock files): nothing."""
+        return sorted(p.name for p in self.tmpdir.iterdir())
+
+    # -- the runs ----------------------------------------------------------------------------------
+
+    def invoke_command(self, *args) -> list:
+        return [sys.executable, "-m", "invoke", "-r", str(REPO), *args]
+
+    def environment(self, extra: Optional[dict] = None) -> dict:
+        """The caller's environment without anything that would point the run elsewhere."""
+        env = {
+            k: v for k, v in os.environ.items() if k not in _SCRUBBED and not k.startswith(_SCRUBBED_PREFIXES)
+        }
+        env.update(TMPDIR=str(self.tmpdir), HOME=str(self.home), PYTHONWARNINGS=subprocess_warnings())
+        env.update(extra or {})
+        return env
+
+    def invoke(self, *args, env: Optional[dict] = None, timeout: float = 120) -> Run:
+        """Run ``invoke -r <repo> ARGS`` in the project and wait for it."""
+        done = subprocess.run(
+            self.invoke_command(*args),
+            cwd=self.root,
+            env=self.environment(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def start(self, *args, env: Optional[dict] = None) -> subprocess.Popen:
+        """Start ``invoke -r <repo> ARGS`` in the project without waiting; see ``finish``."""
+        return subprocess.Popen(
+            self.invoke_command(*args),
+            cwd=self.root,
+            env=self.environment(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def refuses(self, *args, env: Optional[dict] = None) -> str:
+        """Run, expect one ``Error:`` line and exit 2, and check the project is byte-identical."""
+        before = self.snapshot()
+        result = self.invoke(*args, env=env)
+        assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+        assert result.stdout == "", result.stdout
+        error = result.error
+        assert self.snapshot() == before, "a failed run changed the project"
+        return error
+
+
+def finish(process: subprocess.Popen, timeout: float = 120) -> Run:
+    """Wait for a started run and collect its output."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        pytest.fail(f"run did not finish: {stderr}")
+    return Run(process.returncode, stdout, stderr)
+
+
+def wait_for(path: Path, *processes: subprocess.Popen, timeout: float = 60) -> Path:
+    """Wait until ``path`` exists, failing early if one of ``processes`` ends first."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        for process in processes:
+            if process.poll() is not None:
+                run = finish(process)
+                pytest.fail(f"run ended (exit {run.returncode}) before {path.name} appeared: {run.stderr}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{path} never appeared")
+        time.sleep(0.02)
+    return path
+
+
+def wait_for_report(probe_dir: Path, name: str, *processes: subprocess.Popen) -> dict:
+    """Wait until the probe migration reported ``name`` (while ``processes`` are still running)."""
+    return json.loads(wait_for(probe_dir / f"{name}.json", *processes).read_text())
+
+
+def probe_env(probe_dir: Path, name: str, hold: bool = False, **extra) -> dict:
+    env = {"PROBE_DIR": str(probe_dir), "PROBE_NAME": name, **extra}
+    if hold:
+        env["PROBE_HOLD"] = "1"
+    return env
+
+
+def interrupt(process: subprocess.Popen, signum: int = signal.SIGINT) -> Run:
+    """Send a signal to a run (the invoke process itself, as a terminal or a supervisor would)."""
+    os.kill(process.pid, signum)
+    return finish(process)
+
+
+def _copy_project(tmp_path: Path, sources: dict) -> ProjectCopy:
     root = tmp_path / "project"
     root.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "instance")
-    shutil.copytree(REPO / "app", root / "app", ignore=ignore)
-    shutil.copytree(REPO / "migrations", root / "migrations", ignore=ignore)
-    return ExampleProject(root)
+    ignore = shutil.ignore_patterns("__pycache__", "instance", "*.pyc")
+    for target, source in sources.items():
+        shutil.copytree(source, root / target, ignore=ignore, dirs_exist_ok=True)
+    return project_at(root, tmp_path)
+
+
+def project_at(root: Path, tmp_path: Path) -> ProjectCopy:
+    """A project already on disk at ``root``, with its runs' TMPDIR and HOME beside it."""
+    tmpdir, home = tmp_path / "tmp", tmp_path / "home"
+    tmpdir.mkdir()
+    home.mkdir()
+    return ProjectCopy(root, tmpdir, home)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of this repository's example app and its migrations."""
+    copy = _copy_project(tmp_path, {"app": REPO / "app", "migrations": REPO / "migrations"})
+    yield copy
+    assert copy.leftovers() == [], "a run left its shadow database behind"
+
+
+@pytest.fixture
+def foreign_project(tmp_path):
+    """Another team's project (``tests/projects/foreign``): package ``mypkg``, its own ``tasks.py``
+    and ``app`` package, a ``wsgi.py``, and a Flask-Migrate directory with no revisions yet."""
+    copy = _copy_project(tmp_path, {".": TESTS / "projects" / "foreign", "migrations": REPO / "migrations"})
+    for revision in copy.versions.glob("*.py"):
+        revision.unlink()
+    yield copy
+    assert copy.leftovers() == [], "a run left its shadow database behind"
+
+
+@pytest.fixture
+def probe_dir(tmp_path) -> Path:
+    """Where the probe migration reports (outside the project)."""
+    path = tmp_path / "probe"
+    path.mkdir()
+    return path
 
 
 @pytest.fixture(scope="session")

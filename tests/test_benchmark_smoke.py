@@ -3,14 +3,14 @@
 import subprocess
 import sys
 
-from conftest import REPO, ExampleProject
+from conftest import REPO, project_at
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synthetic  # noqa: E402
 
 
 def test_synthetic_history_matches_its_models_but_for_one_pending_column(tmp_path):
-    project = ExampleProject(synthetic.build(tmp_path / "synthetic", 6, REPO / "migrations"))
+    project = project_at(synthetic.build(tmp_path / "synthetic", 6, REPO / "migrations"), tmp_path)
 
     result = project.invoke("makemigrations", "--check")
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 from alembic import command
+from alembic.script.revision import Revision, RevisionError
 
 from .cache import upgrade_with_cache
 from .errors import StrictError, UsageError
@@ -46,11 +47,13 @@ def make_migrations(
     """Autogenerate a revision against a shadow database at head, review and verify it, and write it
     unless check/dry_run (or ``strict`` and there is anything to warn about)."""
     _validate(message, check=check, dry_run=dry_run, empty=empty)
+    _validate_rev_id(rev_id)
     writes = not (check or dry_run)
     opened = open_session(project, models_database=verify)  # the second database: for verification
     with opened as session, migrations_lock(session.directory, exclusive=writes):
         staging = Staging.copy(session.directory, session.shadow.workdir)
         history = History(session.extension, staging)
+        _check_rev_id_is_new(rev_id, history)
         previous_head = history.single_head()
         if verify or not empty:
             if use_cache:
@@ -87,9 +90,11 @@ def verify_history(project: Project) -> Verified:
 
 def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optional[str] = None) -> Result:
     """Write a revision that merges every head, as ``flask db merge heads`` does."""
+    _validate_rev_id(rev_id)
     with open_session(project) as session, migrations_lock(session.directory, exclusive=True):
         staging = Staging.copy(session.directory, session.shadow.workdir)
         history = History(session.extension, staging)
+        _check_rev_id_is_new(rev_id, history)
         heads = history.script.get_heads()
         if len(heads) < 2:
             raise UsageError(f"nothing to merge: the history has {len(heads)} head(s)")
@@ -119,3 +124,20 @@ def _validate(message: Optional[str], *, check: bool, dry_run: bool, empty: bool
         raise UsageError("--empty and --check cannot be combined")
     if not (check or dry_run) and not (message and message.strip()):
         raise UsageError('a message is required: --message "what changed"')
+
+
+def _validate_rev_id(rev_id: Optional[str]) -> None:
+    """Alembic's own rule, and no path: the id starts the file name, in versions/ and nowhere else."""
+    if rev_id is None:
+        return
+    if not rev_id.strip() or any(sep in rev_id for sep in ("/", "\\")):
+        raise UsageError(f"--rev-id {rev_id!r}: a revision id cannot contain a path separator or be blank")
+    try:
+        Revision.verify_rev_id(rev_id)
+    except RevisionError as exc:
+        raise UsageError(f"--rev-id {rev_id!r}: {exc}") from None
+
+
+def _check_rev_id_is_new(rev_id: Optional[str], history: History) -> None:
+    if rev_id is not None and any(script.revision == rev_id for script in history.script.walk_revisions()):
+        raise UsageError(f"--rev-id {rev_id!r}: revision {rev_id} already exists")

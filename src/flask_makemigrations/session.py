@@ -29,7 +29,7 @@ from .app_loading import (
 from .errors import ForeignDatabaseError
 from .guard import ConnectionGuard, only_shadow_connections
 from .shadow import ShadowDatabase, second_database_spec, shadow_database
-from .signals import sigterm_raises
+from .signals import cleanup_shield
 
 
 @dataclass(frozen=True)
@@ -58,33 +58,40 @@ class Session:
 def open_session(project: Project, models_database: bool = False) -> Iterator[Session]:
     """``models_database`` adds a second throwaway database, made like the shadow one and before the
     guard, as the creation may need the server's own admin database (PostgreSQL)."""
-    with ExitStack() as stack:
-        stack.enter_context(sigterm_raises())
-        stack.enter_context(_library_noise_silenced(project.verbose))
-        # stdout carries results only; Alembic and apps print progress there.
-        stack.enter_context(redirect_stdout(sys.stderr))
-        stack.enter_context(project_imports(project.hidden_dirs))
-        shadow = stack.enter_context(shadow_database(project.database))
-        models_shadow = None
-        if models_database:
-            models_shadow = stack.enter_context(shadow_database(second_database_spec(project.database)))
-        hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
-        guard = stack.enter_context(only_shadow_connections(shadow, hint))
-        if models_shadow is not None:
-            stack.enter_context(guard.allowing(models_shadow))
-        stack.enter_context(environment_variable(project.url_env, shadow.url_string))
+    with cleanup_shield() as shield, ExitStack() as stack:
+        try:
+            yield _enter(stack, project, models_database)
+        finally:
+            shield()  # runs before the stack unwinds: no signal can cut the cleanup short
 
-        app = load_app(project.app or os.environ.get("FLASK_APP") or None)
-        if guard.refused:  # the app swallowed the guard's error; it is still unsafe
-            raise ForeignDatabaseError(f"the app tried to connect to {guard.refused[0]}; {hint}")
-        extension = migrate_extension(app)
-        stack.enter_context(app.app_context())
-        check_app_uses_shadow(extension, guard, project.url_env)
-        engine = app_engine(extension)
-        stack.callback(engine.dispose)  # close pooled connections before the database goes
-        check_shadow_empty(engine)
-        directory = Path(project.directory or extension.directory).absolute()
-        yield Session(app, extension, shadow, guard, directory, models_shadow)
+
+def _enter(stack: ExitStack, project: Project, models_database: bool) -> Session:
+    """Set everything up in order, each piece registered on ``stack`` to be undone."""
+    stack.enter_context(_library_noise_silenced(project.verbose))
+    # stdout carries results only; Alembic and apps print progress there.
+    stack.enter_context(redirect_stdout(sys.stderr))
+    stack.enter_context(project_imports(project.hidden_dirs))
+    shadow = stack.enter_context(shadow_database(project.database))
+    models_shadow = None
+    if models_database:
+        models_shadow = stack.enter_context(shadow_database(second_database_spec(project.database)))
+    hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
+    guard = stack.enter_context(only_shadow_connections(shadow, hint))
+    if models_shadow is not None:
+        stack.enter_context(guard.allowing(models_shadow))
+    stack.enter_context(environment_variable(project.url_env, shadow.url_string))
+
+    app = load_app(project.app or os.environ.get("FLASK_APP") or None)
+    if guard.refused:  # the app swallowed the guard's error; it is still unsafe
+        raise ForeignDatabaseError(f"the app tried to connect to {guard.refused[0]}; {hint}")
+    extension = migrate_extension(app)
+    stack.enter_context(app.app_context())
+    check_app_uses_shadow(extension, guard, project.url_env)
+    engine = app_engine(extension)
+    stack.callback(engine.dispose)  # close pooled connections before the database goes
+    check_shadow_empty(engine)
+    directory = Path(project.directory or extension.directory).absolute()
+    return Session(app, extension, shadow, guard, directory, models_shadow)
 
 
 @contextmanager

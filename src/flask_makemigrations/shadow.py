@@ -38,7 +38,15 @@ class ShadowDatabase:
 
     @property
     def url_string(self) -> str:
-        """The URL as an app must receive it: with its password, unlike ``str(url)``."""
+        """The URL as an app must receive it: with its password, unlike ``str(url)``.
+
+        A SQLite path is given as is, not percent-escaped (SQLAlchemy 2.1 escapes the ``:`` of an
+        in-memory ``file:`` name): old ``env.py`` templates put the URL into Alembic's config
+        unescaped, where ``%`` starts an interpolation.
+        """
+        if self.url.get_backend_name() == "sqlite":
+            query = "&".join(f"{key}={value}" for key, value in self.url.query.items())
+            return f"sqlite:///{self.url.database}" + (f"?{query}" if query else "")
         return self.url.render_as_string(hide_password=False)
 
 

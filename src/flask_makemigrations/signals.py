@@ -1,31 +1,44 @@
-"""Turn SIGTERM into an exception for the duration of a run.
+"""Signals during a run: SIGTERM must clean up like Ctrl-C, and cleanup must not be cut short.
 
 Python's default SIGTERM action kills the process without running ``finally`` blocks, which would
-leave the shadow database behind; Ctrl-C already arrives as KeyboardInterrupt.
+leave the shadow database behind; Ctrl-C already arrives as KeyboardInterrupt. And once a run is
+cleaning up, an impatient second Ctrl-C would abandon the cleanup halfway just the same.
 """
 
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Callable
 
 from .errors import Terminated
+
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _raise_terminated(signum, frame):
     raise Terminated()
 
 
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()  # the only one signals reach
+
+
 @contextmanager
-def sigterm_raises():
-    """Raise :class:`Terminated` on SIGTERM inside the block (main thread only, as signals require)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+def cleanup_shield() -> Iterator[Callable[[], None]]:
+    """SIGTERM raises :class:`Terminated` inside the block; the function it yields makes Ctrl-C and
+    SIGTERM ignored from the moment cleanup starts until the block ends, when the handlers the
+    process had are put back."""
+    if not _in_main_thread():
+        yield lambda: None
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = {signum: signal.getsignal(signum) for signum in _INTERRUPTS}
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        yield
+        yield lambda: [signal.signal(signum, signal.SIG_IGN) for signum in _INTERRUPTS]
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextmanager
@@ -36,10 +49,10 @@ def uninterrupted():
     the drop of a server shadow database and leave it behind. The block must be bounded in time
     (the server connection has a connect timeout); SIGKILL still ends everything.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _INTERRUPTS}
     try:
         yield
     finally:

@@ -52,6 +52,9 @@ class Staging:
     def publish(self, staged_file: Path) -> Path:
         """Copy one new file into the project, never over an existing one, never half-written."""
         target = self.project_path(staged_file)
+        # Alembic creates the folder it writes into (versions/ is missing from a fresh clone of a
+        # project whose history is still empty: git keeps no empty folder); so does publishing.
+        target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         shutil.copyfile(staged_file, temporary)
         try:

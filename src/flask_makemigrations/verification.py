@@ -27,7 +27,8 @@ MODELS, MIGRATIONS = "the models", "the migrations"
 def models_schema(filters: Filters, session) -> Schema:
     """The schema the models describe, as this kind of database reflects it (``create_all`` in the
     session's second, empty throwaway database)."""
-    engine = sa.create_engine(session.models_shadow.url_string)
+    # One connection, used once: no pool to choose (SQLAlchemy warns about guessing one for memory URLs).
+    engine = sa.create_engine(session.models_shadow.url_string, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as connection:
             _create_models(filters, connection)

@@ -1,0 +1,54 @@
+"""The ``env.py`` of every Flask-Migrate release line works unmodified (see ``env_templates/README.md``).
+
+Old templates build their own engine from ``sqlalchemy.url`` (so the shadow database must be reachable
+by URL, even in memory), pass their own ``process_revision_directives`` next to ``configure_args``, or
+call the deprecated ``db.get_engine()``. Their warnings are the subprocess's business: the tool keeps
+library deprecation warnings out of its output, and pytest's own warning filters do not apply there.
+"""
+
+import shutil
+
+import pytest
+from conftest import HEAD, TESTS
+
+TEMPLATES = sorted((TESTS / "env_templates").glob("flask-migrate-*.py"))
+
+
+@pytest.fixture(params=TEMPLATES, ids=lambda path: path.stem)
+def old_project(project, request):
+    """The example project with its ``env.py`` replaced by an older Flask-Migrate template."""
+    shutil.copyfile(request.param, project.migrations / "env.py")
+    return project
+
+
+def test_there_is_a_template_per_release_line():
+    assert [p.stem.split("-")[-1].split(".")[0] for p in TEMPLATES] == ["2", "2", "3", "3", "4"]
+
+
+def test_added_column_gives_one_revision_then_no_changes(old_project):
+    files = old_project.revision_files()
+    old_project.add_email_column()
+
+    added = old_project.invoke("makemigrations", "-m", "add email")
+
+    assert added.returncode == 0, added.stderr
+    assert "Traceback" not in added.stderr
+    (new,) = old_project.new_revisions(files)
+    assert added.stdout.splitlines()[1:] == ["  + column user.email"]
+    script = new.read_text()
+    assert "add_column(sa.Column('email'" in script
+    assert f"down_revision = {HEAD!r}" in script
+
+    before = old_project.snapshot()
+    again = old_project.invoke("makemigrations", "-m", "again")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "No changes detected\n"
+    assert old_project.snapshot() == before
+
+
+def test_check_in_memory(old_project):
+    """An in-memory shadow database that env.py reaches through a new engine of its own."""
+    old_project.add_email_column()
+    result = old_project.invoke("makemigrations", "--check", "--database", ":memory:")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == "+ column user.email\n"

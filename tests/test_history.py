@@ -1,0 +1,140 @@
+"""The migration history: several heads and ``invoke merge``, broken revisions, where the history is,
+and Alembic's post-write hooks."""
+
+import shutil
+import sys
+
+from conftest import HEAD
+
+
+def test_several_heads_are_refused_then_merged(project):
+    project.add_revision("0003_left", HEAD)
+    project.add_revision("0003_right", HEAD)
+    project.add_email_column()
+
+    error = project.refuses("makemigrations", "-m", "add email")
+    assert "0003_left" in error and "0003_right" in error
+    assert "invoke merge" in error
+
+    before = project.revision_files()
+    merged = project.invoke("merge", "--rev-id", "0004_merge")
+    assert merged.returncode == 0, merged.stderr
+    (path,) = project.new_revisions(before)
+    assert merged.stdout.strip().endswith(path.name)
+    assert project.heads() == ["0004_merge"]
+    assert set(project.revisions()["0004_merge"]) == {"0003_left", "0003_right"}
+
+    after_merge = project.revision_files()
+    result = project.invoke("makemigrations", "-m", "add email")
+    assert result.returncode == 0, result.stderr
+    (new,) = project.new_revisions(after_merge)
+    assert "down_revision = '0004_merge'" in new.read_text()
+
+
+def test_merge_with_one_head_is_refused(project):
+    assert "nothing to merge" in project.refuses("merge")
+
+
+def test_syntax_error_in_a_migration_names_the_file(project):
+    project.add_revision("0003_broken", HEAD, "    op.add_column('user'")
+    error = project.refuses("makemigrations", "-m", "x")
+    assert "0003_broken.py" in error
+    assert "SyntaxError" in error
+
+
+def test_failing_migration_names_the_revision_and_the_database_error(project):
+    project.add_revision("0003_broken", HEAD, "    op.execute('INSERT INTO no_such_table VALUES (1)')")
+    error = project.refuses("makemigrations", "-m", "x")
+    assert "revision 0003_broken" in error
+    assert "failed to apply" in error
+    assert "no such table: no_such_table" in error
+
+
+def test_failing_migration_also_fails_check(project):
+    project.add_revision("0003_broken", HEAD, "    raise RuntimeError('data fix went wrong')")
+    error = project.refuses("makemigrations", "--check")
+    assert "revision 0003_broken" in error and "data fix went wrong" in error
+
+
+def test_missing_migrations_directory(project):
+    shutil.rmtree(project.migrations)
+    error = project.refuses("makemigrations", "-m", "x")
+    assert "migrations" in error and "flask db init" in error
+
+
+def test_missing_versions_directory_is_created(project):
+    """Git keeps no empty directory: a fresh clone of a project just after ``flask db init`` has no
+    ``versions/``, and ``flask db migrate`` would create it."""
+    shutil.rmtree(project.versions)
+
+    result = project.invoke("makemigrations", "-m", "initial")
+
+    assert result.returncode == 0, result.stderr
+    (new,) = project.new_revisions([])
+    assert "op.create_table('user'" in new.read_text()
+    assert result.stdout.splitlines()[0] == f"migrations/versions/{new.name}"
+
+
+def test_directory_option(project):
+    project.migrations.rename(project.root / "db_history")
+    project.add_email_column()
+
+    assert "flask db init" in project.refuses("makemigrations", "-m", "add email")
+
+    result = project.invoke("makemigrations", "-d", "db_history", "-m", "add email")
+    assert result.returncode == 0, result.stderr
+    (new,) = (project.root / "db_history" / "versions").glob("*_add_email.py")
+    assert result.stdout.splitlines()[0] == f"db_history/versions/{new.name}"
+
+
+def test_missing_directory_option_target(project):
+    error = project.refuses("makemigrations", "--directory", "nowhere", "-m", "x")
+    assert "nowhere" in error
+
+
+HOOKS = """
+[post_write_hooks]
+hooks = {name}
+{name}.type = {type}
+{options}
+"""
+
+
+def add_post_write_hook(project, name: str, type: str, **options) -> None:
+    lines = "\n".join(f"{name}.{key} = {value}" for key, value in options.items())
+    ini = project.migrations / "alembic.ini"
+    ini.write_text(ini.read_text() + HOOKS.format(name=name, type=type, options=lines))
+
+
+def test_post_write_hook_runs_on_the_new_file(project, tmp_path):
+    hook = tmp_path / "stamp.py"
+    hook.write_text("import sys\nwith open(sys.argv[1], 'a') as f:\n    f.write('# formatted\\n')\n")
+    add_post_write_hook(
+        project, "stamp", "exec", executable=sys.executable, options=f"{hook} REVISION_SCRIPT_FILENAME"
+    )
+    before = project.revision_files()
+    project.add_email_column()
+
+    result = project.invoke("makemigrations", "-m", "add email")
+
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    (new,) = project.new_revisions(before)
+    assert new.read_text().endswith("# formatted\n")
+
+
+def test_failing_post_write_hook_warns_and_still_writes(project):
+    add_post_write_hook(project, "black", "console_scripts", entrypoint="no-such-formatter")
+    before = project.revision_files()
+    project.add_email_column()
+
+    result = project.invoke("makemigrations", "-m", "add email")
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("Warning: ")]
+    assert "post-write hook (black) failed" in warning
+    assert "no-such-formatter" in warning
+    (new,) = project.new_revisions(before)
+    assert "add_column(sa.Column('email'" in new.read_text()
+    assert result.stdout.splitlines()[0].endswith(new.name)

@@ -1,0 +1,230 @@
+"""The main job end to end, and each option of ``invoke makemigrations``.
+
+Every run goes through a real ``invoke`` subprocess on a private copy of the example project.
+"""
+
+import ast
+import os
+
+import pytest
+from conftest import HEAD
+
+TAG_MODEL = """
+
+class Tag(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(40), nullable=False)
+"""
+
+
+def written(project, result, before) -> str:
+    """The one revision a successful run wrote: its path is the first line of stdout."""
+    assert result.returncode == 0, result.stderr
+    (new,) = project.new_revisions(before)
+    assert result.stdout.splitlines()[0] == os.path.join("migrations", "versions", new.name)
+    return new.read_text()
+
+
+def test_no_changes(project):
+    """Models and history agree: say so, write nothing, exit 0."""
+    before = project.snapshot()
+    result = project.invoke("makemigrations", "--message", "nothing")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "No changes detected\n"
+    assert project.snapshot() == before
+
+
+def test_added_column_gives_one_revision_then_no_changes(project):
+    before = project.revision_files()
+    project.add_email_column()
+
+    result = project.invoke("makemigrations", "-m", "add email")
+
+    script = written(project, result, before)
+    assert project.new_revisions(before)[0].name.endswith("_add_email.py")
+    assert result.stdout.splitlines()[1:] == ["  + column user.email"]
+    assert "add_column(sa.Column('email'" in script
+    assert f"down_revision = {HEAD!r}" in script
+    assert "Warning" not in result.stderr  # library deprecation warnings do not flood the output
+
+    again = project.invoke("makemigrations", "-m", "again")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "No changes detected\n"
+    assert len(project.revision_files()) == len(before) + 1
+
+
+def test_added_table(project):
+    before = project.revision_files()
+    project.edit("app/models.py", "class Post(db.Model):", f"{TAG_MODEL.strip()}\n\n\nclass Post(db.Model):")
+
+    result = project.invoke("makemigrations", "-m", "add tag")
+
+    script = written(project, result, before)
+    assert "  + table tag" in result.stdout
+    assert "op.create_table('tag'" in script
+
+
+def test_dropped_column(project):
+    before = project.revision_files()
+    project.edit("app/models.py", "    body = db.Column(db.Text, nullable=False)\n", "")
+
+    result = project.invoke("makemigrations", "-m", "drop body")
+
+    script = written(project, result, before)
+    assert "  - column post.body" in result.stdout
+    assert "drop_column('body')" in script
+
+
+def test_check_lists_pending_operations_and_exits_1(project):
+    project.add_email_column()
+    before = project.snapshot()
+
+    result = project.invoke("makemigrations", "--check")
+
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == "+ column user.email\n"
+    assert "Traceback" not in result.stderr
+    assert project.snapshot() == before
+
+
+def test_check_exits_0_when_models_match(project):
+    before = project.snapshot()
+    result = project.invoke("makemigrations", "--check")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "No changes detected\n"
+    assert project.snapshot() == before
+
+
+def test_dry_run_prints_the_script_and_writes_nothing(project):
+    """stdout is the script alone, so it can be piped: even what the app prints goes to stderr."""
+    project.add_email_column()
+    project.edit("app/__init__.py", "    return app", '    print("factory says hello")\n    return app')
+    before = project.snapshot()
+
+    result = project.invoke("makemigrations", "--dry-run", "-m", "add email")
+
+    assert result.returncode == 0, result.stderr
+    ast.parse(result.stdout)
+    assert "factory says hello" in result.stderr
+    assert result.stdout.startswith('"""add email')
+    assert f"down_revision = {HEAD!r}" in result.stdout
+    assert "add_column(sa.Column('email'" in result.stdout
+    assert "+ column user.email" in result.stderr
+    assert project.snapshot() == before
+
+
+def test_dry_run_without_changes(project):
+    before = project.snapshot()
+    result = project.invoke("makemigrations", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "No changes detected\n"
+    assert project.snapshot() == before
+
+
+def test_dry_run_needs_no_message(project):
+    project.add_email_column()
+    result = project.invoke("makemigrations", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "add_column(sa.Column('email'" in result.stdout
+
+
+def test_empty_writes_a_blank_revision_even_with_model_changes(project):
+    before = project.revision_files()
+    project.add_email_column()
+
+    result = project.invoke("makemigrations", "--empty", "-m", "backfill emails")
+
+    script = written(project, result, before)
+    assert "op." not in script
+    assert f"down_revision = {HEAD!r}" in script
+    # The model change is still pending, and builds on the blank revision.
+    after_empty = project.revision_files()
+    script = written(project, project.invoke("makemigrations", "-m", "add email"), after_empty)
+    assert "add_column(sa.Column('email'" in script
+
+
+def test_empty_when_nothing_changed(project):
+    before = project.revision_files()
+    script = written(project, project.invoke("makemigrations", "--empty", "-m", "data fix"), before)
+    assert "def upgrade():\n    pass" in script
+
+
+def test_rev_id(project):
+    project.add_email_column()
+    result = project.invoke("makemigrations", "-m", "add email", "--rev-id", "0003_email")
+    assert result.returncode == 0, result.stderr
+    assert (project.versions / "0003_email_add_email.py").is_file()
+    assert project.heads() == ["0003_email"]
+
+
+@pytest.mark.parametrize(
+    ("rev_id", "complaint"),
+    [(HEAD, "already exists"), ("sub/0003", "cannot contain"), ("0003-email", "not allowed")],
+    ids=["existing", "path", "alembic-illegal"],
+)
+def test_unusable_rev_id_is_refused(project, rev_id, complaint):
+    project.add_email_column()
+    error = project.refuses("makemigrations", "-m", "add email", "--rev-id", rev_id)
+    assert rev_id in error and complaint in error
+
+
+@pytest.mark.parametrize("database", [":memory:", "new-shadow.sqlite"])
+def test_database_option(project, tmp_path, database):
+    """An in-memory shadow database, or a new file the tool creates and removes."""
+    if database != ":memory:":
+        database = str(tmp_path / database)
+    before = project.revision_files()
+    project.add_email_column()
+
+    result = project.invoke("makemigrations", "-m", "add email", "--database", database)
+
+    assert "add_column(sa.Column('email'" in written(project, result, before)
+    assert not (tmp_path / "new-shadow.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    "message", [None, "", "   ", "\t \n"], ids=["missing", "empty", "blank", "whitespace"]
+)
+def test_message_is_required(project, message):
+    project.add_email_column()
+    args = ["makemigrations"] + ([] if message is None else ["--message", message])
+    assert "a message is required" in project.refuses(*args)
+
+
+@pytest.mark.parametrize("flags", [["--check", "--dry-run"], ["--check", "--empty"]])
+def test_contradictory_flags_are_refused(project, flags):
+    assert "cannot be combined" in project.refuses("makemigrations", *flags, "-m", "x")
+
+
+def test_every_option_has_help(project):
+    result = project.invoke("--help", "makemigrations")
+    assert result.returncode == 0, result.stderr
+    options = [line[2:] for line in result.stdout.splitlines() if line.startswith("  -")]
+    long_flags = {o.split("  ")[0].split("=")[0].split(", ")[-1] for o in options}
+    assert long_flags == {
+        "--app",
+        "--check",
+        "--database",
+        "--directory",
+        "--dry-run",
+        "--empty",
+        "--message",
+        "--no-cache",
+        "--no-verify",
+        "--rev-id",
+        "--strict",
+        "--url-env",
+        "--verbose",
+    }, result.stdout
+    for option in options:
+        flags, _, help_text = option.partition("  ")
+        assert help_text.strip(), f"no help for {flags}"
+    assert any(o.startswith("-m STRING, --message") for o in options)
+    assert any(o.startswith("-d STRING, --directory") for o in options)
+
+
+def test_verbose_shows_alembic_log(project):
+    project.add_email_column()
+    result = project.invoke("makemigrations", "--check", "--verbose")
+    assert result.returncode == 1, result.stderr
+    assert f"Running upgrade 0001_users -> {HEAD}" in result.stderr

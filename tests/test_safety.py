@@ -1,0 +1,194 @@
+"""Refused inputs: the tool never touches a database but its own shadow one, never deletes what it did
+not create, and stops (with one ``Error:`` line, writing nothing) when the comparison cannot be trusted.
+"""
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import TESTS, probe_env, wait_for_report
+
+URL_LINE = 'SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///app.db"),'
+
+
+def real_database(path: Path) -> bytes:
+    """A database with data in it, as a developer's or production database would be."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE user (id INTEGER PRIMARY KEY, username VARCHAR(80))")
+        connection.execute("INSERT INTO user (username) VALUES ('alice')")
+    connection.close()
+    return path.read_bytes()
+
+
+def hard_code_url(project, url: str) -> None:
+    project.edit("app/__init__.py", URL_LINE, f"SQLALCHEMY_DATABASE_URI={url!r},")
+
+
+def assert_untouched(path: Path, content: bytes) -> None:
+    assert path.read_bytes() == content
+    for suffix in ("-journal", "-wal", "-shm"):
+        assert not Path(f"{path}{suffix}").exists()
+
+
+def test_existing_database_file_is_refused_and_untouched(project, tmp_path):
+    existing = tmp_path / "precious.sqlite"
+    content = real_database(existing)
+    project.add_email_column()
+
+    error = project.refuses("makemigrations", "-m", "add email", "--database", str(existing))
+
+    assert str(existing) in error and "already exists" in error
+    assert_untouched(existing, content)
+
+
+def test_database_in_a_missing_folder_is_refused(project, tmp_path):
+    missing = tmp_path / "no" / "such" / "shadow.sqlite"
+    assert "does not exist" in project.refuses("makemigrations", "--check", "--database", str(missing))
+    assert not (tmp_path / "no").exists()
+
+
+def test_unreachable_server_url_is_refused_without_its_password(project):
+    error = project.refuses("makemigrations", "--check", "--database", "postgresql://u:secret@127.0.0.1:1/x")
+    assert "cannot reach" in error
+    assert "secret" not in error
+
+
+def test_app_with_hard_coded_database_is_refused_and_its_database_untouched(project, tmp_path):
+    real = tmp_path / "real.sqlite"
+    content = real_database(real)
+    hard_code_url(project, f"sqlite:///{real}")
+    project.add_email_column()
+
+    error = project.refuses("makemigrations", "-m", "add email")
+
+    assert f"sqlite:///{real}" in error
+    assert "DATABASE_URL" in error
+    assert_untouched(real, content)
+
+
+def test_app_with_hard_coded_missing_database_never_creates_it(project, tmp_path):
+    missing = tmp_path / "never.sqlite"
+    hard_code_url(project, f"sqlite:///{missing}")
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert f"sqlite:///{missing}" in error
+    assert list(tmp_path.glob("never.sqlite*")) == []
+
+
+def test_app_reading_another_variable_is_refused(project):
+    """The app reads DATABASE_URL but the run says the variable is another: the app falls back to
+    its own default (a file in its instance folder), which must not be created."""
+    error = project.refuses("makemigrations", "--check", "--url-env", "SOME_OTHER_URL")
+    assert "instance/app.db" in error and "SOME_OTHER_URL" in error
+    assert not (project.root / "instance" / "app.db").exists()
+
+
+CONNECT_AT_IMPORT = """
+import sqlalchemy as _sa
+
+_engine = _sa.create_engine({url!r})
+{body}
+"""
+
+
+def connect_at_import(project, url: str, swallow: bool = False) -> None:
+    body = "_engine.connect().close()"
+    if swallow:
+        body = f"try:\n    {body}\nexcept Exception:\n    pass"
+    init = project.root / "app" / "__init__.py"
+    init.write_text(init.read_text() + CONNECT_AT_IMPORT.format(url=url, body=body))
+
+
+def test_app_that_connects_to_another_database_at_import_is_refused(project, tmp_path):
+    other = tmp_path / "other.sqlite"
+    content = real_database(other)
+    connect_at_import(project, f"sqlite:///{other}")
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert f"sqlite:///{other}" in error
+    assert_untouched(other, content)
+
+
+def test_app_that_swallows_the_refusal_is_still_refused(project, tmp_path):
+    missing = tmp_path / "other.sqlite"
+    connect_at_import(project, f"sqlite:///{missing}", swallow=True)
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert f"sqlite:///{missing}" in error
+    assert not missing.exists()
+
+
+def test_env_py_that_builds_its_own_engine_to_another_database_is_refused(project, tmp_path):
+    """An env.py that reads ``sqlalchemy.url`` from alembic.ini instead of taking the app's URL."""
+    real = tmp_path / "real.sqlite"
+    content = real_database(real)
+    shutil.copyfile(TESTS / "env_templates" / "flask-migrate-2.5.3.py", project.migrations / "env.py")
+    project.edit("migrations/env.py", "config.set_main_option(", "(lambda *args: None)(")
+    project.edit("migrations/alembic.ini", "[alembic]", f"[alembic]\nsqlalchemy.url = sqlite:///{real}")
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert f"sqlite:///{real}" in error
+    assert_untouched(real, content)
+
+
+@pytest.mark.parametrize(
+    "build",
+    ["db.create_all()", "__import__('flask_migrate').upgrade()"],
+    ids=["create_all", "upgrade"],
+)
+def test_app_whose_factory_builds_its_tables_is_refused(project, build):
+    """Every model change would then read as "no changes"."""
+    project.edit(
+        "app/__init__.py",
+        "    return app",
+        f"    with app.app_context():\n        {build}\n\n    return app",
+    )
+    error = project.refuses("makemigrations", "--check")
+    assert "created tables" in error and "post" in error and "user" in error
+    assert "create_all()" in error
+
+
+def test_app_with_several_databases_is_refused(project):
+    project.edit(
+        "app/__init__.py",
+        URL_LINE,
+        f'{URL_LINE}\n        SQLALCHEMY_BINDS={{"audit": os.environ["DATABASE_URL"]}},',
+    )
+    assert "SQLALCHEMY_BINDS" in project.refuses("makemigrations", "--check")
+
+
+def test_app_that_fails_to_import(project):
+    project.edit("app/models.py", "from .extensions import db", "from .extensions import db, no_such_name")
+    error = project.refuses("makemigrations", "-m", "x")
+    assert "could not load the Flask app" in error and "no_such_name" in error
+
+
+def test_app_without_flask_migrate(project):
+    project.edit("app/__init__.py", "    migrate.init_app(app, db)\n", "")
+    assert "Flask-Migrate" in project.refuses("makemigrations", "-m", "x")
+
+
+def test_app_that_is_not_found(project):
+    error = project.refuses("makemigrations", "--check", "--app", "no_such_module:create_app")
+    assert "could not load the Flask app" in error and "no_such_module" in error
+
+
+def test_shadow_database_lives_in_a_private_temporary_directory(project, probe_dir):
+    """Never inside the project tree; in a directory of its own under TMPDIR; gone afterwards."""
+    project.add_probe()
+    before = project.snapshot()
+
+    result = project.invoke("makemigrations", "--check", env=probe_env(probe_dir, "run"))
+
+    assert result.returncode == 0, result.stderr
+    shadow = Path(wait_for_report(probe_dir, "run")["database"])
+    assert project.root not in shadow.parents
+    assert shadow.parent.parent == project.tmpdir
+    assert shadow.parent.name.startswith("flask-makemigrations-")
+    assert not shadow.parent.exists()
+    assert project.snapshot() == before
