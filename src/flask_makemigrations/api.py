@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from alembic import command
 from alembic.script.revision import Revision, RevisionError
 
 from .cache import upgrade_with_cache
@@ -99,7 +98,7 @@ def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optiona
         if len(heads) < 2:
             raise UsageError(f"nothing to merge: the history has {len(heads)} head(s)")
         with history.failures("broke the merge"), history.quiet():
-            merged = command.merge(history.config(), "heads", message=message or "merge heads", rev_id=rev_id)
+            merged = history.merge(message or "merge heads", rev_id)
         (staged_file,) = staging.new_files()
         return Result(revision=merged.revision, path=staging.publish(staged_file))
 

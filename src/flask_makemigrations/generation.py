@@ -53,6 +53,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: Option
                 message=message,
                 autogenerate=not empty,
                 rev_id=rev_id,
+                version_path=str(history.staging.versions),
                 process_revision_directives=capture,
             )
         except Exception as exc:

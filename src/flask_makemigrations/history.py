@@ -5,12 +5,14 @@ one-line errors that name the revision file and the database's own message.
 """
 
 import io
+import os
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Optional
 
+from alembic import util as alembic_util
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
@@ -44,6 +46,11 @@ class History:
         opts = ["autogenerate"] if autogenerate else []
         config = self.extension.migrate.get_config(str(self.staging.staged_dir), opts=opts)
         config.cmd_opts.quiet = True  # Alembic's "Generating <staging path>" would only confuse; see quiet()
+        # The project's revisions are read where they are; new ones are written to the staging folder.
+        locations = [*self.staging.version_locations, self.staging.versions]
+        config.set_main_option("version_locations", os.pathsep.join(map(str, locations)).replace("%", "%%"))
+        config.set_main_option("path_separator", "os")  # Alembic 1.16 and later
+        config.set_main_option("version_path_separator", "os")  # earlier ones
         return config
 
     def _load_scripts(self) -> ScriptDirectory:
@@ -51,7 +58,6 @@ class History:
         with self.failures("cannot be loaded"):
             script = ScriptDirectory.from_config(self.config())
             script.revision_map.heads  # noqa: B018  (forces every file to be imported)
-        self.staging.check_versions_inside(script.versions)
         return script
 
     def single_head(self) -> Optional[str]:
@@ -81,6 +87,18 @@ class History:
             self.script.run_env()
         self.version_table = env.get_context().version_table  # env.py may have chosen its own
 
+    def merge(self, message: str, rev_id: Optional[str]) -> Script:
+        """What ``alembic.command.merge`` does, writing to the staging folder (the command itself
+        would put the file beside the heads, in the project)."""
+        return self.script.generate_revision(
+            rev_id or alembic_util.rev_id(),
+            message,
+            refresh=True,
+            head="heads",
+            version_path=str(self.staging.versions),
+            config=self.config(),
+        )
+
     def reload(self) -> None:
         """Read the files again once a revision was added, so failures can name it."""
         self.script = self._load_scripts()
@@ -105,14 +123,15 @@ class History:
             raise MigrationError(f"{self._culprit(exc)} {what}: {_reason(exc)}") from exc
 
     def _culprit(self, exc: BaseException) -> str:
-        staged = self.staging.staged_dir.resolve()
+        folders = {self.staging.staged_dir.resolve(), self.staging.versions.resolve()}
+        folders.update(location.resolve() for location in self.staging.version_locations)
         paths = [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
         if isinstance(exc, SyntaxError) and exc.filename:
             paths.append(exc.filename)
         for path in reversed(paths):
             path = Path(path).resolve()
-            if staged in path.parents:
-                shown = self.staging.project_path(path)
+            if folders.intersection(path.parents):
+                shown = _relative(self.staging.project_path(path))
                 revision = _revision_of(self.script if hasattr(self, "script") else None, path)
                 return f"revision {revision} ({shown})" if revision else f"{shown}"
         return "the migration environment"
@@ -125,6 +144,14 @@ def _revision_of(script: Optional[ScriptDirectory], path: Path) -> Optional[str]
         if isinstance(revision, Script) and Path(revision.path).resolve() == path:
             return revision.revision
     return None
+
+
+def _relative(path: Path) -> str:
+    """A path as the user would type it from where they ran the command."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
 
 
 def _reason(exc: BaseException) -> str:
