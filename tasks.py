@@ -84,6 +84,14 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _print_summary(built) -> None:
+    """One line however long the history (--verbose shows Alembic's line per revision)."""
+    if built is None:
+        return
+    cached = f"restored at {built.restored} from the cache, then " if built.restored else ""
+    print(f"Shadow database at head: {cached}{built.applied} revision(s) applied", file=sys.stderr)
+
+
 def _print_warnings(warnings) -> None:
     for warning in warnings:
         print(f"Warning: {warning}", file=sys.stderr)
@@ -131,6 +139,7 @@ def makemigrations(
             strict=strict,
             use_cache=not no_cache,
         )
+    _print_summary(result.built)
     _print_warnings(result.warnings + result.differences)
     if dry_run and result.script:
         print(result.script, end="")

@@ -43,6 +43,7 @@ class Bench:
     def env(self, **extra) -> dict:
         env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "DATABASE_URL")}
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # users' machines write bytecode caches
+        env["PYTHONPATH"] = str(REPO / "src")  # measure this checkout's engine, wherever it is installed
         env["XDG_CACHE_HOME"] = str(self.cache)
         env.update(extra)
         return env

@@ -34,7 +34,7 @@ EMAIL = "email = db.Column(db.String(120))"
 HEAD = "0002_posts"
 
 #: Variables that would point a run at another app, database or configuration.
-_SCRUBBED = ("FLASK_APP", "DATABASE_URL", "TMPDIR", "HOME")
+_SCRUBBED = ("FLASK_APP", "DATABASE_URL", "TMPDIR", "HOME", "XDG_CACHE_HOME")
 _SCRUBBED_PREFIXES = ("INVOKE_",)
 
 _REVISION = '''"""{message}

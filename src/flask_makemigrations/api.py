@@ -6,7 +6,7 @@ from typing import Optional
 
 from alembic.script.revision import Revision, RevisionError
 
-from .cache import upgrade_with_cache
+from .cache import Built, upgrade_with_cache
 from .errors import StrictError, UsageError
 from .generation import generate
 from .history import History
@@ -29,6 +29,7 @@ class Result:
     revision: Optional[str] = None
     path: Optional[Path] = None  # the file written into the project, if any
     script: Optional[str] = None  # the new revision's source (what --dry-run prints)
+    built: Optional[Built] = None  # how the shadow database reached head (None: it did not need to)
 
 
 def make_migrations(
@@ -54,17 +55,16 @@ def make_migrations(
         history = History(session.extension, staging)
         _check_rev_id_is_new(rev_id, history)
         previous_head = history.single_head()
+        built = None
         if verify or not empty:
-            if use_cache:
-                upgrade_with_cache(history, session.shadow)
-            else:
-                history.upgrade()
+            built = upgrade_with_cache(history, session.shadow, enabled=use_cache)
         generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
         result = Result(
             operations=generated.operations,
             warnings=generated.warnings + _review(generated),
             revision=generated.revision,
             script=generated.script,
+            built=built,
         )
         if verify:
             hint = NO_VERIFY_HINT if writes else CHECK_HINT

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -155,15 +156,22 @@ def clear_cache(root: Optional[Path] = None) -> int:
     return removed
 
 
-def upgrade_with_cache(history, shadow, root: Optional[Path] = None) -> Optional[str]:
+@dataclass(frozen=True)
+class Built:
+    """How a run's shadow database reached head, for its one-line summary."""
+
+    applied: int  # revisions this run applied
+    restored: Optional[str] = None  # the cached revision it started from, if any
+
+
+def upgrade_with_cache(history, shadow, enabled: bool = True, root: Optional[Path] = None) -> Built:
     """Upgrade the shadow database to head, starting from the deepest cached snapshot if any.
 
-    Returns the revision restored from the cache (None when the run built cold). Only SQLite shadow
-    databases are cached: a server database cannot be restored with SQLite's backup API.
+    Only SQLite shadow databases are cached: a server database cannot be restored with SQLite's
+    backup API.
     """
-    if shadow.open_sqlite is None:
-        history.upgrade()
-        return None
+    if not enabled or shadow.open_sqlite is None:
+        return Built(history.upgrade())
     migrations = history.staging.staged_dir
     cache = ShadowCache.for_project(history.staging.project_dir, root)
     keys = revision_keys(history.script, migrations, shadow.url.get_backend_name())
@@ -171,10 +179,10 @@ def upgrade_with_cache(history, shadow, root: Optional[Path] = None) -> Optional
     try:
         heads_first = [revision.revision for revision in history.script.walk_revisions()]
         restored = cache.restore(keys, heads_first, connection)
-        history.upgrade()
+        applied = history.upgrade()
         head = history.single_head()
         if head is not None and head != restored:
             cache.store(keys[head], connection)
-        return restored
+        return Built(applied, restored)
     finally:
         connection.close()

@@ -69,23 +69,34 @@ class History:
             )
         return heads[0] if heads else None
 
-    def upgrade(self, revision: str = "heads") -> None:
+    def upgrade(self, revision: str = "heads") -> int:
+        """Apply what the database lacks up to ``revision``; return how many revisions that was."""
         with self.failures("failed to apply"):
-            self._migrate(revision, lambda current, context: self.script._upgrade_revs(revision, current))
+            return self._migrate(
+                revision, lambda current, context: self.script._upgrade_revs(revision, current)
+            )
 
     def downgrade(self, revision: str) -> None:
         with self.failures("failed to downgrade"):
             self._migrate(revision, lambda current, context: self.script._downgrade_revs(revision, current))
 
-    def _migrate(self, destination: str, steps) -> None:
+    def _migrate(self, destination: str, steps) -> int:
         """What ``alembic.command.upgrade``/``downgrade`` do, on the revision files already loaded.
 
         Those commands read every file again; verification runs several of them per revision, so a
         long history would be read hundreds of times.
         """
-        with EnvironmentContext(self.config(), self.script, fn=steps, destination_rev=destination) as env:
+        planned = []
+
+        def counted(current, context):
+            found = list(steps(current, context))
+            planned.extend(found)
+            return found
+
+        with EnvironmentContext(self.config(), self.script, fn=counted, destination_rev=destination) as env:
             self.script.run_env()
         self.version_table = env.get_context().version_table  # env.py may have chosen its own
+        return len(planned)
 
     def merge(self, message: str, rev_id: Optional[str]) -> Script:
         """What ``alembic.command.merge`` does, writing to the staging folder (the command itself
