@@ -57,7 +57,7 @@ def upgrade():
 
 
 def downgrade():
-    pass
+{downgrade}
 '''
 
 #: A migration that reports which database it runs on and, if asked, holds the upgrade there.
@@ -182,9 +182,15 @@ class ProjectCopy:
         self.add_model_line(USERNAME, EMAIL)
 
     def add_revision(
-        self, revision: str, down_revision, upgrade: str = "    pass", imports: str = "", message: str = ""
+        self,
+        revision: str,
+        down_revision,
+        upgrade: str = "    pass",
+        imports: str = "",
+        message: str = "",
+        downgrade: str = "    pass",
     ) -> Path:
-        """Hand-write a revision file, as a developer (or a merged branch) would."""
+        """Hand-write a revision file, as a developer (or a merged branch) would (bodies indented)."""
         return self.write(
             f"migrations/versions/{revision}.py",
             _REVISION.format(
@@ -193,6 +199,7 @@ class ProjectCopy:
                 down_revision=down_revision,
                 imports=imports,
                 upgrade=upgrade,
+                downgrade=downgrade,
             ),
         )
 

@@ -7,6 +7,8 @@ shows which app a run used.
 """
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -78,3 +80,19 @@ def test_url_env_from_option_or_invoke_configuration(foreign_project, options, e
     result = foreign_project.invoke("makemigrations", "--check", "--app", MYPKG_URL, *options, env=env)
     assert result.returncode == 1, result.stderr
     assert result.stdout == table("mypkg")
+
+
+def test_tasks_imported_into_the_projects_own_tasks_file(foreign_project):
+    """The other way README gives: the project's own ``tasks.py`` imports the tasks (no ``-r``)."""
+    own_tasks = (foreign_project.root / "tasks.py").read_text()
+    foreign_project.write(
+        "tasks.py", own_tasks + "\nfrom flask_makemigrations.invoke_tasks import ns  # noqa\n"
+    )
+    command = [sys.executable, "-m", "invoke", "makemigrations", "--app", "mypkg:create_app", "--check"]
+
+    done = subprocess.run(
+        command, cwd=foreign_project.root, env=foreign_project.environment(), capture_output=True, text=True
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == table("mypkg")

@@ -3,8 +3,6 @@
 Real SQLite shadow databases and real ``invoke`` runs on private copies of the example project.
 """
 
-import textwrap
-
 from test_review import warnings_of
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
@@ -24,26 +22,8 @@ def break_generated_downgrades(project):
 
 
 def add_revision(project, revision, down_revision, upgrade, downgrade):
-    """A hand-written revision file, as a colleague would commit it."""
-    source = f'''
-        """{revision}"""
-        from alembic import op
-        import sqlalchemy as sa
-
-        revision = {revision!r}
-        down_revision = {down_revision!r}
-        branch_labels = None
-        depends_on = None
-
-
-        def upgrade():
-            {upgrade}
-
-
-        def downgrade():
-            {downgrade}
-        '''
-    (project.versions / f"{revision}.py").write_text(textwrap.dedent(source).lstrip())
+    """A hand-written revision file, as a colleague would commit it (one statement each way)."""
+    project.add_revision(revision, down_revision, upgrade=f"    {upgrade}", downgrade=f"    {downgrade}")
 
 
 def add_nickname_revision(project):

@@ -43,15 +43,16 @@ def project_imports(hidden_dirs: Iterable[Path] = ()) -> Iterator[None]:
     ``hidden_dirs`` (the runner's folder) is taken off the path and its modules out of sight while
     the project's code runs.
     """
-    cwd = Path.cwd().resolve()
-    hidden = {Path(d).resolve() for d in hidden_dirs} - {cwd}
+    cwd = {os.getcwd(), os.path.realpath(os.getcwd())}
+    hidden = {form for d in hidden_dirs for form in (os.path.abspath(d), os.path.realpath(d))} - cwd
     saved_path = sys.path[:]
+    # Plain string comparisons: resolving the path of every loaded module costs more than the rest.
     saved_modules = {
         name: module
         for name, module in list(sys.modules.items())
-        if "." not in name and _module_dir(module) in hidden
+        if hidden and "." not in name and _module_dir(module) in hidden
     }
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() not in hidden]
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") not in hidden]
     for name in saved_modules:
         del sys.modules[name]
     try:
@@ -61,9 +62,9 @@ def project_imports(hidden_dirs: Iterable[Path] = ()) -> Iterator[None]:
         sys.modules.update(saved_modules)
 
 
-def _module_dir(module) -> Optional[Path]:
+def _module_dir(module) -> Optional[str]:
     file = getattr(module, "__file__", None)
-    return Path(file).resolve().parent if file else None
+    return os.path.dirname(os.path.abspath(file)) if file else None
 
 
 def load_app(app_import: Optional[str]) -> Flask:

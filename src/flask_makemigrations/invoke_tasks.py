@@ -1,0 +1,218 @@
+"""The Invoke tasks: Django-style ``makemigrations`` for Flask-Migrate projects.
+
+The engine's only front end, and the only module of the package that imports Invoke (the ``tasks``
+extra): it lives in the package so that a project can import the tasks into its own ``tasks.py``;
+this repository's ``tasks.py`` does just that. Thin on purpose: parse options, call the engine,
+print its result, and turn its errors into one line on stderr and an exit status:
+0 success or no changes, 1 ``--check`` found changes, 2 any error, 130 Ctrl-C, 143 SIGTERM.
+"""
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from invoke import Collection, Exit, Task, task
+
+from .api import make_migrations, merge_heads, prune_shadow_databases, verify_history
+from .cache import clear_cache, user_cache_dir
+from .errors import MakemigrationsError, Terminated
+from .session import Project
+
+# Short flags as `flask db` has them, and no invented ones (Invoke would derive -a, -u, ...).
+SHORT_FLAGS = {"message": "m", "directory": "d"}
+
+COMMON_HELP = {
+    "app": "the Flask app, as for `flask --app` (default: $FLASK_APP, then wsgi.py/app.py)",
+    "directory": "the migrations directory (default: the one the app's Migrate was given)",
+    "url_env": "environment variable the app reads its database URL from (default: DATABASE_URL)",
+    "database": "shadow database: a new SQLite file path, ':memory:', or a server URL "
+    "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)",
+    "verbose": "show Alembic's log, one line per applied revision",
+}
+
+
+class FlaskDbTask(Task):
+    def arg_opts(self, name, default, taken_names):
+        opts = super().arg_opts(name, default, taken_names)
+        opts["names"] = opts["names"][:1] + ([SHORT_FLAGS[name]] if name in SHORT_FLAGS else [])
+        return opts
+
+
+def _task(help):
+    return task(klass=FlaskDbTask, auto_shortflags=False, help={**COMMON_HELP, **help})
+
+
+def _project(c, app, directory, url_env, database, verbose) -> Project:
+    """Options first, then Invoke configuration (``makemigrations.url_env``), then Flask's defaults."""
+    configured = c.config.get("makemigrations") or {}
+    return Project(
+        app=app,
+        directory=directory,
+        url_env=url_env or configured.get("url_env") or "DATABASE_URL",
+        database=database,
+        hidden_dirs=_task_file_folder(c),
+        verbose=verbose,
+    )
+
+
+def _task_file_folder(c) -> tuple:
+    """Invoke imports the task file it found as a top-level module (``tasks``) and puts its folder
+    first on sys.path; from another project (``invoke -r``) neither may shadow the project's own."""
+    module = sys.modules.get(c.config.tasks.collection_name)
+    path = getattr(module, "__file__", None)
+    return (Path(path).parent,) if path else ()
+
+
+@contextmanager
+def _exit_codes():
+    """The single place where engine errors become exit statuses."""
+    try:
+        yield
+    except MakemigrationsError as exc:
+        _print_warnings(getattr(exc, "warnings", ()))  # --strict: what made it fail
+        raise Exit(f"Error: {exc}", code=2) from None
+    except KeyboardInterrupt:
+        raise Exit("Interrupted: nothing was written and the shadow database is gone.", 130) from None
+    except Terminated:
+        raise Exit("Terminated: nothing was written and the shadow database is gone.", 143) from None
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _print_summary(built) -> None:
+    """One line however long the history (--verbose shows Alembic's line per revision)."""
+    if built is None:
+        return
+    cached = f"restored at {built.restored} from the cache, then " if built.restored else ""
+    print(f"Shadow database at head: {cached}{built.applied} revision(s) applied", file=sys.stderr)
+
+
+def _print_warnings(warnings) -> None:
+    for warning in warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+
+
+@_task(
+    help={
+        "message": "what the revision does (required unless --check or --dry-run)",
+        "check": "write nothing; exit 1 and list the operations if models and migrations differ",
+        "dry_run": "write nothing; print the migration script that would be written",
+        "empty": "write an empty revision, for a hand-written data migration",
+        "rev_id": "use this revision id instead of a random one",
+        "no_verify": "skip verifying the new revision on the shadow database (write it even if it fails)",
+        "strict": "exit 2 and write nothing if there is any warning (for CI)",
+        "no_cache": "build the shadow database from scratch instead of from a cached snapshot",
+    }
+)
+def makemigrations(
+    c,
+    message=None,
+    directory=None,
+    app=None,
+    check=False,
+    dry_run=False,
+    empty=False,
+    url_env=None,
+    database=None,
+    rev_id=None,
+    no_verify=False,
+    strict=False,
+    no_cache=False,
+    verbose=False,
+):
+    """Autogenerate a migration against a throwaway shadow database at head, then review and verify it."""
+    project = _project(c, app, directory, url_env, database, verbose)
+    with _exit_codes():
+        result = make_migrations(
+            project,
+            message,
+            check=check,
+            dry_run=dry_run,
+            empty=empty,
+            rev_id=rev_id,
+            verify=not no_verify,
+            strict=strict,
+            use_cache=not no_cache,
+        )
+    _print_summary(result.built)
+    _print_warnings(result.warnings + result.differences)
+    if dry_run and result.script:
+        print(result.script, end="")
+        for line in result.operations:
+            print(f"  {line}", file=sys.stderr)
+    elif result.path:
+        print(_shown(result.path))
+        for line in result.operations:
+            print(f"  {line}")
+    elif result.operations:  # --check
+        for line in result.operations:
+            print(line)
+        raise Exit("Models and migrations differ: run 'invoke makemigrations -m ...'", code=1)
+    else:
+        print("No changes detected")
+
+
+@_task(
+    help={
+        "message": "message of the merge revision (default: 'merge heads')",
+        "rev_id": "use this revision id instead of a random one",
+    }
+)
+def merge(c, message=None, directory=None, app=None, url_env=None, database=None, rev_id=None, verbose=False):
+    """Merge every head of the migration history into one, as `flask db merge heads` does."""
+    project = _project(c, app, directory, url_env, database, verbose)
+    with _exit_codes():
+        result = merge_heads(project, message, rev_id=rev_id)
+    print(_shown(result.path))
+
+
+@task(
+    klass=FlaskDbTask,
+    auto_shortflags=False,
+    help={"database": "the server URL, as given to makemigrations --database (postgresql://...)"},
+)
+def prune(c, database=None):
+    """Drop the shadow databases that runs on this machine leaked (killed before they could clean up)."""
+    with _exit_codes():
+        result = prune_shadow_databases(database)
+    for name in result.dropped:
+        print(f"dropped {name}")
+    if not result.dropped:
+        print("No leaked shadow databases")
+    if result.failures:
+        raise Exit("\n".join(f"Error: {line}" for line in result.failures), code=2)
+
+
+@_task(help={})
+def verify(c, directory=None, app=None, url_env=None, database=None, verbose=False):
+    """Check the whole history on a shadow database: each revision up, down and up again; head = models."""
+    project = _project(c, app, directory, url_env, database, verbose)
+    started = time.monotonic()
+    with _exit_codes():
+        verified = verify_history(project)
+    print(
+        f"Verified {verified.revisions} revision(s) in {time.monotonic() - started:.1f}s: each upgrades, "
+        "downgrades and upgrades again; head matches the models; base leaves no table behind"
+    )
+
+
+@task(help={"clear": "remove every cached shadow snapshot"})
+def cache(c, clear=False):
+    """Show where the shadow-database snapshots are cached; with --clear, remove them."""
+    if clear:
+        print(f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}")
+    else:
+        print(user_cache_dir())
+
+
+# Declaring the setting lets Invoke fill it from every configuration source, including the
+# environment (INVOKE_MAKEMIGRATIONS_URL_ENV), which only overrides keys that already exist.
+ns = Collection(makemigrations, merge, verify, prune, cache)
+ns.configure({"makemigrations": {"url_env": None}})
