@@ -10,6 +10,7 @@ checking that no shadow database was left behind there.
 import importlib.util
 import json
 import os
+import pty
 import shutil
 import signal
 import subprocess
@@ -249,6 +250,24 @@ class ProjectCopy:
         )
         return Run(done.returncode, done.stdout, done.stderr)
 
+    def invoke_on_terminal(self, *args, timeout: float = 120) -> Run:
+        """Like ``invoke``, with stderr on a pseudo-terminal, as a user at a shell sees it
+        (the terminal turns each newline into CR LF)."""
+        controller, terminal = pty.openpty()
+        with subprocess.Popen(
+            self.invoke_command(*args),
+            cwd=self.root,
+            env=self.environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+        ) as process:
+            os.close(terminal)
+            shown = _read_until_closed(controller)
+            stdout = process.stdout.read()
+            process.wait(timeout)
+        return Run(process.returncode, stdout.decode(), shown.decode())
+
     def start(self, *args, env: Optional[dict] = None) -> subprocess.Popen:
         """Start ``invoke -r <repo> ARGS`` in the project without waiting; see ``finish``."""
         return subprocess.Popen(
@@ -269,6 +288,19 @@ class ProjectCopy:
         error = result.error
         assert self.snapshot() == before, "a failed run changed the project"
         return error
+
+
+def _read_until_closed(controller: int) -> bytes:
+    """Everything written to a pseudo-terminal until its last writer is gone (Linux then says EIO)."""
+    shown = b""
+    try:
+        while chunk := os.read(controller, 65536):
+            shown += chunk
+    except OSError:
+        pass
+    finally:
+        os.close(controller)
+    return shown
 
 
 def finish(process: subprocess.Popen, timeout: float = 120) -> Run:

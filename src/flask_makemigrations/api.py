@@ -57,7 +57,7 @@ def make_migrations(
         previous_head = history.single_head()
         built = None
         if verify or not empty:
-            built = upgrade_with_cache(history, session.shadow, enabled=use_cache)
+            built = upgrade_with_cache(history, session.shadow, enabled=use_cache, progress=project.progress)
         generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
         result = Result(
             operations=generated.operations,
@@ -84,7 +84,7 @@ def verify_history(project: Project) -> Verified:
     opened = open_session(project, models_database=True)
     with opened as session, migrations_lock(session.directory, exclusive=False):
         history = History(session.extension, Staging.copy(session.directory, session.shadow.workdir))
-        return check_history(session, history)
+        return check_history(session, history, project.progress)
 
 
 def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optional[str] = None) -> Result:

@@ -21,6 +21,8 @@ import alembic
 import sqlalchemy
 from alembic.script import ScriptDirectory
 
+from .history import Progress
+
 #: Snapshots kept per project; a history that only grows needs the newest one.
 KEEP = 3
 
@@ -164,14 +166,16 @@ class Built:
     restored: Optional[str] = None  # the cached revision it started from, if any
 
 
-def upgrade_with_cache(history, shadow, enabled: bool = True, root: Optional[Path] = None) -> Built:
+def upgrade_with_cache(
+    history, shadow, enabled: bool = True, root: Optional[Path] = None, progress: Optional[Progress] = None
+) -> Built:
     """Upgrade the shadow database to head, starting from the deepest cached snapshot if any.
 
     Only SQLite shadow databases are cached: a server database cannot be restored with SQLite's
     backup API.
     """
     if not enabled or shadow.open_sqlite is None:
-        return Built(history.upgrade())
+        return Built(history.upgrade(progress=progress))
     migrations = history.staging.staged_dir
     cache = ShadowCache.for_project(history.staging.project_dir, root)
     keys = revision_keys(history.script, migrations, shadow.url.get_backend_name())
@@ -179,7 +183,7 @@ def upgrade_with_cache(history, shadow, enabled: bool = True, root: Optional[Pat
     try:
         heads_first = [revision.revision for revision in history.script.walk_revisions()]
         restored = cache.restore(keys, heads_first, connection)
-        applied = history.upgrade()
+        applied = history.upgrade(progress=progress)
         head = history.single_head()
         if head is not None and head != restored:
             cache.store(keys[head], connection)

@@ -7,7 +7,7 @@ one-line errors that name the revision file and the database's own message.
 import io
 import os
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Optional
@@ -24,6 +24,9 @@ from .staging import Staging
 # Alembic 1.11 added the quiet messaging option (``Config.messaging_opts`` reads ``cmd_opts.quiet``);
 # older versions print "Generating <path> ... done" straight to stdout whatever the options say.
 ALEMBIC_HAS_QUIET = hasattr(Config, "messaging_opts")
+
+#: Told ``(done, total)`` as a long piece of work advances, for a front end to show.
+Progress = Callable[[int, int], None]
 
 
 class History:
@@ -69,18 +72,18 @@ class History:
             )
         return heads[0] if heads else None
 
-    def upgrade(self, revision: str = "heads") -> int:
+    def upgrade(self, revision: str = "heads", progress: Optional[Progress] = None) -> int:
         """Apply what the database lacks up to ``revision``; return how many revisions that was."""
         with self.failures("failed to apply"):
             return self._migrate(
-                revision, lambda current, context: self.script._upgrade_revs(revision, current)
+                revision, lambda current, context: self.script._upgrade_revs(revision, current), progress
             )
 
     def downgrade(self, revision: str) -> None:
         with self.failures("failed to downgrade"):
             self._migrate(revision, lambda current, context: self.script._downgrade_revs(revision, current))
 
-    def _migrate(self, destination: str, steps) -> int:
+    def _migrate(self, destination: str, steps, progress: Optional[Progress] = None) -> int:
         """What ``alembic.command.upgrade``/``downgrade`` do, on the revision files already loaded.
 
         Those commands read every file again; verification runs several of them per revision, so a
@@ -91,7 +94,7 @@ class History:
         def counted(current, context):
             found = list(steps(current, context))
             planned.extend(found)
-            return found
+            return _reporting(found, progress) if progress else found
 
         with EnvironmentContext(self.config(), self.script, fn=counted, destination_rev=destination) as env:
             self.script.run_env()
@@ -146,6 +149,14 @@ class History:
                 revision = _revision_of(self.script if hasattr(self, "script") else None, path)
                 return f"revision {revision} ({shown})" if revision else f"{shown}"
         return "the migration environment"
+
+
+def _reporting(steps: list, progress: Progress) -> Iterator:
+    """The steps one at a time: Alembic runs each as it takes it, so this is how far it has got."""
+    for done, found in enumerate(steps):
+        progress(done, len(steps))
+        yield found
+    progress(len(steps), len(steps))
 
 
 def _revision_of(script: Optional[ScriptDirectory], path: Path) -> Optional[str]:

@@ -19,6 +19,7 @@ from .api import make_migrations, merge_heads, prune_shadow_databases, verify_hi
 from .cache import clear_cache, user_cache_dir
 from .errors import MakemigrationsError, Terminated
 from .session import Project
+from .terminal import progress_line
 
 # Short flags as `flask db` has them, and no invented ones (Invoke would derive -a, -u, ...).
 SHORT_FLAGS = {"message": "m", "directory": "d"}
@@ -29,7 +30,7 @@ COMMON_HELP = {
     "url_env": "environment variable the app reads its database URL from (default: DATABASE_URL)",
     "database": "shadow database: a new SQLite file path, ':memory:', or a server URL "
     "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)",
-    "verbose": "show Alembic's log, one line per applied revision",
+    "verbose": "show Alembic's log, one line per applied revision (instead of a progress line)",
 }
 
 
@@ -44,7 +45,7 @@ def _task(help):
     return task(klass=FlaskDbTask, auto_shortflags=False, help={**COMMON_HELP, **help})
 
 
-def _project(c, app, directory, url_env, database, verbose) -> Project:
+def _project(c, app, directory, url_env, database, verbose, progress=None) -> Project:
     """Options first, then Invoke configuration (``makemigrations.url_env``), then Flask's defaults."""
     configured = c.config.get("makemigrations") or {}
     return Project(
@@ -54,6 +55,7 @@ def _project(c, app, directory, url_env, database, verbose) -> Project:
         database=database,
         hidden_dirs=_task_file_folder(c),
         verbose=verbose,
+        progress=progress,
     )
 
 
@@ -128,8 +130,8 @@ def makemigrations(
     verbose=False,
 ):
     """Autogenerate a migration against a throwaway shadow database at head, then review and verify it."""
-    project = _project(c, app, directory, url_env, database, verbose)
-    with _exit_codes():
+    with progress_line("Applying revisions", wanted=not verbose) as progress, _exit_codes():
+        project = _project(c, app, directory, url_env, database, verbose, progress)
         result = make_migrations(
             project,
             message,
@@ -193,10 +195,9 @@ def prune(c, database=None):
 @_task(help={})
 def verify(c, directory=None, app=None, url_env=None, database=None, verbose=False):
     """Check the whole history on a shadow database: each revision up, down and up again; head = models."""
-    project = _project(c, app, directory, url_env, database, verbose)
     started = time.monotonic()
-    with _exit_codes():
-        verified = verify_history(project)
+    with progress_line("Verifying revisions", wanted=not verbose) as progress, _exit_codes():
+        verified = verify_history(_project(c, app, directory, url_env, database, verbose, progress))
     print(
         f"Verified {verified.revisions} revision(s) in {time.monotonic() - started:.1f}s: each upgrades, "
         "downgrades and upgrades again; head matches the models; base leaves no table behind"

@@ -28,6 +28,7 @@ from .app_loading import (
 )
 from .errors import ForeignDatabaseError
 from .guard import ConnectionGuard, only_shadow_connections
+from .history import Progress
 from .shadow import ShadowDatabase, second_database_spec, shadow_database
 from .signals import cleanup_shield
 
@@ -42,6 +43,7 @@ class Project:
     database: Optional[str] = None  # --database: shadow file path, ':memory:' or server URL
     hidden_dirs: tuple = ()  # a task runner's own folder, kept out of the app's imports
     verbose: bool = False  # show Alembic's per-revision log lines
+    progress: Optional[Progress] = None  # told how far a long build (or verify) has got
 
 
 @dataclass

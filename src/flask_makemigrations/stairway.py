@@ -7,12 +7,13 @@ first failure is reported with its step and the database's own words.
 """
 
 from dataclasses import dataclass
+from typing import Optional
 
 from alembic.script import Script
 
 from .app_loading import app_engine
 from .generation import generate
-from .history import History
+from .history import History, Progress
 from .schema import Filters, differences
 from .verification import MIGRATIONS, MODELS, check_restored, failed, models_schema, snapshot, step
 
@@ -24,13 +25,17 @@ class Verified:
     revisions: int
 
 
-def check_history(session, history: History) -> Verified:
+def check_history(session, history: History, progress: Optional[Progress] = None) -> Verified:
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     engine = app_engine(history.extension)
     before = snapshot(engine, _everything(history))
     for number, revision in enumerate(revisions, 1):
+        if progress:
+            progress(number - 1, len(revisions))
         before = _stair(history, engine, revision, f"revision {number} of {len(revisions)}", before)
+    if progress:
+        progress(len(revisions), len(revisions))
     _check_head(session, history, engine)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
