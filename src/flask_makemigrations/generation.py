@@ -1,8 +1,8 @@
 """Generate the new revision in the staging copy and hold it, with its operations, as a value.
 
-Our own ``process_revision_directives`` (passed to ``alembic.command.revision``, which runs it before
-the one ``env.py`` configures) records what autogenerate found. Whatever ``env.py``'s hook then does
-with an empty script, the decision "no changes" is ours, so old templates behave like new ones.
+Our own ``process_revision_directives`` (which Alembic runs before the one ``env.py`` configures)
+records what autogenerate found. Whatever ``env.py``'s hook then does with an empty script, the
+decision "no changes" is ours, so old templates behave like new ones.
 """
 
 import traceback
@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from alembic import command
 from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
@@ -48,17 +47,11 @@ def generate(history: History, message: str, empty: bool = False, rev_id: Option
     written = None
     with history.failures("broke revision generation"), history.quiet():
         try:
-            written = command.revision(
-                history.config(autogenerate=not empty),
-                message=message,
-                autogenerate=not empty,
-                rev_id=rev_id,
-                version_path=str(history.staging.versions),
-                process_revision_directives=capture,
-            )
+            written = history.revision(message, not empty, rev_id, capture)
         except Exception as exc:
             if not _raised_by_post_write_hook(exc) or not history.staging.new_files():
                 raise
+            history.reload()  # Alembic stopped before it read the file it wrote
             result.warnings.append(
                 f"a post-write hook ({_hook_names(history)}) failed, so the revision is written "
                 f"as generated: {' '.join(str(exc).split())}"

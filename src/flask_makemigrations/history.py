@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from alembic import util as alembic_util
+from alembic.autogenerate import RevisionContext
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
@@ -101,6 +102,38 @@ class History:
         self.version_table = env.get_context().version_table  # env.py may have chosen its own
         return len(planned)
 
+    def revision(
+        self, message: str, autogenerate: bool, rev_id: Optional[str], process_revision_directives
+    ) -> Optional[Script]:
+        """What ``alembic.command.revision`` does, on the revision files already loaded (the command
+        reads every one again: a second of a long history's build), writing to the staging folder.
+
+        The new revision joins the loaded ones, so the verification can apply it. Returns None when
+        env.py's hook dropped the empty script ("No changes detected").
+        """
+        config = self.config(autogenerate=autogenerate)
+        arguments = dict(head="head", splice=False, branch_label=None, depends_on=None, sql=False)
+        arguments.update(message=message, autogenerate=autogenerate, rev_id=rev_id)
+        arguments.update(version_path=str(self.staging.versions))
+        context = RevisionContext(config, self.script, arguments, process_revision_directives)
+        if autogenerate or _runs_environment(config):
+            run = context.run_autogenerate if autogenerate else context.run_no_autogenerate
+
+            def retrieve(revision, migration_context):
+                run(revision, migration_context)
+                return []
+
+            with EnvironmentContext(
+                config,
+                self.script,
+                fn=retrieve,
+                template_args=context.template_args,
+                revision_context=context,
+            ):
+                self.script.run_env()
+        written = list(context.generate_scripts())
+        return written[0] if written else None
+
     def merge(self, message: str, rev_id: Optional[str]) -> Script:
         """What ``alembic.command.merge`` does, writing to the staging folder (the command itself
         would put the file beside the heads, in the project)."""
@@ -149,6 +182,13 @@ class History:
                 revision = _revision_of(self.script if hasattr(self, "script") else None, path)
                 return f"revision {revision} ({shown})" if revision else f"{shown}"
         return "the migration environment"
+
+
+def _runs_environment(config: Config) -> bool:
+    """Whether a revision without autogenerate runs env.py, as the project configured it."""
+    # Alembic 1.16 reads its own options (in pyproject.toml too) with get_alembic_option.
+    read = getattr(config, "get_alembic_option", config.get_main_option)
+    return alembic_util.asbool(read("revision_environment"))
 
 
 def _reporting(steps: list, progress: Progress) -> Iterator:

@@ -115,7 +115,6 @@ def _up_down_up(history, engine, filters, generated, previous_head, before, hint
 
     Returns the schema the new revision builds, for the comparison with the models.
     """
-    history.reload()  # the new file, so that failures can name it
     new, target = generated.revision, previous_head or "base"
     with step(f"upgrade to {new}", hint):
         history.upgrade(new)
