@@ -18,7 +18,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import pytest
 from pg_cluster import find_bin_dir, start_cluster, stop_cluster
@@ -229,7 +228,7 @@ class ProjectCopy:
     def invoke_command(self, *args) -> list:
         return [sys.executable, "-m", "invoke", "-r", str(REPO), *args]
 
-    def environment(self, extra: Optional[dict] = None) -> dict:
+    def environment(self, extra: dict | None = None) -> dict:
         """The caller's environment without anything that would point the run elsewhere."""
         env = {
             k: v for k, v in os.environ.items() if k not in _SCRUBBED and not k.startswith(_SCRUBBED_PREFIXES)
@@ -238,7 +237,7 @@ class ProjectCopy:
         env.update(extra or {})
         return env
 
-    def invoke(self, *args, env: Optional[dict] = None, timeout: float = 120) -> Run:
+    def invoke(self, *args, env: dict | None = None, timeout: float = 120) -> Run:
         """Run ``invoke -r <repo> ARGS`` in the project and wait for it."""
         done = subprocess.run(
             self.invoke_command(*args),
@@ -268,7 +267,7 @@ class ProjectCopy:
             process.wait(timeout)
         return Run(process.returncode, stdout.decode(), shown.decode())
 
-    def start(self, *args, env: Optional[dict] = None) -> subprocess.Popen:
+    def start(self, *args, env: dict | None = None) -> subprocess.Popen:
         """Start ``invoke -r <repo> ARGS`` in the project without waiting; see ``finish``."""
         return subprocess.Popen(
             self.invoke_command(*args),
@@ -279,7 +278,7 @@ class ProjectCopy:
             text=True,
         )
 
-    def refuses(self, *args, env: Optional[dict] = None) -> str:
+    def refuses(self, *args, env: dict | None = None) -> str:
         """Run, expect one ``Error:`` line and exit 2, and check the project is byte-identical."""
         before = self.snapshot()
         result = self.invoke(*args, env=env)

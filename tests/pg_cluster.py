@@ -16,7 +16,6 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL
@@ -29,7 +28,7 @@ LIMITED_PASSWORD = "limited-pass-1234"
 APP_DATABASE = "appdb"
 
 
-def find_bin_dir() -> Optional[Path]:
+def find_bin_dir() -> Path | None:
     """The newest PostgreSQL server programs: on PATH, else Debian's versioned directories."""
     on_path = shutil.which("pg_ctl")
     if on_path and shutil.which("initdb"):

@@ -4,13 +4,13 @@
 """
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from flask_makemigrations.naming import MAX_LENGTH, ShadowName, host_token, is_leaked
 
-CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def test_a_name_reads_back_as_host_pid_and_time():

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from alembic.script.revision import Revision, RevisionError
 
@@ -26,20 +25,20 @@ class Result:
     operations: list = field(default_factory=list)  # one line per detected operation
     warnings: list = field(default_factory=list)  # risky operations, failed post-write hooks
     differences: list = field(default_factory=list)  # models vs. migrated schema, beyond autogenerate
-    revision: Optional[str] = None
-    path: Optional[Path] = None  # the file written into the project, if any
-    script: Optional[str] = None  # the new revision's source (what --dry-run prints)
-    built: Optional[Built] = None  # how the shadow database reached head (None: it did not need to)
+    revision: str | None = None
+    path: Path | None = None  # the file written into the project, if any
+    script: str | None = None  # the new revision's source (what --dry-run prints)
+    built: Built | None = None  # how the shadow database reached head (None: it did not need to)
 
 
 def make_migrations(
     project: Project,
-    message: Optional[str] = None,
+    message: str | None = None,
     *,
     check: bool = False,
     dry_run: bool = False,
     empty: bool = False,
-    rev_id: Optional[str] = None,
+    rev_id: str | None = None,
     verify: bool = True,
     strict: bool = False,
     use_cache: bool = True,
@@ -87,7 +86,7 @@ def verify_history(project: Project) -> Verified:
         return check_history(session, history, project.progress)
 
 
-def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optional[str] = None) -> Result:
+def merge_heads(project: Project, message: str | None = None, rev_id: str | None = None) -> Result:
     """Write a revision that merges every head, as ``flask db merge heads`` does."""
     _validate_rev_id(rev_id)
     with open_session(project) as session, migrations_lock(session.directory, exclusive=True):
@@ -103,7 +102,7 @@ def merge_heads(project: Project, message: Optional[str] = None, rev_id: Optiona
         return Result(revision=merged.revision, path=staging.publish(staged_file))
 
 
-def prune_shadow_databases(database: Optional[str]) -> PruneResult:
+def prune_shadow_databases(database: str | None) -> PruneResult:
     """Drop the server shadow databases that runs on this machine leaked (killed with SIGKILL)."""
     if not database or "://" not in database:
         raise UsageError("prune needs the server's URL: --database postgresql://user@host/dbname")
@@ -116,7 +115,7 @@ def _review(generated) -> list:
     return review(generated.upgrade_ops, generated.dialect, batch)
 
 
-def _validate(message: Optional[str], *, check: bool, dry_run: bool, empty: bool) -> None:
+def _validate(message: str | None, *, check: bool, dry_run: bool, empty: bool) -> None:
     if check and dry_run:
         raise UsageError("--check and --dry-run cannot be combined")
     if empty and check:
@@ -125,7 +124,7 @@ def _validate(message: Optional[str], *, check: bool, dry_run: bool, empty: bool
         raise UsageError('a message is required: --message "what changed"')
 
 
-def _validate_rev_id(rev_id: Optional[str]) -> None:
+def _validate_rev_id(rev_id: str | None) -> None:
     """Alembic's own rule, and no path: the id starts the file name, in versions/ and nowhere else."""
     if rev_id is None:
         return
@@ -137,6 +136,6 @@ def _validate_rev_id(rev_id: Optional[str]) -> None:
         raise UsageError(f"--rev-id {rev_id!r}: {exc}") from None
 
 
-def _check_rev_id_is_new(rev_id: Optional[str], history: History) -> None:
+def _check_rev_id_is_new(rev_id: str | None, history: History) -> None:
     if rev_id is not None and any(script.revision == rev_id for script in history.script.walk_revisions()):
         raise UsageError(f"--rev-id {rev_id!r}: revision {rev_id} already exists")

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import sqlalchemy as sa
 from flask import Flask
@@ -62,12 +61,12 @@ def project_imports(hidden_dirs: Iterable[Path] = ()) -> Iterator[None]:
         sys.modules.update(saved_modules)
 
 
-def _module_dir(module) -> Optional[str]:
+def _module_dir(module) -> str | None:
     file = getattr(module, "__file__", None)
     return os.path.dirname(os.path.abspath(file)) if file else None
 
 
-def load_app(app_import: Optional[str]) -> Flask:
+def load_app(app_import: str | None) -> Flask:
     """Flask's own discovery: ``module:name``, ``module:factory(args)``, ``file.py`` or, given
     nothing, ``wsgi.py``/``app.py`` in the current directory."""
     try:

@@ -15,7 +15,6 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import alembic
 import sqlalchemy
@@ -78,7 +77,7 @@ class ShadowCache:
         self.keep = keep
 
     @classmethod
-    def for_project(cls, migrations_dir: Path, root: Optional[Path] = None) -> "ShadowCache":
+    def for_project(cls, migrations_dir: Path, root: Path | None = None) -> "ShadowCache":
         project = hashlib.sha256(str(migrations_dir.resolve()).encode()).hexdigest()[:16]
         return cls((root or user_cache_dir()) / project)
 
@@ -149,7 +148,7 @@ class ShadowCache:
             stale.unlink(missing_ok=True)
 
 
-def clear_cache(root: Optional[Path] = None) -> int:
+def clear_cache(root: Path | None = None) -> int:
     """Remove every snapshot of every project; return how many there were."""
     removed = 0
     for path in (root or user_cache_dir()).glob("*/*.sqlite"):
@@ -163,11 +162,11 @@ class Built:
     """How a run's shadow database reached head, for its one-line summary."""
 
     applied: int  # revisions this run applied
-    restored: Optional[str] = None  # the cached revision it started from, if any
+    restored: str | None = None  # the cached revision it started from, if any
 
 
 def upgrade_with_cache(
-    history, shadow, enabled: bool = True, root: Optional[Path] = None, progress: Optional[Progress] = None
+    history, shadow, enabled: bool = True, root: Path | None = None, progress: Progress | None = None
 ) -> Built:
     """Upgrade the shadow database to head, starting from the deepest cached snapshot if any.
 

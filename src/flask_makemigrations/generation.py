@@ -8,7 +8,6 @@ decision "no changes" is ours, so old templates behave like new ones.
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from alembic.operations import ops
 from sqlalchemy.engine import Dialect
@@ -23,19 +22,19 @@ class Generated:
     """What one generation produced, before anything reaches the project."""
 
     operations: list = field(default_factory=list)
-    staged_file: Optional[Path] = None
-    revision: Optional[str] = None
+    staged_file: Path | None = None
+    revision: str | None = None
     warnings: list = field(default_factory=list)
-    upgrade_ops: Optional[ops.UpgradeOps] = None  # what autogenerate found, for the review
+    upgrade_ops: ops.UpgradeOps | None = None  # what autogenerate found, for the review
     context_opts: dict = field(default_factory=dict)  # env.py's context.configure() options
-    dialect: Optional[Dialect] = None
+    dialect: Dialect | None = None
 
     @property
-    def script(self) -> Optional[str]:
+    def script(self) -> str | None:
         return self.staged_file.read_text() if self.staged_file else None
 
 
-def generate(history: History, message: str, empty: bool = False, rev_id: Optional[str] = None) -> Generated:
+def generate(history: History, message: str, empty: bool = False, rev_id: str | None = None) -> Generated:
     """Autogenerate (or, with ``empty``, write a blank revision) on a shadow database at head."""
     captured = []
 

@@ -7,7 +7,6 @@ foreign database is never read, written, or even created (SQLite creates missing
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Optional
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
@@ -46,7 +45,7 @@ class ConnectionGuard:
         self.refused: list[str] = []
         self.others: list[ShadowDatabase] = []  # further throwaway databases the tool made itself
 
-    def is_shadow(self, dialect, cargs, cparams, shadow: Optional[ShadowDatabase] = None) -> bool:
+    def is_shadow(self, dialect, cargs, cparams, shadow: ShadowDatabase | None = None) -> bool:
         shadow = shadow or self.shadow
         if dialect.name != shadow.url.get_backend_name():
             return False

@@ -10,7 +10,6 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
-from typing import Optional
 
 from alembic import util as alembic_util
 from alembic.autogenerate import RevisionContext
@@ -64,7 +63,7 @@ class History:
             script.revision_map.heads  # noqa: B018  (forces every file to be imported)
         return script
 
-    def single_head(self) -> Optional[str]:
+    def single_head(self) -> str | None:
         heads = self.script.get_heads()
         if len(heads) > 1:
             raise MultipleHeadsError(
@@ -73,7 +72,7 @@ class History:
             )
         return heads[0] if heads else None
 
-    def upgrade(self, revision: str = "heads", progress: Optional[Progress] = None) -> int:
+    def upgrade(self, revision: str = "heads", progress: Progress | None = None) -> int:
         """Apply what the database lacks up to ``revision``; return how many revisions that was."""
         with self.failures("failed to apply"):
             return self._migrate(
@@ -84,7 +83,7 @@ class History:
         with self.failures("failed to downgrade"):
             self._migrate(revision, lambda current, context: self.script._downgrade_revs(revision, current))
 
-    def _migrate(self, destination: str, steps, progress: Optional[Progress] = None) -> int:
+    def _migrate(self, destination: str, steps, progress: Progress | None = None) -> int:
         """What ``alembic.command.upgrade``/``downgrade`` do, on the revision files already loaded.
 
         Those commands read every file again; verification runs several of them per revision, so a
@@ -103,8 +102,8 @@ class History:
         return len(planned)
 
     def revision(
-        self, message: str, autogenerate: bool, rev_id: Optional[str], process_revision_directives
-    ) -> Optional[Script]:
+        self, message: str, autogenerate: bool, rev_id: str | None, process_revision_directives
+    ) -> Script | None:
         """What ``alembic.command.revision`` does, on the revision files already loaded (the command
         reads every one again: a second of a long history's build), writing to the staging folder.
 
@@ -134,7 +133,7 @@ class History:
         written = list(context.generate_scripts())
         return written[0] if written else None
 
-    def merge(self, message: str, rev_id: Optional[str]) -> Script:
+    def merge(self, message: str, rev_id: str | None) -> Script:
         """What ``alembic.command.merge`` does, writing to the staging folder (the command itself
         would put the file beside the heads, in the project)."""
         return self.script.generate_revision(
@@ -199,7 +198,7 @@ def _reporting(steps: list, progress: Progress) -> Iterator:
     progress(len(steps), len(steps))
 
 
-def _revision_of(script: Optional[ScriptDirectory], path: Path) -> Optional[str]:
+def _revision_of(script: ScriptDirectory | None, path: Path) -> str | None:
     if script is None:
         return None
     for revision in script.walk_revisions():

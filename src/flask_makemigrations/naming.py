@@ -13,8 +13,7 @@ import re
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 PREFIX = "fmm_shadow_"
 MAX_LENGTH = 63
@@ -26,7 +25,7 @@ _PATTERN = re.compile(
 )
 
 
-def host_token(hostname: Optional[str] = None) -> str:
+def host_token(hostname: str | None = None) -> str:
     """The machine's name as it appears in shadow database names (letters and digits only)."""
     cleaned = re.sub(r"[^a-z0-9]", "", (hostname or socket.gethostname()).lower())
     return cleaned[:_HOST_LENGTH] or "unknownhost"
@@ -44,17 +43,17 @@ class ShadowName:
     @classmethod
     def new(cls) -> "ShadowName":
         """A name for this process's next shadow database (the nonce keeps two in one second apart)."""
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         return cls(host_token(), os.getpid(), now, secrets.token_hex(3))
 
     @classmethod
-    def parse(cls, name: str) -> Optional["ShadowName"]:
+    def parse(cls, name: str) -> "ShadowName | None":
         """The parts of ``name`` if it is exactly a shadow database name, else ``None``."""
         match = _PATTERN.match(name)
         if match is None:
             return None
         try:
-            created = datetime.strptime(match["time"], _TIME_FORMAT).replace(tzinfo=timezone.utc)
+            created = datetime.strptime(match["time"], _TIME_FORMAT).replace(tzinfo=UTC)
         except ValueError:
             return None
         return cls(match["host"], int(match["pid"]), created, match["nonce"])

@@ -7,7 +7,6 @@ write instead. Warnings never stop a run; ``--strict`` makes them errors.
 """
 
 from collections.abc import Iterable
-from typing import Optional
 
 import sqlalchemy as sa
 from alembic.operations import ops
@@ -15,7 +14,7 @@ from alembic.operations import ops
 from .operations import flatten, table_of
 
 
-def review(upgrade_ops: Optional[ops.UpgradeOps], dialect=None, batch: bool = False) -> list[str]:
+def review(upgrade_ops: ops.UpgradeOps | None, dialect=None, batch: bool = False) -> list[str]:
     """One warning per risky operation, renames first (they explain a drop and an add together)."""
     leaves = list(flatten(upgrade_ops.ops)) if upgrade_ops is not None else []
     # Tables and columns with no data yet: created here, or added here without a server default.
@@ -119,7 +118,7 @@ def _narrower(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> bool:
     return False
 
 
-def _size(value: Optional[int]) -> float:
+def _size(value: int | None) -> float:
     return float("inf") if value is None else value
 
 

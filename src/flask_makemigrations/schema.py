@@ -9,8 +9,8 @@ filters out (``include_name``, ``include_object``) are not part of the schema, a
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.types import NullType
@@ -35,8 +35,8 @@ Schema = dict  # table name -> TableShape
 class Filters:
     """``env.py``'s ``include_name``/``include_object``, so the comparison sees what autogenerate sees."""
 
-    include_name: Optional[Callable] = None
-    include_object: Optional[Callable] = None
+    include_name: Callable | None = None
+    include_object: Callable | None = None
     metadatas: tuple = ()
     version_table: str = "alembic_version"
 
@@ -57,7 +57,7 @@ class Filters:
             version_table=opts.get("version_table") or "alembic_version",
         )
 
-    def keeps(self, type_: str, name: Optional[str], table: Optional[str], reflected: bool) -> bool:
+    def keeps(self, type_: str, name: str | None, table: str | None, reflected: bool) -> bool:
         """Whether autogenerate would look at this object; ``reflected`` is False for the models' side."""
         if type_ == "table" and name == self.version_table:
             return False
@@ -71,7 +71,7 @@ class Filters:
             return bool(self.include_object(self._object(type_, name, table), name, type_, reflected, None))
         return True
 
-    def _object(self, type_: str, name: Optional[str], table: Optional[str]):
+    def _object(self, type_: str, name: str | None, table: str | None):
         """The models' own object when there is one (autogenerate would pass the reflected one, which
         we do not build), else a stand-in that carries the name."""
         model_table = next(
@@ -168,7 +168,7 @@ def _type(type_, dialect) -> str:
 _CAST = re.compile(r"::[\w .\"]+(\[\])?$")
 
 
-def normalized_default(text) -> Optional[str]:
+def normalized_default(text) -> str | None:
     """``'x'``, ``('x')``, ``'x'::character varying`` and ``x`` are the same server default."""
     if text is None:
         return None
@@ -207,7 +207,7 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def _fk_options(options: Optional[dict]) -> tuple:
+def _fk_options(options: dict | None) -> tuple:
     """Only the options that change behaviour; NO ACTION is what every database does unasked."""
     kept = {}
     for key in ("ondelete", "onupdate", "deferrable", "initially"):
@@ -260,7 +260,8 @@ def _column_differences(qualified: str, expected: dict, actual: dict, column: st
     if column not in expected:
         labels.found.append(f"column {qualified}: only in {labels.actual}")
         return
-    for aspect, want, have in zip(("type", "nullable", "server default"), expected[column], actual[column]):
+    aspects = ("type", "nullable", "server default")  # the order of Schema.columns' values
+    for aspect, want, have in zip(aspects, expected[column], actual[column], strict=True):
         if want != have:
             labels.found.append(
                 f"column {qualified}: {_shown(aspect, want)} in {labels.expected}, "

@@ -6,10 +6,9 @@ failures become one-line errors that say what to do, and no message ever carries
 """
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import quote, quote_plus
 
 from sqlalchemy import create_engine, pool

@@ -5,8 +5,6 @@ One small strategy per backend, so MySQL/MariaDB can follow by adding a class he
 touching the shadow database's lifecycle (``server_shadow``) or its callers.
 """
 
-from typing import Optional
-
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 
@@ -57,7 +55,7 @@ class ServerDialect:
     def list_databases(self, connection: Connection) -> list[str]:
         raise NotImplementedError
 
-    def failure_kind(self, exc: BaseException) -> Optional[str]:
+    def failure_kind(self, exc: BaseException) -> str | None:
         """One of the constants above, or ``None`` when the error is none of them."""
         raise NotImplementedError
 
@@ -92,7 +90,7 @@ class PostgreSQL(ServerDialect):
         rows = connection.execute(text("SELECT datname FROM pg_database WHERE NOT datistemplate"))
         return sorted(row[0] for row in rows)
 
-    def failure_kind(self, exc: BaseException) -> Optional[str]:
+    def failure_kind(self, exc: BaseException) -> str | None:
         # Through some drivers libpq reports connection failures without an SQLSTATE; the message
         # is what every driver has.
         orig = getattr(exc, "orig", None) or exc

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from flask import Flask
 
@@ -37,13 +36,13 @@ from .signals import cleanup_shield
 class Project:
     """Where the app and its migrations are, following ``flask`` and ``flask db`` conventions."""
 
-    app: Optional[str] = None  # --app; else $FLASK_APP; else Flask's default discovery
-    directory: Optional[str] = None  # migrations directory; else the one the app's Migrate names
+    app: str | None = None  # --app; else $FLASK_APP; else Flask's default discovery
+    directory: str | None = None  # migrations directory; else the one the app's Migrate names
     url_env: str = "DATABASE_URL"  # the variable the app reads its database URL from
-    database: Optional[str] = None  # --database: shadow file path, ':memory:' or server URL
+    database: str | None = None  # --database: shadow file path, ':memory:' or server URL
     hidden_dirs: tuple = ()  # a task runner's own folder, kept out of the app's imports
     verbose: bool = False  # show Alembic's per-revision log lines
-    progress: Optional[Progress] = None  # told how far a long build (or verify) has got
+    progress: Progress | None = None  # told how far a long build (or verify) has got
 
 
 @dataclass
@@ -53,7 +52,7 @@ class Session:
     shadow: ShadowDatabase
     guard: ConnectionGuard
     directory: Path
-    models_shadow: Optional[ShadowDatabase] = None  # a second, empty one, for verification
+    models_shadow: ShadowDatabase | None = None  # a second, empty one, for verification
 
 
 @contextmanager

@@ -10,11 +10,10 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from sqlalchemy.engine import URL, make_url
 
@@ -34,7 +33,7 @@ class ShadowDatabase:
     #: Called on every new DBAPI connection to the shadow database (SQLite speed pragmas).
     prepare_connection: Callable[[object], None] = field(default=lambda dbapi_connection: None)
     #: A raw connection to a SQLite shadow database, for the shadow cache's backup API; None on servers.
-    open_sqlite: Optional[Callable[[], sqlite3.Connection]] = None
+    open_sqlite: Callable[[], sqlite3.Connection] | None = None
 
     @property
     def url_string(self) -> str:
@@ -51,7 +50,7 @@ class ShadowDatabase:
 
 
 @contextmanager
-def shadow_database(spec: Optional[str] = None) -> Iterator[ShadowDatabase]:
+def shadow_database(spec: str | None = None) -> Iterator[ShadowDatabase]:
     """Create the shadow database that ``spec`` names (``--database``) and remove it on exit.
 
     ``None`` means a SQLite file in a fresh private temporary directory; ``:memory:`` an in-memory
@@ -74,7 +73,7 @@ def shadow_database(spec: Optional[str] = None) -> Iterator[ShadowDatabase]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def second_database_spec(spec: Optional[str]) -> Optional[str]:
+def second_database_spec(spec: str | None) -> str | None:
     """Where a second throwaway database goes (verification builds one from the models): beside the
     shadow database, never at a user's path. A server URL gets another database on that server, memory
     stays in memory, a file path or nothing becomes a temporary file."""

@@ -7,9 +7,8 @@ cleaning up, an impatient second Ctrl-C would abandon the cleanup halfway just t
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable
 
 from .errors import Terminated
 

@@ -7,7 +7,6 @@ first failure is reported with its step and the database's own words.
 """
 
 from dataclasses import dataclass
-from typing import Optional
 
 from alembic.script import Script
 
@@ -25,7 +24,7 @@ class Verified:
     revisions: int
 
 
-def check_history(session, history: History, progress: Optional[Progress] = None) -> Verified:
+def check_history(session, history: History, progress: Progress | None = None) -> Verified:
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     engine = app_engine(history.extension)

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Optional, TextIO
+from typing import TextIO
 
 #: Shorter work is over before a progress line could be read.
 MIN_STEPS = 20
@@ -22,7 +22,7 @@ class ProgressLine:
     def __init__(self, label: str, stream: TextIO):
         self.label = label
         self.stream = stream
-        self.drawn_at: Optional[float] = None
+        self.drawn_at: float | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if total < MIN_STEPS:
@@ -44,7 +44,7 @@ class ProgressLine:
 
 
 @contextmanager
-def progress_line(label: str, wanted: bool = True) -> Iterator[Optional[ProgressLine]]:
+def progress_line(label: str, wanted: bool = True) -> Iterator[ProgressLine | None]:
     """A progress line on stderr if it is a terminal and ``wanted``, else None; erased at the end."""
     if not wanted or not sys.stderr.isatty():
         yield None

@@ -9,7 +9,6 @@ reaches the project.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Optional
 
 import sqlalchemy as sa
 
@@ -84,7 +83,7 @@ def verify_new_revision(
     session,
     history: History,
     generated: Generated,
-    previous_head: Optional[str],
+    previous_head: str | None,
     hint: str = NO_VERIFY_HINT,
 ) -> list[str]:
     """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
