@@ -111,9 +111,18 @@ class History:
         env.py's hook dropped the empty script ("No changes detected").
         """
         config = self.config(autogenerate=autogenerate)
-        arguments = dict(head="head", splice=False, branch_label=None, depends_on=None, sql=False)
-        arguments.update(message=message, autogenerate=autogenerate, rev_id=rev_id)
-        arguments.update(version_path=str(self.staging.versions))
+        arguments = dict(
+            message=message,
+            autogenerate=autogenerate,
+            rev_id=rev_id,
+            version_path=str(self.staging.versions),
+            # command.revision's defaults: on the single head, no branch label, no dependency
+            head="head",
+            splice=False,
+            branch_label=None,
+            depends_on=None,
+            sql=False,
+        )
         context = RevisionContext(config, self.script, arguments, process_revision_directives)
         if autogenerate or _runs_environment(config):
             run = context.run_autogenerate if autogenerate else context.run_no_autogenerate
@@ -192,9 +201,9 @@ def _runs_environment(config: Config) -> bool:
 
 def _reporting(steps: list, progress: Progress) -> Iterator:
     """The steps one at a time: Alembic runs each as it takes it, so this is how far it has got."""
-    for done, found in enumerate(steps):
+    for done, step in enumerate(steps):
         progress(done, len(steps))
-        yield found
+        yield step
     progress(len(steps), len(steps))
 
 
