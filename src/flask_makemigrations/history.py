@@ -7,7 +7,7 @@ one-line errors that name the revision file and the database's own message.
 import io
 import os
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
@@ -94,7 +94,7 @@ class History:
         def counted(current, context):
             found = list(steps(current, context))
             planned.extend(found)
-            return _reporting(found, progress) if progress else found
+            return reported(found, progress)
 
         with EnvironmentContext(self.config(), self.script, fn=counted, destination_rev=destination) as env:
             self.script.run_env()
@@ -199,8 +199,15 @@ def _runs_environment(config: Config) -> bool:
     return alembic_util.asbool(read("revision_environment"))
 
 
+def reported(steps: list, progress: Progress | None) -> Iterable:
+    """``steps`` handed out one at a time, telling ``progress`` how many were taken before each
+    and when all are done; a consumer that works on each as it takes it (Alembic does) is that far."""
+    if progress is None:
+        return steps
+    return _reporting(steps, progress)
+
+
 def _reporting(steps: list, progress: Progress) -> Iterator:
-    """The steps one at a time: Alembic runs each as it takes it, so this is how far it has got."""
     for done, step in enumerate(steps):
         progress(done, len(steps))
         yield step

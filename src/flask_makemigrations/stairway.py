@@ -12,7 +12,7 @@ from alembic.script import Script
 
 from .app_loading import app_engine
 from .generation import generate
-from .history import History, Progress
+from .history import History, Progress, reported
 from .schema import Filters, differences
 from .verification import MIGRATIONS, MODELS, check_restored, failed, models_schema, snapshot, step
 
@@ -29,12 +29,8 @@ def check_history(session, history: History, progress: Progress | None = None) -
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     engine = app_engine(history.extension)
     before = snapshot(engine, _everything(history))
-    for number, revision in enumerate(revisions, 1):
-        if progress:
-            progress(number - 1, len(revisions))
+    for number, revision in enumerate(reported(revisions, progress), 1):
         before = _stair(history, engine, revision, f"revision {number} of {len(revisions)}", before)
-    if progress:
-        progress(len(revisions), len(revisions))
     _check_head(session, history, engine)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
