@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import pty
+import select
 import shutil
 import signal
 import subprocess
@@ -262,9 +263,9 @@ class ProjectCopy:
             stderr=terminal,
         ) as process:
             os.close(terminal)
-            shown = _read_until_closed(controller)
+            shown = _read_until_closed(controller, process, timeout)
             stdout = process.stdout.read()
-            process.wait(timeout)
+            process.wait()
         return Run(process.returncode, stdout.decode(), shown.decode())
 
     def start(self, *args, env: dict | None = None) -> subprocess.Popen:
@@ -289,12 +290,20 @@ class ProjectCopy:
         return error
 
 
-def _read_until_closed(controller: int) -> bytes:
-    """Everything written to a pseudo-terminal until its last writer is gone (Linux then says EIO)."""
+def _read_until_closed(controller: int, process: subprocess.Popen, timeout: float) -> bytes:
+    """Everything written to a pseudo-terminal until its last writer is gone (Linux then says EIO);
+    a run still writing after ``timeout`` seconds is killed and fails the test."""
+    deadline = time.monotonic() + timeout
     shown = b""
     try:
-        while chunk := os.read(controller, 65536):
+        while select.select([controller], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            chunk = os.read(controller, 65536)
+            if not chunk:
+                break
             shown += chunk
+        else:
+            process.kill()
+            pytest.fail(f"the run did not finish within {timeout}s: {shown.decode(errors='replace')}")
     except OSError:
         pass
     finally:
@@ -360,6 +369,16 @@ def project_at(root: Path, tmp_path: Path) -> ProjectCopy:
     tmpdir.mkdir()
     home.mkdir()
     return ProjectCopy(root, tmpdir, home)
+
+
+def synthetic_project(tmp_path: Path, revisions: int) -> ProjectCopy:
+    """A project with a long history, built by the benchmark's generator (``benchmarks/synthetic.py``):
+    its models match the history but for one pending column."""
+    if str(REPO / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+    import synthetic
+
+    return project_at(synthetic.build(tmp_path / "synthetic", revisions, REPO / "migrations"), tmp_path)
 
 
 @pytest.fixture

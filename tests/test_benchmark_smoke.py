@@ -3,14 +3,11 @@
 import subprocess
 import sys
 
-from conftest import REPO, project_at
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-import synthetic  # noqa: E402
+from conftest import REPO, synthetic_project
 
 
 def test_synthetic_history_matches_its_models_but_for_one_pending_column(tmp_path):
-    project = project_at(synthetic.build(tmp_path / "synthetic", 6, REPO / "migrations"), tmp_path)
+    project = synthetic_project(tmp_path, 6)
 
     result = project.invoke("makemigrations", "--check")
 

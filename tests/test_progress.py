@@ -1,12 +1,7 @@
 """What a long build shows: a progress line on a terminal, the one-line summary everywhere else."""
 
-import sys
-
 import pytest
-from conftest import REPO, project_at
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-import synthetic  # noqa: E402
+from conftest import synthetic_project
 
 REVISIONS = 24  # above the shortest history that gets a progress line (terminal.MIN_STEPS)
 ERASE = "\r\x1b[K"
@@ -14,7 +9,7 @@ ERASE = "\r\x1b[K"
 
 @pytest.fixture
 def long_project(tmp_path):
-    copy = project_at(synthetic.build(tmp_path / "synthetic", REVISIONS, REPO / "migrations"), tmp_path)
+    copy = synthetic_project(tmp_path, REVISIONS)
     yield copy
     assert copy.leftovers() == [], "a run left its shadow database behind"
 
