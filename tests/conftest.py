@@ -408,6 +408,56 @@ def probe_dir(tmp_path) -> Path:
     return path
 
 
+@dataclass
+class Tmpfs:
+    """A small file system of its own mounted over a folder, to make a disk full or read-only."""
+
+    path: Path
+
+    def fill(self, leave: int = 0) -> None:
+        """Write a filler file until the file system says it is full, then free ``leave`` bytes."""
+        with open(self.path / ".filler", "wb", buffering=0) as handle:
+            try:
+                while True:
+                    handle.write(b"x" * 4096)
+            except OSError:
+                pass
+            handle.truncate(max(0, handle.tell() - leave))
+
+    def make_read_only(self) -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(self.path)], check=True)
+
+
+@pytest.fixture
+def tmpfs():
+    """``tmpfs(folder, size="64k")`` mounts a fresh tmpfs over ``folder``, keeping what it held.
+
+    Needs root (and a kernel that lets this process mount): skipped without. Unmounted at the end.
+    """
+    mounted = []
+
+    def mount(folder: Path, size: str = "64k") -> Tmpfs:
+        if os.geteuid() != 0:
+            pytest.skip("mounting a tmpfs needs root")
+        kept = folder.with_name(folder.name + ".kept")
+        folder.mkdir(exist_ok=True)
+        folder.rename(kept)
+        folder.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)])
+        if done.returncode != 0:
+            folder.rmdir()
+            kept.rename(folder)
+            pytest.skip("this machine does not let the tests mount a tmpfs")
+        mounted.append(folder)
+        shutil.copytree(kept, folder, dirs_exist_ok=True)
+        shutil.rmtree(kept)
+        return Tmpfs(folder)
+
+    yield mount
+    for folder in reversed(mounted):
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A private PostgreSQL server for this test process (one per pytest-xdist worker).

@@ -168,6 +168,40 @@ def test_unusable_rev_id_is_refused(project, rev_id, complaint):
     assert rev_id in error and complaint in error
 
 
+@pytest.mark.parametrize(
+    "rev_id", ["base", "head", "heads", "current", "a@b", "a:b", "a..b", ".hidden", "step-1"]
+)
+def test_rev_ids_alembic_would_misread_are_refused(project, rev_id):
+    """Written without complaint, each would make every later run crash (or, '.x', hide the file)."""
+    project.add_email_column()
+    error = project.refuses("makemigrations", "-m", "add email", "--rev-id", rev_id)
+    assert error.startswith(f"Error: --rev-id {rev_id!r}: ")
+    assert "symbols" in error or "revision syntax" in error
+
+
+def test_a_history_with_a_misreadable_rev_id_is_a_clear_error(project):
+    project.add_revision("base", HEAD)
+
+    for task in (["makemigrations", "--check"], ["verify"]):
+        error = project.refuses(*task)
+        assert error.startswith("Error: revision 'base' (migrations/versions/base.py) cannot be used: ")
+        assert "rename it" in error
+
+
+@pytest.mark.parametrize(
+    "message", ['say """hi"""', "files in C:\\Users\\new", 'ends with a quote"', '""""'], ids=str
+)
+def test_any_message_gives_a_valid_revision_that_keeps_it(project, message):
+    """The template puts the message in a docstring: quotes and backslashes must not break it."""
+    before = project.revision_files()
+    project.add_email_column()
+
+    result = project.invoke("makemigrations", "-m", message)
+
+    source = written(project, result, before)
+    assert ast.get_docstring(ast.parse(source)).splitlines()[0] == message
+
+
 @pytest.mark.parametrize("database", [":memory:", "new-shadow.sqlite"])
 def test_database_option(project, tmp_path, database):
     """An in-memory shadow database, or a new file the tool creates and removes."""

@@ -351,6 +351,22 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, postgres)
     assert_no_secret(result)
 
 
+def test_a_run_names_the_shadow_databases_killed_runs_left(project, postgres):
+    """A SIGKILL leaves its shadow database: the next run on that server says which, for prune."""
+    leaked = str(ShadowName(host_token(), _dead_pid(), ShadowName.new().created, "def456"))
+    postgres.sql(f'CREATE DATABASE "{leaked}"', database="postgres")
+    try:
+        result = makemigrations(project, postgres, "--check")
+    finally:
+        postgres.sql(f'DROP DATABASE IF EXISTS "{leaked}"', database="postgres")
+
+    assert result.returncode == 0, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warning.startswith("Warning: runs on this machine that were killed left shadow databases on ")
+    assert warning.endswith(f": {leaked}; 'invoke prune --database <the same URL>' drops them")
+    assert_no_secret(result)
+
+
 def _dead_pid() -> int:
     """The id of a process that has ended (and been reaped), so nothing answers to it."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])

@@ -51,22 +51,43 @@ def test_a_new_revision_whose_downgrade_fails_is_not_written(project):
     assert project.revision_files() == before
     error = result.stderr.strip().splitlines()[-1]
     assert error.startswith("Error: verification failed at downgrade ")
-    assert "_add_email.py) failed to downgrade: no such table: no_such_table" in error
+    # The file was never written: no path to name, and no file of that name to look for.
+    assert ": the pending revision " in error and "_add_email" not in error
+    assert "failed to downgrade: no such table: no_such_table" in error
     assert error.endswith("nothing was written; --no-verify writes the revision anyway, for a hand edit")
 
 
-def test_check_runs_the_same_verification(project):
+def test_check_lists_a_revision_that_fails_verification_with_the_failure_as_a_warning(project):
+    """CI must see the pending operations and exit 1; the failure comes as a warning beside them."""
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
     result = project.invoke("makemigrations", "--check")
+    strict = project.invoke("makemigrations", "--check", "--strict")
 
-    assert result.returncode == 2
-    error = result.stderr.strip().splitlines()[-1]
-    assert error.startswith("Error: verification failed at downgrade ")
-    assert error.endswith(
-        "failed to downgrade: no such table: no_such_table; --no-verify skips this verification"
-    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == ["+ column user.email"]
+    (warning,) = warnings_of(result)
+    assert warning.startswith("verification failed at downgrade ")
+    assert "the pending revision" in warning and "no such table: no_such_table" in warning
+    assert "a writing run would refuse it" in warning
+    assert strict.returncode == 2
+    assert strict.stderr.strip().splitlines()[-1] == "Error: --strict: 1 warning(s), so nothing was written"
+
+
+def test_dry_run_prints_a_revision_that_fails_verification_with_a_warning(project):
+    break_generated_downgrades(project)
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("makemigrations", "--dry-run")
+    strict = project.invoke("makemigrations", "--dry-run", "--strict")
+
+    assert result.returncode == 0, result.stderr
+    compile(result.stdout, "dry-run", "exec")
+    assert "op.execute('DROP TABLE no_such_table')" in result.stdout
+    (warning,) = warnings_of(result)
+    assert warning.startswith("verification failed at downgrade ")
+    assert strict.returncode == 2 and strict.stdout == ""
 
 
 def test_no_verify_writes_the_revision_despite_a_failing_verification(project):
@@ -116,7 +137,7 @@ def test_a_difference_beside_detected_changes_asks_for_a_hand_edit(project):
     (new,) = [name for name in project.revision_files() if name.endswith("_add_email.py")]
     (warning,) = warnings_of(result)
     assert warning.startswith("check constraint ck_post_body_not_empty on post")
-    assert warning.endswith(f"edit {new} by hand")
+    assert warning.endswith(f"edit migrations/versions/{new} by hand")
 
 
 def test_check_lists_differences_without_failing_but_strict_fails(project):

@@ -5,15 +5,15 @@ from pathlib import Path
 
 from alembic.script.revision import Revision, RevisionError
 
+from .app_loading import history_builds_its_own_tables
 from .cache import Built, upgrade_with_cache
-from .errors import StrictError, UsageError
+from .errors import RevisionFailedError, StrictError, UsageError, shown_path
 from .generation import generate
-from .history import History
+from .history import History, unusable_rev_id
 from .locking import migrations_lock
 from .review import review
 from .server_shadow import PruneResult, prune
 from .session import Project, open_session
-from .staging import Staging
 from .stairway import Verified, check_history
 from .verification import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 
@@ -24,6 +24,7 @@ class Result:
 
     operations: list = field(default_factory=list)  # one line per detected operation
     warnings: list = field(default_factory=list)  # risky operations, failed post-write hooks
+    notes: list = field(default_factory=list)  # what to know that is no warning (tables the app made)
     differences: list = field(default_factory=list)  # models vs. migrated schema, beyond autogenerate
     revision: str | None = None
     path: Path | None = None  # the file written into the project, if any
@@ -50,24 +51,30 @@ def make_migrations(
     writes = not (check or dry_run)
     opened = open_session(project, models_database=verify)  # the second database: for verification
     with opened as session, migrations_lock(session.directory, exclusive=writes):
-        staging = Staging.copy(session.directory, session.shadow.workdir)
+        staging = session.stage()
+        if writes:
+            staging.check_writable()
         history = History(session.extension, staging)
         _check_rev_id_is_new(rev_id, history)
         previous_head = history.single_head()
-        built = None
-        if verify or not empty:
-            built = upgrade_with_cache(history, session.shadow, enabled=use_cache, progress=project.progress)
-        generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
-        result = Result(
-            operations=generated.operations,
-            warnings=generated.warnings + _review(generated),
-            revision=generated.revision,
-            script=generated.script,
-            built=built,
-        )
-        if verify:
-            hint = NO_VERIFY_HINT if writes else CHECK_HINT
-            result.differences = verify_new_revision(session, history, generated, previous_head, hint)
+        loaded = session.made_while_loading
+        with history_builds_its_own_tables(loaded, previous_head):
+            built = None
+            if verify or not empty:
+                # A snapshot would replace the tables the app made while loading: build those runs cold.
+                cached = use_cache and not loaded
+                built = upgrade_with_cache(history, session.shadow, enabled=cached, progress=project.progress)
+            generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
+            result = Result(
+                operations=generated.operations,
+                warnings=generated.warnings + _review(generated),
+                notes=session.notes,
+                revision=generated.revision,
+                script=generated.script,
+                built=built,
+            )
+            if verify:
+                _verify(session, history, generated, previous_head, result, writes)
         if strict and (result.warnings or result.differences):
             count = len(result.warnings) + len(result.differences)
             raise StrictError(
@@ -78,19 +85,37 @@ def make_migrations(
         return result
 
 
+def _verify(session, history: History, generated, previous_head: str | None, result: Result, writes: bool):
+    """Verify the new revision; a run that writes nothing reports a revision that fails as a warning,
+    beside the operations it lists (a writing run refuses it)."""
+    staged = generated.staged_file
+    shown = shown_path(history.staging.project_path(staged)) if writes and staged else "the pending revision"
+    hint = NO_VERIFY_HINT if writes else CHECK_HINT
+    try:
+        result.differences = verify_new_revision(session, history, generated, previous_head, hint, shown)
+    except RevisionFailedError as exc:
+        if writes:
+            raise
+        result.warnings.append(str(exc))
+
+
 def verify_history(project: Project) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base."""
     opened = open_session(project, models_database=True)
     with opened as session, migrations_lock(session.directory, exclusive=False):
-        history = History(session.extension, Staging.copy(session.directory, session.shadow.workdir))
-        return check_history(session, history, project.progress)
+        history = History(session.extension, session.stage())
+        with history_builds_its_own_tables(session.made_while_loading, history.single_head()):
+            verified = check_history(session, history, project.progress, session.made_while_loading)
+        verified.notes = session.notes
+        return verified
 
 
 def merge_heads(project: Project, message: str | None = None, rev_id: str | None = None) -> Result:
     """Write a revision that merges every head, as ``flask db merge heads`` does."""
     _validate_rev_id(rev_id)
     with open_session(project) as session, migrations_lock(session.directory, exclusive=True):
-        staging = Staging.copy(session.directory, session.shadow.workdir)
+        staging = session.stage()
+        staging.check_writable()
         history = History(session.extension, staging)
         _check_rev_id_is_new(rev_id, history)
         heads = history.script.get_heads()
@@ -128,8 +153,9 @@ def _validate_rev_id(rev_id: str | None) -> None:
     """Alembic's own rule, and no path: the id starts the file name, in versions/ and nowhere else."""
     if rev_id is None:
         return
-    if not rev_id.strip() or any(sep in rev_id for sep in ("/", "\\")):
-        raise UsageError(f"--rev-id {rev_id!r}: a revision id cannot contain a path separator or be blank")
+    problem = unusable_rev_id(rev_id)
+    if problem:
+        raise UsageError(f"--rev-id {rev_id!r}: {problem}")
     try:
         Revision.verify_rev_id(rev_id)
     except RevisionError as exc:

@@ -1,8 +1,10 @@
 """Load the user's Flask app the way ``flask --app`` does, and refuse apps that are unsafe to run.
 
 Unsafe means: the app would reach a database other than the shadow one, it uses several databases,
-or it already built tables in the shadow database while loading (``create_all()`` or an upgrade in the
-factory), which would make every model change read as "no changes".
+or it already built the migrations' tables in the shadow database while loading (``create_all()`` or
+an upgrade in the factory), which would make every model change read as "no changes". Tables that an
+extension creates for itself while the app loads (Flask-Session's ``sessions``) are another matter:
+``flask db migrate`` sees them in the developer's database too, so they take part in the comparison.
 """
 
 import os
@@ -15,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import NoAppException, ScriptInfo
 
-from .errors import AppLoadError, ForeignDatabaseError, MakemigrationsError
+from .errors import AppLoadError, ForeignDatabaseError, MakemigrationsError, MigrationError, exit_call
 from .guard import ConnectionGuard
 
 
@@ -73,6 +75,8 @@ def load_app(app_import: str | None) -> Flask:
         return ScriptInfo(app_import_path=app_import, set_debug_flag=False).load_app()
     except MakemigrationsError:
         raise
+    except SystemExit as exc:  # not a way out: exit 0 would pass a CI check that never ran
+        raise AppLoadError(f"the app called {exit_call(exc)} while loading") from None
     except NoAppException as exc:
         raise AppLoadError(f"could not load the Flask app: {_summary(str(exc))}") from exc
     except Exception as exc:
@@ -114,12 +118,35 @@ def check_app_uses_shadow(extension, guard: ConnectionGuard, url_env: str) -> No
         )
 
 
-def check_shadow_empty(engine: sa.engine.Engine) -> None:
+def _built_while_loading(tables: Iterable[str], how: str) -> AppLoadError:
+    return AppLoadError(
+        f"the app created tables ({', '.join(sorted(tables))}) while loading, e.g. with db.create_all() "
+        f"or an upgrade in its factory ({how}); the comparison would be meaningless: move that out of "
+        "the factory"
+    )
+
+
+def tables_made_while_loading(engine: sa.engine.Engine) -> list[str]:
+    """The tables the app created in the shadow database while it loaded; refused if it stamped or
+    upgraded it (a version table: Alembic's own name, or any table of just a ``version_num``)."""
     with engine.connect() as connection:
-        tables = sa.inspect(connection).get_table_names()
-    if tables:
-        raise AppLoadError(
-            f"the app created tables ({', '.join(sorted(tables))}) while loading, e.g. with "
-            "db.create_all() or an upgrade in its factory; the comparison would be meaningless: "
-            "move that out of the factory"
-        )
+        inspector = sa.inspect(connection)
+        tables = sorted(inspector.get_table_names())
+        versioned = [t for t in tables if {c["name"] for c in inspector.get_columns(t)} == {"version_num"}]
+    if "alembic_version" in tables or versioned:
+        raise _built_while_loading(tables, "its version table is there")
+    return tables
+
+
+@contextmanager
+def history_builds_its_own_tables(made_while_loading: list[str], head: str | None) -> Iterator[None]:
+    """Refuse tables made while loading when the migrations create them themselves: their upgrade
+    fails with "already exists" (or, with no revision at all, there would be nothing to upgrade)."""
+    if made_while_loading and head is None:
+        raise _built_while_loading(made_while_loading, "and the history has no revision to build them")
+    try:
+        yield
+    except MigrationError as exc:
+        if made_while_loading and "already exists" in str(exc):
+            raise _built_while_loading(made_while_loading, f"then {exc}") from exc
+        raise

@@ -1,8 +1,15 @@
 """The one exception family for everything a user can cause.
 
 Each error carries a single line that names what was being attempted, so the task layer can print it
-as-is and map it to an exit status without knowing which step failed.
+as-is and map it to an exit status without knowing which step failed. Standard library only: a front end
+imports this module before it knows whether the installed libraries are usable at all.
 """
+
+import os
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 
 class MakemigrationsError(Exception):
@@ -29,8 +36,20 @@ class ShadowDatabaseError(MakemigrationsError):
     """The shadow database could not be created, reached or removed."""
 
 
+class FileSystemError(MakemigrationsError):
+    """A file or folder could not be read, created or written (permissions, a full disk, ...)."""
+
+
+class UnsupportedLibraryError(MakemigrationsError):
+    """An installed library is older than the versions the tool supports."""
+
+
 class MigrationError(MakemigrationsError):
     """The migration history is broken: a script fails to load or to apply, or has several heads."""
+
+
+class AppExitError(MigrationError):
+    """``env.py`` or a migration called ``sys.exit()``: an error, whatever the status it asked for."""
 
 
 class MultipleHeadsError(MigrationError):
@@ -45,6 +64,10 @@ class Terminated(BaseException):
 
 
 class VerificationError(MigrationError):
+    """Verification could not pass: the models cannot be built, or the schema differs at head."""
+
+
+class RevisionFailedError(VerificationError):
     """A revision does not survive upgrade, downgrade and upgrade again on the shadow database."""
 
 
@@ -54,3 +77,48 @@ class StrictError(MakemigrationsError):
     def __init__(self, message: str, warnings: list):
         super().__init__(message)
         self.warnings = list(warnings)
+
+
+def shown_path(path) -> str:
+    """A path as the user would type it from where they ran the command: relative inside the current
+    directory, absolute elsewhere (``../../tmp/x`` says less than ``/tmp/x``)."""
+    absolute = os.path.abspath(path)
+    cwd = os.getcwd()
+    if os.path.commonpath([absolute, cwd]) != cwd:
+        return absolute
+    return os.path.relpath(absolute, cwd)
+
+
+def exit_call(exc: SystemExit) -> str:
+    """How the code that raised ``exc`` called it: ``sys.exit(0)``, ``sys.exit('message')``."""
+    return "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
+
+
+def disk_error(doing: str, exc: OSError, path=None, then: str = "") -> FileSystemError:
+    """One line naming the operation, the path (the one that failed, unless ``path`` says which to
+    show) and the system's reason, then what it means for the run."""
+    path = path or exc.filename
+    where = f" {shown_path(path)}" if path else ""
+    return FileSystemError(f"{doing}{where} failed: {exc.strerror or exc}{then}")
+
+
+@contextmanager
+def on_disk(doing: str) -> Iterator[None]:
+    """Turn an ``OSError`` in the block into :func:`disk_error`'s line."""
+    try:
+        yield
+    except OSError as exc:
+        raise disk_error(doing, exc) from exc
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for an exception nothing turned into an error: a bug, ours or a library's.
+
+    Names the exception and the innermost frame it came from, so a report can point at the code.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" in {Path(last.filename).name}:{last.lineno} ({last.name})"
+    return f"unexpected {type(exc).__name__}{where}: {exc}; --verbose shows the traceback"

@@ -1,12 +1,20 @@
-"""A guard on every SQLAlchemy connection: only the shadow database may be reached.
+"""A guard on every SQLAlchemy connection and every ``sqlite3.connect``: only the shadow database may
+be reached.
 
 Looking at the app's engines after loading is not enough: a factory may connect at import time and an
 ``env.py`` may build its own engine. ``do_connect`` runs before the driver opens anything, so a
 foreign database is never read, written, or even created (SQLite creates missing files on connect).
+Apps also open SQLite files with Python's own ``sqlite3`` module, past SQLAlchemy: its ``connect`` is
+wrapped too, and lets through in-memory databases (they touch no file) and files in the folders the
+tool owns (the run's temporary folders, the shadow cache), nothing else.
 """
 
-from collections.abc import Iterator
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
@@ -39,11 +47,12 @@ def describe_target(dialect_name: str, cargs, cparams) -> str:
 class ConnectionGuard:
     """Refuses every connection whose target differs from the shadow database's."""
 
-    def __init__(self, shadow: ShadowDatabase, hint: str):
+    def __init__(self, shadow: ShadowDatabase, hint: str, owned_folders: Iterable[Path] = ()):
         self.shadow = shadow
         self.hint = hint
         self.refused: list[str] = []
         self.others: list[ShadowDatabase] = []  # further throwaway databases the tool made itself
+        self.owned_folders = [Path(os.path.realpath(shadow.workdir)), *map(_real, owned_folders)]
 
     def is_shadow(self, dialect, cargs, cparams, shadow: ShadowDatabase | None = None) -> bool:
         shadow = shadow or self.shadow
@@ -77,13 +86,60 @@ class ConnectionGuard:
         target.prepare_connection(connection)
         return connection
 
+    def allows_sqlite_file(self, path: Path) -> bool:
+        """A SQLite file the tool owns: a shadow database, or one in the run's or the cache's folders."""
+        databases = [
+            s.url.database for s in [self.shadow, *self.others] if s.url.get_backend_name() == "sqlite"
+        ]
+        if path in {_real(database) for database in databases if database}:
+            return True
+        return any(folder == path or folder in path.parents for folder in self.owned_folders)
+
+    def guarded_sqlite_connect(self, connect):
+        """``sqlite3.connect`` that refuses, before SQLite opens (or creates) it, a file not ours."""
+
+        def guarded(database, *args, **kwargs):
+            path = _sqlite_file(database, kwargs.get("uri", len(args) > 6 and args[6]))
+            if path is not None and not self.allows_sqlite_file(path):
+                shown = f"sqlite3.connect({str(path)!r})"
+                self.refused.append(shown)
+                raise ForeignDatabaseError(
+                    f"refused {shown}: only the shadow database may be used; {self.hint}"
+                )
+            return connect(database, *args, **kwargs)
+
+        return guarded
+
+
+def _real(path) -> Path:
+    return Path(os.path.realpath(os.fspath(path)))
+
+
+def _sqlite_file(database, uri: bool) -> Path | None:
+    """The file a ``sqlite3.connect`` argument opens, or None for an in-memory database."""
+    name = os.fsdecode(database) if isinstance(database, bytes | os.PathLike) else str(database)
+    if uri and name.startswith("file:"):
+        parts = urlsplit(name)
+        if "memory" in parse_qs(parts.query).get("mode", []) or parts.path in ("", ":memory:"):
+            return None
+        name = parts.path
+    if name in ("", ":memory:"):
+        return None
+    return _real(name)
+
 
 @contextmanager
-def only_shadow_connections(shadow: ShadowDatabase, hint: str) -> Iterator[ConnectionGuard]:
-    """Install the guard on every engine, existing or future, for the duration of the block."""
-    guard = ConnectionGuard(shadow, hint)
+def only_shadow_connections(
+    shadow: ShadowDatabase, hint: str, owned_folders: Iterable[Path] = ()
+) -> Iterator[ConnectionGuard]:
+    """Install the guard on every engine, existing or future, and on ``sqlite3.connect`` (both names
+    of it: SQLAlchemy calls ``sqlite3.dbapi2.connect``), for the duration of the block."""
+    guard = ConnectionGuard(shadow, hint, owned_folders)
+    original = sqlite3.dbapi2.connect
     event.listen(Engine, "do_connect", guard.do_connect)
+    sqlite3.connect = sqlite3.dbapi2.connect = guard.guarded_sqlite_connect(original)
     try:
         yield guard
     finally:
+        sqlite3.connect = sqlite3.dbapi2.connect = original
         event.remove(Engine, "do_connect", guard.do_connect)

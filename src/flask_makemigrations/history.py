@@ -6,6 +6,7 @@ one-line errors that name the revision file and the database's own message.
 
 import io
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -18,7 +19,15 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import DBAPIError
 
-from .errors import MakemigrationsError, MigrationError, MultipleHeadsError
+from .alembic_compat import every_revision
+from .errors import (
+    AppExitError,
+    MakemigrationsError,
+    MigrationError,
+    MultipleHeadsError,
+    exit_call,
+    shown_path,
+)
 from .staging import Staging
 
 # Alembic 1.11 added the quiet messaging option (``Config.messaging_opts`` reads ``cmd_opts.quiet``);
@@ -27,6 +36,41 @@ ALEMBIC_HAS_QUIET = hasattr(Config, "messaging_opts")
 
 #: Told ``(done, total)`` as a long piece of work advances, for a front end to show.
 Progress = Callable[[int, int], None]
+
+#: Words Alembic reads as symbols wherever it takes a revision, never as an id.
+SYMBOLS = ("base", "head", "heads", "current")
+# What Alembic's revision syntax gives a meaning: branch@rev, rev+1/rev-2, ranges (a:b, a..b).
+_SYNTAX = re.compile(r"[@:+]|-\d|\.\.")
+
+
+def unusable_rev_id(rev_id: str) -> str | None:
+    """Why Alembic could not address a revision by this id (it would misread it), or None.
+
+    Such an id is written to a file without complaint, and from then on every command that names a
+    revision crashes; a leading dot also makes the file hidden.
+    """
+    if not rev_id.strip() or any(sep in rev_id for sep in ("/", "\\")):
+        return "a revision id cannot contain a path separator or be blank"
+    if rev_id in SYMBOLS:
+        return f"{rev_id!r} is one of Alembic's symbols ({', '.join(SYMBOLS)}), not an id"
+    if rev_id.startswith(".") or _SYNTAX.search(rev_id):
+        return (
+            "a revision id cannot start with '.' or contain '@', ':', '+', '..' or '-' before a digit, "
+            "which Alembic's revision syntax reads as branches, ranges and relative steps"
+        )
+    return None
+
+
+def docstring_safe(message: str) -> str:
+    """``message`` as it can stand inside the template's triple-quoted docstring and read back intact.
+
+    Backslashes are doubled (``C:\\Users`` would be an escape error) and quotes that would close the
+    docstring are escaped; the revision's file name, made of the message's words, does not change.
+    """
+    escaped = message.replace("\\", "\\\\")
+    while '"""' in escaped:
+        escaped = escaped.replace('"""', '""\\"')
+    return escaped
 
 
 class History:
@@ -61,6 +105,14 @@ class History:
         with self.failures("cannot be loaded"):
             script = ScriptDirectory.from_config(self.config())
             script.revision_map.heads  # noqa: B018  (forces every file to be imported)
+        for revision in every_revision(script):
+            problem = unusable_rev_id(revision.revision)
+            if problem:
+                shown = shown_path(self.staging.project_path(revision.path))
+                raise MigrationError(
+                    f"revision {revision.revision!r} ({shown}) cannot be used: {problem}; rename it "
+                    "(its file, its 'revision' and every 'down_revision' naming it)"
+                )
         return script
 
     def single_head(self) -> str | None:
@@ -112,7 +164,7 @@ class History:
         """
         config = self.config(autogenerate=autogenerate)
         arguments = dict(
-            message=message,
+            message=docstring_safe(message),
             autogenerate=autogenerate,
             rev_id=rev_id,
             version_path=str(self.staging.versions),
@@ -147,7 +199,7 @@ class History:
         would put the file beside the heads, in the project)."""
         return self.script.generate_revision(
             rev_id or alembic_util.rev_id(),
-            message,
+            docstring_safe(message),
             refresh=True,
             head="heads",
             version_path=str(self.staging.versions),
@@ -174,6 +226,8 @@ class History:
             yield
         except MakemigrationsError:
             raise
+        except SystemExit as exc:  # not a way out: exit 0 would pass a CI check that never ran
+            raise AppExitError(f"{self._culprit(exc)} {what}: it called {exit_call(exc)}") from None
         except Exception as exc:
             raise MigrationError(f"{self._culprit(exc)} {what}: {_reason(exc)}") from exc
 
@@ -185,8 +239,11 @@ class History:
             paths.append(exc.filename)
         for path in reversed(paths):
             path = Path(path).resolve()
+            if path.parent == self.staging.versions.resolve():  # never written, so no file to name
+                revision = _revision_of(self.script if hasattr(self, "script") else None, path)
+                return f"the pending revision {revision}" if revision else "the pending revision"
             if folders.intersection(path.parents):
-                shown = _relative(self.staging.project_path(path))
+                shown = shown_path(self.staging.project_path(path))
                 revision = _revision_of(self.script if hasattr(self, "script") else None, path)
                 return f"revision {revision} ({shown})" if revision else f"{shown}"
         return "the migration environment"
@@ -223,17 +280,11 @@ def _revision_of(script: ScriptDirectory | None, path: Path) -> str | None:
     return None
 
 
-def _relative(path: Path) -> str:
-    """A path as the user would type it from where they ran the command."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-
-
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         return str(exc.orig)
     if isinstance(exc, SyntaxError):
         return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f" ({shown_path(exc.filename)})" if exc.filename else "")
     return f"{type(exc).__name__}: {exc}"

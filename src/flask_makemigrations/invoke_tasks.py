@@ -5,20 +5,23 @@ extra): it lives in the package so that a project can import the tasks into its 
 this repository's ``tasks.py`` does just that. Thin on purpose: parse options, call the engine,
 print its result, and turn its errors into one line on stderr and an exit status:
 0 success or no changes, 1 ``--check`` found changes, 2 any error, 130 Ctrl-C, 143 SIGTERM.
+
+Results go to the process's original stdout (``streams.results_stream``); everything else, user code
+included, to stderr. The engine is imported inside the tasks, once ``requirements`` has checked the
+installed libraries: importing it with an SQLAlchemy too old would fail before any message could say so.
 """
 
-import os
 import sys
 import time
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
 from invoke import Collection, Exit, Task, task
 
-from .api import make_migrations, merge_heads, prune_shadow_databases, verify_history
-from .cache import clear_cache, user_cache_dir
-from .errors import MakemigrationsError, Terminated
-from .session import Project
+from .errors import MakemigrationsError, Terminated, exit_call, shown_path, unexpected
+from .requirements import check_installed
+from .streams import results_stream
 from .terminal import progress_line
 
 # Short flags as `flask db` has them, and no invented ones (Invoke would derive -a, -u, ...).
@@ -45,8 +48,18 @@ def _task(help):
     return task(klass=FlaskDbTask, auto_shortflags=False, help={**COMMON_HELP, **help})
 
 
-def _project(c, app, directory, url_env, database, verbose, progress=None) -> Project:
+def _engine():
+    """The engine's entry points, imported once the installed libraries are known to be usable."""
+    check_installed()
+    from . import api
+
+    return api
+
+
+def _project(c, app, directory, url_env, database, verbose, progress=None):
     """Options first, then Invoke configuration (``makemigrations.url_env``), then Flask's defaults."""
+    from .session import Project  # after _engine(): see the module's docstring
+
     configured = c.config.get("makemigrations") or {}
     return Project(
         app=app,
@@ -68,8 +81,8 @@ def _task_file_folder(c) -> tuple:
 
 
 @contextmanager
-def _exit_codes():
-    """The single place where engine errors become exit statuses."""
+def _exit_codes(verbose: bool = False):
+    """The single place where engine errors become exit statuses: every error is one line and 2."""
     try:
         yield
     except MakemigrationsError as exc:
@@ -79,13 +92,17 @@ def _exit_codes():
         raise Exit("Interrupted: nothing was written and the shadow database is gone.", 130) from None
     except Terminated:
         raise Exit("Terminated: nothing was written and the shadow database is gone.", 143) from None
+    except SystemExit as exc:  # user code the engine did not expect to run there
+        raise Exit(f"Error: the app or a migration called {exit_call(exc)}", code=2) from None
+    except Exception as exc:  # a bug, ours or a library's: still one line, and never 0 or 1
+        if verbose:
+            traceback.print_exc()
+        raise Exit(f"Error: {unexpected(exc)}", code=2) from None
 
 
-def _shown(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+def _print_notes(notes) -> None:
+    for note in notes:
+        print(f"Note: {note}", file=sys.stderr)
 
 
 def _print_summary(built) -> None:
@@ -130,9 +147,11 @@ def makemigrations(
     verbose=False,
 ):
     """Autogenerate a migration against a throwaway shadow database at head, then review and verify it."""
-    with progress_line("Applying revisions", wanted=not verbose) as progress, _exit_codes():
+    out = results_stream()
+    with progress_line("Applying revisions", wanted=not verbose) as progress, _exit_codes(verbose):
+        engine = _engine()
         project = _project(c, app, directory, url_env, database, verbose, progress)
-        result = make_migrations(
+        result = engine.make_migrations(
             project,
             message,
             check=check,
@@ -144,21 +163,22 @@ def makemigrations(
             use_cache=not no_cache,
         )
     _print_summary(result.built)
+    _print_notes(result.notes)
     _print_warnings(result.warnings + result.differences)
     if dry_run and result.script:
-        print(result.script, end="")
+        print(result.script, end="", file=out)
         for line in result.operations:
             print(f"  {line}", file=sys.stderr)
     elif result.path:
-        print(_shown(result.path))
+        print(shown_path(result.path), file=out)
         for line in result.operations:
-            print(f"  {line}")
+            print(f"  {line}", file=out)
     elif result.operations:  # --check
         for line in result.operations:
-            print(line)
+            print(line, file=out)
         raise Exit("Models and migrations differ: run 'invoke makemigrations -m ...'", code=1)
     else:
-        print("No changes detected")
+        print("No changes detected", file=out)
 
 
 @_task(
@@ -169,10 +189,13 @@ def makemigrations(
 )
 def merge(c, message=None, directory=None, app=None, url_env=None, database=None, rev_id=None, verbose=False):
     """Merge every head of the migration history into one, as `flask db merge heads` does."""
-    project = _project(c, app, directory, url_env, database, verbose)
-    with _exit_codes():
-        result = merge_heads(project, message, rev_id=rev_id)
-    print(_shown(result.path))
+    out = results_stream()
+    with _exit_codes(verbose):
+        engine = _engine()
+        result = engine.merge_heads(
+            _project(c, app, directory, url_env, database, verbose), message, rev_id=rev_id
+        )
+    print(shown_path(result.path), file=out)
 
 
 @task(
@@ -182,12 +205,13 @@ def merge(c, message=None, directory=None, app=None, url_env=None, database=None
 )
 def prune(c, database=None):
     """Drop the shadow databases that runs on this machine leaked (killed before they could clean up)."""
+    out = results_stream()
     with _exit_codes():
-        result = prune_shadow_databases(database)
+        result = _engine().prune_shadow_databases(database)
     for name in result.dropped:
-        print(f"dropped {name}")
+        print(f"dropped {name}", file=out)
     if not result.dropped:
-        print("No leaked shadow databases")
+        print("No leaked shadow databases", file=out)
     if result.failures:
         raise Exit("\n".join(f"Error: {line}" for line in result.failures), code=2)
 
@@ -196,21 +220,43 @@ def prune(c, database=None):
 def verify(c, directory=None, app=None, url_env=None, database=None, verbose=False):
     """Check the whole history on a shadow database: each revision up, down and up again; head = models."""
     started = time.monotonic()
-    with progress_line("Verifying revisions", wanted=not verbose) as progress, _exit_codes():
-        verified = verify_history(_project(c, app, directory, url_env, database, verbose, progress))
+    out = results_stream()
+    with progress_line("Verifying revisions", wanted=not verbose) as progress, _exit_codes(verbose):
+        engine = _engine()
+        verified = engine.verify_history(_project(c, app, directory, url_env, database, verbose, progress))
+    _print_notes(verified.notes)
     print(
         f"Verified {verified.revisions} revision(s) in {time.monotonic() - started:.1f}s: each upgrades, "
-        "downgrades and upgrades again; head matches the models; base leaves no table behind"
+        "downgrades and upgrades again; head matches the models; base leaves no table behind",
+        file=out,
     )
 
 
-@task(help={"clear": "remove every cached shadow snapshot"})
-def cache(c, clear=False):
-    """Show where the shadow-database snapshots are cached; with --clear, remove them."""
-    if clear:
-        print(f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}")
-    else:
-        print(user_cache_dir())
+@task(
+    klass=FlaskDbTask,
+    auto_shortflags=False,
+    help={
+        "clear": "remove every cached shadow snapshot, of every project",
+        "directory": "the migrations directory whose snapshots to show (default: ./migrations)",
+    },
+)
+def cache(c, clear=False, directory=None):
+    """Show where the shadow-database snapshots are cached (this project's folder); --clear removes them."""
+    out = results_stream()
+    with _exit_codes():
+        _engine()
+        from .cache import ShadowCache, clear_cache, user_cache_dir
+
+        if clear:
+            print(f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}", file=out)
+            return
+        folder = ShadowCache.for_project(Path(directory or "migrations").absolute()).folder
+        snapshots = len(list(folder.glob("*.sqlite")))
+    print(f"Cache: {user_cache_dir()}", file=out)
+    print(
+        f"This project ({shown_path(Path(directory or 'migrations'))}): {folder} ({snapshots} snapshot(s))",
+        file=out,
+    )
 
 
 # Declaring the setting lets Invoke fill it from every configuration source, including the

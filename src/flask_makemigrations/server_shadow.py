@@ -90,8 +90,10 @@ def connect(spec: str) -> Iterator[Server]:
 
 
 @contextmanager
-def server_database(spec: str) -> Iterator[URL]:
-    """Create a fresh, uniquely named database on the server; yield its URL; drop it on exit."""
+def server_database(spec: str, name_leaked: bool = True) -> Iterator[URL]:
+    """Create a fresh, uniquely named database on the server; yield its URL; drop it on exit.
+
+    ``name_leaked``: warn of the shadow databases killed runs left there (once a run is enough)."""
     with connect(spec) as server:
         name = str(ShadowName.new())
         try:
@@ -102,6 +104,8 @@ def server_database(spec: str) -> Iterator[URL]:
             _drop_after_failure(server, name)  # interrupted mid-statement: it may exist
             raise
         try:
+            if name_leaked:
+                _warn_of_leaked(server)
             yield server.url.set(database=name)
         except MakemigrationsError as exc:
             exc.args = (server.scrub(str(exc)),)
@@ -120,7 +124,24 @@ def _drop_after_failure(server: Server, name: str) -> None:
         with uninterrupted():
             server.drop(name)
     except ShadowDatabaseError as exc:
-        print(f"Warning: {exc}; remove it later with 'invoke prune'", file=sys.stderr)
+        print(
+            f"Warning: the shadow database {name} on {server.shown} was left behind ({exc}); "
+            f"'invoke prune --database <the same URL>' drops it",
+            file=sys.stderr,
+        )
+
+
+def _warn_of_leaked(server: Server) -> None:
+    """Name the shadow databases that killed runs of this machine left on the server: what prune drops."""
+    leaked = [
+        name for name in server.run("listing the databases", server.dialect.list_databases) if is_leaked(name)
+    ]
+    if leaked:
+        print(
+            f"Warning: runs on this machine that were killed left shadow databases on {server.shown}: "
+            f"{', '.join(leaked)}; 'invoke prune --database <the same URL>' drops them",
+            file=sys.stderr,
+        )
 
 
 @dataclass

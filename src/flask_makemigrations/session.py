@@ -7,11 +7,10 @@ and nothing is left behind, whatever ends the run.
 
 import logging
 import os
-import sys
 import warnings
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, redirect_stdout
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
@@ -19,17 +18,21 @@ from flask import Flask
 from .app_loading import (
     app_engine,
     check_app_uses_shadow,
-    check_shadow_empty,
     environment_variable,
     load_app,
     migrate_extension,
     project_imports,
+    tables_made_while_loading,
 )
+from .cache import user_cache_dir
 from .errors import ForeignDatabaseError
 from .guard import ConnectionGuard, only_shadow_connections
 from .history import Progress
 from .shadow import ShadowDatabase, second_database_spec, shadow_database
 from .signals import cleanup_shield
+from .staging import Staging
+from .streams import stdout_to_stderr
+from .user_warnings import ShownPaths, attributed_to_the_project
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,26 @@ class Session:
     shadow: ShadowDatabase
     guard: ConnectionGuard
     directory: Path
+    shown_paths: ShownPaths  # how warnings name files: the staging copy's as the project's
     models_shadow: ShadowDatabase | None = None  # a second, empty one, for verification
+    #: Tables an extension created while the app loaded (Flask-Session's): part of the comparison.
+    made_while_loading: list = field(default_factory=list)
+
+    def stage(self) -> Staging:
+        """The staging copy of the migrations directory, in this run's private folder."""
+        staging = Staging.copy(self.directory, self.shadow.workdir)
+        self.shown_paths.show_as(staging.staged_dir, staging.project_dir)
+        return staging
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know about this session, beside the result."""
+        if not self.made_while_loading:
+            return []
+        return [
+            f"the app created table(s) {', '.join(self.made_while_loading)} while loading (an extension "
+            "such as Flask-Session does); they take part in the comparison, as under 'flask db migrate'"
+        ]
 
 
 @contextmanager
@@ -68,16 +90,19 @@ def open_session(project: Project, models_database: bool = False) -> Iterator[Se
 
 def _enter(stack: ExitStack, project: Project, models_database: bool) -> Session:
     """Set everything up in order, each piece registered on ``stack`` to be undone."""
-    stack.enter_context(_library_noise_silenced(project.verbose))
+    shown_paths = stack.enter_context(_library_noise_silenced(project.verbose))
     # stdout carries results only; Alembic and apps print progress there.
-    stack.enter_context(redirect_stdout(sys.stderr))
+    stack.enter_context(stdout_to_stderr())
     stack.enter_context(project_imports(project.hidden_dirs))
     shadow = stack.enter_context(shadow_database(project.database))
     models_shadow = None
     if models_database:
-        models_shadow = stack.enter_context(shadow_database(second_database_spec(project.database)))
+        models_shadow = stack.enter_context(
+            shadow_database(second_database_spec(project.database), first=False)
+        )
     hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
-    guard = stack.enter_context(only_shadow_connections(shadow, hint))
+    owned = [user_cache_dir()] + ([models_shadow.workdir] if models_shadow is not None else [])
+    guard = stack.enter_context(only_shadow_connections(shadow, hint, owned))
     if models_shadow is not None:
         stack.enter_context(guard.allowing(models_shadow))
     stack.enter_context(environment_variable(project.url_env, shadow.url_string))
@@ -90,23 +115,24 @@ def _enter(stack: ExitStack, project: Project, models_database: bool) -> Session
     check_app_uses_shadow(extension, guard, project.url_env)
     engine = app_engine(extension)
     stack.callback(engine.dispose)  # close pooled connections before the database goes
-    check_shadow_empty(engine)
+    made_while_loading = tables_made_while_loading(engine)
     directory = Path(project.directory or extension.directory).absolute()
-    return Session(app, extension, shadow, guard, directory, models_shadow)
+    return Session(app, extension, shadow, guard, directory, shown_paths, models_shadow, made_while_loading)
 
 
 @contextmanager
-def _library_noise_silenced(verbose: bool) -> Iterator[None]:
-    """No deprecation warnings from the libraries, no INFO line per applied revision.
+def _library_noise_silenced(verbose: bool) -> Iterator[ShownPaths]:
+    """No deprecation warnings from the libraries, no INFO line per applied revision; the others
+    once each, at the project's line that caused them.
 
     Only the libraries' own: a deprecated call made by this package (a warning attributed to one
     of its modules) still follows the interpreter's filters, which the test suite makes errors.
     """
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), attributed_to_the_project() as shown_paths:
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(?!flask_makemigrations\b)")
         if not verbose:
             logging.disable(logging.INFO)
         try:
-            yield
+            yield shown_paths
         finally:
             logging.disable(logging.NOTSET)

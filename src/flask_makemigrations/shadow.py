@@ -2,7 +2,8 @@
 
 Every run gets its own private temporary directory (``workdir``); the default SQLite shadow file and
 the staging copy of the migrations live there, so nothing appears inside the project tree and two
-concurrent runs can never share or remove each other's files.
+concurrent runs can never share or remove each other's files. Its name says which process made it, so
+each run first removes the folders that runs killed with SIGKILL left behind.
 """
 
 import os
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from .errors import UsageError
+from .errors import UsageError, disk_error, on_disk
+from .naming import remove_leaked_workdirs, workdir_prefix
 from .server_shadow import server_database
 
 MEMORY = ":memory:"
@@ -50,17 +52,21 @@ class ShadowDatabase:
 
 
 @contextmanager
-def shadow_database(spec: str | None = None) -> Iterator[ShadowDatabase]:
+def shadow_database(spec: str | None = None, first: bool = True) -> Iterator[ShadowDatabase]:
     """Create the shadow database that ``spec`` names (``--database``) and remove it on exit.
 
     ``None`` means a SQLite file in a fresh private temporary directory; ``:memory:`` an in-memory
     SQLite database shared by every connection in this process; a URL (``postgresql://...``) a new
-    database on that server; anything else a SQLite file path that must not exist yet.
+    database on that server; anything else a SQLite file path that must not exist yet. ``first``
+    is False for a run's further databases: what concerns the server is said once.
     """
-    workdir = Path(tempfile.mkdtemp(prefix="flask-makemigrations-"))
+    with on_disk("creating a private temporary folder (in $TMPDIR, else /tmp)"):
+        root = Path(tempfile.gettempdir())  # the first of them that can be written to
+        remove_leaked_workdirs(root)
+        workdir = Path(tempfile.mkdtemp(prefix=workdir_prefix(), dir=root))
     try:
         if spec is not None and "://" in spec:
-            with server_database(spec) as url:
+            with server_database(spec, name_leaked=first) as url:
                 yield ShadowDatabase(url, workdir, f"{url.get_backend_name()} database {url.database}")
         elif spec == MEMORY:
             with _memory_sqlite(workdir) as shadow:
@@ -90,10 +96,22 @@ def _throwaway_pragmas(dbapi_connection) -> None:
     cursor.close()
 
 
+#: The files SQLite keeps beside a database; a leftover one would be taken for the new file's own.
+SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
 @contextmanager
 def _file_sqlite(path: Path, workdir: Path, chosen_by_user: bool) -> Iterator[ShadowDatabase]:
     if chosen_by_user and not path.parent.is_dir():
         raise UsageError(f"--database {path}: folder {path.parent} does not exist")
+    leftover = next(
+        (Path(f"{path}{suffix}") for suffix in SIDE_FILES if os.path.lexists(f"{path}{suffix}")), None
+    )
+    if leftover is not None:
+        raise UsageError(
+            f"--database {path}: {leftover} already exists, and SQLite would take it for the new "
+            "database's own; choose another path (the tool deletes only files it creates)"
+        )
     try:
         # O_EXCL claims the path atomically: an existing file is never opened, let alone removed.
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -101,6 +119,8 @@ def _file_sqlite(path: Path, workdir: Path, chosen_by_user: bool) -> Iterator[Sh
         raise UsageError(
             f"--database {path} already exists; choose a new path (the tool deletes only files it creates)"
         ) from None
+    except OSError as exc:
+        raise disk_error("--database: creating", exc) from None
     try:
         yield ShadowDatabase(
             url=URL.create("sqlite", database=str(path)),
@@ -110,7 +130,7 @@ def _file_sqlite(path: Path, workdir: Path, chosen_by_user: bool) -> Iterator[Sh
             open_sqlite=lambda: sqlite3.connect(path),
         )
     finally:
-        for suffix in ("", "-journal", "-wal", "-shm"):
+        for suffix in ("", *SIDE_FILES):  # none existed before: each is this run's
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 

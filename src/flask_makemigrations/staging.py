@@ -3,9 +3,11 @@
 Alembic writes the new revision (and runs post-write hooks on it) in the staging folder, inside the
 run's private temporary directory, so nothing reaches the project until the run has succeeded: no
 half-written file, and an error leaves the project as it was. Beside it lies a copy of the
-migrations directory's own files (``env.py``, ``alembic.ini``, ``script.py.mako``); the project's
-revision files are read where they are, as ``flask db`` reads them, so Python's compiled copies of
-them are reused instead of every revision being compiled again on every run.
+migrations directory's own files (``env.py``, ``alembic.ini``, ``script.py.mako`` and any other
+module or template beside them); the project's revision files are read where they are, as
+``flask db`` reads them, so Python's compiled copies of them are reused instead of every revision
+being compiled again on every run. Nothing else is copied: an editor's lock file (often a dangling
+link), a named pipe or a backup in the migrations directory is not part of the repository.
 """
 
 import os
@@ -16,7 +18,10 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from .errors import MigrationError
+from .errors import FileSystemError, MigrationError, disk_error, on_disk, shown_path
+
+#: What a migrations directory holds besides its revisions: env.py and its helpers, the ini, templates.
+REPOSITORY_SUFFIXES = (".py", ".ini", ".mako")
 
 
 @dataclass
@@ -30,20 +35,30 @@ class Staging:
     def copy(cls, project_dir: Path, workdir: Path) -> "Staging":
         if not (project_dir / "env.py").is_file():
             raise MigrationError(
-                f"{project_dir} is not a migrations directory (no env.py): run 'flask db init' "
+                f"{shown_path(project_dir)} is not a migrations directory (no env.py): run 'flask db init' "
                 "or pass --directory"
             )
-        staged_dir = workdir / "migrations"
-        shutil.copytree(project_dir, staged_dir, ignore=shutil.ignore_patterns("__pycache__", "versions"))
-        versions = workdir / "new-revisions"
-        versions.mkdir()
+        if not (project_dir / "alembic.ini").is_file():
+            raise MigrationError(
+                f"{shown_path(project_dir / 'alembic.ini')} does not exist; every Flask-Migrate migrations "
+                "directory has one ('flask db init' writes it)"
+            )
+        staged_dir, versions = workdir / "migrations", workdir / "new-revisions"
+        sources = _repository_files(project_dir)
+        try:
+            staged_dir.mkdir()
+            for source in sources:
+                shutil.copyfile(source, staged_dir / source.name)
+            versions.mkdir()
+        except OSError as exc:  # the temporary folder's disk, not the project's files, is at fault
+            raise disk_error("copying the migrations directory's files to", exc, path=staged_dir) from exc
         return cls(project_dir, staged_dir, versions, _version_locations(project_dir))
 
     def project_path(self, path) -> Path:
         """Where a file is in the project, for messages: staged ones are shown where they will be."""
         path = Path(path)
         if path.parent.resolve() == self.versions.resolve():
-            return self.version_locations[0] / path.name
+            return self.target_folder / path.name
         try:
             return self.project_dir / path.resolve().relative_to(self.staged_dir.resolve())
         except ValueError:
@@ -52,26 +67,64 @@ class Staging:
     def new_files(self) -> list[Path]:
         return sorted(self.versions.glob("*.py"))
 
+    @property
+    def target_folder(self) -> Path:
+        """Where new revisions are published: the first of the project's revision folders."""
+        return self.version_locations[0]
+
+    def check_writable(self) -> None:
+        """Refuse before any work a revision folder that cannot be written (a read-only checkout)."""
+        folder = self.target_folder
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent  # publishing creates the missing part, as Alembic does
+        if not os.access(folder, os.W_OK):
+            reason = "it is on a read-only file system" if _read_only_mount(folder) else "permission denied"
+            raise FileSystemError(f"cannot write a new revision to {shown_path(folder)}: {reason}")
+
     def publish(self, staged_file: Path) -> Path:
         """Copy one new file into the project: never over an existing file, never half-written."""
         target = self.project_path(staged_file)
-        # Alembic creates the folder it writes into (versions/ is missing from a fresh clone of a
-        # project whose history is still empty: git keeps no empty folder); so does publishing.
-        target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        shutil.copyfile(staged_file, temporary)
         try:
+            # Alembic creates the folder it writes into (versions/ is missing from a fresh clone of a
+            # project whose history is still empty: git keeps no empty folder); so does publishing.
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staged_file, temporary)
             os.link(temporary, target)  # fails if the target exists: nothing is overwritten
         except FileExistsError:
-            raise MigrationError(f"{target} already exists; nothing was written") from None
+            raise MigrationError(f"{shown_path(target)} already exists; nothing was written") from None
+        except OSError as exc:
+            raise disk_error("writing", exc, path=target, then="; nothing was written") from None
         finally:
             temporary.unlink(missing_ok=True)
         return target
 
 
+def _repository_files(project_dir: Path) -> list[Path]:
+    """The migrations directory's own files: regular files of the repository's kinds, not hidden,
+    not an editor's backup (``env.py~``, ``#env.py#``); links are followed, dangling ones skipped."""
+    with on_disk("reading the migrations directory"):
+        entries = list(os.scandir(project_dir))
+    return [
+        Path(entry.path)
+        for entry in entries
+        if entry.name.endswith(REPOSITORY_SUFFIXES)
+        and not entry.name.startswith((".", "#"))
+        and entry.is_file()
+    ]
+
+
+def _read_only_mount(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def _version_locations(project_dir: Path) -> list:
     """The project's revision folders as Alembic reads them (``version_locations``, else versions/)."""
     config = Config(str(project_dir / "alembic.ini"))
-    config.set_main_option("script_location", str(project_dir))
+    # Alembic's options go through ConfigParser, where a '%' would start an interpolation.
+    config.set_main_option("script_location", str(project_dir).replace("%", "%%"))
     locations = ScriptDirectory.from_config(config).version_locations
     return [Path(os.path.abspath(location)) for location in locations or [project_dir / "versions"]]

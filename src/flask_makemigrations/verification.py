@@ -13,13 +13,17 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from .app_loading import app_engine
-from .errors import MigrationError, VerificationError
+from .errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
 from .generation import Generated
 from .history import History
 from .schema import Filters, Schema, differences, reflect
 
 NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"
-CHECK_HINT = "--no-verify skips this verification"  # for --check and --dry-run, which never write
+# For --check and --dry-run, which never write: the failure is a warning there.
+CHECK_HINT = (
+    "the revision autogenerate would write does not apply on this database, so a writing run would "
+    "refuse it (--no-verify writes it anyway, for a hand edit)"
+)
 MODELS, MIGRATIONS = "the models", "the migrations"
 
 
@@ -41,7 +45,9 @@ def _create_models(filters: Filters, connection) -> None:
         for metadata in filters.metadatas:
             # Only what autogenerate looks at: a table env.py filters out may not even be
             # creatable here (a type of another database, a view mapped as a table).
-            kept = [t for t in metadata.sorted_tables if filters.keeps("table", t.name, None, False)]
+            # Unsorted: create_all orders them itself, and sorted_tables would repeat a warning about
+            # a cycle that autogenerate already showed, attributed to this file.
+            kept = [t for t in metadata.tables.values() if filters.keeps("table", t.name, None, False)]
             metadata.create_all(connection, tables=kept)
     except sa.exc.SQLAlchemyError as exc:  # e.g. a model in a schema this database lacks
         reason = str(getattr(exc, "orig", None) or exc)
@@ -53,8 +59,8 @@ def snapshot(engine: sa.engine.Engine, filters: Filters) -> Schema:
         return reflect(connection, filters)
 
 
-def failed(name: str, reason: str, hint: str = NO_VERIFY_HINT) -> VerificationError:
-    return VerificationError(f"verification failed at {name}: {reason}" + (f"; {hint}" if hint else ""))
+def failed(name: str, reason: str, hint: str = NO_VERIFY_HINT, kind=VerificationError) -> VerificationError:
+    return kind(f"verification failed at {name}: {reason}" + (f"; {hint}" if hint else ""))
 
 
 @contextmanager
@@ -62,10 +68,10 @@ def step(name: str, hint: str = NO_VERIFY_HINT) -> Iterator[None]:
     """Name the verification step in the error a failing Alembic command raises."""
     try:
         yield
-    except VerificationError:
+    except (VerificationError, AppExitError):  # sys.exit() stays an error of its own
         raise
     except MigrationError as exc:
-        raise failed(name, str(exc), hint) from exc
+        raise failed(name, str(exc), hint, RevisionFailedError) from exc
 
 
 def check_restored(
@@ -74,9 +80,8 @@ def check_restored(
     """A downgrade must give back exactly the schema its upgrade started from."""
     left = differences(before, after, "the schema before the upgrade", "the schema after the downgrade")
     if left:
-        raise failed(
-            name, f"{culprit} does not give back the schema it started from: {'; '.join(left)}", hint
-        )
+        reason = f"{culprit} does not give back the schema it started from: {'; '.join(left)}"
+        raise failed(name, reason, hint, RevisionFailedError)
 
 
 def verify_new_revision(
@@ -85,11 +90,13 @@ def verify_new_revision(
     generated: Generated,
     previous_head: str | None,
     hint: str = NO_VERIFY_HINT,
+    shown: str = "the pending revision",
 ) -> list[str]:
     """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
 
     The shadow database is at ``previous_head`` on entry. Without a new revision (no changes) only the
     comparison runs: "No changes detected" while the models differ is what users never notice.
+    ``shown`` names the new revision's file the way the user will find it (or not: it is not written).
     """
     filters = Filters.from_context_opts(generated.context_opts, history.extension.db.metadata)
     engine = app_engine(history.extension)
@@ -102,7 +109,6 @@ def verify_new_revision(
             for found in differences(models, before, MODELS, MIGRATIONS)
         ]
     after = _up_down_up(history, engine, filters, generated, previous_head, before, hint)
-    shown = generated.staged_file.name
     return [
         f"{found}; autogenerate did not see this or cannot render it: edit {shown} by hand"
         for found in differences(models, after, MODELS, MIGRATIONS)
@@ -120,7 +126,7 @@ def _up_down_up(history, engine, filters, generated, previous_head, before, hint
     after = snapshot(engine, filters)
     with step(f"downgrade {new} -> {target}", hint):
         history.downgrade(target)
-    culprit = f"revision {new} ({generated.staged_file.name})"
+    culprit = f"the pending revision {new}"
     check_restored(before, snapshot(engine, filters), f"downgrade {new} -> {target}", culprit, hint)
     with step(f"second upgrade to {new}", hint):
         history.upgrade(new)

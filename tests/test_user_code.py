@@ -1,0 +1,230 @@
+"""Apps as they really are: code that exits, writes to stdout past Python, opens SQLite files itself,
+creates tables of its own while loading, or warns. Real ``invoke`` runs on copies of the example.
+"""
+
+import ast
+
+import pytest
+from conftest import HEAD, USERNAME
+from test_safety import assert_untouched, real_database
+
+FACTORY_END = "    return app"
+
+
+def run_in_factory(project, code: str) -> None:
+    """Make the app factory run ``code`` (one line) inside an app context, just before it returns."""
+    context = f"    with app.app_context():\n        {code}\n\n"
+    project.edit("app/__init__.py", FACTORY_END, context + FACTORY_END)
+
+
+# --- sys.exit() is an error, whatever status it asks for ------------------------------------------
+
+
+@pytest.mark.parametrize("call", ["sys.exit(0)", "sys.exit(3)", "sys.exit('bye')", "sys.exit()"])
+@pytest.mark.parametrize("task", [["makemigrations", "--check"], ["verify"]])
+def test_an_app_that_exits_while_loading_is_an_error(project, call, task):
+    models = "from .extensions import db"
+    project.edit("app/models.py", models, f"import sys\n\n{models}\n{call}")
+
+    assert project.refuses(*task) == f"Error: the app called {call} while loading"
+
+
+@pytest.mark.parametrize("call", ["sys.exit(0)", "sys.exit('bye')"])
+def test_a_migration_that_exits_is_an_error_naming_it(project, call):
+    project.add_revision("0003_exits", HEAD, upgrade=f"    {call}", imports="import sys")
+
+    for task in (["makemigrations", "--check"], ["verify"]):
+        error = project.refuses(*task)
+        assert "revision 0003_exits (migrations/versions/0003_exits.py)" in error, error
+        assert error.endswith(f"failed to apply: it called {call}")
+
+
+def test_an_env_py_that_exits_is_an_error_naming_it(project):
+    online = "def run_migrations_online():"
+    project.edit("migrations/env.py", online, f"{online}\n    sys.exit(0)")
+    project.edit("migrations/env.py", "import logging", "import logging\nimport sys")
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert error.startswith("Error: migrations/env.py ") and error.endswith("it called sys.exit(0)")
+
+
+# --- our own bugs: one line, exit 2, the traceback on --verbose -----------------------------------
+
+
+def test_an_unexpected_exception_is_one_line_and_verbose_shows_its_traceback(project):
+    """env.py's include_object raising where only the tool's own comparison calls it: nothing in the
+    engine expects that, so it is reported as an unexpected exception, with where it came from."""
+    project.edit(
+        "migrations/env.py",
+        "def run_migrations_online():",
+        "def include_object(object, name, type_, reflected, compare_to):\n"
+        "    if type_ == 'table' and not reflected and compare_to is None:\n"
+        "        raise LookupError('no such thing')\n"
+        "    return True\n\n\n"
+        "def run_migrations_online():",
+    )
+    project.edit(
+        "migrations/env.py", "**conf_args\n", "include_object=include_object,\n            **conf_args\n"
+    )
+
+    quiet = project.refuses("makemigrations", "--check")
+    verbose = project.invoke("makemigrations", "--check", "--verbose")
+
+    assert quiet.startswith("Error: unexpected LookupError in ")
+    assert quiet.endswith("(include_object): no such thing; --verbose shows the traceback")
+    assert verbose.returncode == 2
+    assert "Traceback (most recent call last)" in verbose.stderr
+    assert verbose.stderr.strip().splitlines()[-1] == quiet
+
+
+# --- stdout is results only, at the file-descriptor level too -------------------------------------
+
+
+def test_dry_run_output_is_python_whatever_the_app_writes_to_stdout(project):
+    """``os.write(1, ...)`` and an atexit hook bypass ``sys.stdout``; they must not reach the file."""
+    project.edit(
+        "app/models.py",
+        "from .extensions import db",
+        "import atexit\nimport os\n\nfrom .extensions import db\n\n"
+        "os.write(1, b'loaded the models\\n')\n"
+        "print('and said so')\n"
+        "atexit.register(lambda: os.write(1, b'goodbye from atexit\\n'))",
+    )
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    result = project.invoke("makemigrations", "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    ast.parse(result.stdout)
+    assert "add_column" in result.stdout
+    for line in ("loaded the models", "and said so", "goodbye from atexit"):
+        assert line in result.stderr and line not in result.stdout
+
+
+# --- sqlite3.connect is guarded like SQLAlchemy's connections -------------------------------------
+
+
+def test_an_app_that_opens_its_own_sqlite_file_is_refused_and_the_file_untouched(project, tmp_path):
+    real = tmp_path / "app-data.sqlite"
+    content = real_database(real)
+    project.edit(
+        "app/models.py",
+        "from .extensions import db",
+        f"import sqlite3\n\nfrom .extensions import db\n\n"
+        f"sqlite3.connect({str(real)!r}).execute('CREATE TABLE IF NOT EXISTS visits (n INTEGER)')",
+    )
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert error.startswith(("Error: could not load the Flask app", "Error: refused"))
+    assert f"sqlite3.connect({str(real)!r})" in error
+    assert_untouched(real, content)
+
+
+def test_an_app_that_swallows_the_sqlite_refusal_is_still_refused(project, tmp_path):
+    missing = tmp_path / "never.sqlite"
+    project.edit(
+        "app/models.py",
+        "from .extensions import db",
+        "import sqlite3\n\nfrom .extensions import db\n\n"
+        f"try:\n    sqlite3.connect({str(missing)!r})\nexcept Exception:\n    pass",
+    )
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert f"sqlite3.connect({str(missing)!r})" in error
+    assert list(tmp_path.glob("never.sqlite*")) == []
+
+
+def test_in_memory_sqlite_databases_of_the_app_are_let_through(project):
+    project.edit(
+        "app/models.py",
+        "from .extensions import db",
+        "import sqlite3\n\nfrom .extensions import db\n\nsqlite3.connect(':memory:').execute('SELECT 1')",
+    )
+
+    result = project.invoke("makemigrations", "--check")
+
+    assert result.returncode == 0, result.stderr
+
+
+# --- tables an extension creates for itself while the app loads -----------------------------------
+
+SESSIONS_MODEL = '''
+
+class WebSession(db.Model):
+    """What Flask-Session keeps server-side sessions in; it creates the table itself."""
+
+    __tablename__ = "sessions"
+    id = db.Column(db.Integer, primary_key=True)
+    data = db.Column(db.LargeBinary)
+'''
+
+
+def add_sessions_extension(project) -> None:
+    """Like Flask-Session's SQLAlchemy backend: its own model, its own table, created at startup."""
+    project.write("app/models.py", (project.root / "app/models.py").read_text() + SESSIONS_MODEL)
+    run_in_factory(project, "models.WebSession.__table__.create(db.engine, checkfirst=True)")
+
+
+def test_tables_an_extension_creates_while_loading_take_part_in_the_comparison(project):
+    add_sessions_extension(project)
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+
+    checked = project.invoke("makemigrations", "--check")
+    written = project.invoke("makemigrations", "-m", "add email")
+    verified = project.invoke("verify")
+
+    assert checked.returncode == 1, checked.stderr
+    assert checked.stdout.splitlines() == ["+ column user.email"]  # no "+ table sessions": it exists
+    note = "Note: the app created table(s) sessions while loading"
+    assert [line for line in checked.stderr.splitlines() if line.startswith("Note:")][0].startswith(note)
+    assert written.returncode == 0, written.stderr
+    assert verified.returncode == 0, verified.stderr
+    assert note in verified.stderr
+
+
+def test_an_app_that_builds_and_stamps_its_tables_is_still_refused(project):
+    """CTFd's way: create_all() and stamp in the factory. The version table gives it away."""
+    run_in_factory(project, "db.create_all(); __import__('flask_migrate').stamp()")
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert "created tables" in error and "alembic_version" in error and "create_all()" in error
+
+
+def test_an_app_that_builds_its_tables_unstamped_is_refused_once_the_history_collides(project):
+    """The first migration then finds its table there; with the cache warm, just the same."""
+    assert project.invoke("makemigrations", "--check").returncode == 0  # fills the cache
+    run_in_factory(project, "db.create_all()")
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert "created tables (post, user)" in error and "already exists" in error
+
+
+def test_an_app_that_builds_tables_for_an_empty_history_is_refused(project):
+    for revision in project.versions.glob("*.py"):
+        revision.unlink()
+    run_in_factory(project, "db.create_all()")
+
+    error = project.refuses("makemigrations", "--check")
+
+    assert "created tables (post, user)" in error and "no revision" in error
+
+
+# --- warnings from user code are shown once, attributed to it --------------------------------------
+
+
+def test_a_warning_from_the_models_is_shown_once(project):
+    """A foreign-key cycle makes SQLAlchemy warn when it sorts the tables: autogenerate does; the
+    tool's own comparison must not say it a second time, from its own file."""
+    project.add_model_line(USERNAME, "favorite_id = db.Column(db.Integer, db.ForeignKey('post.id'))")
+
+    result = project.invoke("makemigrations", "--check")
+
+    assert result.returncode == 1, result.stderr
+    (cycle,) = [line for line in result.stderr.splitlines() if "unresolvable cycles" in line]
+    assert cycle.startswith(f"{project.migrations / 'env.py'}:"), cycle  # the user's line, not ours
+    assert "flask_makemigrations" not in result.stderr
