@@ -30,6 +30,16 @@ def test_an_unchanged_history_is_restored_whole(project):
     assert len(snapshots(project)) == 1
 
 
+def test_a_version_table_of_its_own_is_restored_too(project):
+    """``Migrate(version_table=...)``: the snapshot's revision is read from the table the project uses."""
+    project.edit(
+        "app/extensions.py", "compare_type=True)", 'compare_type=True, version_table="schema_versions")'
+    )
+    assert built(check(project)) == (None, 2)
+    assert built(check(project)) == (HEAD, 0)
+    assert built(check(project)) == (HEAD, 0)
+
+
 def test_a_grown_history_reuses_its_deepest_cached_revision(project):
     check(project)
     project.add_revision("0003_more", HEAD)

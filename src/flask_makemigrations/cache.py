@@ -106,8 +106,7 @@ class ShadowCache:
             try:
                 if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                     return False
-                versions = [row[0] for row in source.execute("SELECT version_num FROM alembic_version")]
-                if versions != [revision]:
+                if _versions(source) != [revision]:
                     return False
                 source.backup(target)
                 return True
@@ -146,6 +145,20 @@ class ShadowCache:
         snapshots = sorted(self.folder.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in snapshots[self.keep :]:
             stale.unlink(missing_ok=True)
+
+
+def _versions(source: sqlite3.Connection) -> list | None:
+    """The revisions a snapshot's version table holds, or None without one.
+
+    Found by its shape, one ``version_num`` column, not by name: a project may name it
+    (``Migrate(app, db, version_table="...")``, or env.py's ``context.configure``).
+    """
+    for (table,) in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        quoted = '"' + table.replace('"', '""') + '"'
+        columns = [row[1] for row in source.execute(f"PRAGMA table_info({quoted})")]
+        if columns == ["version_num"]:
+            return [row[0] for row in source.execute(f"SELECT version_num FROM {quoted}")]
+    return None
 
 
 def clear_cache(root: Path | None = None) -> int:

@@ -5,7 +5,6 @@ records what autogenerate found. Whatever ``env.py``'s hook then does with an em
 decision "no changes" is ours, so old templates behave like new ones.
 """
 
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
 from . import operations
+from .compat import raised_by_post_write_hook
 from .errors import MigrationError
 from .history import History
 
@@ -48,7 +48,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
         try:
             written = history.revision(message, not empty, rev_id, capture)
         except Exception as exc:
-            if not _raised_by_post_write_hook(exc) or not history.staging.new_files():
+            if not raised_by_post_write_hook(exc) or not history.staging.new_files():
                 raise
             history.reload()  # Alembic stopped before it read the file it wrote
             result.warnings.append(
@@ -67,12 +67,6 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
     result.staged_file = new_files[0]
     result.revision = getattr(written, "revision", None) or captured[0].rev_id
     return result
-
-
-def _raised_by_post_write_hook(exc: BaseException) -> bool:
-    """Alembic runs the hooks right after writing the file; only they raise from write_hooks."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    return any(Path(frame.filename).stem == "write_hooks" for frame in frames)
 
 
 def _hook_names(history: History) -> str:

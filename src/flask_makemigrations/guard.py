@@ -22,8 +22,9 @@ from sqlalchemy.engine import URL, Engine
 from .errors import ForeignDatabaseError
 from .shadow import ShadowDatabase
 
-# The connect arguments that say *which* database a connection reaches (as opposed to how).
-_IDENTIFYING_PARAMS = ("host", "port", "dbname", "database", "unix_socket")
+# The connect arguments that say *which* database a connection reaches (as opposed to how), in every
+# driver's spelling: psycopg's dbname, mysqlclient's db, PyMySQL's and the MariaDB connector's database.
+_IDENTIFYING_PARAMS = ("host", "port", "dbname", "db", "database", "unix_socket")
 
 
 def _identity(dialect_name, cargs, cparams) -> tuple:
@@ -40,7 +41,7 @@ def describe_target(dialect_name: str, cargs, cparams) -> str:
         username=cparams.get("user"),
         host=cparams.get("host"),
         port=cparams.get("port"),
-        database=cparams.get("dbname") or cparams.get("database"),
+        database=cparams.get("dbname") or cparams.get("db") or cparams.get("database"),
     ).render_as_string(hide_password=True)
 
 

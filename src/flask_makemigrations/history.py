@@ -19,7 +19,14 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import DBAPIError
 
-from .alembic_compat import every_revision
+from .compat import (
+    ALEMBIC_HAS_QUIET,
+    alembic_option,
+    downgrade_steps,
+    every_revision,
+    revision_command_arguments,
+    upgrade_steps,
+)
 from .errors import (
     AppExitError,
     MakemigrationsError,
@@ -29,10 +36,6 @@ from .errors import (
     shown_path,
 )
 from .staging import Staging
-
-# Alembic 1.11 added the quiet messaging option (``Config.messaging_opts`` reads ``cmd_opts.quiet``);
-# older versions print "Generating <path> ... done" straight to stdout whatever the options say.
-ALEMBIC_HAS_QUIET = hasattr(Config, "messaging_opts")
 
 #: Told ``(done, total)`` as a long piece of work advances, for a front end to show.
 Progress = Callable[[int, int], None]
@@ -128,12 +131,12 @@ class History:
         """Apply what the database lacks up to ``revision``; return how many revisions that was."""
         with self.failures("failed to apply"):
             return self._migrate(
-                revision, lambda current, context: self.script._upgrade_revs(revision, current), progress
+                revision, lambda current, context: upgrade_steps(self.script, revision, current), progress
             )
 
     def downgrade(self, revision: str) -> None:
         with self.failures("failed to downgrade"):
-            self._migrate(revision, lambda current, context: self.script._downgrade_revs(revision, current))
+            self._migrate(revision, lambda current, context: downgrade_steps(self.script, revision, current))
 
     def _migrate(self, destination: str, steps, progress: Progress | None = None) -> int:
         """What ``alembic.command.upgrade``/``downgrade`` do, on the revision files already loaded.
@@ -163,17 +166,8 @@ class History:
         env.py's hook dropped the empty script ("No changes detected").
         """
         config = self.config(autogenerate=autogenerate)
-        arguments = dict(
-            message=docstring_safe(message),
-            autogenerate=autogenerate,
-            rev_id=rev_id,
-            version_path=str(self.staging.versions),
-            # command.revision's defaults: on the single head, no branch label, no dependency
-            head="head",
-            splice=False,
-            branch_label=None,
-            depends_on=None,
-            sql=False,
+        arguments = revision_command_arguments(
+            docstring_safe(message), autogenerate, rev_id, str(self.staging.versions)
         )
         context = RevisionContext(config, self.script, arguments, process_revision_directives)
         if autogenerate or _runs_environment(config):
@@ -251,9 +245,7 @@ class History:
 
 def _runs_environment(config: Config) -> bool:
     """Whether a revision without autogenerate runs env.py, as the project configured it."""
-    # Alembic 1.16 reads its own options (in pyproject.toml too) with get_alembic_option.
-    read = getattr(config, "get_alembic_option", config.get_main_option)
-    return alembic_util.asbool(read("revision_environment"))
+    return alembic_util.asbool(alembic_option(config, "revision_environment"))
 
 
 def reported(steps: list, progress: Progress | None) -> Iterable:

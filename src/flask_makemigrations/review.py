@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from alembic.operations import ops
 
+from .compat import type_affinity
 from .operations import flatten, table_of
 
 
@@ -100,7 +101,7 @@ def _type_changed(op: ops.AlterColumnOp, dialect) -> list[str]:
         return []
     column, before, after = f"{op.table_name}.{op.column_name}", _render(old, dialect), _render(new, dialect)
     change = f"column {column} changes type {before} -> {after}"
-    if old._type_affinity is not new._type_affinity:
+    if type_affinity(old) is not type_affinity(new):
         return [f"{change}, another kind of type: existing values may not convert, or convert with loss."]
     if _narrower(old, new):
         return [f"{change}, a narrower type: longer or larger existing values are truncated or refused."]

@@ -14,7 +14,7 @@ from .app_loading import app_engine
 from .generation import generate
 from .history import History, Progress, reported
 from .schema import Filters, differences
-from .verification import MIGRATIONS, MODELS, check_restored, failed, models_schema, snapshot, step
+from .verification import MIGRATIONS, MODELS, RoundTrip, failed, models_schema, round_trip, snapshot, step
 
 
 @dataclass
@@ -51,20 +51,10 @@ def _everything(history: History) -> Filters:
 
 def _stair(history: History, engine, revision: Script, where: str, before: dict) -> dict:
     """Upgrade, downgrade, upgrade again; return the schema at this revision (the next one's start)."""
-    name, (target, shown) = revision.revision, _down_target(revision)
-    with step(f"upgrade to {name} ({where})", hint=""):
-        history.upgrade(name)
-    filters = _everything(history)
-    after = snapshot(engine, filters)
-    with step(f"downgrade {name} -> {shown} ({where})", hint=""):
-        history.downgrade(target)
-    culprit = f"revision {name} ({history.staging.project_path(revision.path)})"
-    check_restored(
-        before, snapshot(engine, filters), f"downgrade {name} -> {shown} ({where})", culprit, hint=""
-    )
-    with step(f"second upgrade to {name} ({where})", hint=""):
-        history.upgrade(name)
-    return after
+    target, shown = _down_target(revision)
+    culprit = f"revision {revision.revision} ({history.staging.project_path(revision.path)})"
+    trip = RoundTrip(revision.revision, target, shown, culprit, f"({where})")
+    return round_trip(history, engine, lambda: _everything(history), trip, before, hint="")
 
 
 def _down_target(revision: Script) -> tuple[str, str]:

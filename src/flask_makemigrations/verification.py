@@ -7,8 +7,9 @@ started from) and applied again. All of it happens in the staging copy: a revisi
 reaches the project.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -108,26 +109,42 @@ def verify_new_revision(
             "change by hand in a new revision (makemigrations --empty)"
             for found in differences(models, before, MODELS, MIGRATIONS)
         ]
-    after = _up_down_up(history, engine, filters, generated, previous_head, before, hint)
+    target = previous_head or "base"
+    new = RoundTrip(generated.revision, target, target, f"the pending revision {generated.revision}")
+    after = round_trip(history, engine, lambda: filters, new, before, hint)
     return [
         f"{found}; autogenerate did not see this or cannot render it: edit {shown} by hand"
         for found in differences(models, after, MODELS, MIGRATIONS)
     ]
 
 
-def _up_down_up(history, engine, filters, generated, previous_head, before, hint) -> Schema:
-    """Apply the new revision, take it back (which must give back ``before``), apply it again.
+@dataclass(frozen=True)
+class RoundTrip:
+    """One revision to take up, down and up again: what Alembic is told, and what messages say."""
 
-    Returns the schema the new revision builds, for the comparison with the models.
+    revision: str
+    down_target: str  # what Alembic downgrades to (``base``, a parent, ``<revision>@-1``)
+    down_shown: str  # how the message names where it went down to
+    culprit: str  # how a message names the revision (its file, or "the pending revision")
+    where: str = ""  # "(revision 3 of 10)": where in a longer check it stands
+
+
+def round_trip(
+    history: History, engine, filters: Callable[[], Filters], trip: RoundTrip, before: Schema, hint: str
+) -> Schema:
+    """Apply a revision, take it back (which must give back ``before``), apply it again: the check of
+    a new revision and of each revision ``verify`` walks. Returns the schema the revision builds.
+
+    ``filters`` is asked after the first upgrade: running env.py is what says its version table.
     """
-    new, target = generated.revision, previous_head or "base"
-    with step(f"upgrade to {new}", hint):
+    new, where = trip.revision, f" {trip.where}" if trip.where else ""
+    with step(f"upgrade to {new}{where}", hint):
         history.upgrade(new)
-    after = snapshot(engine, filters)
-    with step(f"downgrade {new} -> {target}", hint):
-        history.downgrade(target)
-    culprit = f"the pending revision {new}"
-    check_restored(before, snapshot(engine, filters), f"downgrade {new} -> {target}", culprit, hint)
-    with step(f"second upgrade to {new}", hint):
+    after = snapshot(engine, filters())
+    down = f"downgrade {new} -> {trip.down_shown}{where}"
+    with step(down, hint):
+        history.downgrade(trip.down_target)
+    check_restored(before, snapshot(engine, filters()), down, trip.culprit, hint)
+    with step(f"second upgrade to {new}{where}", hint):
         history.upgrade(new)
     return after

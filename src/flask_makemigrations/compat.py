@@ -1,0 +1,92 @@
+"""The library internals and version differences the tool relies on, in one place to review when
+Alembic or SQLAlchemy change. Each says why the public API does not serve and since when it holds;
+the rest of the package uses the libraries' public API only.
+"""
+
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy.types import TypeEngine
+
+# -- version differences ----------------------------------------------------------------------------
+
+#: Alembic 1.11 added the quiet messaging option (``Config.messaging_opts`` reads ``cmd_opts.quiet``);
+#: older versions print "Generating <path> ... done" straight to stdout whatever the options say.
+ALEMBIC_HAS_QUIET = hasattr(Config, "messaging_opts")
+
+
+def alembic_option(config: Config, name: str) -> str | None:
+    """One of Alembic's own options (``revision_environment``, ...): since 1.16 read with
+    ``get_alembic_option``, which also looks in ``pyproject.toml``; before, a main option."""
+    read = getattr(config, "get_alembic_option", config.get_main_option)
+    return read(name)
+
+
+# -- Alembic internals -------------------------------------------------------------------------------
+
+
+def upgrade_steps(script: ScriptDirectory, destination: str, current) -> Iterable:
+    """The steps ``alembic.command.upgrade`` takes, on the revisions already loaded.
+
+    The command itself reads every revision file again, and verification runs several per revision:
+    a long history would be read hundreds of times. ``ScriptDirectory._upgrade_revs`` is what the
+    command's own ``env.py`` callback calls, unchanged since Alembic 1.0.
+    """
+    return script._upgrade_revs(destination, current)
+
+
+def downgrade_steps(script: ScriptDirectory, destination: str, current) -> Iterable:
+    """As :func:`upgrade_steps`, for ``alembic.command.downgrade`` (``_downgrade_revs``, since 1.0)."""
+    return script._downgrade_revs(destination, current)
+
+
+def revision_command_arguments(
+    message: str, autogenerate: bool, rev_id: str | None, version_path: str
+) -> dict:
+    """The arguments ``alembic.command.revision`` hands ``RevisionContext`` (public, but its
+    ``command_args`` are documented only as "the command's arguments"): the command's defaults for
+    what ``makemigrations`` does not offer. Unchanged from Alembic 1.0 to 1.20."""
+    return dict(
+        message=message,
+        autogenerate=autogenerate,
+        rev_id=rev_id,
+        version_path=version_path,
+        head="head",  # on the single head
+        splice=False,
+        branch_label=None,
+        depends_on=None,
+        sql=False,
+    )
+
+
+def raised_by_post_write_hook(exc: BaseException) -> bool:
+    """Whether a post-write hook raised ``exc``: Alembic runs the hooks right after writing the file
+    and raises their failure as a plain ``CommandError``; only the frames of its ``write_hooks``
+    module tell it apart (``alembic/script/write_hooks.py``, since 1.2)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(Path(frame.filename).stem == "write_hooks" for frame in frames)
+
+
+def every_revision(script: ScriptDirectory) -> list[Script]:
+    """Every revision of the history, whatever its id.
+
+    ``walk_revisions`` resolves ids through Alembic's revision syntax, so a revision whose id is a
+    symbol (``base``, ``heads``) makes it fail with a bare ``AssertionError`` before anything could
+    name the file to fix. ``RevisionMap._revision_map`` (id or branch label -> revision, ``None`` for
+    base) is what the public methods read; it has had that shape in every release since 1.0.
+    """
+    found = {r.revision: r for r in script.revision_map._revision_map.values() if r is not None}
+    return list(found.values())
+
+
+# -- SQLAlchemy internals ----------------------------------------------------------------------------
+
+
+def type_affinity(type_: TypeEngine) -> type:
+    """The generic type a column type belongs to (``String`` for ``VARCHAR(80)``, ``Integer`` for
+    ``BIGINT``): ``TypeEngine._type_affinity``, what SQLAlchemy's own ``compare_type`` uses; it has
+    no public equivalent (1.4 to 2.1)."""
+    return type_._type_affinity
