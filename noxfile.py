@@ -18,7 +18,10 @@ nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint"]
 
+# The floor (3.11) runs every combination; the newer Pythons the newest one, where a Python version
+# could matter (the libraries' newest releases are the ones that support it first).
 PYTHON = "3.11"
+NEWER_PYTHONS = ("3.12", "3.13")
 
 # What a session reports, and checks against what it pinned: the four libraries the tool drives,
 # plus Flask and Invoke. What a combination does not pin, the resolver picks (the newest).
@@ -51,7 +54,7 @@ def _floor() -> dict:
     return pins
 
 
-def _combinations():
+def _library_combinations():
     """Each SQLAlchemy line with the oldest and the newest Alembic line it can be installed with."""
     for sqlalchemy in SQLALCHEMY_LINES:
         alembics = [alembic for alembic in ALEMBIC_LINES if _installable(sqlalchemy, alembic)]
@@ -66,7 +69,22 @@ def _combinations():
             }
             if (sqlalchemy, alembic) == (SQLALCHEMY_LINES[0], ALEMBIC_LINES[0]):
                 pins = _floor()  # the oldest lines, at exactly the oldest versions supported
-            yield nox.param(pins, id=f"sa{sqlalchemy}-alembic{alembic}")
+            yield pins, f"sa{sqlalchemy}-alembic{alembic}"
+
+
+def _combinations():
+    """Every library combination on Python 3.11, the newest on each newer Python.
+
+    Tests marked ``version_independent`` (signals, concurrency, the progress line, the benchmark's
+    smoke run, ...) exercise only this package's own code: they run in one session, the newest
+    combination on 3.11, and are deselected in the others.
+    """
+    combinations = list(_library_combinations())
+    newest = combinations[-1]
+    for pins, name in combinations:
+        yield nox.param(PYTHON, pins, pins is newest[0], id=name)
+    for python in NEWER_PYTHONS:
+        yield nox.param(python, newest[0], False, id=f"{newest[1]}-py{python}")
 
 
 # Prints {distribution: version} for the pinned packages, as installed in the session's environment.
@@ -82,17 +100,18 @@ _INSTALLED = (
 )
 
 
-@nox.session(python=PYTHON)
-@nox.parametrize("pins", list(_combinations()))
-def tests(session: nox.Session, pins: dict) -> None:
-    """Run the whole pytest suite on one combination of SQLAlchemy, Alembic and the Flask extensions."""
+@nox.session
+@nox.parametrize(("python", "pins", "everything"), list(_combinations()))
+def tests(session: nox.Session, pins: dict, everything: bool) -> None:
+    """Run the pytest suite on one combination of Python, SQLAlchemy, Alembic and the Flask extensions."""
     requirements = [f"{name}{spec}" for name, spec in pins.items()]
     # One resolution for the project, its test dependencies and the pins together: the pins win or
     # the install fails, and nothing is installed twice. Bytecode is compiled at install time because
     # every test starts Python subprocesses, which would otherwise recompile the libraries each time.
     session.install("-e", ".[test]", *requirements, env={"UV_COMPILE_BYTECODE": "1"})
     _check_installed(session, pins)
-    session.run("pytest", "-n", "auto", *session.posargs)
+    selection = [] if everything else ["-m", "not version_independent"]
+    session.run("pytest", "-n", "auto", *selection, *session.posargs)
 
 
 def _check_installed(session: nox.Session, pins: dict) -> None:

@@ -16,7 +16,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,6 +227,62 @@ class ProjectCopy:
         """What runs left in their TMPDIR (shadow databases, staging copies, lock files): nothing."""
         return sorted(p.name for p in self.tmpdir.iterdir())
 
+    # -- the engine, in this process ------------------------------------------------------------
+
+    @contextmanager
+    def inside(self, env: dict | None = None) -> Iterator[None]:
+        """This process as a run of the tool in the project would see it: the project's directory,
+        the environment of ``environment()`` (TMPDIR, HOME, nothing pointing elsewhere). Afterwards
+        everything is put back, and the modules imported from the project (the app, its models) are
+        forgotten, so that the next test imports its own project afresh."""
+        saved_env, saved_cwd, saved_path = dict(os.environ), os.getcwd(), sys.path[:]
+        saved_modules, saved_tempdir = set(sys.modules), tempfile.tempdir
+        os.environ.clear()
+        os.environ.update(self.environment(env))
+        os.environ.pop("PYTHONWARNINGS")  # pytest's own filters apply in this process
+        tempfile.tempdir = None  # read $TMPDIR again
+        os.chdir(self.root)
+        try:
+            yield
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            tempfile.tempdir = saved_tempdir
+            sys.path[:] = saved_path
+            for name in set(sys.modules) - saved_modules:
+                if _inside(getattr(sys.modules[name], "__file__", None), self.root):
+                    del sys.modules[name]
+
+    def make_migrations(
+        self, message: str | None = None, env: dict | None = None, where: dict | None = None, **options
+    ):
+        """``make_migrations`` through the engine's API, in this process; returns its ``Result``.
+        ``where``: the ``Project``'s fields (``database``, ``app``, ...), ``options`` the call's."""
+        from flask_makemigrations import Project, make_migrations
+
+        with self.inside(env):
+            return make_migrations(Project(**(where or {})), message, **options)
+
+    def verify_history(self, env: dict | None = None, where: dict | None = None):
+        from flask_makemigrations import Project, verify_history
+
+        with self.inside(env):
+            return verify_history(Project(**(where or {})))
+
+    def engine_refuses(self, call, *args, **kwargs) -> str:
+        """Call one of the methods above, expect the engine's error, and check the project is
+        byte-identical; returns the error's one line."""
+        from flask_makemigrations import MakemigrationsError
+
+        before = self.snapshot()
+        with pytest.raises(MakemigrationsError) as raised:
+            call(*args, **kwargs)
+        assert self.snapshot() == before, "a failed run changed the project"
+        message = str(raised.value)
+        assert "\n" not in message
+        return message
+
     # -- the runs ----------------------------------------------------------------------------------
 
     def invoke_command(self, *args) -> list:
@@ -288,6 +347,10 @@ class ProjectCopy:
         error = result.error
         assert self.snapshot() == before, "a failed run changed the project"
         return error
+
+
+def _inside(path: str | None, folder: Path) -> bool:
+    return path is not None and Path(path).resolve().is_relative_to(folder.resolve())
 
 
 def _read_until_closed(controller: int, process: subprocess.Popen, timeout: float) -> bytes:

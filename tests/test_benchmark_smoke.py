@@ -3,7 +3,10 @@
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO, synthetic_project
+
+pytestmark = pytest.mark.version_independent  # see noxfile.py
 
 
 def test_synthetic_history_matches_its_models_but_for_one_pending_column(tmp_path):

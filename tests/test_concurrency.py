@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import USERNAME, finish, probe_env, wait_for, wait_for_report
 
+pytestmark = pytest.mark.version_independent  # see noxfile.py
+
 PHONE = "phone = db.Column(db.String(20))"
 
 

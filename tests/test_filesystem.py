@@ -2,17 +2,20 @@
 paths, leftovers of killed runs. Each fault is one ``Error:`` line and exit 2, and loses nothing.
 
 The full and read-only disks are small tmpfs mounts (``tmpfs`` fixture): those tests need root.
+All but the '%' path exercise only this package's own code (see noxfile.py).
 """
 
 import os
 import shutil
 import signal
 
+import pytest
 from conftest import finish, probe_env, project_at, wait_for_report
 
 from flask_makemigrations.naming import host_token
 
 
+@pytest.mark.version_independent
 def test_junk_in_the_migrations_directory_does_not_stop_a_run(project):
     """An editor's lock file (a dangling link), a named pipe, a backup: not part of the repository."""
     os.symlink("user@host.12345:1700000000", project.migrations / ".#env.py")
@@ -27,6 +30,7 @@ def test_junk_in_the_migrations_directory_does_not_stop_a_run(project):
     assert result.stdout.splitlines()[1:] == ["  + column user.email"]
 
 
+@pytest.mark.version_independent
 def test_a_missing_alembic_ini_is_named_where_the_user_has_it(project):
     (project.migrations / "alembic.ini").unlink()
 
@@ -52,6 +56,7 @@ def test_a_project_path_with_a_percent_sign_works_as_under_flask_db(project, tmp
     assert moved.leftovers() == []
 
 
+@pytest.mark.version_independent
 def test_a_full_temporary_file_system_is_one_error(project, tmpfs):
     """Room for Python's own check that TMPDIR is writable (a full one it silently passes over),
     not for the run's files."""
@@ -65,6 +70,7 @@ def test_a_full_temporary_file_system_is_one_error(project, tmpfs):
     assert sorted(os.listdir(project.tmpdir)) == [".filler"]
 
 
+@pytest.mark.version_independent
 def test_a_read_only_versions_folder_is_refused_before_any_work(project, tmpfs):
     tmpfs(project.versions).make_read_only()
     project.announce_loading()
@@ -77,6 +83,7 @@ def test_a_read_only_versions_folder_is_refused_before_any_work(project, tmpfs):
     )
 
 
+@pytest.mark.version_independent
 def test_a_full_versions_folder_leaves_no_half_written_file(project, tmpfs):
     """The publish step fails as it copies: its temporary file goes too."""
     disk = tmpfs(project.versions, size="32k")
@@ -91,6 +98,7 @@ def test_a_full_versions_folder_leaves_no_half_written_file(project, tmpfs):
     assert sorted(os.listdir(project.versions)) == sorted([".filler", *before])
 
 
+@pytest.mark.version_independent
 def test_a_database_path_in_a_read_only_folder_is_one_error(project, tmp_path, tmpfs):
     folder = tmp_path / "readonly"
     tmpfs(folder).make_read_only()
@@ -100,6 +108,7 @@ def test_a_database_path_in_a_read_only_folder_is_one_error(project, tmp_path, t
     assert error == f"Error: --database: creating {folder / 'shadow.sqlite'} failed: Read-only file system"
 
 
+@pytest.mark.version_independent
 def test_a_leftover_journal_beside_the_database_path_is_refused_and_kept(project, tmp_path):
     """SQLite would take a hot journal for the new file's own; the tool deletes only what it made."""
     database = tmp_path / "shadow.sqlite"
@@ -115,6 +124,7 @@ def test_a_leftover_journal_beside_the_database_path_is_refused_and_kept(project
         leftover.unlink()
 
 
+@pytest.mark.version_independent
 def test_the_cache_task_shows_the_projects_folder(project):
     project.add_email_column()
     assert project.invoke("makemigrations", "--check").returncode == 1
@@ -131,6 +141,7 @@ def test_the_cache_task_shows_the_projects_folder(project):
     assert len(list((root / os.path.basename(folder)).glob("*.sqlite"))) == 1
 
 
+@pytest.mark.version_independent
 def test_a_run_removes_what_a_killed_run_left_in_tmpdir(project, probe_dir):
     """SIGKILL leaves the private folder (shadow database, staging copy) behind; the next run removes
     it, and nothing of a live run or of anything else."""

@@ -7,6 +7,8 @@ import pytest
 
 from flask_makemigrations.locking import migrations_lock
 
+pytestmark = pytest.mark.version_independent  # see noxfile.py
+
 fcntl = pytest.importorskip("fcntl", reason="advisory locks are POSIX-only")
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from flask_makemigrations.naming import MAX_LENGTH, ShadowName, host_token, is_leaked
 
+pytestmark = pytest.mark.version_independent  # see noxfile.py
+
 CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 

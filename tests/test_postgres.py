@@ -269,6 +269,7 @@ def test_unreachable_server(project, postgres):
     )
 
 
+@pytest.mark.version_independent  # the connect timeout: this package's own setting
 def test_a_server_that_never_answers_times_out(project, postgres):
     """A port that accepts connections but never speaks: a bounded wait, then the one-line error."""
     with socket.socket() as silent:

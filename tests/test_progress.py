@@ -3,6 +3,8 @@
 import pytest
 from conftest import synthetic_project
 
+pytestmark = pytest.mark.version_independent  # see noxfile.py
+
 REVISIONS = 24  # above the shortest history that gets a progress line (terminal.MIN_STEPS)
 ERASE = "\r\x1b[K"
 

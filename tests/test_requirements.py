@@ -13,6 +13,8 @@ from conftest import REPO
 
 from flask_makemigrations.requirements import floors, release
 
+pytestmark = pytest.mark.version_independent  # see noxfile.py
+
 
 @pytest.fixture(scope="module")
 def old_alembic(tmp_path_factory):

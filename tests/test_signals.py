@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import finish, interrupt, probe_env, wait_for, wait_for_report
 
+pytestmark = pytest.mark.version_independent  # see noxfile.py
+
 
 @pytest.mark.parametrize(
     ("signum", "status", "word"),

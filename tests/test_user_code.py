@@ -81,6 +81,7 @@ def test_an_unexpected_exception_is_one_line_and_verbose_shows_its_traceback(pro
 # --- stdout is results only, at the file-descriptor level too -------------------------------------
 
 
+@pytest.mark.version_independent  # file descriptors: this package's code alone
 def test_dry_run_output_is_python_whatever_the_app_writes_to_stdout(project):
     """``os.write(1, ...)`` and an atexit hook bypass ``sys.stdout``; they must not reach the file."""
     project.edit(
