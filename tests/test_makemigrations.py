@@ -1,6 +1,7 @@
 """The main job end to end, and each option of ``invoke makemigrations``.
 
-Every run goes through a real ``invoke`` subprocess on a private copy of the example project.
+The main job goes through a real ``invoke`` subprocess on a private copy of the example project; the
+refusals of single options and the message's escaping through the engine's API in this process.
 """
 
 import ast
@@ -164,7 +165,7 @@ def test_rev_id(project):
 )
 def test_unusable_rev_id_is_refused(project, rev_id, complaint):
     project.add_email_column()
-    error = project.refuses("makemigrations", "-m", "add email", "--rev-id", rev_id)
+    error = project.engine_refuses(project.make_migrations, "add email", rev_id=rev_id)
     assert rev_id in error and complaint in error
 
 
@@ -174,17 +175,19 @@ def test_unusable_rev_id_is_refused(project, rev_id, complaint):
 def test_rev_ids_alembic_would_misread_are_refused(project, rev_id):
     """Written without complaint, each would make every later run crash (or, '.x', hide the file)."""
     project.add_email_column()
-    error = project.refuses("makemigrations", "-m", "add email", "--rev-id", rev_id)
-    assert error.startswith(f"Error: --rev-id {rev_id!r}: ")
+    error = project.engine_refuses(project.make_migrations, "add email", rev_id=rev_id)
+    assert error.startswith(f"--rev-id {rev_id!r}: ")
     assert "symbols" in error or "revision syntax" in error
 
 
 def test_a_history_with_a_misreadable_rev_id_is_a_clear_error(project):
     project.add_revision("base", HEAD)
 
-    for task in (["makemigrations", "--check"], ["verify"]):
-        error = project.refuses(*task)
-        assert error.startswith("Error: revision 'base' (migrations/versions/base.py) cannot be used: ")
+    for error in (
+        project.engine_refuses(project.make_migrations, check=True),
+        project.engine_refuses(project.verify_history),
+    ):
+        assert error.startswith("revision 'base' (migrations/versions/base.py) cannot be used: ")
         assert "rename it" in error
 
 
@@ -196,10 +199,11 @@ def test_any_message_gives_a_valid_revision_that_keeps_it(project, message):
     before = project.revision_files()
     project.add_email_column()
 
-    result = project.invoke("makemigrations", "-m", message)
+    result = project.make_migrations(message)
 
-    source = written(project, result, before)
-    assert ast.get_docstring(ast.parse(source)).splitlines()[0] == message
+    (new,) = project.new_revisions(before)
+    assert result.path == new
+    assert ast.get_docstring(ast.parse(new.read_text())).splitlines()[0] == message
 
 
 @pytest.mark.parametrize("database", [":memory:", "new-shadow.sqlite"])
@@ -221,13 +225,16 @@ def test_database_option(project, tmp_path, database):
 )
 def test_message_is_required(project, message):
     project.add_email_column()
-    args = ["makemigrations"] + ([] if message is None else ["--message", message])
-    assert "a message is required" in project.refuses(*args)
+    assert "a message is required" in project.engine_refuses(project.make_migrations, message)
 
 
-@pytest.mark.parametrize("flags", [["--check", "--dry-run"], ["--check", "--empty"]])
+def test_a_missing_message_is_one_error_line_of_the_task(project):
+    assert "a message is required" in project.refuses("makemigrations")
+
+
+@pytest.mark.parametrize("flags", [{"check": True, "dry_run": True}, {"check": True, "empty": True}])
 def test_contradictory_flags_are_refused(project, flags):
-    assert "cannot be combined" in project.refuses("makemigrations", *flags, "-m", "x")
+    assert "cannot be combined" in project.engine_refuses(project.make_migrations, "x", **flags)
 
 
 def test_every_option_has_help(project):
