@@ -258,11 +258,14 @@ class ProjectCopy:
         self, message: str | None = None, env: dict | None = None, where: dict | None = None, **options
     ):
         """``make_migrations`` through the engine's API, in this process; returns its ``Result``.
-        ``where``: the ``Project``'s fields (``database``, ``app``, ...), ``options`` the call's."""
-        from flask_makemigrations import Project, make_migrations
+        ``where``: the ``Project``'s fields (``database``, ``app``, ...); ``options``: the request's,
+        with ``check``/``dry_run`` for its mode, as the command-line flags give it."""
+        from flask_makemigrations import Mode, Project, Request, make_migrations
 
+        mode = Mode.from_flags(options.pop("check", False), options.pop("dry_run", False))
+        request = Request(mode=mode, message=message, **options)
         with self.inside(env):
-            return make_migrations(Project(**(where or {})), message, **options)
+            return make_migrations(Project(**(where or {})), request)
 
     def verify_history(self, env: dict | None = None, where: dict | None = None):
         from flask_makemigrations import Project, verify_history

@@ -1,8 +1,8 @@
 """Django-style makemigrations for Flask-Migrate, on a throwaway shadow database.
 
-The engine has no Invoke dependency: ``tasks.py`` (or any other front end) builds a
-:class:`Project`, calls one function, prints the :class:`Result` and maps
-:class:`MakemigrationsError` to an exit status.
+The engine has no Invoke dependency: a front end (``invoke_tasks``) builds a :class:`Project` (where)
+and a :class:`Request` (what: a :class:`Mode` and its options), calls one function, and writes out what
+``report`` makes of the :class:`Result` or of the :class:`MakemigrationsError`, exit status included.
 
 The names below are imported on first use, not with the package: a front end first checks that the
 installed libraries are usable (``requirements``), and importing the engine would fail before that.
@@ -13,7 +13,9 @@ import importlib
 _EXPORTS = {
     "MakemigrationsError": "errors",
     "Terminated": "errors",
+    "Mode": "request",
     "Project": "session",
+    "Request": "request",
     "Result": "api",
     "make_migrations": "api",
     "merge_heads": "api",

@@ -3,14 +3,13 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic.script.revision import Revision, RevisionError
-
 from .app_loading import history_builds_its_own_tables
 from .cache import Built, upgrade_with_cache
 from .errors import RevisionFailedError, StrictError, UsageError, shown_path
 from .generation import generate
-from .history import History, unusable_rev_id
+from .history import History
 from .locking import migrations_lock
+from .request import Request, check_rev_id
 from .review import review
 from .server_shadow import PruneResult, prune
 from .session import Project, open_session
@@ -32,39 +31,26 @@ class Result:
     built: Built | None = None  # how the shadow database reached head (None: it did not need to)
 
 
-def make_migrations(
-    project: Project,
-    message: str | None = None,
-    *,
-    check: bool = False,
-    dry_run: bool = False,
-    empty: bool = False,
-    rev_id: str | None = None,
-    verify: bool = True,
-    strict: bool = False,
-    use_cache: bool = True,
-) -> Result:
+def make_migrations(project: Project, request: Request) -> Result:
     """Autogenerate a revision against a shadow database at head, review and verify it, and write it
-    unless check/dry_run (or ``strict`` and there is anything to warn about)."""
-    _validate(message, check=check, dry_run=dry_run, empty=empty)
-    _validate_rev_id(rev_id)
-    writes = not (check or dry_run)
-    opened = open_session(project, models_database=verify)  # the second database: for verification
+    if the request's mode writes (and, with ``strict``, nothing is worth a warning)."""
+    writes = request.mode.writes
+    opened = open_session(project, models_database=request.verify)  # the second one: for verification
     with opened as session, migrations_lock(session.directory, exclusive=writes):
         staging = session.stage()
         if writes:
             staging.check_writable()
         history = History(session.extension, staging)
-        _check_rev_id_is_new(rev_id, history)
+        _check_rev_id_is_new(request.rev_id, history)
         previous_head = history.single_head()
         loaded = session.made_while_loading
         with history_builds_its_own_tables(loaded, previous_head):
             built = None
-            if verify or not empty:
+            if request.verify or not request.empty:
                 # A snapshot would replace the tables the app made while loading: build those runs cold.
-                cached = use_cache and not loaded
+                cached = request.use_cache and not loaded
                 built = upgrade_with_cache(history, session.shadow, enabled=cached, progress=project.progress)
-            generated = generate(history, (message or "").strip() or "pending changes", empty, rev_id)
+            generated = generate(history, request.title, request.empty, request.rev_id)
             result = Result(
                 operations=generated.operations,
                 warnings=generated.warnings + _review(generated),
@@ -73,9 +59,9 @@ def make_migrations(
                 script=generated.script,
                 built=built,
             )
-            if verify:
+            if request.verify:
                 _verify(session, history, generated, previous_head, result, writes)
-        if strict and (result.warnings or result.differences):
+        if request.strict and (result.warnings or result.differences):
             count = len(result.warnings) + len(result.differences)
             raise StrictError(
                 f"--strict: {count} warning(s), so nothing was written", result.warnings + result.differences
@@ -85,7 +71,9 @@ def make_migrations(
         return result
 
 
-def _verify(session, history: History, generated, previous_head: str | None, result: Result, writes: bool):
+def _verify(
+    session, history: History, generated, previous_head: str | None, result: Result, writes: bool
+) -> None:
     """Verify the new revision; a run that writes nothing reports a revision that fails as a warning,
     beside the operations it lists (a writing run refuses it)."""
     staged = generated.staged_file
@@ -112,7 +100,8 @@ def verify_history(project: Project) -> Verified:
 
 def merge_heads(project: Project, message: str | None = None, rev_id: str | None = None) -> Result:
     """Write a revision that merges every head, as ``flask db merge heads`` does."""
-    _validate_rev_id(rev_id)
+    if rev_id is not None:
+        check_rev_id(rev_id)
     with open_session(project) as session, migrations_lock(session.directory, exclusive=True):
         staging = session.stage()
         staging.check_writable()
@@ -138,28 +127,6 @@ def _review(generated) -> list:
     """Warnings about risky operations; renames are shown the way the file is written (batch or not)."""
     batch = bool(generated.context_opts.get("render_as_batch"))
     return review(generated.upgrade_ops, generated.dialect, batch)
-
-
-def _validate(message: str | None, *, check: bool, dry_run: bool, empty: bool) -> None:
-    if check and dry_run:
-        raise UsageError("--check and --dry-run cannot be combined")
-    if empty and check:
-        raise UsageError("--empty and --check cannot be combined")
-    if not (check or dry_run) and not (message and message.strip()):
-        raise UsageError('a message is required: --message "what changed"')
-
-
-def _validate_rev_id(rev_id: str | None) -> None:
-    """Alembic's own rule, and no path: the id starts the file name, in versions/ and nowhere else."""
-    if rev_id is None:
-        return
-    problem = unusable_rev_id(rev_id)
-    if problem:
-        raise UsageError(f"--rev-id {rev_id!r}: {problem}")
-    try:
-        Revision.verify_rev_id(rev_id)
-    except RevisionError as exc:
-        raise UsageError(f"--rev-id {rev_id!r}: {exc}") from None
 
 
 def _check_rev_id_is_new(rev_id: str | None, history: History) -> None:

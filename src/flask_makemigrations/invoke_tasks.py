@@ -13,13 +13,14 @@ installed libraries: importing it with an SQLAlchemy too old would fail before a
 
 import sys
 import time
-import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from invoke import Collection, Exit, Task, task
 
-from .errors import MakemigrationsError, Terminated, exit_call, shown_path, unexpected
+from . import report
+from .errors import Terminated, shown_path
 from .requirements import check_installed
 from .streams import results_stream
 from .terminal import progress_line
@@ -81,41 +82,24 @@ def _task_file_folder(c) -> tuple:
 
 
 @contextmanager
-def _exit_codes(verbose: bool = False):
-    """The single place where engine errors become exit statuses: every error is one line and 2."""
+def _exit_codes(verbose: bool = False) -> Iterator[None]:
+    """The single place where whatever ends a task early becomes its report and exit status."""
     try:
         yield
-    except MakemigrationsError as exc:
-        _print_warnings(getattr(exc, "warnings", ()))  # --strict: what made it fail
-        raise Exit(f"Error: {exc}", code=2) from None
-    except KeyboardInterrupt:
-        raise Exit("Interrupted: nothing was written and the shadow database is gone.", 130) from None
-    except Terminated:
-        raise Exit("Terminated: nothing was written and the shadow database is gone.", 143) from None
-    except SystemExit as exc:  # user code the engine did not expect to run there
-        raise Exit(f"Error: the app or a migration called {exit_call(exc)}", code=2) from None
-    except Exception as exc:  # a bug, ours or a library's: still one line, and never 0 or 1
-        if verbose:
-            traceback.print_exc()
-        raise Exit(f"Error: {unexpected(exc)}", code=2) from None
+    except (Exception, KeyboardInterrupt, Terminated, SystemExit) as exc:
+        _show(report.of_exception(exc, verbose))
 
 
-def _print_notes(notes) -> None:
-    for note in notes:
-        print(f"Note: {note}", file=sys.stderr)
-
-
-def _print_summary(built) -> None:
-    """One line however long the history (--verbose shows Alembic's line per revision)."""
-    if built is None:
-        return
-    cached = f"restored at {built.restored} from the cache, then " if built.restored else ""
-    print(f"Shadow database at head: {cached}{built.applied} revision(s) applied", file=sys.stderr)
-
-
-def _print_warnings(warnings) -> None:
-    for warning in warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+def _show(shown: report.Report) -> None:
+    """Write a report out: stderr, stdout (results only), the closing line; exit if not 0."""
+    for line in shown.stderr:
+        print(line, file=sys.stderr)
+    out = results_stream()
+    for line in shown.stdout:
+        print(line, file=out)
+    out.flush()
+    if shown.status != report.SUCCESS or shown.closing:
+        raise Exit(shown.closing, code=shown.status)
 
 
 @_task(
@@ -147,38 +131,24 @@ def makemigrations(
     verbose=False,
 ):
     """Autogenerate a migration against a throwaway shadow database at head, then review and verify it."""
-    out = results_stream()
+    results_stream()  # from here on, fd 1 is stderr for everything but the results
     with progress_line("Applying revisions", wanted=not verbose) as progress, _exit_codes(verbose):
         engine = _engine()
-        project = _project(c, app, directory, url_env, database, verbose, progress)
-        result = engine.make_migrations(
-            project,
-            message,
-            check=check,
-            dry_run=dry_run,
+        from .request import Mode, Request
+
+        request = Request(
+            mode=Mode.from_flags(check=check, dry_run=dry_run),
+            message=message,
             empty=empty,
             rev_id=rev_id,
             verify=not no_verify,
             strict=strict,
             use_cache=not no_cache,
         )
-    _print_summary(result.built)
-    _print_notes(result.notes)
-    _print_warnings(result.warnings + result.differences)
-    if dry_run and result.script:
-        print(result.script, end="", file=out)
-        for line in result.operations:
-            print(f"  {line}", file=sys.stderr)
-    elif result.path:
-        print(shown_path(result.path), file=out)
-        for line in result.operations:
-            print(f"  {line}", file=out)
-    elif result.operations:  # --check
-        for line in result.operations:
-            print(line, file=out)
-        raise Exit("Models and migrations differ: run 'invoke makemigrations -m ...'", code=1)
-    else:
-        print("No changes detected", file=out)
+        result = engine.make_migrations(
+            _project(c, app, directory, url_env, database, verbose, progress), request
+        )
+    _show(report.of_makemigrations(result, dry_run, run_again="'invoke makemigrations -m ...'"))
 
 
 @_task(
@@ -189,13 +159,13 @@ def makemigrations(
 )
 def merge(c, message=None, directory=None, app=None, url_env=None, database=None, rev_id=None, verbose=False):
     """Merge every head of the migration history into one, as `flask db merge heads` does."""
-    out = results_stream()
+    results_stream()
     with _exit_codes(verbose):
         engine = _engine()
         result = engine.merge_heads(
             _project(c, app, directory, url_env, database, verbose), message, rev_id=rev_id
         )
-    print(shown_path(result.path), file=out)
+    _show(report.of_merge(result))
 
 
 @task(
@@ -205,31 +175,21 @@ def merge(c, message=None, directory=None, app=None, url_env=None, database=None
 )
 def prune(c, database=None):
     """Drop the shadow databases that runs on this machine leaked (killed before they could clean up)."""
-    out = results_stream()
+    results_stream()
     with _exit_codes():
         result = _engine().prune_shadow_databases(database)
-    for name in result.dropped:
-        print(f"dropped {name}", file=out)
-    if not result.dropped:
-        print("No leaked shadow databases", file=out)
-    if result.failures:
-        raise Exit("\n".join(f"Error: {line}" for line in result.failures), code=2)
+    _show(report.of_prune(result))
 
 
 @_task(help={})
 def verify(c, directory=None, app=None, url_env=None, database=None, verbose=False):
     """Check the whole history on a shadow database: each revision up, down and up again; head = models."""
     started = time.monotonic()
-    out = results_stream()
+    results_stream()
     with progress_line("Verifying revisions", wanted=not verbose) as progress, _exit_codes(verbose):
         engine = _engine()
         verified = engine.verify_history(_project(c, app, directory, url_env, database, verbose, progress))
-    _print_notes(verified.notes)
-    print(
-        f"Verified {verified.revisions} revision(s) in {time.monotonic() - started:.1f}s: each upgrades, "
-        "downgrades and upgrades again; head matches the models; base leaves no table behind",
-        file=out,
-    )
+    _show(report.of_verify(verified, time.monotonic() - started))
 
 
 @task(
@@ -242,20 +202,24 @@ def verify(c, directory=None, app=None, url_env=None, database=None, verbose=Fal
 )
 def cache(c, clear=False, directory=None):
     """Show where the shadow-database snapshots are cached (this project's folder); --clear removes them."""
-    out = results_stream()
+    results_stream()
     with _exit_codes():
         _engine()
         from .cache import ShadowCache, clear_cache, user_cache_dir
 
         if clear:
-            print(f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}", file=out)
+            _show(report.Report(stdout=[f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}"]))
             return
-        folder = ShadowCache.for_project(Path(directory or "migrations").absolute()).folder
+        migrations = Path(directory or "migrations")
+        folder = ShadowCache.for_project(migrations.absolute()).folder
         snapshots = len(list(folder.glob("*.sqlite")))
-    print(f"Cache: {user_cache_dir()}", file=out)
-    print(
-        f"This project ({shown_path(Path(directory or 'migrations'))}): {folder} ({snapshots} snapshot(s))",
-        file=out,
+    _show(
+        report.Report(
+            stdout=[
+                f"Cache: {user_cache_dir()}",
+                f"This project ({shown_path(migrations)}): {folder} ({snapshots} snapshot(s))",
+            ]
+        )
     )
 
 

@@ -1,0 +1,102 @@
+"""What a front end shows of a run: lines for stdout and for stderr, and the exit status.
+
+Every front end renders results and errors through these functions and only writes the lines out, so
+each says the same things and exits the same way: 0 success or no changes, 1 ``--check`` found
+changes, 2 every error, 130 after Ctrl-C, 143 after SIGTERM. stdout carries results only (what a
+script reads: the path written, one line per operation, a dry run's script); stderr the rest.
+Standard library only, like ``errors``: an error must be reportable before the engine is imported.
+"""
+
+import traceback
+from dataclasses import dataclass, field
+
+from .errors import MakemigrationsError, Terminated, exit_call, shown_path, unexpected
+
+SUCCESS, CHANGES, ERROR, INTERRUPTED, TERMINATED = 0, 1, 2, 130, 143
+
+
+@dataclass
+class Report:
+    """What to write, in this order: ``stderr``, then ``stdout``, then ``closing`` on stderr."""
+
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    closing: str | None = None
+    status: int = SUCCESS
+
+
+def _warnings(warnings) -> list[str]:
+    return [f"Warning: {warning}" for warning in warnings]
+
+
+def _summary(built) -> list[str]:
+    """One line however long the history (--verbose shows Alembic's line per revision)."""
+    if built is None:
+        return []
+    cached = f"restored at {built.restored} from the cache, then " if built.restored else ""
+    return [f"Shadow database at head: {cached}{built.applied} revision(s) applied"]
+
+
+def of_makemigrations(result, dry_run: bool, run_again: str) -> Report:
+    """A ``make_migrations`` result; ``run_again`` is how this front end writes a run that writes
+    the pending changes (said when a check finds some)."""
+    report = Report(
+        stderr=_summary(result.built)
+        + [f"Note: {note}" for note in result.notes]
+        + _warnings(result.warnings + result.differences)
+    )
+    if dry_run and result.script:
+        report.stdout = [result.script.removesuffix("\n")]
+        report.stderr += [f"  {line}" for line in result.operations]
+    elif result.path:
+        report.stdout = [shown_path(result.path)] + [f"  {line}" for line in result.operations]
+    elif result.operations:  # a check that found pending changes
+        report.stdout = list(result.operations)
+        report.closing = f"Models and migrations differ: run {run_again}"
+        report.status = CHANGES
+    else:
+        report.stdout = ["No changes detected"]
+    return report
+
+
+def of_merge(result) -> Report:
+    return Report(stdout=[shown_path(result.path)])
+
+
+def of_verify(verified, seconds: float) -> Report:
+    return Report(
+        stderr=[f"Note: {note}" for note in verified.notes],
+        stdout=[
+            f"Verified {verified.revisions} revision(s) in {seconds:.1f}s: each upgrades, downgrades and "
+            "upgrades again; head matches the models; base leaves no table behind"
+        ],
+    )
+
+
+def of_prune(result) -> Report:
+    report = Report(stdout=[f"dropped {name}" for name in result.dropped] or ["No leaked shadow databases"])
+    if result.failures:
+        report.closing = "\n".join(f"Error: {line}" for line in result.failures)
+        report.status = ERROR
+    return report
+
+
+def of_exception(exc: BaseException, verbose: bool = False) -> Report:
+    """Anything that ended a run early, as one line and its status; never 0 or 1 for an error."""
+    if isinstance(exc, MakemigrationsError):  # --strict: the warnings that made it fail come first
+        return Report(stderr=_warnings(getattr(exc, "warnings", ())), closing=f"Error: {exc}", status=ERROR)
+    if isinstance(exc, KeyboardInterrupt):
+        return Report(
+            closing="Interrupted: nothing was written and the shadow database is gone.", status=INTERRUPTED
+        )
+    if isinstance(exc, Terminated):
+        return Report(
+            closing="Terminated: nothing was written and the shadow database is gone.", status=TERMINATED
+        )
+    if isinstance(exc, SystemExit):  # user code the engine did not expect to run there
+        return Report(closing=f"Error: the app or a migration called {exit_call(exc)}", status=ERROR)
+    # A bug, ours or a library's: still one line, and never 0 or 1.
+    shown = traceback.format_exception(exc) if verbose else []
+    return Report(
+        stderr=["".join(shown).rstrip()] if shown else [], closing=f"Error: {unexpected(exc)}", status=ERROR
+    )
