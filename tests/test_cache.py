@@ -7,7 +7,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from conftest import REPO
 
-from flask_makemigrations.cache import ShadowCache, clear_cache, revision_keys
+from flask_makemigrations.shadow.cache import ShadowCache, clear_cache, revision_keys
 
 
 @pytest.fixture

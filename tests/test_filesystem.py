@@ -12,7 +12,7 @@ import signal
 import pytest
 from conftest import finish, probe_env, project_at, wait_for_report
 
-from flask_makemigrations.naming import host_token
+from flask_makemigrations.shadow.naming import host_token
 
 
 @pytest.mark.version_independent

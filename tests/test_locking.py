@@ -5,7 +5,7 @@ import tempfile
 
 import pytest
 
-from flask_makemigrations.locking import migrations_lock
+from flask_makemigrations.run.locking import migrations_lock
 
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 

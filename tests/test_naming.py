@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flask_makemigrations.naming import MAX_LENGTH, ShadowName, host_token, is_leaked
+from flask_makemigrations.shadow.naming import MAX_LENGTH, ShadowName, host_token, is_leaked
 
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 

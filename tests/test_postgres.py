@@ -17,7 +17,7 @@ from pg_cluster import APP_DATABASE, LIMITED_PASSWORD, LIMITED_ROLE, PASSWORD
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
-from flask_makemigrations.naming import PREFIX, ShadowName, host_token
+from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 SECRETS = (PASSWORD, quote(PASSWORD, safe=""), LIMITED_PASSWORD, "Wr0ng-secret")

@@ -11,7 +11,7 @@ import tomllib
 import pytest
 from conftest import REPO
 
-from flask_makemigrations.requirements import floors, release
+from flask_makemigrations.run.requirements import floors, release
 
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from flask_makemigrations.schema import Filters, differences, normalized_default, reflect
+from flask_makemigrations.checks.schema import Filters, differences, normalized_default, reflect
 
 
 def schema_of(tmp_path, name, *ddl):

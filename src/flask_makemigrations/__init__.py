@@ -14,7 +14,7 @@ _EXPORTS = {
     "MakemigrationsError": "errors",
     "Terminated": "errors",
     "Mode": "request",
-    "Project": "session",
+    "Project": "run.session",
     "Request": "request",
     "Result": "api",
     "make_migrations": "api",

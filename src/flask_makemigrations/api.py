@@ -3,18 +3,18 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .app_loading import history_builds_its_own_tables
-from .cache import Built, upgrade_with_cache
+from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
+from .checks.review import review
+from .checks.whole_history import Verified, check_history
 from .errors import RevisionFailedError, StrictError, UsageError, shown_path
-from .generation import generate
-from .history import History
-from .locking import migrations_lock
 from .request import Request, check_rev_id
-from .review import review
-from .server_shadow import PruneResult, prune
-from .session import Project, open_session
-from .stairway import Verified, check_history
-from .verification import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
+from .revisions.driver import History
+from .revisions.generation import generate
+from .run.app_loading import history_builds_its_own_tables
+from .run.locking import migrations_lock
+from .run.session import Project, open_session
+from .shadow.cache import Built, upgrade_with_cache
+from .shadow.server import PruneResult, prune
 
 
 @dataclass

@@ -11,7 +11,7 @@ from enum import Enum
 from alembic.script.revision import Revision, RevisionError
 
 from .errors import UsageError
-from .history import unusable_rev_id
+from .revisions.driver import unusable_rev_id
 
 
 class Mode(Enum):

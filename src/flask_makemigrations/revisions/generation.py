@@ -11,10 +11,10 @@ from pathlib import Path
 from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
+from ..compat import raised_by_post_write_hook
+from ..errors import MigrationError
 from . import operations
-from .compat import raised_by_post_write_hook
-from .errors import MigrationError
-from .history import History
+from .driver import History
 
 
 @dataclass

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from .errors import Terminated
+from ..errors import Terminated
 
 _INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 

@@ -15,10 +15,10 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from . import servers
-from .errors import MakemigrationsError, ShadowDatabaseError, UsageError
+from ..errors import MakemigrationsError, ShadowDatabaseError, UsageError
+from ..run.signals import uninterrupted
+from . import dialects
 from .naming import ShadowName, is_leaked
-from .signals import uninterrupted
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Server:
     """An administrative connection to a server, through the database the user named."""
 
     url: URL
-    dialect: servers.ServerDialect
+    dialect: dialects.ServerDialect
     engine: Engine
 
     @property
@@ -58,17 +58,17 @@ class Server:
         kind = self.dialect.failure_kind(exc)
         reason = self.scrub(_first_line(str(exc.orig or exc)))
         title = self.dialect.title
-        if kind == servers.UNREACHABLE:
+        if kind == dialects.UNREACHABLE:
             return f"cannot reach the {title} server at {self.shown}: {reason}"
-        if kind == servers.AUTHENTICATION:
+        if kind == dialects.AUTHENTICATION:
             return f"authentication failed for {self.shown}: check the user name and password ({reason})"
-        if kind == servers.PERMISSION:
+        if kind == dialects.PERMISSION:
             user = self.url.username or "the user"
             return (
                 f"role {user} may not create databases on {self.shown}: grant it CREATEDB "
                 f"(ALTER ROLE {user} CREATEDB) or use a role that has it"
             )
-        if kind == servers.NO_DATABASE:
+        if kind == dialects.NO_DATABASE:
             example = self.dialect.maintenance_database
             return (
                 f"{self.shown}: the database {self.url.database} does not exist; the URL must name an "
@@ -81,7 +81,7 @@ class Server:
 def connect(spec: str) -> Iterator[Server]:
     """The server a ``--database`` URL names, with an engine that holds no idle connection."""
     url = _parse(spec)
-    dialect = servers.server_dialect(url)
+    dialect = dialects.server_dialect(url)
     engine = _admin_engine(url, dialect.admin_connect_args(url))
     try:
         yield Server(url, dialect, engine)
@@ -192,7 +192,7 @@ def _admin_engine(url: URL, connect_args: dict) -> Engine:
         )
     except ImportError as exc:
         driver = dialect_class.driver
-        package = servers.DRIVER_PACKAGES.get(driver, getattr(exc, "name", None) or driver)
+        package = dialects.DRIVER_PACKAGES.get(driver, getattr(exc, "name", None) or driver)
         raise ShadowDatabaseError(
             f"the {url.drivername} driver is not installed ({exc}): pip install '{package}'"
         ) from None

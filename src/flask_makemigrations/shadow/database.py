@@ -18,9 +18,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from .errors import UsageError, disk_error, on_disk
+from ..errors import UsageError, disk_error, on_disk
 from .naming import remove_leaked_workdirs, workdir_prefix
-from .server_shadow import server_database
+from .server import server_database
 
 MEMORY = ":memory:"
 

@@ -20,7 +20,7 @@ import alembic
 import sqlalchemy
 from alembic.script import ScriptDirectory
 
-from .history import Progress
+from ..revisions.driver import Progress
 
 #: Snapshots kept per project; a history that only grows needs the newest one.
 KEEP = 3

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .app_loading import app_engine
-from .errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
-from .generation import Generated
-from .history import History
+from ..errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
+from ..revisions.driver import History
+from ..revisions.generation import Generated
+from ..run.app_loading import app_engine
 from .schema import Filters, Schema, differences, reflect
 
 NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"

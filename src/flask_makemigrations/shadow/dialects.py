@@ -2,13 +2,13 @@
 driver's error reads.
 
 One small strategy per backend, so MySQL/MariaDB can follow by adding a class here, without
-touching the shadow database's lifecycle (``server_shadow``) or its callers.
+touching the shadow database's lifecycle (``shadow.server``) or its callers.
 """
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 
-from .errors import UsageError
+from ..errors import UsageError
 
 # The pip package that provides each SQLAlchemy driver, for "install X" messages.
 DRIVER_PACKAGES = {

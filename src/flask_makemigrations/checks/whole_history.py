@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from alembic.script import Script
 
-from .app_loading import app_engine
-from .generation import generate
-from .history import History, Progress, reported
+from ..revisions.driver import History, Progress, reported
+from ..revisions.generation import generate
+from ..run.app_loading import app_engine
+from .new_revision import MIGRATIONS, MODELS, RoundTrip, failed, models_schema, round_trip, snapshot, step
 from .schema import Filters, differences
-from .verification import MIGRATIONS, MODELS, RoundTrip, failed, models_schema, round_trip, snapshot, step
 
 
 @dataclass

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
-from .errors import ForeignDatabaseError
-from .shadow import ShadowDatabase
+from ..errors import ForeignDatabaseError
+from ..shadow.database import ShadowDatabase
 
 # The connect arguments that say *which* database a connection reaches (as opposed to how), in every
 # driver's spelling: psycopg's dbname, mysqlclient's db, PyMySQL's and the MariaDB connector's database.

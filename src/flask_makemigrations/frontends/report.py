@@ -10,7 +10,7 @@ Standard library only, like ``errors``: an error must be reportable before the e
 import traceback
 from dataclasses import dataclass, field
 
-from .errors import MakemigrationsError, Terminated, exit_call, shown_path, unexpected
+from ..errors import MakemigrationsError, Terminated, exit_call, shown_path, unexpected
 
 SUCCESS, CHANGES, ERROR, INTERRUPTED, TERMINATED = 0, 1, 2, 130, 143
 

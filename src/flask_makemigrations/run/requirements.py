@@ -9,7 +9,7 @@ dependencies), so they are written in one place. Standard library only, for the 
 import re
 from importlib import metadata
 
-from .errors import UnsupportedLibraryError
+from ..errors import UnsupportedLibraryError
 
 DISTRIBUTION = "flask-makemigrations"
 # "name>=1.2.3", the only form the project's dependencies take (markers and extras are not checked).

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import NoAppException, ScriptInfo
 
-from .errors import AppLoadError, ForeignDatabaseError, MakemigrationsError, MigrationError, exit_call
+from ..errors import AppLoadError, ForeignDatabaseError, MakemigrationsError, MigrationError, exit_call
 from .guard import ConnectionGuard
 
 

@@ -15,6 +15,11 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..errors import ForeignDatabaseError
+from ..revisions.driver import Progress
+from ..revisions.staging import Staging
+from ..shadow.cache import user_cache_dir
+from ..shadow.database import ShadowDatabase, second_database_spec, shadow_database
 from .app_loading import (
     app_engine,
     check_app_uses_shadow,
@@ -24,13 +29,8 @@ from .app_loading import (
     project_imports,
     tables_made_while_loading,
 )
-from .cache import user_cache_dir
-from .errors import ForeignDatabaseError
 from .guard import ConnectionGuard, only_shadow_connections
-from .history import Progress
-from .shadow import ShadowDatabase, second_database_spec, shadow_database
 from .signals import cleanup_shield
-from .staging import Staging
 from .streams import stdout_to_stderr
 from .user_warnings import ShownPaths, attributed_to_the_project
 

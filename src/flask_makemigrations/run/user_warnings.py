@@ -2,7 +2,8 @@
 
 SQLAlchemy attributes its warnings to the first frame outside SQLAlchemy and Alembic, which during a
 run is this package's own code driving them: a warning about the models (a foreign-key cycle, say)
-would name ``history.py``, and again ``verification.py`` when the comparison meets the same models.
+would name ``revisions/driver.py``, and again ``checks/new_revision.py`` when the comparison meets the
+same models.
 While a run lasts, each warning is shown at the innermost frame of the project's own code on the
 stack (``env.py``, a migration, the models), and a warning already shown is not shown again.
 """
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-_PACKAGE = str(Path(__file__).resolve().parent)
+_PACKAGE = str(Path(__file__).resolve().parent.parent)  # the whole flask_makemigrations package
 # Where code that is not the project's lives: the standard library and installed packages.
 _LIBRARY_PATHS = ("stdlib", "platstdlib", "purelib", "platlib")
 _LIBRARIES = tuple({str(Path(sysconfig.get_paths()[name]).resolve()) for name in _LIBRARY_PATHS})

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from .compat import type_affinity
-from .operations import flatten, table_of
+from ..compat import type_affinity
+from ..revisions.operations import flatten, table_of
 
 
 def review(upgrade_ops: ops.UpgradeOps | None, dialect=None, batch: bool = False) -> list[str]:

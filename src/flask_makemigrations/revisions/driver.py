@@ -19,7 +19,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import DBAPIError
 
-from .compat import (
+from ..compat import (
     ALEMBIC_HAS_QUIET,
     alembic_option,
     downgrade_steps,
@@ -27,7 +27,7 @@ from .compat import (
     revision_command_arguments,
     upgrade_steps,
 )
-from .errors import (
+from ..errors import (
     AppExitError,
     MakemigrationsError,
     MigrationError,

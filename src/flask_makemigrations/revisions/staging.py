@@ -18,7 +18,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from .errors import FileSystemError, MigrationError, disk_error, on_disk, shown_path
+from ..errors import FileSystemError, MigrationError, disk_error, on_disk, shown_path
 
 #: What a migrations directory holds besides its revisions: env.py and its helpers, the ini, templates.
 REPOSITORY_SUFFIXES = (".py", ".ini", ".mako")

@@ -1,0 +1,3 @@
+"""What a new revision and the whole history are checked for: review warnings, the round trip,
+the schema comparison.
+"""
