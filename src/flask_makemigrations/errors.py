@@ -121,4 +121,5 @@ def unexpected(exc: BaseException) -> str:
     if frames:
         last = frames[-1]
         where = f" in {Path(last.filename).name}:{last.lineno} ({last.name})"
-    return f"unexpected {type(exc).__name__}{where}: {exc}; --verbose shows the traceback"
+    message = " ".join(str(exc).split())  # one line, whatever the exception's text
+    return f"unexpected {type(exc).__name__}{where}: {message}; --verbose shows the traceback"
