@@ -15,6 +15,7 @@ from .run.locking import migrations_lock
 from .run.session import Project, open_session
 from .shadow.cache import Built, upgrade_with_cache
 from .shadow.server import PruneResult, prune
+from .shadow.spec import DatabaseSpec, Kind
 
 
 @dataclass
@@ -118,9 +119,10 @@ def merge_heads(project: Project, message: str | None = None, rev_id: str | None
 
 def prune_shadow_databases(database: str | None) -> PruneResult:
     """Drop the server shadow databases that runs on this machine leaked (killed with SIGKILL)."""
-    if not database or "://" not in database:
+    spec = DatabaseSpec.parse(database)
+    if spec.kind is not Kind.SERVER:
         raise UsageError("prune needs the server's URL: --database postgresql://user@host/dbname")
-    return prune(database)
+    return prune(spec.url)
 
 
 def _review(generated) -> list:

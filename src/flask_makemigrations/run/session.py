@@ -19,7 +19,8 @@ from ..errors import ForeignDatabaseError
 from ..revisions.driver import Progress
 from ..revisions.staging import Staging
 from ..shadow.cache import user_cache_dir
-from ..shadow.database import ShadowDatabase, second_database_spec, shadow_database
+from ..shadow.database import ShadowDatabase, shadow_database
+from ..shadow.spec import DatabaseSpec
 from .app_loading import (
     app_engine,
     check_app_uses_shadow,
@@ -94,12 +95,11 @@ def _enter(stack: ExitStack, project: Project, models_database: bool) -> Session
     # stdout carries results only; Alembic and apps print progress there.
     stack.enter_context(stdout_to_stderr())
     stack.enter_context(project_imports(project.hidden_dirs))
-    shadow = stack.enter_context(shadow_database(project.database))
+    spec = DatabaseSpec.parse(project.database)
+    shadow = stack.enter_context(shadow_database(spec))
     models_shadow = None
     if models_database:
-        models_shadow = stack.enter_context(
-            shadow_database(second_database_spec(project.database), first=False)
-        )
+        models_shadow = stack.enter_context(shadow_database(spec.second(), first=False))
     hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
     owned = [user_cache_dir()] + ([models_shadow.workdir] if models_shadow is not None else [])
     guard = stack.enter_context(only_shadow_connections(shadow, hint, owned))

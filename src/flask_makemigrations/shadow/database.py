@@ -21,8 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from ..errors import UsageError, disk_error, on_disk
 from .naming import remove_leaked_workdirs, workdir_prefix
 from .server import server_database
-
-MEMORY = ":memory:"
+from .spec import DatabaseSpec, Kind
 
 
 @dataclass
@@ -52,40 +51,31 @@ class ShadowDatabase:
 
 
 @contextmanager
-def shadow_database(spec: str | None = None, first: bool = True) -> Iterator[ShadowDatabase]:
-    """Create the shadow database that ``spec`` names (``--database``) and remove it on exit.
+def shadow_database(spec: DatabaseSpec, first: bool = True) -> Iterator[ShadowDatabase]:
+    """Create the shadow database ``spec`` asks for (``--database``) and remove it on exit.
 
-    ``None`` means a SQLite file in a fresh private temporary directory; ``:memory:`` an in-memory
-    SQLite database shared by every connection in this process; a URL (``postgresql://...``) a new
-    database on that server; anything else a SQLite file path that must not exist yet. ``first``
-    is False for a run's further databases: what concerns the server is said once.
+    A SQLite file in a fresh private temporary directory, an in-memory SQLite database shared by
+    every connection in this process, a new database on a server, or a SQLite file at a path that
+    must not exist yet. ``first`` is False for a run's further databases: what concerns the server
+    is said once.
     """
     with on_disk("creating a private temporary folder (in $TMPDIR, else /tmp)"):
         root = Path(tempfile.gettempdir())  # the first of them that can be written to
         remove_leaked_workdirs(root)
         workdir = Path(tempfile.mkdtemp(prefix=workdir_prefix(), dir=root))
     try:
-        if spec is not None and "://" in spec:
-            with server_database(spec, name_leaked=first) as url:
+        if spec.kind is Kind.SERVER:
+            with server_database(spec.url, name_leaked=first) as url:
                 yield ShadowDatabase(url, workdir, f"{url.get_backend_name()} database {url.database}")
-        elif spec == MEMORY:
+        elif spec.kind is Kind.MEMORY:
             with _memory_sqlite(workdir) as shadow:
                 yield shadow
         else:
-            path = workdir / "shadow.sqlite" if spec is None else Path(spec).absolute()
-            with _file_sqlite(path, workdir, chosen_by_user=spec is not None) as shadow:
+            chosen = spec.kind is Kind.FILE
+            with _file_sqlite(spec.path if chosen else workdir / "shadow.sqlite", workdir, chosen) as shadow:
                 yield shadow
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def second_database_spec(spec: str | None) -> str | None:
-    """Where a second throwaway database goes (verification builds one from the models): beside the
-    shadow database, never at a user's path. A server URL gets another database on that server, memory
-    stays in memory, a file path or nothing becomes a temporary file."""
-    if spec is not None and ("://" in spec or spec == MEMORY):
-        return spec
-    return None
 
 
 def _throwaway_pragmas(dbapi_connection) -> None:

@@ -127,9 +127,7 @@ _DIALECTS = {"postgresql": PostgreSQL}
 
 def server_dialect(url: URL) -> ServerDialect:
     """The strategy for ``url``'s backend, or a one-line error naming the supported ones."""
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        raise UsageError("--database: for SQLite give a file path or :memory:, not a URL")
+    backend = url.get_backend_name()  # a SQLite URL was refused as --database was parsed (spec.py)
     if backend not in _DIALECTS:
         raise UsageError(
             f"--database: {backend} servers are not supported yet (supported: {', '.join(_DIALECTS)})"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus
 
 from sqlalchemy import create_engine, pool
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from ..errors import MakemigrationsError, ShadowDatabaseError, UsageError
 from ..run.signals import uninterrupted
@@ -78,9 +78,8 @@ class Server:
 
 
 @contextmanager
-def connect(spec: str) -> Iterator[Server]:
+def connect(url: URL) -> Iterator[Server]:
     """The server a ``--database`` URL names, with an engine that holds no idle connection."""
-    url = _parse(spec)
     dialect = dialects.server_dialect(url)
     engine = _admin_engine(url, dialect.admin_connect_args(url))
     try:
@@ -90,11 +89,11 @@ def connect(spec: str) -> Iterator[Server]:
 
 
 @contextmanager
-def server_database(spec: str, name_leaked: bool = True) -> Iterator[URL]:
+def server_database(url: URL, name_leaked: bool = True) -> Iterator[URL]:
     """Create a fresh, uniquely named database on the server; yield its URL; drop it on exit.
 
     ``name_leaked``: warn of the shadow databases killed runs left there (once a run is enough)."""
-    with connect(spec) as server:
+    with connect(url) as server:
         name = str(ShadowName.new())
         try:
             server.run("creating the shadow database", server.dialect.create, name)
@@ -150,10 +149,10 @@ class PruneResult:
     failures: list = field(default_factory=list)  # one line per database that could not be dropped
 
 
-def prune(spec: str) -> PruneResult:
+def prune(url: URL) -> PruneResult:
     """Drop the shadow databases this machine leaked (their process is gone), and nothing else."""
     result = PruneResult()
-    with connect(spec) as server:
+    with connect(url) as server:
         names = server.run("listing the databases", server.dialect.list_databases)
         for name in names:
             if not is_leaked(name):
@@ -165,14 +164,6 @@ def prune(spec: str) -> PruneResult:
             else:
                 result.dropped.append(name)
     return result
-
-
-def _parse(spec: str) -> URL:
-    try:
-        return make_url(spec)
-    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        shown = spec.split("@")[-1]  # whatever precedes '@' may hold a password
-        raise UsageError(f"--database: not a database URL (...@{shown})") from None
 
 
 def _admin_engine(url: URL, connect_args: dict) -> Engine:
