@@ -31,6 +31,16 @@ def test_several_heads_are_refused_then_merged(project):
     assert "down_revision = '0004_merge'" in new.read_text()
 
 
+def test_the_engine_names_the_next_task_in_no_front_ends_syntax(project):
+    """Each front end spells "merge the heads" its own way; the engine's own words name none."""
+    project.add_revision("0003_left", HEAD)
+    project.add_revision("0003_right", HEAD)
+
+    error = project.engine_refuses(project.make_migrations, check=True)
+
+    assert error.endswith("merge them first with the merge task (or 'flask db merge heads')")
+
+
 def test_merge_with_one_head_is_refused(project):
     assert "nothing to merge" in project.refuses("merge")
 

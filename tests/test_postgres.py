@@ -362,9 +362,9 @@ def test_a_run_names_the_shadow_databases_killed_runs_left(project, postgres):
         postgres.sql(f'DROP DATABASE IF EXISTS "{leaked}"', database="postgres")
 
     assert result.returncode == 0, result.stderr
-    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
-    assert warning.startswith("Warning: runs on this machine that were killed left shadow databases on ")
-    assert warning.endswith(f": {leaked}; 'invoke prune --database <the same URL>' drops them")
+    (note,) = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
+    assert note.startswith("Note: runs on this machine that were killed left shadow databases on ")
+    assert note.endswith(f": {leaked}; 'invoke prune --database <the same URL>' drops them")
     assert_no_secret(result)
 
 

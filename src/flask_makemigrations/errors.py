@@ -7,17 +7,65 @@ imports this module before it knows whether the installed libraries are usable a
 
 import os
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+
+
+class NextStep(Enum):
+    """Another task a message sends the user to. Each front end spells it in its own syntax, where
+    the message says ``{command}``; without a front end it reads "the merge task"."""
+
+    MERGE = "merge"
+    PRUNE = "prune"
+
+
+#: How each front end spells the next steps: ``{NextStep.MERGE: "'invoke merge'", ...}``.
+Spelling = Mapping[NextStep, str]
+
+
+def spelled(text: str, next_step: "NextStep | None", spelling: Spelling | None = None) -> str:
+    """``text`` with its ``{command}`` written the way ``spelling`` says (or a neutral default)."""
+    if next_step is None:
+        return text
+    return text.replace("{command}", (spelling or {}).get(next_step) or f"the {next_step.value} task")
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A line for the user beside the result, not an error, and the task it sends them to, if any."""
+
+    text: str
+    next_step: NextStep | None = None
+
+    def render(self, spelling: Spelling | None = None) -> str:
+        return spelled(self.text, self.next_step, spelling)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def attach_advice(exc: BaseException, advice: Advice) -> None:
+    """Let an exception on its way out carry advice about the cleanup (a database left behind), for
+    the front end to show before the exception's own line."""
+    exc.__dict__.setdefault("advice", []).append(advice)
 
 
 class MakemigrationsError(Exception):
     """A problem the user can fix: bad option, app that will not load, broken migration, ..."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, next_step: NextStep | None = None):
         # Keep it to one line: multi-line database errors would otherwise spill into the terminal.
         super().__init__(" ".join(str(message).split()))
+        self.next_step = next_step
+
+    def render(self, spelling: Spelling | None = None) -> str:
+        return spelled(self.args[0], self.next_step, spelling)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class UsageError(MakemigrationsError):

@@ -19,11 +19,17 @@ from pathlib import Path
 
 from invoke import Collection, Exit, Task, task
 
-from ..errors import Terminated, shown_path
+from ..errors import NextStep, Terminated, shown_path
 from ..run.requirements import check_installed
 from ..run.streams import results_stream
 from . import report
 from .terminal import progress_line
+
+# How messages name the other tasks they send the user to, in Invoke's syntax.
+SPELLING = {
+    NextStep.MERGE: "'invoke merge'",
+    NextStep.PRUNE: "'invoke prune --database <the same URL>'",
+}
 
 # Short flags as `flask db` has them, and no invented ones (Invoke would derive -a, -u, ...).
 SHORT_FLAGS = {"message": "m", "directory": "d"}
@@ -87,7 +93,7 @@ def _exit_codes(verbose: bool = False) -> Iterator[None]:
     try:
         yield
     except (Exception, KeyboardInterrupt, Terminated, SystemExit) as exc:
-        _show(report.of_exception(exc, verbose))
+        _show(report.of_exception(exc, SPELLING, verbose))
 
 
 def _show(shown: report.Report) -> None:
@@ -148,7 +154,7 @@ def makemigrations(
         result = engine.make_migrations(
             _project(c, app, directory, url_env, database, verbose, progress), request
         )
-    _show(report.of_makemigrations(result, dry_run, run_again="'invoke makemigrations -m ...'"))
+    _show(report.of_makemigrations(result, dry_run, "'invoke makemigrations -m ...'", SPELLING))
 
 
 @_task(
@@ -189,7 +195,7 @@ def verify(c, directory=None, app=None, url_env=None, database=None, verbose=Fal
     with progress_line("Verifying revisions", wanted=not verbose) as progress, _exit_codes(verbose):
         engine = _engine()
         verified = engine.verify_history(_project(c, app, directory, url_env, database, verbose, progress))
-    _show(report.of_verify(verified, time.monotonic() - started))
+    _show(report.of_verify(verified, time.monotonic() - started, SPELLING))
 
 
 @task(

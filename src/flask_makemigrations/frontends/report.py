@@ -10,7 +10,7 @@ Standard library only, like ``errors``: an error must be reportable before the e
 import traceback
 from dataclasses import dataclass, field
 
-from ..errors import MakemigrationsError, Terminated, exit_call, shown_path, unexpected
+from ..errors import MakemigrationsError, Spelling, Terminated, exit_call, shown_path, unexpected
 
 SUCCESS, CHANGES, ERROR, INTERRUPTED, TERMINATED = 0, 1, 2, 130, 143
 
@@ -37,12 +37,16 @@ def _summary(built) -> list[str]:
     return [f"Shadow database at head: {cached}{built.applied} revision(s) applied"]
 
 
-def of_makemigrations(result, dry_run: bool, run_again: str) -> Report:
+def _notes(notes, spelling: Spelling) -> list[str]:
+    return [f"Note: {note.render(spelling)}" for note in notes]
+
+
+def of_makemigrations(result, dry_run: bool, run_again: str, spelling: Spelling) -> Report:
     """A ``make_migrations`` result; ``run_again`` is how this front end writes a run that writes
-    the pending changes (said when a check finds some)."""
+    the pending changes (said when a check finds some), ``spelling`` how it names its other tasks."""
     report = Report(
         stderr=_summary(result.built)
-        + [f"Note: {note}" for note in result.notes]
+        + _notes(result.notes, spelling)
         + _warnings(result.warnings + result.differences)
     )
     if dry_run and result.script:
@@ -63,9 +67,9 @@ def of_merge(result) -> Report:
     return Report(stdout=[shown_path(result.path)])
 
 
-def of_verify(verified, seconds: float) -> Report:
+def of_verify(verified, seconds: float, spelling: Spelling) -> Report:
     return Report(
-        stderr=[f"Note: {note}" for note in verified.notes],
+        stderr=_notes(verified.notes, spelling),
         stdout=[
             f"Verified {verified.revisions} revision(s) in {seconds:.1f}s: each upgrades, downgrades and "
             "upgrades again; head matches the models; base leaves no table behind"
@@ -81,10 +85,21 @@ def of_prune(result) -> Report:
     return report
 
 
-def of_exception(exc: BaseException, verbose: bool = False) -> Report:
-    """Anything that ended a run early, as one line and its status; never 0 or 1 for an error."""
+def of_exception(exc: BaseException, spelling: Spelling, verbose: bool = False) -> Report:
+    """Anything that ended a run early, as one line and its status; never 0 or 1 for an error.
+    Advice the cleanup attached (a database left behind) comes first, as warnings."""
+    report = _of_exception(exc, spelling, verbose)
+    report.stderr = _warnings(a.render(spelling) for a in getattr(exc, "advice", ())) + report.stderr
+    return report
+
+
+def _of_exception(exc: BaseException, spelling: Spelling, verbose: bool) -> Report:
     if isinstance(exc, MakemigrationsError):  # --strict: the warnings that made it fail come first
-        return Report(stderr=_warnings(getattr(exc, "warnings", ())), closing=f"Error: {exc}", status=ERROR)
+        return Report(
+            stderr=_warnings(getattr(exc, "warnings", ())),
+            closing=f"Error: {exc.render(spelling)}",
+            status=ERROR,
+        )
     if isinstance(exc, KeyboardInterrupt):
         return Report(
             closing="Interrupted: nothing was written and the shadow database is gone.", status=INTERRUPTED

@@ -32,6 +32,7 @@ from ..errors import (
     MakemigrationsError,
     MigrationError,
     MultipleHeadsError,
+    NextStep,
     exit_call,
     shown_path,
 )
@@ -122,8 +123,9 @@ class History:
         heads = self.script.get_heads()
         if len(heads) > 1:
             raise MultipleHeadsError(
-                f"the history has several heads ({', '.join(sorted(heads))}); merge them first "
-                "with 'invoke merge' (or 'flask db merge heads')"
+                f"the history has several heads ({', '.join(sorted(heads))}); merge them first with "
+                "{command} (or 'flask db merge heads')",
+                next_step=NextStep.MERGE,
             )
         return heads[0] if heads else None
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..errors import ForeignDatabaseError
+from ..errors import Advice, ForeignDatabaseError
 from ..revisions.driver import Progress
 from ..revisions.staging import Staging
 from ..shadow.cache import user_cache_dir
@@ -68,14 +68,18 @@ class Session:
         return staging
 
     @property
-    def notes(self) -> list[str]:
+    def notes(self) -> list[Advice]:
         """What the user should know about this session, beside the result."""
-        if not self.made_while_loading:
-            return []
-        return [
-            f"the app created table(s) {', '.join(self.made_while_loading)} while loading (an extension "
-            "such as Flask-Session does); they take part in the comparison, as under 'flask db migrate'"
-        ]
+        notes = list(self.shadow.advice)
+        if self.made_while_loading:
+            notes.append(
+                Advice(
+                    f"the app created table(s) {', '.join(self.made_while_loading)} while loading (an "
+                    "extension such as Flask-Session does); they take part in the comparison, as under "
+                    "'flask db migrate'"
+                )
+            )
+        return notes
 
 
 @contextmanager

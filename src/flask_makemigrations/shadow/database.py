@@ -35,6 +35,8 @@ class ShadowDatabase:
     prepare_connection: Callable[[object], None] = field(default=lambda dbapi_connection: None)
     #: A raw connection to a SQLite shadow database, for the shadow cache's backup API; None on servers.
     open_sqlite: Callable[[], sqlite3.Connection] | None = None
+    #: What the user should know about the server it is on (shadow databases killed runs left there).
+    advice: list = field(default_factory=list)
 
     @property
     def url_string(self) -> str:
@@ -65,8 +67,10 @@ def shadow_database(spec: DatabaseSpec, first: bool = True) -> Iterator[ShadowDa
         workdir = Path(tempfile.mkdtemp(prefix=workdir_prefix(), dir=root))
     try:
         if spec.kind is Kind.SERVER:
-            with server_database(spec.url, name_leaked=first) as url:
-                yield ShadowDatabase(url, workdir, f"{url.get_backend_name()} database {url.database}")
+            leaked: list | None = [] if first else None
+            with server_database(spec.url, leaked) as url:
+                description = f"{url.get_backend_name()} database {url.database}"
+                yield ShadowDatabase(url, workdir, description, advice=leaked or [])
         elif spec.kind is Kind.MEMORY:
             with _memory_sqlite(workdir) as shadow:
                 yield shadow

@@ -5,7 +5,6 @@ DROP DATABASE (outside any transaction); nothing is created, altered or dropped 
 failures become one-line errors that say what to do, and no message ever carries the password.
 """
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
-from ..errors import MakemigrationsError, ShadowDatabaseError, UsageError
+from ..errors import Advice, MakemigrationsError, NextStep, ShadowDatabaseError, UsageError, attach_advice
 from ..run.signals import uninterrupted
 from . import dialects
 from .naming import ShadowName, is_leaked
@@ -89,58 +88,57 @@ def connect(url: URL) -> Iterator[Server]:
 
 
 @contextmanager
-def server_database(url: URL, name_leaked: bool = True) -> Iterator[URL]:
+def server_database(url: URL, leaked: list | None = None) -> Iterator[URL]:
     """Create a fresh, uniquely named database on the server; yield its URL; drop it on exit.
 
-    ``name_leaked``: warn of the shadow databases killed runs left there (once a run is enough)."""
+    ``leaked``, if given, receives the advice naming the shadow databases killed runs of this machine
+    left on the server (what prune drops); a run asks once."""
     with connect(url) as server:
         name = str(ShadowName.new())
         try:
             server.run("creating the shadow database", server.dialect.create, name)
         except MakemigrationsError:
             raise  # refused by the server: nothing was created
-        except BaseException:
-            _drop_after_failure(server, name)  # interrupted mid-statement: it may exist
+        except BaseException as exc:
+            _drop_after_failure(server, name, exc)  # interrupted mid-statement: it may exist
             raise
         try:
-            if name_leaked:
-                _warn_of_leaked(server)
+            if leaked is not None:
+                leaked.extend(_leaked_by_killed_runs(server))
             yield server.url.set(database=name)
         except MakemigrationsError as exc:
-            exc.args = (server.scrub(str(exc)),)
-            _drop_after_failure(server, name)
+            exc.args = (server.scrub(exc.args[0]), *exc.args[1:])
+            _drop_after_failure(server, name, exc)
             raise
-        except BaseException:
-            _drop_after_failure(server, name)
+        except BaseException as exc:
+            _drop_after_failure(server, name, exc)
             raise
         with uninterrupted():
             server.drop(name)
 
 
-def _drop_after_failure(server: Server, name: str) -> None:
-    """Drop while another error is on its way out: report a failed drop, never hide that error."""
+def _drop_after_failure(server: Server, name: str, leaving: BaseException) -> None:
+    """Drop while another error is on its way out: a failed drop rides on that error as advice,
+    never hides it."""
     try:
         with uninterrupted():
             server.drop(name)
     except ShadowDatabaseError as exc:
-        print(
-            f"Warning: the shadow database {name} on {server.shown} was left behind ({exc}); "
-            f"'invoke prune --database <the same URL>' drops it",
-            file=sys.stderr,
-        )
+        text = f"the shadow database {name} on {server.shown} was left behind ({exc}); {{command}} drops it"
+        attach_advice(leaving, Advice(text, NextStep.PRUNE))
 
 
-def _warn_of_leaked(server: Server) -> None:
+def _leaked_by_killed_runs(server: Server) -> list[Advice]:
     """Name the shadow databases that killed runs of this machine left on the server: what prune drops."""
-    leaked = [
-        name for name in server.run("listing the databases", server.dialect.list_databases) if is_leaked(name)
-    ]
-    if leaked:
-        print(
-            f"Warning: runs on this machine that were killed left shadow databases on {server.shown}: "
-            f"{', '.join(leaked)}; 'invoke prune --database <the same URL>' drops them",
-            file=sys.stderr,
-        )
+    listed = server.run("listing the databases", server.dialect.list_databases)
+    leaked = [name for name in listed if is_leaked(name)]
+    if not leaked:
+        return []
+    text = (
+        f"runs on this machine that were killed left shadow databases on {server.shown}: "
+        f"{', '.join(leaked)}; {{command}} drops them"
+    )
+    return [Advice(text, NextStep.PRUNE)]
 
 
 @dataclass
