@@ -16,6 +16,7 @@ _EXPORTS = {
     "Mode": "request",
     "Project": "run.session",
     "Request": "request",
+    "Runtime": "run.session",
     "Result": "api",
     "make_migrations": "api",
     "merge_heads": "api",

@@ -12,7 +12,7 @@ from .revisions.driver import History
 from .revisions.generation import generate
 from .run.app_loading import history_builds_its_own_tables
 from .run.locking import migrations_lock
-from .run.session import Project, open_session
+from .run.session import QUIET, Project, Runtime, open_session
 from .shadow.cache import Built, upgrade_with_cache
 from .shadow.server import PruneResult, prune
 from .shadow.spec import DatabaseSpec, Kind
@@ -32,11 +32,11 @@ class Result:
     built: Built | None = None  # how the shadow database reached head (None: it did not need to)
 
 
-def make_migrations(project: Project, request: Request) -> Result:
+def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET) -> Result:
     """Autogenerate a revision against a shadow database at head, review and verify it, and write it
     if the request's mode writes (and, with ``strict``, nothing is worth a warning)."""
     writes = request.mode.writes
-    opened = open_session(project, models_database=request.verify)  # the second one: for verification
+    opened = open_session(project, runtime, models_database=request.verify)  # the second: to verify
     with opened as session, migrations_lock(session.directory, exclusive=writes):
         staging = session.stage()
         if writes:
@@ -50,7 +50,7 @@ def make_migrations(project: Project, request: Request) -> Result:
             if request.verify or not request.empty:
                 # A snapshot would replace the tables the app made while loading: build those runs cold.
                 cached = request.use_cache and not loaded
-                built = upgrade_with_cache(history, session.shadow, enabled=cached, progress=project.progress)
+                built = upgrade_with_cache(history, session.shadow, enabled=cached, progress=runtime.progress)
             generated = generate(history, request.title, request.empty, request.rev_id)
             result = Result(
                 operations=generated.operations,
@@ -88,22 +88,24 @@ def _verify(
         result.warnings.append(str(exc))
 
 
-def verify_history(project: Project) -> Verified:
+def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base."""
-    opened = open_session(project, models_database=True)
+    opened = open_session(project, runtime, models_database=True)
     with opened as session, migrations_lock(session.directory, exclusive=False):
         history = History(session.extension, session.stage())
         with history_builds_its_own_tables(session.made_while_loading, history.single_head()):
-            verified = check_history(session, history, project.progress, session.made_while_loading)
+            verified = check_history(session, history, runtime.progress, session.made_while_loading)
         verified.notes = session.notes
         return verified
 
 
-def merge_heads(project: Project, message: str | None = None, rev_id: str | None = None) -> Result:
+def merge_heads(
+    project: Project, message: str | None = None, rev_id: str | None = None, runtime: Runtime = QUIET
+) -> Result:
     """Write a revision that merges every head, as ``flask db merge heads`` does."""
     if rev_id is not None:
         check_rev_id(rev_id)
-    with open_session(project) as session, migrations_lock(session.directory, exclusive=True):
+    with open_session(project, runtime) as session, migrations_lock(session.directory, exclusive=True):
         staging = session.stage()
         staging.check_writable()
         history = History(session.extension, staging)

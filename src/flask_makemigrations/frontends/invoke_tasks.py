@@ -63,7 +63,7 @@ def _engine():
     return api
 
 
-def _project(c, app, directory, url_env, database, verbose, progress=None):
+def _project(c, app, directory, url_env, database):
     """Options first, then Invoke configuration (``makemigrations.url_env``), then Flask's defaults."""
     from ..run.session import Project  # after _engine(): see the module's docstring
 
@@ -73,10 +73,13 @@ def _project(c, app, directory, url_env, database, verbose, progress=None):
         directory=directory,
         url_env=url_env or configured.get("url_env") or "DATABASE_URL",
         database=database,
-        hidden_dirs=_task_file_folder(c),
-        verbose=verbose,
-        progress=progress,
     )
+
+
+def _runtime(c, verbose, progress=None):
+    from ..run.session import Runtime
+
+    return Runtime(hidden_dirs=_task_file_folder(c), verbose=verbose, progress=progress)
 
 
 def _task_file_folder(c) -> tuple:
@@ -151,9 +154,8 @@ def makemigrations(
             strict=strict,
             use_cache=not no_cache,
         )
-        result = engine.make_migrations(
-            _project(c, app, directory, url_env, database, verbose, progress), request
-        )
+        project = _project(c, app, directory, url_env, database)
+        result = engine.make_migrations(project, request, _runtime(c, verbose, progress))
     _show(report.of_makemigrations(result, dry_run, "'invoke makemigrations -m ...'", SPELLING))
 
 
@@ -168,9 +170,8 @@ def merge(c, message=None, directory=None, app=None, url_env=None, database=None
     results_stream()
     with _exit_codes(verbose):
         engine = _engine()
-        result = engine.merge_heads(
-            _project(c, app, directory, url_env, database, verbose), message, rev_id=rev_id
-        )
+        project = _project(c, app, directory, url_env, database)
+        result = engine.merge_heads(project, message, rev_id, _runtime(c, verbose))
     _show(report.of_merge(result))
 
 
@@ -194,7 +195,8 @@ def verify(c, directory=None, app=None, url_env=None, database=None, verbose=Fal
     results_stream()
     with progress_line("Verifying revisions", wanted=not verbose) as progress, _exit_codes(verbose):
         engine = _engine()
-        verified = engine.verify_history(_project(c, app, directory, url_env, database, verbose, progress))
+        project = _project(c, app, directory, url_env, database)
+        verified = engine.verify_history(project, _runtime(c, verbose, progress))
     _show(report.of_verify(verified, time.monotonic() - started, SPELLING))
 
 

@@ -44,9 +44,19 @@ class Project:
     directory: str | None = None  # migrations directory; else the one the app's Migrate names
     url_env: str = "DATABASE_URL"  # the variable the app reads its database URL from
     database: str | None = None  # --database: shadow file path, ':memory:' or server URL
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How a front end runs the engine, apart from what it asks: none of it changes a result."""
+
     hidden_dirs: tuple = ()  # a task runner's own folder, kept out of the app's imports
     verbose: bool = False  # show Alembic's per-revision log lines
     progress: Progress | None = None  # told how far a long build (or verify) has got
+
+
+#: No hidden folder, Alembic quiet, no progress: an API caller's default (frozen, so safe to share).
+QUIET = Runtime()
 
 
 @dataclass
@@ -83,22 +93,24 @@ class Session:
 
 
 @contextmanager
-def open_session(project: Project, models_database: bool = False) -> Iterator[Session]:
+def open_session(
+    project: Project, runtime: Runtime = QUIET, models_database: bool = False
+) -> Iterator[Session]:
     """``models_database`` adds a second throwaway database, made like the shadow one and before the
     guard, as the creation may need the server's own admin database (PostgreSQL)."""
     with cleanup_shield() as shield, ExitStack() as stack:
         try:
-            yield _enter(stack, project, models_database)
+            yield _enter(stack, project, runtime, models_database)
         finally:
             shield()  # runs before the stack unwinds: no signal can cut the cleanup short
 
 
-def _enter(stack: ExitStack, project: Project, models_database: bool) -> Session:
+def _enter(stack: ExitStack, project: Project, runtime: Runtime, models_database: bool) -> Session:
     """Set everything up in order, each piece registered on ``stack`` to be undone."""
-    shown_paths = stack.enter_context(_library_noise_silenced(project.verbose))
+    shown_paths = stack.enter_context(_library_noise_silenced(runtime.verbose))
     # stdout carries results only; Alembic and apps print progress there.
     stack.enter_context(stdout_to_stderr())
-    stack.enter_context(project_imports(project.hidden_dirs))
+    stack.enter_context(project_imports(runtime.hidden_dirs))
     spec = DatabaseSpec.parse(project.database)
     shadow = stack.enter_context(shadow_database(spec))
     models_shadow = None
