@@ -27,8 +27,10 @@ NEWER_PYTHONS = ("3.12", "3.13")
 # plus Flask and Invoke. What a combination does not pin, the resolver picks (the newest).
 PINNED = ("sqlalchemy", "alembic", "flask-sqlalchemy", "flask-migrate", "flask", "invoke")
 
-# One ruff for everyone: a newer one may add rules or change formatting (keep in step with the dev extra).
+# One ruff and one mypy for everyone: a newer one may add rules or change formatting, or find new
+# errors (keep both in step with the dev extra).
 RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
 
 
 SQLALCHEMY_LINES = ("1.4", "2.0", "2.1")
@@ -134,7 +136,8 @@ def _check_installed(session: nox.Session, pins: dict) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff (configured in pyproject.toml)."""
-    session.install(RUFF)
+    """Check style and formatting with ruff, and the engine's types with mypy (pyproject.toml)."""
+    session.install(RUFF, MYPY, "-e", ".[tasks]")  # mypy reads the libraries' own type hints
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "src/flask_makemigrations")

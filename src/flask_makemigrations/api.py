@@ -94,7 +94,7 @@ def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     with opened as session, migrations_lock(session.directory, exclusive=False):
         history = History(session.extension, session.stage())
         with history_builds_its_own_tables(session.made_while_loading, history.single_head()):
-            verified = check_history(session, history, runtime.progress, session.made_while_loading)
+            verified = check_history(session, history, runtime.progress, tuple(session.made_while_loading))
         verified.notes = session.notes
         return verified
 
@@ -116,13 +116,13 @@ def merge_heads(
         with history.failures("broke the merge"), history.quiet():
             merged = history.merge(message or "merge heads", rev_id)
         (staged_file,) = staging.new_files()
-        return Result(revision=merged.revision, path=staging.publish(staged_file))
+        return Result(revision=getattr(merged, "revision", None), path=staging.publish(staged_file))
 
 
 def prune_shadow_databases(database: str | None) -> PruneResult:
     """Drop the server shadow databases that runs on this machine leaked (killed with SIGKILL)."""
     spec = DatabaseSpec.parse(database)
-    if spec.kind is not Kind.SERVER:
+    if spec.kind is not Kind.SERVER or spec.url is None:
         raise UsageError("prune needs the server's URL: --database postgresql://user@host/dbname")
     return prune(spec.url)
 

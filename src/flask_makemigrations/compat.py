@@ -78,14 +78,14 @@ def every_revision(script: ScriptDirectory) -> list[Script]:
     name the file to fix. ``RevisionMap._revision_map`` (id or branch label -> revision, ``None`` for
     base) is what the public methods read; it has had that shape in every release since 1.0.
     """
-    found = {r.revision: r for r in script.revision_map._revision_map.values() if r is not None}
+    found = {r.revision: r for r in script.revision_map._revision_map.values() if isinstance(r, Script)}
     return list(found.values())
 
 
 # -- SQLAlchemy internals ----------------------------------------------------------------------------
 
 
-def type_affinity(type_: TypeEngine) -> type:
+def type_affinity(type_: TypeEngine) -> type | None:
     """The generic type a column type belongs to (``String`` for ``VARCHAR(80)``, ``Integer`` for
     ``BIGINT``): ``TypeEngine._type_affinity``, what SQLAlchemy's own ``compare_type`` uses; it has
     no public equivalent (1.4 to 2.1)."""

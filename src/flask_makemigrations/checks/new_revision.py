@@ -103,7 +103,7 @@ def verify_new_revision(
     engine = app_engine(history.extension)
     before = snapshot(engine, filters)
     models = models_schema(filters, session)
-    if generated.staged_file is None:
+    if generated.staged_file is None or generated.revision is None:
         return [
             f"{found}; autogenerate does not see this, so 'No changes detected' is wrong: write the "
             "change by hand in a new revision (makemigrations --empty)"

@@ -19,13 +19,14 @@ def review(upgrade_ops: ops.UpgradeOps | None, dialect=None, batch: bool = False
     """One warning per risky operation, renames first (they explain a drop and an add together)."""
     leaves = list(flatten(upgrade_ops.ops)) if upgrade_ops is not None else []
     # Tables and columns with no data yet: created here, or added here without a server default.
-    created = {op.table_name for op in leaves if isinstance(op, ops.CreateTableOp)}
+    created: set = {op.table_name for op in leaves if isinstance(op, ops.CreateTableOp)}
     created |= {
         (op.table_name, op.column.name)
         for op in leaves
         if isinstance(op, ops.AddColumnOp) and op.column.server_default is None
     }
-    warnings, explained = [], set()
+    warnings: list[str] = []
+    explained: set[int] = set()
     for warning, pair in [*_table_renames(leaves, dialect), *_column_renames(leaves, dialect, batch)]:
         warnings.append(warning)
         explained.update(id(op) for op in pair)
@@ -69,7 +70,7 @@ def _risks(op: ops.MigrateOperation, created: set, dialect) -> list[str]:
         return _not_null_altered(op) + _type_changed(op, dialect)
     if isinstance(op, ops.CreateIndexOp) and op.unique:
         return _unique_added(f"unique index {op.index_name}", op.table_name, op.columns, created)
-    if isinstance(op, ops.AddConstraintOp) and op.constraint_type == "unique":
+    if isinstance(op, ops.CreateUniqueConstraintOp):
         return _unique_added(f"unique constraint {op.constraint_name}", op.table_name, op.columns, created)
     return []
 

@@ -44,6 +44,7 @@ class Filters:
     def from_context_opts(cls, opts: dict, fallback_metadata=None) -> "Filters":
         """Read the options ``env.py`` gave ``context.configure`` (a MigrationContext's ``opts``)."""
         metadata = opts.get("target_metadata", fallback_metadata)
+        metadatas: tuple
         if metadata is None:
             metadatas = ()
         elif isinstance(metadata, (list, tuple)):
@@ -62,7 +63,7 @@ class Filters:
         if type_ == "table" and name == self.version_table:
             return False
         if reflected and self.include_name and type_ != "check_constraint":
-            parents = {"schema_name": None}
+            parents: dict[str, str | None] = {"schema_name": None}
             if table is not None:
                 parents.update(table_name=table, schema_qualified_table_name=table)
             if not self.include_name(name, type_, parents):
@@ -78,7 +79,7 @@ class Filters:
             (m.tables[table or name] for m in self.metadatas if (table or name) in m.tables), None
         )
         if type_ == "table":
-            return model_table if model_table is not None else sa.Table(name, sa.MetaData())
+            return model_table if model_table is not None else sa.Table(name or "", sa.MetaData())
         found = None
         if model_table is not None and type_ == "column":
             found = model_table.c.get(name)

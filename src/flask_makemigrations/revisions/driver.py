@@ -190,7 +190,7 @@ class History:
         written = list(context.generate_scripts())
         return written[0] if written else None
 
-    def merge(self, message: str, rev_id: str | None) -> Script:
+    def merge(self, message: str, rev_id: str | None) -> Script | None:
         """What ``alembic.command.merge`` does, writing to the staging folder (the command itself
         would put the file beside the heads, in the project)."""
         return self.script.generate_revision(
@@ -233,8 +233,8 @@ class History:
         paths = [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
         if isinstance(exc, SyntaxError) and exc.filename:
             paths.append(exc.filename)
-        for path in reversed(paths):
-            path = Path(path).resolve()
+        for found in reversed(paths):
+            path = Path(found).resolve()
             if path.parent == self.staging.versions.resolve():  # never written, so no file to name
                 revision = _revision_of(self.script if hasattr(self, "script") else None, path)
                 return f"the pending revision {revision}" if revision else "the pending revision"

@@ -34,7 +34,7 @@ def describe(op: ops.MigrateOperation) -> str:
     if isinstance(op, ops.DropIndexOp):
         return f"- index {op.index_name} on {op.table_name}"
     if isinstance(op, ops.AddConstraintOp):
-        return f"+ {_constraint_kind(op)} {op.constraint_name} on {table_of(op)}"
+        return f"+ {_constraint_kind(op)} {getattr(op, 'constraint_name', None)} on {table_of(op)}"
     if isinstance(op, ops.DropConstraintOp):
         return f"- constraint {op.constraint_name} on {op.table_name}"
     return f"~ {type(op).__name__} on {table_of(op)}"

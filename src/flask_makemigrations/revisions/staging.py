@@ -127,4 +127,4 @@ def _version_locations(project_dir: Path) -> list:
     # Alembic's options go through ConfigParser, where a '%' would start an interpolation.
     config.set_main_option("script_location", str(project_dir).replace("%", "%%"))
     locations = ScriptDirectory.from_config(config).version_locations
-    return [Path(os.path.abspath(location)) for location in locations or [project_dir / "versions"]]
+    return [Path(os.path.abspath(location)) for location in locations or [str(project_dir / "versions")]]

@@ -17,7 +17,7 @@ from pathlib import Path
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks here; runs are not serialized there.
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 
 @contextmanager

@@ -33,8 +33,13 @@ def cleanup_shield() -> Iterator[Callable[[], None]]:
         return
     previous = {signum: signal.getsignal(signum) for signum in _INTERRUPTS}
     signal.signal(signal.SIGTERM, _raise_terminated)
+
+    def ignore_interrupts() -> None:
+        for signum in _INTERRUPTS:
+            signal.signal(signum, signal.SIG_IGN)
+
     try:
-        yield lambda: [signal.signal(signum, signal.SIG_IGN) for signum in _INTERRUPTS]
+        yield ignore_interrupts
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

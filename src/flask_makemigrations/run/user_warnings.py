@@ -42,7 +42,7 @@ def _project_frame():
 class ShownPaths:
     """Folders whose files are shown as those of another: the staging copy's as the project's."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.aliases: dict[str, str] = {}
 
     def show_as(self, folder: Path, instead: Path) -> None:

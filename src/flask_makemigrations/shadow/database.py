@@ -66,7 +66,7 @@ def shadow_database(spec: DatabaseSpec, first: bool = True) -> Iterator[ShadowDa
         remove_leaked_workdirs(root)
         workdir = Path(tempfile.mkdtemp(prefix=workdir_prefix(), dir=root))
     try:
-        if spec.kind is Kind.SERVER:
+        if spec.kind is Kind.SERVER and spec.url is not None:
             leaked: list | None = [] if first else None
             with server_database(spec.url, leaked) as url:
                 description = f"{url.get_backend_name()} database {url.database}"
@@ -75,8 +75,9 @@ def shadow_database(spec: DatabaseSpec, first: bool = True) -> Iterator[ShadowDa
             with _memory_sqlite(workdir) as shadow:
                 yield shadow
         else:
-            chosen = spec.kind is Kind.FILE
-            with _file_sqlite(spec.path if chosen else workdir / "shadow.sqlite", workdir, chosen) as shadow:
+            chosen = spec.kind is Kind.FILE and spec.path is not None
+            path = spec.path if chosen and spec.path is not None else workdir / "shadow.sqlite"
+            with _file_sqlite(path, workdir, chosen) as shadow:
                 yield shadow
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

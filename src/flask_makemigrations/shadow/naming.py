@@ -102,7 +102,7 @@ def remove_leaked_workdirs(root: Path) -> list[Path]:
     Only folders named exactly as :func:`workdir_prefix` names them, made on this host, whose
     process is gone: never a live run's, another machine's (a shared ``$TMPDIR``), or anything else.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(root))
     except OSError:
