@@ -58,12 +58,13 @@ def shadow_database(spec: DatabaseSpec, first: bool = True) -> Iterator[ShadowDa
 
     A SQLite file in a fresh private temporary directory, an in-memory SQLite database shared by
     every connection in this process, a new database on a server, or a SQLite file at a path that
-    must not exist yet. ``first`` is False for a run's further databases: what concerns the server
-    is said once.
+    must not exist yet. ``first`` is False for a run's further databases: the leftovers of killed
+    runs are removed, and those on a server named, once.
     """
     with on_disk("creating a private temporary folder (in $TMPDIR, else /tmp)"):
         root = Path(tempfile.gettempdir())  # the first of them that can be written to
-        remove_leaked_workdirs(root)
+        if first:  # once a run is enough
+            remove_leaked_workdirs(root)
         workdir = Path(tempfile.mkdtemp(prefix=workdir_prefix(), dir=root))
     try:
         if spec.kind is Kind.SERVER and spec.url is not None:
