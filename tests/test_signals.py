@@ -69,3 +69,38 @@ def test_ctrl_c_while_waiting_for_another_writer(project, probe_dir):
     assert held.is_file()
     (probe_dir / "release").touch()
     assert finish(first).returncode == 0
+
+
+SWALLOWING = """\
+    Path({started!r}).touch()
+    try:
+        time.sleep(30)
+    except BaseException:  # swallows Ctrl-C, as a weakref callback or a __del__ would
+        pass
+    for _ in range(300):
+        op.execute("SELECT 1")
+        time.sleep(0.1)"""
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_a_swallowed_interrupt_comes_back_at_the_next_statement(project, probe_dir, signum, status):
+    """Without that, the run would go on for half a minute and then succeed."""
+    started = probe_dir / "started"
+    project.add_revision(
+        "0003_swallows",
+        "0002_posts",
+        SWALLOWING.format(started=str(started)),
+        imports="import time\nfrom pathlib import Path",
+    )
+
+    run = project.start("makemigrations", "--check")
+    wait_for(started, run)
+    time.sleep(0.2)  # inside the sleep the migration guards
+    began = time.monotonic()
+    result = interrupt(run, signum)
+
+    assert result.returncode == status, result.stderr
+    assert time.monotonic() - began < 20
+    assert project.leftovers() == []

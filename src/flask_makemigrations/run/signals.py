@@ -1,8 +1,12 @@
-"""Signals during a run: SIGTERM must clean up like Ctrl-C, and cleanup must not be cut short.
+"""Signals during a run: SIGTERM must clean up like Ctrl-C, Ctrl-C must not get lost, and cleanup
+must not be cut short.
 
 Python's default SIGTERM action kills the process without running ``finally`` blocks, which would
-leave the shadow database behind; Ctrl-C already arrives as KeyboardInterrupt. And once a run is
-cleaning up, an impatient second Ctrl-C would abandon the cleanup halfway just the same.
+leave the shadow database behind; Ctrl-C arrives as KeyboardInterrupt. Either exception can be lost on
+the way: raised inside a weakref callback or a ``__del__`` (Python prints "Exception ignored" and goes
+on), or caught by a migration's ``except BaseException``. So the signal is also remembered, and the
+next SQL statement of the run raises it again. And once a run is cleaning up, an impatient second
+Ctrl-C would abandon the cleanup halfway: from then on both are ignored.
 """
 
 import signal
@@ -10,13 +14,28 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
 from ..errors import Terminated
 
 _INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+_RAISED: dict[int, type[BaseException]] = {signal.SIGINT: KeyboardInterrupt, signal.SIGTERM: Terminated}
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated()
+class _Pending:
+    """The interrupt that arrived and has not reached the cleanup yet."""
+
+    signum: int | None = None
+
+    def handle(self, signum, frame) -> None:
+        self.signum = signum
+        raise _RAISED[signum]()
+
+    def raise_again(self, *args) -> None:
+        """Before every SQL statement: an interrupt that was swallowed on its way out comes back."""
+        if self.signum is not None:
+            raise _RAISED[self.signum]()
 
 
 def _in_main_thread() -> bool:
@@ -25,22 +44,29 @@ def _in_main_thread() -> bool:
 
 @contextmanager
 def cleanup_shield() -> Iterator[Callable[[], None]]:
-    """SIGTERM raises :class:`Terminated` inside the block; the function it yields makes Ctrl-C and
-    SIGTERM ignored from the moment cleanup starts until the block ends, when the handlers the
-    process had are put back."""
+    """Inside the block Ctrl-C raises KeyboardInterrupt and SIGTERM :class:`Terminated`, again at the
+    next SQL statement if it was swallowed; the function it yields makes both ignored from the moment
+    cleanup starts until the block ends, when the handlers the process had are put back."""
     if not _in_main_thread():
         yield lambda: None
         return
     previous = {signum: signal.getsignal(signum) for signum in _INTERRUPTS}
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    pending = _Pending()
+    for signum in _INTERRUPTS:
+        signal.signal(signum, pending.handle)
+    event.listen(Engine, "before_cursor_execute", pending.raise_again)
 
-    def ignore_interrupts() -> None:
+    def cleanup_starts() -> None:
         for signum in _INTERRUPTS:
             signal.signal(signum, signal.SIG_IGN)
+        pending.signum = None  # it got here: the cleanup's own statements must run
+        event.remove(Engine, "before_cursor_execute", pending.raise_again)
 
     try:
-        yield ignore_interrupts
+        yield cleanup_starts
     finally:
+        if event.contains(Engine, "before_cursor_execute", pending.raise_again):
+            event.remove(Engine, "before_cursor_execute", pending.raise_again)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
