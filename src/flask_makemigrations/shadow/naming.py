@@ -85,10 +85,15 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def _left_by_a_dead_run(host: str, pid: int) -> bool:
+    """Made on this machine by a process that no longer exists: the one rule for all leftovers."""
+    return host == host_token() and not process_alive(pid)
+
+
 def is_leaked(name: str) -> bool:
     """A shadow database made on this machine by a process that no longer exists."""
     parsed = ShadowName.parse(name)
-    return parsed is not None and parsed.host == host_token() and not process_alive(parsed.pid)
+    return parsed is not None and _left_by_a_dead_run(parsed.host, parsed.pid)
 
 
 def workdir_prefix() -> str:
@@ -109,7 +114,7 @@ def remove_leaked_workdirs(root: Path) -> list[Path]:
         return removed
     for entry in entries:
         match = _WORKDIR_PATTERN.match(entry.name)
-        if match is None or match["host"] != host_token() or process_alive(int(match["pid"])):
+        if match is None or not _left_by_a_dead_run(match["host"], int(match["pid"])):
             continue
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
