@@ -1,12 +1,17 @@
 """The shadow cache's keys and snapshots, on real SQLite files and a real Alembic history."""
 
+import contextlib
 import shutil
 import sqlite3
+import uuid
 
 import pytest
 from alembic.script import ScriptDirectory
 from conftest import REPO
+from sqlalchemy.engine import URL
 
+from flask_makemigrations.shadow.backend import ShadowDatabase
+from flask_makemigrations.shadow.backends.sqlite import SQLiteFile
 from flask_makemigrations.shadow.cache import ShadowCache, clear_cache, revision_keys
 
 
@@ -21,33 +26,20 @@ def keys_of(migrations):
     return revision_keys(ScriptDirectory(str(migrations)), migrations, "sqlite")
 
 
-_OPENED: list = []
+def shadow_at(folder, revision: str | None) -> ShadowDatabase:
+    """A SQLite shadow database file at ``revision`` (None: empty), as the SQLite backend made it."""
+    path = folder / f"shadow-{uuid.uuid4().hex}.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        if revision is not None:
+            connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+            connection.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
+            connection.commit()
+    return ShadowDatabase(URL.create("sqlite", database=str(path)), folder, "test", SQLiteFile())
 
 
-@pytest.fixture(autouse=True)
-def _close_connections():
-    """Close every in-memory database a test opened (Python 3.13 warns about each one left open)."""
-    yield
-    while _OPENED:
-        _OPENED.pop().close()
-
-
-def memory() -> sqlite3.Connection:
-    connection = sqlite3.connect(":memory:")
-    _OPENED.append(connection)
-    return connection
-
-
-def database_at(revision):
-    connection = memory()
-    connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
-    connection.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
-    connection.commit()
-    return connection
-
-
-def version_of(connection):
-    return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+def version_of(shadow: ShadowDatabase):
+    with contextlib.closing(sqlite3.connect(shadow.url.database)) as connection:
+        return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
 
 
 def test_editing_a_revision_changes_its_key_and_its_descendants_only(migrations):
@@ -73,32 +65,33 @@ def test_env_py_the_dialect_and_the_template_are_in_every_key(migrations):
 def test_restore_finds_the_deepest_snapshot_after_the_history_grew(tmp_path, migrations):
     cache = ShadowCache(tmp_path / "cache")
     keys = keys_of(migrations)
-    cache.store(keys["0001_users"], database_at("0001_users"))
+    cache.store(keys["0001_users"], shadow_at(tmp_path, "0001_users"))
 
-    target = memory()
+    target = shadow_at(tmp_path, None)
     assert cache.restore(keys, ["0002_posts", "0001_users"], target) == "0001_users"
     assert version_of(target) == "0001_users"
 
-    cache.store(keys["0002_posts"], database_at("0002_posts"))
-    target = memory()
+    cache.store(keys["0002_posts"], shadow_at(tmp_path, "0002_posts"))
+    target = shadow_at(tmp_path, None)
     assert cache.restore(keys, ["0002_posts", "0001_users"], target) == "0002_posts"
+    assert version_of(target) == "0002_posts"
 
 
 def test_a_corrupt_or_mislabelled_snapshot_is_discarded(tmp_path, migrations):
     cache = ShadowCache(tmp_path / "cache")
     keys = keys_of(migrations)
-    cache.store(keys["0002_posts"], database_at("0002_posts"))
+    cache.store(keys["0002_posts"], shadow_at(tmp_path, "0002_posts"))
     (cache.folder / f"{keys['0002_posts']}.sqlite").write_bytes(b"not a database at all" * 100)
-    cache.store(keys["0001_users"], database_at("0002_posts"))  # says it is at another revision
+    cache.store(keys["0001_users"], shadow_at(tmp_path, "0002_posts"))  # says it is at another revision
 
-    assert cache.restore(keys, ["0002_posts", "0001_users"], memory()) is None
+    assert cache.restore(keys, ["0002_posts", "0001_users"], shadow_at(tmp_path, None)) is None
     assert list(cache.folder.glob("*.sqlite")) == []
 
 
 def test_size_is_bounded_and_clear_empties_the_cache(tmp_path):
     cache = ShadowCache(tmp_path / "cache" / "project", keep=2)
     for number in range(4):
-        cache.store(f"key{number}", database_at(f"r{number}"))
+        cache.store(f"key{number}", shadow_at(tmp_path, f"r{number}"))
     assert len(list(cache.folder.glob("*.sqlite"))) == 2
     assert clear_cache(tmp_path / "cache") == 2
     assert list(cache.folder.glob("*.sqlite")) == []

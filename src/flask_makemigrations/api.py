@@ -13,9 +13,9 @@ from .revisions.generation import generate
 from .run.app_loading import history_builds_its_own_tables
 from .run.locking import migrations_lock
 from .run.session import QUIET, Project, Runtime, open_session
+from .shadow.backends import parse_database
 from .shadow.cache import Built, upgrade_with_cache
-from .shadow.server import PruneResult, prune
-from .shadow.spec import DatabaseSpec, Kind
+from .shadow.server import PruneResult, ServerBackend, prune
 
 
 @dataclass
@@ -121,10 +121,10 @@ def merge_heads(
 
 def prune_shadow_databases(database: str | None) -> PruneResult:
     """Drop the server shadow databases that runs on this machine leaked (killed with SIGKILL)."""
-    spec = DatabaseSpec.parse(database)
-    if spec.kind is not Kind.SERVER or spec.url is None:
+    backend = parse_database(database)
+    if not isinstance(backend, ServerBackend):
         raise UsageError("prune needs the server's URL: --database postgresql://user@host/dbname")
-    return prune(spec.url)
+    return prune(backend)
 
 
 def _review(generated) -> list:

@@ -3,17 +3,20 @@
 Both sides of every comparison are reflected from the same kind of database (the migrated shadow
 database, and a second one built from the models with ``create_all``), so each dialect's reflection
 habits cancel out. What is left to normalize is how the same schema can look after different DDL: a
-quoted or cast server default, a unique constraint that exists as a unique index (PostgreSQL reflects
-it both ways), names that only the database chose. Alembic's version table and whatever ``env.py``
+quoted or cast server default and reflected SQL (each backend knows its own spellings), a unique
+constraint that exists as a unique index (PostgreSQL reflects it both ways), names that only the
+database chose. Alembic's version table and whatever ``env.py``
 filters out (``include_name``, ``include_object``) are not part of the schema, as in autogenerate.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.types import NullType
+
+from ..shadow.backend import Backend
+from ..shadow.backends import for_dialect
 
 
 @dataclass(frozen=True)
@@ -106,11 +109,17 @@ def reflect(connection, filters: Filters, reflected: bool = True) -> Schema:
 
 
 def _table(inspector, dialect, table: str, filters: Filters, reflected: bool) -> TableShape:
+    backend = for_dialect(dialect.name)  # what its reflection needs normalized
+
     def keeps(type_, name):
         return filters.keeps(type_, name, table, reflected)
 
+    def default(column: dict) -> str | None:
+        text = column.get("default")
+        return None if text is None else backend.normalized_default(str(text))
+
     columns = {
-        c["name"]: (_type(c["type"], dialect), bool(c["nullable"]), normalized_default(c.get("default")))
+        c["name"]: (_type(c["type"], dialect), bool(c["nullable"]), default(c))
         for c in inspector.get_columns(table)
         if keeps("column", c["name"])
     }
@@ -123,7 +132,7 @@ def _table(inspector, dialect, table: str, filters: Filters, reflected: bool) ->
     for index in inspector.get_indexes(table):
         if index.get("duplicates_constraint") or not keeps("index", index.get("name")):
             continue  # PostgreSQL lists each unique constraint once more, as an index
-        columns_of = _index_columns(index)
+        columns_of = _index_columns(index, backend)
         if index.get("unique"):
             uniques.setdefault(columns_of, index.get("name"))
         else:
@@ -139,7 +148,7 @@ def _table(inspector, dialect, table: str, filters: Filters, reflected: bool) ->
         if keeps("foreign_key_constraint", fk.get("name"))
     }
     checks = {
-        _sql(ck["sqltext"]): ck.get("name")
+        backend.normalized_sql(str(ck["sqltext"])): ck.get("name")
         for ck in _check_constraints(inspector, table)
         if keeps("check_constraint", ck.get("name"))
     }
@@ -154,9 +163,9 @@ def _check_constraints(inspector, table: str) -> list:
         return []
 
 
-def _index_columns(index: dict) -> tuple:
+def _index_columns(index: dict, backend: type[Backend]) -> tuple:
     expressions = index.get("expressions") or index.get("column_names") or ()
-    return tuple(_sql(str(e)) for e in expressions)
+    return tuple(backend.normalized_sql(str(e)) for e in expressions)
 
 
 def _type(type_, dialect) -> str:
@@ -164,48 +173,6 @@ def _type(type_, dialect) -> str:
         return " ".join(str(type_.compile(dialect=dialect)).upper().split())
     except Exception:  # a reflected type the dialect cannot render back: compare its repr
         return repr(type_)
-
-
-_CAST = re.compile(r"::[\w .\"]+(\[\])?$")
-
-
-def normalized_default(text) -> str | None:
-    """``'x'``, ``('x')``, ``'x'::character varying`` and ``x`` are the same server default."""
-    if text is None:
-        return None
-    value = str(text).strip()
-    previous = None
-    while value != previous:
-        previous = value
-        value = _CAST.sub("", value).strip()
-        value = _unwrap_parentheses(value)
-        if len(value) >= 2 and value[0] == value[-1] == "'":
-            value = value[1:-1].replace("''", "'")
-    return value
-
-
-def _sql(text) -> str:
-    """SQL text without layout or enclosing parentheses, as databases add both when reflecting (and
-    SQLAlchemy 1.4 reflects SQLite's CHECK with one closing parenthesis too many)."""
-    text = " ".join(str(text).split())
-    while text.endswith(")") and text.count(")") > text.count("("):
-        text = text[:-1].rstrip()
-    return _unwrap_parentheses(text)
-
-
-def _unwrap_parentheses(text: str) -> str:
-    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-        text = text[1:-1].strip()
-    return text
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _fk_options(options: dict | None) -> tuple:

@@ -17,32 +17,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
 
 from ..errors import ForeignDatabaseError
-from ..shadow.database import ShadowDatabase
-
-# The connect arguments that say *which* database a connection reaches (as opposed to how), in every
-# driver's spelling: psycopg's dbname, mysqlclient's db, PyMySQL's and the MariaDB connector's database.
-_IDENTIFYING_PARAMS = ("host", "port", "dbname", "db", "database", "unix_socket")
-
-
-def _identity(dialect_name, cargs, cparams) -> tuple:
-    identifying = tuple((k, str(cparams[k])) for k in _IDENTIFYING_PARAMS if k in cparams)
-    return dialect_name, tuple(str(a) for a in cargs), identifying
-
-
-def describe_target(dialect_name: str, cargs, cparams) -> str:
-    """A URL for an error message, built from the driver's arguments, never with a password."""
-    if dialect_name == "sqlite":
-        return f"sqlite:///{cargs[0] if cargs else cparams.get('database', '')}"
-    return URL.create(
-        dialect_name,
-        username=cparams.get("user"),
-        host=cparams.get("host"),
-        port=cparams.get("port"),
-        database=cparams.get("dbname") or cparams.get("db") or cparams.get("database"),
-    ).render_as_string(hide_password=True)
+from ..shadow.backend import ShadowDatabase
+from ..shadow.backends import for_dialect
 
 
 class ConnectionGuard:
@@ -56,13 +35,13 @@ class ConnectionGuard:
         self.owned_folders = [Path(os.path.realpath(shadow.workdir)), *map(_real, owned_folders)]
 
     def is_shadow(self, dialect, cargs, cparams, shadow: ShadowDatabase | None = None) -> bool:
+        """Whether a connection with these driver arguments reaches ``shadow`` (by default the
+        shadow database), in the terms of its backend."""
         shadow = shadow or self.shadow
-        if dialect.name != shadow.url.get_backend_name():
+        if dialect.name != shadow.backend.name:
             return False
-        shadow_cargs, shadow_cparams = dialect.create_connect_args(shadow.url)
-        return _identity(dialect.name, cargs, cparams) == _identity(
-            dialect.name, shadow_cargs, shadow_cparams
-        )
+        backend = shadow.backend
+        return backend.identity(cargs, cparams) == backend.identity(*dialect.create_connect_args(shadow.url))
 
     @contextmanager
     def allowing(self, other: ShadowDatabase) -> Iterator[None]:
@@ -78,20 +57,18 @@ class ConnectionGuard:
             (s for s in [self.shadow, *self.others] if self.is_shadow(dialect, cargs, cparams, s)), None
         )
         if target is None:
-            shown = describe_target(dialect.name, cargs, cparams)
+            shown = for_dialect(dialect.name).describe(dialect.name, cargs, cparams)
             self.refused.append(shown)
             raise ForeignDatabaseError(
                 f"refused a connection to {shown}: only the shadow database may be used; {self.hint}"
             )
         connection = dialect.connect(*cargs, **cparams)
-        target.prepare_connection(connection)
+        target.backend.prepare_connection(connection)
         return connection
 
     def allows_sqlite_file(self, path: Path) -> bool:
         """A SQLite file the tool owns: a shadow database, or one in the run's or the cache's folders."""
-        databases = [
-            s.url.database for s in [self.shadow, *self.others] if s.url.get_backend_name() == "sqlite"
-        ]
+        databases = [s.url.database for s in [self.shadow, *self.others] if s.backend.name == "sqlite"]
         if path in {_real(database) for database in databases if database}:
             return True
         return any(folder == path or folder in path.parents for folder in self.owned_folders)

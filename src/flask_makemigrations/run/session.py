@@ -18,9 +18,10 @@ from flask import Flask
 from ..errors import Advice, ForeignDatabaseError
 from ..revisions.driver import Progress
 from ..revisions.staging import Staging
+from ..shadow.backend import ShadowDatabase
+from ..shadow.backends import parse_database
 from ..shadow.cache import user_cache_dir
-from ..shadow.database import ShadowDatabase, shadow_database
-from ..shadow.spec import DatabaseSpec
+from ..shadow.database import shadow_database
 from .app_loading import (
     app_engine,
     check_app_uses_shadow,
@@ -111,11 +112,11 @@ def _enter(stack: ExitStack, project: Project, runtime: Runtime, models_database
     # stdout carries results only; Alembic and apps print progress there.
     stack.enter_context(stdout_to_stderr())
     stack.enter_context(project_imports(runtime.hidden_dirs))
-    spec = DatabaseSpec.parse(project.database)
-    shadow = stack.enter_context(shadow_database(spec))
+    backend = parse_database(project.database)
+    shadow = stack.enter_context(shadow_database(backend))
     models_shadow = None
     if models_database:
-        models_shadow = stack.enter_context(shadow_database(spec.second(), first=False))
+        models_shadow = stack.enter_context(shadow_database(backend.second(), first=False))
     hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
     owned = [user_cache_dir()] + ([models_shadow.workdir] if models_shadow is not None else [])
     guard = stack.enter_context(only_shadow_connections(shadow, hint, owned))

@@ -1,4 +1,5 @@
-"""Content-addressed snapshots of the SQLite shadow database at each head that was built.
+"""Content-addressed snapshots of the shadow database at each head that was built (for backends that
+can snapshot: SQLite's).
 
 Most runs start from the history the previous run saw. A revision's key hashes its file's bytes with
 its parents' and dependencies' keys (so editing, adding or removing any file below it changes it), salted
@@ -10,7 +11,6 @@ change a result: anything doubtful is discarded and the run builds cold.
 import contextlib
 import hashlib
 import os
-import sqlite3
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +20,8 @@ import alembic
 import sqlalchemy
 from alembic.script import ScriptDirectory
 
-from ..revisions.driver import Progress
+from ..revisions.driver import History, Progress
+from .backend import ShadowDatabase
 
 #: Snapshots kept per project; a history that only grows needs the newest one.
 KEEP = 3
@@ -84,8 +85,8 @@ class ShadowCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.sqlite"
 
-    def restore(self, keys: dict, ordered_revisions: Iterable[str], target: sqlite3.Connection):
-        """Copy the deepest usable snapshot into ``target``; return its revision id, or None.
+    def restore(self, keys: dict, ordered_revisions: Iterable[str], shadow: ShadowDatabase) -> str | None:
+        """Restore the deepest usable snapshot into ``shadow``; return its revision id, or None.
 
         ``ordered_revisions`` goes from the heads down, so the first hit is the deepest one.
         """
@@ -93,37 +94,21 @@ class ShadowCache:
             path = self._path(keys[revision])
             if not path.is_file():
                 continue
-            if self._copy_checked(path, revision, target):
+            if shadow.backend.restore_snapshot(shadow, path, revision):
                 os.utime(path)  # recently used: kept by the size bound
                 return revision
             path.unlink(missing_ok=True)  # corrupt or unreadable: replace it later
         return None
 
-    @staticmethod
-    def _copy_checked(path: Path, revision: str, target: sqlite3.Connection) -> bool:
-        try:
-            source = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-            try:
-                if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                    return False
-                if _versions(source) != [revision]:
-                    return False
-                source.backup(target)
-                return True
-            finally:
-                source.close()
-        except sqlite3.Error:
-            return False
-
-    def store(self, key: str, source: sqlite3.Connection) -> None:
-        """Snapshot ``source`` under ``key``: written aside, then renamed, so readers never see half.
+    def store(self, key: str, shadow: ShadowDatabase) -> None:
+        """Snapshot ``shadow`` under ``key``: written aside, then renamed, so readers never see half.
 
         A cache that cannot be written (full disk, read-only home) only costs the next run time.
         """
-        with contextlib.suppress(OSError, sqlite3.Error):
-            self._store(key, source)
+        with contextlib.suppress(OSError):
+            self._store(key, shadow)
 
-    def _store(self, key: str, source: sqlite3.Connection) -> None:
+    def _store(self, key: str, shadow: ShadowDatabase) -> None:
         path = self._path(key)
         if path.is_file():
             os.utime(path)
@@ -131,12 +116,8 @@ class ShadowCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            target = sqlite3.connect(temporary)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-            os.replace(temporary, path)
+            if shadow.backend.save_snapshot(shadow, temporary):
+                os.replace(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)
         self._bound()
@@ -145,20 +126,6 @@ class ShadowCache:
         snapshots = sorted(self.folder.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in snapshots[self.keep :]:
             stale.unlink(missing_ok=True)
-
-
-def _versions(source: sqlite3.Connection) -> list | None:
-    """The revisions a snapshot's version table holds, or None without one.
-
-    Found by its shape, one ``version_num`` column, not by name: a project may name it
-    (``Migrate(app, db, version_table="...")``, or env.py's ``context.configure``).
-    """
-    for (table,) in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-        quoted = '"' + table.replace('"', '""') + '"'
-        columns = [row[1] for row in source.execute(f"PRAGMA table_info({quoted})")]
-        if columns == ["version_num"]:
-            return [row[0] for row in source.execute(f"SELECT version_num FROM {quoted}")]
-    return None
 
 
 def clear_cache(root: Path | None = None) -> int:
@@ -179,26 +146,25 @@ class Built:
 
 
 def upgrade_with_cache(
-    history, shadow, enabled: bool = True, root: Path | None = None, progress: Progress | None = None
+    history: History,
+    shadow: ShadowDatabase,
+    enabled: bool = True,
+    root: Path | None = None,
+    progress: Progress | None = None,
 ) -> Built:
     """Upgrade the shadow database to head, starting from the deepest cached snapshot if any.
 
-    Only SQLite shadow databases are cached: a server database cannot be restored with SQLite's
-    backup API.
+    Only backends that can snapshot are cached (SQLite's, with its backup API).
     """
-    if not enabled or shadow.open_sqlite is None:
+    if not enabled or not shadow.backend.has_snapshots:
         return Built(history.upgrade(progress=progress))
     migrations = history.staging.staged_dir
     cache = ShadowCache.for_project(history.staging.project_dir, root)
-    keys = revision_keys(history.script, migrations, shadow.url.get_backend_name())
-    connection = shadow.open_sqlite()
-    try:
-        heads_first = [revision.revision for revision in history.script.walk_revisions()]
-        restored = cache.restore(keys, heads_first, connection)
-        applied = history.upgrade(progress=progress)
-        head = history.single_head()
-        if head is not None and head != restored:
-            cache.store(keys[head], connection)
-        return Built(applied, restored)
-    finally:
-        connection.close()
+    keys = revision_keys(history.script, migrations, shadow.backend.name)
+    heads_first = [revision.revision for revision in history.script.walk_revisions()]
+    restored = cache.restore(keys, heads_first, shadow)
+    applied = history.upgrade(progress=progress)
+    head = history.single_head()
+    if head is not None and head != restored:
+        cache.store(keys[head], shadow)
+    return Built(applied, restored)

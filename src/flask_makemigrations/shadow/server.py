@@ -1,23 +1,90 @@
-"""A shadow database on a database server: create it, hand out its URL, always drop it; and ``prune``.
+"""A shadow database on a database server: what every server backend provides, and the lifecycle they
+share -- create the database, hand out its URL, always drop it -- and ``prune``.
 
 The database named in the ``--database`` URL is only ever connected to, to issue CREATE DATABASE and
 DROP DATABASE (outside any transaction); nothing is created, altered or dropped inside it. Server
 failures become one-line errors that say what to do, and no message ever carries the password.
 """
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import ClassVar
 from urllib.parse import quote, quote_plus
 
 from sqlalchemy import create_engine, pool
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from ..errors import Advice, MakemigrationsError, NextStep, ShadowDatabaseError, UsageError, attach_advice
 from ..run.signals import uninterrupted
-from . import dialects
+from .backend import Backend, ShadowDatabase
 from .naming import ShadowName, is_leaked
+
+# The pip package that provides each SQLAlchemy driver, for "install X" messages.
+DRIVER_PACKAGES = {
+    "psycopg2": "psycopg2-binary",
+    "psycopg": "psycopg[binary]",
+    "pg8000": "pg8000",
+    "psycopg2cffi": "psycopg2cffi",
+    "mysqldb": "mysqlclient",
+    "pymysql": "PyMySQL",
+    "mysqlconnector": "mysql-connector-python",
+    "mariadbconnector": "mariadb",
+}
+
+
+class Failure(Enum):
+    """What went wrong while reaching the server, as far as a user can act on it."""
+
+    UNREACHABLE = "unreachable"
+    AUTHENTICATION = "authentication"
+    PERMISSION = "permission"
+    NO_DATABASE = "no database"
+
+
+@dataclass(frozen=True)
+class ServerBackend(Backend):
+    """A new database on the server a URL names: the statements and error vocabulary of one kind of
+    server are the subclass's; making, dropping and pruning are shared."""
+
+    url: URL  # the server, and the database to connect to for CREATE/DROP
+
+    #: How messages name the server.
+    title: ClassVar[str] = "server"
+    #: A database that exists on every such server, to suggest when the URL names a missing one.
+    maintenance_database: ClassVar[str] = ""
+
+    @contextmanager
+    def throwaway(self, workdir: Path, first: bool) -> Iterator[ShadowDatabase]:
+        leaked: list[Advice] | None = [] if first else None
+        with server_database(self, leaked) as url:
+            description = f"{self.name} database {url.database}"
+            yield ShadowDatabase(url, workdir, description, self, advice=leaked or [])
+
+    def admin_connect_args(self) -> dict:
+        """Driver arguments for the administrative connection (a bounded connect, for one)."""
+        return {}
+
+    @abstractmethod
+    def create_database(self, connection: Connection, name: str) -> None: ...
+
+    @abstractmethod
+    def end_other_sessions(self, connection: Connection, name: str) -> None:
+        """End every other session on database ``name``, so it can be dropped."""
+
+    @abstractmethod
+    def drop_database(self, connection: Connection, name: str) -> None: ...
+
+    @abstractmethod
+    def list_databases(self, connection: Connection) -> list[str]: ...
+
+    @abstractmethod
+    def failure(self, exc: DBAPIError) -> Failure | None:
+        """What ``exc`` means for the user, or ``None`` when it is none of the known failures."""
 
 
 @dataclass
@@ -25,7 +92,7 @@ class Server:
     """An administrative connection to a server, through the database the user named."""
 
     url: URL
-    dialect: dialects.ServerDialect
+    backend: ServerBackend
     engine: Engine
 
     @property
@@ -33,7 +100,7 @@ class Server:
         return self.url.render_as_string(hide_password=True)
 
     def run(self, doing: str, statement: Callable, *args):
-        """Run one dialect statement in its own AUTOCOMMIT connection; errors become one line."""
+        """Run one of the backend's statements in its own AUTOCOMMIT connection; errors become one line."""
         try:
             with self.engine.connect() as connection:
                 return statement(connection, *args)
@@ -42,8 +109,8 @@ class Server:
 
     def drop(self, name: str) -> None:
         """End other sessions on ``name`` (ours were closed, an env.py's may not be), then drop it."""
-        self.run(f"ending the sessions on {name}", self.dialect.terminate_others, name)
-        self.run(f"dropping the shadow database {name}", self.dialect.drop, name)
+        self.run(f"ending the sessions on {name}", self.backend.end_other_sessions, name)
+        self.run(f"dropping the shadow database {name}", self.backend.drop_database, name)
 
     def scrub(self, message: str) -> str:
         """``message`` without the password, however a driver or library quoted it."""
@@ -54,21 +121,21 @@ class Server:
         return message
 
     def _explain(self, doing: str, exc: DBAPIError) -> str:
-        kind = self.dialect.failure_kind(exc)
+        kind = self.backend.failure(exc)
         reason = self.scrub(_first_line(str(exc.orig or exc)))
-        title = self.dialect.title
-        if kind == dialects.UNREACHABLE:
+        title = self.backend.title
+        if kind is Failure.UNREACHABLE:
             return f"cannot reach the {title} server at {self.shown}: {reason}"
-        if kind == dialects.AUTHENTICATION:
+        if kind is Failure.AUTHENTICATION:
             return f"authentication failed for {self.shown}: check the user name and password ({reason})"
-        if kind == dialects.PERMISSION:
+        if kind is Failure.PERMISSION:
             user = self.url.username or "the user"
             return (
                 f"role {user} may not create databases on {self.shown}: grant it CREATEDB "
                 f"(ALTER ROLE {user} CREATEDB) or use a role that has it"
             )
-        if kind == dialects.NO_DATABASE:
-            example = self.dialect.maintenance_database
+        if kind is Failure.NO_DATABASE:
+            example = self.backend.maintenance_database
             return (
                 f"{self.shown}: the database {self.url.database} does not exist; the URL must name an "
                 f"existing database to connect to (it is not changed), e.g. {example}"
@@ -77,26 +144,25 @@ class Server:
 
 
 @contextmanager
-def connect(url: URL) -> Iterator[Server]:
+def connect(backend: ServerBackend) -> Iterator[Server]:
     """The server a ``--database`` URL names, with an engine that holds no idle connection."""
-    dialect = dialects.server_dialect(url)
-    engine = _admin_engine(url, dialect.admin_connect_args(url))
+    engine = _admin_engine(backend.url, backend.admin_connect_args())
     try:
-        yield Server(url, dialect, engine)
+        yield Server(backend.url, backend, engine)
     finally:
         engine.dispose()
 
 
 @contextmanager
-def server_database(url: URL, leaked: list | None = None) -> Iterator[URL]:
+def server_database(backend: ServerBackend, leaked: list[Advice] | None = None) -> Iterator[URL]:
     """Create a fresh, uniquely named database on the server; yield its URL; drop it on exit.
 
     ``leaked``, if given, receives the advice naming the shadow databases killed runs of this machine
     left on the server (what prune drops); a run asks once."""
-    with connect(url) as server:
+    with connect(backend) as server:
         name = str(ShadowName.new())
         try:
-            server.run("creating the shadow database", server.dialect.create, name)
+            server.run("creating the shadow database", backend.create_database, name)
         except MakemigrationsError:
             raise  # refused by the server: nothing was created
         except BaseException as exc:
@@ -130,7 +196,7 @@ def _drop_after_failure(server: Server, name: str, leaving: BaseException) -> No
 
 def _leaked_by_killed_runs(server: Server) -> list[Advice]:
     """Name the shadow databases that killed runs of this machine left on the server: what prune drops."""
-    listed = server.run("listing the databases", server.dialect.list_databases)
+    listed = server.run("listing the databases", server.backend.list_databases)
     leaked = [name for name in listed if is_leaked(name)]
     if not leaked:
         return []
@@ -147,11 +213,11 @@ class PruneResult:
     failures: list = field(default_factory=list)  # one line per database that could not be dropped
 
 
-def prune(url: URL) -> PruneResult:
+def prune(backend: ServerBackend) -> PruneResult:
     """Drop the shadow databases this machine leaked (their process is gone), and nothing else."""
     result = PruneResult()
-    with connect(url) as server:
-        names = server.run("listing the databases", server.dialect.list_databases)
+    with connect(backend) as server:
+        names = server.run("listing the databases", backend.list_databases)
         for name in names:
             if not is_leaked(name):
                 continue
@@ -181,7 +247,7 @@ def _admin_engine(url: URL, connect_args: dict) -> Engine:
         )
     except ImportError as exc:
         driver = dialect_class.driver
-        package = dialects.DRIVER_PACKAGES.get(driver, getattr(exc, "name", None) or driver)
+        package = DRIVER_PACKAGES.get(driver, getattr(exc, "name", None) or driver)
         raise ShadowDatabaseError(
             f"the {url.drivername} driver is not installed ({exc}): pip install '{package}'"
         ) from None

@@ -1,0 +1,92 @@
+"""PostgreSQL: a new database on the server for each run."""
+
+import re
+from typing import ClassVar
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from ..server import Failure, ServerBackend
+
+CONNECT_TIMEOUT = 10  # seconds
+
+_UNREACHABLE_MARKERS = (
+    "Connection refused",
+    "could not connect",
+    "could not translate host name",
+    "Name or service not known",
+    "No route to host",
+    "timeout expired",
+    "Network is unreachable",
+    "server closed the connection unexpectedly",
+)
+
+#: The cast PostgreSQL writes after a default's literal: ``'x'::character varying``, ``'{}'::text[]``.
+_CAST = re.compile(r"::[\w .\"]+(\[\])?$")
+
+
+class PostgreSQL(ServerBackend):
+    name = "postgresql"
+    title = "PostgreSQL"
+    maintenance_database = "postgres"
+    #: psycopg's ``dbname``, pg8000's ``database`` and ``unix_sock``, libpq's ``service``.
+    identifying_params: ClassVar[tuple[str, ...]] = (
+        "host",
+        "port",
+        "dbname",
+        "database",
+        "unix_sock",
+        "service",
+    )
+    database_params: ClassVar[tuple[str, ...]] = ("dbname", "database")
+
+    def admin_connect_args(self) -> dict:
+        # Cleanup ignores Ctrl-C, so a server that stopped answering must not hang it for minutes.
+        if self.url.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in self.url.query:
+            return {"connect_timeout": CONNECT_TIMEOUT}
+        return {}
+
+    def create_database(self, connection: Connection, name: str) -> None:
+        connection.execute(text(f"CREATE DATABASE {_quoted(connection, name)}"))
+
+    def end_other_sessions(self, connection: Connection, name: str) -> None:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+
+    def drop_database(self, connection: Connection, name: str) -> None:
+        # DROP DATABASE waits a few seconds for terminated sessions to end before giving up.
+        connection.execute(text(f"DROP DATABASE IF EXISTS {_quoted(connection, name)}"))
+
+    def list_databases(self, connection: Connection) -> list[str]:
+        rows = connection.execute(text("SELECT datname FROM pg_database WHERE NOT datistemplate"))
+        return sorted(row[0] for row in rows)
+
+    def failure(self, exc: DBAPIError) -> Failure | None:
+        # Through some drivers libpq reports connection failures without an SQLSTATE; the message
+        # is what every driver has.
+        orig = getattr(exc, "orig", None) or exc
+        message = str(orig)
+        state = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+        if state in ("28P01", "28000") or "authentication failed" in message:
+            return Failure.AUTHENTICATION
+        if state == "42501" or "permission denied to create database" in message:
+            return Failure.PERMISSION
+        if state == "3D000" or ("database" in message and "does not exist" in message):
+            return Failure.NO_DATABASE
+        if any(marker in message for marker in _UNREACHABLE_MARKERS):
+            return Failure.UNREACHABLE
+        return None
+
+    @classmethod
+    def without_cast(cls, default: str) -> str:
+        return _CAST.sub("", default).strip()
+
+
+def _quoted(connection: Connection, name: str) -> str:
+    return connection.dialect.identifier_preparer.quote_identifier(name)

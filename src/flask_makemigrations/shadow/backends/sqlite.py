@@ -1,0 +1,176 @@
+"""SQLite: a new file (in the run's private folder, or at a path of the user's that must not exist
+yet), or an in-memory database that every connection in the process shares. Snapshots for the cache
+are SQLite's own online backups.
+"""
+
+import os
+import sqlite3
+import uuid
+from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+
+from ...errors import UsageError, disk_error
+from ..backend import Backend, ShadowDatabase
+
+#: The files SQLite keeps beside a database; a leftover one would be taken for the new file's own.
+SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+class SQLite(Backend):
+    name = "sqlite"
+    has_snapshots = True
+
+    @abstractmethod
+    def connect(self, shadow: ShadowDatabase) -> sqlite3.Connection:
+        """A raw connection to the shadow database, for the backup API."""
+
+    def app_url(self, url: URL) -> str:
+        """The path as is, not percent-escaped (SQLAlchemy 2.1 escapes the ``:`` of an in-memory
+        ``file:`` name): old ``env.py`` templates put the URL into Alembic's config unescaped, where
+        ``%`` starts an interpolation."""
+        query = "&".join(f"{key}={value}" for key, value in url.query.items())
+        return f"sqlite:///{url.database}" + (f"?{query}" if query else "")
+
+    @classmethod
+    def describe(cls, dialect_name: str, cargs: Any, cparams: dict) -> str:
+        return f"sqlite:///{cargs[0] if cargs else cparams.get('database', '')}"
+
+    @classmethod
+    def normalized_sql(cls, text: str) -> str:
+        # SQLAlchemy 1.4 reflects a CHECK with one closing parenthesis too many.
+        text = " ".join(text.split())
+        while text.endswith(")") and text.count(")") > text.count("("):
+            text = text[:-1].rstrip()
+        return super().normalized_sql(text)
+
+    def save_snapshot(self, shadow: ShadowDatabase, path: Path) -> bool:
+        try:
+            source = self.connect(shadow)
+            try:
+                target = sqlite3.connect(path)
+                try:
+                    source.backup(target)
+                finally:
+                    target.close()
+            finally:
+                source.close()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def restore_snapshot(self, shadow: ShadowDatabase, path: Path, revision: str) -> bool:
+        try:
+            snapshot = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            try:
+                if snapshot.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    return False
+                if _versions(snapshot) != [revision]:
+                    return False
+                target = self.connect(shadow)
+                try:
+                    snapshot.backup(target)
+                finally:
+                    target.close()
+                return True
+            finally:
+                snapshot.close()
+        except sqlite3.Error:
+            return False
+
+
+@dataclass(frozen=True)
+class SQLiteFile(SQLite):
+    """A new file: at ``path`` if the user gave one, else in the run's private folder."""
+
+    path: Path | None = None
+
+    def second(self) -> Backend:
+        return SQLiteFile()  # never at a user's path
+
+    @contextmanager
+    def throwaway(self, workdir: Path, first: bool) -> Iterator[ShadowDatabase]:
+        path = self.path or workdir / "shadow.sqlite"
+        if self.path is not None:
+            _check_free(self.path)
+        try:
+            # O_EXCL claims the path atomically: an existing file is never opened, let alone removed.
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            raise UsageError(
+                f"--database {path} already exists; choose a new path "
+                "(the tool deletes only files it creates)"
+            ) from None
+        except OSError as exc:
+            raise disk_error("--database: creating", exc) from None
+        try:
+            description = f"SQLite file {path}" if self.path is not None else "temporary SQLite file"
+            yield ShadowDatabase(URL.create("sqlite", database=str(path)), workdir, description, self)
+        finally:
+            for suffix in ("", *SIDE_FILES):  # none existed before: each is this run's
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    def prepare_connection(self, dbapi_connection: Any) -> None:
+        """A shadow database is rebuilt from scratch every run, so it needs no durability."""
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA journal_mode = MEMORY")
+        cursor.close()
+
+    def connect(self, shadow: ShadowDatabase) -> sqlite3.Connection:
+        return sqlite3.connect(str(shadow.url.database))
+
+
+def _check_free(path: Path) -> None:
+    """A user's path must be new, and so must the side files SQLite would take for its own."""
+    if not path.parent.is_dir():
+        raise UsageError(f"--database {path}: folder {path.parent} does not exist")
+    leftover = next(
+        (Path(f"{path}{suffix}") for suffix in SIDE_FILES if os.path.lexists(f"{path}{suffix}")), None
+    )
+    if leftover is not None:
+        raise UsageError(
+            f"--database {path}: {leftover} already exists, and SQLite would take it for the new "
+            "database's own; choose another path (the tool deletes only files it creates)"
+        )
+
+
+@dataclass(frozen=True)
+class SQLiteMemory(SQLite):
+    """An in-memory database, shared by every connection in this process."""
+
+    @contextmanager
+    def throwaway(self, workdir: Path, first: bool) -> Iterator[ShadowDatabase]:
+        # A named shared-cache memory database is visible to every connection in this process, so an
+        # env.py that builds its own engine from the URL still sees it. The name is an absolute path
+        # so Flask-SQLAlchemy does not rewrite it relative to the instance folder; mode=memory keeps
+        # it off the file system. The database lives as long as one connection holds it: ours.
+        name = f"file:/flask-makemigrations-{uuid.uuid4().hex}"
+        keeper = sqlite3.connect(f"{name}?mode=memory&cache=shared", uri=True)
+        try:
+            url = make_url(f"sqlite:///{name}?mode=memory&cache=shared&uri=true")
+            yield ShadowDatabase(url, workdir, "in-memory SQLite database", self)
+        finally:
+            keeper.close()
+
+    def connect(self, shadow: ShadowDatabase) -> sqlite3.Connection:
+        return sqlite3.connect(f"{shadow.url.database}?mode=memory&cache=shared", uri=True)
+
+
+def _versions(snapshot: sqlite3.Connection) -> list | None:
+    """The revisions a snapshot's version table holds, or None without one.
+
+    Found by its shape, one ``version_num`` column, not by name: a project may name it
+    (``Migrate(app, db, version_table="...")``, or env.py's ``context.configure``).
+    """
+    for (table,) in snapshot.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        quoted = '"' + table.replace('"', '""') + '"'
+        columns = [row[1] for row in snapshot.execute(f"PRAGMA table_info({quoted})")]
+        if columns == ["version_num"]:
+            return [row[0] for row in snapshot.execute(f"SELECT version_num FROM {quoted}")]
+    return None

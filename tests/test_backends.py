@@ -1,0 +1,97 @@
+"""The shadow backends: ``--database`` parsed once into one of them, and each one's notion of "the same
+database" for every driver's connect arguments (what the connection guard relies on)."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
+
+from flask_makemigrations.errors import UsageError
+from flask_makemigrations.run.guard import ConnectionGuard
+from flask_makemigrations.shadow.backend import Backend, ShadowDatabase
+from flask_makemigrations.shadow.backends import for_dialect, parse_database
+from flask_makemigrations.shadow.backends.postgresql import PostgreSQL
+from flask_makemigrations.shadow.backends.sqlite import SQLite, SQLiteFile, SQLiteMemory
+
+
+def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users_path(tmp_path):
+    temporary, memory = parse_database(None), parse_database(":memory:")
+    file = parse_database(str(tmp_path / "shadow.sqlite"))
+    server = parse_database("postgresql://u:secret@localhost:5432/postgres")
+
+    assert (temporary, memory, file) == (SQLiteFile(), SQLiteMemory(), SQLiteFile(tmp_path / "shadow.sqlite"))
+    assert isinstance(server, PostgreSQL) and server.url.database == "postgres"
+    assert parse_database("relative.sqlite") == SQLiteFile(Path.cwd() / "relative.sqlite")
+    assert file.second() == temporary.second() == SQLiteFile()
+    assert memory.second() == memory and server.second() == server
+    assert (for_dialect("sqlite"), for_dialect("postgresql"), for_dialect("oracle")) == (
+        SQLite,
+        PostgreSQL,
+        Backend,
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "complaint"),
+    [
+        ("postgresql://u:secret@host:notaport/db", "not a database URL (...@host:notaport/db)"),
+        ("sqlite:///x.db", "for SQLite give a file path or :memory:, not a URL"),
+        ("oracle://u:secret@host/db", "oracle servers are not supported yet (supported: postgresql)"),
+    ],
+)
+def test_unusable_urls_are_refused_without_their_password(given, complaint):
+    with pytest.raises(UsageError) as refused:
+        parse_database(given)
+    assert str(refused.value) == f"--database: {complaint}"
+    assert "secret" not in str(refused.value)
+
+
+def _dialect(url):
+    try:
+        return url.get_dialect()()
+    except NoSuchModuleError:  # psycopg 3's dialect is new in SQLAlchemy 2.0
+        pytest.skip(f"this SQLAlchemy has no {url.drivername} dialect")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg2://u:p@db.example:5432/{}",
+        "postgresql+psycopg://u:p@db.example:5432/{}",
+        "postgresql+pg8000://u:p@db.example:5432/{}",  # pg8000 names the database "database"
+    ],
+)
+def test_another_database_on_the_shadow_databases_server_is_not_the_shadow(url, tmp_path):
+    shadow_url = make_url(url.format("fmm_shadow_x"))
+    backend = PostgreSQL(make_url(url.format("postgres")))
+    guard = ConnectionGuard(ShadowDatabase(shadow_url, Path(tmp_path), "test", backend), hint="")
+    dialect = _dialect(shadow_url)
+
+    assert guard.is_shadow(dialect, *dialect.create_connect_args(shadow_url))
+    production = make_url(url.format("production"))
+    assert not guard.is_shadow(dialect, *dialect.create_connect_args(production))
+    other_port = make_url(url.format("fmm_shadow_x")).set(port=5433)
+    assert not guard.is_shadow(dialect, *dialect.create_connect_args(other_port))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql+mysqldb://u:p@db.example:3306/{}",  # mysqlclient names the database "db"
+        "mysql+pymysql://u:p@db.example:3306/{}",
+    ],
+)
+def test_the_default_identity_knows_every_drivers_name_for_the_database(url):
+    """What a new server backend inherits: MySQL's drivers spell the database two ways."""
+    dialect = _dialect(make_url(url.format("x")))
+    shadow = Backend.identity(*dialect.create_connect_args(make_url(url.format("fmm_shadow_x"))))
+    production = Backend.identity(*dialect.create_connect_args(make_url(url.format("production"))))
+    assert shadow != production
+
+
+def test_refused_connections_are_described_by_their_backend_without_a_password():
+    arguments = {"user": "u", "password": "secret", "host": "h", "port": 5433, "database": "production"}
+    assert PostgreSQL.describe("postgresql", [], arguments) == "postgresql://u@h:5433/production"
+    assert SQLite.describe("sqlite", ["/srv/app.db"], {}) == "sqlite:////srv/app.db"
+    assert Backend.describe("mysql", [], {**arguments, "db": "x"}) == "mysql://u@h:5433/x"
