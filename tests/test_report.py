@@ -1,0 +1,118 @@
+"""The report every front end renders: which lines go to stdout and stderr, and the exit status, for
+each kind of result and error. Unit tests on hand-built results; the CLI tests show it end to end."""
+
+from pathlib import Path
+
+import pytest
+
+from flask_makemigrations.api import Result
+from flask_makemigrations.errors import (
+    Advice,
+    ForeignDatabaseError,
+    NextStep,
+    StrictError,
+    Terminated,
+    UsageError,
+    attach_advice,
+)
+from flask_makemigrations.frontends import report
+from flask_makemigrations.frontends.invoke_tasks import SPELLING
+from flask_makemigrations.shadow.cache import Built
+from flask_makemigrations.shadow.server import PruneResult
+
+AGAIN = "'invoke makemigrations -m ...'"
+
+
+def of(result: Result, dry_run: bool = False) -> report.Report:
+    return report.of_makemigrations(result, dry_run, AGAIN, SPELLING)
+
+
+def test_no_changes_is_one_line_on_stdout_whatever_the_mode():
+    for dry_run in (False, True):
+        shown = of(Result(built=Built(applied=2)), dry_run)
+        assert (shown.stdout, shown.status, shown.closing) == (["No changes detected"], report.SUCCESS, None)
+        assert shown.stderr == ["Shadow database at head: 2 revision(s) applied"]
+
+
+def test_a_written_revision_is_its_path_then_its_operations(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "migrations" / "versions" / "0003_add_email.py"
+    shown = of(Result(operations=["+ column user.email"], path=path, built=Built(1, restored="0001")))
+    assert shown.stdout == [str(Path("migrations/versions/0003_add_email.py")), "  + column user.email"]
+    assert shown.stderr == [
+        "Shadow database at head: restored at 0001 from the cache, then 1 revision(s) applied"
+    ]
+    assert shown.status == report.SUCCESS
+
+
+def test_check_with_changes_lists_them_on_stdout_and_exits_1():
+    shown = of(Result(operations=["+ column user.email"], warnings=["risky"], differences=["differs"]))
+    assert shown.stdout == ["+ column user.email"]
+    assert shown.stderr == ["Warning: risky", "Warning: differs"]
+    assert shown.closing == f"Models and migrations differ: run {AGAIN}"
+    assert shown.status == report.CHANGES
+
+
+def test_a_dry_run_puts_the_script_alone_on_stdout():
+    script = '"""add email"""\nrevision = "x"\n'
+    shown = of(Result(operations=["+ column user.email"], script=script), dry_run=True)
+    assert shown.stdout == [script.removesuffix("\n")]
+    assert shown.stderr == ["  + column user.email"]
+    assert shown.status == report.SUCCESS
+
+
+def test_notes_name_the_next_task_in_the_front_ends_syntax():
+    note = Advice("shadow databases were left; {command} drops them", NextStep.PRUNE)
+    shown = of(Result(notes=[note]))
+    assert shown.stderr == [
+        "Note: shadow databases were left; 'invoke prune --database <the same URL>' drops them"
+    ]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [UsageError("--rev-id 'x': bad"), ForeignDatabaseError("refused a connection to sqlite:///x")],
+    ids=["usage", "foreign database"],
+)
+def test_every_error_of_the_engine_is_one_line_and_status_2(error):
+    shown = report.of_exception(error, SPELLING)
+    assert (shown.stdout, shown.stderr, shown.status) == ([], [], report.ERROR)
+    assert shown.closing == f"Error: {error}"
+
+
+def test_strict_shows_the_warnings_that_made_it_fail_first():
+    error = StrictError("--strict: 1 warning(s), so nothing was written", ["drops a column"])
+    shown = report.of_exception(error, SPELLING)
+    assert shown.stderr == ["Warning: drops a column"] and shown.status == report.ERROR
+
+
+def test_advice_from_the_cleanup_comes_before_the_error():
+    error = UsageError("the run failed")
+    attach_advice(error, Advice("the shadow database x was left behind; {command} drops it", NextStep.PRUNE))
+    shown = report.of_exception(error, SPELLING)
+    assert shown.stderr == [
+        "Warning: the shadow database x was left behind; 'invoke prune --database <the same URL>' drops it"
+    ]
+    assert shown.closing == "Error: the run failed"
+
+
+def test_signals_and_exits_and_bugs_are_never_status_0_or_1():
+    interrupted = report.of_exception(KeyboardInterrupt(), SPELLING)
+    terminated = report.of_exception(Terminated(), SPELLING)
+    exited = report.of_exception(SystemExit(0), SPELLING)
+    assert (interrupted.status, terminated.status, exited.status) == (130, 143, report.ERROR)
+    assert exited.closing == "Error: the app or a migration called sys.exit(0)"
+    try:
+        {}["missing"]
+    except KeyError as bug:
+        quiet, verbose = report.of_exception(bug, SPELLING), report.of_exception(bug, SPELLING, verbose=True)
+    assert quiet.status == verbose.status == report.ERROR and quiet.stderr == []
+    assert quiet.closing.startswith("Error: unexpected KeyError in test_report.py:")
+    assert verbose.stderr[0].startswith("Traceback (most recent call last)")
+
+
+def test_prune_lists_what_it_dropped_and_fails_on_what_it_could_not():
+    assert report.of_prune(PruneResult()).stdout == ["No leaked shadow databases"]
+    shown = report.of_prune(PruneResult(dropped=["fmm_shadow_a"], failures=["fmm_shadow_b: in use"]))
+    assert shown.stdout == ["dropped fmm_shadow_a"]
+    assert (shown.closing, shown.status) == ("Error: fmm_shadow_b: in use", report.ERROR)
