@@ -237,6 +237,7 @@ class ProjectCopy:
         forgotten, so that the next test imports its own project afresh."""
         saved_env, saved_cwd, saved_path = dict(os.environ), os.getcwd(), sys.path[:]
         saved_modules, saved_tempdir = set(sys.modules), tempfile.tempdir
+        saved_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # edits are seen
         os.environ.clear()
         os.environ.update(self.environment(env))
         os.environ.pop("PYTHONWARNINGS")  # pytest's own filters apply in this process
@@ -249,6 +250,7 @@ class ProjectCopy:
             os.environ.clear()
             os.environ.update(saved_env)
             tempfile.tempdir = saved_tempdir
+            sys.dont_write_bytecode = saved_bytecode
             sys.path[:] = saved_path
             for name in set(sys.modules) - saved_modules:
                 if _inside(getattr(sys.modules[name], "__file__", None), self.root):
@@ -274,14 +276,16 @@ class ProjectCopy:
             return verify_history(Project(**(where or {})))
 
     def engine_refuses(self, call, *args, **kwargs) -> str:
-        """Call one of the methods above, expect the engine's error, and check the project is
-        byte-identical; returns the error's one line."""
+        """Call one of the methods above, expect the engine's error (which every front end reports as
+        one ``Error:`` line and exit status 2), and check the project is byte-identical and the run
+        left nothing in its TMPDIR; returns the error's one line."""
         from flask_makemigrations import MakemigrationsError
 
         before = self.snapshot()
         with pytest.raises(MakemigrationsError) as raised:
             call(*args, **kwargs)
         assert self.snapshot() == before, "a failed run changed the project"
+        assert self.leftovers() == [], "a failed run left files behind"
         message = str(raised.value)
         assert "\n" not in message
         return message

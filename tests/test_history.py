@@ -25,9 +25,9 @@ def test_several_heads_are_refused_then_merged(project):
     assert set(project.revisions()["0004_merge"]) == {"0003_left", "0003_right"}
 
     after_merge = project.revision_files()
-    result = project.invoke("makemigrations", "-m", "add email")
-    assert result.returncode == 0, result.stderr
+    result = project.make_migrations("add email")
     (new,) = project.new_revisions(after_merge)
+    assert result.path == new
     assert "down_revision = '0004_merge'" in new.read_text()
 
 
@@ -77,24 +77,22 @@ def test_missing_versions_directory_is_created(project):
     ``versions/``, and ``flask db migrate`` would create it."""
     shutil.rmtree(project.versions)
 
-    result = project.invoke("makemigrations", "-m", "initial")
+    result = project.make_migrations("initial")
 
-    assert result.returncode == 0, result.stderr
     (new,) = project.new_revisions([])
     assert "op.create_table('user'" in new.read_text()
-    assert result.stdout.splitlines()[0] == f"migrations/versions/{new.name}"
+    assert result.path == project.root / "migrations" / "versions" / new.name
 
 
 def test_directory_option(project):
     project.migrations.rename(project.root / "db_history")
     project.add_email_column()
 
-    assert "flask db init" in project.refuses("makemigrations", "-m", "add email")
+    assert "flask db init" in project.engine_refuses(project.make_migrations, "add email")
 
-    result = project.invoke("makemigrations", "-d", "db_history", "-m", "add email")
-    assert result.returncode == 0, result.stderr
+    result = project.make_migrations("add email", where={"directory": "db_history"})
     (new,) = (project.root / "db_history" / "versions").glob("*_add_email.py")
-    assert result.stdout.splitlines()[0] == f"db_history/versions/{new.name}"
+    assert result.path == new
 
 
 def test_missing_directory_option_target(project):

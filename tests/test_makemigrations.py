@@ -1,7 +1,8 @@
 """The main job end to end, and each option of ``invoke makemigrations``.
 
-The main job goes through a real ``invoke`` subprocess on a private copy of the example project; the
-refusals of single options and the message's escaping through the engine's API in this process.
+The main job, the exit statuses of ``--check`` and stdout of ``--dry-run``, help and ``--verbose`` go
+through a real ``invoke`` subprocess on a private copy of the example project; what each option does,
+its refusals and the message's escaping through the engine's API in this process.
 """
 
 import ast
@@ -26,12 +27,18 @@ def written(project, result, before) -> str:
     return new.read_text()
 
 
+def written_by_engine(project, result, before) -> str:
+    """The one revision a successful engine call wrote, which its result names."""
+    (new,) = project.new_revisions(before)
+    assert result.path == new
+    return new.read_text()
+
+
 def test_no_changes(project):
-    """Models and history agree: say so, write nothing, exit 0."""
+    """Models and history agree: say so, write nothing."""
     before = project.snapshot()
-    result = project.invoke("makemigrations", "--message", "nothing")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "No changes detected\n"
+    result = project.make_migrations("nothing")
+    assert (result.operations, result.path, result.revision) == ([], None, None)
     assert project.snapshot() == before
 
 
@@ -58,10 +65,10 @@ def test_added_table(project):
     before = project.revision_files()
     project.edit("app/models.py", "class Post(db.Model):", f"{TAG_MODEL.strip()}\n\n\nclass Post(db.Model):")
 
-    result = project.invoke("makemigrations", "-m", "add tag")
+    result = project.make_migrations("add tag")
 
-    script = written(project, result, before)
-    assert "  + table tag" in result.stdout
+    script = written_by_engine(project, result, before)
+    assert result.operations == ["+ table tag"]
     assert "op.create_table('tag'" in script
 
 
@@ -69,10 +76,10 @@ def test_dropped_column(project):
     before = project.revision_files()
     project.edit("app/models.py", "    body = db.Column(db.Text, nullable=False)\n", "")
 
-    result = project.invoke("makemigrations", "-m", "drop body")
+    result = project.make_migrations("drop body")
 
-    script = written(project, result, before)
-    assert "  - column post.body" in result.stdout
+    script = written_by_engine(project, result, before)
+    assert result.operations == ["- column post.body"]
     assert "drop_column('body')" in script
 
 
@@ -116,45 +123,44 @@ def test_dry_run_prints_the_script_and_writes_nothing(project):
 
 def test_dry_run_without_changes(project):
     before = project.snapshot()
-    result = project.invoke("makemigrations", "--dry-run")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "No changes detected\n"
+    result = project.make_migrations(dry_run=True)
+    assert (result.operations, result.script, result.path) == ([], None, None)
     assert project.snapshot() == before
 
 
 def test_dry_run_needs_no_message(project):
     project.add_email_column()
-    result = project.invoke("makemigrations", "--dry-run")
-    assert result.returncode == 0, result.stderr
-    assert "add_column(sa.Column('email'" in result.stdout
+    before = project.snapshot()
+    result = project.make_migrations(dry_run=True)
+    assert "add_column(sa.Column('email'" in result.script and result.path is None
+    assert project.snapshot() == before
 
 
 def test_empty_writes_a_blank_revision_even_with_model_changes(project):
     before = project.revision_files()
     project.add_email_column()
 
-    result = project.invoke("makemigrations", "--empty", "-m", "backfill emails")
+    result = project.make_migrations("backfill emails", empty=True)
 
-    script = written(project, result, before)
-    assert "op." not in script
+    script = written_by_engine(project, result, before)
+    assert "op." not in script and result.operations == []
     assert f"down_revision = {HEAD!r}" in script
     # The model change is still pending, and builds on the blank revision.
     after_empty = project.revision_files()
-    script = written(project, project.invoke("makemigrations", "-m", "add email"), after_empty)
+    script = written_by_engine(project, project.make_migrations("add email"), after_empty)
     assert "add_column(sa.Column('email'" in script
 
 
 def test_empty_when_nothing_changed(project):
     before = project.revision_files()
-    script = written(project, project.invoke("makemigrations", "--empty", "-m", "data fix"), before)
+    script = written_by_engine(project, project.make_migrations("data fix", empty=True), before)
     assert "def upgrade():\n    pass" in script
 
 
 def test_rev_id(project):
     project.add_email_column()
-    result = project.invoke("makemigrations", "-m", "add email", "--rev-id", "0003_email")
-    assert result.returncode == 0, result.stderr
-    assert (project.versions / "0003_email_add_email.py").is_file()
+    result = project.make_migrations("add email", rev_id="0003_email")
+    assert result.path == project.versions / "0003_email_add_email.py" and result.path.is_file()
     assert project.heads() == ["0003_email"]
 
 
@@ -214,9 +220,9 @@ def test_database_option(project, tmp_path, database):
     before = project.revision_files()
     project.add_email_column()
 
-    result = project.invoke("makemigrations", "-m", "add email", "--database", database)
+    result = project.make_migrations("add email", where={"database": database})
 
-    assert "add_column(sa.Column('email'" in written(project, result, before)
+    assert "add_column(sa.Column('email'" in written_by_engine(project, result, before)
     assert not (tmp_path / "new-shadow.sqlite").exists()
 
 

@@ -24,7 +24,23 @@ SECRETS = (PASSWORD, quote(PASSWORD, safe=""), LIMITED_PASSWORD, "Wr0ng-secret")
 
 
 def makemigrations(project, postgres, *args, url=None):
+    """A real ``invoke makemigrations`` run with the server's URL."""
     return project.invoke("makemigrations", *args, "--database", url or postgres.url_string())
+
+
+def make(project, postgres, message=None, url=None, **options):
+    """The engine's ``make_migrations`` in this process, with the server's URL."""
+    return project.make_migrations(message, where={"database": url or postgres.url_string()}, **options)
+
+
+def refused(project, postgres, *fragments, url=None, **options) -> str:
+    """The engine's one-line error for a run with that URL; it names ``fragments``, never a secret."""
+    where = {"database": url or postgres.url_string()}
+    error = project.engine_refuses(project.make_migrations, "x", where=where, **options)
+    for fragment in fragments:
+        assert fragment in error, error
+    assert not any(secret in error for secret in SECRETS), error
+    return error
 
 
 def assert_no_secret(result) -> None:
@@ -84,17 +100,16 @@ def test_postgresql_types_give_postgresql_operations(project, postgres):
 
     # --no-verify: Alembic's downgrade of a new table leaves its enum type behind, which verification
     # rightly reports (the second upgrade fails); the test below covers that round trip.
-    result = makemigrations(project, postgres, "-m", "postgres types", "--no-verify")
+    result = make(project, postgres, "postgres types", verify=False)
 
-    assert result.returncode == 0, result.stderr
-    (new,) = set(project.revision_files()) - set(before)
-    script = (project.versions / new).read_text()
+    (new,) = project.new_revisions(before)
+    script = new.read_text()
+    assert result.path == new
     assert "sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False" in script
     assert "postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text(\"'{}'::jsonb\")" in script
     assert "sa.Enum('draft', 'published', name='post_status')" in script
-    assert "+ column user.created_at" in result.stdout
-    assert "+ table tag" in result.stdout
-    assert_no_secret(result)
+    assert "+ column user.created_at" in result.operations
+    assert "+ table tag" in result.operations
 
 
 def test_verification_catches_an_enum_column_whose_type_autogenerate_never_creates(project, postgres):
@@ -104,15 +119,11 @@ def test_verification_catches_an_enum_column_whose_type_autogenerate_never_creat
     )
     before = project.revision_files()
 
-    refused = makemigrations(project, postgres, "-m", "post status")
-
-    assert refused.returncode == 2
-    assert "post_status" in refused.stderr and "--no-verify" in refused.stderr
+    refused(project, postgres, "post_status", "--no-verify")
     assert project.revision_files() == before
 
-    written = makemigrations(project, postgres, "-m", "post status", "--no-verify")
-    assert written.returncode == 0, written.stderr
-    assert len(project.revision_files()) == len(before) + 1
+    written = make(project, postgres, "post status", verify=False)
+    assert project.new_revisions(before) == [written.path]
 
 
 @pytest.mark.usefixtures("databases_unchanged")
@@ -121,25 +132,22 @@ def test_no_changes_and_the_url_database_is_untouched(project, postgres):
     postgres.sql("INSERT INTO keep_me VALUES (1, 'precious') ON CONFLICT DO NOTHING")
     objects = app_database_objects(postgres)
 
-    result = makemigrations(project, postgres, "-m", "nothing")
+    result = make(project, postgres, "nothing")
 
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "No changes detected"
+    assert (result.operations, result.path) == ([], None)
     assert app_database_objects(postgres) == objects
     assert postgres.sql("SELECT id, note FROM keep_me") == [(1, "precious")]
-    assert_no_secret(result)
 
 
 @pytest.mark.usefixtures("databases_unchanged")
 def test_a_revision_applies_and_then_no_changes(project, postgres):
     """The new revision applies on PostgreSQL in the next run's shadow database."""
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
-    assert makemigrations(project, postgres, "-m", "add email").returncode == 0
+    assert make(project, postgres, "add email").path is not None
 
-    again = makemigrations(project, postgres, "-m", "again")
+    again = make(project, postgres, "again")
 
-    assert again.returncode == 0, again.stderr
-    assert again.stdout.strip() == "No changes detected"
+    assert (again.operations, again.path) == ([], None)
 
 
 @pytest.mark.usefixtures("databases_unchanged")
@@ -163,9 +171,7 @@ def test_a_failing_migration_leaves_no_shadow_database(project, postgres):
         "def upgrade():\n    op.execute('SELECT * FROM no_such_table')\n\n\ndef downgrade():\n    pass\n"
     )
 
-    result = makemigrations(project, postgres, "-m", "x")
-
-    assert_one_line_error(result, "revision 0003_broken", "failed to apply", "no_such_table")
+    refused(project, postgres, "revision 0003_broken", "failed to apply", "no_such_table")
 
 
 def _driver_available(driver: str) -> bool:
@@ -256,17 +262,13 @@ def test_an_app_on_the_url_database_is_refused(project, postgres):
     )
     objects = app_database_objects(postgres)
 
-    result = makemigrations(project, postgres, "-m", "x")
-
-    assert_one_line_error(result, f"127.0.0.1:{postgres.port}/{APP_DATABASE}", "not the shadow database")
+    refused(project, postgres, f"127.0.0.1:{postgres.port}/{APP_DATABASE}", "not the shadow database")
     assert app_database_objects(postgres) == objects
 
 
 def test_unreachable_server(project, postgres):
     url = postgres.url_string(password="Wr0ng-secret").replace(f":{postgres.port}/", ":1/")
-    assert_one_line_error(
-        makemigrations(project, postgres, "-m", "x", url=url), "cannot reach the PostgreSQL server"
-    )
+    refused(project, postgres, "cannot reach the PostgreSQL server", url=url)
 
 
 @pytest.mark.version_independent  # the connect timeout: this package's own setting
@@ -283,27 +285,25 @@ def test_a_server_that_never_answers_times_out(project, postgres):
 @pytest.mark.usefixtures("databases_unchanged")
 def test_wrong_password(project, postgres):
     url = postgres.url_string(password="Wr0ng-secret")
-    assert_one_line_error(makemigrations(project, postgres, "-m", "x", url=url), "authentication failed")
+    refused(project, postgres, "authentication failed", url=url)
 
 
 @pytest.mark.usefixtures("databases_unchanged")
 def test_a_missing_url_database(project, postgres):
     url = postgres.url_string(database="no_such_db")
-    result = makemigrations(project, postgres, "-m", "x", url=url)
-    assert_one_line_error(result, "the database no_such_db does not exist", "e.g. postgres")
+    refused(project, postgres, "the database no_such_db does not exist", "e.g. postgres", url=url)
 
 
 @pytest.mark.usefixtures("databases_unchanged")
 def test_role_without_createdb(project, postgres):
     url = postgres.url_string(user=LIMITED_ROLE, password=LIMITED_PASSWORD)
-    result = makemigrations(project, postgres, "-m", "x", url=url)
-    assert_one_line_error(result, f"role {LIMITED_ROLE} may not create databases", "CREATEDB")
+    refused(project, postgres, f"role {LIMITED_ROLE} may not create databases", "CREATEDB", url=url)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pg8000") is not None, reason="pg8000 is installed")
 def test_driver_not_installed(project, postgres):
     url = postgres.url_string(drivername="postgresql+pg8000")
-    assert_one_line_error(makemigrations(project, postgres, "-m", "x", url=url), "pip install 'pg8000'")
+    refused(project, postgres, "pip install 'pg8000'", url=url)
 
 
 @pytest.mark.parametrize(
@@ -316,8 +316,7 @@ def test_driver_not_installed(project, postgres):
     ],
 )
 def test_unusable_urls_are_refused(project, url, fragment):
-    result = project.invoke("makemigrations", "-m", "x", "--database", url)
-    assert_one_line_error(result, fragment)
+    refused(project, None, fragment, url=url)
     assert not (project.root / "shadow.db").exists()
 
 
@@ -357,15 +356,14 @@ def test_a_run_names_the_shadow_databases_killed_runs_left(project, postgres):
     leaked = str(ShadowName(host_token(), _dead_pid(), ShadowName.new().created, "def456"))
     postgres.sql(f'CREATE DATABASE "{leaked}"', database="postgres")
     try:
-        result = makemigrations(project, postgres, "--check")
+        result = make(project, postgres, check=True)
     finally:
         postgres.sql(f'DROP DATABASE IF EXISTS "{leaked}"', database="postgres")
 
-    assert result.returncode == 0, result.stderr
-    (note,) = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
-    assert note.startswith("Note: runs on this machine that were killed left shadow databases on ")
-    assert note.endswith(f": {leaked}; 'invoke prune --database <the same URL>' drops them")
-    assert_no_secret(result)
+    (note,) = [str(note) for note in result.notes]
+    assert note.startswith("runs on this machine that were killed left shadow databases on ")
+    assert note.endswith(f": {leaked}; the prune task drops them")
+    assert not any(secret in note for secret in SECRETS)
 
 
 def _dead_pid() -> int:

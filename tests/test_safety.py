@@ -1,5 +1,8 @@
 """Refused inputs: the tool never touches a database but its own shadow one, never deletes what it did
 not create, and stops (with one ``Error:`` line, writing nothing) when the comparison cannot be trusted.
+
+Through the engine in this process, but for a hard-coded URL, the flagship refusal, shown by a real
+``invoke`` run, and where the shadow database lives, which a probe in the app reports from a real run.
 """
 
 import shutil
@@ -36,7 +39,7 @@ def test_existing_database_file_is_refused_and_untouched(project, tmp_path):
     content = real_database(existing)
     project.add_email_column()
 
-    error = project.refuses("makemigrations", "-m", "add email", "--database", str(existing))
+    error = project.engine_refuses(project.make_migrations, "add email", where={"database": str(existing)})
 
     assert str(existing) in error and "already exists" in error
     assert_untouched(existing, content)
@@ -44,12 +47,14 @@ def test_existing_database_file_is_refused_and_untouched(project, tmp_path):
 
 def test_database_in_a_missing_folder_is_refused(project, tmp_path):
     missing = tmp_path / "no" / "such" / "shadow.sqlite"
-    assert "does not exist" in project.refuses("makemigrations", "--check", "--database", str(missing))
+    error = project.engine_refuses(project.make_migrations, check=True, where={"database": str(missing)})
+    assert "does not exist" in error
     assert not (tmp_path / "no").exists()
 
 
 def test_unreachable_server_url_is_refused_without_its_password(project):
-    error = project.refuses("makemigrations", "--check", "--database", "postgresql://u:secret@127.0.0.1:1/x")
+    url = "postgresql://u:secret@127.0.0.1:1/x"
+    error = project.engine_refuses(project.make_migrations, check=True, where={"database": url})
     assert "cannot reach" in error
     assert "secret" not in error
 
@@ -71,7 +76,7 @@ def test_app_with_hard_coded_missing_database_never_creates_it(project, tmp_path
     missing = tmp_path / "never.sqlite"
     hard_code_url(project, f"sqlite:///{missing}")
 
-    error = project.refuses("makemigrations", "--check")
+    error = project.engine_refuses(project.make_migrations, check=True)
 
     assert f"sqlite:///{missing}" in error
     assert list(tmp_path.glob("never.sqlite*")) == []
@@ -80,7 +85,7 @@ def test_app_with_hard_coded_missing_database_never_creates_it(project, tmp_path
 def test_app_reading_another_variable_is_refused(project):
     """The app reads DATABASE_URL but the run says the variable is another: the app falls back to
     its own default (a file in its instance folder), which must not be created."""
-    error = project.refuses("makemigrations", "--check", "--url-env", "SOME_OTHER_URL")
+    error = project.engine_refuses(project.make_migrations, check=True, where={"url_env": "SOME_OTHER_URL"})
     assert "instance/app.db" in error and "SOME_OTHER_URL" in error
     assert not (project.root / "instance" / "app.db").exists()
 
@@ -106,7 +111,7 @@ def test_app_that_connects_to_another_database_at_import_is_refused(project, tmp
     content = real_database(other)
     connect_at_import(project, f"sqlite:///{other}")
 
-    error = project.refuses("makemigrations", "--check")
+    error = project.engine_refuses(project.make_migrations, check=True)
 
     assert f"sqlite:///{other}" in error
     assert_untouched(other, content)
@@ -116,7 +121,7 @@ def test_app_that_swallows_the_refusal_is_still_refused(project, tmp_path):
     missing = tmp_path / "other.sqlite"
     connect_at_import(project, f"sqlite:///{missing}", swallow=True)
 
-    error = project.refuses("makemigrations", "--check")
+    error = project.engine_refuses(project.make_migrations, check=True)
 
     assert f"sqlite:///{missing}" in error
     assert not missing.exists()
@@ -130,7 +135,7 @@ def test_env_py_that_builds_its_own_engine_to_another_database_is_refused(projec
     project.edit("migrations/env.py", "config.set_main_option(", "(lambda *args: None)(")
     project.edit("migrations/alembic.ini", "[alembic]", f"[alembic]\nsqlalchemy.url = sqlite:///{real}")
 
-    error = project.refuses("makemigrations", "--check")
+    error = project.engine_refuses(project.make_migrations, check=True)
 
     assert f"sqlite:///{real}" in error
     assert_untouched(real, content)
@@ -148,7 +153,7 @@ def test_app_whose_factory_builds_its_tables_is_refused(project, build):
         "    return app",
         f"    with app.app_context():\n        {build}\n\n    return app",
     )
-    error = project.refuses("makemigrations", "--check")
+    error = project.engine_refuses(project.make_migrations, check=True)
     assert "created tables" in error and "post" in error and "user" in error
     assert "create_all()" in error
 
@@ -159,22 +164,23 @@ def test_app_with_several_databases_is_refused(project):
         URL_LINE,
         f'{URL_LINE}\n        SQLALCHEMY_BINDS={{"audit": os.environ["DATABASE_URL"]}},',
     )
-    assert "SQLALCHEMY_BINDS" in project.refuses("makemigrations", "--check")
+    assert "SQLALCHEMY_BINDS" in project.engine_refuses(project.make_migrations, check=True)
 
 
 def test_app_that_fails_to_import(project):
     project.edit("app/models.py", "from .extensions import db", "from .extensions import db, no_such_name")
-    error = project.refuses("makemigrations", "-m", "x")
+    error = project.engine_refuses(project.make_migrations, "x")
     assert "could not load the Flask app" in error and "no_such_name" in error
 
 
 def test_app_without_flask_migrate(project):
     project.edit("app/__init__.py", "    migrate.init_app(app, db)\n", "")
-    assert "Flask-Migrate" in project.refuses("makemigrations", "-m", "x")
+    assert "Flask-Migrate" in project.engine_refuses(project.make_migrations, "x")
 
 
 def test_app_that_is_not_found(project):
-    error = project.refuses("makemigrations", "--check", "--app", "no_such_module:create_app")
+    where = {"app": "no_such_module:create_app"}
+    error = project.engine_refuses(project.make_migrations, check=True, where=where)
     assert "could not load the Flask app" in error and "no_such_module" in error
 
 

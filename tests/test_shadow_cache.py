@@ -6,6 +6,7 @@ head), but for the summary line and ``invoke cache --clear``, which only a proce
 
 import re
 
+import pytest
 from conftest import HEAD
 
 SUMMARY = re.compile(
@@ -26,6 +27,7 @@ def snapshots(project) -> list:
     return sorted(project.home.glob(".cache/flask-makemigrations/*/*.sqlite"))
 
 
+@pytest.mark.version_independent  # what the engine reports is tested above, in every session
 def test_the_summary_line_says_how_the_shadow_database_reached_head(project):
     cold = project.invoke("makemigrations", "--check", "--no-verify")
     warm = project.invoke("makemigrations", "--check", "--no-verify")
@@ -104,6 +106,7 @@ def test_cold_and_warm_runs_write_the_same_file(project):
     assert without_date(warm.script) == without_date(cold.script)
 
 
+@pytest.mark.version_independent  # file handling of this package's own
 def test_cache_clear_removes_every_snapshot(project):
     check(project)
     assert snapshots(project)

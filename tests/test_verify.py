@@ -4,8 +4,6 @@ Real SQLite shadow databases on private copies of the example project: real ``in
 output and the exit status are the behaviour, the engine's API in this process where the result is.
 """
 
-from test_review import warnings_of
-
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 BODY = "body = db.Column(db.Text, nullable=False)"
 STATUS = 'status = db.Column(db.String(20), nullable=False, server_default="active")'
@@ -46,12 +44,10 @@ def test_a_new_revision_whose_downgrade_fails_is_not_written(project):
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
-    result = project.invoke("makemigrations", "-m", "add email")
+    error = project.engine_refuses(project.make_migrations, "add email")
 
-    assert result.returncode == 2
     assert project.revision_files() == before
-    error = result.stderr.strip().splitlines()[-1]
-    assert error.startswith("Error: verification failed at downgrade ")
+    assert error.startswith("verification failed at downgrade ")
     # The file was never written: no path to name, and no file of that name to look for.
     assert ": the pending revision " in error and "_add_email" not in error
     assert "failed to downgrade: no such table: no_such_table" in error
@@ -63,32 +59,28 @@ def test_check_lists_a_revision_that_fails_verification_with_the_failure_as_a_wa
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
-    result = project.invoke("makemigrations", "--check")
-    strict = project.invoke("makemigrations", "--check", "--strict")
+    result = project.make_migrations(check=True)
+    strict = project.engine_refuses(project.make_migrations, check=True, strict=True)
 
-    assert result.returncode == 1, result.stderr
-    assert result.stdout.splitlines() == ["+ column user.email"]
-    (warning,) = warnings_of(result)
+    assert result.operations == ["+ column user.email"]
+    (warning,) = result.warnings + result.differences
     assert warning.startswith("verification failed at downgrade ")
     assert "the pending revision" in warning and "no such table: no_such_table" in warning
     assert "a writing run would refuse it" in warning
-    assert strict.returncode == 2
-    assert strict.stderr.strip().splitlines()[-1] == "Error: --strict: 1 warning(s), so nothing was written"
+    assert strict == "--strict: 1 warning(s), so nothing was written"
 
 
 def test_dry_run_prints_a_revision_that_fails_verification_with_a_warning(project):
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
-    result = project.invoke("makemigrations", "--dry-run")
-    strict = project.invoke("makemigrations", "--dry-run", "--strict")
+    result = project.make_migrations(dry_run=True)
 
-    assert result.returncode == 0, result.stderr
-    compile(result.stdout, "dry-run", "exec")
-    assert "op.execute('DROP TABLE no_such_table')" in result.stdout
-    (warning,) = warnings_of(result)
+    compile(result.script, "dry-run", "exec")
+    assert "op.execute('DROP TABLE no_such_table')" in result.script
+    (warning,) = result.warnings + result.differences
     assert warning.startswith("verification failed at downgrade ")
-    assert strict.returncode == 2 and strict.stdout == ""
+    assert project.engine_refuses(project.make_migrations, dry_run=True, strict=True).startswith("--strict: ")
 
 
 def test_no_verify_writes_the_revision_despite_a_failing_verification(project):
@@ -96,27 +88,25 @@ def test_no_verify_writes_the_revision_despite_a_failing_verification(project):
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
-    result = project.invoke("makemigrations", "-m", "add email", "--no-verify")
+    result = project.make_migrations("add email", verify=False)
 
-    assert result.returncode == 0, result.stderr
-    (new,) = sorted(set(project.revision_files()) - set(before))
-    assert new.endswith("_add_email.py")
+    (new,) = project.new_revisions(before)
+    assert result.path == new and new.name.endswith("_add_email.py")
 
 
 def test_no_changes_detected_but_models_differ_is_said_as_warnings(project):
     """A changed server default and a new check constraint: autogenerate sees neither."""
     project.add_model_line(USERNAME, STATUS)
-    assert project.invoke("makemigrations", "-m", "add status").returncode == 0
+    assert project.make_migrations("add status").path is not None
     before = project.revision_files()
     project.edit("app/models.py", STATUS, STATUS.replace('"active"', '"pending"'))
     project.add_model_line(BODY, CHECK)
 
-    result = project.invoke("makemigrations", "-m", "pending by default")
+    result = project.make_migrations("pending by default")
 
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "No changes detected"
+    assert (result.operations, result.path) == ([], None)
     assert project.revision_files() == before
-    found = warnings_of(result)
+    found = result.warnings + result.differences
     assert len(found) == 2
     assert found[0].startswith(
         "check constraint ck_post_body_not_empty on post (length(body) > 0): only in the models"
@@ -132,11 +122,10 @@ def test_a_difference_beside_detected_changes_asks_for_a_hand_edit(project):
     project.add_model_line(BODY, CHECK)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
-    result = project.invoke("makemigrations", "-m", "add email")
+    result = project.make_migrations("add email")
 
-    assert result.returncode == 0, result.stderr
     (new,) = [name for name in project.revision_files() if name.endswith("_add_email.py")]
-    (warning,) = warnings_of(result)
+    (warning,) = result.warnings + result.differences
     assert warning.startswith("check constraint ck_post_body_not_empty on post")
     assert warning.endswith(f"edit migrations/versions/{new} by hand")
 
@@ -177,11 +166,9 @@ def test_the_comparison_honours_include_object_in_env_py(project):
 def test_models_that_cannot_be_built_are_an_error(project):
     project.add_model_line(BODY, '__table_args__ = (db.CheckConstraint("length(body) >", name="broken"),)')
 
-    result = project.invoke("makemigrations", "--check")
+    error = project.engine_refuses(project.make_migrations, check=True)
 
-    assert result.returncode == 2
-    (error,) = result.stderr.strip().splitlines()
-    assert error.startswith("Error: verification failed at building a database from the models: ")
+    assert error.startswith("verification failed at building a database from the models: ")
     assert "syntax error" in error
     assert error.endswith("; --no-verify skips it")
 
