@@ -153,7 +153,8 @@ def test_in_memory_sqlite_databases_of_the_app_are_let_through(project):
     project.edit(
         "app/models.py",
         "from .extensions import db",
-        "import sqlite3\n\nfrom .extensions import db\n\nsqlite3.connect(':memory:').execute('SELECT 1')",
+        "import sqlite3\n\nfrom .extensions import db\n\n"
+        "_memory = sqlite3.connect(':memory:')\n_memory.execute('SELECT 1')\n_memory.close()",
     )
 
     assert project.make_migrations(check=True).operations == []
