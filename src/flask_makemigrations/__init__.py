@@ -9,6 +9,7 @@ installed libraries are usable (``requirements``), and importing the engine woul
 """
 
 import importlib
+from typing import Any
 
 _EXPORTS = {
     "MakemigrationsError": "errors",
@@ -27,7 +28,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

@@ -6,13 +6,13 @@ from pathlib import Path
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
-from .errors import RevisionFailedError, StrictError, UsageError, shown_path
+from .errors import Advice, RevisionFailedError, StrictError, UsageError, shown_path
 from .request import Request, check_rev_id
 from .revisions.driver import History
-from .revisions.generation import generate
+from .revisions.generation import Generated, generate
 from .run.app_loading import history_builds_its_own_tables
 from .run.locking import migrations_lock
-from .run.session import QUIET, Project, Runtime, open_session
+from .run.session import QUIET, Project, Runtime, Session, open_session
 from .shadow.backends import parse_database
 from .shadow.cache import Built, upgrade_with_cache
 from .shadow.server import PruneResult, ServerBackend, prune
@@ -22,10 +22,10 @@ from .shadow.server import PruneResult, ServerBackend, prune
 class Result:
     """What a run did, for the caller to print."""
 
-    operations: list = field(default_factory=list)  # one line per detected operation
-    warnings: list = field(default_factory=list)  # risky operations, failed post-write hooks
-    notes: list = field(default_factory=list)  # what to know that is no warning (tables the app made)
-    differences: list = field(default_factory=list)  # models vs. migrated schema, beyond autogenerate
+    operations: list[str] = field(default_factory=list)  # one line per detected operation
+    warnings: list[str] = field(default_factory=list)  # risky operations, failed post-write hooks
+    notes: list[Advice] = field(default_factory=list)  # what to know that is no warning (tables the app made)
+    differences: list[str] = field(default_factory=list)  # models vs. migrated schema, beyond autogenerate
     revision: str | None = None
     path: Path | None = None  # the file written into the project, if any
     script: str | None = None  # the new revision's source (what --dry-run prints)
@@ -73,7 +73,12 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
 
 
 def _verify(
-    session, history: History, generated, previous_head: str | None, result: Result, writes: bool
+    session: Session,
+    history: History,
+    generated: Generated,
+    previous_head: str | None,
+    result: Result,
+    writes: bool,
 ) -> None:
     """Verify the new revision; a run that writes nothing reports a revision that fails as a warning,
     beside the operations it lists (a writing run refuses it)."""
@@ -127,7 +132,7 @@ def prune_shadow_databases(database: str | None) -> PruneResult:
     return prune(backend)
 
 
-def _review(generated) -> list:
+def _review(generated: Generated) -> list[str]:
     """Warnings about risky operations; renames are shown the way the file is written (batch or not)."""
     batch = bool(generated.context_opts.get("render_as_batch"))
     return review(generated.upgrade_ops, generated.dialect, batch)

@@ -122,12 +122,12 @@ class RevisionFailedError(VerificationError):
 class StrictError(MakemigrationsError):
     """``--strict`` found warnings; they travel with the error so they can still be shown."""
 
-    def __init__(self, message: str, warnings: list):
+    def __init__(self, message: str, warnings: list[str]):
         super().__init__(message)
         self.warnings = list(warnings)
 
 
-def shown_path(path) -> str:
+def shown_path(path: str | os.PathLike[str]) -> str:
     """A path as the user would type it from where they ran the command: relative inside the current
     directory, absolute elsewhere (``../../tmp/x`` says less than ``/tmp/x``)."""
     absolute = os.path.abspath(path)
@@ -142,7 +142,9 @@ def exit_call(exc: SystemExit) -> str:
     return "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
 
 
-def disk_error(doing: str, exc: OSError, path=None, then: str = "") -> FileSystemError:
+def disk_error(
+    doing: str, exc: OSError, path: str | os.PathLike[str] | None = None, then: str = ""
+) -> FileSystemError:
     """One line naming the operation, the path (the one that failed, unless ``path`` says which to
     show) and the system's reason, then what it means for the run."""
     path = path or exc.filename

@@ -10,14 +10,20 @@ reaches the project.
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
 from ..errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
 from ..revisions.driver import History
 from ..revisions.generation import Generated
 from ..run.app_loading import app_engine
 from .schema import Filters, Schema, differences, reflect
+
+if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
+    from ..run.session import Session
+    from ..shadow.backend import ShadowDatabase
 
 NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"
 # For --check and --dry-run, which never write: the failure is a warning there.
@@ -28,11 +34,14 @@ CHECK_HINT = (
 MODELS, MIGRATIONS = "the models", "the migrations"
 
 
-def models_schema(filters: Filters, session) -> Schema:
+def models_schema(filters: Filters, session: "Session") -> Schema:
     """The schema the models describe, as this kind of database reflects it (``create_all`` in the
     session's second, empty throwaway database)."""
     # One connection, used once: no pool to choose (SQLAlchemy warns about guessing one for memory URLs).
-    engine = sa.create_engine(session.models_shadow.url_string, poolclass=sa.pool.NullPool)
+    # cast: a session that verifies is opened with models_database=True, so it has that second database.
+    engine = sa.create_engine(
+        cast("ShadowDatabase", session.models_shadow).url_string, poolclass=sa.pool.NullPool
+    )
     try:
         with engine.begin() as connection:
             _create_models(filters, connection)
@@ -41,7 +50,7 @@ def models_schema(filters: Filters, session) -> Schema:
         engine.dispose()
 
 
-def _create_models(filters: Filters, connection) -> None:
+def _create_models(filters: Filters, connection: Connection) -> None:
     try:
         for metadata in filters.metadatas:
             # Only what autogenerate looks at: a table env.py filters out may not even be
@@ -60,7 +69,9 @@ def snapshot(engine: sa.engine.Engine, filters: Filters) -> Schema:
         return reflect(connection, filters)
 
 
-def failed(name: str, reason: str, hint: str = NO_VERIFY_HINT, kind=VerificationError) -> VerificationError:
+def failed(
+    name: str, reason: str, hint: str = NO_VERIFY_HINT, kind: type[VerificationError] = VerificationError
+) -> VerificationError:
     return kind(f"verification failed at {name}: {reason}" + (f"; {hint}" if hint else ""))
 
 
@@ -86,7 +97,7 @@ def check_restored(
 
 
 def verify_new_revision(
-    session,
+    session: "Session",
     history: History,
     generated: Generated,
     previous_head: str | None,
@@ -130,7 +141,12 @@ class RoundTrip:
 
 
 def round_trip(
-    history: History, engine, filters: Callable[[], Filters], trip: RoundTrip, before: Schema, hint: str
+    history: History,
+    engine: Engine,
+    filters: Callable[[], Filters],
+    trip: RoundTrip,
+    before: Schema,
+    hint: str,
 ) -> Schema:
     """Apply a revision, take it back (which must give back ``before``), apply it again: the check of
     a new revision and of each revision ``verify`` walks. Returns the schema the revision builds.

@@ -7,19 +7,25 @@ write instead. Warnings never stop a run; ``--strict`` makes them errors.
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.operations import ops
+from sqlalchemy.engine import Dialect
 
 from ..compat import type_affinity
 from ..revisions.operations import flatten, table_of
 
 
-def review(upgrade_ops: ops.UpgradeOps | None, dialect=None, batch: bool = False) -> list[str]:
+def review(
+    upgrade_ops: ops.UpgradeOps | None, dialect: Dialect | None = None, batch: bool = False
+) -> list[str]:
     """One warning per risky operation, renames first (they explain a drop and an add together)."""
     leaves = list(flatten(upgrade_ops.ops)) if upgrade_ops is not None else []
     # Tables and columns with no data yet: created here, or added here without a server default.
-    created: set = {op.table_name for op in leaves if isinstance(op, ops.CreateTableOp)}
+    created: set[str | tuple[str, str]] = {
+        op.table_name for op in leaves if isinstance(op, ops.CreateTableOp)
+    }
     created |= {
         (op.table_name, op.column.name)
         for op in leaves
@@ -37,7 +43,7 @@ def review(upgrade_ops: ops.UpgradeOps | None, dialect=None, batch: bool = False
     return warnings
 
 
-def _recreated_foreign_keys(leaves: list) -> list:
+def _recreated_foreign_keys(leaves: list[ops.MigrateOperation]) -> list[ops.DropConstraintOp]:
     """A foreign key dropped and created again under its name (new ON DELETE, say) is not lost."""
     added = {(table_of(op), op.constraint_name) for op in leaves if isinstance(op, ops.CreateForeignKeyOp)}
     return [
@@ -49,7 +55,9 @@ def _recreated_foreign_keys(leaves: list) -> list:
     ]
 
 
-def _risks(op: ops.MigrateOperation, created: set, dialect) -> list[str]:
+def _risks(
+    op: ops.MigrateOperation, created: set[str | tuple[str, str]], dialect: Dialect | None
+) -> list[str]:
     """What one operation may do to existing rows; what this revision creates holds none yet."""
     if isinstance(op, ops.DropTableOp):
         return [f"table {op.table_name} is dropped: every row in it is lost when this revision runs."]
@@ -96,7 +104,7 @@ def _not_null_altered(op: ops.AlterColumnOp) -> list[str]:
     ]
 
 
-def _type_changed(op: ops.AlterColumnOp, dialect) -> list[str]:
+def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
     old, new = op.existing_type, op.modify_type
     if new is None or old is None:
         return []
@@ -109,7 +117,7 @@ def _type_changed(op: ops.AlterColumnOp, dialect) -> list[str]:
     return []
 
 
-def _narrower(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> bool:
+def _narrower(old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]) -> bool:
     """A shorter string, a smaller integer, fewer digits: some existing values no longer fit."""
     if isinstance(old, sa.String) and isinstance(new, sa.String):
         return _size(new.length) < _size(old.length)
@@ -128,7 +136,9 @@ def _integer_rank(type_: sa.Integer) -> int:
     return 3 if isinstance(type_, sa.BigInteger) else 1 if isinstance(type_, sa.SmallInteger) else 2
 
 
-def _unique_added(what: str, table: str, columns: Iterable, created: set) -> list[str]:
+def _unique_added(
+    what: str, table: str, columns: Iterable[object], created: set[str | tuple[str, str]]
+) -> list[str]:
     names = [getattr(c, "name", None) or str(c) for c in columns]
     if all((table, name) in created for name in names):
         return []  # only new, empty columns: every row holds NULL, and NULLs are never duplicates
@@ -139,9 +149,11 @@ def _unique_added(what: str, table: str, columns: Iterable, created: set) -> lis
     ]
 
 
-def _table_renames(leaves: list, dialect) -> list[tuple[str, tuple]]:
+def _table_renames(
+    leaves: list[ops.MigrateOperation], dialect: Dialect | None
+) -> list[tuple[str, tuple[ops.DropTableOp, ops.CreateTableOp]]]:
     """A table dropped and another created with the same columns is most likely a rename."""
-    found = []
+    found: list[tuple[str, tuple[ops.DropTableOp, ops.CreateTableOp]]] = []
     created = [op for op in leaves if isinstance(op, ops.CreateTableOp)]
     for dropped in (op for op in leaves if isinstance(op, ops.DropTableOp)):
         shape = _columns_shape(dropped.to_table().columns, dialect)
@@ -161,9 +173,11 @@ def _table_renames(leaves: list, dialect) -> list[tuple[str, tuple]]:
     return found
 
 
-def _column_renames(leaves: list, dialect, batch: bool) -> list[tuple[str, tuple]]:
+def _column_renames(
+    leaves: list[ops.MigrateOperation], dialect: Dialect | None, batch: bool
+) -> list[tuple[str, tuple[ops.DropColumnOp, ops.AddColumnOp]]]:
     """In one table, a column dropped and another added with the same type is most likely a rename."""
-    found = []
+    found: list[tuple[str, tuple[ops.DropColumnOp, ops.AddColumnOp]]] = []
     added = [op for op in leaves if isinstance(op, ops.AddColumnOp)]
     for dropped in (op for op in leaves if isinstance(op, ops.DropColumnOp)):
         type_ = _render(dropped.to_column().type, dialect)
@@ -197,11 +211,11 @@ def _column_rename_warning(dropped: ops.DropColumnOp, added: ops.AddColumnOp, ty
     )
 
 
-def _columns_shape(columns: Iterable[sa.Column], dialect) -> frozenset:
+def _columns_shape(columns: Iterable[sa.Column[Any]], dialect: Dialect | None) -> frozenset[tuple[str, str]]:
     return frozenset((c.name, _render(c.type, dialect)) for c in columns)
 
 
-def _render(type_: sa.types.TypeEngine, dialect) -> str:
+def _render(type_: sa.types.TypeEngine[Any], dialect: Dialect | None) -> str:
     """A type as this database spells it, so a reflected VARCHAR(80) equals the models' String(80)."""
     try:
         return str(type_.compile(dialect=dialect))

@@ -9,45 +9,64 @@ database chose. Alembic's version table and whatever ``env.py``
 filters out (``include_name``, ``include_object``) are not part of the schema, as in autogenerate.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.types import NullType
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.reflection import Inspector
+from sqlalchemy.types import NullType, TypeEngine
 
 from ..shadow.backend import Backend
 from ..shadow.backends import for_dialect
+
+if TYPE_CHECKING:  # annotations only: SQLAlchemy 2.0's reflection types (1.4 is supported too)
+    from sqlalchemy.engine.interfaces import ReflectedCheckConstraint, ReflectedColumn, ReflectedIndex
+
+#: A column as compared: its type as the database spells it, nullable, its server default.
+ColumnShape = tuple[str, bool, str | None]
+#: A foreign key as compared: columns, referred table, referred columns, the options that matter.
+ForeignKeyShape = tuple[tuple[str, ...], str, tuple[str, ...], tuple[tuple[str, str], ...]]
+_Key = TypeVar("_Key")
 
 
 @dataclass(frozen=True)
 class TableShape:
     """One table, normalized; every mapping goes from what identifies an item to its name."""
 
-    columns: dict  # name -> (type, nullable, server default)
-    primary_key: tuple
-    uniques: dict  # column tuple -> name (unique constraints and unique indexes alike)
-    indexes: dict  # column tuple -> name (non-unique indexes)
-    foreign_keys: dict  # (columns, referred table, referred columns, options) -> name
-    checks: dict  # SQL text -> name
+    columns: dict[str, ColumnShape]  # name -> (type, nullable, server default)
+    primary_key: tuple[str, ...]
+    #: column tuple -> name (unique constraints and unique indexes alike)
+    uniques: dict[tuple[str, ...], str | None]
+    indexes: dict[tuple[str, ...], str | None]  # column tuple -> name (non-unique indexes)
+    #: (columns, referred table, referred columns, options) -> name
+    foreign_keys: dict[ForeignKeyShape, str | None]
+    checks: dict[str, str | None]  # SQL text -> name
 
 
-Schema = dict  # table name -> TableShape
+Schema = dict[str, TableShape]  # table name -> TableShape
 
 
 @dataclass
 class Filters:
     """``env.py``'s ``include_name``/``include_object``, so the comparison sees what autogenerate sees."""
 
-    include_name: Callable | None = None
-    include_object: Callable | None = None
-    metadatas: tuple = ()
+    # As this module calls them (Alembic's IncludeNameFn and IncludeObjectFn, with plain strings).
+    include_name: Callable[[str | None, str, dict[str, str | None]], bool] | None = None
+    include_object: (
+        Callable[[sa.schema.SchemaItem, str | None, str, bool, sa.schema.SchemaItem | None], bool] | None
+    ) = None
+    metadatas: tuple[sa.MetaData, ...] = ()
     version_table: str = "alembic_version"
 
     @classmethod
-    def from_context_opts(cls, opts: dict, fallback_metadata=None) -> "Filters":
+    def from_context_opts(
+        cls, opts: dict[str, Any], fallback_metadata: sa.MetaData | None = None
+    ) -> "Filters":
         """Read the options ``env.py`` gave ``context.configure`` (a MigrationContext's ``opts``)."""
         metadata = opts.get("target_metadata", fallback_metadata)
-        metadatas: tuple
+        metadatas: tuple[sa.MetaData, ...]
         if metadata is None:
             metadatas = ()
         elif isinstance(metadata, (list, tuple)):
@@ -75,20 +94,29 @@ class Filters:
             return bool(self.include_object(self._object(type_, name, table), name, type_, reflected, None))
         return True
 
-    def _object(self, type_: str, name: str | None, table: str | None):
+    def _object(self, type_: str, name: str | None, table: str | None) -> sa.schema.SchemaItem:
         """The models' own object when there is one (autogenerate would pass the reflected one, which
         we do not build), else a stand-in that carries the name."""
+        # cast: only a key found in ``m.tables`` is looked up, so a str.
         model_table = next(
-            (m.tables[table or name] for m in self.metadatas if (table or name) in m.tables), None
+            (m.tables[cast(str, table or name)] for m in self.metadatas if (table or name) in m.tables), None
         )
         if type_ == "table":
             return model_table if model_table is not None else sa.Table(name or "", sa.MetaData())
-        found = None
+        found: sa.schema.SchemaItem | None = None
         if model_table is not None and type_ == "column":
-            found = model_table.c.get(name)
+            found = model_table.c.get(cast(str, name))  # cast: a column always has a name (str)
         elif model_table is not None:
+            # cast: mypy joins Index and Constraint into SchemaItem, which lacks the ``name`` both have.
             found = next(
-                (i for i in [*model_table.indexes, *model_table.constraints] if i.name == name), None
+                (
+                    i
+                    for i in cast(
+                        "list[sa.Index | sa.Constraint]", [*model_table.indexes, *model_table.constraints]
+                    )
+                    if i.name == name
+                ),
+                None,
             )
         if found is not None:
             return found
@@ -97,7 +125,7 @@ class Filters:
         return sa.Index(name) if type_ == "index" else sa.UniqueConstraint(name=name)
 
 
-def reflect(connection, filters: Filters, reflected: bool = True) -> Schema:
+def reflect(connection: Connection, filters: Filters, reflected: bool = True) -> Schema:
     """The schema a connection sees (its default schema), as autogenerate's filters let it be seen."""
     inspector = sa.inspect(connection)
     dialect = connection.dialect
@@ -108,13 +136,15 @@ def reflect(connection, filters: Filters, reflected: bool = True) -> Schema:
     }
 
 
-def _table(inspector, dialect, table: str, filters: Filters, reflected: bool) -> TableShape:
+def _table(
+    inspector: Inspector, dialect: Dialect, table: str, filters: Filters, reflected: bool
+) -> TableShape:
     backend = for_dialect(dialect.name)  # what its reflection needs normalized
 
-    def keeps(type_, name):
+    def keeps(type_: str, name: str | None) -> bool:
         return filters.keeps(type_, name, table, reflected)
 
-    def default(column: dict) -> str | None:
+    def default(column: "ReflectedColumn") -> str | None:
         text = column.get("default")
         return None if text is None else backend.normalized_default(str(text))
 
@@ -128,7 +158,7 @@ def _table(inspector, dialect, table: str, filters: Filters, reflected: bool) ->
         for u in inspector.get_unique_constraints(table)
         if keeps("unique_constraint", u.get("name"))
     }
-    indexes = {}
+    indexes: dict[tuple[str, ...], str | None] = {}
     for index in inspector.get_indexes(table):
         if index.get("duplicates_constraint") or not keeps("index", index.get("name")):
             continue  # PostgreSQL lists each unique constraint once more, as an index
@@ -156,28 +186,28 @@ def _table(inspector, dialect, table: str, filters: Filters, reflected: bool) ->
     return TableShape(columns, primary_key, uniques, indexes, foreign_keys, checks)
 
 
-def _check_constraints(inspector, table: str) -> list:
+def _check_constraints(inspector: Inspector, table: str) -> list["ReflectedCheckConstraint"]:
     try:
         return inspector.get_check_constraints(table)
     except NotImplementedError:  # a dialect that cannot reflect them: nothing to compare
         return []
 
 
-def _index_columns(index: dict, backend: type[Backend]) -> tuple:
+def _index_columns(index: "ReflectedIndex", backend: type[Backend]) -> tuple[str, ...]:
     expressions = index.get("expressions") or index.get("column_names") or ()
     return tuple(backend.normalized_sql(str(e)) for e in expressions)
 
 
-def _type(type_, dialect) -> str:
+def _type(type_: TypeEngine[Any], dialect: Dialect) -> str:
     try:
         return " ".join(str(type_.compile(dialect=dialect)).upper().split())
     except Exception:  # a reflected type the dialect cannot render back: compare its repr
         return repr(type_)
 
 
-def _fk_options(options: dict | None) -> tuple:
+def _fk_options(options: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
     """Only the options that change behaviour; NO ACTION is what every database does unasked."""
-    kept = {}
+    kept: dict[str, str] = {}
     for key in ("ondelete", "onupdate", "deferrable", "initially"):
         value = (options or {}).get(key)
         if value is not None and str(value).upper() not in ("NO ACTION", "FALSE", "IMMEDIATE"):
@@ -191,7 +221,7 @@ class _Findings:
 
     expected: str
     actual: str
-    found: list = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
 
 
 def differences(expected: Schema, actual: Schema, expected_label: str, actual_label: str) -> list[str]:
@@ -221,7 +251,13 @@ def _table_differences(table: str, expected: TableShape, actual: TableShape, lab
     _item_differences("check constraint", table, expected.checks, actual.checks, str, labels)
 
 
-def _column_differences(qualified: str, expected: dict, actual: dict, column: str, labels: _Findings) -> None:
+def _column_differences(
+    qualified: str,
+    expected: Mapping[str, ColumnShape],
+    actual: Mapping[str, ColumnShape],
+    column: str,
+    labels: _Findings,
+) -> None:
     if column not in actual:
         labels.found.append(f"column {qualified}: only in {labels.expected}")
         return
@@ -238,7 +274,12 @@ def _column_differences(qualified: str, expected: dict, actual: dict, column: st
 
 
 def _item_differences(
-    kind: str, table: str, expected: dict, actual: dict, describe, labels: _Findings
+    kind: str,
+    table: str,
+    expected: Mapping[_Key, str | None],
+    actual: Mapping[_Key, str | None],
+    describe: Callable[[_Key], str],
+    labels: _Findings,
 ) -> None:
     for key in sorted(set(expected) ^ set(actual), key=repr):
         side = labels.expected if key in expected else labels.actual
@@ -247,17 +288,17 @@ def _item_differences(
         labels.found.append(f"{named} on {table} ({describe(key)}): only in {side}")
 
 
-def _columns(key: tuple) -> str:
+def _columns(key: tuple[str, ...]) -> str:
     return ", ".join(key)
 
 
-def _reference(key: tuple) -> str:
+def _reference(key: ForeignKeyShape) -> str:
     columns, referred_table, referred_columns, options = key
     extra = "".join(f" {k.upper()} {v}" for k, v in options)
     return f"{', '.join(columns)} -> {referred_table}.{', '.join(referred_columns)}{extra}"
 
 
-def _shown(aspect: str, value) -> str:
+def _shown(aspect: str, value: str | bool | None) -> str:
     if aspect == "nullable":
         return "nullable" if value else "NOT NULL"
     if aspect == "type":

@@ -7,14 +7,20 @@ first failure is reported with its step and the database's own words.
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from alembic.script import Script
+from sqlalchemy.engine import Engine
 
+from ..errors import Advice
 from ..revisions.driver import History, Progress, reported
 from ..revisions.generation import generate
 from ..run.app_loading import app_engine
 from .new_revision import MIGRATIONS, MODELS, RoundTrip, failed, models_schema, round_trip, snapshot, step
-from .schema import Filters, differences
+from .schema import Filters, Schema, differences
+
+if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
+    from ..run.session import Session
 
 
 @dataclass
@@ -22,11 +28,14 @@ class Verified:
     """What ``verify`` checked, for its one-line summary."""
 
     revisions: int
-    notes: list = field(default_factory=list)  # what to know beside the result (tables the app made)
+    notes: list[Advice] = field(default_factory=list)  # what to know beside the result (tables the app made)
 
 
 def check_history(
-    session, history: History, progress: Progress | None = None, made_while_loading: tuple = ()
+    session: "Session",
+    history: History,
+    progress: Progress | None = None,
+    made_while_loading: tuple[str, ...] = (),
 ) -> Verified:
     """``made_while_loading``: tables the app itself creates, which no downgrade takes away."""
     history.single_head()
@@ -49,7 +58,7 @@ def _everything(history: History) -> Filters:
     return Filters(version_table=history.version_table)
 
 
-def _stair(history: History, engine, revision: Script, where: str, before: dict) -> dict:
+def _stair(history: History, engine: Engine, revision: Script, where: str, before: Schema) -> Schema:
     """Upgrade, downgrade, upgrade again; return the schema at this revision (the next one's start)."""
     target, shown = _down_target(revision)
     culprit = f"revision {revision.revision} ({history.staging.project_path(revision.path)})"
@@ -72,7 +81,7 @@ def _down_target(revision: Script) -> tuple[str, str]:
     return down[0], " + ".join(down)
 
 
-def _check_head(session, history: History, engine) -> None:
+def _check_head(session: "Session", history: History, engine: Engine) -> None:
     """At head, autogenerate finds nothing and the schema is the one the models build."""
     pending = generate(history, "pending changes")
     if pending.operations:

@@ -11,11 +11,13 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from alembic import util as alembic_util
 from alembic.autogenerate import RevisionContext
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import DBAPIError
 
@@ -37,6 +39,17 @@ from ..errors import (
     shown_path,
 )
 from .staging import Staging
+
+if TYPE_CHECKING:  # annotations only (the run package imports this one)
+    from argparse import Namespace
+
+    from alembic.runtime.environment import ProcessRevisionDirectiveFn
+
+    from ..run.app_loading import MigrateState
+
+_Step = TypeVar("_Step")
+#: Alembic's callback for a migration: the database's heads -> the steps to run.
+_Steps = Callable[[tuple[str, ...], MigrationContext], Iterable[RevisionStep]]
 
 #: Told ``(done, total)`` as a long piece of work advances, for a front end to show.
 Progress = Callable[[int, int], None]
@@ -80,7 +93,7 @@ def docstring_safe(message: str) -> str:
 class History:
     """One migrations directory (its staging copy) driven in-process by Alembic commands."""
 
-    def __init__(self, extension, staging: Staging):
+    def __init__(self, extension: "MigrateState", staging: Staging):
         self.extension = extension
         self.staging = staging
         # Flask-Migrate's env.py stores its "skip empty revision" hook in the app-wide
@@ -95,8 +108,10 @@ class History:
         self.extension.configure_args.clear()
         self.extension.configure_args.update(self._configure_args)
         opts = ["autogenerate"] if autogenerate else []
-        config = self.extension.migrate.get_config(str(self.staging.staged_dir), opts=opts)
-        config.cmd_opts.quiet = True  # Alembic's "Generating <staging path>" would only confuse; see quiet()
+        config: Config = self.extension.migrate.get_config(str(self.staging.staged_dir), opts=opts)
+        # Alembic's "Generating <staging path>" would only confuse; see quiet(). (cast: Flask-Migrate's
+        # get_config always sets cmd_opts, an argparse Namespace; Alembic's type allows None.)
+        cast("Namespace", config.cmd_opts).quiet = True
         # The project's revisions are read where they are; new ones are written to the staging folder.
         locations = [*self.staging.version_locations, self.staging.versions]
         config.set_main_option("version_locations", os.pathsep.join(map(str, locations)).replace("%", "%%"))
@@ -140,15 +155,15 @@ class History:
         with self.failures("failed to downgrade"):
             self._migrate(revision, lambda current, context: downgrade_steps(self.script, revision, current))
 
-    def _migrate(self, destination: str, steps, progress: Progress | None = None) -> int:
+    def _migrate(self, destination: str, steps: _Steps, progress: Progress | None = None) -> int:
         """What ``alembic.command.upgrade``/``downgrade`` do, on the revision files already loaded.
 
         Those commands read every file again; verification runs several of them per revision, so a
         long history would be read hundreds of times.
         """
-        planned = []
+        planned: list[RevisionStep] = []
 
-        def counted(current, context):
+        def counted(current: tuple[str, ...], context: MigrationContext) -> Iterable[RevisionStep]:
             found = list(steps(current, context))
             planned.extend(found)
             return reported(found, progress)
@@ -159,7 +174,11 @@ class History:
         return len(planned)
 
     def revision(
-        self, message: str, autogenerate: bool, rev_id: str | None, process_revision_directives
+        self,
+        message: str,
+        autogenerate: bool,
+        rev_id: str | None,
+        process_revision_directives: "ProcessRevisionDirectiveFn",
     ) -> Script | None:
         """What ``alembic.command.revision`` does, on the revision files already loaded (the command
         reads every one again: a second of a long history's build), writing to the staging folder.
@@ -175,7 +194,9 @@ class History:
         if autogenerate or _runs_environment(config):
             run = context.run_autogenerate if autogenerate else context.run_no_autogenerate
 
-            def retrieve(revision, migration_context):
+            def retrieve(
+                revision: tuple[str, ...], migration_context: MigrationContext
+            ) -> list[RevisionStep]:
                 run(revision, migration_context)
                 return []
 
@@ -250,7 +271,7 @@ def _runs_environment(config: Config) -> bool:
     return alembic_util.asbool(alembic_option(config, "revision_environment"))
 
 
-def reported(steps: list, progress: Progress | None) -> Iterable:
+def reported(steps: list[_Step], progress: Progress | None) -> Iterable[_Step]:
     """``steps`` handed out one at a time, telling ``progress`` how many were taken before each
     and when all are done; a consumer that works on each as it takes it (Alembic does) is that far."""
     if progress is None:
@@ -258,7 +279,7 @@ def reported(steps: list, progress: Progress | None) -> Iterable:
     return _reporting(steps, progress)
 
 
-def _reporting(steps: list, progress: Progress) -> Iterator:
+def _reporting(steps: list[_Step], progress: Progress) -> Iterator[_Step]:
     for done, step in enumerate(steps):
         progress(done, len(steps))
         yield step

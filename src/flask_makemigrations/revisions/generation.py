@@ -5,10 +5,13 @@ records what autogenerate found. Whatever ``env.py``'s hook then does with an em
 decision "no changes" is ours, so old templates behave like new ones.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from alembic.operations import ops
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Dialect
 
 from ..compat import raised_by_post_write_hook
@@ -21,12 +24,12 @@ from .driver import History
 class Generated:
     """What one generation produced, before anything reaches the project."""
 
-    operations: list = field(default_factory=list)
+    operations: list[str] = field(default_factory=list)
     staged_file: Path | None = None
     revision: str | None = None
-    warnings: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     upgrade_ops: ops.UpgradeOps | None = None  # what autogenerate found, for the review
-    context_opts: dict = field(default_factory=dict)  # env.py's context.configure() options
+    context_opts: dict[str, Any] = field(default_factory=dict)  # env.py's context.configure() options
     dialect: Dialect | None = None
 
     @property
@@ -36,9 +39,11 @@ class Generated:
 
 def generate(history: History, message: str, empty: bool = False, rev_id: str | None = None) -> Generated:
     """Autogenerate (or, with ``empty``, write a blank revision) on a shadow database at head."""
-    captured = []
+    captured: list[ops.MigrationScript] = []
 
-    def capture(context, revision, directives):
+    def capture(
+        context: MigrationContext, revision: str | Iterable[str | None], directives: list[ops.MigrationScript]
+    ) -> None:
         captured.extend(directives)
         result.context_opts, result.dialect = context.opts, context.dialect
 
@@ -58,7 +63,9 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
 
     if captured:
         result.upgrade_ops = captured[0].upgrade_ops
-        result.operations = operations.describe_all(result.upgrade_ops)
+        # cast: Optional in Alembic's types, but when our hook runs (before env.py's) the script has
+        # its UpgradeOps: autogenerate's, or the empty one of a blank revision.
+        result.operations = operations.describe_all(cast(ops.UpgradeOps, result.upgrade_ops))
     if not result.operations and not empty:
         return result  # "No changes detected": whatever env.py let Alembic write stays in staging
     new_files = history.staging.new_files()

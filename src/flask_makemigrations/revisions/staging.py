@@ -29,7 +29,7 @@ class Staging:
     project_dir: Path  # the project's migrations directory
     staged_dir: Path  # the copy Alembic runs from
     versions: Path  # the staging folder: new revisions only
-    version_locations: list  # the project's revision folders; new revisions go to the first
+    version_locations: list[Path]  # the project's revision folders; new revisions go to the first
 
     @classmethod
     def copy(cls, project_dir: Path, workdir: Path) -> "Staging":
@@ -54,7 +54,7 @@ class Staging:
             raise disk_error("copying the migrations directory's files to", exc, path=staged_dir) from exc
         return cls(project_dir, staged_dir, versions, _version_locations(project_dir))
 
-    def project_path(self, path) -> Path:
+    def project_path(self, path: str | os.PathLike[str]) -> Path:
         """Where a file is in the project, for messages: staged ones are shown where they will be."""
         path = Path(path)
         if path.parent.resolve() == self.versions.resolve():
@@ -121,7 +121,7 @@ def _read_only_mount(folder: Path) -> bool:
         return False
 
 
-def _version_locations(project_dir: Path) -> list:
+def _version_locations(project_dir: Path) -> list[Path]:
     """The project's revision folders as Alembic reads them (``version_locations``, else versions/)."""
     config = Config(str(project_dir / "alembic.ini"))
     # Alembic's options go through ConfigParser, where a '%' would start an interpolation.

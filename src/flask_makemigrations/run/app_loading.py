@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from flask import Flask
@@ -19,6 +21,19 @@ from flask.cli import NoAppException, ScriptInfo
 
 from ..errors import AppLoadError, ForeignDatabaseError, MakemigrationsError, MigrationError, exit_call
 from .guard import ConnectionGuard
+
+if TYPE_CHECKING:  # annotations only
+    from flask_sqlalchemy import SQLAlchemy
+
+
+class MigrateState(Protocol):
+    """What the tool reads of the state ``Migrate`` puts in ``app.extensions["migrate"]`` (Flask-Migrate
+    has no type information: this is its ``_MigrateConfig``)."""
+
+    migrate: Any  # the Migrate object: get_config(), configure callbacks
+    db: "SQLAlchemy"
+    directory: str
+    configure_args: dict[str, Any]  # the options for env.py's context.configure()
 
 
 @contextmanager
@@ -63,7 +78,7 @@ def project_imports(hidden_dirs: Iterable[Path] = ()) -> Iterator[None]:
         sys.modules.update(saved_modules)
 
 
-def _module_dir(module) -> str | None:
+def _module_dir(module: ModuleType) -> str | None:
     file = getattr(module, "__file__", None)
     return os.path.dirname(os.path.abspath(file)) if file else None
 
@@ -90,9 +105,9 @@ def _summary(text: str) -> str:
     return lines[0] if len(lines) < 2 else f"{lines[0]} {lines[-1]}"
 
 
-def migrate_extension(app: Flask):
+def migrate_extension(app: Flask) -> MigrateState:
     """The ``Migrate`` state that ``flask db`` itself reads from the app."""
-    extension = app.extensions.get("migrate")
+    extension: MigrateState | None = app.extensions.get("migrate")
     if extension is None:
         raise AppLoadError(f"app {app.name!r} does not use Flask-Migrate: call Migrate(app, db)")
     if app.config.get("SQLALCHEMY_BINDS"):
@@ -102,12 +117,12 @@ def migrate_extension(app: Flask):
     return extension
 
 
-def app_engine(extension) -> sa.engine.Engine:
+def app_engine(extension: MigrateState) -> sa.engine.Engine:
     """The app's default engine (needs an app context), across Flask-SQLAlchemy versions."""
     return extension.db.engine
 
 
-def check_app_uses_shadow(extension, guard: ConnectionGuard, url_env: str) -> None:
+def check_app_uses_shadow(extension: MigrateState, guard: ConnectionGuard, url_env: str) -> None:
     engine = app_engine(extension)
     cargs, cparams = engine.dialect.create_connect_args(engine.url)
     if not guard.is_shadow(engine.dialect, cargs, cparams):

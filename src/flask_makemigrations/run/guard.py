@@ -11,17 +11,25 @@ tool owns (the run's temporary folders, the shadow cache), nothing else.
 
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 
 from ..errors import ForeignDatabaseError
 from ..shadow.backend import ShadowDatabase
 from ..shadow.backends import for_dialect
+
+if TYPE_CHECKING:  # annotations only: SQLAlchemy 2.0 names (1.4 is supported too), typeshed's
+    from _typeshed import StrOrBytesPath
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
+
+_Connect = TypeVar("_Connect", bound=Callable[..., sqlite3.Connection])
 
 
 class ConnectionGuard:
@@ -34,7 +42,13 @@ class ConnectionGuard:
         self.others: list[ShadowDatabase] = []  # further throwaway databases the tool made itself
         self.owned_folders = [Path(os.path.realpath(shadow.workdir)), *map(_real, owned_folders)]
 
-    def is_shadow(self, dialect, cargs, cparams, shadow: ShadowDatabase | None = None) -> bool:
+    def is_shadow(
+        self,
+        dialect: Dialect,
+        cargs: Sequence[Any],
+        cparams: Mapping[str, Any],
+        shadow: ShadowDatabase | None = None,
+    ) -> bool:
         """Whether a connection with these driver arguments reaches ``shadow`` (by default the
         shadow database), in the terms of its backend."""
         shadow = shadow or self.shadow
@@ -52,7 +66,13 @@ class ConnectionGuard:
         finally:
             self.others.remove(other)
 
-    def do_connect(self, dialect, connection_record, cargs, cparams):
+    def do_connect(
+        self,
+        dialect: Dialect,
+        connection_record: "ConnectionPoolEntry",
+        cargs: Sequence[Any],
+        cparams: dict[str, Any],
+    ) -> "DBAPIConnection":
         target = next(
             (s for s in [self.shadow, *self.others] if self.is_shadow(dialect, cargs, cparams, s)), None
         )
@@ -73,10 +93,10 @@ class ConnectionGuard:
             return True
         return any(folder == path or folder in path.parents for folder in self.owned_folders)
 
-    def guarded_sqlite_connect(self, connect):
+    def guarded_sqlite_connect(self, connect: _Connect) -> _Connect:
         """``sqlite3.connect`` that refuses, before SQLite opens (or creates) it, a file not ours."""
 
-        def guarded(database, *args, **kwargs):
+        def guarded(database: "StrOrBytesPath", *args: Any, **kwargs: Any) -> sqlite3.Connection:
             path = _sqlite_file(database, kwargs.get("uri", len(args) > 6 and args[6]))
             if path is not None and not self.allows_sqlite_file(path):
                 shown = f"sqlite3.connect({str(path)!r})"
@@ -86,14 +106,16 @@ class ConnectionGuard:
                 )
             return connect(database, *args, **kwargs)
 
-        return guarded
+        # A transparent wrapper (connect's arguments, connect's result), so it has connect's type:
+        # typeshed's overloads of sqlite3.connect, which it replaces.
+        return cast(_Connect, guarded)
 
 
-def _real(path) -> Path:
+def _real(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.fspath(path)))
 
 
-def _sqlite_file(database, uri: bool) -> Path | None:
+def _sqlite_file(database: "StrOrBytesPath", uri: bool) -> Path | None:
     """The file a ``sqlite3.connect`` argument opens, or None for an in-memory database."""
     name = os.fsdecode(database) if isinstance(database, bytes | os.PathLike) else str(database)
     if uri and name.startswith("file:"):

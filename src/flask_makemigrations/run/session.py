@@ -23,6 +23,7 @@ from ..shadow.backends import parse_database
 from ..shadow.cache import user_cache_dir
 from ..shadow.database import shadow_database
 from .app_loading import (
+    MigrateState,
     app_engine,
     check_app_uses_shadow,
     environment_variable,
@@ -51,7 +52,7 @@ class Project:
 class Runtime:
     """How a front end runs the engine, apart from what it asks: none of it changes a result."""
 
-    hidden_dirs: tuple = ()  # a task runner's own folder, kept out of the app's imports
+    hidden_dirs: tuple[Path, ...] = ()  # a task runner's own folder, kept out of the app's imports
     verbose: bool = False  # show Alembic's per-revision log lines
     progress: Progress | None = None  # told how far a long build (or verify) has got
 
@@ -63,14 +64,14 @@ QUIET = Runtime()
 @dataclass
 class Session:
     app: Flask
-    extension: object  # Flask-Migrate's state: .migrate, .db, .directory, .configure_args
+    extension: MigrateState  # Flask-Migrate's state: .migrate, .db, .directory, .configure_args
     shadow: ShadowDatabase
     guard: ConnectionGuard
     directory: Path
     shown_paths: ShownPaths  # how warnings name files: the staging copy's as the project's
     models_shadow: ShadowDatabase | None = None  # a second, empty one, for verification
     #: Tables an extension created while the app loaded (Flask-Session's): part of the comparison.
-    made_while_loading: list = field(default_factory=list)
+    made_while_loading: list[str] = field(default_factory=list)
 
     def stage(self) -> Staging:
         """The staging copy of the migrations directory, in this run's private folder."""

@@ -13,6 +13,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -28,11 +30,11 @@ class _Pending:
 
     signum: int | None = None
 
-    def handle(self, signum, frame) -> None:
+    def handle(self, signum: int, frame: FrameType | None) -> None:
         self.signum = signum
         raise _RAISED[signum]()
 
-    def raise_again(self, *args) -> None:
+    def raise_again(self, *args: Any) -> None:
         """Before every SQL statement: an interrupt that was swallowed on its way out comes back."""
         if self.signum is not None:
             raise _RAISED[self.signum]()
@@ -72,7 +74,7 @@ def cleanup_shield() -> Iterator[Callable[[], None]]:
 
 
 @contextmanager
-def uninterrupted():
+def uninterrupted() -> Iterator[None]:
     """Ignore Ctrl-C and SIGTERM inside the block: for cleanup steps that must not stop halfway.
 
     The run is ending anyway when cleanup runs; an impatient second Ctrl-C would otherwise abandon

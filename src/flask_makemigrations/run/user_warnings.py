@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import TextIO
 
 _PACKAGE = str(Path(__file__).resolve().parent.parent)  # the whole flask_makemigrations package
 # Where code that is not the project's lives: the standard library and installed packages.
@@ -29,7 +31,7 @@ def _is_project_file(filename: str) -> bool:
     return not path.startswith(_PACKAGE) and not path.startswith(_LIBRARIES)
 
 
-def _project_frame():
+def _project_frame() -> FrameType | None:
     """The innermost frame of the project's own code on the current stack, if any."""
     frame = inspect.currentframe()
     while frame is not None:
@@ -61,10 +63,17 @@ def attributed_to_the_project() -> Iterator[ShownPaths]:
     """Inside an active ``warnings.catch_warnings()``: show each warning once, at the project's line
     (through the paths the caller registers on the object yielded)."""
     show = warnings.showwarning
-    shown: set = set()
+    shown: set[tuple[type[Warning], str]] = set()
     paths = ShownPaths()
 
-    def showwarning(message, category, filename, lineno, file=None, line=None):
+    def showwarning(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         if not _is_project_file(filename):
             frame = _project_frame()
             if frame is not None:

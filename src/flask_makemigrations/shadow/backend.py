@@ -9,6 +9,7 @@ Adding a backend means one module in ``backends/`` and one entry in its list; no
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,14 +77,16 @@ class Backend(ABC):
         """Called on every new DBAPI connection to the shadow database (SQLite's speed pragmas)."""
 
     @classmethod
-    def identity(cls, cargs: Any, cparams: dict) -> tuple:
+    def identity(
+        cls, cargs: Sequence[Any], cparams: Mapping[str, Any]
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         """What makes two connections reach the same database: the positional connect arguments and
         the identifying keyword ones. Unknown drivers get the union of every known spelling."""
         identifying = tuple((k, str(cparams[k])) for k in cls.identifying_params if k in cparams)
         return tuple(str(a) for a in cargs), identifying
 
     @classmethod
-    def describe(cls, dialect_name: str, cargs: Any, cparams: dict) -> str:
+    def describe(cls, dialect_name: str, cargs: Sequence[Any], cparams: Mapping[str, Any]) -> str:
         """A URL for an error message, built from a driver's arguments, never with a password."""
         database = next((cparams[k] for k in cls.database_params if cparams.get(k)), None)
         return URL.create(

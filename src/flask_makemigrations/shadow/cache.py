@@ -12,13 +12,13 @@ import contextlib
 import hashlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import alembic
 import sqlalchemy
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 
 from ..revisions.driver import History, Progress
 from .backend import ShadowDatabase
@@ -38,7 +38,7 @@ def user_cache_dir() -> Path:
     return Path(base) / "flask-makemigrations"
 
 
-def revision_keys(script: ScriptDirectory, migrations_dir: Path, dialect: str) -> dict:
+def revision_keys(script: ScriptDirectory, migrations_dir: Path, dialect: str) -> dict[str, str]:
     """Map every revision id to its content key (parents before children, so keys can chain)."""
     salt = hashlib.sha256()
     for name in ("env.py", "script.py.mako"):
@@ -46,7 +46,7 @@ def revision_keys(script: ScriptDirectory, migrations_dir: Path, dialect: str) -
         salt.update(path.read_bytes() if path.is_file() else b"-")
     salt.update(f"{dialect}|{sqlalchemy.__version__}|{alembic.__version__}".encode())
 
-    keys: dict = {}
+    keys: dict[str, str] = {}
     for revision in reversed(list(script.walk_revisions())):
         digest = hashlib.sha256(salt.digest())
         digest.update(Path(revision.path).read_bytes())
@@ -56,7 +56,7 @@ def revision_keys(script: ScriptDirectory, migrations_dir: Path, dialect: str) -
     return keys
 
 
-def _ancestors_named_by(script: ScriptDirectory, revision) -> list:
+def _ancestors_named_by(script: ScriptDirectory, revision: Script) -> list[str]:
     """Its parents (several for a merge) and its ``depends_on`` revisions, as sorted ids."""
     named = set(_as_tuple(revision.down_revision))
     for dependency in _as_tuple(revision.dependencies):
@@ -64,7 +64,7 @@ def _ancestors_named_by(script: ScriptDirectory, revision) -> list:
     return sorted(named)
 
 
-def _as_tuple(value) -> tuple:
+def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
     return (value,) if isinstance(value, str) else tuple(value)
@@ -85,7 +85,9 @@ class ShadowCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.sqlite"
 
-    def restore(self, keys: dict, ordered_revisions: Iterable[str], shadow: ShadowDatabase) -> str | None:
+    def restore(
+        self, keys: dict[str, str], ordered_revisions: Iterable[str], shadow: ShadowDatabase
+    ) -> str | None:
         """Restore the deepest usable snapshot into ``shadow``; return its revision id, or None.
 
         ``ordered_revisions`` goes from the heads down, so the first hit is the deepest one.

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Concatenate, TypeVar
 from urllib.parse import quote, quote_plus
 
 from sqlalchemy import create_engine, pool
@@ -23,6 +23,8 @@ from ..errors import Advice, MakemigrationsError, NextStep, ShadowDatabaseError,
 from ..run.signals import uninterrupted
 from .backend import Backend, ShadowDatabase
 from .naming import ShadowName, is_leaked
+
+_T = TypeVar("_T")
 
 # The pip package that provides each SQLAlchemy driver, for "install X" messages.
 DRIVER_PACKAGES = {
@@ -65,7 +67,7 @@ class ServerBackend(Backend):
             description = f"{self.name} database {url.database}"
             yield ShadowDatabase(url, workdir, description, self, advice=leaked or [])
 
-    def admin_connect_args(self) -> dict:
+    def admin_connect_args(self) -> dict[str, Any]:
         """Driver arguments for the administrative connection (a bounded connect, for one)."""
         return {}
 
@@ -99,7 +101,7 @@ class Server:
     def shown(self) -> str:
         return self.url.render_as_string(hide_password=True)
 
-    def run(self, doing: str, statement: Callable, *args):
+    def run(self, doing: str, statement: Callable[Concatenate[Connection, ...], _T], *args: Any) -> _T:
         """Run one of the backend's statements in its own AUTOCOMMIT connection; errors become one line."""
         try:
             with self.engine.connect() as connection:
@@ -209,8 +211,8 @@ def _leaked_by_killed_runs(server: Server) -> list[Advice]:
 
 @dataclass
 class PruneResult:
-    dropped: list = field(default_factory=list)  # names of the leaked databases dropped
-    failures: list = field(default_factory=list)  # one line per database that could not be dropped
+    dropped: list[str] = field(default_factory=list)  # names of the leaked databases dropped
+    failures: list[str] = field(default_factory=list)  # one line per database that could not be dropped
 
 
 def prune(backend: ServerBackend) -> PruneResult:
@@ -230,7 +232,7 @@ def prune(backend: ServerBackend) -> PruneResult:
     return result
 
 
-def _admin_engine(url: URL, connect_args: dict) -> Engine:
+def _admin_engine(url: URL, connect_args: dict[str, Any]) -> Engine:
     """AUTOCOMMIT (CREATE/DROP DATABASE refuse transactions) and no pool: nothing stays connected."""
     try:
         dialect_class = url.get_dialect()

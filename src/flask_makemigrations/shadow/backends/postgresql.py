@@ -1,7 +1,7 @@
 """PostgreSQL: a new database on the server for each run."""
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -41,7 +41,7 @@ class PostgreSQL(ServerBackend):
     )
     database_params: ClassVar[tuple[str, ...]] = ("dbname", "database")
 
-    def admin_connect_args(self) -> dict:
+    def admin_connect_args(self) -> dict[str, Any]:
         # Cleanup ignores Ctrl-C, so a server that stopped answering must not hang it for minutes.
         if self.url.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in self.url.query:
             return {"connect_timeout": CONNECT_TIMEOUT}

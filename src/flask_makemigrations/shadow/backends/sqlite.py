@@ -7,7 +7,7 @@ import os
 import sqlite3
 import uuid
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +38,7 @@ class SQLite(Backend):
         return f"sqlite:///{url.database}" + (f"?{query}" if query else "")
 
     @classmethod
-    def describe(cls, dialect_name: str, cargs: Any, cparams: dict) -> str:
+    def describe(cls, dialect_name: str, cargs: Sequence[Any], cparams: Mapping[str, Any]) -> str:
         return f"sqlite:///{cargs[0] if cargs else cparams.get('database', '')}"
 
     @classmethod
@@ -162,7 +162,7 @@ class SQLiteMemory(SQLite):
         return sqlite3.connect(f"{shadow.url.database}?mode=memory&cache=shared", uri=True)
 
 
-def _versions(snapshot: sqlite3.Connection) -> list | None:
+def _versions(snapshot: sqlite3.Connection) -> list[str] | None:
     """The revisions a snapshot's version table holds, or None without one.
 
     Found by its shape, one ``version_num`` column, not by name: a project may name it
