@@ -136,7 +136,7 @@ def _check_installed(session: nox.Session, pins: dict) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff, and the engine's types with mypy (pyproject.toml)."""
+    """Check style and formatting with ruff, and the package's types with mypy --strict (pyproject.toml)."""
     session.install(RUFF, MYPY, "-e", ".[tasks]")  # mypy reads the libraries' own type hints
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

@@ -306,8 +306,12 @@ class ProjectCopy:
 
     def invoke(self, *args, env: dict | None = None, timeout: float = 120) -> Run:
         """Run ``invoke -r <repo> ARGS`` in the project and wait for it."""
+        return self.run(self.invoke_command(*args), env=env, timeout=timeout)
+
+    def run(self, command: list, env: dict | None = None, timeout: float = 120) -> Run:
+        """Run any command line in the project, with the environment of every run, and wait for it."""
         done = subprocess.run(
-            self.invoke_command(*args),
+            command,
             cwd=self.root,
             env=self.environment(env),
             capture_output=True,
@@ -334,10 +338,11 @@ class ProjectCopy:
             process.wait()
         return Run(process.returncode, stdout.decode(), shown.decode())
 
-    def start(self, *args, env: dict | None = None) -> subprocess.Popen:
-        """Start ``invoke -r <repo> ARGS`` in the project without waiting; see ``finish``."""
+    def start(self, *args, env: dict | None = None, command: list | None = None) -> subprocess.Popen:
+        """Start ``invoke -r <repo> ARGS`` (or ``command`` and ARGS) in the project without waiting;
+        see ``finish``."""
         return subprocess.Popen(
-            self.invoke_command(*args),
+            [*command, *args] if command is not None else self.invoke_command(*args),
             cwd=self.root,
             env=self.environment(env),
             stdout=subprocess.PIPE,
@@ -347,8 +352,12 @@ class ProjectCopy:
 
     def refuses(self, *args, env: dict | None = None) -> str:
         """Run, expect one ``Error:`` line and exit 2, and check the project is byte-identical."""
+        return self.refuses_command(self.invoke_command(*args), env=env)
+
+    def refuses_command(self, command: list, env: dict | None = None) -> str:
+        """``refuses`` for any command line (the other front ends)."""
         before = self.snapshot()
-        result = self.invoke(*args, env=env)
+        result = self.run(command, env=env)
         assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
         assert result.stdout == "", result.stdout
         error = result.error

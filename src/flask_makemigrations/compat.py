@@ -6,8 +6,10 @@ the rest of the package uses the libraries' public API only.
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from alembic.config import Config
+from alembic.runtime.migration import RevisionStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.types import TypeEngine
 
@@ -28,24 +30,31 @@ def alembic_option(config: Config, name: str) -> str | None:
 # -- Alembic internals -------------------------------------------------------------------------------
 
 
-def upgrade_steps(script: ScriptDirectory, destination: str, current) -> Iterable:
+def upgrade_steps(
+    script: ScriptDirectory, destination: str, current: tuple[str, ...]
+) -> Iterable[RevisionStep]:
     """The steps ``alembic.command.upgrade`` takes, on the revisions already loaded.
 
     The command itself reads every revision file again, and verification runs several per revision:
     a long history would be read hundreds of times. ``ScriptDirectory._upgrade_revs`` is what the
     command's own ``env.py`` callback calls, unchanged since Alembic 1.0.
     """
-    return script._upgrade_revs(destination, current)
+    # ignore: Alembic annotates current_rev as one str, but its MigrationContext hands the callback the
+    # database's heads, a tuple (get_current_heads()), which iterate_revisions takes.
+    return script._upgrade_revs(destination, current)  # type: ignore[arg-type]
 
 
-def downgrade_steps(script: ScriptDirectory, destination: str, current) -> Iterable:
+def downgrade_steps(
+    script: ScriptDirectory, destination: str, current: tuple[str, ...]
+) -> Iterable[RevisionStep]:
     """As :func:`upgrade_steps`, for ``alembic.command.downgrade`` (``_downgrade_revs``, since 1.0)."""
-    return script._downgrade_revs(destination, current)
+    # ignore: as in upgrade_steps, Alembic annotates current_rev as str | None; it receives the heads tuple.
+    return script._downgrade_revs(destination, current)  # type: ignore[arg-type]
 
 
 def revision_command_arguments(
     message: str, autogenerate: bool, rev_id: str | None, version_path: str
-) -> dict:
+) -> dict[str, Any]:
     """The arguments ``alembic.command.revision`` hands ``RevisionContext`` (public, but its
     ``command_args`` are documented only as "the command's arguments"): the command's defaults for
     what ``makemigrations`` does not offer. Unchanged from Alembic 1.0 to 1.20."""
@@ -85,8 +94,21 @@ def every_revision(script: ScriptDirectory) -> list[Script]:
 # -- SQLAlchemy internals ----------------------------------------------------------------------------
 
 
-def type_affinity(type_: TypeEngine) -> type | None:
+def type_affinity(type_: TypeEngine[Any]) -> type | None:
     """The generic type a column type belongs to (``String`` for ``VARCHAR(80)``, ``Integer`` for
     ``BIGINT``): ``TypeEngine._type_affinity``, what SQLAlchemy's own ``compare_type`` uses; it has
     no public equivalent (1.4 to 2.1)."""
     return type_._type_affinity
+
+
+# -- Flask internals ---------------------------------------------------------------------------------
+
+
+def loaded_flask_app(info: object) -> object | None:
+    """The app Flask's ``ScriptInfo`` already imported for this ``flask`` command line, if any.
+
+    ``flask makemigrations`` must not reuse an app that was imported with the developer's own URL.
+    ``ScriptInfo.load_app()`` would import it, so only its cache says whether that happened:
+    ``ScriptInfo._loaded_app``, set by ``load_app`` since Flask 2.2 (2.3 is the floor).
+    """
+    return getattr(info, "_loaded_app", None)

@@ -8,9 +8,17 @@ Standard library only, like ``errors``: an error must be reportable before the e
 """
 
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..errors import MakemigrationsError, Spelling, Terminated, exit_call, shown_path, unexpected
+from ..errors import Advice, MakemigrationsError, Spelling, Terminated, exit_call, shown_path, unexpected
+
+if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
+    from ..api import Result
+    from ..checks.whole_history import Verified
+    from ..shadow.cache import Built
+    from ..shadow.server import PruneResult
 
 SUCCESS, CHANGES, ERROR, INTERRUPTED, TERMINATED = 0, 1, 2, 130, 143
 
@@ -25,11 +33,11 @@ class Report:
     status: int = SUCCESS
 
 
-def _warnings(warnings) -> list[str]:
+def _warnings(warnings: Iterable[str]) -> list[str]:
     return [f"Warning: {warning}" for warning in warnings]
 
 
-def _summary(built) -> list[str]:
+def _summary(built: "Built | None") -> list[str]:
     """One line however long the history (--verbose shows Alembic's line per revision)."""
     if built is None:
         return []
@@ -37,11 +45,11 @@ def _summary(built) -> list[str]:
     return [f"Shadow database at head: {cached}{built.applied} revision(s) applied"]
 
 
-def _notes(notes, spelling: Spelling) -> list[str]:
+def _notes(notes: Iterable[Advice], spelling: Spelling) -> list[str]:
     return [f"Note: {note.render(spelling)}" for note in notes]
 
 
-def of_makemigrations(result, dry_run: bool, run_again: str, spelling: Spelling) -> Report:
+def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling: Spelling) -> Report:
     """A ``make_migrations`` result; ``run_again`` is how this front end writes a run that writes
     the pending changes (said when a check finds some), ``spelling`` how it names its other tasks."""
     report = Report(
@@ -63,11 +71,11 @@ def of_makemigrations(result, dry_run: bool, run_again: str, spelling: Spelling)
     return report
 
 
-def of_merge(result) -> Report:
-    return Report(stdout=[shown_path(result.path)])
+def of_merge(result: "Result") -> Report:
+    return Report(stdout=[shown_path(result.path)] if result.path is not None else [])
 
 
-def of_verify(verified, seconds: float, spelling: Spelling) -> Report:
+def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> Report:
     return Report(
         stderr=_notes(verified.notes, spelling),
         stdout=[
@@ -77,7 +85,7 @@ def of_verify(verified, seconds: float, spelling: Spelling) -> Report:
     )
 
 
-def of_prune(result) -> Report:
+def of_prune(result: "PruneResult") -> Report:
     report = Report(stdout=[f"dropped {name}" for name in result.dropped] or ["No leaked shadow databases"])
     if result.failures:
         report.closing = "\n".join(f"Error: {line}" for line in result.failures)

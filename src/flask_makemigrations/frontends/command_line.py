@@ -1,0 +1,273 @@
+"""``python -m flask_makemigrations`` (also the ``flask-makemigrations`` console script) and
+``flask makemigrations``: one Click command group for both, with the Invoke task's options and
+spellings. Without a subcommand it runs the main job; ``merge``, ``verify``, ``prune`` and ``cache``
+are the other tasks (``flask makemigrations verify``, ``python -m flask_makemigrations verify``).
+
+Click comes with Flask, so these front ends need nothing beyond the package's own dependencies. Like the
+Invoke tasks they only parse options, hand them to ``runs`` and exit with the report's status.
+"""
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import click
+
+from ..errors import NextStep
+from . import report, runs
+
+SPELLING = {
+    NextStep.MERGE: "'python -m flask_makemigrations merge'",
+    NextStep.PRUNE: "'python -m flask_makemigrations prune --database <the same URL>'",
+}
+FLASK_SPELLING = {
+    NextStep.MERGE: "'flask makemigrations merge'",
+    NextStep.PRUNE: "'flask makemigrations prune --database <the same URL>'",
+}
+TASKS = ("merge", "verify", "prune", "cache")
+
+_APP_HELP = "the Flask app, as for `flask --app` (default: $FLASK_APP, then wsgi.py/app.py)"
+_DATABASE_HELP = (
+    "shadow database: a new SQLite file path, ':memory:', or a server URL "
+    "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)"
+)
+
+
+Decorated = Callable[..., Any]
+
+
+def _where_options(command: Decorated) -> Decorated:
+    """The options of every task that loads the app (``--app`` is the group's, or Flask's own)."""
+    for option in reversed(
+        [
+            click.option(
+                "-d",
+                "--directory",
+                help="the migrations directory (default: the one the app's Migrate was given)",
+            ),
+            click.option(
+                "--url-env",
+                default="DATABASE_URL",
+                show_default=True,
+                help="environment variable the app reads its database URL from",
+            ),
+            click.option("--database", help=_DATABASE_HELP),
+            click.option("--verbose", is_flag=True, help="show Alembic's log, one line per applied revision"),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _main_options(command: Decorated) -> Decorated:
+    for option in reversed(
+        [
+            click.option(
+                "-m", "--message", help="what the revision does (required unless --check or --dry-run)"
+            ),
+            click.option(
+                "--check",
+                is_flag=True,
+                help="write nothing; exit 1 and list the operations if models and migrations differ",
+            ),
+            click.option(
+                "--dry-run",
+                is_flag=True,
+                help="write nothing; print the migration script that would be written",
+            ),
+            click.option(
+                "--empty", is_flag=True, help="write an empty revision, for a hand-written data migration"
+            ),
+            click.option("--rev-id", help="use this revision id instead of a random one"),
+            click.option(
+                "--no-verify", is_flag=True, help="skip verifying the new revision on the shadow database"
+            ),
+            click.option(
+                "--strict", is_flag=True, help="exit 2 and write nothing if there is any warning (for CI)"
+            ),
+            click.option(
+                "--no-cache",
+                is_flag=True,
+                help="build the shadow database from scratch, not from a cached snapshot",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _front(ctx: click.Context) -> runs.FrontEnd:
+    if ctx.find_root().command is main:
+        return runs.FrontEnd(SPELLING, "'python -m flask_makemigrations -m ...'")
+    return runs.FrontEnd(FLASK_SPELLING, "'flask makemigrations -m ...'")
+
+
+def _app(ctx: click.Context) -> str | None:
+    """``--app`` of this command or of its group, else Flask's (``flask --app``, ``$FLASK_APP``, which
+    Flask keeps in its ``ScriptInfo``), else None: the engine then discovers it as ``flask`` does."""
+    for context in (ctx, ctx.parent):
+        if context is not None and context.params.get("app"):
+            return str(context.params["app"])
+    from flask.cli import ScriptInfo
+
+    info = ctx.find_object(ScriptInfo)
+    return info.app_import_path if info is not None else None
+
+
+def _where(
+    ctx: click.Context, directory: str | None, url_env: str, database: str | None, verbose: bool
+) -> runs.Where:
+    return runs.Where(_app(ctx), directory, url_env, database, verbose)
+
+
+def _exit(shown: report.Report) -> NoReturn:
+    sys.exit(runs.write(shown))
+
+
+def _build(name: str, own_app_option: bool) -> click.Group:
+    """The group for one front end: ``python -m`` has ``--app`` (on the group and on each task that
+    loads the app); under ``flask`` it is Flask's own."""
+
+    @click.group(
+        name=name, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+    )
+    @_main_options
+    @_where_options
+    @click.pass_context
+    def group(
+        ctx: click.Context,
+        /,
+        message: str | None,
+        check: bool,
+        dry_run: bool,
+        empty: bool,
+        rev_id: str | None,
+        no_verify: bool,
+        strict: bool,
+        no_cache: bool,
+        directory: str | None,
+        url_env: str,
+        database: str | None,
+        verbose: bool,
+        app: str | None = None,
+    ) -> None:
+        """Autogenerate a migration against a throwaway shadow database at head, then review and
+        verify it. The other tasks are subcommands."""
+        if ctx.invoked_subcommand is not None:
+            return
+        _reexec_if_the_app_is_loaded(ctx)
+        wanted = runs.Wanted(message, check, dry_run, empty, rev_id, not no_verify, strict, not no_cache)
+        _exit(runs.make_migrations(_front(ctx), _where(ctx, directory, url_env, database, verbose), wanted))
+
+    @group.command()
+    @click.option("-m", "--message", help="message of the merge revision (default: 'merge heads')")
+    @click.option("--rev-id", help="use this revision id instead of a random one")
+    @_where_options
+    @click.pass_context
+    def merge(
+        ctx: click.Context,
+        /,
+        message: str | None,
+        rev_id: str | None,
+        directory: str | None,
+        url_env: str,
+        database: str | None,
+        verbose: bool,
+        app: str | None = None,
+    ) -> None:
+        """Merge every head of the migration history into one, as `flask db merge heads` does."""
+        _reexec_if_the_app_is_loaded(ctx)
+        _exit(runs.merge(_front(ctx), _where(ctx, directory, url_env, database, verbose), message, rev_id))
+
+    @group.command()
+    @_where_options
+    @click.pass_context
+    def verify(
+        ctx: click.Context,
+        /,
+        directory: str | None,
+        url_env: str,
+        database: str | None,
+        verbose: bool,
+        app: str | None = None,
+    ) -> None:
+        """Check the whole history on a shadow database: each revision up, down and up again; head =
+        models."""
+        _reexec_if_the_app_is_loaded(ctx)
+        _exit(runs.verify(_front(ctx), _where(ctx, directory, url_env, database, verbose)))
+
+    @group.command()
+    @click.option(
+        "--database", help="the server URL, as given to makemigrations --database (postgresql://...)"
+    )
+    @click.pass_context
+    def prune(ctx: click.Context, /, database: str | None) -> None:
+        """Drop the shadow databases that runs on this machine leaked (killed before they could clean up)."""
+        _exit(runs.prune(_front(ctx), database))
+
+    @group.command()
+    @click.option("--clear", is_flag=True, help="remove every cached shadow snapshot, of every project")
+    @click.option(
+        "-d", "--directory", help="the migrations directory whose snapshots to show (default: ./migrations)"
+    )
+    @click.pass_context
+    def cache(ctx: click.Context, /, clear: bool, directory: str | None) -> None:
+        """Show where the shadow-database snapshots are cached; --clear removes them."""
+        _exit(runs.cache(_front(ctx), clear, directory))
+
+    if own_app_option:
+        for command in (group, merge, verify):
+            command.params.insert(0, click.Option(["--app"], help=_APP_HELP))
+    return group
+
+
+#: ``python -m flask_makemigrations`` and the console script.
+main = _build("flask_makemigrations", own_app_option=True)
+#: ``flask makemigrations``, registered through the ``flask.commands`` entry point.
+flask_command = _build("makemigrations", own_app_option=False)
+
+
+def _reexec_if_the_app_is_loaded(ctx: click.Context) -> None:
+    """Under ``flask``: the app must be imported once, after the connection guard is in place and with
+    the shadow URL in its variable. If Flask (or anything before this command) already imported it,
+    with the developer's own URL, run the same command in a clean process instead of reusing it."""
+    if ctx.find_root().command is main or not _app_already_imported(ctx):
+        return
+    arguments = [sys.executable, "-m", "flask_makemigrations"]
+    app = _app(ctx)
+    if app:
+        arguments += ["--app", app]
+    arguments += _as_arguments(ctx)
+    sys.exit(subprocess.call(arguments, env=os.environ.copy()))
+
+
+def _app_already_imported(ctx: click.Context) -> bool:
+    from flask.cli import ScriptInfo
+
+    from ..compat import loaded_flask_app
+
+    info = ctx.find_object(ScriptInfo)
+    return info is not None and loaded_flask_app(info) is not None
+
+
+def _as_arguments(ctx: click.Context) -> list[str]:
+    """The command line that gives this context's parameters again (subcommand included)."""
+    arguments: list[str] = []
+    contexts = [ctx] if ctx.command is flask_command or ctx.parent is None else [ctx.parent, ctx]
+    for context in contexts:
+        if context.command is not flask_command:
+            arguments.append(context.info_name or "")
+        for parameter in context.command.params:
+            value = context.params.get(parameter.name or "")
+            if (
+                not isinstance(parameter, click.Option)
+                or value in (None, False)
+                or value == parameter.default
+            ):
+                continue
+            arguments.append(parameter.opts[-1])
+            if not parameter.is_flag:
+                arguments.append(str(value))
+    return arguments

@@ -1,0 +1,169 @@
+"""What every front end does once it has parsed its options: check the installed libraries, call the
+engine, and turn its result, or whatever ended the run early, into a ``report.Report``; then write that
+report out. A front end only parses, says how it spells the other tasks, and exits with the status.
+
+The engine is imported inside each run, once ``requirements`` has checked the installed libraries:
+importing it with an SQLAlchemy too old would fail before any message could say so.
+"""
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from ..errors import Spelling, Terminated, shown_path
+from ..run.requirements import check_installed
+from ..run.streams import results_stream
+from . import report
+from .terminal import progress_line
+
+if TYPE_CHECKING:  # imported at run time only once the libraries are checked (see above)
+    from ..revisions.driver import Progress
+    from ..run.session import Project, Runtime
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """How one front end names things in what it prints."""
+
+    spelling: Spelling  # the other tasks, as next steps: {NextStep.MERGE: "'invoke merge'", ...}
+    run_again: str  # a run that writes the pending changes, said when a check finds some
+    hidden_dirs: tuple[
+        Path, ...
+    ] = ()  # folders the front end put on sys.path that must not shadow the project's
+
+
+@dataclass(frozen=True)
+class Where:
+    """The options every task that loads the app takes."""
+
+    app: str | None = None
+    directory: str | None = None
+    url_env: str = "DATABASE_URL"
+    database: str | None = None
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """``makemigrations``'s own options, as flags."""
+
+    message: str | None = None
+    check: bool = False
+    dry_run: bool = False
+    empty: bool = False
+    rev_id: str | None = None
+    verify: bool = True
+    strict: bool = False
+    use_cache: bool = True
+
+
+def make_migrations(front: FrontEnd, where: Where, wanted: Wanted) -> report.Report:
+    def run() -> report.Report:
+        with progress_line("Applying revisions", wanted=not where.verbose) as progress:
+            api = _engine()
+            from ..request import Mode, Request
+
+            request = Request(
+                mode=Mode.from_flags(check=wanted.check, dry_run=wanted.dry_run),
+                message=wanted.message,
+                empty=wanted.empty,
+                rev_id=wanted.rev_id,
+                verify=wanted.verify,
+                strict=wanted.strict,
+                use_cache=wanted.use_cache,
+            )
+            result = api.make_migrations(_project(where), request, _runtime(front, where, progress))
+        return report.of_makemigrations(result, wanted.dry_run, front.run_again, front.spelling)
+
+    return _reported(front, where.verbose, run)
+
+
+def merge(front: FrontEnd, where: Where, message: str | None, rev_id: str | None) -> report.Report:
+    def run() -> report.Report:
+        result = _engine().merge_heads(_project(where), message, rev_id, _runtime(front, where))
+        return report.of_merge(result)
+
+    return _reported(front, where.verbose, run)
+
+
+def verify(front: FrontEnd, where: Where) -> report.Report:
+    started = time.monotonic()
+
+    def run() -> report.Report:
+        with progress_line("Verifying revisions", wanted=not where.verbose) as progress:
+            verified = _engine().verify_history(_project(where), _runtime(front, where, progress))
+        return report.of_verify(verified, time.monotonic() - started, front.spelling)
+
+    return _reported(front, where.verbose, run)
+
+
+def prune(front: FrontEnd, database: str | None) -> report.Report:
+    return _reported(front, False, lambda: report.of_prune(_engine().prune_shadow_databases(database)))
+
+
+def cache(front: FrontEnd, clear: bool, directory: str | None) -> report.Report:
+    def run() -> report.Report:
+        _engine()
+        from ..shadow.cache import ShadowCache, clear_cache, user_cache_dir
+
+        if clear:
+            return report.Report(stdout=[f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}"])
+        migrations = Path(directory or "migrations")
+        folder = ShadowCache.for_project(migrations.absolute()).folder
+        snapshots = len(list(folder.glob("*.sqlite")))
+        return report.Report(
+            stdout=[
+                f"Cache: {user_cache_dir()}",
+                f"This project ({shown_path(migrations)}): {folder} ({snapshots} snapshot(s))",
+            ]
+        )
+
+    return _reported(front, False, run)
+
+
+def write(shown: report.Report) -> int:
+    """Write a report out: stderr, stdout (results only, to the process's original stdout), then the
+    closing line on stderr; return the exit status."""
+    for line in shown.stderr:
+        print(line, file=sys.stderr)
+    out = results_stream()
+    for line in shown.stdout:
+        print(line, file=out)
+    out.flush()
+    if shown.closing:
+        print(shown.closing, file=sys.stderr)
+    sys.stderr.flush()
+    return shown.status
+
+
+def _reported(front: FrontEnd, verbose: bool, run: Callable[[], report.Report]) -> report.Report:
+    """The single place where whatever ends a run early becomes its report and exit status."""
+    results_stream()  # from here on, fd 1 is stderr for everything but the results
+    try:
+        return run()
+    except (Exception, KeyboardInterrupt, Terminated, SystemExit) as exc:
+        return report.of_exception(exc, front.spelling, verbose)
+
+
+def _engine() -> ModuleType:
+    """The engine's entry points, imported once the installed libraries are known to be usable."""
+    check_installed()
+    from .. import api
+
+    return api
+
+
+def _project(where: Where) -> "Project":
+    from ..run.session import Project  # after _engine(): see the module's docstring
+
+    return Project(app=where.app, directory=where.directory, url_env=where.url_env, database=where.database)
+
+
+def _runtime(front: FrontEnd, where: Where, progress: "Progress | None" = None) -> "Runtime":
+    from ..run.session import Runtime
+
+    return Runtime(hidden_dirs=front.hidden_dirs, verbose=where.verbose, progress=progress)

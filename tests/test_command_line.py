@@ -1,0 +1,175 @@
+"""The other doors into the engine: ``python -m flask_makemigrations``, its console script and
+``flask makemigrations``. A thin layer of real processes: the same few behaviours for each (no
+changes, a change written, ``--check`` 0/1, an error as one line and status 2, Ctrl-C 130), the
+names of the next steps in each one's syntax, and the app-import trap of the ``flask`` command.
+"""
+
+import importlib.util
+import re
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import HEAD, interrupt, probe_env, wait_for_report
+
+BIN = Path(sys.executable).parent
+FRONT_ENDS = {
+    "python -m": [sys.executable, "-m", "flask_makemigrations"],
+    "console script": [str(BIN / "flask-makemigrations")],
+    "flask": [str(BIN / "flask"), "makemigrations"],
+}
+NEXT_STEP = {
+    "python -m": "'python -m flask_makemigrations merge'",
+    "console script": "'python -m flask_makemigrations merge'",
+    "flask": "'flask makemigrations merge'",
+}
+
+
+@pytest.fixture(params=FRONT_ENDS, ids=str)
+def front(request):
+    return request.param
+
+
+def run(project, front, *args, env=None):
+    return project.run([*FRONT_ENDS[front], *args], env=env)
+
+
+def test_no_changes_then_a_change_written_then_check(project, front):
+    nothing = run(project, front, "-m", "nothing")
+    assert (nothing.returncode, nothing.stdout) == (0, "No changes detected\n"), nothing.stderr
+
+    project.add_email_column()
+    pending = run(project, front, "--check")
+    assert (pending.returncode, pending.stdout) == (1, "+ column user.email\n"), pending.stderr
+
+    before = project.revision_files()
+    written = run(project, front, "-m", "add email")
+    assert written.returncode == 0, written.stderr
+    (new,) = project.new_revisions(before)
+    assert written.stdout.splitlines() == [f"migrations/versions/{new.name}", "  + column user.email"]
+    assert f"down_revision = {HEAD!r}" in new.read_text()
+
+    matched = run(project, front, "--check")
+    assert (matched.returncode, matched.stdout) == (0, "No changes detected\n"), matched.stderr
+    verified = run(project, front, "verify")
+    assert verified.returncode == 0 and verified.stdout.startswith("Verified 3 revision(s)"), verified.stderr
+
+
+def test_an_error_is_one_line_and_status_2_and_names_the_next_step_in_its_syntax(project, front):
+    assert project.refuses_command([*FRONT_ENDS[front], "--check", "--dry-run"]) == (
+        "Error: --check and --dry-run cannot be combined"
+    )
+    project.add_revision("0003_left", HEAD)
+    project.add_revision("0003_right", HEAD)
+    error = project.refuses_command([*FRONT_ENDS[front], "-m", "x"])
+    assert error.endswith(f"merge them first with {NEXT_STEP[front]} (or 'flask db merge heads')")
+
+
+@pytest.mark.version_independent  # signals: this package's own code
+def test_ctrl_c_exits_130_and_leaves_nothing(project, front, probe_dir):
+    project.add_probe()
+    project.add_email_column()
+    before = project.snapshot()
+    started = project.start("-m", "x", command=FRONT_ENDS[front], env=probe_env(probe_dir, "run", hold=True))
+    wait_for_report(probe_dir, "run", started)
+
+    result = interrupt(started)
+
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Interrupted")
+    assert (result.stdout, project.leftovers()) == ("", [])
+    assert project.snapshot() == before
+
+
+def test_the_options_are_the_invoke_tasks(project):
+    """Same long flags as ``invoke makemigrations`` (whose own test lists them), each with help."""
+    invoke_flags = long_flags(project.invoke("--help", "makemigrations").stdout)
+    assert "--message" in invoke_flags
+    for front, extra in (("python -m", {"--app"}), ("flask", set())):
+        shown = run(project, front, "--help")
+        assert shown.returncode == 0, shown.stderr
+        assert long_flags(shown.stdout) == (invoke_flags - {"--app"}) | extra | {"--help"}, shown.stdout
+        for name in ("merge", "verify", "prune", "cache"):
+            assert f"\n  {name} " in shown.stdout
+
+
+def long_flags(help_text: str) -> set[str]:
+    """The long flags of a help text's option lines (the part before the help)."""
+    lines = [line.strip() for line in help_text.splitlines() if line.strip().startswith("-")]
+    return {flag for line in lines for flag in re.findall(r"--[a-z][a-z-]*", line.split("  ")[0])}
+
+
+# --- the flask command's trap: the app imported before the guard ------------------------------------
+
+RECORDING_APP = """
+
+import os as _os
+import sqlite3 as _sqlite3
+
+# What the app sees at import, and a connection to it, as an app that warms a pool at import would.
+_URL = _os.environ.get("DATABASE_URL", "sqlite:///{default}")
+with open(_os.environ["RECORD_URLS"], "a") as _record:
+    _record.write(_URL + "\\n")
+_sqlite3.connect(_URL.removeprefix("sqlite:///")).close()
+"""
+
+
+def record_urls(project, tmp_path) -> tuple[Path, Path, bytes]:
+    """Make the app record the URL it sees at import and connect to it; its default database is a
+    real file with data in it."""
+    default = tmp_path / "developer.sqlite"
+    with sqlite3.connect(default) as connection:
+        connection.execute("CREATE TABLE note (text VARCHAR(20))")
+        connection.execute("INSERT INTO note VALUES ('precious')")
+    connection.close()
+    init = project.root / "app" / "__init__.py"
+    init.write_text(init.read_text() + RECORDING_APP.format(default=default))
+    project.edit("app/__init__.py", 'os.environ.get("DATABASE_URL", "sqlite:///app.db")', "_URL")
+    return tmp_path / "urls.txt", default, default.read_bytes()
+
+
+def test_flask_makemigrations_imports_the_app_once_after_the_guard(project, tmp_path):
+    """Also with ``.flaskenv`` naming the app and ``.env`` the developer's database, as Flask reads them."""
+    assert importlib.util.find_spec("dotenv"), "python-dotenv (the test extra) makes flask read .env"
+    record, default, content = record_urls(project, tmp_path)
+    (project.root / ".flaskenv").write_text("FLASK_APP=app\n")
+    (project.root / ".env").write_text(f"DATABASE_URL=sqlite:///{default}\n")
+
+    result = project.run([*FRONT_ENDS["flask"], "--check"], env={"RECORD_URLS": str(record)})
+
+    assert (result.returncode, result.stdout) == (0, "No changes detected\n"), result.stderr
+    (seen,) = record.read_text().splitlines()
+    assert seen.startswith(f"sqlite:///{project.tmpdir}/flask-makemigrations-")
+    assert default.read_bytes() == content
+
+
+MANAGE_PY = """
+import click
+from flask.cli import FlaskGroup, ScriptInfo
+
+
+@click.group(cls=FlaskGroup)
+@click.pass_context
+def cli(ctx):
+    ctx.ensure_object(ScriptInfo).load_app()  # a management script that loads the app up front
+
+
+cli()
+"""
+
+
+def test_an_app_flask_loaded_before_the_command_is_not_reused(project, tmp_path):
+    """The command runs again in a clean process, where the app sees only the shadow URL."""
+    record, default, _ = record_urls(project, tmp_path)
+    project.write("manage.py", MANAGE_PY)
+
+    result = project.run(
+        [sys.executable, "manage.py", "--app", "app", "makemigrations", "--check"],
+        env={"RECORD_URLS": str(record)},
+    )
+
+    assert (result.returncode, result.stdout) == (0, "No changes detected\n"), result.stderr
+    loaded_by_the_script, loaded_by_the_run = record.read_text().splitlines()
+    assert loaded_by_the_script == f"sqlite:///{default}"
+    assert loaded_by_the_run.startswith(f"sqlite:///{project.tmpdir}/flask-makemigrations-")
