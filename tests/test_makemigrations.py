@@ -255,6 +255,7 @@ def test_every_option_has_help(project):
         "--directory",
         "--dry-run",
         "--empty",
+        "--format",
         "--message",
         "--no-cache",
         "--no-verify",

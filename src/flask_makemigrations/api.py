@@ -6,6 +6,7 @@ from pathlib import Path
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
+from .described import Described
 from .errors import Advice, RevisionFailedError, StrictError, UsageError, shown_path
 from .request import Request, check_rev_id
 from .revisions.driver import History
@@ -90,7 +91,7 @@ def _verify(
     except RevisionFailedError as exc:
         if writes:
             raise
-        result.warnings.append(str(exc))
+        result.warnings.append(Described(str(exc), "verification_failed"))
 
 
 def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:

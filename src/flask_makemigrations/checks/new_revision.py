@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ..described import extended
 from ..errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
 from ..revisions.driver import History
 from ..revisions.generation import Generated
@@ -115,18 +116,16 @@ def verify_new_revision(
     before = snapshot(engine, filters)
     models = models_schema(filters, session)
     if generated.staged_file is None or generated.revision is None:
-        return [
-            f"{found}; autogenerate does not see this, so 'No changes detected' is wrong: write the "
+        unseen = (
+            "; autogenerate does not see this, so 'No changes detected' is wrong: write the "
             "change by hand in a new revision (makemigrations --empty)"
-            for found in differences(models, before, MODELS, MIGRATIONS)
-        ]
+        )
+        return [extended(found, unseen) for found in differences(models, before, MODELS, MIGRATIONS)]
     target = previous_head or "base"
     new = RoundTrip(generated.revision, target, target, f"the pending revision {generated.revision}")
     after = round_trip(history, engine, lambda: filters, new, before, hint)
-    return [
-        f"{found}; autogenerate did not see this or cannot render it: edit {shown} by hand"
-        for found in differences(models, after, MODELS, MIGRATIONS)
-    ]
+    by_hand = f"; autogenerate did not see this or cannot render it: edit {shown} by hand"
+    return [extended(found, by_hand) for found in differences(models, after, MODELS, MIGRATIONS)]
 
 
 @dataclass(frozen=True)

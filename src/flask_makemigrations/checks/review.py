@@ -14,6 +14,7 @@ from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
 from ..compat import type_affinity
+from ..described import Described
 from ..revisions.operations import flatten, table_of
 
 
@@ -60,16 +61,18 @@ def _risks(
 ) -> list[str]:
     """What one operation may do to existing rows; what this revision creates holds none yet."""
     if isinstance(op, ops.DropTableOp):
-        return [f"table {op.table_name} is dropped: every row in it is lost when this revision runs."]
+        text = f"table {op.table_name} is dropped: every row in it is lost when this revision runs."
+        return [Described(text, "table_dropped", objects=[op.table_name])]
     if isinstance(op, ops.DropColumnOp):
-        return [
-            f"column {op.table_name}.{op.column_name} is dropped: its data is lost when this revision runs."
-        ]
+        column = f"{op.table_name}.{op.column_name}"
+        text = f"column {column} is dropped: its data is lost when this revision runs."
+        return [Described(text, "column_dropped", objects=[column])]
     if isinstance(op, ops.DropConstraintOp) and op.constraint_type == "foreignkey":
-        return [
+        text = (
             f"foreign key {op.constraint_name} on {op.table_name} is dropped: the database no longer "
             "checks that these rows point to existing rows."
-        ]
+        )
+        return [Described(text, "foreign_key_dropped", objects=[op.table_name, op.constraint_name])]
     if table_of(op) in created:
         return []
     if isinstance(op, ops.AddColumnOp):
@@ -87,21 +90,23 @@ def _not_null_added(op: ops.AddColumnOp) -> list[str]:
     column = op.column
     if column.nullable or column.primary_key or column.server_default is not None:
         return []
-    return [
+    text = (
         f"column {op.table_name}.{column.name} is added as NOT NULL without a server default: this "
         "fails on a table that has rows. Give it a server_default=..., or add it nullable, fill it, "
         "then make it NOT NULL."
-    ]
+    )
+    return [Described(text, "not_null_without_default", objects=[f"{op.table_name}.{column.name}"])]
 
 
 def _not_null_altered(op: ops.AlterColumnOp) -> list[str]:
     if op.modify_nullable is not False or op.existing_server_default or op.modify_server_default:
         return []
-    return [
+    text = (
         f"column {op.table_name}.{op.column_name} is made NOT NULL without a server default: this "
         "fails if any row holds NULL. Fill those rows first (op.execute('UPDATE ...')) or give it a "
         "server default."
-    ]
+    )
+    return [Described(text, "not_null_without_default", objects=[f"{op.table_name}.{op.column_name}"])]
 
 
 def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
@@ -111,9 +116,11 @@ def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
     column, before, after = f"{op.table_name}.{op.column_name}", _render(old, dialect), _render(new, dialect)
     change = f"column {column} changes type {before} -> {after}"
     if type_affinity(old) is not type_affinity(new):
-        return [f"{change}, another kind of type: existing values may not convert, or convert with loss."]
+        text = f"{change}, another kind of type: existing values may not convert, or convert with loss."
+        return [Described(text, "type_changed", objects=[column])]
     if _narrower(old, new):
-        return [f"{change}, a narrower type: longer or larger existing values are truncated or refused."]
+        text = f"{change}, a narrower type: longer or larger existing values are truncated or refused."
+        return [Described(text, "type_narrowed", objects=[column])]
     return []
 
 
@@ -143,10 +150,11 @@ def _unique_added(
     if all((table, name) in created for name in names):
         return []  # only new, empty columns: every row holds NULL, and NULLs are never duplicates
     listed = ", ".join(names)
-    return [
+    text = (
         f"{what} on {table} ({listed}) is added: this fails if existing rows hold duplicates. Check first: "
         f"SELECT {listed}, COUNT(*) FROM {table} GROUP BY {listed} HAVING COUNT(*) > 1"
-    ]
+    )
+    return [Described(text, "unique_added", objects=[f"{table}.{name}" for name in names])]
 
 
 def _table_renames(
@@ -160,16 +168,15 @@ def _table_renames(
         match = next((op for op in created if _columns_shape(op.to_table().columns, dialect) == shape), None)
         if shape and match is not None:
             created.remove(match)
-            found.append(
-                (
-                    f"table {dropped.table_name} is dropped and table {match.table_name} created with the "
-                    f"same columns: if this is a rename, every row in {dropped.table_name} is lost as "
-                    "generated. Replace the drop_table/create_table pair with:\n"
-                    f"    op.rename_table('{dropped.table_name}', '{match.table_name}')\n"
-                    "and the reverse rename_table in downgrade().",
-                    (dropped, match),
-                )
+            text = (
+                f"table {dropped.table_name} is dropped and table {match.table_name} created with the "
+                f"same columns: if this is a rename, every row in {dropped.table_name} is lost as "
+                "generated. Replace the drop_table/create_table pair with:\n"
+                f"    op.rename_table('{dropped.table_name}', '{match.table_name}')\n"
+                "and the reverse rename_table in downgrade()."
             )
+            objects = [dropped.table_name, match.table_name]
+            found.append((Described(text, "likely_table_rename", objects=objects), (dropped, match)))
     return found
 
 
@@ -204,11 +211,12 @@ def _column_rename_warning(dropped: ops.DropColumnOp, added: ops.AddColumnOp, ty
         )
     else:
         replacement = f"    op.alter_column('{table}', '{old}', new_column_name='{new}')"
-    return (
+    text = (
         f"column {table}.{old} is dropped and {table}.{new} added with the same type ({type_}): if this "
         f"is a rename, the data in {table}.{old} is lost as generated. Replace the drop_column/add_column "
         f"pair with:\n{replacement}\nand the reverse rename in downgrade()."
     )
+    return Described(text, "likely_column_rename", objects=[f"{table}.{old}", f"{table}.{new}"])
 
 
 def _columns_shape(columns: Iterable[sa.Column[Any]], dialect: Dialect | None) -> frozenset[tuple[str, str]]:

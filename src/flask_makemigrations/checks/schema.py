@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.types import NullType, TypeEngine
 
+from ..described import Described
 from ..shadow.backend import Backend
 from ..shadow.backends import for_dialect
 
@@ -223,15 +224,18 @@ class _Findings:
     actual: str
     found: list[str] = field(default_factory=list)
 
+    def only_in(self, what: str, kind: str, objects: list[str], side: str) -> None:
+        self.found.append(Described(f"{what}: only in {side}", kind, objects=objects, only_in=side))
+
 
 def differences(expected: Schema, actual: Schema, expected_label: str, actual_label: str) -> list[str]:
     """One sentence per difference, naming the object; empty when the schemas are the same."""
     labels = _Findings(expected_label, actual_label)
     for name in sorted(set(expected) | set(actual)):
         if name not in actual:
-            labels.found.append(f"table {name}: only in {expected_label}")
+            labels.only_in(f"table {name}", "table", [name], expected_label)
         elif name not in expected:
-            labels.found.append(f"table {name}: only in {actual_label}")
+            labels.only_in(f"table {name}", "table", [name], actual_label)
         else:
             _table_differences(name, expected[name], actual[name], labels)
     return labels.found
@@ -241,10 +245,11 @@ def _table_differences(table: str, expected: TableShape, actual: TableShape, lab
     for column in sorted(set(expected.columns) | set(actual.columns)):
         _column_differences(f"{table}.{column}", expected.columns, actual.columns, column, labels)
     if expected.primary_key != actual.primary_key:
-        labels.found.append(
+        text = (
             f"primary key of {table}: ({', '.join(expected.primary_key)}) in {labels.expected}, "
             f"({', '.join(actual.primary_key)}) in {labels.actual}"
         )
+        labels.found.append(Described(text, "primary_key", objects=[table]))
     _item_differences("unique constraint", table, expected.uniques, actual.uniques, _columns, labels)
     _item_differences("index", table, expected.indexes, actual.indexes, _columns, labels)
     _item_differences("foreign key", table, expected.foreign_keys, actual.foreign_keys, _reference, labels)
@@ -259,18 +264,19 @@ def _column_differences(
     labels: _Findings,
 ) -> None:
     if column not in actual:
-        labels.found.append(f"column {qualified}: only in {labels.expected}")
+        labels.only_in(f"column {qualified}", "column", [qualified], labels.expected)
         return
     if column not in expected:
-        labels.found.append(f"column {qualified}: only in {labels.actual}")
+        labels.only_in(f"column {qualified}", "column", [qualified], labels.actual)
         return
     aspects = ("type", "nullable", "server default")  # the order of Schema.columns' values
     for aspect, want, have in zip(aspects, expected[column], actual[column], strict=True):
         if want != have:
-            labels.found.append(
+            text = (
                 f"column {qualified}: {_shown(aspect, want)} in {labels.expected}, "
                 f"{_shown(aspect, have)} in {labels.actual}"
             )
+            labels.found.append(Described(text, "column", objects=[qualified], aspect=aspect))
 
 
 def _item_differences(
@@ -285,7 +291,8 @@ def _item_differences(
         side = labels.expected if key in expected else labels.actual
         name = expected.get(key) or actual.get(key)
         named = f"{kind} {name}" if name else kind
-        labels.found.append(f"{named} on {table} ({describe(key)}): only in {side}")
+        objects = [table, name] if name else [table]
+        labels.only_in(f"{named} on {table} ({describe(key)})", kind.replace(" ", "_"), objects, side)
 
 
 def _columns(key: tuple[str, ...]) -> str:

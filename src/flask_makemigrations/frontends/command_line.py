@@ -10,7 +10,8 @@ Invoke tasks they only parse options, hand them to ``runs`` and exit with the re
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
@@ -26,7 +27,6 @@ FLASK_SPELLING = {
     NextStep.MERGE: "'flask makemigrations merge'",
     NextStep.PRUNE: "'flask makemigrations prune --database <the same URL>'",
 }
-TASKS = ("merge", "verify", "prune", "cache")
 
 _APP_HELP = "the Flask app, as for `flask --app` (default: $FLASK_APP, then wsgi.py/app.py)"
 _DATABASE_HELP = (
@@ -59,6 +59,16 @@ def _where_options(command: Decorated) -> Decorated:
     ):
         command = option(command)
     return command
+
+
+_format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(runs.FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object on stdout, for CI tools",
+)
 
 
 def _main_options(command: Decorated) -> Decorated:
@@ -98,10 +108,10 @@ def _main_options(command: Decorated) -> Decorated:
     return command
 
 
-def _front(ctx: click.Context) -> runs.FrontEnd:
+def _front(ctx: click.Context, output_format: str = "text") -> runs.FrontEnd:
     if ctx.find_root().command is main:
-        return runs.FrontEnd(SPELLING, "'python -m flask_makemigrations -m ...'")
-    return runs.FrontEnd(FLASK_SPELLING, "'flask makemigrations -m ...'")
+        return runs.FrontEnd(SPELLING, "'python -m flask_makemigrations -m ...'", format=output_format)
+    return runs.FrontEnd(FLASK_SPELLING, "'flask makemigrations -m ...'", format=output_format)
 
 
 def _app(ctx: click.Context) -> str | None:
@@ -126,15 +136,47 @@ def _exit(shown: report.Report) -> NoReturn:
     sys.exit(runs.write(shown))
 
 
+class _Command(click.Command):
+    """A mistyped option is one ``Error:`` line and status 2, like every error of the tool (Click
+    would print the usage line and a hint around it)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _one_line_usage_errors():
+            return super().parse_args(ctx, args)
+
+
+class _Group(_Command, click.Group):
+    """Likewise for a mistyped subcommand."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        with _one_line_usage_errors():
+            return super().resolve_command(ctx, args)
+
+
+@contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        print(f"Error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(report.ERROR)
+
+
 def _build(name: str, own_app_option: bool) -> click.Group:
     """The group for one front end: ``python -m`` has ``--app`` (on the group and on each task that
     loads the app); under ``flask`` it is Flask's own."""
 
     @click.group(
-        name=name, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+        name=name,
+        cls=_Group,
+        invoke_without_command=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
     @_main_options
     @_where_options
+    @_format_option
     @click.pass_context
     def group(
         ctx: click.Context,
@@ -151,6 +193,7 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         url_env: str,
         database: str | None,
         verbose: bool,
+        output_format: str,
         app: str | None = None,
     ) -> None:
         """Autogenerate a migration against a throwaway shadow database at head, then review and
@@ -159,9 +202,10 @@ def _build(name: str, own_app_option: bool) -> click.Group:
             return
         _reexec_if_the_app_is_loaded(ctx)
         wanted = runs.Wanted(message, check, dry_run, empty, rev_id, not no_verify, strict, not no_cache)
-        _exit(runs.make_migrations(_front(ctx), _where(ctx, directory, url_env, database, verbose), wanted))
+        where = _where(ctx, directory, url_env, database, verbose)
+        _exit(runs.make_migrations(_front(ctx, output_format), where, wanted))
 
-    @group.command()
+    @group.command(cls=_Command)
     @click.option("-m", "--message", help="message of the merge revision (default: 'merge heads')")
     @click.option("--rev-id", help="use this revision id instead of a random one")
     @_where_options
@@ -181,8 +225,9 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         _reexec_if_the_app_is_loaded(ctx)
         _exit(runs.merge(_front(ctx), _where(ctx, directory, url_env, database, verbose), message, rev_id))
 
-    @group.command()
+    @group.command(cls=_Command)
     @_where_options
+    @_format_option
     @click.pass_context
     def verify(
         ctx: click.Context,
@@ -191,14 +236,15 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         url_env: str,
         database: str | None,
         verbose: bool,
+        output_format: str,
         app: str | None = None,
     ) -> None:
         """Check the whole history on a shadow database: each revision up, down and up again; head =
         models."""
         _reexec_if_the_app_is_loaded(ctx)
-        _exit(runs.verify(_front(ctx), _where(ctx, directory, url_env, database, verbose)))
+        _exit(runs.verify(_front(ctx, output_format), _where(ctx, directory, url_env, database, verbose)))
 
-    @group.command()
+    @group.command(cls=_Command)
     @click.option(
         "--database", help="the server URL, as given to makemigrations --database (postgresql://...)"
     )
@@ -207,7 +253,7 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         """Drop the shadow databases that runs on this machine leaked (killed before they could clean up)."""
         _exit(runs.prune(_front(ctx), database))
 
-    @group.command()
+    @group.command(cls=_Command)
     @click.option("--clear", is_flag=True, help="remove every cached shadow snapshot, of every project")
     @click.option(
         "-d", "--directory", help="the migrations directory whose snapshots to show (default: ./migrations)"

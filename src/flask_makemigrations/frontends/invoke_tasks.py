@@ -38,6 +38,7 @@ COMMON_HELP = {
     "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)",
     "verbose": "show Alembic's log, one line per applied revision (instead of a progress line)",
 }
+FORMAT_HELP = "text (default), or json: one JSON object on stdout, for CI tools"
 
 
 class FlaskDbTask(Task[Any]):
@@ -51,8 +52,8 @@ def _task(help: dict[str, str]) -> Callable[[Callable[..., None]], FlaskDbTask]:
     return task(klass=FlaskDbTask, auto_shortflags=False, help={**COMMON_HELP, **help})
 
 
-def _front(c: Context) -> runs.FrontEnd:
-    return runs.FrontEnd(SPELLING, "'invoke makemigrations -m ...'", _task_file_folder(c))
+def _front(c: Context, format: str = "text") -> runs.FrontEnd:
+    return runs.FrontEnd(SPELLING, "'invoke makemigrations -m ...'", _task_file_folder(c), format)
 
 
 def _where(
@@ -94,6 +95,7 @@ def _exit(shown: report.Report) -> None:
         "no_verify": "skip verifying the new revision on the shadow database (write it even if it fails)",
         "strict": "exit 2 and write nothing if there is any warning (for CI)",
         "no_cache": "build the shadow database from scratch instead of from a cached snapshot",
+        "format": FORMAT_HELP,
     }
 )
 def makemigrations(
@@ -111,10 +113,12 @@ def makemigrations(
     strict: bool = False,
     no_cache: bool = False,
     verbose: bool = False,
+    format: str = "text",
 ) -> None:
     """Autogenerate a migration against a throwaway shadow database at head, then review and verify it."""
     wanted = runs.Wanted(message, check, dry_run, empty, rev_id, not no_verify, strict, not no_cache)
-    _exit(runs.make_migrations(_front(c), _where(c, app, directory, url_env, database, verbose), wanted))
+    where = _where(c, app, directory, url_env, database, verbose)
+    _exit(runs.make_migrations(_front(c, format), where, wanted))
 
 
 @_task(
@@ -147,7 +151,7 @@ def prune(c: Context, database: str | None = None) -> None:
     _exit(runs.prune(_front(c), database))
 
 
-@_task(help={})
+@_task(help={"format": FORMAT_HELP})
 def verify(
     c: Context,
     directory: str | None = None,
@@ -155,9 +159,10 @@ def verify(
     url_env: str | None = None,
     database: str | None = None,
     verbose: bool = False,
+    format: str = "text",
 ) -> None:
     """Check the whole history on a shadow database: each revision up, down and up again; head = models."""
-    _exit(runs.verify(_front(c), _where(c, app, directory, url_env, database, verbose)))
+    _exit(runs.verify(_front(c, format), _where(c, app, directory, url_env, database, verbose)))
 
 
 @task(

@@ -49,6 +49,18 @@ def _notes(notes: Iterable[Advice], spelling: Spelling) -> list[str]:
     return [f"Note: {note.render(spelling)}" for note in notes]
 
 
+#: What a ``make_migrations`` run came to (``--format json`` calls it ``status``).
+WRITTEN, DRY_RUN, CHANGES_PENDING, NO_CHANGES = "written", "dry-run", "changes-pending", "no-changes"
+
+
+def outcome(result: "Result", dry_run: bool) -> str:
+    if dry_run and result.script:
+        return DRY_RUN
+    if result.path:
+        return WRITTEN
+    return CHANGES_PENDING if result.operations else NO_CHANGES  # pending: a check found some
+
+
 def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling: Spelling) -> Report:
     """A ``make_migrations`` result; ``run_again`` is how this front end writes a run that writes
     the pending changes (said when a check finds some), ``spelling`` how it names its other tasks."""
@@ -57,12 +69,13 @@ def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling:
         + _notes(result.notes, spelling)
         + _warnings(result.warnings + result.differences)
     )
-    if dry_run and result.script:
-        report.stdout = [result.script.removesuffix("\n")]
+    came_to = outcome(result, dry_run)
+    if came_to == DRY_RUN:
+        report.stdout = [(result.script or "").removesuffix("\n")]
         report.stderr += [f"  {line}" for line in result.operations]
-    elif result.path:
-        report.stdout = [shown_path(result.path)] + [f"  {line}" for line in result.operations]
-    elif result.operations:  # a check that found pending changes
+    elif came_to == WRITTEN:
+        report.stdout = [shown_path(result.path or "")] + [f"  {line}" for line in result.operations]
+    elif came_to == CHANGES_PENDING:
         report.stdout = list(result.operations)
         report.closing = f"Models and migrations differ: run {run_again}"
         report.status = CHANGES

@@ -14,10 +14,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from ..errors import Spelling, Terminated, shown_path
+from ..errors import Spelling, Terminated, UsageError, shown_path
 from ..run.requirements import check_installed
 from ..run.streams import results_stream
-from . import report
+from . import json_report, report
 from .terminal import progress_line
 
 if TYPE_CHECKING:  # imported at run time only once the libraries are checked (see above)
@@ -25,15 +25,23 @@ if TYPE_CHECKING:  # imported at run time only once the libraries are checked (s
     from ..run.session import Project, Runtime
 
 
+#: What ``--format`` may ask for.
+FORMATS = ("text", "json")
+
+
 @dataclass(frozen=True)
 class FrontEnd:
-    """How one front end names things in what it prints."""
+    """How one front end names things in what it prints, and what it was asked to print."""
 
     spelling: Spelling  # the other tasks, as next steps: {NextStep.MERGE: "'invoke merge'", ...}
     run_again: str  # a run that writes the pending changes, said when a check finds some
-    hidden_dirs: tuple[
-        Path, ...
-    ] = ()  # folders the front end put on sys.path that must not shadow the project's
+    #: Folders the front end put on sys.path, which must not shadow the project's own modules.
+    hidden_dirs: tuple[Path, ...] = ()
+    format: str = "text"  # or "json": stdout is one JSON object (makemigrations and verify)
+
+    @property
+    def json(self) -> bool:
+        return self.format == "json"
 
 
 @dataclass(frozen=True)
@@ -77,9 +85,14 @@ def make_migrations(front: FrontEnd, where: Where, wanted: Wanted) -> report.Rep
                 use_cache=wanted.use_cache,
             )
             result = api.make_migrations(_project(where), request, _runtime(front, where, progress))
-        return report.of_makemigrations(result, wanted.dry_run, front.run_again, front.spelling)
+        shown = report.of_makemigrations(result, wanted.dry_run, front.run_again, front.spelling)
+        if front.json:
+            return json_report.as_json(
+                shown, json_report.of_makemigrations(result, wanted.dry_run, front.spelling)
+            )
+        return shown
 
-    return _reported(front, where.verbose, run)
+    return _reported(front, where.verbose, run, "makemigrations")
 
 
 def merge(front: FrontEnd, where: Where, message: str | None, rev_id: str | None) -> report.Report:
@@ -96,9 +109,13 @@ def verify(front: FrontEnd, where: Where) -> report.Report:
     def run() -> report.Report:
         with progress_line("Verifying revisions", wanted=not where.verbose) as progress:
             verified = _engine().verify_history(_project(where), _runtime(front, where, progress))
-        return report.of_verify(verified, time.monotonic() - started, front.spelling)
+        seconds = time.monotonic() - started
+        shown = report.of_verify(verified, seconds, front.spelling)
+        if front.json:
+            return json_report.as_json(shown, json_report.of_verify(verified, seconds, front.spelling))
+        return shown
 
-    return _reported(front, where.verbose, run)
+    return _reported(front, where.verbose, run, "verify")
 
 
 def prune(front: FrontEnd, database: str | None) -> report.Report:
@@ -140,13 +157,21 @@ def write(shown: report.Report) -> int:
     return shown.status
 
 
-def _reported(front: FrontEnd, verbose: bool, run: Callable[[], report.Report]) -> report.Report:
-    """The single place where whatever ends a run early becomes its report and exit status."""
+def _reported(
+    front: FrontEnd, verbose: bool, run: Callable[[], report.Report], command: str | None = None
+) -> report.Report:
+    """The single place where whatever ends a run early becomes its report and exit status;
+    ``command`` names a run that can report in JSON."""
     results_stream()  # from here on, fd 1 is stderr for everything but the results
     try:
+        if front.format not in FORMATS:
+            raise UsageError(f"--format {front.format!r}: choose {' or '.join(FORMATS)}")
         return run()
     except (Exception, KeyboardInterrupt, Terminated, SystemExit) as exc:
-        return report.of_exception(exc, front.spelling, verbose)
+        shown = report.of_exception(exc, front.spelling, verbose)
+        if front.json and command is not None:
+            return json_report.as_json(shown, json_report.of_exception(exc, shown, command, front.spelling))
+        return shown
 
 
 def _engine() -> ModuleType:

@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Dialect
 
 from ..compat import raised_by_post_write_hook
+from ..described import Described
 from ..errors import MigrationError
 from . import operations
 from .driver import History
@@ -56,10 +57,11 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
             if not raised_by_post_write_hook(exc) or not history.staging.new_files():
                 raise
             history.reload()  # Alembic stopped before it read the file it wrote
-            result.warnings.append(
+            text = (
                 f"a post-write hook ({_hook_names(history)}) failed, so the revision is written "
                 f"as generated: {' '.join(str(exc).split())}"
             )
+            result.warnings.append(Described(text, "post_write_hook_failed", hooks=_hook_names(history)))
 
     if captured:
         result.upgrade_ops = captured[0].upgrade_ops

@@ -1,4 +1,5 @@
-"""One line per operation that autogenerate detected, for people and for ``--check`` output.
+"""One line per operation that autogenerate detected, for people and for ``--check`` output, which
+also says what it is for ``--format json`` (``described.Described``).
 
 ``+`` adds, ``-`` removes, ``~`` changes: ``+ column user.email``, ``- table legacy``,
 ``~ column user.name (type VARCHAR(80) -> VARCHAR(120))``.
@@ -7,6 +8,8 @@
 from collections.abc import Iterable, Iterator
 
 from alembic.operations import ops
+
+from ..described import Described
 
 
 def flatten(operations: Iterable[ops.MigrateOperation]) -> Iterator[ops.MigrateOperation]:
@@ -18,26 +21,37 @@ def flatten(operations: Iterable[ops.MigrateOperation]) -> Iterator[ops.MigrateO
             yield op
 
 
-def describe(op: ops.MigrateOperation) -> str:
+def describe(op: ops.MigrateOperation) -> Described:
+    """The operation's line, with its kind (Alembic's name for it) and the objects it names."""
     if isinstance(op, ops.CreateTableOp):
-        return f"+ table {op.table_name}"
+        return Described(f"+ table {op.table_name}", "create_table", table=op.table_name)
     if isinstance(op, ops.DropTableOp):
-        return f"- table {op.table_name}"
+        return Described(f"- table {op.table_name}", "drop_table", table=op.table_name)
     if isinstance(op, ops.AddColumnOp):
-        return f"+ column {op.table_name}.{op.column.name}"
+        line = f"+ column {op.table_name}.{op.column.name}"
+        return Described(line, "add_column", table=op.table_name, column=op.column.name)
     if isinstance(op, ops.DropColumnOp):
-        return f"- column {op.table_name}.{op.column_name}"
+        line = f"- column {op.table_name}.{op.column_name}"
+        return Described(line, "drop_column", table=op.table_name, column=op.column_name)
     if isinstance(op, ops.AlterColumnOp):
-        return f"~ column {op.table_name}.{op.column_name} ({_alterations(op)})"
+        changes = _alterations(op)
+        line = f"~ column {op.table_name}.{op.column_name} ({changes})"
+        return Described(line, "alter_column", table=op.table_name, column=op.column_name, changes=changes)
     if isinstance(op, ops.CreateIndexOp):
-        return f"+ index {op.index_name} on {op.table_name}"
+        line = f"+ index {op.index_name} on {op.table_name}"
+        return Described(line, "create_index", table=op.table_name, index=op.index_name)
     if isinstance(op, ops.DropIndexOp):
-        return f"- index {op.index_name} on {op.table_name}"
+        line = f"- index {op.index_name} on {op.table_name}"
+        return Described(line, "drop_index", table=op.table_name, index=op.index_name)
     if isinstance(op, ops.AddConstraintOp):
-        return f"+ {_constraint_kind(op)} {getattr(op, 'constraint_name', None)} on {table_of(op)}"
+        kind, name, table = _constraint_kind(op), getattr(op, "constraint_name", None), table_of(op)
+        return Described(
+            f"+ {kind} {name} on {table}", "add_constraint", table=table, constraint=name, type=kind
+        )
     if isinstance(op, ops.DropConstraintOp):
-        return f"- constraint {op.constraint_name} on {op.table_name}"
-    return f"~ {type(op).__name__} on {table_of(op)}"
+        line = f"- constraint {op.constraint_name} on {op.table_name}"
+        return Described(line, "drop_constraint", table=op.table_name, constraint=op.constraint_name)
+    return Described(f"~ {type(op).__name__} on {table_of(op)}", "other", table=table_of(op))
 
 
 def table_of(op: ops.MigrateOperation) -> str:
@@ -68,4 +82,5 @@ def _constraint_kind(op: ops.AddConstraintOp) -> str:
 
 
 def describe_all(upgrade_ops: ops.UpgradeOps) -> list[str]:
+    """Each one's line (a ``Described``: it says what it is, for ``--format json``)."""
     return [describe(op) for op in flatten(upgrade_ops.ops)]

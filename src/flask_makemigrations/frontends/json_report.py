@@ -1,0 +1,83 @@
+"""``--format json``: the same report with stdout replaced by one JSON object, for CI tools.
+
+stderr keeps its lines for people (warnings, notes, the ``Error:`` line) and the exit status does not
+change; stdout holds only the object. Its keys are documented in README ("JSON output") and versioned
+by ``format``: a key may be added within a version, none removed or changed in meaning.
+Standard library only, like ``report``.
+"""
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..described import as_entry
+from ..errors import MakemigrationsError, Spelling, shown_path
+from . import report
+
+if TYPE_CHECKING:
+    from ..api import Result
+    from ..checks.whole_history import Verified
+
+FORMAT = 1
+
+_STATUS_OF_EXIT = {report.INTERRUPTED: "interrupted", report.TERMINATED: "terminated"}
+
+
+def as_json(shown: report.Report, payload: dict[str, Any]) -> report.Report:
+    payload = {"format": FORMAT, **payload, "exit_status": shown.status}
+    return replace(shown, stdout=[json.dumps(payload, indent=2)])
+
+
+def of_makemigrations(result: "Result", dry_run: bool, spelling: Spelling) -> dict[str, Any]:
+    built = result.built
+    return {
+        "command": "makemigrations",
+        "status": report.outcome(result, dry_run),
+        "operations": [as_entry(line, "line") for line in result.operations],
+        "warnings": [as_entry(warning) for warning in result.warnings],
+        "differences": [as_entry(difference) for difference in result.differences],
+        "notes": [note.render(spelling) for note in result.notes],
+        "path": shown_path(result.path) if result.path else None,
+        "revision": result.revision,
+        "script": result.script if dry_run else None,
+        "shadow": {"applied": built.applied, "restored": built.restored} if built else None,
+        "error": None,
+    }
+
+
+def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> dict[str, Any]:
+    return {
+        "command": "verify",
+        "status": "verified",
+        "revisions": verified.revisions,
+        "seconds": round(seconds, 3),
+        "notes": [note.render(spelling) for note in verified.notes],
+        "error": None,
+    }
+
+
+def of_exception(
+    exc: BaseException, shown: report.Report, command: str, spelling: Spelling
+) -> dict[str, Any]:
+    """What ended the run early: ``shown`` is its text report, whose closing line is the message."""
+    closing = shown.closing or ""
+    message = closing.split(": ", 1)[1] if ": " in closing else closing
+    next_step = getattr(exc, "next_step", None)
+    return {
+        "command": command,
+        "status": _STATUS_OF_EXIT.get(shown.status, "error"),
+        "warnings": [as_entry(warning) for warning in getattr(exc, "warnings", ())],
+        "notes": [advice.render(spelling) for advice in getattr(exc, "advice", ())],
+        "error": {
+            "kind": _kind(exc, shown.status),
+            "message": message,
+            "hint": spelling.get(next_step) if next_step is not None else None,
+        },
+    }
+
+
+def _kind(exc: BaseException, status: int) -> str:
+    """The error's class for the engine's own errors (``UsageError``, ``MigrationError``, ...)."""
+    if isinstance(exc, MakemigrationsError | SystemExit):
+        return type(exc).__name__
+    return _STATUS_OF_EXIT.get(status, "unexpected")
