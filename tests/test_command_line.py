@@ -173,3 +173,20 @@ def test_an_app_flask_loaded_before_the_command_is_not_reused(project, tmp_path)
     loaded_by_the_script, loaded_by_the_run = record.read_text().splitlines()
     assert loaded_by_the_script == f"sqlite:///{default}"
     assert loaded_by_the_run.startswith(f"sqlite:///{project.tmpdir}/flask-makemigrations-")
+
+
+@pytest.mark.parametrize(
+    ("command", "flask_app", "flavour"),
+    [
+        ([*FRONT_ENDS["python -m"], "--check"], None, "wsgi"),
+        ([*FRONT_ENDS["python -m"], "--check", "--app", "mypkg:create_app"], None, "mypkg"),
+        ([*FRONT_ENDS["flask"], "--check"], None, "wsgi"),
+        ([str(BIN / "flask"), "--app", "mypkg:create_app", "makemigrations", "--check"], None, "mypkg"),
+        ([*FRONT_ENDS["flask"], "--check"], "mypkg:create_app('env')", "env"),
+    ],
+    ids=["python-m-discovery", "python-m--app", "flask-discovery", "flask--app", "flask-FLASK_APP"],
+)
+def test_a_foreign_project_finds_its_app_as_flask_does(foreign_project, command, flask_app, flavour):
+    """Another team's project (``tests/projects/foreign``), with its own ``app`` package and ``wsgi.py``."""
+    result = foreign_project.run(command, env={"FLASK_APP": flask_app} if flask_app else None)
+    assert (result.returncode, result.stdout) == (1, f"+ table {flavour}_thing\n"), result.stderr
