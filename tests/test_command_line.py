@@ -26,8 +26,9 @@ NEXT_STEP = {
 }
 
 
-@pytest.fixture(params=FRONT_ENDS, ids=str)
+@pytest.fixture(params=["python -m", "flask"], ids=str)
 def front(request):
+    """The two command lines; the console script is ``python -m``'s program (tested once below)."""
     return request.param
 
 
@@ -54,6 +55,13 @@ def test_no_changes_then_a_change_written_then_check(project, front):
     assert (matched.returncode, matched.stdout) == (0, "No changes detected\n"), matched.stderr
     verified = run(project, front, "verify")
     assert verified.returncode == 0 and verified.stdout.startswith("Verified 3 revision(s)"), verified.stderr
+
+
+def test_the_console_script_is_the_same_program(project):
+    project.add_email_column()
+    pending = run(project, "console script", "--check")
+    assert (pending.returncode, pending.stdout) == (1, "+ column user.email\n"), pending.stderr
+    assert "'python -m flask_makemigrations -m ...'" in pending.stderr
 
 
 def test_an_error_is_one_line_and_status_2_and_names_the_next_step_in_its_syntax(project, front):
@@ -178,15 +186,15 @@ def test_an_app_flask_loaded_before_the_command_is_not_reused(project, tmp_path)
 @pytest.mark.parametrize(
     ("command", "flask_app", "flavour"),
     [
-        ([*FRONT_ENDS["python -m"], "--check"], None, "wsgi"),
         ([*FRONT_ENDS["python -m"], "--check", "--app", "mypkg:create_app"], None, "mypkg"),
         ([*FRONT_ENDS["flask"], "--check"], None, "wsgi"),
         ([str(BIN / "flask"), "--app", "mypkg:create_app", "makemigrations", "--check"], None, "mypkg"),
         ([*FRONT_ENDS["flask"], "--check"], "mypkg:create_app('env')", "env"),
     ],
-    ids=["python-m-discovery", "python-m--app", "flask-discovery", "flask--app", "flask-FLASK_APP"],
+    ids=["python-m--app", "flask-discovery", "flask--app", "flask-FLASK_APP"],
 )
 def test_a_foreign_project_finds_its_app_as_flask_does(foreign_project, command, flask_app, flavour):
-    """Another team's project (``tests/projects/foreign``), with its own ``app`` package and ``wsgi.py``."""
+    """Another team's project (``tests/projects/foreign``), with its own ``app`` package and ``wsgi.py``
+    (default discovery without ``flask`` is the engine's, as under Invoke: see test_foreign_project)."""
     result = foreign_project.run(command, env={"FLASK_APP": flask_app} if flask_app else None)
     assert (result.returncode, result.stdout) == (1, f"+ table {flavour}_thing\n"), result.stderr
