@@ -5,6 +5,7 @@
 """
 
 import json
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -110,10 +111,19 @@ def tests(session: nox.Session, pins: dict, everything: bool) -> None:
     # One resolution for the project, its test dependencies and the pins together: the pins win or
     # the install fails, and nothing is installed twice. Bytecode is compiled at install time because
     # every test starts Python subprocesses, which would otherwise recompile the libraries each time.
-    session.install("-e", ".[test]", *requirements, env={"UV_COMPILE_BYTECODE": "1"})
+    session.install(
+        "-e", ".[test]", *requirements, *_native_mysql_drivers(), env={"UV_COMPILE_BYTECODE": "1"}
+    )
     _check_installed(session, pins)
     selection = [] if everything else ["-m", "not version_independent"]
     session.run("pytest", "-n", "auto", *selection, *session.posargs)
+
+
+def _native_mysql_drivers() -> list[str]:
+    """mysqlclient and the MariaDB connector, which build against the MariaDB client library: where
+    it is installed (.ci/run installs it), so that the guard is tested with each MySQL driver's
+    connect arguments; elsewhere PyMySQL (the test extra) alone."""
+    return ["mysqlclient>=2.2", "mariadb>=1.1"] if shutil.which("mariadb_config") else []
 
 
 def _check_installed(session: nox.Session, pins: dict) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from mariadb_server import find_server, start_server, stop_server
 from pg_cluster import find_bin_dir, start_cluster, stop_cluster
 from sqlalchemy.engine import make_url
 
@@ -558,3 +559,24 @@ def postgres():
     cluster = start_cluster(bin_dir)
     yield cluster
     stop_cluster(cluster)
+
+
+@pytest.fixture(scope="session")
+def mariadb():
+    """A private MariaDB server for this test process (one per pytest-xdist worker).
+
+    Skipped where MariaDB or PyMySQL is not installed, unless REQUIRE_MARIADB=1 (CI sets it).
+    """
+    sbin = find_server()
+    missing = None
+    if sbin is None:
+        missing = "the MariaDB server (mariadbd, mariadb-install-db) is not installed"
+    elif importlib.util.find_spec("pymysql") is None:
+        missing = "the PyMySQL driver is not installed (pip install -e '.[dev]')"
+    if missing and os.environ.get("REQUIRE_MARIADB") == "1":
+        pytest.fail(f"{missing}, and REQUIRE_MARIADB=1 requires the MariaDB tests")
+    if missing:
+        pytest.skip(missing)
+    server = start_server(sbin)
+    yield server
+    stop_server(server)

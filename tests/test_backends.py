@@ -11,6 +11,7 @@ from flask_makemigrations.errors import UsageError
 from flask_makemigrations.run.guard import ConnectionGuard
 from flask_makemigrations.shadow.backend import Backend, ShadowDatabase
 from flask_makemigrations.shadow.backends import for_dialect, parse_database
+from flask_makemigrations.shadow.backends.mysql import MariaDB, MySQL
 from flask_makemigrations.shadow.backends.postgresql import PostgreSQL
 from flask_makemigrations.shadow.backends.sqlite import SQLite, SQLiteFile, SQLiteMemory
 
@@ -37,7 +38,10 @@ def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users
     [
         ("postgresql://u:secret@host:notaport/db", "not a database URL (...@host:notaport/db)"),
         ("sqlite:///x.db", "for SQLite give a file path or :memory:, not a URL"),
-        ("oracle://u:secret@host/db", "oracle servers are not supported yet (supported: postgresql)"),
+        (
+            "oracle://u:secret@host/db",
+            "oracle servers are not supported yet (supported: postgresql, mysql, mariadb)",
+        ),
     ],
 )
 def test_unusable_urls_are_refused_without_their_password(given, complaint):
@@ -76,18 +80,27 @@ def test_another_database_on_the_shadow_databases_server_is_not_the_shadow(url, 
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("backend", "url"),
     [
-        "mysql+mysqldb://u:p@db.example:3306/{}",  # mysqlclient names the database "db"
-        "mysql+pymysql://u:p@db.example:3306/{}",
+        (MySQL, "mysql+mysqldb://u:p@db.example:3306/{}"),  # mysqlclient names the database "db"
+        (MySQL, "mysql+pymysql://u:p@db.example:3306/{}"),  # PyMySQL "database"
+        (MySQL, "mysql+mariadbconnector://u:p@db.example:3306/{}"),
+        (MariaDB, "mariadb+pymysql://u:p@db.example:3306/{}"),
+        (Backend, "mysql+pymysql://u:p@db.example:3306/{}"),  # what a new server backend inherits
     ],
 )
-def test_the_default_identity_knows_every_drivers_name_for_the_database(url):
-    """What a new server backend inherits: MySQL's drivers spell the database two ways."""
-    dialect = _dialect(make_url(url.format("x")))
-    shadow = Backend.identity(*dialect.create_connect_args(make_url(url.format("fmm_shadow_x"))))
-    production = Backend.identity(*dialect.create_connect_args(make_url(url.format("production"))))
-    assert shadow != production
+def test_another_database_on_a_mysql_server_is_not_the_shadow(backend, url, tmp_path):
+    shadow_url, production = make_url(url.format("fmm_shadow_x")), make_url(url.format("production"))
+    dialect = _dialect(shadow_url)
+    assert backend.identity(*dialect.create_connect_args(shadow_url)) != backend.identity(
+        *dialect.create_connect_args(production)
+    )
+    if backend is not Backend:
+        guard = ConnectionGuard(
+            ShadowDatabase(shadow_url, Path(tmp_path), "test", backend(production)), hint=""
+        )
+        assert guard.is_shadow(dialect, *dialect.create_connect_args(shadow_url))
+        assert not guard.is_shadow(dialect, *dialect.create_connect_args(production))
 
 
 def test_refused_connections_are_described_by_their_backend_without_a_password():

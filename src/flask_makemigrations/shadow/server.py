@@ -67,6 +67,10 @@ class ServerBackend(Backend):
             description = f"{self.name} database {url.database}"
             yield ShadowDatabase(url, workdir, description, self, advice=leaked or [])
 
+    @abstractmethod
+    def how_to_allow(self, user: str) -> str:
+        """What gives ``user`` the right to create (and drop) the shadow databases, and only that."""
+
     def admin_connect_args(self) -> dict[str, Any]:
         """Driver arguments for the administrative connection (a bounded connect, for one)."""
         return {}
@@ -132,10 +136,7 @@ class Server:
             return f"authentication failed for {self.shown}: check the user name and password ({reason})"
         if kind is Failure.PERMISSION:
             user = self.url.username or "the user"
-            return (
-                f"role {user} may not create databases on {self.shown}: grant it CREATEDB "
-                f"(ALTER ROLE {user} CREATEDB) or use a role that has it"
-            )
+            return f"{user} may not create databases on {self.shown}: {self.backend.how_to_allow(user)}"
         if kind is Failure.NO_DATABASE:
             example = self.backend.maintenance_database
             return (

@@ -1,8 +1,9 @@
 """The shadow database backends, and the one list of them.
 
 ``--database`` is parsed here, once: nothing given is a SQLite file in the run's private temporary
-folder, ``:memory:`` an in-memory SQLite database, a URL (``postgresql://...``) a new database on
-that server, anything else the path of a new SQLite file. A URL's password never appears in an error.
+folder, ``:memory:`` an in-memory SQLite database, a URL (``postgresql://...``, ``mysql://...``,
+``mariadb://...``) a new database on that server, anything else the path of a new SQLite file. A
+URL's password never appears in an error.
 """
 
 from pathlib import Path
@@ -13,11 +14,12 @@ from sqlalchemy.exc import ArgumentError
 from ...errors import UsageError
 from ..backend import Backend
 from ..server import ServerBackend
+from .mysql import MariaDB, MySQL
 from .postgresql import PostgreSQL
 from .sqlite import SQLite, SQLiteFile, SQLiteMemory
 
 #: Every server a ``--database`` URL may name, by SQLAlchemy's backend name.
-SERVERS: dict[str, type[ServerBackend]] = {backend.name: backend for backend in (PostgreSQL,)}
+SERVERS: dict[str, type[ServerBackend]] = {backend.name: backend for backend in (PostgreSQL, MySQL, MariaDB)}
 #: Every backend, by the name of the dialect its connections use.
 # Abstract classes: only their class-level methods are used (mypy takes type[...] to mean "instantiable").
 _BY_DIALECT: dict[str, type[Backend]] = {SQLite.name: SQLite}  # type: ignore[type-abstract]

@@ -47,6 +47,9 @@ class PostgreSQL(ServerBackend):
             return {"connect_timeout": CONNECT_TIMEOUT}
         return {}
 
+    def how_to_allow(self, user: str) -> str:
+        return f"grant the role CREATEDB (ALTER ROLE {user} CREATEDB) or use a role that has it"
+
     def create_database(self, connection: Connection, name: str) -> None:
         connection.execute(text(f"CREATE DATABASE {_quoted(connection, name)}"))
 

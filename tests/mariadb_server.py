@@ -1,0 +1,169 @@
+"""A private, throwaway MariaDB server for the test run, like ``pg_cluster`` for PostgreSQL.
+
+``mariadb-install-db`` and ``mariadbd`` run with ``--no-defaults`` (no system configuration file is
+read) in a temporary directory, listening on 127.0.0.1 on a free port with their socket inside that
+directory, so the server never meets another one on the machine; each pytest-xdist worker starts
+its own. As root (tests and CI are) the server runs with ``--user=root``. A superuser with a
+password that needs quoting makes the wrong-password case real; a user with no right to create
+databases makes the permission case real.
+"""
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import URL
+
+SUPERUSER = "shadow_admin"
+PASSWORD = "Tr1cky@pass%word"
+LIMITED_USER = "no_create"
+LIMITED_PASSWORD = "limited-pass-1234"
+APP_DATABASE = "appdb"
+DRIVER = "mysql+pymysql"
+
+
+def find_server() -> Path | None:
+    """The folder of ``mariadbd`` (Debian's mariadb-server puts it in /usr/sbin, off a user's PATH)."""
+    found = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin")
+    return Path(found).parent if found and shutil.which("mariadb-install-db") else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _accepts(port: int) -> bool:
+    """Whether the server listens yet (a plain TCP connect: a driver's failed attempts leak sockets)."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Server:
+    sbin: Path
+    root: Path
+    port: int
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "mariadb.sock"
+
+    def url(self, database=APP_DATABASE, user=SUPERUSER, password=PASSWORD, drivername=DRIVER) -> URL:
+        return URL.create(
+            drivername, username=user, password=password, host="127.0.0.1", port=self.port, database=database
+        )
+
+    def url_string(self, **kwargs) -> str:
+        return self.url(**kwargs).render_as_string(hide_password=False)
+
+    def sql(self, statement: str, database=APP_DATABASE, **params) -> list:
+        engine = create_engine(self.url(database), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                result = connection.execute(text(statement), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+    def databases(self) -> set:
+        return {row[0] for row in self.sql("SHOW DATABASES")}
+
+    def _as_root(self, statement: str) -> None:
+        """Through the socket as the server's own root account (no password), before users exist."""
+        url = URL.create(DRIVER, username="root", query={"unix_socket": str(self.socket)})
+        engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    def install(self) -> None:
+        done = subprocess.run(
+            [
+                "mariadb-install-db", "--no-defaults", f"--datadir={self.root / 'data'}", "--user=root",
+                "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
+            ],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if done.returncode:
+            raise RuntimeError(f"mariadb-install-db failed: {done.stderr.strip()[-2000:]}")
+
+    def start(self) -> bool:
+        log = open(self.root / "log", "a")  # noqa: SIM115  (the server writes it while it runs)
+        self.process = subprocess.Popen(
+            [
+                str(self.sbin / "mariadbd"), "--no-defaults", f"--datadir={self.root / 'data'}",
+                f"--socket={self.socket}", f"--port={self.port}", "--bind-address=127.0.0.1",
+                f"--pid-file={self.root / 'mariadb.pid'}", "--user=root", "--skip-name-resolve",
+                "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", "--innodb-buffer-pool-size=32M",
+                "--innodb-log-file-size=16M", "--max-connections=60",
+            ],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            if self.socket.exists() and _accepts(self.port):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        path = self.root / "log"
+        return path.read_text() if path.exists() else ""
+
+
+def start_server(sbin: Path) -> Server:
+    """Install a data directory, start on a free port (retrying if another process took it), add the
+    test users and the app's database."""
+    server = Server(sbin, Path(tempfile.mkdtemp(prefix="mariadb-server-")), _free_port())
+    try:
+        server.install()
+        for _ in range(3):
+            if server.start():
+                break
+            server.stop()
+            server.port = _free_port()
+        else:
+            raise RuntimeError(f"the MariaDB test server did not start: {server.log()[-2000:]}")
+        _add_users_and_app_database(server)
+    except BaseException:
+        stop_server(server)
+        raise
+    return server
+
+
+def _add_users_and_app_database(server: Server) -> None:
+    for statement in (
+        f"CREATE USER '{SUPERUSER}'@'%' IDENTIFIED BY '{PASSWORD}'",
+        f"GRANT ALL PRIVILEGES ON *.* TO '{SUPERUSER}'@'%' WITH GRANT OPTION",
+        f"CREATE USER '{LIMITED_USER}'@'%' IDENTIFIED BY '{LIMITED_PASSWORD}'",
+        f"CREATE DATABASE {APP_DATABASE}",
+        f"GRANT ALL PRIVILEGES ON {APP_DATABASE}.* TO '{LIMITED_USER}'@'%'",
+    ):
+        server._as_root(statement)
+
+
+def stop_server(server: Server) -> None:
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)

@@ -1,0 +1,360 @@
+"""The shadow database on a real MariaDB server (the private server of the ``mariadb`` fixture).
+
+As for PostgreSQL, every test that runs against the server lists its databases before and after: whatever
+ends a run, its shadow databases must be gone and the database named in the URL as it was. Through the
+engine in this process where the result or the error is the behaviour; real ``invoke`` runs for the
+exit statuses, signals and ``prune``.
+"""
+
+import importlib.util
+import signal
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import quote
+
+import pytest
+from conftest import USERNAME
+from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, PASSWORD
+
+from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
+
+SECRETS = (PASSWORD, quote(PASSWORD, safe=""), LIMITED_PASSWORD, "Wr0ng-secret")
+
+
+def make(project, mariadb, message=None, url=None, **options):
+    return project.make_migrations(message, where={"database": url or mariadb.url_string()}, **options)
+
+
+def refused(project, mariadb, *fragments, url=None, **options) -> str:
+    where = {"database": url or mariadb.url_string()}
+    error = project.engine_refuses(project.make_migrations, "x", where=where, **options)
+    for fragment in fragments:
+        assert fragment in error, error
+    assert not any(secret in error for secret in SECRETS), error
+    return error
+
+
+@pytest.fixture
+def databases_unchanged(mariadb):
+    before = mariadb.databases()
+    yield
+    assert mariadb.databases() == before
+
+
+POSTS = "migrations/versions/0002_posts_add_post_table.py"
+DROP_INDEX_FIRST = """    with op.batch_alter_table('post', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_post_author_id'))
+
+    op.drop_table('post')"""
+
+
+def downgrade_for_mysql(project) -> None:
+    """The example's 0002 downgrade, as Alembic generated it, drops the foreign key's index before the
+    table: MySQL refuses that (see the test below). Dropping the table drops its indexes too."""
+    project.edit(POSTS, DROP_INDEX_FIRST, "    op.drop_table('post')")
+
+
+def app_database_objects(mariadb) -> list:
+    return mariadb.sql(
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = :name ORDER BY 1",
+        name=APP_DATABASE,
+    )
+
+
+# --- the flow -------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_no_changes_and_the_url_database_is_untouched(project, mariadb):
+    mariadb.sql("CREATE TABLE IF NOT EXISTS keep_me (id INTEGER PRIMARY KEY, note TEXT)")
+    mariadb.sql("INSERT IGNORE INTO keep_me VALUES (1, 'precious')")
+    objects = app_database_objects(mariadb)
+
+    result = make(project, mariadb, "nothing")
+
+    assert (result.operations, result.path, result.warnings, result.differences) == ([], None, [], [])
+    assert app_database_objects(mariadb) == objects
+    assert mariadb.sql("SELECT id, note FROM keep_me") == [(1, "precious")]
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_revision_is_written_then_no_changes_then_verify(project, mariadb):
+    before = project.revision_files()
+    project.add_email_column()
+
+    written = make(project, mariadb, "add email")
+
+    assert project.new_revisions(before) == [written.path] and written.operations == ["+ column user.email"]
+    assert make(project, mariadb, "again").operations == []
+    downgrade_for_mysql(project)
+    verified = project.verify_history(where={"database": mariadb.url_string()})
+    assert verified.revisions == 3
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_verify_names_a_downgrade_mysql_refuses(project, mariadb):
+    """Alembic's generated downgrade drops an index a foreign key needs before dropping the table:
+    fine on SQLite and PostgreSQL, refused by MySQL (error 1553). Verification says where."""
+    error = project.engine_refuses(project.verify_history, where={"database": mariadb.url_string()})
+    assert error.startswith("verification failed at downgrade 0002_posts -> 0001_users (revision 2 of 2)")
+    assert "needed in a foreign key constraint" in error
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_check_exits_1_then_0_through_a_real_run(project, mariadb):
+    project.add_email_column()
+    url = mariadb.url_string()
+
+    pending = project.invoke("makemigrations", "--check", "--database", url)
+    dry_run = project.invoke("makemigrations", "--dry-run", "--database", url)
+
+    assert (pending.returncode, pending.stdout) == (1, "+ column user.email\n"), pending.stderr
+    assert dry_run.returncode == 0 and "batch_op.add_column(sa.Column('email'" in dry_run.stdout
+    assert not any(secret in pending.stderr + dry_run.stderr for secret in SECRETS)
+
+
+# --- no invented changes ----------------------------------------------------------------------------
+
+GADGET = '''
+
+class Gadget(db.Model):
+    """Every kind of column MySQL reflects in its own words."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    active = db.Column(db.Boolean, nullable=False, server_default=db.true())
+    archived = db.Column(db.Boolean)
+    kind = db.Column(db.Enum("small", "large", name="gadget_kind"), nullable=False, server_default="small")
+    name = db.Column(db.String(80), nullable=False, unique=True)
+    notes = db.Column(db.Text)
+    summary = db.Column(db.Text(1000))
+    made_at = db.Column(db.DateTime, nullable=False, server_default=db.func.now())
+    price = db.Column(db.Numeric(10, 2), server_default="0.00")
+    count = db.Column(db.Integer, nullable=False, server_default="0")
+    ratio = db.Column(db.Float)
+    owner_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    code = db.Column(db.String(20), index=True)
+    __table_args__ = (db.UniqueConstraint("owner_id", "code", name="uq_gadget_owner_code"),)
+'''
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_synced_project_gives_no_changes_with_every_kind_of_column(project, mariadb):
+    """Boolean as TINYINT(1), Enum, string lengths, DATETIME, NUMERIC, server defaults, a unique
+    constraint, an index, and a foreign key whose index MySQL adds by itself."""
+    project.write("app/models.py", (project.root / "app/models.py").read_text() + GADGET)
+
+    written = make(project, mariadb, "gadgets")
+
+    assert "+ table gadget" in written.operations
+    assert (written.warnings, written.differences) == ([], [])  # verification found nothing either
+    again = make(project, mariadb, "again")
+    assert (again.operations, again.differences) == ([], [])
+    downgrade_for_mysql(project)
+    assert project.verify_history(where={"database": mariadb.url_string()}).revisions == 3
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_changed_server_default_is_still_a_difference(project, mariadb):
+    status = 'status = db.Column(db.String(20), nullable=False, server_default="active")'
+    project.add_model_line(USERNAME, status)
+    assert make(project, mariadb, "add status").path is not None
+    project.edit("app/models.py", status, status.replace('"active"', '"pending"'))
+
+    result = make(project, mariadb, check=True)
+
+    assert result.operations == []  # autogenerate does not compare server defaults here
+    (difference,) = result.differences
+    assert difference.startswith(
+        "column user.status: server default 'pending' in the models, "
+        "server default 'active' in the migrations"
+    )
+
+
+# --- failures -------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_migration_failing_halfway_names_the_revision_and_leaves_no_database(project, mariadb):
+    """MySQL's DDL is not transactional: the first statement stays done when the second fails."""
+    project.add_revision(
+        "0003_half",
+        "0002_posts",
+        "    op.create_table('half', sa.Column('id', sa.Integer, primary_key=True))\n"
+        "    op.execute('INSERT INTO no_such_table VALUES (1)')",
+    )
+    refused(project, mariadb, "revision 0003_half", "failed to apply", "no_such_table")
+
+
+DRIVERS = {"pymysql": "pymysql", "mysqldb": "MySQLdb", "mariadbconnector": "mariadb"}
+NOT_TESTED = {"mysqlconnector": "mysql"}  # only its missing-driver message
+
+
+def driver_url(mariadb, driver: str, **parts) -> str:
+    if importlib.util.find_spec(DRIVERS[driver]) is None:
+        pytest.skip(f"the {driver} driver is not installed")
+    dialect = "mariadb" if driver == "mariadbconnector" else "mysql"
+    return mariadb.url_string(drivername=f"{dialect}+{driver}", **parts)
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+@pytest.mark.usefixtures("databases_unchanged")
+def test_each_driver_works_and_an_app_on_the_url_database_is_refused(project, mariadb, driver):
+    """Each driver names the database its own way (mysqlclient ``db``, the others ``database``)."""
+    url = driver_url(mariadb, driver)
+    project.add_email_column()
+    assert make(project, mariadb, check=True, url=url).operations == ["+ column user.email"]
+
+    project.edit("app/__init__.py", 'os.environ.get("DATABASE_URL", "sqlite:///app.db")', repr(url))
+    objects = app_database_objects(mariadb)
+    refused(project, mariadb, f"127.0.0.1:{mariadb.port}/{APP_DATABASE}", "not the shadow database", url=url)
+    assert app_database_objects(mariadb) == objects
+
+
+def test_unreachable_server(project, mariadb):
+    url = mariadb.url_string(password="Wr0ng-secret").replace(f":{mariadb.port}/", ":1/")
+    refused(project, mariadb, "cannot reach the MySQL server", url=url)
+
+
+@pytest.mark.version_independent  # the connect timeout: this package's own setting
+def test_a_server_that_never_answers_times_out(project, mariadb):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = mariadb.url_string().replace(f":{mariadb.port}/", f":{silent.getsockname()[1]}/")
+        refused(
+            project, mariadb, "cannot reach the MySQL server", "timed out", url=f"{url}?connect_timeout=2"
+        )
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_wrong_password(project, mariadb):
+    refused(project, mariadb, "authentication failed", url=mariadb.url_string(password="Wr0ng-secret"))
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_missing_url_database(project, mariadb):
+    url = mariadb.url_string(database="no_such_db")
+    refused(project, mariadb, "the database no_such_db does not exist", "e.g. mysql", url=url)
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_user_without_the_right_to_create_databases(project, mariadb):
+    url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD)
+    refused(project, mariadb, f"{LIMITED_USER} may not create databases", r"ON `fmm\_shadow\_%`.*", url=url)
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_the_grant_the_message_gives_is_enough(project, mariadb):
+    """With the shadow databases' names granted and nothing global, a whole run works."""
+    url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD)
+    grant = f"ALL PRIVILEGES ON `fmm\\_shadow\\_%`.* TO '{LIMITED_USER}'@'%'"
+    assert grant.split(" TO ")[0] in refused(project, mariadb, url=url)
+    mariadb.sql(f"GRANT {grant}")
+    try:
+        project.add_email_column()
+        assert make(project, mariadb, "add email", url=url).operations == ["+ column user.email"]
+    finally:
+        mariadb.sql(f"REVOKE {grant.replace(' TO ', ' FROM ')}")
+
+
+@pytest.mark.parametrize(
+    ("driver", "package"),
+    [
+        ("mysqldb", "mysqlclient"),
+        ("mariadbconnector", "mariadb"),
+        ("mysqlconnector", "mysql-connector-python"),
+    ],
+)
+def test_driver_not_installed(project, mariadb, driver, package):
+    if importlib.util.find_spec({**DRIVERS, **NOT_TESTED}[driver]) is not None:
+        pytest.skip(f"{package} is installed")
+    dialect = "mariadb" if driver == "mariadbconnector" else "mysql"
+    refused(
+        project, mariadb, f"pip install '{package}'", url=mariadb.url_string(drivername=f"{dialect}+{driver}")
+    )
+
+
+def test_mariadb_urls_are_their_own_dialect(project, mariadb):
+    """``mariadb+pymysql://`` is SQLAlchemy's MariaDB dialect: the guard compares it as such."""
+    result = make(project, mariadb, check=True, url=mariadb.url_string(drivername="mariadb+pymysql"))
+    assert result.operations == []
+
+
+# --- signals and leaks ------------------------------------------------------------------------------
+
+
+def _start_slow_upgrade(project, url, started):
+    (project.versions / "0003_slow.py").write_text(
+        "from pathlib import Path\n\nfrom alembic import op\n\n"
+        "revision = '0003_slow'\ndown_revision = '0002_posts'\nbranch_labels = None\ndepends_on = None\n\n\n"
+        f"def upgrade():\n    Path({str(started)!r}).touch()\n"
+        "    for _ in range(3000):\n        op.execute('SELECT SLEEP(0.1)')\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    process = project.start("makemigrations", "-m", "x", "--database", url)
+    for _ in range(1200):
+        if started.exists() or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert started.exists(), process.communicate()[1]
+    return process
+
+
+@pytest.mark.version_independent  # signals: this package's own code
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"]
+)
+def test_an_interrupted_upgrade_drops_the_shadow_database(project, mariadb, tmp_path, signum, code):
+    before = mariadb.databases()
+    process = _start_slow_upgrade(project, mariadb.url_string(), tmp_path / "go")
+    try:
+        during = mariadb.databases() - before
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+
+    assert during and all(name.startswith(PREFIX) for name in during)
+    assert process.returncode == code, stderr
+    assert mariadb.databases() == before
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, mariadb):
+    dead_pid = _dead_pid()
+    created = ShadowName.new().created
+    leaked = str(ShadowName(host_token(), dead_pid, created, "abc123"))
+    kept = [str(ShadowName(host_token(), subprocess.os.getpid(), created, "abc123")), "foreign_db"]
+    for name in [leaked, *kept]:
+        mariadb.sql(f"CREATE DATABASE `{name}`")
+    try:
+        result = project.invoke("prune", "--database", mariadb.url_string())
+        remaining = mariadb.databases()
+    finally:
+        for name in kept:
+            mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"dropped {leaked}"]
+    assert leaked not in remaining and set(kept) <= remaining
+    assert not any(secret in result.stdout + result.stderr for secret in SECRETS)
+
+
+def test_a_run_names_the_shadow_databases_killed_runs_left(project, mariadb):
+    leaked = str(ShadowName(host_token(), _dead_pid(), ShadowName.new().created, "def456"))
+    mariadb.sql(f"CREATE DATABASE `{leaked}`")
+    try:
+        result = make(project, mariadb, check=True)
+    finally:
+        mariadb.sql(f"DROP DATABASE IF EXISTS `{leaked}`")
+
+    (note,) = [str(note) for note in result.notes]
+    assert note.startswith("runs on this machine that were killed left shadow databases on ")
+    assert note.endswith(f": {leaked}; the prune task drops them")
