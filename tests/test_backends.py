@@ -69,7 +69,7 @@ def _dialect(url):
 def test_another_database_on_the_shadow_databases_server_is_not_the_shadow(url, tmp_path):
     shadow_url = make_url(url.format("fmm_shadow_x"))
     backend = PostgreSQL(make_url(url.format("postgres")))
-    guard = ConnectionGuard(ShadowDatabase(shadow_url, Path(tmp_path), "test", backend), hint="")
+    guard = ConnectionGuard(ShadowDatabase(shadow_url, Path(tmp_path), backend), hint="")
     dialect = _dialect(shadow_url)
 
     assert guard.is_shadow(dialect, *dialect.create_connect_args(shadow_url))
@@ -96,9 +96,7 @@ def test_another_database_on_a_mysql_server_is_not_the_shadow(backend, url, tmp_
         *dialect.create_connect_args(production)
     )
     if backend is not Backend:
-        guard = ConnectionGuard(
-            ShadowDatabase(shadow_url, Path(tmp_path), "test", backend(production)), hint=""
-        )
+        guard = ConnectionGuard(ShadowDatabase(shadow_url, Path(tmp_path), backend(production)), hint="")
         assert guard.is_shadow(dialect, *dialect.create_connect_args(shadow_url))
         assert not guard.is_shadow(dialect, *dialect.create_connect_args(production))
 

@@ -34,7 +34,7 @@ def shadow_at(folder, revision: str | None) -> ShadowDatabase:
             connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
             connection.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
             connection.commit()
-    return ShadowDatabase(URL.create("sqlite", database=str(path)), folder, "test", SQLiteFile())
+    return ShadowDatabase(URL.create("sqlite", database=str(path)), folder, SQLiteFile())
 
 
 def version_of(shadow: ShadowDatabase):

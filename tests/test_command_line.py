@@ -5,6 +5,7 @@ names of the next steps in each one's syntax, and the app-import trap of the ``f
 """
 
 import importlib.util
+import json
 import re
 import sqlite3
 import sys
@@ -181,6 +182,15 @@ def test_an_app_flask_loaded_before_the_command_is_not_reused(project, tmp_path)
     loaded_by_the_script, loaded_by_the_run = record.read_text().splitlines()
     assert loaded_by_the_script == f"sqlite:///{default}"
     assert loaded_by_the_run.startswith(f"sqlite:///{project.tmpdir}/flask-makemigrations-")
+
+    # Options with values, flags and subcommands reach the clean process; it still speaks flask's syntax.
+    project.add_email_column()
+    manage = [sys.executable, "manage.py", "--app", "app", "makemigrations"]
+    pending = project.run([*manage, "--check", "--format", "json"], env={"RECORD_URLS": str(record)})
+    assert pending.returncode == 1 and json.loads(pending.stdout)["status"] == "changes-pending"
+    assert "run 'flask makemigrations -m ...'" in pending.stderr
+    verified = project.run([*manage, "verify", "--url-env", "DATABASE_URL"], env={"RECORD_URLS": str(record)})
+    assert verified.returncode == 2 and "the models have changes no revision covers" in verified.stderr
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,10 @@ import sys
 
 from conftest import HEAD, USERNAME
 
+from flask_makemigrations.api import Result
 from flask_makemigrations.frontends import json_report
 from flask_makemigrations.frontends.invoke_tasks import SPELLING
+from flask_makemigrations.frontends.report import Report
 
 COMMANDS = {
     "invoke": None,  # ProjectCopy.invoke
@@ -77,6 +79,9 @@ def test_an_error_is_an_object_too_with_status_2_and_its_line_on_stderr(project)
     status, shown, stderr = run_json(project, front, "--check")
 
     assert (status, shown["status"], shown["exit_status"]) == (2, "error", 2)
+    every_key = json_report.as_json(Report(), json_report.of_makemigrations(Result(), False, SPELLING))
+    assert set(shown) == set(json.loads(every_key.stdout[0]))  # the same keys, null where unknown
+    assert shown["path"] is None and shown["operations"] == []
     assert shown["error"]["kind"] == "MultipleHeadsError"
     assert shown["error"]["message"].startswith("the history has several heads (0003_left, 0003_right)")
     assert shown["error"]["hint"] == "'python -m flask_makemigrations merge'"

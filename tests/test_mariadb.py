@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 import pytest
 from conftest import USERNAME
-from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, PASSWORD
+from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, PASSWORD, SUPERUSER
+from test_safety import connect_at_import
 
 from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
 
@@ -206,12 +207,14 @@ def test_each_driver_works_and_an_app_on_the_url_database_is_refused(project, ma
     project.add_email_column()
     assert make(project, mariadb, check=True, url=url).operations == ["+ column user.email"]
 
-    project.edit("app/__init__.py", 'os.environ.get("DATABASE_URL", "sqlite:///app.db")', repr(url))
     objects = app_database_objects(mariadb)
-    refused(project, mariadb, f"127.0.0.1:{mariadb.port}/{APP_DATABASE}", "not the shadow database", url=url)
+    connect_at_import(project, mariadb.url_string(drivername=url.split("://")[0]))  # the guard's do_connect
+    shown = f"{url.split('+')[0]}://{SUPERUSER}@127.0.0.1:{mariadb.port}/{APP_DATABASE}"
+    refused(project, mariadb, f"refused a connection to {shown}: only the shadow database", url=url)
     assert app_database_objects(mariadb) == objects
 
 
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 def test_unreachable_server(project, mariadb):
     url = mariadb.url_string(password="Wr0ng-secret").replace(f":{mariadb.port}/", ":1/")
     refused(project, mariadb, "cannot reach the MySQL server", url=url)
@@ -228,27 +231,42 @@ def test_a_server_that_never_answers_times_out(project, mariadb):
         )
 
 
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
+def test_a_connect_timeout_that_is_not_a_number(project, mariadb):
+    refused(
+        project,
+        mariadb,
+        "connect_timeout=soon is not a whole number",
+        url=f"{mariadb.url_string()}?connect_timeout=soon",
+    )
+
+
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 @pytest.mark.usefixtures("databases_unchanged")
 def test_wrong_password(project, mariadb):
     refused(project, mariadb, "authentication failed", url=mariadb.url_string(password="Wr0ng-secret"))
 
 
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 @pytest.mark.usefixtures("databases_unchanged")
 def test_a_missing_url_database(project, mariadb):
     url = mariadb.url_string(database="no_such_db")
-    refused(project, mariadb, "the database no_such_db does not exist", "e.g. mysql", url=url)
+    refused(project, mariadb, "the database no_such_db does not exist", "e.g. information_schema", url=url)
 
 
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 @pytest.mark.usefixtures("databases_unchanged")
 def test_a_user_without_the_right_to_create_databases(project, mariadb):
     url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD)
     refused(project, mariadb, f"{LIMITED_USER} may not create databases", r"ON `fmm\_shadow\_%`.*", url=url)
 
 
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 @pytest.mark.usefixtures("databases_unchanged")
 def test_the_grant_the_message_gives_is_enough(project, mariadb):
-    """With the shadow databases' names granted and nothing global, a whole run works."""
-    url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD)
+    """With the shadow databases' names granted and nothing global, a whole run works, connected to
+    ``information_schema`` (which README's URLs name: every user may open it)."""
+    url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD, database="information_schema")
     grant = f"ALL PRIVILEGES ON `fmm\\_shadow\\_%`.* TO '{LIMITED_USER}'@'%'"
     assert grant.split(" TO ")[0] in refused(project, mariadb, url=url)
     mariadb.sql(f"GRANT {grant}")
@@ -259,6 +277,7 @@ def test_the_grant_the_message_gives_is_enough(project, mariadb):
         mariadb.sql(f"REVOKE {grant.replace(' TO ', ' FROM ')}")
 
 
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 @pytest.mark.parametrize(
     ("driver", "package"),
     [
@@ -277,9 +296,12 @@ def test_driver_not_installed(project, mariadb, driver, package):
 
 
 def test_mariadb_urls_are_their_own_dialect(project, mariadb):
-    """``mariadb+pymysql://`` is SQLAlchemy's MariaDB dialect: the guard compares it as such."""
-    result = make(project, mariadb, check=True, url=mariadb.url_string(drivername="mariadb+pymysql"))
-    assert result.operations == []
+    """``mariadb+pymysql://`` is SQLAlchemy's MariaDB dialect: the guard compares it as such, and a
+    ``mysql://`` connection to the same server is another dialect's, refused."""
+    url = mariadb.url_string(drivername="mariadb+pymysql")
+    assert make(project, mariadb, check=True, url=url).operations == []
+    connect_at_import(project, mariadb.url_string())
+    refused(project, mariadb, f"refused a connection to mysql://{SUPERUSER}@127.0.0.1:", url=url)
 
 
 # --- signals and leaks ------------------------------------------------------------------------------
@@ -327,6 +349,7 @@ def _dead_pid() -> int:
     return child.pid
 
 
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, mariadb):
     dead_pid = _dead_pid()
     created = ShadowName.new().created
@@ -347,6 +370,7 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, mariadb):
     assert not any(secret in result.stdout + result.stderr for secret in SECRETS)
 
 
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 def test_a_run_names_the_shadow_databases_killed_runs_left(project, mariadb):
     leaked = str(ShadowName(host_token(), _dead_pid(), ShadowName.new().created, "def456"))
     mariadb.sql(f"CREATE DATABASE `{leaked}`")
@@ -358,3 +382,21 @@ def test_a_run_names_the_shadow_databases_killed_runs_left(project, mariadb):
     (note,) = [str(note) for note in result.notes]
     assert note.startswith("runs on this machine that were killed left shadow databases on ")
     assert note.endswith(f": {leaked}; the prune task drops them")
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_models_in_another_schema_are_refused(project, mariadb):
+    """On MySQL a schema is another database of the server: the run would build and drop it there."""
+    mariadb.sql("CREATE DATABASE IF NOT EXISTS auth")
+    mariadb.sql("CREATE TABLE IF NOT EXISTS auth.keep_me (id INTEGER PRIMARY KEY)")
+    project.write(
+        "app/models.py",
+        (project.root / "app/models.py").read_text()
+        + "\n\nclass Login(db.Model):\n    __table_args__ = {'schema': 'auth'}\n"
+        "    id = db.Column(db.Integer, primary_key=True)\n",
+    )
+    try:
+        refused(project, mariadb, "model table(s) auth.login live in another database", check=True)
+        assert mariadb.sql("SHOW TABLES FROM auth") == [("keep_me",)]
+    finally:
+        mariadb.sql("DROP DATABASE auth")

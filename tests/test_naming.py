@@ -1,4 +1,5 @@
-"""Shadow database names: unique, within PostgreSQL's 63 bytes, and parsed back exactly or not at all.
+"""Shadow database names: unique, within PostgreSQL's 63 bytes (MySQL allows 64), and parsed back
+exactly or not at all.
 
 ``prune`` drops what ``is_leaked`` accepts, so a near miss must never parse as one of ours.
 """

@@ -65,9 +65,11 @@ repos:
     rev: {rev}
     hooks:
       - id: makemigrations-check
-        args: [--app, "app:create_app"]
+        args: [--app, "app:create_app", --format, json]
+        verbose: true
       - id: makemigrations-verify
-        args: [--app, "app:create_app"]
+        args: [--app, "app:create_app", --format, json]
+        verbose: true
 """
 
 
@@ -80,3 +82,4 @@ def test_a_projects_config_passes_options_to_both_hooks(repository):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("Passed") == 2
+    assert '"status": "no-changes"' in result.stdout and '"status": "verified"' in result.stdout

@@ -53,6 +53,15 @@ def test_a_version_table_of_its_own_is_restored_too(project):
     assert built(check(project)) == (HEAD, 0)
 
 
+def test_a_cache_folder_whose_path_needs_quoting_in_a_uri_is_used(project):
+    """Snapshots are opened by ``file:`` URI (read-only), where a space or an accent is escaped."""
+    cache_home = project.home / "caché dir"
+    env = {"XDG_CACHE_HOME": str(cache_home)}
+    for expected in [(None, 2), (HEAD, 0)]:
+        assert built(project.make_migrations(check=True, verify=False, env=env)) == expected
+    assert list(cache_home.glob("flask-makemigrations/*/*.sqlite"))
+
+
 def test_a_grown_history_reuses_its_deepest_cached_revision(project):
     check(project)
     project.add_revision("0003_more", HEAD)

@@ -8,7 +8,6 @@ Invoke tasks they only parse options, hand them to ``runs`` and exit with the re
 """
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -108,8 +107,12 @@ def _main_options(command: Decorated) -> Decorated:
     return command
 
 
+#: Set for the clean process ``flask makemigrations`` runs itself in: it still speaks ``flask``'s syntax.
+UNDER_FLASK = "FLASK_MAKEMIGRATIONS_UNDER_FLASK"
+
+
 def _front(ctx: click.Context, output_format: str = "text") -> runs.FrontEnd:
-    if ctx.find_root().command is main:
+    if ctx.find_root().command is main and not os.environ.get(UNDER_FLASK):
         return runs.FrontEnd(SPELLING, "'python -m flask_makemigrations -m ...'", format=output_format)
     return runs.FrontEnd(FLASK_SPELLING, "'flask makemigrations -m ...'", format=output_format)
 
@@ -160,8 +163,12 @@ def _one_line_usage_errors() -> Iterator[None]:
     try:
         yield
     except click.UsageError as exc:
-        print(f"Error: {exc.format_message()}", file=sys.stderr)
-        sys.exit(report.ERROR)
+        _usage_error(exc.format_message())
+
+
+def _usage_error(message: str) -> NoReturn:
+    print(f"Error: {message}", file=sys.stderr)
+    sys.exit(report.ERROR)
 
 
 def _build(name: str, own_app_option: bool) -> click.Group:
@@ -199,6 +206,7 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         """Autogenerate a migration against a throwaway shadow database at head, then review and
         verify it. The other tasks are subcommands."""
         if ctx.invoked_subcommand is not None:
+            _refuse_main_options(ctx)
             return
         _reexec_if_the_app_is_loaded(ctx)
         wanted = runs.Wanted(message, check, dry_run, empty, rev_id, not no_verify, strict, not no_cache)
@@ -275,18 +283,48 @@ main = _build("flask_makemigrations", own_app_option=True)
 flask_command = _build("makemigrations", own_app_option=False)
 
 
+def _refuse_main_options(ctx: click.Context) -> None:
+    """The group's own options belong to the main job: before a subcommand they would be ignored."""
+    given = [
+        parameter.opts[-1]
+        for parameter in ctx.command.params
+        if isinstance(parameter, click.Option)
+        and parameter.name != "app"
+        and ctx.params.get(parameter.name or "") != parameter.default
+        and ctx.params.get(parameter.name or "") not in (None, False)
+    ]
+    if given:
+        _usage_error(
+            f"{', '.join(given)} before '{ctx.invoked_subcommand}' would be ignored: "
+            "put the options after the subcommand"
+        )
+
+
 def _reexec_if_the_app_is_loaded(ctx: click.Context) -> None:
     """Under ``flask``: the app must be imported once, after the connection guard is in place and with
     the shadow URL in its variable. If Flask (or anything before this command) already imported it,
-    with the developer's own URL, run the same command in a clean process instead of reusing it."""
-    if ctx.find_root().command is main or not _app_already_imported(ctx):
+    with the developer's own URL, the same command replaces this process with a clean one (the same
+    pid, so signals and the exit status are the run's own)."""
+    if ctx.find_root().command is main:
+        return
+    from flask.cli import ScriptInfo
+
+    info = ctx.find_object(ScriptInfo)
+    if info is not None and info.create_app is not None and not info.app_import_path:
+        _usage_error(
+            "this script builds its app with FlaskGroup(create_app=...), which the run cannot import "
+            "afresh: name the app with --app or FLASK_APP"
+        )
+    if not _app_already_imported(ctx):
         return
     arguments = [sys.executable, "-m", "flask_makemigrations"]
     app = _app(ctx)
     if app:
         arguments += ["--app", app]
     arguments += _as_arguments(ctx)
-    sys.exit(subprocess.call(arguments, env=os.environ.copy()))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, arguments, {**os.environ, UNDER_FLASK: "1"})
 
 
 def _app_already_imported(ctx: click.Context) -> bool:

@@ -51,23 +51,38 @@ def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> dict[
         "status": "verified",
         "revisions": verified.revisions,
         "seconds": round(seconds, 3),
+        "warnings": [],
         "notes": [note.render(spelling) for note in verified.notes],
         "error": None,
     }
 
 
+#: Every key each command's object has, with its value when the run ended before it was known.
+_UNKNOWN: dict[str, dict[str, Any]] = {
+    "makemigrations": {
+        "operations": [], "warnings": [], "differences": [], "notes": [],
+        "path": None, "revision": None, "script": None, "shadow": None,
+    },
+    "verify": {"revisions": None, "seconds": None, "warnings": [], "notes": []},
+}  # fmt: skip
+
+
 def of_exception(
     exc: BaseException, shown: report.Report, command: str, spelling: Spelling
 ) -> dict[str, Any]:
-    """What ended the run early: ``shown`` is its text report, whose closing line is the message."""
+    """What ended the run early: ``shown`` is its text report, whose closing line is the message.
+    The object has the command's every key; what the cleanup left behind is a warning, as on stderr."""
     closing = shown.closing or ""
     message = closing.split(": ", 1)[1] if ": " in closing else closing
     next_step = getattr(exc, "next_step", None)
+    left_behind = [
+        {"kind": "left_behind", "message": advice.render(spelling)} for advice in getattr(exc, "advice", ())
+    ]
     return {
         "command": command,
         "status": _STATUS_OF_EXIT.get(shown.status, "error"),
-        "warnings": [as_entry(warning) for warning in getattr(exc, "warnings", ())],
-        "notes": [advice.render(spelling) for advice in getattr(exc, "advice", ())],
+        **_UNKNOWN[command],
+        "warnings": [*(as_entry(warning) for warning in getattr(exc, "warnings", ())), *left_behind],
         "error": {
             "kind": _kind(exc, shown.status),
             "message": message,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine
@@ -122,7 +122,7 @@ def _sqlite_file(database: "StrOrBytesPath", uri: bool) -> Path | None:
         parts = urlsplit(name)
         if "memory" in parse_qs(parts.query).get("mode", []) or parts.path in ("", ":memory:"):
             return None
-        name = parts.path
+        name = unquote(parts.path)  # SQLite decodes a URI's %HH escapes (a space, a non-ASCII letter)
     if name in ("", ":memory:"):
         return None
     return _real(name)

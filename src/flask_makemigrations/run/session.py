@@ -131,6 +131,7 @@ def _enter(stack: ExitStack, project: Project, runtime: Runtime, models_database
     extension = migrate_extension(app)
     stack.enter_context(app.app_context())
     check_app_uses_shadow(extension, guard, project.url_env)
+    shadow.backend.check_isolated(extension.db.metadata)
     engine = app_engine(extension)
     stack.callback(engine.dispose)  # close pooled connections before the database goes
     made_while_loading = tables_made_while_loading(engine)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
 from ..errors import Advice
@@ -26,7 +27,6 @@ class ShadowDatabase:
 
     url: URL
     workdir: Path  # the run's private temporary folder
-    description: str
     backend: "Backend"
     #: What the user should know about where it is (shadow databases killed runs left on a server).
     advice: list[Advice] = field(default_factory=list)
@@ -73,6 +73,9 @@ class Backend(ABC):
     def app_url(self, url: URL) -> str:
         return url.render_as_string(hide_password=False)
 
+    def check_isolated(self, metadata: MetaData) -> None:  # noqa: B027 (most have nothing to refuse)
+        """Refuse models that this kind of database could only build outside the shadow database."""
+
     def prepare_connection(self, dbapi_connection: Any) -> None:  # noqa: B027 (most need nothing)
         """Called on every new DBAPI connection to the shadow database (SQLite's speed pragmas)."""
 
@@ -81,7 +84,8 @@ class Backend(ABC):
         cls, cargs: Sequence[Any], cparams: Mapping[str, Any]
     ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         """What makes two connections reach the same database: the positional connect arguments and
-        the identifying keyword ones. Unknown drivers get the union of every known spelling."""
+        the identifying keyword ones (``identifying_params``: by default every driver's spelling, which a
+        backend narrows to its own drivers')."""
         identifying = tuple((k, str(cparams[k])) for k in cls.identifying_params if k in cparams)
         return tuple(str(a) for a in cargs), identifying
 
@@ -91,7 +95,7 @@ class Backend(ABC):
         database = next((cparams[k] for k in cls.database_params if cparams.get(k)), None)
         return URL.create(
             dialect_name,
-            username=cparams.get("user"),
+            username=cparams.get("user") or cparams.get("username"),  # the MariaDB connector's
             host=cparams.get("host"),
             port=cparams.get("port"),
             database=database,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Concatenate, TypeVar
 from urllib.parse import quote, quote_plus
 
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
@@ -37,6 +37,10 @@ DRIVER_PACKAGES = {
     "mysqlconnector": "mysql-connector-python",
     "mariadbconnector": "mariadb",
 }
+
+
+#: Seconds the administrative connection waits for a server that does not answer (unless the URL says).
+CONNECT_TIMEOUT = 10
 
 
 class Failure(Enum):
@@ -64,8 +68,7 @@ class ServerBackend(Backend):
     def throwaway(self, workdir: Path, first: bool) -> Iterator[ShadowDatabase]:
         leaked: list[Advice] | None = [] if first else None
         with server_database(self, leaked) as url:
-            description = f"{self.name} database {url.database}"
-            yield ShadowDatabase(url, workdir, description, self, advice=leaked or [])
+            yield ShadowDatabase(url, workdir, self, advice=leaked or [])
 
     @abstractmethod
     def how_to_allow(self, user: str) -> str:
@@ -75,15 +78,16 @@ class ServerBackend(Backend):
         """Driver arguments for the administrative connection (a bounded connect, for one)."""
         return {}
 
-    @abstractmethod
-    def create_database(self, connection: Connection, name: str) -> None: ...
+    def create_database(self, connection: Connection, name: str) -> None:
+        connection.execute(text(f"CREATE DATABASE {_quoted(connection, name)}"))
 
     @abstractmethod
     def end_other_sessions(self, connection: Connection, name: str) -> None:
         """End every other session on database ``name``, so it can be dropped."""
 
-    @abstractmethod
-    def drop_database(self, connection: Connection, name: str) -> None: ...
+    def drop_database(self, connection: Connection, name: str) -> None:
+        # PostgreSQL's DROP DATABASE waits a few seconds for terminated sessions to end.
+        connection.execute(text(f"DROP DATABASE IF EXISTS {_quoted(connection, name)}"))
 
     @abstractmethod
     def list_databases(self, connection: Connection) -> list[str]: ...
@@ -254,6 +258,10 @@ def _admin_engine(url: URL, connect_args: dict[str, Any]) -> Engine:
         raise ShadowDatabaseError(
             f"the {url.drivername} driver is not installed ({exc}): pip install '{package}'"
         ) from None
+
+
+def _quoted(connection: Connection, name: str) -> str:
+    return connection.dialect.identifier_preparer.quote_identifier(name)
 
 
 def _first_line(text: str) -> str:

@@ -9,14 +9,13 @@ compares dialect names.
 import contextlib
 from typing import Any, ClassVar
 
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from ...errors import AppLoadError, UsageError
 from ..naming import PREFIX
-from ..server import Failure, ServerBackend
-
-CONNECT_TIMEOUT = 10  # seconds
+from ..server import CONNECT_TIMEOUT, Failure, ServerBackend
 
 #: The server's and the client library's error numbers, as every driver reports them.
 _FAILURES = {
@@ -35,7 +34,8 @@ _FAILURES = {
 class MySQL(ServerBackend):
     name = "mysql"
     title = "MySQL"
-    maintenance_database = "mysql"
+    #: Every user may open it, even one granted nothing but the shadow databases' names.
+    maintenance_database = "information_schema"
     #: mysqlclient names the database ``db``, PyMySQL and the MariaDB connector ``database``.
     identifying_params: ClassVar[tuple[str, ...]] = ("host", "port", "db", "database", "unix_socket")
     database_params: ClassVar[tuple[str, ...]] = ("db", "database")
@@ -45,11 +45,27 @@ class MySQL(ServerBackend):
         # connect_timeout bounds the TCP connect only, not the wait for the server's greeting (a port
         # that accepts and never speaks): its read_timeout bounds that, and each statement here.
         given = self.url.query.get("connect_timeout")
-        seconds = int(given if isinstance(given, str) else CONNECT_TIMEOUT)
+        try:
+            seconds = int(given if isinstance(given, str) else CONNECT_TIMEOUT)
+        except ValueError:
+            raise UsageError(
+                f"--database: connect_timeout={given} is not a whole number of seconds"
+            ) from None
         arguments: dict[str, Any] = {} if given is not None else {"connect_timeout": seconds}
         if self.url.get_driver_name() == "pymysql":
             arguments["read_timeout"] = seconds
         return arguments
+
+    def check_isolated(self, metadata: MetaData) -> None:
+        """On MySQL a schema is a database: a model in one would be built in one of the server's
+        other databases (yours), outside what the connection guard can tell apart."""
+        outside = sorted(f"{t.schema}.{t.name}" for t in metadata.tables.values() if t.schema)
+        if outside:
+            raise AppLoadError(
+                f"model table(s) {', '.join(outside)} live in another database of the {self.title} "
+                "server (a schema there is a database), which a shadow run cannot keep apart from "
+                "yours: use a SQLite or PostgreSQL shadow database for these models"
+            )
 
     def how_to_allow(self, user: str) -> str:
         pattern = PREFIX.replace("_", "\\_") + "%"
@@ -57,9 +73,6 @@ class MySQL(ServerBackend):
             f"grant it the shadow databases' names only, e.g. GRANT ALL PRIVILEGES ON `{pattern}`.* TO "
             f"'{user}'@'%' (no global privilege is needed)"
         )
-
-    def create_database(self, connection: Connection, name: str) -> None:
-        connection.execute(text(f"CREATE DATABASE {_quoted(connection, name)}"))
 
     def end_other_sessions(self, connection: Connection, name: str) -> None:
         rows = connection.execute(
@@ -69,9 +82,6 @@ class MySQL(ServerBackend):
         for (session,) in rows.fetchall():
             with contextlib.suppress(DBAPIError):  # it ended by itself in the meantime
                 connection.execute(text(f"KILL {int(session)}"))
-
-    def drop_database(self, connection: Connection, name: str) -> None:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {_quoted(connection, name)}"))
 
     def list_databases(self, connection: Connection) -> list[str]:
         return sorted(row[0] for row in connection.execute(text("SHOW DATABASES")))
@@ -89,7 +99,3 @@ class MariaDB(MySQL):
 
     name = "mariadb"
     title = "MariaDB"
-
-
-def _quoted(connection: Connection, name: str) -> str:
-    return connection.dialect.identifier_preparer.quote_identifier(name)

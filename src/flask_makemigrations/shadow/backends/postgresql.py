@@ -7,9 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from ..server import Failure, ServerBackend
-
-CONNECT_TIMEOUT = 10  # seconds
+from ..server import CONNECT_TIMEOUT, Failure, ServerBackend
 
 _UNREACHABLE_MARKERS = (
     "Connection refused",
@@ -50,9 +48,6 @@ class PostgreSQL(ServerBackend):
     def how_to_allow(self, user: str) -> str:
         return f"grant the role CREATEDB (ALTER ROLE {user} CREATEDB) or use a role that has it"
 
-    def create_database(self, connection: Connection, name: str) -> None:
-        connection.execute(text(f"CREATE DATABASE {_quoted(connection, name)}"))
-
     def end_other_sessions(self, connection: Connection, name: str) -> None:
         connection.execute(
             text(
@@ -61,10 +56,6 @@ class PostgreSQL(ServerBackend):
             ),
             {"name": name},
         )
-
-    def drop_database(self, connection: Connection, name: str) -> None:
-        # DROP DATABASE waits a few seconds for terminated sessions to end before giving up.
-        connection.execute(text(f"DROP DATABASE IF EXISTS {_quoted(connection, name)}"))
 
     def list_databases(self, connection: Connection) -> list[str]:
         rows = connection.execute(text("SELECT datname FROM pg_database WHERE NOT datistemplate"))
@@ -89,7 +80,3 @@ class PostgreSQL(ServerBackend):
     @classmethod
     def without_cast(cls, default: str) -> str:
         return _CAST.sub("", default).strip()
-
-
-def _quoted(connection: Connection, name: str) -> str:
-    return connection.dialect.identifier_preparer.quote_identifier(name)

@@ -109,8 +109,7 @@ class SQLiteFile(SQLite):
         except OSError as exc:
             raise disk_error("--database: creating", exc) from None
         try:
-            description = f"SQLite file {path}" if self.path is not None else "temporary SQLite file"
-            yield ShadowDatabase(URL.create("sqlite", database=str(path)), workdir, description, self)
+            yield ShadowDatabase(URL.create("sqlite", database=str(path)), workdir, self)
         finally:
             for suffix in ("", *SIDE_FILES):  # none existed before: each is this run's
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -154,7 +153,7 @@ class SQLiteMemory(SQLite):
         keeper = sqlite3.connect(f"{name}?mode=memory&cache=shared", uri=True)
         try:
             url = make_url(f"sqlite:///{name}?mode=memory&cache=shared&uri=true")
-            yield ShadowDatabase(url, workdir, "in-memory SQLite database", self)
+            yield ShadowDatabase(url, workdir, self)
         finally:
             keeper.close()
 
