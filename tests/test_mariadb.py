@@ -10,31 +10,14 @@ import importlib.util
 import signal
 import socket
 import subprocess
-import sys
-import time
-from urllib.parse import quote
 
 import pytest
 from conftest import USERNAME
-from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, PASSWORD, SUPERUSER
+from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, SUPERUSER
+from server_runs import SECRETS, dead_pid, make, refused, start_slow_upgrade
 from test_safety import connect_at_import
 
 from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
-
-SECRETS = (PASSWORD, quote(PASSWORD, safe=""), LIMITED_PASSWORD, "Wr0ng-secret")
-
-
-def make(project, mariadb, message=None, url=None, **options):
-    return project.make_migrations(message, where={"database": url or mariadb.url_string()}, **options)
-
-
-def refused(project, mariadb, *fragments, url=None, **options) -> str:
-    where = {"database": url or mariadb.url_string()}
-    error = project.engine_refuses(project.make_migrations, "x", where=where, **options)
-    for fragment in fragments:
-        assert fragment in error, error
-    assert not any(secret in error for secret in SECRETS), error
-    return error
 
 
 @pytest.fixture
@@ -307,30 +290,13 @@ def test_mariadb_urls_are_their_own_dialect(project, mariadb):
 # --- signals and leaks ------------------------------------------------------------------------------
 
 
-def _start_slow_upgrade(project, url, started):
-    (project.versions / "0003_slow.py").write_text(
-        "from pathlib import Path\n\nfrom alembic import op\n\n"
-        "revision = '0003_slow'\ndown_revision = '0002_posts'\nbranch_labels = None\ndepends_on = None\n\n\n"
-        f"def upgrade():\n    Path({str(started)!r}).touch()\n"
-        "    for _ in range(3000):\n        op.execute('SELECT SLEEP(0.1)')\n\n\n"
-        "def downgrade():\n    pass\n"
-    )
-    process = project.start("makemigrations", "-m", "x", "--database", url)
-    for _ in range(1200):
-        if started.exists() or process.poll() is not None:
-            break
-        time.sleep(0.1)
-    assert started.exists(), process.communicate()[1]
-    return process
-
-
 @pytest.mark.version_independent  # signals: this package's own code
 @pytest.mark.parametrize(
     ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"]
 )
 def test_an_interrupted_upgrade_drops_the_shadow_database(project, mariadb, tmp_path, signum, code):
     before = mariadb.databases()
-    process = _start_slow_upgrade(project, mariadb.url_string(), tmp_path / "go")
+    process = start_slow_upgrade(project, mariadb.url_string(), tmp_path / "go", "SELECT SLEEP(0.1)")
     try:
         during = mariadb.databases() - before
         process.send_signal(signum)
@@ -343,17 +309,11 @@ def test_an_interrupted_upgrade_drops_the_shadow_database(project, mariadb, tmp_
     assert mariadb.databases() == before
 
 
-def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
-
-
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, mariadb):
-    dead_pid = _dead_pid()
+    gone = dead_pid()
     created = ShadowName.new().created
-    leaked = str(ShadowName(host_token(), dead_pid, created, "abc123"))
+    leaked = str(ShadowName(host_token(), gone, created, "abc123"))
     kept = [str(ShadowName(host_token(), subprocess.os.getpid(), created, "abc123")), "foreign_db"]
     for name in [leaked, *kept]:
         mariadb.sql(f"CREATE DATABASE `{name}`")
@@ -372,7 +332,7 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, mariadb):
 
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 def test_a_run_names_the_shadow_databases_killed_runs_left(project, mariadb):
-    leaked = str(ShadowName(host_token(), _dead_pid(), ShadowName.new().created, "def456"))
+    leaked = str(ShadowName(host_token(), dead_pid(), ShadowName.new().created, "def456"))
     mariadb.sql(f"CREATE DATABASE `{leaked}`")
     try:
         result = make(project, mariadb, check=True)

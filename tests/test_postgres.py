@@ -8,39 +8,23 @@ import importlib.util
 import signal
 import socket
 import subprocess
-import sys
 import time
-from urllib.parse import quote
 
 import pytest
-from pg_cluster import APP_DATABASE, LIMITED_PASSWORD, LIMITED_ROLE, PASSWORD
+from pg_cluster import APP_DATABASE, LIMITED_PASSWORD, LIMITED_ROLE
+from server_runs import SECRETS, dead_pid, make, refused, start_slow_upgrade
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
 from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
-SECRETS = (PASSWORD, quote(PASSWORD, safe=""), LIMITED_PASSWORD, "Wr0ng-secret")
+PG_SLEEP = "SELECT pg_sleep(0.1)"
 
 
 def makemigrations(project, postgres, *args, url=None):
     """A real ``invoke makemigrations`` run with the server's URL."""
     return project.invoke("makemigrations", *args, "--database", url or postgres.url_string())
-
-
-def make(project, postgres, message=None, url=None, **options):
-    """The engine's ``make_migrations`` in this process, with the server's URL."""
-    return project.make_migrations(message, where={"database": url or postgres.url_string()}, **options)
-
-
-def refused(project, postgres, *fragments, url=None, **options) -> str:
-    """The engine's one-line error for a run with that URL; it names ``fragments``, never a secret."""
-    where = {"database": url or postgres.url_string()}
-    error = project.engine_refuses(project.make_migrations, "x", where=where, **options)
-    for fragment in fragments:
-        assert fragment in error, error
-    assert not any(secret in error for secret in SECRETS), error
-    return error
 
 
 def assert_no_secret(result) -> None:
@@ -182,28 +166,7 @@ def _driver_available(driver: str) -> bool:
     return importlib.util.find_spec(driver) is not None
 
 
-def _start_slow_upgrade(project, url, started):
-    """A run whose upgrade begins (touching ``started``) and then takes minutes, statement by statement."""
-    (project.versions / "0003_slow.py").write_text(
-        "from pathlib import Path\n\nfrom alembic import op\n\n"
-        "revision = '0003_slow'\ndown_revision = '0002_posts'\nbranch_labels = None\ndepends_on = None\n\n\n"
-        f"def upgrade():\n    Path({str(started)!r}).touch()\n"
-        "    for _ in range(3000):\n        op.execute('SELECT pg_sleep(0.1)')\n\n\n"
-        "def downgrade():\n    pass\n"
-    )
-    command = project.invoke_command("makemigrations", "-m", "x", "--database", url)
-    process = subprocess.Popen(
-        command,
-        cwd=project.root,
-        env=project.environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _wait_for(started, process)
-    return process
-
-
+@pytest.mark.version_independent  # signals: this package's own code (both drivers, in SQLAlchemy 2.1)
 @pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
 @pytest.mark.parametrize(
     ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"]
@@ -212,8 +175,8 @@ def test_an_interrupted_upgrade_drops_the_shadow_database(project, postgres, tmp
     if not _driver_available(driver):
         pytest.skip(f"{driver} or its SQLAlchemy dialect is not installed")
     before = postgres.databases()
-    process = _start_slow_upgrade(
-        project, postgres.url_string(drivername=f"postgresql+{driver}"), tmp_path / "go"
+    process = start_slow_upgrade(
+        project, postgres.url_string(drivername=f"postgresql+{driver}"), tmp_path / "go", PG_SLEEP
     )
     try:
         during = postgres.databases() - before
@@ -228,10 +191,11 @@ def test_an_interrupted_upgrade_drops_the_shadow_database(project, postgres, tmp
     assert postgres.databases() == before
 
 
+@pytest.mark.version_independent  # signals: this package's own code
 def test_signals_during_the_cleanup_do_not_abandon_it(project, postgres, tmp_path):
     """An impatient user presses Ctrl-C again and again: the drop must still happen."""
     before = postgres.databases()
-    process = _start_slow_upgrade(project, postgres.url_string(), tmp_path / "go")
+    process = start_slow_upgrade(project, postgres.url_string(), tmp_path / "go", PG_SLEEP)
     try:
         while process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -243,15 +207,6 @@ def test_signals_during_the_cleanup_do_not_abandon_it(project, postgres, tmp_pat
     # A signal may land after the cleanup, as the interpreter exits with the default handler back.
     assert process.returncode in (130, -signal.SIGINT)
     assert postgres.databases() == before
-
-
-def _wait_for(path, process) -> None:
-    """Until the upgrade has begun (a wait, not a timing assertion: the run may be slow)."""
-    for _ in range(1200):
-        if path.exists() or process.poll() is not None:
-            break
-        time.sleep(0.1)
-    assert path.exists(), process.communicate()[1]
 
 
 @pytest.mark.usefixtures("databases_unchanged")
@@ -331,12 +286,12 @@ def test_prune_needs_a_server_url(project):
 
 
 def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, postgres):
-    dead_pid = _dead_pid()
+    gone = dead_pid()
     created = ShadowName.new().created
-    leaked = str(ShadowName(host_token(), dead_pid, created, "abc123"))
+    leaked = str(ShadowName(host_token(), gone, created, "abc123"))
     kept = [
         str(ShadowName(host_token(), subprocess.os.getpid(), created, "abc123")),  # its process is alive
-        str(ShadowName("someotherhost", dead_pid, created, "abc123")),  # made on another machine
+        str(ShadowName("someotherhost", gone, created, "abc123")),  # made on another machine
         f"{leaked}x",  # not exactly our pattern
         "foreign_db",
     ]
@@ -359,7 +314,7 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, postgres)
 
 def test_a_run_names_the_shadow_databases_killed_runs_left(project, postgres):
     """A SIGKILL leaves its shadow database: the next run on that server says which, for prune."""
-    leaked = str(ShadowName(host_token(), _dead_pid(), ShadowName.new().created, "def456"))
+    leaked = str(ShadowName(host_token(), dead_pid(), ShadowName.new().created, "def456"))
     postgres.sql(f'CREATE DATABASE "{leaked}"', database="postgres")
     try:
         result = make(project, postgres, check=True)
@@ -370,10 +325,3 @@ def test_a_run_names_the_shadow_databases_killed_runs_left(project, postgres):
     assert note.startswith("runs on this machine that were killed left shadow databases on ")
     assert note.endswith(f": {leaked}; the prune task drops them")
     assert not any(secret in note for secret in SECRETS)
-
-
-def _dead_pid() -> int:
-    """The id of a process that has ended (and been reaped), so nothing answers to it."""
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid

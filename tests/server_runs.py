@@ -1,0 +1,62 @@
+"""What the PostgreSQL and MariaDB tests share: runs against a server URL, their one-line refusals
+(which never carry a password), a run held in its upgrade, and the id of a process that is gone."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import mariadb_server
+import pg_cluster
+
+#: Every password the test servers know, as given and as a URL quotes it, and a wrong one.
+SECRETS = tuple(
+    {
+        secret
+        for password in (pg_cluster.PASSWORD, pg_cluster.LIMITED_PASSWORD, mariadb_server.PASSWORD,
+                         mariadb_server.LIMITED_PASSWORD, "Wr0ng-secret")
+        for secret in (password, quote(password, safe=""))
+    }
+)  # fmt: skip
+
+
+def make(project, server, message=None, url=None, **options):
+    """The engine's ``make_migrations`` in this process, with the server's URL (or ``url``)."""
+    return project.make_migrations(message, where={"database": url or server.url_string()}, **options)
+
+
+def refused(project, server, *fragments, url=None, **options) -> str:
+    """The engine's one-line error for a run with that URL; it names ``fragments``, never a secret."""
+    where = {"database": url or server.url_string()}
+    error = project.engine_refuses(project.make_migrations, "x", where=where, **options)
+    for fragment in fragments:
+        assert fragment in error, error
+    assert not any(secret in error for secret in SECRETS), error
+    return error
+
+
+def start_slow_upgrade(project, url: str, started: Path, sleep: str) -> subprocess.Popen:
+    """A real run whose upgrade begins (touching ``started``) and then takes minutes, one ``sleep``
+    statement at a time; returned once it has begun (a wait, not a timing assertion)."""
+    (project.versions / "0003_slow.py").write_text(
+        "from pathlib import Path\n\nfrom alembic import op\n\n"
+        "revision = '0003_slow'\ndown_revision = '0002_posts'\nbranch_labels = None\ndepends_on = None\n\n\n"
+        f"def upgrade():\n    Path({str(started)!r}).touch()\n"
+        f"    for _ in range(3000):\n        op.execute({sleep!r})\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    process = project.start("makemigrations", "-m", "x", "--database", url)
+    for _ in range(1200):
+        if started.exists() or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert started.exists(), process.communicate()[1]
+    return process
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (and been reaped), so nothing answers to it."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
