@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loopback import free_port, start_on_a_free_port
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL
 
@@ -31,12 +32,6 @@ def find_server() -> Path | None:
     """The folder of ``mariadbd`` (Debian's mariadb-server puts it in /usr/sbin, off a user's PATH)."""
     found = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin")
     return Path(found).parent if found and shutil.which("mariadb-install-db") else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _accepts(port: int) -> bool:
@@ -136,16 +131,10 @@ class Server:
 def start_server(sbin: Path) -> Server:
     """Install a data directory, start on a free port (retrying if another process took it), add the
     test users and the app's database."""
-    server = Server(sbin, Path(tempfile.mkdtemp(prefix="mariadb-server-")), _free_port())
+    server = Server(sbin, Path(tempfile.mkdtemp(prefix="mariadb-server-")), free_port())
     try:
         server.install()
-        for _ in range(3):
-            if server.start():
-                break
-            server.stop()
-            server.port = _free_port()
-        else:
-            raise RuntimeError(f"the MariaDB test server did not start: {server.log()[-2000:]}")
+        start_on_a_free_port(server, "MariaDB")
         _add_users_and_app_database(server)
     except BaseException:
         stop_server(server)

@@ -11,12 +11,12 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from loopback import free_port, start_on_a_free_port
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL
 
@@ -36,12 +36,6 @@ def find_bin_dir() -> Path | None:
     candidates = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
     candidates.sort(key=lambda bin_dir: int(bin_dir.parent.name) if bin_dir.parent.name.isdigit() else 0)
     return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -127,15 +121,10 @@ def start_cluster(bin_dir: Path) -> Cluster:
             raise RuntimeError("running as root, but no 'postgres' user exists to run the server") from None
     root = Path(tempfile.mkdtemp(prefix="pg-cluster-"))
     _give_to_server_user(root)
-    cluster = Cluster(bin_dir, root, _free_port())
+    cluster = Cluster(bin_dir, root, free_port())
     try:
         cluster.init()
-        for _ in range(3):
-            if cluster.start():
-                break
-            cluster.port = _free_port()
-        else:
-            raise RuntimeError(f"the PostgreSQL test server did not start: {cluster.log()[-2000:]}")
+        start_on_a_free_port(cluster, "PostgreSQL")
         _add_roles_and_app_database(cluster)
     except BaseException:
         stop_cluster(cluster)
