@@ -283,16 +283,19 @@ main = _build("flask_makemigrations", own_app_option=True)
 flask_command = _build("makemigrations", own_app_option=False)
 
 
+def _given_options(ctx: click.Context) -> list[tuple[click.Option, Any]]:
+    """The options of this command that the command line set (to something but their default)."""
+    given = []
+    for parameter in ctx.command.params:
+        value = ctx.params.get(parameter.name or "")
+        if isinstance(parameter, click.Option) and value not in (None, False) and value != parameter.default:
+            given.append((parameter, value))
+    return given
+
+
 def _refuse_main_options(ctx: click.Context) -> None:
     """The group's own options belong to the main job: before a subcommand they would be ignored."""
-    given = [
-        parameter.opts[-1]
-        for parameter in ctx.command.params
-        if isinstance(parameter, click.Option)
-        and parameter.name != "app"
-        and ctx.params.get(parameter.name or "") != parameter.default
-        and ctx.params.get(parameter.name or "") not in (None, False)
-    ]
+    given = [option.opts[-1] for option, _ in _given_options(ctx) if option.name != "app"]
     if given:
         _usage_error(
             f"{', '.join(given)} before '{ctx.invoked_subcommand}' would be ignored: "
@@ -337,21 +340,11 @@ def _app_already_imported(ctx: click.Context) -> bool:
 
 
 def _as_arguments(ctx: click.Context) -> list[str]:
-    """The command line that gives this context's parameters again (subcommand included)."""
-    arguments: list[str] = []
-    contexts = [ctx] if ctx.command is flask_command or ctx.parent is None else [ctx.parent, ctx]
-    for context in contexts:
-        if context.command is not flask_command:
-            arguments.append(context.info_name or "")
-        for parameter in context.command.params:
-            value = context.params.get(parameter.name or "")
-            if (
-                not isinstance(parameter, click.Option)
-                or value in (None, False)
-                or value == parameter.default
-            ):
-                continue
-            arguments.append(parameter.opts[-1])
-            if not parameter.is_flag:
-                arguments.append(str(value))
+    """The command line that gives this command again: its name if it is a subcommand, and the options
+    it was given (the group's own options cannot come with a subcommand: ``_refuse_main_options``)."""
+    arguments = [] if ctx.command is flask_command else [ctx.info_name or ""]
+    for option, value in _given_options(ctx):
+        arguments.append(option.opts[-1])
+        if not option.is_flag:
+            arguments.append(str(value))
     return arguments
