@@ -481,6 +481,16 @@ def foreign_project(tmp_path):
 
 
 @pytest.fixture
+def binds_project(tmp_path):
+    """An app with two binds, ``audit`` and ``analytics`` (``tests/projects/binds``), and its history,
+    made with ``flask db init --multidb`` and ``flask db migrate``: users, audit entries and page
+    views (0001_initial), then a column in ``audit`` (0002_audit_user)."""
+    copy = _copy_project(tmp_path, {".": TESTS / "projects" / "binds"})
+    yield copy
+    assert copy.leftovers() == [], "a run left a shadow database behind"
+
+
+@pytest.fixture
 def probe_dir(tmp_path) -> Path:
     """Where the probe migration reports (outside the project)."""
     path = tmp_path / "probe"

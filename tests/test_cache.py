@@ -65,33 +65,35 @@ def test_env_py_the_dialect_and_the_template_are_in_every_key(migrations):
 def test_restore_finds_the_deepest_snapshot_after_the_history_grew(tmp_path, migrations):
     cache = ShadowCache(tmp_path / "cache")
     keys = keys_of(migrations)
-    cache.store(keys["0001_users"], shadow_at(tmp_path, "0001_users"))
+    cache.store(keys["0001_users"], {None: shadow_at(tmp_path, "0001_users")})
 
     target = shadow_at(tmp_path, None)
-    assert cache.restore(keys, ["0002_posts", "0001_users"], target) == "0001_users"
+    assert cache.restore(keys, ["0002_posts", "0001_users"], {None: target}) == "0001_users"
     assert version_of(target) == "0001_users"
 
-    cache.store(keys["0002_posts"], shadow_at(tmp_path, "0002_posts"))
+    cache.store(keys["0002_posts"], {None: shadow_at(tmp_path, "0002_posts")})
     target = shadow_at(tmp_path, None)
-    assert cache.restore(keys, ["0002_posts", "0001_users"], target) == "0002_posts"
+    assert cache.restore(keys, ["0002_posts", "0001_users"], {None: target}) == "0002_posts"
     assert version_of(target) == "0002_posts"
 
 
 def test_a_corrupt_or_mislabelled_snapshot_is_discarded(tmp_path, migrations):
     cache = ShadowCache(tmp_path / "cache")
     keys = keys_of(migrations)
-    cache.store(keys["0002_posts"], shadow_at(tmp_path, "0002_posts"))
+    cache.store(keys["0002_posts"], {None: shadow_at(tmp_path, "0002_posts")})
     (cache.folder / f"{keys['0002_posts']}.sqlite").write_bytes(b"not a database at all" * 100)
-    cache.store(keys["0001_users"], shadow_at(tmp_path, "0002_posts"))  # says it is at another revision
+    cache.store(
+        keys["0001_users"], {None: shadow_at(tmp_path, "0002_posts")}
+    )  # says it is at another revision
 
-    assert cache.restore(keys, ["0002_posts", "0001_users"], shadow_at(tmp_path, None)) is None
+    assert cache.restore(keys, ["0002_posts", "0001_users"], {None: shadow_at(tmp_path, None)}) is None
     assert list(cache.folder.glob("*.sqlite")) == []
 
 
 def test_size_is_bounded_and_clear_empties_the_cache(tmp_path):
     cache = ShadowCache(tmp_path / "cache" / "project", keep=2)
     for number in range(4):
-        cache.store(f"key{number}", shadow_at(tmp_path, f"r{number}"))
+        cache.store(f"key{number}", {None: shadow_at(tmp_path, f"r{number}")})
     assert len(list(cache.folder.glob("*.sqlite"))) == 2
     assert clear_cache(tmp_path / "cache") == 2
     assert list(cache.folder.glob("*.sqlite")) == []

@@ -250,6 +250,7 @@ def test_every_option_has_help(project):
     long_flags = {o.split("  ")[0].split("=")[0].split(", ")[-1] for o in options}
     assert long_flags == {
         "--app",
+        "--bind-env",
         "--check",
         "--database",
         "--directory",

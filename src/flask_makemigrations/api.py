@@ -12,6 +12,7 @@ from .request import Request, check_rev_id
 from .revisions.driver import History
 from .revisions.generation import Generated, generate
 from .run.app_loading import history_builds_its_own_tables
+from .run.binds import env_matches_binds, single_database_note
 from .run.locking import migrations_lock
 from .run.session import QUIET, Project, Runtime, Session, open_session
 from .shadow.backends import parse_database
@@ -46,17 +47,19 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
         _check_rev_id_is_new(request.rev_id, history)
         previous_head = history.single_head()
         loaded = session.made_while_loading
-        with history_builds_its_own_tables(loaded, previous_head):
+        with history_builds_its_own_tables(loaded, previous_head), env_matches_binds(session.binds, history):
             built = None
             if request.verify or not request.empty:
                 # A snapshot would replace the tables the app made while loading: build those runs cold.
                 cached = request.use_cache and not loaded
-                built = upgrade_with_cache(history, session.shadow, enabled=cached, progress=runtime.progress)
+                built = upgrade_with_cache(
+                    history, session.shadows, enabled=cached, progress=runtime.progress
+                )
             generated = generate(history, request.title, request.empty, request.rev_id)
             result = Result(
                 operations=generated.operations,
                 warnings=generated.warnings + _review(generated),
-                notes=session.notes,
+                notes=session.notes + single_database_note(session.binds, history),
                 revision=generated.revision,
                 script=generated.script,
                 built=built,
@@ -99,9 +102,10 @@ def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     opened = open_session(project, runtime, models_database=True)
     with opened as session, migrations_lock(session.directory, exclusive=False):
         history = History(session.extension, session.stage())
-        with history_builds_its_own_tables(session.made_while_loading, history.single_head()):
+        built_by_the_app = history_builds_its_own_tables(session.made_while_loading, history.single_head())
+        with built_by_the_app, env_matches_binds(session.binds, history):
             verified = check_history(session, history, runtime.progress, tuple(session.made_while_loading))
-        verified.notes = session.notes
+        verified.notes = session.notes + single_database_note(session.binds, history)
         return verified
 
 
@@ -134,9 +138,13 @@ def prune_shadow_databases(database: str | None) -> PruneResult:
 
 
 def _review(generated: Generated) -> list[str]:
-    """Warnings about risky operations; renames are shown the way the file is written (batch or not)."""
-    batch = bool(generated.context_opts.get("render_as_batch"))
-    return review(generated.upgrade_ops, generated.dialect, batch)
+    """Warnings about risky operations, per database; renames are shown the way the file is written
+    (batch or not)."""
+    found = []
+    for engine in generated.engines:
+        batch = bool(engine.context_opts.get("render_as_batch"))
+        found += [engine.named(warning) for warning in review(engine.upgrade_ops, engine.dialect, batch)]
+    return found
 
 
 def _check_rev_id_is_new(rev_id: str | None, history: History) -> None:

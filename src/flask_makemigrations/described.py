@@ -37,6 +37,13 @@ def extended(line: str, tail: str) -> str:
     return f"{line}{tail}"
 
 
+def in_bind(line: str, bind: str) -> str:
+    """``line`` about bind ``bind``'s database (``audit: + column entry.user_id``), and saying so."""
+    if isinstance(line, Described):
+        return Described(f"{bind}: {line}", line.kind, bind=bind, **line.fields)
+    return f"{bind}: {line}"
+
+
 def as_entry(line: str, text_key: str = "message") -> dict[str, Any]:
     """A line as a JSON entry: its kind and fields if it is ``Described``, else kind ``other``."""
     if isinstance(line, Described):

@@ -2,24 +2,25 @@
 
 Autogenerate has blind spots (server defaults, check constraints, some type changes), and people apply
 its files without reading them. So the new revision is applied, the result is compared with a second
-database built straight from the models, then it is downgraded (which must give back the schema it
+database built straight from the models (one per database of the app: Flask-SQLAlchemy's binds each
+have theirs), then it is downgraded (which must give back the schema it
 started from) and applied again. All of it happens in the staging copy: a revision that fails never
 reaches the project.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..described import extended
+from ..described import extended, in_bind
 from ..errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
 from ..revisions.driver import History
 from ..revisions.generation import Generated
-from ..run.app_loading import app_engine
+from ..run.binds import BindKey, app_engines
 from .schema import Filters, Schema, differences, reflect
 
 if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
@@ -35,14 +36,54 @@ CHECK_HINT = (
 MODELS, MIGRATIONS = "the models", "the migrations"
 
 
-def models_schema(filters: Filters, session: "Session") -> Schema:
-    """The schema the models describe, as this kind of database reflects it (``create_all`` in the
-    session's second, empty throwaway database)."""
+#: A schema per database of the app, by bind key (None: the main database).
+Schemas = dict[BindKey, Schema]
+
+
+@dataclass(frozen=True)
+class Databases:
+    """The app's databases as verification sees them: the engine of each (on its shadow database)
+    and how autogenerate filters it."""
+
+    history: History
+    engines: dict[BindKey, Engine]
+    configured: dict[BindKey, Filters]  # env.py's autogenerate options, for the databases it compared
+
+    @classmethod
+    def of(cls, history: History, generated: Generated | None = None) -> "Databases":
+        """Every database of the app, with the filters env.py gave autogenerate for each (``generated``)."""
+        db = history.extension.db
+        metadatas = getattr(db, "metadatas", {None: db.metadata})
+        configured = {
+            engine.bind: Filters.from_context_opts(engine.context_opts, metadatas.get(engine.bind))
+            for engine in (generated.engines if generated else [])
+        }
+        if generated is not None and not configured:  # a blank revision: env.py did not run
+            configured[None] = Filters.from_context_opts({}, db.metadata)
+        return cls(history, app_engines(history.extension), configured)
+
+    def filters(self, bind: BindKey) -> Filters:
+        """What autogenerate looks at in ``bind``; elsewhere every table but the version table (asked
+        each time: running env.py is what says which one that is)."""
+        return self.configured.get(bind) or Filters(version_table=self.history.version_table)
+
+    def snapshot(self) -> Schemas:
+        return {bind: snapshot(engine, self.filters(bind)) for bind, engine in self.engines.items()}
+
+    def named(self, bind: BindKey, lines: list[str]) -> list[str]:
+        """A bind's lines say which bind they are about, when there are several databases."""
+        return [in_bind(line, bind) for line in lines] if bind and len(self.engines) > 1 else lines
+
+
+def models_schemas(databases: Databases, binds: list[BindKey], session: "Session") -> Schemas:
+    """The schema the models of each bind describe, as this kind of database reflects it
+    (``create_all`` in the session's empty throwaway database for that bind)."""
+    return {bind: models_schema(databases.filters(bind), session.models_shadows[bind]) for bind in binds}
+
+
+def models_schema(filters: Filters, models_shadow: "ShadowDatabase") -> Schema:
     # One connection, used once: no pool to choose (SQLAlchemy warns about guessing one for memory URLs).
-    # cast: a session that verifies is opened with models_database=True, so it has that second database.
-    engine = sa.create_engine(
-        cast("ShadowDatabase", session.models_shadow).url_string, poolclass=sa.pool.NullPool
-    )
+    engine = sa.create_engine(models_shadow.url_string, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as connection:
             _create_models(filters, connection)
@@ -70,6 +111,17 @@ def snapshot(engine: sa.engine.Engine, filters: Filters) -> Schema:
         return reflect(connection, filters)
 
 
+def schema_differences(
+    databases: Databases, expected: Schemas, actual: Schemas, expected_label: str, actual_label: str
+) -> list[str]:
+    """The differences of every database both sides have, each bind's naming it."""
+    found = []
+    for bind in expected.keys() & actual.keys():
+        lines = differences(expected[bind], actual[bind], expected_label, actual_label)
+        found += databases.named(bind, lines)
+    return found
+
+
 def failed(
     name: str, reason: str, hint: str = NO_VERIFY_HINT, kind: type[VerificationError] = VerificationError
 ) -> VerificationError:
@@ -88,10 +140,12 @@ def step(name: str, hint: str = NO_VERIFY_HINT) -> Iterator[None]:
 
 
 def check_restored(
-    before: Schema, after: Schema, name: str, culprit: str, hint: str = NO_VERIFY_HINT
+    databases: Databases, before: Schemas, after: Schemas, name: str, culprit: str, hint: str = NO_VERIFY_HINT
 ) -> None:
-    """A downgrade must give back exactly the schema its upgrade started from."""
-    left = differences(before, after, "the schema before the upgrade", "the schema after the downgrade")
+    """A downgrade must give back exactly the schema its upgrade started from, on every database."""
+    left = schema_differences(
+        databases, before, after, "the schema before the upgrade", "the schema after the downgrade"
+    )
     if left:
         reason = f"{culprit} does not give back the schema it started from: {'; '.join(left)}"
         raise failed(name, reason, hint, RevisionFailedError)
@@ -107,25 +161,26 @@ def verify_new_revision(
 ) -> list[str]:
     """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
 
-    The shadow database is at ``previous_head`` on entry. Without a new revision (no changes) only the
-    comparison runs: "No changes detected" while the models differ is what users never notice.
+    The shadow databases are at ``previous_head`` on entry. Without a new revision (no changes) only
+    the comparison runs: "No changes detected" while the models differ is what users never notice.
     ``shown`` names the new revision's file the way the user will find it (or not: it is not written).
     """
-    filters = Filters.from_context_opts(generated.context_opts, history.extension.db.metadata)
-    engine = app_engine(history.extension)
-    before = snapshot(engine, filters)
-    models = models_schema(filters, session)
+    databases = Databases.of(history, generated)
+    before = databases.snapshot()
+    models = models_schemas(databases, list(databases.configured), session)
     if generated.staged_file is None or generated.revision is None:
         unseen = (
             "; autogenerate does not see this, so 'No changes detected' is wrong: write the "
             "change by hand in a new revision (makemigrations --empty)"
         )
-        return [extended(found, unseen) for found in differences(models, before, MODELS, MIGRATIONS)]
+        found = schema_differences(databases, models, before, MODELS, MIGRATIONS)
+        return [extended(line, unseen) for line in found]
     target = previous_head or "base"
     new = RoundTrip(generated.revision, target, target, f"the pending revision {generated.revision}")
-    after = round_trip(history, engine, lambda: filters, new, before, hint)
+    after = round_trip(history, databases, new, before, hint)
     by_hand = f"; autogenerate did not see this or cannot render it: edit {shown} by hand"
-    return [extended(found, by_hand) for found in differences(models, after, MODELS, MIGRATIONS)]
+    found = schema_differences(databases, models, after, MODELS, MIGRATIONS)
+    return [extended(line, by_hand) for line in found]
 
 
 @dataclass(frozen=True)
@@ -140,26 +195,18 @@ class RoundTrip:
 
 
 def round_trip(
-    history: History,
-    engine: Engine,
-    filters: Callable[[], Filters],
-    trip: RoundTrip,
-    before: Schema,
-    hint: str,
-) -> Schema:
+    history: History, databases: Databases, trip: RoundTrip, before: Schemas, hint: str
+) -> Schemas:
     """Apply a revision, take it back (which must give back ``before``), apply it again: the check of
-    a new revision and of each revision ``verify`` walks. Returns the schema the revision builds.
-
-    ``filters`` is asked after the first upgrade: running env.py is what says its version table.
-    """
+    a new revision and of each revision ``verify`` walks. Returns the schemas the revision builds."""
     new, where = trip.revision, f" {trip.where}" if trip.where else ""
     with step(f"upgrade to {new}{where}", hint):
         history.upgrade(new)
-    after = snapshot(engine, filters())
+    after = databases.snapshot()
     down = f"downgrade {new} -> {trip.down_shown}{where}"
     with step(down, hint):
         history.downgrade(trip.down_target)
-    check_restored(before, snapshot(engine, filters()), down, trip.culprit, hint)
+    check_restored(databases, before, databases.snapshot(), down, trip.culprit, hint)
     with step(f"second upgrade to {new}{where}", hint):
         history.upgrade(new)
     return after

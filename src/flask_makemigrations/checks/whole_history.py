@@ -10,14 +10,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from alembic.script import Script
-from sqlalchemy.engine import Engine
 
 from ..errors import Advice
 from ..revisions.driver import History, Progress, reported
 from ..revisions.generation import generate
-from ..run.app_loading import app_engine
-from .new_revision import MIGRATIONS, MODELS, RoundTrip, failed, models_schema, round_trip, snapshot, step
-from .schema import Filters, Schema, differences
+from .new_revision import (
+    MIGRATIONS,
+    MODELS,
+    Databases,
+    RoundTrip,
+    Schemas,
+    failed,
+    models_schemas,
+    round_trip,
+    schema_differences,
+    step,
+)
 
 if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
     from ..run.session import Session
@@ -40,30 +48,28 @@ def check_history(
     """``made_while_loading``: tables the app itself creates, which no downgrade takes away."""
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
-    engine = app_engine(history.extension)
-    before = snapshot(engine, _everything(history))
+    databases = Databases.of(history)  # the stairway checks every table but the version table
+    before = databases.snapshot()
     for number, revision in enumerate(reported(revisions, progress), 1):
-        before = _stair(history, engine, revision, f"revision {number} of {len(revisions)}", before)
-    _check_head(session, history, engine)
+        before = _stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
+    _check_head(session, history)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
-    left = sorted(set(snapshot(engine, _everything(history))) - set(made_while_loading))
+    left = []
+    for bind, schema in databases.snapshot().items():
+        own = set(made_while_loading) if bind is None else set()  # the app made them, not the history
+        left += databases.named(bind, sorted(set(schema) - own))
     if left:
         raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
     return Verified(len(revisions))
 
 
-def _everything(history: History) -> Filters:
-    """The stairway checks every table, whatever env.py leaves to autogenerate, but the version table."""
-    return Filters(version_table=history.version_table)
-
-
-def _stair(history: History, engine: Engine, revision: Script, where: str, before: Schema) -> Schema:
-    """Upgrade, downgrade, upgrade again; return the schema at this revision (the next one's start)."""
+def _stair(history: History, databases: Databases, revision: Script, where: str, before: Schemas) -> Schemas:
+    """Upgrade, downgrade, upgrade again; return the schemas at this revision (the next one's start)."""
     target, shown = _down_target(revision)
     culprit = f"revision {revision.revision} ({history.staging.project_path(revision.path)})"
     trip = RoundTrip(revision.revision, target, shown, culprit, f"({where})")
-    return round_trip(history, engine, lambda: _everything(history), trip, before, hint="")
+    return round_trip(history, databases, trip, before, hint="")
 
 
 def _down_target(revision: Script) -> tuple[str, str]:
@@ -81,8 +87,8 @@ def _down_target(revision: Script) -> tuple[str, str]:
     return down[0], " + ".join(down)
 
 
-def _check_head(session: "Session", history: History, engine: Engine) -> None:
-    """At head, autogenerate finds nothing and the schema is the one the models build."""
+def _check_head(session: "Session", history: History) -> None:
+    """At head, autogenerate finds nothing and each database's schema is the one its models build."""
     pending = generate(history, "pending changes")
     if pending.operations:
         raise failed(
@@ -91,8 +97,9 @@ def _check_head(session: "Session", history: History, engine: Engine) -> None:
             "run makemigrations",
             hint="",
         )
-    filters = Filters.from_context_opts(pending.context_opts, history.extension.db.metadata)
-    found = differences(models_schema(filters, session), snapshot(engine, filters), MODELS, MIGRATIONS)
+    databases = Databases.of(history, pending)
+    models = models_schemas(databases, list(databases.configured), session)
+    found = schema_differences(databases, models, databases.snapshot(), MODELS, MIGRATIONS)
     if found:
         raise failed(
             "head",

@@ -33,6 +33,10 @@ _DATABASE_HELP = (
     "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)"
 )
 
+_BIND_ENV_HELP = (
+    "the environment variable bind NAME reads its URL from (repeatable; default: NAME_DATABASE_URL, "
+    "upper-cased)"
+)
 
 Decorated = Callable[..., Any]
 
@@ -53,6 +57,7 @@ def _where_options(command: Decorated) -> Decorated:
                 help="environment variable the app reads its database URL from",
             ),
             click.option("--database", help=_DATABASE_HELP),
+            click.option("--bind-env", multiple=True, metavar="NAME=VAR", help=_BIND_ENV_HELP),
             click.option("--verbose", is_flag=True, help="show Alembic's log, one line per applied revision"),
         ]
     ):
@@ -130,9 +135,14 @@ def _app(ctx: click.Context) -> str | None:
 
 
 def _where(
-    ctx: click.Context, directory: str | None, url_env: str, database: str | None, verbose: bool
+    ctx: click.Context,
+    directory: str | None,
+    url_env: str,
+    database: str | None,
+    bind_env: tuple[str, ...],
+    verbose: bool,
 ) -> runs.Where:
-    return runs.Where(_app(ctx), directory, url_env, database, verbose)
+    return runs.Where(_app(ctx), directory, url_env, database, verbose, bind_env)
 
 
 def _exit(shown: report.Report) -> NoReturn:
@@ -199,6 +209,7 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         directory: str | None,
         url_env: str,
         database: str | None,
+        bind_env: tuple[str, ...],
         verbose: bool,
         output_format: str,
         app: str | None = None,
@@ -210,7 +221,7 @@ def _build(name: str, own_app_option: bool) -> click.Group:
             return
         _reexec_if_the_app_is_loaded(ctx)
         wanted = runs.Wanted(message, check, dry_run, empty, rev_id, not no_verify, strict, not no_cache)
-        where = _where(ctx, directory, url_env, database, verbose)
+        where = _where(ctx, directory, url_env, database, bind_env, verbose)
         _exit(runs.make_migrations(_front(ctx, output_format), where, wanted))
 
     @group.command(cls=_Command)
@@ -226,12 +237,17 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         directory: str | None,
         url_env: str,
         database: str | None,
+        bind_env: tuple[str, ...],
         verbose: bool,
         app: str | None = None,
     ) -> None:
         """Merge every head of the migration history into one, as `flask db merge heads` does."""
         _reexec_if_the_app_is_loaded(ctx)
-        _exit(runs.merge(_front(ctx), _where(ctx, directory, url_env, database, verbose), message, rev_id))
+        _exit(
+            runs.merge(
+                _front(ctx), _where(ctx, directory, url_env, database, bind_env, verbose), message, rev_id
+            )
+        )
 
     @group.command(cls=_Command)
     @_where_options
@@ -243,6 +259,7 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         directory: str | None,
         url_env: str,
         database: str | None,
+        bind_env: tuple[str, ...],
         verbose: bool,
         output_format: str,
         app: str | None = None,
@@ -250,7 +267,11 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         """Check the whole history on a shadow database: each revision up, down and up again; head =
         models."""
         _reexec_if_the_app_is_loaded(ctx)
-        _exit(runs.verify(_front(ctx, output_format), _where(ctx, directory, url_env, database, verbose)))
+        _exit(
+            runs.verify(
+                _front(ctx, output_format), _where(ctx, directory, url_env, database, bind_env, verbose)
+            )
+        )
 
     @group.command(cls=_Command)
     @click.option(
@@ -288,7 +309,8 @@ def _given_options(ctx: click.Context) -> list[tuple[click.Option, Any]]:
     given = []
     for parameter in ctx.command.params:
         value = ctx.params.get(parameter.name or "")
-        if isinstance(parameter, click.Option) and value not in (None, False) and value != parameter.default:
+        unset = value in (None, False, ()) or value == parameter.default  # (): a repeatable one, not given
+        if isinstance(parameter, click.Option) and not unset:
             given.append((parameter, value))
     return given
 
@@ -344,7 +366,10 @@ def _as_arguments(ctx: click.Context) -> list[str]:
     it was given (the group's own options cannot come with a subcommand: ``_refuse_main_options``)."""
     arguments = [] if ctx.command is flask_command else [ctx.info_name or ""]
     for option, value in _given_options(ctx):
-        arguments.append(option.opts[-1])
-        if not option.is_flag:
-            arguments.append(str(value))
+        name = option.opts[-1]
+        if option.is_flag:
+            arguments.append(name)
+            continue
+        for each in value if option.multiple else [value]:  # a repeatable one, once per value
+            arguments += [name, str(each)]
     return arguments

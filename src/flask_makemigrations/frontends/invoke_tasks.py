@@ -36,6 +36,8 @@ COMMON_HELP = {
     "url_env": "environment variable the app reads its database URL from (default: DATABASE_URL)",
     "database": "shadow database: a new SQLite file path, ':memory:', or a server URL "
     "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)",
+    "bind_env": "NAME=VAR: the environment variable bind NAME reads its URL from (repeatable; "
+    "default: NAME_DATABASE_URL, upper-cased)",
     "verbose": "show Alembic's log, one line per applied revision (instead of a progress line)",
 }
 FORMAT_HELP = "text (default), or json: one JSON object on stdout, for CI tools"
@@ -49,7 +51,7 @@ class FlaskDbTask(Task[Any]):
 
 
 def _task(help: dict[str, str]) -> Callable[[Callable[..., None]], FlaskDbTask]:
-    return task(klass=FlaskDbTask, auto_shortflags=False, help={**COMMON_HELP, **help})
+    return task(klass=FlaskDbTask, auto_shortflags=False, help={**COMMON_HELP, **help}, iterable=["bind_env"])
 
 
 def _front(c: Context, format: str = "text") -> runs.FrontEnd:
@@ -62,12 +64,24 @@ def _where(
     directory: str | None,
     url_env: str | None,
     database: str | None,
+    bind_env: list[str],
     verbose: bool = False,
 ) -> runs.Where:
-    """Options first, then Invoke configuration (``makemigrations.url_env``), then Flask's defaults."""
+    """Options first, then Invoke configuration (``makemigrations.url_env``, ``makemigrations.bind_env``:
+    a mapping of bind to variable, or a list of NAME=VAR), then Flask's defaults."""
     configured = c.config.get("makemigrations") or {}
     url_env = url_env or configured.get("url_env") or "DATABASE_URL"
-    return runs.Where(app, directory, url_env, database, verbose)
+    bind_env = bind_env or _configured_bind_env(configured.get("bind_env"))
+    return runs.Where(app, directory, url_env, database, verbose, tuple(bind_env))
+
+
+def _configured_bind_env(value: Any) -> list[str]:
+    """``makemigrations.bind_env`` as NAME=VAR items: a configuration file's mapping (or list)."""
+    if not value:
+        return []
+    if hasattr(value, "items"):
+        return [f"{bind}={variable}" for bind, variable in value.items()]
+    return [str(item) for item in value]
 
 
 def _task_file_folder(c: Context) -> tuple[Path, ...]:
@@ -108,6 +122,7 @@ def makemigrations(
     empty: bool = False,
     url_env: str | None = None,
     database: str | None = None,
+    bind_env: list[str] | None = None,
     rev_id: str | None = None,
     no_verify: bool = False,
     strict: bool = False,
@@ -117,7 +132,7 @@ def makemigrations(
 ) -> None:
     """Autogenerate a migration against a throwaway shadow database at head, then review and verify it."""
     wanted = runs.Wanted(message, check, dry_run, empty, rev_id, not no_verify, strict, not no_cache)
-    where = _where(c, app, directory, url_env, database, verbose)
+    where = _where(c, app, directory, url_env, database, bind_env or [], verbose)
     _exit(runs.make_migrations(_front(c, format), where, wanted))
 
 
@@ -134,11 +149,16 @@ def merge(
     app: str | None = None,
     url_env: str | None = None,
     database: str | None = None,
+    bind_env: list[str] | None = None,
     rev_id: str | None = None,
     verbose: bool = False,
 ) -> None:
     """Merge every head of the migration history into one, as `flask db merge heads` does."""
-    _exit(runs.merge(_front(c), _where(c, app, directory, url_env, database, verbose), message, rev_id))
+    _exit(
+        runs.merge(
+            _front(c), _where(c, app, directory, url_env, database, bind_env or [], verbose), message, rev_id
+        )
+    )
 
 
 @task(
@@ -158,11 +178,14 @@ def verify(
     app: str | None = None,
     url_env: str | None = None,
     database: str | None = None,
+    bind_env: list[str] | None = None,
     verbose: bool = False,
     format: str = "text",
 ) -> None:
     """Check the whole history on a shadow database: each revision up, down and up again; head = models."""
-    _exit(runs.verify(_front(c, format), _where(c, app, directory, url_env, database, verbose)))
+    _exit(
+        runs.verify(_front(c, format), _where(c, app, directory, url_env, database, bind_env or [], verbose))
+    )
 
 
 @task(
@@ -179,6 +202,7 @@ def cache(c: Context, clear: bool = False, directory: str | None = None) -> None
 
 
 # Declaring the setting lets Invoke fill it from every configuration source, including the
-# environment (INVOKE_MAKEMIGRATIONS_URL_ENV), which only overrides keys that already exist.
+# environment (INVOKE_MAKEMIGRATIONS_URL_ENV), which only overrides keys that already exist. bind_env
+# is a mapping, {audit: AUDIT_URL}, so it comes from configuration files only.
 ns = Collection(makemigrations, merge, verify, prune, cache)
-ns.configure({"makemigrations": {"url_env": None}})
+ns.configure({"makemigrations": {"url_env": None, "bind_env": {}}})

@@ -53,6 +53,7 @@ class Where:
     url_env: str = "DATABASE_URL"
     database: str | None = None
     verbose: bool = False
+    bind_env: tuple[str, ...] = ()  # NAME=VAR, as --bind-env gives them
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def cache(front: FrontEnd, clear: bool, directory: str | None) -> report.Report:
             return report.Report(stdout=[f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}"])
         migrations = Path(directory or "migrations")
         folder = ShadowCache.for_project(migrations.absolute()).folder
-        snapshots = len(list(folder.glob("*.sqlite")))
+        snapshots = ShadowCache(folder).snapshot_sets()
         return report.Report(
             stdout=[
                 f"Cache: {user_cache_dir()}",
@@ -183,9 +184,10 @@ def _engine() -> ModuleType:
 
 
 def _project(where: Where) -> "Project":
-    from ..run.session import Project  # after _engine(): see the module's docstring
+    from ..run.binds import bind_env_option  # after _engine(): see the module's docstring
+    from ..run.session import Project
 
-    return Project(app=where.app, directory=where.directory, url_env=where.url_env, database=where.database)
+    return Project(where.app, where.directory, where.url_env, where.database, bind_env_option(where.bind_env))
 
 
 def _runtime(front: FrontEnd, where: Where, progress: "Progress | None" = None) -> "Runtime":

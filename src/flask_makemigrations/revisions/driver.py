@@ -78,6 +78,19 @@ def unusable_rev_id(rev_id: str) -> str | None:
     return None
 
 
+#: The upgrade token Alembic gives the one engine of a single-database ``env.py``.
+SINGLE_DATABASE_TOKEN = "upgrades"
+
+
+def bind_of_token(upgrade_token: str) -> str | None:
+    """The bind an engine of ``env.py`` migrates, by its upgrade token: Flask-Migrate's multi-database
+    ``env.py`` names them ``<bind>_upgrades`` (``_upgrades`` for the main database), which is how its
+    ``script.py.mako`` writes ``upgrade_<bind>()``; None is the main database."""
+    if upgrade_token == SINGLE_DATABASE_TOKEN:
+        return None
+    return upgrade_token.removesuffix("_upgrades") or None
+
+
 def docstring_safe(message: str) -> str:
     """``message`` as it can stand inside the template's triple-quoted docstring and read back intact.
 
@@ -101,6 +114,8 @@ class History:
         # command's config. Every command starts from the arguments as the app set them.
         self._configure_args = dict(extension.configure_args)
         self.version_table = "alembic_version"
+        #: The upgrade token of each engine env.py migrated on its last run, in its order (none yet).
+        self.tokens: list[str] = []
         self.script = self._load_scripts()
 
     def config(self, autogenerate: bool = False) -> Config:
@@ -161,17 +176,30 @@ class History:
         Those commands read every file again; verification runs several of them per revision, so a
         long history would be read hundreds of times.
         """
-        planned: list[RevisionStep] = []
+        planned: dict[str, int] = {}  # steps per engine (a multi-database env.py migrates several)
+        self.tokens = []
 
         def counted(current: tuple[str, ...], context: MigrationContext) -> Iterable[RevisionStep]:
             found = list(steps(current, context))
-            planned.extend(found)
-            return reported(found, progress)
+            token = context.opts.get("upgrade_token") or SINGLE_DATABASE_TOKEN
+            self.tokens.append(token)  # known as soon as env.py configured it, even if a step fails
+            planned[token] = len(found)
+            return reported(found, progress if len(planned) == 1 else None)
 
         with EnvironmentContext(self.config(), self.script, fn=counted, destination_rev=destination) as env:
             self.script.run_env()
         self.version_table = env.get_context().version_table  # env.py may have chosen its own
-        return len(planned)
+        return max(planned.values(), default=0)
+
+    @property
+    def multidb(self) -> bool:
+        """Whether env.py is a multi-database one (``flask db init --multidb``), as its last run showed."""
+        return bool(self.tokens) and self.tokens != [SINGLE_DATABASE_TOKEN]
+
+    @property
+    def migrated(self) -> list[str | None]:
+        """The databases env.py migrated on its last run, by bind key (None: the main database)."""
+        return [bind_of_token(token) for token in self.tokens or [SINGLE_DATABASE_TOKEN]]
 
     def revision(
         self,

@@ -8,17 +8,32 @@ decision "no changes" is ours, so old templates behave like new ones.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Dialect
 
 from ..compat import raised_by_post_write_hook
-from ..described import Described
+from ..described import Described, in_bind
 from ..errors import MigrationError
 from . import operations
-from .driver import History
+from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token
+
+
+@dataclass
+class EngineChanges:
+    """What autogenerate found on one database: a multi-database ``env.py`` runs it once per bind."""
+
+    bind: str | None  # None: the main database
+    upgrade_ops: ops.UpgradeOps
+    context_opts: dict[str, Any]  # env.py's context.configure() options for this engine
+    dialect: Dialect
+    multidb: bool = False  # several engines: its lines name the bind
+
+    def named(self, line: str) -> str:
+        """``line`` as the user reads it: a bind's, in a multi-database revision, names the bind."""
+        return in_bind(line, self.bind) if self.multidb and self.bind else line
 
 
 @dataclass
@@ -29,9 +44,7 @@ class Generated:
     staged_file: Path | None = None
     revision: str | None = None
     warnings: list[str] = field(default_factory=list)
-    upgrade_ops: ops.UpgradeOps | None = None  # what autogenerate found, for the review
-    context_opts: dict[str, Any] = field(default_factory=dict)  # env.py's context.configure() options
-    dialect: Dialect | None = None
+    engines: list[EngineChanges] = field(default_factory=list)  # what autogenerate found, per engine
 
     @property
     def script(self) -> str | None:
@@ -41,12 +54,15 @@ class Generated:
 def generate(history: History, message: str, empty: bool = False, rev_id: str | None = None) -> Generated:
     """Autogenerate (or, with ``empty``, write a blank revision) on a shadow database at head."""
     captured: list[ops.MigrationScript] = []
+    # By upgrade token: env.py configures each engine in turn, updating one dict of options in place.
+    contexts: dict[str, tuple[dict[str, Any], Dialect]] = {}
 
     def capture(
         context: MigrationContext, revision: str | Iterable[str | None], directives: list[ops.MigrationScript]
     ) -> None:
         captured.extend(directives)
-        result.context_opts, result.dialect = context.opts, context.dialect
+        token = context.opts.get("upgrade_token") or SINGLE_DATABASE_TOKEN
+        contexts[token] = (dict(context.opts), context.dialect)
 
     result = Generated()
     written = None
@@ -64,10 +80,9 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
             result.warnings.append(Described(text, "post_write_hook_failed", hooks=_hook_names(history)))
 
     if captured:
-        result.upgrade_ops = captured[0].upgrade_ops
-        # cast: Optional in Alembic's types, but when our hook runs (before env.py's) the script has
-        # its UpgradeOps: autogenerate's, or the empty one of a blank revision.
-        result.operations = operations.describe_all(cast(ops.UpgradeOps, result.upgrade_ops))
+        result.engines = _per_engine(captured[0], contexts)
+        for engine in result.engines:
+            result.operations += [engine.named(line) for line in operations.describe_all(engine.upgrade_ops)]
     if not result.operations and not empty:
         return result  # "No changes detected": whatever env.py let Alembic write stays in staging
     new_files = history.staging.new_files()
@@ -76,6 +91,22 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
     result.staged_file = new_files[0]
     result.revision = getattr(written, "revision", None) or captured[0].rev_id
     return result
+
+
+def _per_engine(
+    script: ops.MigrationScript, contexts: dict[str, tuple[dict[str, Any], Dialect]]
+) -> list[EngineChanges]:
+    """The script's operations, one list per engine, with the options env.py gave that engine."""
+    # When our hook runs (before env.py's), the script has its UpgradeOps: autogenerate's, or the
+    # empty one of a blank revision.
+    multidb = list(contexts) != [SINGLE_DATABASE_TOKEN]
+    engines = []
+    for upgrade_ops in script.upgrade_ops_list:
+        token = upgrade_ops.upgrade_token
+        if token in contexts:
+            opts, dialect = contexts[token]
+            engines.append(EngineChanges(bind_of_token(token), upgrade_ops, opts, dialect, multidb))
+    return engines
 
 
 def _hook_names(history: History) -> str:

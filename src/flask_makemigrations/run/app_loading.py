@@ -1,14 +1,15 @@
 """Load the user's Flask app the way ``flask --app`` does, and refuse apps that are unsafe to run.
 
-Unsafe means: the app would reach a database other than the shadow one, it uses several databases,
-or it already built the migrations' tables in the shadow database while loading (``create_all()`` or
-an upgrade in the factory), which would make every model change read as "no changes". Tables that an
-extension creates for itself while the app loads (Flask-Session's ``sessions``) are another matter:
-``flask db migrate`` sees them in the developer's database too, so they take part in the comparison.
+Unsafe means: the app would reach a database other than the shadow ones, or it already built the
+migrations' tables in the shadow database while loading (``create_all()`` or an upgrade in the
+factory), which would make every model change read as "no changes". Tables that an extension creates
+for itself while the app loads (Flask-Session's ``sessions``) are another matter: ``flask db migrate``
+sees them in the developer's database too, so they take part in the comparison.
 """
 
 import os
 import sys
+import sysconfig
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,29 @@ def project_imports(hidden_dirs: Iterable[Path] = ()) -> Iterator[None]:
         sys.modules.update(saved_modules)
 
 
+def forget_modules_since(imported: set[str]) -> None:
+    """Forget the project's modules imported since ``imported`` was taken, so that loading the app
+    again runs its code (its configuration, its models) again.
+
+    The project's: below the current directory, where Flask finds the app, and not in an
+    environment's libraries (a ``.venv`` may be there too). Anything else stays: a library imported
+    twice would hold two copies of its classes.
+    """
+    project = os.path.join(os.path.realpath(os.getcwd()), "")
+    paths = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    libraries = tuple(os.path.join(os.path.realpath(path), "") for path in paths if path)
+    for name in set(sys.modules) - imported:
+        file = _module_file(sys.modules[name])
+        if file and file.startswith(project) and not file.startswith(libraries):
+            del sys.modules[name]
+
+
+def _module_file(module: ModuleType) -> str | None:
+    """Where a module was loaded from (a namespace package: its first folder), resolved."""
+    file = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", None) or []), None)
+    return os.path.realpath(file) if file else None
+
+
 def _module_dir(module: ModuleType) -> str | None:
     file = getattr(module, "__file__", None)
     return os.path.dirname(os.path.abspath(file)) if file else None
@@ -110,10 +134,6 @@ def migrate_extension(app: Flask) -> MigrateState:
     extension: MigrateState | None = app.extensions.get("migrate")
     if extension is None:
         raise AppLoadError(f"app {app.name!r} does not use Flask-Migrate: call Migrate(app, db)")
-    if app.config.get("SQLALCHEMY_BINDS"):
-        raise AppLoadError(
-            f"app {app.name!r} uses several databases (SQLALCHEMY_BINDS), which is not supported yet"
-        )
     return extension
 
 

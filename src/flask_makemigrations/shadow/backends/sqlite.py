@@ -4,6 +4,7 @@ are SQLite's own online backups.
 """
 
 import os
+import re
 import sqlite3
 import uuid
 from abc import abstractmethod
@@ -93,6 +94,12 @@ class SQLiteFile(SQLite):
     def second(self) -> Backend:
         return SQLiteFile()  # never at a user's path
 
+    def for_bind(self, bind: str) -> Backend:
+        """Beside the user's file: ``shadow.sqlite`` -> ``shadow.audit.sqlite`` for bind ``audit``."""
+        if self.path is None:
+            return self
+        return SQLiteFile(self.path.with_name(bind_file_name(self.path, bind)))
+
     @contextmanager
     def throwaway(self, workdir: Path, first: bool) -> Iterator[ShadowDatabase]:
         path = self.path or workdir / "shadow.sqlite"
@@ -123,6 +130,12 @@ class SQLiteFile(SQLite):
 
     def connect(self, shadow: ShadowDatabase) -> sqlite3.Connection:
         return sqlite3.connect(str(shadow.url.database))
+
+
+def bind_file_name(path: Path, bind: str) -> str:
+    """The name of a bind's file beside ``path``: the bind's name (what is not a letter, a digit,
+    ``-`` or ``_`` becomes ``_``) between the name and its suffix."""
+    return f"{path.stem}.{re.sub(r'[^A-Za-z0-9_-]', '_', bind)}{path.suffix}"
 
 
 def _check_free(path: Path) -> None:

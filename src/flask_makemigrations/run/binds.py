@@ -1,0 +1,199 @@
+"""The app's other databases, Flask-SQLAlchemy's binds (``SQLALCHEMY_BINDS``): the variable each one
+reads its URL from, and the checks that each reaches a shadow database of its own.
+
+A bind reads its URL from the environment, as the main database does: from the variable
+``--bind-env NAME=VAR`` names, else ``<NAME>_DATABASE_URL``. The app reads those variables while it
+loads, and only a loaded app says which binds it has; so a run sets the variables of the binds it
+was told about, and one that finds others loads the app again, once, with theirs set too
+(``session``).
+"""
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+
+from ..errors import Advice, AppLoadError, ForeignDatabaseError, MigrationError, UsageError, shown_path
+
+if TYPE_CHECKING:  # annotations only (the session module imports this one)
+    from ..revisions.driver import History
+    from ..shadow.backend import ShadowDatabase
+    from .app_loading import MigrateState
+    from .guard import ConnectionGuard
+
+#: What an environment variable's name may be, for ``--bind-env``.
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FORM = "give NAME=VARIABLE, e.g. audit=AUDIT_DATABASE_URL"
+#: Bind keys as Flask-SQLAlchemy keys its engines: None is the main database.
+BindKey = str | None
+
+
+def default_variable(bind: str) -> str:
+    """``audit`` -> ``AUDIT_DATABASE_URL``; what is not a letter or digit becomes ``_``."""
+    return re.sub(r"\W", "_", bind, flags=re.ASCII).upper() + "_DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class BindVariables:
+    """Which environment variable each bind reads its URL from."""
+
+    url_env: str = "DATABASE_URL"  # the main database's
+    named: tuple[tuple[str, str], ...] = ()  # (bind, variable) pairs from --bind-env
+
+    @classmethod
+    def parse(cls, given: Mapping[str, str], url_env: str = "DATABASE_URL") -> "BindVariables":
+        """``--bind-env`` (bind -> variable), each a variable's name that no other database reads."""
+        seen: dict[str, str] = {url_env: "the main database (--url-env)"}
+        for bind, variable in given.items():
+            if not bind or not _VARIABLE.fullmatch(variable):
+                raise UsageError(f"--bind-env {bind}={variable}: {_FORM}")
+            if variable in seen:
+                raise UsageError(f"--bind-env {bind}={variable}: ${variable} is already {seen[variable]}'s")
+            seen[variable] = f"bind {bind!r}"
+        return cls(url_env, tuple(given.items()))
+
+    def of(self, bind: str) -> str:
+        """The variable bind ``bind`` reads: the one named for it, else its default."""
+        return dict(self.named).get(bind) or default_variable(bind)
+
+    @property
+    def binds(self) -> list[str]:
+        """The binds named on the command line (or in configuration), known before the app loads."""
+        return [bind for bind, _ in self.named]
+
+    def fix(self, bind: str) -> str:
+        """How a message tells the user to make bind ``bind`` use its shadow database."""
+        variable = self.of(bind)
+        return (
+            f"make bind {bind!r} read its URL from ${variable} (or name its variable: --bind-env {bind}=VAR)"
+        )
+
+
+def bind_env_option(given: Iterable[str]) -> dict[str, str]:
+    """``--bind-env`` as a command line gives it (``NAME=VAR``, repeated), as a mapping; the names are
+    checked with the rest of the project's options (``BindVariables.parse``)."""
+    pairs = [_pair(item) for item in given]
+    named = dict(pairs)
+    if len(named) < len(pairs):
+        twice = next(bind for bind, _ in pairs if [b for b, _ in pairs].count(bind) > 1)
+        raise UsageError(f"--bind-env: bind {twice!r} is named twice")
+    return named
+
+
+def _pair(item: str) -> tuple[str, str]:
+    bind, separator, variable = item.partition("=")
+    if not separator:
+        raise UsageError(f"--bind-env {item}: {_FORM}")
+    return bind.strip(), variable.strip()
+
+
+class UnprovisionedBinds(Exception):
+    """The app declares binds whose variables were not set before it loaded: load it again with them."""
+
+    def __init__(self, binds: Iterable[str]):
+        self.binds = list(binds)
+        super().__init__(", ".join(self.binds))
+
+
+def declared_binds(config: Mapping[str, Any]) -> list[str]:
+    """The binds an app's configuration declares, in its order."""
+    return [str(bind) for bind in (config.get("SQLALCHEMY_BINDS") or {})]
+
+
+def missing_urls(config: Mapping[str, Any]) -> list[str]:
+    """The declared binds whose URL is empty (``os.environ.get`` of a variable that is not set)."""
+    binds = config.get("SQLALCHEMY_BINDS") or {}
+    urls = {bind: value.get("url") if isinstance(value, Mapping) else value for bind, value in binds.items()}
+    return [str(bind) for bind, url in urls.items() if not url]
+
+
+def no_url_error(bind: str, variables: BindVariables) -> AppLoadError:
+    fix = variables.fix(bind)
+    return AppLoadError(f"bind {bind!r} has no URL (SQLALCHEMY_BINDS[{bind!r}] is empty): {fix}")
+
+
+@contextmanager
+def env_matches_binds(binds: list[str], history: "History") -> Iterator[None]:
+    """Refuse a multi-database env.py (``flask db init --multidb``) in an app without binds, as soon
+    as its first run shows it: the one-database revisions it would then run fail with a bare
+    ``TypeError`` (``upgrade()`` takes no ``engine_name``)."""
+    try:
+        yield
+    except MigrationError as exc:
+        _check_multidb_has_binds(binds, history, exc)
+        raise
+    _check_multidb_has_binds(binds, history)
+
+
+def _check_multidb_has_binds(binds: list[str], history: "History", cause: Exception | None = None) -> None:
+    if history.multidb and not binds:
+        env = shown_path(history.staging.project_dir / "env.py")
+        raise MigrationError(
+            f"{env} is a multi-database one ('flask db init --multidb'), but the app declares no "
+            "SQLALCHEMY_BINDS: declare them, or use a single-database env.py"
+        ) from cause
+
+
+def single_database_note(binds: list[str], history: "History") -> list[Advice]:
+    """A single-database env.py migrates the main database only, as ``flask db migrate`` does: worth
+    a note (the binds' shadow databases stay empty, and nothing reaches theirs)."""
+    if binds and history.tokens and not history.multidb:
+        return [
+            Advice(
+                f"env.py migrates the main database only (a single-database env.py, as 'flask db init' "
+                f"writes), as under 'flask db migrate': bind(s) {', '.join(binds)} are not migrated"
+            )
+        ]
+    return []
+
+
+def app_engines(extension: "MigrateState") -> dict[BindKey, Engine]:
+    """Every engine of the app, by bind key (None: the main database, first); needs an app context."""
+    engines = extension.db.engines
+    return {key: engines[key] for key in sorted(engines, key=lambda key: key is not None)}
+
+
+def check_binds(
+    extension: "MigrateState",
+    guard: "ConnectionGuard",
+    shadows: Mapping[BindKey, "ShadowDatabase"],
+    variables: BindVariables,
+) -> None:
+    """Every bind of the models is declared, no two databases share a URL, each bind is its shadow."""
+    engines = app_engines(extension)
+    metadatas: Mapping[BindKey, Any] = getattr(extension.db, "metadatas", {})
+    undeclared = sorted(str(key) for key, meta in metadatas.items() if key not in engines and meta.tables)
+    if undeclared:
+        bind = undeclared[0]
+        tables = ", ".join(sorted(metadatas[bind].tables))
+        raise AppLoadError(
+            f"the models put table(s) {tables} in bind {bind!r}, which SQLALCHEMY_BINDS does not declare: "
+            "add it there, with its URL"
+        )
+    _check_distinct(engines)
+    for key, engine in engines.items():
+        if key is None:
+            continue
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        if not guard.is_shadow(engine.dialect, cargs, cparams, shadows[key]):
+            url = engine.url.render_as_string(hide_password=True)
+            fix = variables.fix(key)
+            raise ForeignDatabaseError(f"bind {key!r} uses {url}, not its shadow database: {fix}")
+
+
+def _check_distinct(engines: Mapping[BindKey, Engine]) -> None:
+    """Two binds on one URL would be one database migrated twice (and, here, one shadow for two)."""
+    by_url: dict[str, BindKey] = {}
+    for bind, engine in engines.items():
+        url = engine.url.render_as_string(hide_password=True)
+        if url in by_url:
+            both = f"{named(by_url[url])} and {named(bind)}"
+            raise AppLoadError(f"{both} both use {url}: give each bind a database of its own")
+        by_url[url] = bind
+
+
+def named(bind: BindKey) -> str:
+    return f"bind {bind!r}" if bind else "the main database"
