@@ -8,7 +8,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
 from flask_makemigrations.errors import UsageError
-from flask_makemigrations.run.guard import ConnectionGuard
+from flask_makemigrations.run.guard import reaches
 from flask_makemigrations.shadow.backend import Backend, ShadowDatabase
 from flask_makemigrations.shadow.backends import for_dialect, parse_database
 from flask_makemigrations.shadow.backends.mysql import MariaDB, MySQL
@@ -69,14 +69,14 @@ def _dialect(url):
 def test_another_database_on_the_shadow_databases_server_is_not_the_shadow(url, tmp_path):
     shadow_url = make_url(url.format("fmm_shadow_x"))
     backend = PostgreSQL(make_url(url.format("postgres")))
-    guard = ConnectionGuard(ShadowDatabase(shadow_url, Path(tmp_path), backend), hint="")
+    shadow = ShadowDatabase(shadow_url, Path(tmp_path), backend)
     dialect = _dialect(shadow_url)
 
-    assert guard.is_shadow(dialect, *dialect.create_connect_args(shadow_url))
+    assert reaches(shadow, dialect, *dialect.create_connect_args(shadow_url))
     production = make_url(url.format("production"))
-    assert not guard.is_shadow(dialect, *dialect.create_connect_args(production))
+    assert not reaches(shadow, dialect, *dialect.create_connect_args(production))
     other_port = make_url(url.format("fmm_shadow_x")).set(port=5433)
-    assert not guard.is_shadow(dialect, *dialect.create_connect_args(other_port))
+    assert not reaches(shadow, dialect, *dialect.create_connect_args(other_port))
 
 
 @pytest.mark.parametrize(
@@ -96,9 +96,9 @@ def test_another_database_on_a_mysql_server_is_not_the_shadow(backend, url, tmp_
         *dialect.create_connect_args(production)
     )
     if backend is not Backend:
-        guard = ConnectionGuard(ShadowDatabase(shadow_url, Path(tmp_path), backend(production)), hint="")
-        assert guard.is_shadow(dialect, *dialect.create_connect_args(shadow_url))
-        assert not guard.is_shadow(dialect, *dialect.create_connect_args(production))
+        shadow = ShadowDatabase(shadow_url, Path(tmp_path), backend(production))
+        assert reaches(shadow, dialect, *dialect.create_connect_args(shadow_url))
+        assert not reaches(shadow, dialect, *dialect.create_connect_args(production))
 
 
 def test_refused_connections_are_described_by_their_backend_without_a_password():

@@ -5,9 +5,11 @@ The project (``tests/projects/binds``) has a main database and two binds, ``audi
 Every database gets a shadow database of its own; each test's fixture checks none is left behind.
 """
 
+import importlib
 import re
 import shutil
 import signal
+import sys
 import time
 from importlib.metadata import version
 
@@ -330,21 +332,79 @@ def test_every_front_end_takes_bind_env(binds_project):
     ("given", "error"),
     [
         (["audit"], "Error: --bind-env audit: give NAME=VARIABLE, e.g. audit=AUDIT_DATABASE_URL"),
-        (
-            ["audit=not a name"],
-            "Error: --bind-env audit=not a name: give NAME=VARIABLE, e.g. audit=AUDIT_DATABASE_URL",
-        ),
+        (["audit=not a name"],
+         "Error: --bind-env audit=not a name: give NAME=VARIABLE, e.g. audit=AUDIT_DATABASE_URL"),
         (["audit=A", "audit=B"], "Error: --bind-env: bind 'audit' is named twice"),
-        (["audit=A", "analytics=A"], "Error: --bind-env analytics=A: $A is already bind 'audit''s"),
-        (
-            ["audit=DATABASE_URL"],
-            "Error: --bind-env audit=DATABASE_URL: $DATABASE_URL is already the main database (--url-env)'s",
-        ),
+        (["audit=A", "analytics=A"],
+         "Error: bind 'analytics' and bind 'audit' would both read $A: name another variable with "
+         "--bind-env analytics=VAR"),
+        (["audit=DATABASE_URL"],
+         "Error: bind 'audit' and the main database would both read $DATABASE_URL: name another variable "
+         "with --bind-env audit=VAR"),
+        (["stats=STATS_URL"],
+         "Error: --bind-env stats: the app declares no such bind (its binds: audit, analytics)"),
     ],
-)
+)  # fmt: skip
 def test_bind_env_that_cannot_work_is_refused(binds_project, given, error):
     arguments = [argument for item in given for argument in ("--bind-env", item)]
     assert binds_project.refuses("makemigrations", "--check", *arguments) == error
+
+
+def test_a_bind_whose_default_variable_another_bind_was_given_is_refused(binds_project):
+    named = {"audit": "ANALYTICS_DATABASE_URL"}
+    error = binds_project.engine_refuses(binds_project.make_migrations, check=True, where={"bind_env": named})
+    assert error == (
+        "bind 'analytics' and bind 'audit' would both read $ANALYTICS_DATABASE_URL: name another variable "
+        "with --bind-env analytics=VAR"
+    )
+
+
+def test_an_app_that_connects_to_a_bind_while_loading_is_loaded_again_on_its_shadow(binds_project):
+    binds_project.edit(
+        "app/__init__.py",
+        "    return app",
+        '    with app.app_context():\n        db.engines["audit"].connect().close()\n    return app',
+    )
+    assert binds_project.make_migrations(check=True).operations == []
+
+
+def test_an_app_that_needs_a_variable_that_is_not_set_is_told_to_name_it(binds_project):
+    binds_project.edit(
+        "app/__init__.py",
+        'os.environ.get("ANALYTICS_DATABASE_URL", "sqlite:///analytics.db")',
+        'os.environ["STATS_URL"]',
+    )
+    error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
+    assert error.endswith(
+        "KeyError: 'STATS_URL'; if a bind reads $STATS_URL, name it: --bind-env NAME=STATS_URL"
+    )
+
+
+def test_a_bind_built_by_the_app_while_loading_is_refused(binds_project):
+    binds_project.edit(
+        "app/__init__.py",
+        "    return app",
+        '    with app.app_context():\n        db.create_all(bind_key="audit")\n    return app',
+    )
+    error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
+    assert error.startswith("the app created tables (audit_entry) while loading")
+
+
+def test_an_app_whose_modules_were_imported_before_the_run_is_not_loaded_twice(binds_project):
+    from flask_makemigrations import MakemigrationsError, Mode, Project, Request, make_migrations
+
+    with binds_project.inside():
+        sys.path.insert(0, str(binds_project.root))
+        importlib.import_module("app.extensions")  # as a project's own task file may
+
+        with pytest.raises(MakemigrationsError) as refused:
+            make_migrations(Project(), Request(mode=Mode.CHECK))
+    assert str(refused.value) == (
+        "the app declares bind(s) audit, analytics, which read their URLs while it loads, and its module "
+        "app was imported before the run, so it cannot be loaded again: name every bind's variable "
+        "(--bind-env audit=VAR --bind-env analytics=VAR, or makemigrations.bind_env)"
+    )
+    assert binds_project.leftovers() == []
 
 
 # -- Flask-Migrate's multi-database env.py of each release line --------------------------------------

@@ -193,7 +193,7 @@ def test_each_driver_works_and_an_app_on_the_url_database_is_refused(project, ma
     objects = app_database_objects(mariadb)
     connect_at_import(project, mariadb.url_string(drivername=url.split("://")[0]))  # the guard's do_connect
     shown = f"{url.split('+')[0]}://{SUPERUSER}@127.0.0.1:{mariadb.port}/{APP_DATABASE}"
-    refused(project, mariadb, f"refused a connection to {shown}: only the shadow database", url=url)
+    refused(project, mariadb, f"refused a connection to {shown}: only the run's shadow databases", url=url)
     assert app_database_objects(mariadb) == objects
 
 

@@ -12,7 +12,7 @@ from .request import Request, check_rev_id
 from .revisions.driver import History
 from .revisions.generation import Generated, generate
 from .run.app_loading import history_builds_its_own_tables
-from .run.binds import env_matches_binds, single_database_note
+from .run.binds import env_matches_binds
 from .run.locking import migrations_lock
 from .run.session import QUIET, Project, Runtime, Session, open_session
 from .shadow.backends import parse_database
@@ -46,8 +46,9 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
         history = History(session.extension, staging)
         _check_rev_id_is_new(request.rev_id, history)
         previous_head = history.single_head()
-        loaded = session.made_while_loading
-        with history_builds_its_own_tables(loaded, previous_head), env_matches_binds(session.binds, history):
+        loaded = session.loaded_tables
+        built_by_the_app = history_builds_its_own_tables(loaded, previous_head)
+        with built_by_the_app, env_matches_binds(session.binds, history) as migrated:
             built = None
             if request.verify or not request.empty:
                 # A snapshot would replace the tables the app made while loading: build those runs cold.
@@ -59,13 +60,14 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
             result = Result(
                 operations=generated.operations,
                 warnings=generated.warnings + _review(generated),
-                notes=session.notes + single_database_note(session.binds, history),
+                notes=session.notes,
                 revision=generated.revision,
                 script=generated.script,
                 built=built,
             )
             if request.verify:
                 _verify(session, history, generated, previous_head, result, writes)
+        result.notes += migrated
         if request.strict and (result.warnings or result.differences):
             count = len(result.warnings) + len(result.differences)
             raise StrictError(
@@ -102,10 +104,10 @@ def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     opened = open_session(project, runtime, models_database=True)
     with opened as session, migrations_lock(session.directory, exclusive=False):
         history = History(session.extension, session.stage())
-        built_by_the_app = history_builds_its_own_tables(session.made_while_loading, history.single_head())
-        with built_by_the_app, env_matches_binds(session.binds, history):
-            verified = check_history(session, history, runtime.progress, tuple(session.made_while_loading))
-        verified.notes = session.notes + single_database_note(session.binds, history)
+        built_by_the_app = history_builds_its_own_tables(session.loaded_tables, history.single_head())
+        with built_by_the_app, env_matches_binds(session.binds, history) as migrated:
+            verified = check_history(session, history, runtime.progress)
+        verified.notes = session.notes + migrated
         return verified
 
 
@@ -143,7 +145,7 @@ def _review(generated: Generated) -> list[str]:
     found = []
     for engine in generated.engines:
         batch = bool(engine.context_opts.get("render_as_batch"))
-        found += [engine.named(warning) for warning in review(engine.upgrade_ops, engine.dialect, batch)]
+        found += [engine.prefixed(warning) for warning in review(engine.upgrade_ops, engine.dialect, batch)]
     return found
 
 

@@ -112,23 +112,3 @@ def loaded_flask_app(info: object) -> object | None:
     ``ScriptInfo._loaded_app``, set by ``load_app`` since Flask 2.2 (2.3 is the floor).
     """
     return getattr(info, "_loaded_app", None)
-
-
-# -- Flask-SQLAlchemy internals ----------------------------------------------------------------------
-
-
-def app_of_failed_init(exc: BaseException) -> Any | None:
-    """The Flask app whose ``SQLAlchemy.init_app`` raised ``exc``, if that is where it came from.
-
-    An app whose bind reads a variable that is not set hands Flask-SQLAlchemy ``None`` for a URL, and
-    ``init_app`` fails with a bare ``TypeError`` before the app exists for anyone to ask which binds
-    it declares. The frame of ``init_app`` (its argument ``app``, named so in 3.0 and 3.1) still
-    holds the app and its configuration.
-    """
-    for frame, _ in traceback.walk_tb(exc.__traceback__):
-        module = str(frame.f_globals.get("__name__", ""))
-        if frame.f_code.co_name == "init_app" and module.split(".")[0] == "flask_sqlalchemy":
-            app = frame.f_locals.get("app")
-            if hasattr(app, "config"):
-                return app
-    return None

@@ -41,7 +41,7 @@ def in_bind(line: str, bind: str) -> str:
     """``line`` about bind ``bind``'s database (``audit: + column entry.user_id``), and saying so."""
     if isinstance(line, Described):
         return Described(f"{bind}: {line}", line.kind, bind=bind, **line.fields)
-    return f"{bind}: {line}"
+    return Described(f"{bind}: {line}", "other", bind=bind)
 
 
 def as_entry(line: str, text_key: str = "message") -> dict[str, Any]:

@@ -53,14 +53,15 @@ class Databases:
     def of(cls, history: History, generated: Generated | None = None) -> "Databases":
         """Every database of the app, with the filters env.py gave autogenerate for each (``generated``)."""
         db = history.extension.db
-        metadatas = getattr(db, "metadatas", {None: db.metadata})
+        engines = app_engines(history.extension)
         configured = {
-            engine.bind: Filters.from_context_opts(engine.context_opts, metadatas.get(engine.bind))
+            engine.bind: Filters.from_context_opts(engine.context_opts, db.metadatas.get(engine.bind))
             for engine in (generated.engines if generated else [])
+            if engine.bind in engines  # a custom env.py's engine that is no bind of the app: not compared
         }
         if generated is not None and not configured:  # a blank revision: env.py did not run
             configured[None] = Filters.from_context_opts({}, db.metadata)
-        return cls(history, app_engines(history.extension), configured)
+        return cls(history, engines, configured)
 
     def filters(self, bind: BindKey) -> Filters:
         """What autogenerate looks at in ``bind``; elsewhere every table but the version table (asked
@@ -70,9 +71,9 @@ class Databases:
     def snapshot(self) -> Schemas:
         return {bind: snapshot(engine, self.filters(bind)) for bind, engine in self.engines.items()}
 
-    def named(self, bind: BindKey, lines: list[str]) -> list[str]:
-        """A bind's lines say which bind they are about, when there are several databases."""
-        return [in_bind(line, bind) for line in lines] if bind and len(self.engines) > 1 else lines
+    def prefixed(self, bind: BindKey, lines: list[str]) -> list[str]:
+        """A bind's lines name the bind, as a multi-database env.py's operations do."""
+        return [in_bind(line, bind) for line in lines] if bind and self.history.multidb else lines
 
 
 def models_schemas(databases: Databases, binds: list[BindKey], session: "Session") -> Schemas:
@@ -116,9 +117,9 @@ def schema_differences(
 ) -> list[str]:
     """The differences of every database both sides have, each bind's naming it."""
     found = []
-    for bind in expected.keys() & actual.keys():
+    for bind in [bind for bind in expected if bind in actual]:  # in order: the main database first
         lines = differences(expected[bind], actual[bind], expected_label, actual_label)
-        found += databases.named(bind, lines)
+        found += databases.prefixed(bind, lines)
     return found
 
 

@@ -39,13 +39,9 @@ class Verified:
     notes: list[Advice] = field(default_factory=list)  # what to know beside the result (tables the app made)
 
 
-def check_history(
-    session: "Session",
-    history: History,
-    progress: Progress | None = None,
-    made_while_loading: tuple[str, ...] = (),
-) -> Verified:
-    """``made_while_loading``: tables the app itself creates, which no downgrade takes away."""
+def check_history(session: "Session", history: History, progress: Progress | None = None) -> Verified:
+    """The stairway, the head, and base (where only the tables the app itself made while loading,
+    which no downgrade takes away, may be left)."""
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     databases = Databases.of(history)  # the stairway checks every table but the version table
@@ -57,8 +53,8 @@ def check_history(
         history.downgrade("base")
     left = []
     for bind, schema in databases.snapshot().items():
-        own = set(made_while_loading) if bind is None else set()  # the app made them, not the history
-        left += databases.named(bind, sorted(set(schema) - own))
+        own = set(session.made_while_loading.get(bind, []))  # the app made them, not the history
+        left += databases.prefixed(bind, sorted(set(schema) - own))
     if left:
         raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
     return Verified(len(revisions))

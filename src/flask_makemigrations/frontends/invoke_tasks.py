@@ -71,17 +71,18 @@ def _where(
     a mapping of bind to variable, or a list of NAME=VAR), then Flask's defaults."""
     configured = c.config.get("makemigrations") or {}
     url_env = url_env or configured.get("url_env") or "DATABASE_URL"
-    bind_env = bind_env or _configured_bind_env(configured.get("bind_env"))
-    return runs.Where(app, directory, url_env, database, verbose, tuple(bind_env))
+    configured_bind_env = tuple(_configured_bind_env(configured.get("bind_env")))
+    return runs.Where(app, directory, url_env, database, verbose, tuple(bind_env), configured_bind_env)
 
 
 def _configured_bind_env(value: Any) -> list[str]:
-    """``makemigrations.bind_env`` as NAME=VAR items: a configuration file's mapping (or list)."""
+    """``makemigrations.bind_env`` as NAME=VAR items: a configuration file's mapping (or list, or one
+    string)."""
     if not value:
         return []
     if hasattr(value, "items"):
         return [f"{bind}={variable}" for bind, variable in value.items()]
-    return [str(item) for item in value]
+    return [value] if isinstance(value, str) else [str(item) for item in value]
 
 
 def _task_file_folder(c: Context) -> tuple[Path, ...]:

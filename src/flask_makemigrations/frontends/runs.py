@@ -54,6 +54,8 @@ class Where:
     database: str | None = None
     verbose: bool = False
     bind_env: tuple[str, ...] = ()  # NAME=VAR, as --bind-env gives them
+    #: The same from configuration (Invoke's makemigrations.bind_env): an option overrides its bind's.
+    configured_bind_env: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,8 @@ def _project(where: Where) -> "Project":
     from ..run.binds import bind_env_option  # after _engine(): see the module's docstring
     from ..run.session import Project
 
-    return Project(where.app, where.directory, where.url_env, where.database, bind_env_option(where.bind_env))
+    bind_env = {**bind_env_option(where.configured_bind_env), **bind_env_option(where.bind_env)}
+    return Project(where.app, where.directory, where.url_env, where.database, bind_env)
 
 
 def _runtime(front: FrontEnd, where: Where, progress: "Progress | None" = None) -> "Runtime":

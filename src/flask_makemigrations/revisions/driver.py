@@ -82,6 +82,11 @@ def unusable_rev_id(rev_id: str) -> str | None:
 SINGLE_DATABASE_TOKEN = "upgrades"
 
 
+def upgrade_token(context: MigrationContext) -> str:
+    """The upgrade token ``env.py`` configured the context with (one per engine it migrates)."""
+    return str(context.opts.get("upgrade_token") or SINGLE_DATABASE_TOKEN)
+
+
 def bind_of_token(upgrade_token: str) -> str | None:
     """The bind an engine of ``env.py`` migrates, by its upgrade token: Flask-Migrate's multi-database
     ``env.py`` names them ``<bind>_upgrades`` (``_upgrades`` for the main database), which is how its
@@ -160,7 +165,8 @@ class History:
         return heads[0] if heads else None
 
     def upgrade(self, revision: str = "heads", progress: Progress | None = None) -> int:
-        """Apply what the database lacks up to ``revision``; return how many revisions that was."""
+        """Apply what the databases lack up to ``revision``; return how many revisions that was (the
+        most any one database needed: a multi-database env.py migrates each in turn)."""
         with self.failures("failed to apply"):
             return self._migrate(
                 revision, lambda current, context: upgrade_steps(self.script, revision, current), progress
@@ -181,7 +187,7 @@ class History:
 
         def counted(current: tuple[str, ...], context: MigrationContext) -> Iterable[RevisionStep]:
             found = list(steps(current, context))
-            token = context.opts.get("upgrade_token") or SINGLE_DATABASE_TOKEN
+            token = upgrade_token(context)
             self.tokens.append(token)  # known as soon as env.py configured it, even if a step fails
             planned[token] = len(found)
             return reported(found, progress if len(planned) == 1 else None)

@@ -18,7 +18,7 @@ from ..compat import raised_by_post_write_hook
 from ..described import Described, in_bind
 from ..errors import MigrationError
 from . import operations
-from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token
+from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token, upgrade_token
 
 
 @dataclass
@@ -31,7 +31,7 @@ class EngineChanges:
     dialect: Dialect
     multidb: bool = False  # several engines: its lines name the bind
 
-    def named(self, line: str) -> str:
+    def prefixed(self, line: str) -> str:
         """``line`` as the user reads it: a bind's, in a multi-database revision, names the bind."""
         return in_bind(line, self.bind) if self.multidb and self.bind else line
 
@@ -61,8 +61,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
         context: MigrationContext, revision: str | Iterable[str | None], directives: list[ops.MigrationScript]
     ) -> None:
         captured.extend(directives)
-        token = context.opts.get("upgrade_token") or SINGLE_DATABASE_TOKEN
-        contexts[token] = (dict(context.opts), context.dialect)
+        contexts[upgrade_token(context)] = (dict(context.opts), context.dialect)
 
     result = Generated()
     written = None
@@ -82,7 +81,9 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
     if captured:
         result.engines = _per_engine(captured[0], contexts)
         for engine in result.engines:
-            result.operations += [engine.named(line) for line in operations.describe_all(engine.upgrade_ops)]
+            result.operations += [
+                engine.prefixed(line) for line in operations.describe_all(engine.upgrade_ops)
+            ]
     if not result.operations and not empty:
         return result  # "No changes detected": whatever env.py let Alembic write stays in staging
     new_files = history.staging.new_files()

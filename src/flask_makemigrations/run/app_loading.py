@@ -10,7 +10,8 @@ sees them in the developer's database too, so they take part in the comparison.
 import os
 import sys
 import sysconfig
-from collections.abc import Iterable, Iterator
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -20,8 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import NoAppException, ScriptInfo
 
-from ..errors import AppLoadError, ForeignDatabaseError, MakemigrationsError, MigrationError, exit_call
-from .guard import ConnectionGuard
+from ..errors import AppLoadError, MakemigrationsError, MigrationError, exit_call
 
 if TYPE_CHECKING:  # annotations only
     from flask_sqlalchemy import SQLAlchemy
@@ -79,21 +79,41 @@ def project_imports(hidden_dirs: Iterable[Path] = ()) -> Iterator[None]:
         sys.modules.update(saved_modules)
 
 
-def forget_modules_since(imported: set[str]) -> None:
+def forget_modules_since(imported: set[str], binds: list[str]) -> None:
     """Forget the project's modules imported since ``imported`` was taken, so that loading the app
-    again runs its code (its configuration, its models) again.
+    again runs its code (its configuration, its models) again, with ``binds``' variables set.
 
     The project's: below the current directory, where Flask finds the app, and not in an
-    environment's libraries (a ``.venv`` may be there too). Anything else stays: a library imported
-    twice would hold two copies of its classes.
+    environment's libraries (a ``.venv`` may be there too); a library imported twice would hold two
+    copies of its classes. A project module imported before the run (by a task file, say) would
+    stay, and models imported anew onto its metadata would clash: such a run names the binds to
+    give instead.
     """
+    project = _project_modules()
+    before = [name for name in imported if project(sys.modules.get(name))]
+    if before:
+        variables = " ".join(f"--bind-env {bind}=VAR" for bind in binds)
+        raise AppLoadError(
+            f"the app declares bind(s) {', '.join(binds)}, which read their URLs while it loads, and its "
+            f"module {sorted(before)[0]} was imported before the run, so it cannot be loaded again: name "
+            f"every bind's variable ({variables}, or makemigrations.bind_env)"
+        )
+    for name in set(sys.modules) - imported:
+        if project(sys.modules[name]):
+            del sys.modules[name]
+
+
+def _project_modules() -> Callable[[ModuleType | None], bool]:
+    """Whether a module is the project's (see ``forget_modules_since``)."""
     project = os.path.join(os.path.realpath(os.getcwd()), "")
     paths = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
     libraries = tuple(os.path.join(os.path.realpath(path), "") for path in paths if path)
-    for name in set(sys.modules) - imported:
-        file = _module_file(sys.modules[name])
-        if file and file.startswith(project) and not file.startswith(libraries):
-            del sys.modules[name]
+
+    def projects(module: ModuleType | None) -> bool:
+        file = _module_file(module) if module is not None else None
+        return bool(file and file.startswith(project) and not file.startswith(libraries))
+
+    return projects
 
 
 def _module_file(module: ModuleType) -> str | None:
@@ -137,20 +157,27 @@ def migrate_extension(app: Flask) -> MigrateState:
     return extension
 
 
-def app_engine(extension: MigrateState) -> sa.engine.Engine:
-    """The app's default engine (needs an app context), across Flask-SQLAlchemy versions."""
-    return extension.db.engine
+def app_being_loaded(exc: BaseException) -> Flask | None:
+    """The Flask app that was being built when loading failed with ``exc``: the innermost one in the
+    traceback's frames (a factory's ``app``, the argument of Flask-SQLAlchemy's ``init_app``).
+
+    An app whose bind reads a variable that is not set hands Flask-SQLAlchemy ``None`` for a URL, and
+    ``init_app`` fails before the app exists for anyone to ask which binds it declares; its
+    configuration is there all the same.
+    """
+    found = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        found = next((value for value in frame.f_locals.values() if isinstance(value, Flask)), found)
+    return found
 
 
-def check_app_uses_shadow(extension: MigrateState, guard: ConnectionGuard, url_env: str) -> None:
-    engine = app_engine(extension)
-    cargs, cparams = engine.dialect.create_connect_args(engine.url)
-    if not guard.is_shadow(engine.dialect, cargs, cparams):
-        url = engine.url.render_as_string(hide_password=True)
-        raise ForeignDatabaseError(
-            f"the app uses {url}, not the shadow database: make it read its database URL from "
-            f"${url_env} (or name its variable with --url-env)"
-        )
+def dispose_engines(app: Flask) -> None:
+    """Close the pooled connections of every engine the app made (of a load that is abandoned)."""
+    state = app.extensions.get("sqlalchemy")
+    if state is not None:
+        with app.app_context():
+            for engine in getattr(state, "engines", {}).values():
+                engine.dispose()
 
 
 def _built_while_loading(tables: Iterable[str], how: str) -> AppLoadError:

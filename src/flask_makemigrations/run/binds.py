@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 
 from ..errors import Advice, AppLoadError, ForeignDatabaseError, MigrationError, UsageError, shown_path
+from .guard import reaches
 
 if TYPE_CHECKING:  # annotations only (the session module imports this one)
     from ..revisions.driver import History
     from ..shadow.backend import ShadowDatabase
     from .app_loading import MigrateState
-    from .guard import ConnectionGuard
 
 #: What an environment variable's name may be, for ``--bind-env``.
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -45,14 +45,10 @@ class BindVariables:
 
     @classmethod
     def parse(cls, given: Mapping[str, str], url_env: str = "DATABASE_URL") -> "BindVariables":
-        """``--bind-env`` (bind -> variable), each a variable's name that no other database reads."""
-        seen: dict[str, str] = {url_env: "the main database (--url-env)"}
+        """``--bind-env`` (bind -> variable), each a variable's name."""
         for bind, variable in given.items():
             if not bind or not _VARIABLE.fullmatch(variable):
                 raise UsageError(f"--bind-env {bind}={variable}: {_FORM}")
-            if variable in seen:
-                raise UsageError(f"--bind-env {bind}={variable}: ${variable} is already {seen[variable]}'s")
-            seen[variable] = f"bind {bind!r}"
         return cls(url_env, tuple(given.items()))
 
     def of(self, bind: str) -> str:
@@ -63,6 +59,25 @@ class BindVariables:
     def binds(self) -> list[str]:
         """The binds named on the command line (or in configuration), known before the app loads."""
         return [bind for bind, _ in self.named]
+
+    def check_distinct(self, binds: Iterable[str]) -> None:
+        """No two databases read one variable (two binds' defaults can meet: ``a-b`` and ``a_b``)."""
+        readers = {self.url_env: "the main database"}
+        for bind in binds:
+            variable = self.of(bind)
+            if variable in readers:
+                raise UsageError(
+                    f"bind {bind!r} and {readers[variable]} would both read ${variable}: name another "
+                    f"variable with --bind-env {bind}=VAR"
+                )
+            readers[variable] = f"bind {bind!r}"
+
+    def check_declared(self, declared: Iterable[str]) -> None:
+        """Every bind --bind-env names is one the app declares (a typo would go unnoticed)."""
+        unknown = [bind for bind in self.binds if bind not in set(declared)]
+        if unknown:
+            known = ", ".join(declared) or "none"
+            raise UsageError(f"--bind-env {unknown[0]}: the app declares no such bind (its binds: {known})")
 
     def fix(self, bind: str) -> str:
         """How a message tells the user to make bind ``bind`` use its shadow database."""
@@ -75,11 +90,11 @@ class BindVariables:
 def bind_env_option(given: Iterable[str]) -> dict[str, str]:
     """``--bind-env`` as a command line gives it (``NAME=VAR``, repeated), as a mapping; the names are
     checked with the rest of the project's options (``BindVariables.parse``)."""
-    pairs = [_pair(item) for item in given]
-    named = dict(pairs)
-    if len(named) < len(pairs):
-        twice = next(bind for bind, _ in pairs if [b for b, _ in pairs].count(bind) > 1)
-        raise UsageError(f"--bind-env: bind {twice!r} is named twice")
+    named: dict[str, str] = {}
+    for bind, variable in map(_pair, given):
+        if bind in named:
+            raise UsageError(f"--bind-env: bind {bind!r} is named twice")
+        named[bind] = variable
     return named
 
 
@@ -116,16 +131,26 @@ def no_url_error(bind: str, variables: BindVariables) -> AppLoadError:
 
 
 @contextmanager
-def env_matches_binds(binds: list[str], history: "History") -> Iterator[None]:
-    """Refuse a multi-database env.py (``flask db init --multidb``) in an app without binds, as soon
-    as its first run shows it: the one-database revisions it would then run fail with a bare
-    ``TypeError`` (``upgrade()`` takes no ``engine_name``)."""
+def env_matches_binds(binds: list[str], history: "History") -> Iterator[list[Advice]]:
+    """Around the runs of env.py: refuse a multi-database env.py (``flask db init --multidb``) in an
+    app without binds, as soon as it shows (the one-database revisions it runs fail with a bare
+    ``TypeError``, as ``upgrade()`` takes no ``engine_name``); then note that a single-database one
+    migrates the main database only, as ``flask db migrate`` does (the binds' shadow databases stay
+    empty, and nothing reaches theirs)."""
+    notes: list[Advice] = []
     try:
-        yield
+        yield notes
     except MigrationError as exc:
         _check_multidb_has_binds(binds, history, exc)
         raise
     _check_multidb_has_binds(binds, history)
+    if binds and history.tokens and not history.multidb:
+        notes.append(
+            Advice(
+                f"env.py migrates the main database only (a single-database env.py, as 'flask db init' "
+                f"writes), as under 'flask db migrate': bind(s) {', '.join(binds)} are not migrated"
+            )
+        )
 
 
 def _check_multidb_has_binds(binds: list[str], history: "History", cause: Exception | None = None) -> None:
@@ -137,34 +162,19 @@ def _check_multidb_has_binds(binds: list[str], history: "History", cause: Except
         ) from cause
 
 
-def single_database_note(binds: list[str], history: "History") -> list[Advice]:
-    """A single-database env.py migrates the main database only, as ``flask db migrate`` does: worth
-    a note (the binds' shadow databases stay empty, and nothing reaches theirs)."""
-    if binds and history.tokens and not history.multidb:
-        return [
-            Advice(
-                f"env.py migrates the main database only (a single-database env.py, as 'flask db init' "
-                f"writes), as under 'flask db migrate': bind(s) {', '.join(binds)} are not migrated"
-            )
-        ]
-    return []
-
-
 def app_engines(extension: "MigrateState") -> dict[BindKey, Engine]:
     """Every engine of the app, by bind key (None: the main database, first); needs an app context."""
     engines = extension.db.engines
     return {key: engines[key] for key in sorted(engines, key=lambda key: key is not None)}
 
 
-def check_binds(
-    extension: "MigrateState",
-    guard: "ConnectionGuard",
-    shadows: Mapping[BindKey, "ShadowDatabase"],
-    variables: BindVariables,
+def check_databases(
+    extension: "MigrateState", shadows: Mapping[BindKey, "ShadowDatabase"], variables: BindVariables
 ) -> None:
-    """Every bind of the models is declared, no two databases share a URL, each bind is its shadow."""
+    """Every bind of the models is declared, no two databases share a URL, and each database's engine
+    reaches its own shadow database."""
     engines = app_engines(extension)
-    metadatas: Mapping[BindKey, Any] = getattr(extension.db, "metadatas", {})
+    metadatas: Mapping[BindKey, Any] = extension.db.metadatas
     undeclared = sorted(str(key) for key, meta in metadatas.items() if key not in engines and meta.tables)
     if undeclared:
         bind = undeclared[0]
@@ -175,13 +185,16 @@ def check_binds(
         )
     _check_distinct(engines)
     for key, engine in engines.items():
-        if key is None:
-            continue
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
-        if not guard.is_shadow(engine.dialect, cargs, cparams, shadows[key]):
-            url = engine.url.render_as_string(hide_password=True)
-            fix = variables.fix(key)
-            raise ForeignDatabaseError(f"bind {key!r} uses {url}, not its shadow database: {fix}")
+        if reaches(shadows[key], engine.dialect, cargs, cparams):
+            continue
+        url = engine.url.render_as_string(hide_password=True)
+        if key is None:
+            raise ForeignDatabaseError(
+                f"the app uses {url}, not the shadow database: make it read its database URL from "
+                f"${variables.url_env} (or name its variable with --url-env)"
+            )
+        raise ForeignDatabaseError(f"bind {key!r} uses {url}, not its shadow database: {variables.fix(key)}")
 
 
 def _check_distinct(engines: Mapping[BindKey, Engine]) -> None:
@@ -190,10 +203,10 @@ def _check_distinct(engines: Mapping[BindKey, Engine]) -> None:
     for bind, engine in engines.items():
         url = engine.url.render_as_string(hide_password=True)
         if url in by_url:
-            both = f"{named(by_url[url])} and {named(bind)}"
+            both = f"{label(by_url[url])} and {label(bind)}"
             raise AppLoadError(f"{both} both use {url}: give each bind a database of its own")
         by_url[url] = bind
 
 
-def named(bind: BindKey) -> str:
+def label(bind: BindKey) -> str:
     return f"bind {bind!r}" if bind else "the main database"

@@ -1,5 +1,6 @@
-"""A guard on every SQLAlchemy connection and every ``sqlite3.connect``: only the shadow database may
-be reached.
+"""A guard on every SQLAlchemy connection and every ``sqlite3.connect``: only the run's throwaway
+databases may be reached (and, for the tool's own CREATE and DROP DATABASE, the server's database
+that ``--database`` names).
 
 Looking at the app's engines after loading is not enough: a factory may connect at import time and an
 ``env.py`` may build its own engine. ``do_connect`` runs before the driver opens anything, so a
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Dialect, Engine
 from ..errors import ForeignDatabaseError
 from ..shadow.backend import ShadowDatabase
 from ..shadow.backends import for_dialect
+from ..shadow.server import administering
 
 if TYPE_CHECKING:  # annotations only: SQLAlchemy 2.0 names (1.4 is supported too), typeshed's
     from _typeshed import StrOrBytesPath
@@ -32,39 +34,37 @@ if TYPE_CHECKING:  # annotations only: SQLAlchemy 2.0 names (1.4 is supported to
 _Connect = TypeVar("_Connect", bound=Callable[..., sqlite3.Connection])
 
 
-class ConnectionGuard:
-    """Refuses every connection whose target differs from the shadow database's."""
+def reaches(
+    shadow: ShadowDatabase, dialect: Dialect, cargs: Sequence[Any], cparams: Mapping[str, Any]
+) -> bool:
+    """Whether a connection with these driver arguments reaches ``shadow``, in its backend's terms."""
+    if dialect.name != shadow.backend.name:
+        return False
+    backend = shadow.backend
+    return backend.identity(cargs, cparams) == backend.identity(*dialect.create_connect_args(shadow.url))
 
-    def __init__(self, shadow: ShadowDatabase, hint: str, owned_folders: Iterable[Path] = ()):
-        self.shadow = shadow
+
+class ConnectionGuard:
+    """Refuses every connection whose target is none of the throwaway databases the run made (the
+    shadow database of each of the app's databases, and those verification builds the models in)."""
+
+    def __init__(self, hint: str, owned_folders: Iterable[Path] = ()):
         self.hint = hint
         self.refused: list[str] = []
-        self.others: list[ShadowDatabase] = []  # further throwaway databases the tool made itself
-        self.owned_folders = [Path(os.path.realpath(shadow.workdir)), *map(_real, owned_folders)]
-
-    def is_shadow(
-        self,
-        dialect: Dialect,
-        cargs: Sequence[Any],
-        cparams: Mapping[str, Any],
-        shadow: ShadowDatabase | None = None,
-    ) -> bool:
-        """Whether a connection with these driver arguments reaches ``shadow`` (by default the
-        shadow database), in the terms of its backend."""
-        shadow = shadow or self.shadow
-        if dialect.name != shadow.backend.name:
-            return False
-        backend = shadow.backend
-        return backend.identity(cargs, cparams) == backend.identity(*dialect.create_connect_args(shadow.url))
+        self.shadows: list[ShadowDatabase] = []
+        self.owned_folders = [_real(folder) for folder in owned_folders]
 
     @contextmanager
-    def allowing(self, other: ShadowDatabase) -> Iterator[None]:
-        """Let the tool reach a second throwaway database it created (the one built from the models)."""
-        self.others.append(other)
+    def allowing(self, shadow: ShadowDatabase) -> Iterator[None]:
+        """Let connections reach a throwaway database the run made, and ``sqlite3`` open its folder."""
+        folder = _real(shadow.workdir)
+        self.shadows.append(shadow)
+        self.owned_folders.append(folder)
         try:
             yield
         finally:
-            self.others.remove(other)
+            self.shadows.remove(shadow)
+            self.owned_folders.remove(folder)
 
     def do_connect(
         self,
@@ -73,14 +73,14 @@ class ConnectionGuard:
         cargs: Sequence[Any],
         cparams: dict[str, Any],
     ) -> "DBAPIConnection":
-        target = next(
-            (s for s in [self.shadow, *self.others] if self.is_shadow(dialect, cargs, cparams, s)), None
-        )
+        if administering.get():  # the tool's own CREATE or DROP DATABASE, in this thread
+            return dialect.connect(*cargs, **cparams)
+        target = next((shadow for shadow in self.shadows if reaches(shadow, dialect, cargs, cparams)), None)
         if target is None:
             shown = for_dialect(dialect.name).describe(dialect.name, cargs, cparams)
             self.refused.append(shown)
             raise ForeignDatabaseError(
-                f"refused a connection to {shown}: only the shadow database may be used; {self.hint}"
+                f"refused a connection to {shown}: only the run's shadow databases may be used; {self.hint}"
             )
         connection = dialect.connect(*cargs, **cparams)
         target.backend.prepare_connection(connection)
@@ -88,7 +88,7 @@ class ConnectionGuard:
 
     def allows_sqlite_file(self, path: Path) -> bool:
         """A SQLite file the tool owns: a shadow database, or one in the run's or the cache's folders."""
-        databases = [s.url.database for s in [self.shadow, *self.others] if s.backend.name == "sqlite"]
+        databases = [s.url.database for s in self.shadows if s.backend.name == "sqlite"]
         if path in {_real(database) for database in databases if database}:
             return True
         return any(folder == path or folder in path.parents for folder in self.owned_folders)
@@ -102,7 +102,7 @@ class ConnectionGuard:
                 shown = f"sqlite3.connect({str(path)!r})"
                 self.refused.append(shown)
                 raise ForeignDatabaseError(
-                    f"refused {shown}: only the shadow database may be used; {self.hint}"
+                    f"refused {shown}: only the run's shadow databases may be used; {self.hint}"
                 )
             return connect(database, *args, **kwargs)
 
@@ -129,12 +129,11 @@ def _sqlite_file(database: "StrOrBytesPath", uri: bool) -> Path | None:
 
 
 @contextmanager
-def only_shadow_connections(
-    shadow: ShadowDatabase, hint: str, owned_folders: Iterable[Path] = ()
-) -> Iterator[ConnectionGuard]:
+def only_shadow_connections(hint: str, owned_folders: Iterable[Path] = ()) -> Iterator[ConnectionGuard]:
     """Install the guard on every engine, existing or future, and on ``sqlite3.connect`` (both names
-    of it: SQLAlchemy calls ``sqlite3.dbapi2.connect``), for the duration of the block."""
-    guard = ConnectionGuard(shadow, hint, owned_folders)
+    of it: SQLAlchemy calls ``sqlite3.dbapi2.connect``), for the duration of the block. Nothing is
+    allowed until a throwaway database is (``ConnectionGuard.allowing``)."""
+    guard = ConnectionGuard(hint, owned_folders)
     original = sqlite3.dbapi2.connect
     event.listen(Engine, "do_connect", guard.do_connect)
     sqlite3.connect = sqlite3.dbapi2.connect = guard.guarded_sqlite_connect(original)

@@ -1,12 +1,14 @@
 """Everything a run needs before it touches the history, set up and torn down in one place.
 
-The order matters: the shadow database exists and the connection guard is on before the app is
+The order matters: the connection guard is on and the shadow databases exist before the app is
 imported, and both outlive every use of the app, so nothing the app does can reach another database
-and nothing is left behind, whatever ends the run.
+and nothing is left behind, whatever ends the run. The guard stays on across the one case where the
+app is loaded twice (binds it did not know about, see ``binds``).
 """
 
 import logging
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
@@ -17,7 +19,6 @@ from typing import Any
 
 from flask import Flask
 
-from ..compat import app_of_failed_init
 from ..errors import Advice, AppLoadError, ForeignDatabaseError
 from ..revisions.driver import Progress
 from ..revisions.staging import Staging
@@ -27,7 +28,8 @@ from ..shadow.cache import user_cache_dir
 from ..shadow.database import shadow_database
 from .app_loading import (
     MigrateState,
-    check_app_uses_shadow,
+    app_being_loaded,
+    dispose_engines,
     environment_variable,
     forget_modules_since,
     load_app,
@@ -40,13 +42,14 @@ from .binds import (
     BindVariables,
     UnprovisionedBinds,
     app_engines,
-    check_binds,
+    check_databases,
     declared_binds,
+    label,
     missing_urls,
     no_url_error,
 )
 from .guard import ConnectionGuard, only_shadow_connections
-from .signals import cleanup_shield
+from .signals import cleanup_shield, uninterrupted
 from .streams import stdout_to_stderr
 from .user_warnings import ShownPaths, attributed_to_the_project
 
@@ -91,8 +94,9 @@ class Session:
     shown_paths: ShownPaths  # how warnings name files: the staging copy's as the project's
     #: Further empty ones, by bind key, for verification to build from the models.
     models_shadows: dict[BindKey, ShadowDatabase] = field(default_factory=dict)
-    #: Tables an extension created while the app loaded (Flask-Session's): part of the comparison.
-    made_while_loading: list[str] = field(default_factory=list)
+    #: Tables an extension created while the app loaded (Flask-Session's), by bind key: part of the
+    #: comparison.
+    made_while_loading: dict[BindKey, list[str]] = field(default_factory=dict)
 
     @property
     def shadow(self) -> ShadowDatabase:
@@ -110,15 +114,23 @@ class Session:
         return staging
 
     @property
+    def loaded_tables(self) -> list[str]:
+        """Every table the app made while loading, in any of its databases."""
+        return [table for tables in self.made_while_loading.values() for table in tables]
+
+    @property
     def notes(self) -> list[Advice]:
         """What the user should know about this session, beside the result."""
         notes = [advice for shadow in self.shadows.values() for advice in shadow.advice]
         if self.made_while_loading:
+            made = "; ".join(
+                f"{label(bind)}: {', '.join(tables)}" if bind else ", ".join(tables)
+                for bind, tables in self.made_while_loading.items()
+            )
             notes.append(
                 Advice(
-                    f"the app created table(s) {', '.join(self.made_while_loading)} while loading (an "
-                    "extension such as Flask-Session does); they take part in the comparison, as under "
-                    "'flask db migrate'"
+                    f"the app created table(s) {made} while loading (an extension such as Flask-Session "
+                    "does); they take part in the comparison, as under 'flask db migrate'"
                 )
             )
         return notes
@@ -128,13 +140,28 @@ class Session:
 def open_session(
     project: Project, runtime: Runtime = QUIET, models_database: bool = False
 ) -> Iterator[Session]:
-    """``models_database`` adds a second throwaway database, made like the shadow one and before the
-    guard, as the creation may need the server's own admin database (PostgreSQL)."""
+    """``models_database`` adds, beside each shadow database, an empty one to build the models in."""
     with cleanup_shield() as shield, ExitStack() as stack:
         try:
             yield _enter(stack, project, runtime, models_database)
         finally:
             shield()  # runs before the stack unwinds: no signal can cut the cleanup short
+
+
+#: What an environment variable's name looks like, for an app that failed on one that is not set.
+_ENVIRONMENT_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+@dataclass(frozen=True)
+class _Loading:
+    """What every attempt at loading the app is given."""
+
+    project: Project
+    backend: Backend
+    variables: BindVariables
+    guard: ConnectionGuard
+    models_database: bool
+    shown_paths: ShownPaths
 
 
 def _enter(stack: ExitStack, project: Project, runtime: Runtime, models_database: bool) -> Session:
@@ -144,93 +171,101 @@ def _enter(stack: ExitStack, project: Project, runtime: Runtime, models_database
     stack.enter_context(stdout_to_stderr())
     stack.enter_context(project_imports(runtime.hidden_dirs))
     backend = parse_database(project.database)
-    variables = project.variables
+    hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
+    guard = stack.enter_context(only_shadow_connections(hint, [user_cache_dir()]))
+    loading = _Loading(project, backend, project.variables, guard, models_database, shown_paths)
     imported = set(sys.modules)
     attempt = stack.enter_context(ExitStack())
     try:
-        return _load(attempt, project, backend, variables, variables.binds, models_database, shown_paths)
+        return _load(attempt, loading, loading.variables.binds)
     except UnprovisionedBinds as found:
-        # The app read its binds' variables before it said which binds it has: undo everything (the
-        # shadow databases too) and load it afresh, its own modules imported again, with them set.
-        attempt.close()
-        forget_modules_since(imported)
-        binds = [*variables.binds, *(bind for bind in found.binds if bind not in variables.binds)]
+        # The app read its binds' variables before it said which binds it has: undo this attempt (its
+        # shadow databases too; the guard stays) and load the app afresh, with their variables set.
+        with uninterrupted():
+            attempt.close()
+        forget_modules_since(imported, found.binds)
+        binds = [*loading.variables.binds, *found.binds]
     try:
-        return _load(stack, project, backend, variables, binds, models_database, shown_paths)
+        return _load(stack, loading, binds)
     except UnprovisionedBinds as again:  # its binds are not the same from one load to the next
         raise AppLoadError(
             f"the app declared other binds ({again}) when loaded again: name every bind with --bind-env"
         ) from None
 
 
-def _load(
-    stack: ExitStack,
-    project: Project,
-    backend: Backend,
-    variables: BindVariables,
-    binds: list[str],
-    models_database: bool,
-    shown_paths: ShownPaths,
-) -> Session:
-    """Make the shadow databases, guard every connection, set the variables, then load the app."""
-    shadows, models_shadows = _shadow_databases(stack, backend, binds, models_database)
-    hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
-    others = [*list(shadows.values())[1:], *models_shadows.values()]
-    owned = [user_cache_dir(), *(shadow.workdir for shadow in others)]
-    guard = stack.enter_context(only_shadow_connections(shadows[None], hint, owned))
-    for other in others:
-        stack.enter_context(guard.allowing(other))
-    stack.enter_context(environment_variable(project.url_env, shadows[None].url_string))
+def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
+    """Make the shadow databases (for the main database and each of ``binds``), set the variables,
+    load the app, and check that each of its databases is its shadow database."""
+    loading.variables.check_distinct(binds)
+    loading.guard.refused.clear()  # what an abandoned attempt tried is no concern of this one
+    shadows, models_shadows = _shadow_databases(stack, loading, binds)
+    stack.enter_context(environment_variable(loading.project.url_env, shadows[None].url_string))
     for bind in binds:
-        stack.enter_context(environment_variable(variables.of(bind), shadows[bind].url_string))
+        stack.enter_context(environment_variable(loading.variables.of(bind), shadows[bind].url_string))
 
-    app = _loaded_app(project, variables, binds)
+    app = _loaded_app(loading, binds)
+    stack.callback(dispose_engines, app)  # close pooled connections before the databases go
+    guard = loading.guard
+    _check_provisioned(app.config, binds)  # a refused connection may be a bind's that had no shadow yet
     if guard.refused:  # the app swallowed the guard's error; it is still unsafe
-        raise ForeignDatabaseError(f"the app tried to connect to {guard.refused[0]}; {hint}")
-    _check_provisioned(app.config, binds)
+        raise ForeignDatabaseError(f"the app tried to connect to {guard.refused[0]}; {guard.hint}")
+    loading.variables.check_declared(declared_binds(app.config))
     extension = migrate_extension(app)
     stack.enter_context(app.app_context())
-    check_app_uses_shadow(extension, guard, project.url_env)
-    check_binds(extension, guard, shadows, variables)
-    for key, shadow in shadows.items():
+    check_databases(extension, shadows, loading.variables)
+    made_while_loading = {}
+    for key, engine in app_engines(extension).items():
         metadata = extension.db.metadatas.get(key)
         if metadata is not None:
-            shadow.backend.check_isolated(metadata)
-    engines = app_engines(extension)
-    for engine in engines.values():
-        stack.callback(engine.dispose)  # close pooled connections before the database goes
-    made_while_loading = tables_made_while_loading(engines[None])
-    directory = Path(project.directory or extension.directory).absolute()
-    return Session(app, extension, shadows, guard, directory, shown_paths, models_shadows, made_while_loading)
+            shadows[key].backend.check_isolated(metadata)
+        tables = tables_made_while_loading(engine)
+        if tables:
+            made_while_loading[key] = tables
+    directory = Path(loading.project.directory or extension.directory).absolute()
+    return Session(
+        app, extension, shadows, guard, directory, loading.shown_paths, models_shadows, made_while_loading
+    )
 
 
 def _shadow_databases(
-    stack: ExitStack, backend: Backend, binds: list[str], models_database: bool
+    stack: ExitStack, loading: _Loading, binds: list[str]
 ) -> tuple[dict[BindKey, ShadowDatabase], dict[BindKey, ShadowDatabase]]:
     """A shadow database for the main database and each of ``binds`` and, for verification, an empty
-    one beside each (made before the guard, as a server's may need its admin database)."""
+    one beside each; the guard lets connections reach each of them while the run lasts."""
+    backend = loading.backend
+    bind_backends = backend.for_binds(binds)
     shadows: dict[BindKey, ShadowDatabase] = {None: stack.enter_context(shadow_database(backend))}
     for bind in binds:
-        shadows[bind] = stack.enter_context(shadow_database(backend.for_bind(bind), first=False))
+        shadows[bind] = stack.enter_context(shadow_database(bind_backends[bind], first=False))
     models_shadows: dict[BindKey, ShadowDatabase] = {}
-    if models_database:
+    if loading.models_database:
         for key in shadows:
             models_shadows[key] = stack.enter_context(shadow_database(backend.second(), first=False))
+    for shadow in [*shadows.values(), *models_shadows.values()]:
+        stack.enter_context(loading.guard.allowing(shadow))
     return shadows, models_shadows
 
 
-def _loaded_app(project: Project, variables: BindVariables, binds: list[str]) -> Flask:
-    """The app, or why not; an app that failed because a bind had no URL names the bind."""
+def _loaded_app(loading: _Loading, binds: list[str]) -> Flask:
+    """The app, or why not: an app that failed while binds it declares had no variable set yet is
+    loaded again; one whose bind had no URL names the bind; one that needs a variable that is not
+    set says which."""
+    project = loading.project
     try:
         return load_app(project.app or os.environ.get("FLASK_APP") or None)
     except AppLoadError as exc:
-        app = app_of_failed_init(exc.__cause__) if exc.__cause__ is not None else None
-        if app is None:
-            raise
-        _check_provisioned(app.config, binds)
-        unset = missing_urls(app.config)
-        if unset:
-            raise no_url_error(unset[0], variables) from None
+        app = app_being_loaded(exc.__cause__ or exc)
+        if app is not None:
+            _check_provisioned(app.config, binds)
+            unset = missing_urls(app.config)
+            if unset:
+                raise no_url_error(unset[0], loading.variables) from None
+        cause = exc.__cause__
+        variable = cause.args[0] if isinstance(cause, KeyError) and cause.args else None
+        if isinstance(variable, str) and _ENVIRONMENT_NAME.fullmatch(variable) and variable not in os.environ:
+            raise AppLoadError(
+                f"{exc}; if a bind reads ${variable}, name it: --bind-env NAME={variable}"
+            ) from exc
         raise
 
 

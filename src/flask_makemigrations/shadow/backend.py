@@ -70,10 +70,10 @@ class Backend(ABC):
         this one, never at a user's path."""
         return self
 
-    def for_bind(self, bind: str) -> "Backend":
-        """Where bind ``bind``'s shadow database goes: by default, one more like this one (each
-        throwaway database has a name, or a folder, of its own)."""
-        return self
+    def for_binds(self, binds: Sequence[str]) -> "dict[str, Backend]":
+        """Where each bind's shadow database goes: by default, one more like this one (each throwaway
+        database has a name, or a folder, of its own)."""
+        return {bind: self for bind in binds}
 
     def app_url(self, url: URL) -> str:
         return url.render_as_string(hide_password=False)

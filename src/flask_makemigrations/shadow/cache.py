@@ -48,7 +48,8 @@ def revision_keys(
         path = migrations_dir / name
         salt.update(path.read_bytes() if path.is_file() else b"-")
     salt.update(f"{dialect}|{sqlalchemy.__version__}|{alembic.__version__}".encode())
-    salt.update(json.dumps(sorted(binds)).encode())  # a snapshot set holds one file per database
+    if binds:  # a snapshot set holds a file per database (the salt of an app without binds is as it was)
+        salt.update(json.dumps(sorted(binds)).encode())
 
     keys: dict[str, str] = {}
     for revision in reversed(list(script.walk_revisions())):

@@ -9,6 +9,7 @@ failures become one-line errors that say what to do, and no message ever carries
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -38,6 +39,11 @@ DRIVER_PACKAGES = {
     "mariadbconnector": "mariadb",
 }
 
+
+#: True while this thread runs one of a server backend's administrative statements (CREATE, DROP DATABASE,
+#: listing them), so that the connection guard lets the tool's own connection to the database the
+#: ``--database`` URL names through, and nothing else: the app's threads never have it set.
+administering: ContextVar[bool] = ContextVar("administering", default=False)
 
 #: Seconds the administrative connection waits for a server that does not answer (unless the URL says).
 CONNECT_TIMEOUT = 10
@@ -111,11 +117,14 @@ class Server:
 
     def run(self, doing: str, statement: Callable[Concatenate[Connection, ...], _T], *args: Any) -> _T:
         """Run one of the backend's statements in its own AUTOCOMMIT connection; errors become one line."""
+        token = administering.set(True)
         try:
             with self.engine.connect() as connection:
                 return statement(connection, *args)
         except DBAPIError as exc:
             raise ShadowDatabaseError(self._explain(doing, exc)) from None
+        finally:
+            administering.reset(token)
 
     def drop(self, name: str) -> None:
         """End other sessions on ``name`` (ours were closed, an env.py's may not be), then drop it."""

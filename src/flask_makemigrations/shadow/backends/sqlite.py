@@ -94,11 +94,21 @@ class SQLiteFile(SQLite):
     def second(self) -> Backend:
         return SQLiteFile()  # never at a user's path
 
-    def for_bind(self, bind: str) -> Backend:
+    def for_binds(self, binds: Sequence[str]) -> dict[str, Backend]:
         """Beside the user's file: ``shadow.sqlite`` -> ``shadow.audit.sqlite`` for bind ``audit``."""
         if self.path is None:
-            return self
-        return SQLiteFile(self.path.with_name(bind_file_name(self.path, bind)))
+            return super().for_binds(binds)
+        found: dict[str, Backend] = {}
+        names: dict[str, str] = {self.path.name.lower(): "the main database"}
+        for bind in binds:
+            name = bind_file_name(self.path, bind)
+            if name.lower() in names:  # case too: some file systems ignore it
+                raise UsageError(
+                    f"--database {self.path}: bind {bind!r} and {names[name.lower()]} would share {name}"
+                )
+            names[name.lower()] = f"bind {bind!r}"
+            found[bind] = SQLiteFile(self.path.with_name(name))
+        return found
 
     @contextmanager
     def throwaway(self, workdir: Path, first: bool) -> Iterator[ShadowDatabase]:
