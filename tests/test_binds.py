@@ -432,3 +432,20 @@ def test_each_release_lines_multidb_env(binds_project, template):
     else:  # tables filtered by info["bind_key"] from db.metadata, which holds the main database's only
         operations = binds_project.make_migrations(check=True).operations
         assert "audit: - table audit_entry" in operations and "analytics: - table page_view" in operations
+
+
+@pytest.mark.version_independent
+def test_two_binds_whose_files_would_share_a_name_are_refused(tmp_path):
+    from flask_makemigrations import MakemigrationsError
+    from flask_makemigrations.shadow.backends import parse_database
+
+    backend = parse_database(str(tmp_path / "shadow.sqlite"))
+    assert [b.path.name for b in backend.for_binds(["audit", "a b"]).values()] == [
+        "shadow.audit.sqlite",
+        "shadow.a_b.sqlite",
+    ]
+    with pytest.raises(MakemigrationsError) as refused:
+        backend.for_binds(["a/b", "A_b"])
+    assert str(refused.value) == (
+        f"--database {tmp_path / 'shadow.sqlite'}: bind 'A_b' and bind 'a/b' would share shadow.A_b.sqlite"
+    )
