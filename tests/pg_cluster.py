@@ -69,6 +69,15 @@ class Cluster:
             engine.dispose()
 
     def databases(self) -> set:
+        """Every database but the templates the shadow cache keeps (``templates``): what a run must
+        leave as it found it."""
+        return {name for name in self._all_databases() if not name.startswith("fmm_cache_")}
+
+    def templates(self) -> set:
+        """The template databases the shadow cache keeps on the server."""
+        return {name for name in self._all_databases() if name.startswith("fmm_cache_")}
+
+    def _all_databases(self) -> set:
         return {row[0] for row in self.sql("SELECT datname FROM pg_database", database="postgres")}
 
     def _run(self, *args) -> subprocess.CompletedProcess:

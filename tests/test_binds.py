@@ -170,6 +170,7 @@ def test_a_bind_with_no_url_names_the_variable_to_set(binds_project):
     )
 
 
+@pytest.mark.version_independent
 def test_two_binds_on_one_url_are_refused(binds_project):
     binds_project.edit("app/__init__.py", '"ANALYTICS_DATABASE_URL"', '"AUDIT_DATABASE_URL"')
     error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
@@ -187,6 +188,7 @@ def test_a_bind_the_configuration_does_not_declare_is_refused(binds_project):
     )
 
 
+@pytest.mark.version_independent
 def test_a_multi_database_env_without_binds_is_refused(project):
     for name in ("env.py", "script.py.mako"):
         shutil.copyfile(TESTS / "projects" / "binds" / "migrations" / name, project.migrations / name)
@@ -214,6 +216,7 @@ def test_a_single_database_env_migrates_the_main_database_only(binds_project):
     assert binds_project.verify_history().revisions == 1
 
 
+@pytest.mark.version_independent
 def test_database_path_puts_each_binds_file_beside_it(binds_project):
     shadow = binds_project.tmpdir.parent / "shadow.sqlite"
     taken = binds_project.tmpdir.parent / "shadow.analytics.sqlite"
@@ -267,12 +270,14 @@ def test_merge_writes_every_binds_functions(binds_project):
 
 
 def test_postgresql_a_shadow_database_per_bind(binds_project, postgres):
-    before = postgres.databases()
+    before, templates = postgres.databases(), postgres.templates()
     url = postgres.url_string()
     assert binds_project.make_migrations(check=True, where={"database": url}).operations == []
+    assert len(postgres.templates() - templates) == 3  # the cache: a template of each database at head
 
     add_referrer(binds_project)
     result = binds_project.make_migrations("referrer", where={"database": url})
+    assert result.built.restored == HEAD  # every database copied from its template
     assert result.operations == ["analytics: + column page_view.referrer"]
     assert "add_column(sa.Column('referrer'" in function(result.path.read_text(), "upgrade_analytics")
     assert binds_project.verify_history(where={"database": url}).revisions == 3
@@ -350,6 +355,7 @@ def test_bind_env_that_cannot_work_is_refused(binds_project, given, error):
     assert binds_project.refuses("makemigrations", "--check", *arguments) == error
 
 
+@pytest.mark.version_independent
 def test_a_bind_whose_default_variable_another_bind_was_given_is_refused(binds_project):
     named = {"audit": "ANALYTICS_DATABASE_URL"}
     error = binds_project.engine_refuses(binds_project.make_migrations, check=True, where={"bind_env": named})
@@ -368,6 +374,7 @@ def test_an_app_that_connects_to_a_bind_while_loading_is_loaded_again_on_its_sha
     assert binds_project.make_migrations(check=True).operations == []
 
 
+@pytest.mark.version_independent
 def test_an_app_that_needs_a_variable_that_is_not_set_is_told_to_name_it(binds_project):
     binds_project.edit(
         "app/__init__.py",
@@ -390,6 +397,7 @@ def test_a_bind_built_by_the_app_while_loading_is_refused(binds_project):
     assert error.startswith("the app created tables (audit_entry) while loading")
 
 
+@pytest.mark.version_independent
 def test_an_app_whose_modules_were_imported_before_the_run_is_not_loaded_twice(binds_project):
     from flask_makemigrations import MakemigrationsError, Mode, Project, Request, make_migrations
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL
 from flask_makemigrations.shadow.backend import ShadowDatabase
 from flask_makemigrations.shadow.backends.sqlite import SQLiteFile
 from flask_makemigrations.shadow.cache import ShadowCache, clear_cache, revision_keys
+from flask_makemigrations.shadow.snapshots import FileSnapshots
 
 
 @pytest.fixture
@@ -20,6 +21,10 @@ def migrations(tmp_path):
     path = tmp_path / "migrations"
     shutil.copytree(REPO / "migrations", path, ignore=shutil.ignore_patterns("__pycache__"))
     return path
+
+
+def file_cache(folder, keep: int = 3) -> ShadowCache:
+    return ShadowCache(FileSnapshots(folder, SQLiteFile()), keep)
 
 
 def keys_of(migrations):
@@ -63,37 +68,37 @@ def test_env_py_the_dialect_and_the_template_are_in_every_key(migrations):
 
 
 def test_restore_finds_the_deepest_snapshot_after_the_history_grew(tmp_path, migrations):
-    cache = ShadowCache(tmp_path / "cache")
+    cache = file_cache(tmp_path / "cache")
     keys = keys_of(migrations)
-    cache.store(keys["0001_users"], {None: shadow_at(tmp_path, "0001_users")})
+    cache.save(keys["0001_users"], {None: shadow_at(tmp_path, "0001_users")})
 
     target = shadow_at(tmp_path, None)
     assert cache.restore(keys, ["0002_posts", "0001_users"], {None: target}) == "0001_users"
     assert version_of(target) == "0001_users"
 
-    cache.store(keys["0002_posts"], {None: shadow_at(tmp_path, "0002_posts")})
+    cache.save(keys["0002_posts"], {None: shadow_at(tmp_path, "0002_posts")})
     target = shadow_at(tmp_path, None)
     assert cache.restore(keys, ["0002_posts", "0001_users"], {None: target}) == "0002_posts"
     assert version_of(target) == "0002_posts"
 
 
 def test_a_corrupt_or_mislabelled_snapshot_is_discarded(tmp_path, migrations):
-    cache = ShadowCache(tmp_path / "cache")
+    cache = file_cache(tmp_path / "cache")
     keys = keys_of(migrations)
-    cache.store(keys["0002_posts"], {None: shadow_at(tmp_path, "0002_posts")})
-    (cache.folder / f"{keys['0002_posts']}.sqlite").write_bytes(b"not a database at all" * 100)
-    cache.store(
+    cache.save(keys["0002_posts"], {None: shadow_at(tmp_path, "0002_posts")})
+    (cache.store.folder / f"{keys['0002_posts']}.sqlite").write_bytes(b"not a database at all" * 100)
+    cache.save(
         keys["0001_users"], {None: shadow_at(tmp_path, "0002_posts")}
     )  # says it is at another revision
 
     assert cache.restore(keys, ["0002_posts", "0001_users"], {None: shadow_at(tmp_path, None)}) is None
-    assert list(cache.folder.glob("*.sqlite")) == []
+    assert list(cache.store.folder.glob("*.sqlite")) == []
 
 
 def test_size_is_bounded_and_clear_empties_the_cache(tmp_path):
-    cache = ShadowCache(tmp_path / "cache" / "project", keep=2)
+    cache = file_cache(tmp_path / "cache" / "project", keep=2)
     for number in range(4):
-        cache.store(f"key{number}", {None: shadow_at(tmp_path, f"r{number}")})
-    assert len(list(cache.folder.glob("*.sqlite"))) == 2
+        cache.save(f"key{number}", {None: shadow_at(tmp_path, f"r{number}")})
+    assert len(list(cache.store.folder.glob("*.sqlite"))) == 2
     assert clear_cache(tmp_path / "cache") == 2
-    assert list(cache.folder.glob("*.sqlite")) == []
+    assert list(cache.store.folder.glob("*.sqlite")) == []

@@ -16,8 +16,12 @@ from .run.binds import env_matches_binds
 from .run.locking import migrations_lock
 from .run.session import QUIET, Project, Runtime, Session, open_session
 from .shadow.backends import parse_database
-from .shadow.cache import Built, upgrade_with_cache
+from .shadow.backends.postgresql import PostgreSQL
+from .shadow.backends.postgresql_templates import Template, cached_templates, clear_templates
+from .shadow.backends.sqlite import SQLiteFile
+from .shadow.cache import Built, clear_cache, project_folder, upgrade_with_cache
 from .shadow.server import PruneResult, ServerBackend, prune
+from .shadow.snapshots import FileSnapshots, user_cache_dir
 
 
 @dataclass
@@ -54,7 +58,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
                 # A snapshot would replace the tables the app made while loading: build those runs cold.
                 cached = request.use_cache and not loaded
                 built = upgrade_with_cache(
-                    history, session.shadows, enabled=cached, progress=runtime.progress
+                    history, session.shadows, cached, runtime.progress, session.release_connections
                 )
             generated = generate(history, request.title, request.empty, request.rev_id)
             result = Result(
@@ -137,6 +141,45 @@ def prune_shadow_databases(database: str | None) -> PruneResult:
     if not isinstance(backend, ServerBackend):
         raise UsageError("prune needs the server's URL: --database postgresql://user@host/dbname")
     return prune(backend)
+
+
+@dataclass
+class CacheState:
+    """Where the snapshots are, for ``cache``: this project's files, and a server's templates."""
+
+    folder: Path  # the user's cache folder
+    project_folder: Path  # this project's snapshot files, in it
+    snapshot_sets: int
+    server: str | None = None  # the --database server (password hidden), if one was given
+    templates: list[Template] = field(default_factory=list)  # the templates cached there, of any project
+
+
+def cache_state(directory: str | None = None, database: str | None = None) -> CacheState:
+    """What the cache holds for the project whose migrations are in ``directory`` (./migrations)."""
+    folder = project_folder(Path(directory or "migrations").absolute())
+    sets = len(FileSnapshots(folder, SQLiteFile()).keys_by_recency())
+    state = CacheState(user_cache_dir(), folder, sets)
+    if database is not None:
+        backend = _template_server(database)
+        state.server = backend.url.render_as_string(hide_password=True)
+        state.templates = cached_templates(backend)
+    return state
+
+
+def clear_snapshots(database: str | None = None) -> tuple[int, str]:
+    """Remove every snapshot of every project: the files, or with ``database`` the server's templates;
+    return how many sets there were, and where."""
+    if database is None:
+        return clear_cache(), str(user_cache_dir())
+    backend = _template_server(database)
+    return clear_templates(backend), backend.url.render_as_string(hide_password=True)
+
+
+def _template_server(database: str) -> PostgreSQL:
+    backend = parse_database(database)
+    if not isinstance(backend, PostgreSQL):
+        raise UsageError("cache --database: only a PostgreSQL server keeps snapshots (postgresql://...)")
+    return backend
 
 
 def _review(generated: Generated) -> list[str]:

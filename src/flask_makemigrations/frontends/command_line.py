@@ -283,14 +283,21 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         _exit(runs.prune(_front(ctx), database))
 
     @group.command(cls=_Command)
-    @click.option("--clear", is_flag=True, help="remove every cached shadow snapshot, of every project")
+    @click.option(
+        "--clear",
+        is_flag=True,
+        help="remove every cached shadow snapshot, of every project (with --database: on that server)",
+    )
     @click.option(
         "-d", "--directory", help="the migrations directory whose snapshots to show (default: ./migrations)"
     )
+    @click.option(
+        "--database", help="a PostgreSQL server's URL, as given to --database: its template databases"
+    )
     @click.pass_context
-    def cache(ctx: click.Context, /, clear: bool, directory: str | None) -> None:
+    def cache(ctx: click.Context, /, clear: bool, directory: str | None, database: str | None) -> None:
         """Show where the shadow-database snapshots are cached; --clear removes them."""
-        _exit(runs.cache(_front(ctx), clear, directory))
+        _exit(runs.cache(_front(ctx), clear, directory, database))
 
     if own_app_option:
         for command in (group, merge, verify):

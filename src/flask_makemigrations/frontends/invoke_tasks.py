@@ -193,13 +193,14 @@ def verify(
     klass=FlaskDbTask,
     auto_shortflags=False,
     help={
-        "clear": "remove every cached shadow snapshot, of every project",
+        "clear": "remove every cached shadow snapshot, of every project (with --database: on that server)",
         "directory": "the migrations directory whose snapshots to show (default: ./migrations)",
+        "database": "a PostgreSQL server's URL (as for makemigrations --database): its template databases",
     },
 )
-def cache(c: Context, clear: bool = False, directory: str | None = None) -> None:
+def cache(c: Context, clear: bool = False, directory: str | None = None, database: str | None = None) -> None:
     """Show where the shadow-database snapshots are cached (this project's folder); --clear removes them."""
-    _exit(runs.cache(_front(c), clear, directory))
+    _exit(runs.cache(_front(c), clear, directory, database))
 
 
 # Declaring the setting lets Invoke fill it from every configuration source, including the

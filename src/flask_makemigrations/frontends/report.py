@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import Advice, MakemigrationsError, Spelling, Terminated, exit_call, shown_path, unexpected
 
 if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
-    from ..api import Result
+    from ..api import CacheState, Result
     from ..checks.whole_history import Verified
     from ..shadow.cache import Built
     from ..shadow.server import PruneResult
@@ -104,6 +104,21 @@ def of_prune(result: "PruneResult") -> Report:
         report.closing = "\n".join(f"Error: {line}" for line in result.failures)
         report.status = ERROR
     return report
+
+
+def of_cache(state: "CacheState", directory: str) -> Report:
+    lines = [
+        f"Cache: {state.folder}",
+        f"This project ({shown_path(directory)}): {state.project_folder} ({state.snapshot_sets} snapshot(s))",
+    ]
+    if state.server is not None:
+        lines.append(f"Template databases on {state.server}: {len(state.templates)}")
+        lines += [f"  {template.name}" for template in state.templates]
+    return Report(stdout=lines)
+
+
+def of_cleared_cache(removed: int, where: str) -> Report:
+    return Report(stdout=[f"Removed {removed} snapshot(s) from {where}"])
 
 
 def of_exception(exc: BaseException, spelling: Spelling, verbose: bool = False) -> Report:

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from ..errors import Spelling, Terminated, UsageError, shown_path
+from ..errors import Spelling, Terminated, UsageError
 from ..run.requirements import check_installed
 from ..run.streams import results_stream
 from . import json_report, report
@@ -125,22 +125,12 @@ def prune(front: FrontEnd, database: str | None) -> report.Report:
     return _reported(front, False, lambda: report.of_prune(_engine().prune_shadow_databases(database)))
 
 
-def cache(front: FrontEnd, clear: bool, directory: str | None) -> report.Report:
+def cache(front: FrontEnd, clear: bool, directory: str | None, database: str | None = None) -> report.Report:
     def run() -> report.Report:
-        _engine()
-        from ..shadow.cache import ShadowCache, clear_cache, user_cache_dir
-
+        api = _engine()
         if clear:
-            return report.Report(stdout=[f"Removed {clear_cache()} snapshot(s) from {user_cache_dir()}"])
-        migrations = Path(directory or "migrations")
-        folder = ShadowCache.for_project(migrations.absolute()).folder
-        snapshots = ShadowCache(folder).snapshot_sets()
-        return report.Report(
-            stdout=[
-                f"Cache: {user_cache_dir()}",
-                f"This project ({shown_path(migrations)}): {folder} ({snapshots} snapshot(s))",
-            ]
-        )
+            return report.of_cleared_cache(*api.clear_snapshots(database))
+        return report.of_cache(api.cache_state(directory, database), directory or "migrations")
 
     return _reported(front, False, run)
 

@@ -24,8 +24,8 @@ from ..revisions.driver import Progress
 from ..revisions.staging import Staging
 from ..shadow.backend import Backend, ShadowDatabase
 from ..shadow.backends import parse_database
-from ..shadow.cache import user_cache_dir
 from ..shadow.database import shadow_database
+from ..shadow.snapshots import user_cache_dir
 from .app_loading import (
     MigrateState,
     app_being_loaded,
@@ -112,6 +112,12 @@ class Session:
         staging = Staging.copy(self.directory, self.shadow.workdir)
         self.shown_paths.show_as(staging.staged_dir, staging.project_dir)
         return staging
+
+    def release_connections(self) -> None:
+        """Close the app's pooled connections (before a server's shadow database is copied or replaced;
+        the engines connect again when next used)."""
+        for engine in app_engines(self.extension).values():
+            engine.dispose()
 
     @property
     def loaded_tables(self) -> list[str]:

@@ -4,7 +4,7 @@ implements, and the database one of them made for a run.
 A backend is what ``--database`` asked for, parsed once (``backends.parse_database``): it makes and
 always removes the throwaway database, renders the URL an app receives, says which database a
 driver's connect arguments reach (for the connection guard), normalizes what its reflection reports
-(for verification's schema comparison), and saves and restores snapshots for the cache where it can.
+(for verification's schema comparison), and keeps snapshots for the cache where it can.
 Adding a backend means one module in ``backends/`` and one entry in its list; nothing else changes.
 """
 
@@ -13,12 +13,15 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
 from ..errors import Advice
+
+if TYPE_CHECKING:  # annotations only (the snapshot stores import this module)
+    from .snapshots import Snapshots
 
 
 @dataclass
@@ -57,8 +60,6 @@ class Backend(ABC):
     )
     #: Of those, the ones that name the database, in the order drivers prefer them.
     database_params: ClassVar[tuple[str, ...]] = ("dbname", "db", "database")
-    #: Whether ``save_snapshot``/``restore_snapshot`` work: the cache skips backends without them.
-    has_snapshots: ClassVar[bool] = False
 
     @abstractmethod
     def throwaway(self, workdir: Path, first: bool) -> AbstractContextManager[ShadowDatabase]:
@@ -129,14 +130,10 @@ class Backend(ABC):
         parentheses that databases add."""
         return unwrap_parentheses(" ".join(text.split()))
 
-    def save_snapshot(self, shadow: ShadowDatabase, path: Path) -> bool:
-        """Copy the shadow database into a new file at ``path``; False if it could not."""
-        return False
-
-    def restore_snapshot(self, shadow: ShadowDatabase, path: Path, revision: str) -> bool:
-        """Replace the shadow database's content with the snapshot at ``path`` if it is sound and at
-        ``revision``; False (nothing changed) otherwise."""
-        return False
+    def snapshots(self, project: str) -> "Snapshots | None":
+        """Where this kind of database keeps project ``project``'s snapshots, for the cache; None: it
+        keeps none (every run builds its shadow database from the first revision)."""
+        return None
 
 
 def unwrap_parentheses(text: str) -> str:

@@ -1,5 +1,5 @@
-"""Content-addressed snapshots of the shadow database at each head that was built (for backends that
-can snapshot: SQLite's).
+"""Content-addressed snapshots of the shadow databases at each head that was built, where their kind
+of database keeps them (``snapshots``: SQLite's files, PostgreSQL's template databases).
 
 Most runs start from the history the previous run saw. A revision's key hashes its file's bytes with
 its parents' and dependencies' keys (so editing, adding or removing any file below it changes it), salted
@@ -11,9 +11,7 @@ change a result: anything doubtful is discarded and the run builds cold.
 import contextlib
 import hashlib
 import json
-import os
-import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,22 +19,13 @@ import alembic
 import sqlalchemy
 from alembic.script import Script, ScriptDirectory
 
+from ..errors import MakemigrationsError
 from ..revisions.driver import History, Progress
 from .backend import ShadowDatabase
+from .snapshots import Snapshots, user_cache_dir
 
 #: Snapshots kept per project; a history that only grows needs the newest one.
 KEEP = 3
-
-
-def user_cache_dir() -> Path:
-    """The platform's per-user cache folder (what platformdirs computes, without the dependency)."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "flask-makemigrations"
 
 
 def revision_keys(
@@ -76,21 +65,11 @@ def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
 
 
 class ShadowCache:
-    """Snapshots for one project, in one folder of the user's cache directory."""
+    """The snapshot sets of one project, wherever its kind of database keeps them (``snapshots``)."""
 
-    def __init__(self, folder: Path, keep: int = KEEP):
-        self.folder = folder
+    def __init__(self, store: Snapshots, keep: int = KEEP):
+        self.store = store
         self.keep = keep
-
-    @classmethod
-    def for_project(cls, migrations_dir: Path, root: Path | None = None) -> "ShadowCache":
-        project = hashlib.sha256(str(migrations_dir.resolve()).encode()).hexdigest()[:16]
-        return cls((root or user_cache_dir()) / project)
-
-    def _paths(self, key: str, shadows: Mapping[str | None, ShadowDatabase]) -> dict[str | None, Path]:
-        """A snapshot set's files: ``<key>.sqlite`` for the main database, ``<key>+<bind's hash>.sqlite``
-        for each bind (any string is a bind's name; its hash is a file name)."""
-        return {bind: self.folder / f"{key}{_bind_suffix(bind)}.sqlite" for bind in shadows}
 
     def restore(
         self,
@@ -101,74 +80,53 @@ class ShadowCache:
         """Restore the deepest snapshot set into ``shadows``; return its revision id, or None.
 
         ``ordered_revisions`` goes from the heads down, so the first hit is the deepest one. A set
-        has a file for each database env.py migrates (a bind it leaves alone has none), and each is
-        checked to be at its revision: whatever is restored, every database is at the revision its
+        has a snapshot for each database env.py migrates (a bind it leaves alone has none), and each
+        is checked to be at its revision: whatever is restored, every database is at the revision its
         own version table names, from which the upgrade goes on.
         """
         for revision in ordered_revisions:
-            paths = {
-                bind: path for bind, path in self._paths(keys[revision], shadows).items() if path.is_file()
-            }
-            if None not in paths:
+            key = keys[revision]
+            present = [bind for bind in shadows if self.store.has(key, bind)]
+            if None not in present:
                 continue
-            if all(
-                shadows[bind].backend.restore_snapshot(shadows[bind], path, revision)
-                for bind, path in paths.items()
-            ):
-                for path in paths.values():
-                    os.utime(path)  # recently used: kept by the size bound
+            if all(self.store.restore(key, bind, shadows[bind], revision) for bind in present):
+                self.store.touch(key)  # recently used: kept by the size bound
                 return revision
-            for path in paths.values():
-                path.unlink(missing_ok=True)  # corrupt or unreadable: replace it later
+            self.store.discard(key)  # corrupt or unreadable: replace it later
         return None
 
-    def store(self, key: str, shadows: Mapping[str | None, ShadowDatabase]) -> None:
-        """Snapshot every database under ``key``: each written aside, then renamed, the main one last,
-        so readers never see half a file, nor a set without its binds (they look for the main one).
+    def save(self, key: str, shadows: Mapping[str | None, ShadowDatabase]) -> None:
+        """Snapshot every database under ``key``, the main one last, so a reader never finds a set
+        without its binds (it looks for the main one first).
 
-        A cache that cannot be written (full disk, read-only home) only costs the next run time.
+        A cache that cannot be written (full disk, read-only home, a server that refuses) only costs
+        the next run time.
         """
-        with contextlib.suppress(OSError):
-            self._store(key, shadows)
+        with contextlib.suppress(OSError, MakemigrationsError):
+            self._save(key, shadows)
 
-    def _store(self, key: str, shadows: Mapping[str | None, ShadowDatabase]) -> None:
-        paths = self._paths(key, shadows)
-        if all(path.is_file() for path in paths.values()):
-            for path in paths.values():
-                os.utime(path)
+    def _save(self, key: str, shadows: Mapping[str | None, ShadowDatabase]) -> None:
+        if all(self.store.has(key, bind) for bind in shadows):
+            self.store.touch(key)
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
         for bind in sorted(shadows, key=lambda bind: bind is None):  # the main database last
-            path = paths[bind]
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            try:
-                if not shadows[bind].backend.save_snapshot(shadows[bind], temporary):
-                    return
-                os.replace(temporary, path)
-            finally:
-                temporary.unlink(missing_ok=True)
-        self._bound()
-
-    def _bound(self) -> None:
-        """Keep the newest ``keep`` sets (by their main database's file), and the files of no others."""
-        mains = [path for path in self.folder.glob("*.sqlite") if "+" not in path.name]
-        mains.sort(key=lambda path: path.stat().st_mtime, reverse=True)
-        kept = {path.stem for path in mains[: self.keep]}
-        for path in self.folder.glob("*.sqlite"):
-            if path.stem.split("+")[0] not in kept:
-                path.unlink(missing_ok=True)
-
-    def snapshot_sets(self) -> int:
-        """How many snapshot sets the folder holds (one file each, and one more per bind)."""
-        return len([path for path in self.folder.glob("*.sqlite") if "+" not in path.name])
+            if not self.store.save(key, bind, shadows[bind]):
+                return
+        for stale in self.store.keys_by_recency()[self.keep :]:
+            self.store.discard(stale)
 
 
-def _bind_suffix(bind: str | None) -> str:
-    return "" if bind is None else "+" + hashlib.sha256(bind.encode()).hexdigest()[:16]
+def project_folder(migrations_dir: Path, root: Path | None = None) -> Path:
+    """Where a project's snapshot files are: a folder of the cache named by the migrations' path."""
+    return (root or user_cache_dir()) / project_id(migrations_dir)
+
+
+def project_id(migrations_dir: Path) -> str:
+    return hashlib.sha256(str(migrations_dir.resolve()).encode()).hexdigest()[:16]
 
 
 def clear_cache(root: Path | None = None) -> int:
-    """Remove every snapshot of every project; return how many sets there were."""
+    """Remove every snapshot file of every project; return how many sets there were."""
     removed = 0
     for path in (root or user_cache_dir()).glob("*/*.sqlite"):
         path.unlink(missing_ok=True)
@@ -188,25 +146,28 @@ def upgrade_with_cache(
     history: History,
     shadows: Mapping[str | None, ShadowDatabase],
     enabled: bool = True,
-    root: Path | None = None,
     progress: Progress | None = None,
+    release: Callable[[], None] = lambda: None,
 ) -> Built:
     """Upgrade the shadow databases (the main one, and one per bind) to head, starting from the
     deepest cached snapshot set if any.
 
-    Only backends that can snapshot are cached (SQLite's, with its backup API).
+    Only backends that keep snapshots are cached (SQLite's files, PostgreSQL's template databases).
+    ``release`` closes the app's pooled connections, before a server database is replaced or copied.
     """
     backend = shadows[None].backend
-    if not enabled or not backend.has_snapshots:
+    store = backend.snapshots(project_id(history.staging.project_dir)) if enabled else None
+    if store is None:
         return Built(history.upgrade(progress=progress))
-    migrations = history.staging.staged_dir
-    cache = ShadowCache.for_project(history.staging.project_dir, root)
+    cache = ShadowCache(store)
     binds = [bind for bind in shadows if bind is not None]
-    keys = revision_keys(history.script, migrations, backend.name, binds)
+    keys = revision_keys(history.script, history.staging.staged_dir, backend.name, binds)
     heads_first = [revision.revision for revision in history.script.walk_revisions()]
+    release()
     restored = cache.restore(keys, heads_first, shadows)
     applied = history.upgrade(progress=progress)
     head = history.single_head()
     if head is not None and head != restored:
-        cache.store(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
+        release()
+        cache.save(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
     return Built(applied, restored)

@@ -1,4 +1,4 @@
-"""PostgreSQL: a new database on the server for each run."""
+"""PostgreSQL: a new database on the server for each run; snapshots as template databases there."""
 
 import re
 from typing import Any, ClassVar
@@ -8,6 +8,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from ..server import CONNECT_TIMEOUT, Failure, ServerBackend
+from ..snapshots import Snapshots
+from .postgresql_templates import TemplateSnapshots
 
 _UNREACHABLE_MARKERS = (
     "Connection refused",
@@ -44,6 +46,10 @@ class PostgreSQL(ServerBackend):
         if self.url.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in self.url.query:
             return {"connect_timeout": CONNECT_TIMEOUT}
         return {}
+
+    def snapshots(self, project: str) -> Snapshots:
+        """Template databases on the server (``postgresql_templates``)."""
+        return TemplateSnapshots(self, project)
 
     def how_to_allow(self, user: str) -> str:
         return f"grant the role CREATEDB (ALTER ROLE {user} CREATEDB) or use a role that has it"

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 
 from ...errors import UsageError, disk_error
 from ..backend import Backend, ShadowDatabase
+from ..snapshots import FileSnapshots, Snapshots, user_cache_dir
 
 #: The files SQLite keeps beside a database; a leftover one would be taken for the new file's own.
 SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -25,7 +26,10 @@ SIDE_FILES = ("-journal", "-wal", "-shm")
 
 class SQLite(Backend):
     name = "sqlite"
-    has_snapshots = True
+
+    def snapshots(self, project: str) -> Snapshots:
+        """Files in the user's cache folder, one folder per project."""
+        return FileSnapshots(user_cache_dir() / project, self)
 
     @abstractmethod
     def connect(self, shadow: ShadowDatabase) -> sqlite3.Connection:
@@ -51,6 +55,7 @@ class SQLite(Backend):
         return super().normalized_sql(text)
 
     def save_snapshot(self, shadow: ShadowDatabase, path: Path) -> bool:
+        """Copy the shadow database into a new file at ``path`` (SQLite's backup); False if it could not."""
         try:
             source = self.connect(shadow)
             try:
@@ -66,6 +71,8 @@ class SQLite(Backend):
         return True
 
     def restore_snapshot(self, shadow: ShadowDatabase, path: Path, revision: str) -> bool:
+        """Replace the shadow database's content with the snapshot at ``path`` if it is sound and at
+        ``revision``; False (nothing changed) otherwise."""
         try:
             snapshot = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
             try:

@@ -1,0 +1,111 @@
+"""The shadow cache on a PostgreSQL server: template databases (``fmm_cache_...``) that warm runs copy.
+
+Every reuse is checked to change no result: a warm run gives what a cold one gives, a template that
+is not at its revision is discarded, two runs at once both succeed, and only ``cache --clear
+--database`` removes templates (``prune`` never does).
+"""
+
+import re
+
+import pytest
+from conftest import HEAD, finish
+from server_runs import make
+
+from flask_makemigrations.shadow.backends.postgresql_templates import PREFIX
+
+#: What differs between two scripts for the same change: the revision id and the date.
+VOLATILE = re.compile(r"Create Date: .*|revision = .*|Revision ID: .*")
+
+
+def project_templates(postgres) -> set:
+    return {name for name in postgres.templates() if name.startswith(PREFIX)}
+
+
+def test_a_warm_run_starts_from_a_template_and_gives_what_a_cold_one_gives(project, postgres):
+    before = postgres.templates()
+    project.add_email_column()
+    cold = make(project, postgres, dry_run=True)
+    (template,) = postgres.templates() - before
+    warm = make(project, postgres, dry_run=True)
+
+    assert cold.built.restored is None and warm.built.restored == HEAD
+    assert (warm.operations, warm.differences, warm.warnings) == (cold.operations, cold.differences, [])
+    assert VOLATILE.sub("", warm.script) == VOLATILE.sub("", cold.script)
+    assert postgres.templates() - before == {template}
+    # Nothing may connect to a template, so that a copy never fails for a connection left open.
+    assert postgres.sql("SELECT datallowconn FROM pg_database WHERE datname = :name", name=template) == [
+        (False,)
+    ]
+
+    written = make(project, postgres, "add email")
+    assert written.built.restored == HEAD and written.path is not None
+    after = make(project, postgres, check=True)  # the new head: built from the template, then cached
+    assert after.operations == [] and after.built.restored == HEAD and after.built.applied == 1
+
+
+@pytest.mark.version_independent
+def test_a_template_at_another_revision_is_discarded(project, postgres):
+    before = postgres.templates()
+    make(project, postgres, check=True)
+    (template,) = postgres.templates() - before
+    postgres.sql(f'ALTER DATABASE "{template}" ALLOW_CONNECTIONS true', database="postgres")
+    postgres.sql("UPDATE alembic_version SET version_num = '0001_users'", database=template)
+    postgres.sql(f'ALTER DATABASE "{template}" ALLOW_CONNECTIONS false', database="postgres")
+
+    project.add_email_column()
+    result = make(project, postgres, check=True)
+    assert result.built.restored is None and result.built.applied == 2
+    assert result.operations == ["+ column user.email"]
+    assert postgres.templates() - before == {template}  # made again, from this cold build
+
+
+@pytest.mark.version_independent
+def test_each_project_keeps_its_newest_templates(project, postgres):
+    """A history that changes keeps the three most recent heads' templates, no more."""
+    before = postgres.templates()
+    for number in range(5):
+        project.add_revision(f"0003_step{number}", HEAD, upgrade=f"    op.execute('SELECT {number}')")
+        make(project, postgres, check=True)
+        (project.versions / f"0003_step{number}.py").unlink()
+    assert len(postgres.templates() - before) == 3
+
+
+@pytest.mark.version_independent
+def test_cache_lists_and_clears_the_servers_templates_and_prune_leaves_them(project, postgres):
+    url, server = postgres.url_string(), postgres.url().render_as_string(hide_password=True)
+    make(project, postgres, check=True)
+    templates = postgres.templates()
+    assert templates
+
+    shown = project.invoke("cache", "--database", url)
+    assert shown.returncode == 0, shown.stderr
+    assert f"Template databases on {server}: {len(templates)}" in shown.stdout
+    assert all(f"  {name}" in shown.stdout.splitlines() for name in templates)
+
+    assert project.invoke("prune", "--database", url).returncode == 0
+    assert project.invoke("cache", "--clear").returncode == 0  # the files only
+    assert postgres.templates() == templates
+
+    cleared = project.invoke("cache", "--clear", "--database", url)
+    assert cleared.returncode == 0, cleared.stderr
+    assert cleared.stdout == f"Removed {len(templates)} snapshot(s) from {server}\n"
+    assert postgres.templates() == set()
+
+
+@pytest.mark.version_independent
+def test_cache_database_needs_a_postgresql_url(project):
+    assert project.refuses("cache", "--database", "mysql://u@localhost/x") == (
+        "Error: cache --database: only a PostgreSQL server keeps snapshots (postgresql://...)"
+    )
+
+
+@pytest.mark.version_independent
+def test_two_runs_at_once_both_succeed_and_leave_one_template(project, postgres):
+    before, databases = postgres.templates(), postgres.databases()
+    project.add_email_column()
+    url = postgres.url_string()
+    runs = [project.start("makemigrations", "--check", "--database", url) for _ in range(2)]
+    for run in map(finish, runs):
+        assert (run.returncode, run.stdout) == (1, "+ column user.email\n"), run.stderr
+    assert len(postgres.templates() - before) == 1
+    assert postgres.databases() == databases
