@@ -3,7 +3,9 @@
 Whole processes, timed wall-clock: for each history size N a synthetic project is built, every variant
 runs once as a warm-up, then the variants run round-robin (paired and interleaved, so machine noise
 hits all of them alike) for ``--runs`` rounds. The table reports medians with min–max and the ratios
-the targets are stated in. Usage::
+the targets are stated in. Where PostgreSQL's server programs are installed, a private server (the
+one the tests start, fsync off) gives a second table: the recipe on a fresh database there, and the
+tool cold and warm with ``--database``. Usage::
 
     python benchmarks/bench.py                    # N = 1, 50, 200, 1000; 5 rounds
     python benchmarks/bench.py --sizes 5 --runs 1 --output -   # the smoke run the tests use
@@ -27,13 +29,24 @@ sys.path.insert(0, str(HERE))
 
 import synthetic  # noqa: E402
 
+sys.path.insert(0, str(REPO / "tests"))  # the tests' private PostgreSQL server, reused as it is
+import pg_cluster  # noqa: E402
+
 FLOOR = "import invoke, flask, flask_sqlalchemy, flask_migrate, alembic"
+
+
+class Variant:
+    """A timed command, and what must happen before it that is not part of its time."""
+
+    def __init__(self, run, prepare=lambda: None):
+        self.run, self.prepare = run, prepare
 
 
 class Bench:
     """One synthetic project and the commands that are timed on it."""
 
-    def __init__(self, root: Path, revisions: int):
+    def __init__(self, root: Path, revisions: int, server=None):
+        self.server = server  # a pg_cluster.Cluster, or None
         self.root = synthetic.build(root / "project", revisions, REPO / "migrations")
         self.scratch = root / "scratch"
         self.scratch.mkdir()
@@ -76,6 +89,22 @@ class Bench:
         database.unlink()
         self._forget_new_revision()
 
+    def pg_recipe(self) -> None:
+        """The recipe on the server: a fresh database, upgraded, then migrated against."""
+        self.server.sql('CREATE DATABASE "recipe"', database="postgres")
+        try:
+            url = self.server.url_string(database="recipe")
+            flask = [sys.executable, "-m", "flask", "--app", "app"]
+            self._run([*flask, "db", "upgrade"], DATABASE_URL=url)
+            self._run([*flask, "db", "migrate", "-m", "bench"], DATABASE_URL=url)
+        finally:
+            self.server.sql('DROP DATABASE "recipe"', database="postgres")
+            self._forget_new_revision()
+
+    def pg_forget_templates(self) -> None:
+        for name in self.server.templates():
+            self.server.sql(f'DROP DATABASE "{name}"', database="postgres")
+
     def ours(self, *options: str, cold: bool = True) -> None:
         if cold:
             shutil.rmtree(self.cache, ignore_errors=True)
@@ -99,20 +128,49 @@ class Bench:
         if self.supports("--no-cache"):
             variants["warm"] = lambda: self.ours("--no-verify", cold=False)
             variants["warm+verify"] = lambda: self.ours(cold=False)
-        return variants
+        return {name: Variant(run) for name, run in variants.items()}
+
+    def pg_variants(self) -> dict:
+        url = self.server.url_string(database="postgres")
+        return {
+            "floor": Variant(self.floor),
+            "pg recipe": Variant(self.pg_recipe),
+            "pg cold": Variant(lambda: self.ours("--no-verify", "--database", url), self.pg_forget_templates),
+            "pg cold+verify": Variant(lambda: self.ours("--database", url), self.pg_forget_templates),
+            "pg warm+verify": Variant(lambda: self.ours("--database", url, cold=False)),
+        }
 
 
-def measure(bench: Bench, runs: int) -> dict:
-    variants = bench.variants()
-    for run in variants.values():  # warm-up: bytecode caches, the OS file cache, the shadow cache
-        run()
+def measure(variants: dict, runs: int) -> dict:
+    for variant in variants.values():  # warm-up: bytecode caches, the OS file cache, the shadow cache
+        variant.prepare()
+        variant.run()
     times = {name: [] for name in variants}
     for _ in range(runs):
-        for name, run in variants.items():
+        for name, variant in variants.items():
+            variant.prepare()
             start = time.perf_counter()
-            run()
+            variant.run()
             times[name].append(time.perf_counter() - start)
     return times
+
+
+def pg_table(results: dict) -> str:
+    names = list(next(iter(results.values())))
+    lines = [
+        "| N | " + " | ".join(names) + " | recipe / cold+verify | recipe / warm+verify | verify cost |",
+        "|---|" + "---|" * (len(names) + 3),
+    ]
+    for size, times in results.items():
+        medians = {name: statistics.median(values) for name, values in times.items()}
+        cells = [f"{medians[n]:.2f} ({min(times[n]):.2f}–{max(times[n]):.2f})" for n in names]
+        ratios = [
+            f"{medians['pg recipe'] / medians['pg cold+verify']:.2f}×",
+            f"{medians['pg recipe'] / medians['pg warm+verify']:.2f}×",
+            f"{medians['pg cold+verify'] / medians['pg cold'] - 1:+.0%}",
+        ]
+        lines.append(f"| {size} | " + " | ".join(cells + ratios) + " |")
+    return "\n".join(lines)
 
 
 def table(results: dict) -> str:
@@ -140,21 +198,36 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 200, 1000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--output", default=str(HERE / "results.md"), help="results file, or - for none")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rows")
     args = parser.parse_args()
 
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="makemigrations-bench-") as work:
-        for size in args.sizes:
-            root = Path(work) / f"n{size}"
-            root.mkdir()
-            results[size] = measure(Bench(root, size), args.runs)
-            print(f"N={size} done", file=sys.stderr)
+    results, pg_results = {}, {}
+    bin_dir = pg_cluster.find_bin_dir() if not args.no_postgres else None
+    server = pg_cluster.start_cluster(bin_dir) if bin_dir is not None else None
+    pg_report = "PostgreSQL rows skipped: its server programs (initdb, pg_ctl) are not installed."
+    try:
+        with tempfile.TemporaryDirectory(prefix="makemigrations-bench-") as work:
+            for size in args.sizes:
+                root = Path(work) / f"n{size}"
+                root.mkdir()
+                bench = Bench(root, size, server)
+                results[size] = measure(bench.variants(), args.runs)
+                if server is not None:
+                    pg_results[size] = measure(bench.pg_variants(), args.runs)
+                print(f"N={size} done", file=sys.stderr)
+        if server is not None:
+            pg_report = (
+                f"On a private PostgreSQL {server.version()} server on this machine (fsync off), the same "
+                f"projects:\n\n{pg_table(pg_results)}"
+            )
+    finally:
+        if server is not None:
+            pg_cluster.stop_cluster(server)
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     report = (
         f"Median wall seconds (min–max) of {args.runs} interleaved rounds, {date.today()}, {machine}.\n\n"
-        + table(results)
-        + "\n"
+        f"{table(results)}\n\n{pg_report}\n"
     )
     print(report)
     if args.output != "-":

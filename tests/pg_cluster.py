@@ -73,6 +73,9 @@ class Cluster:
         leave as it found it."""
         return {name for name in self._all_databases() if not name.startswith("fmm_cache_")}
 
+    def version(self) -> str:
+        return str(self.sql("SHOW server_version", database="postgres")[0][0])
+
     def templates(self) -> set:
         """The template databases the shadow cache keeps on the server."""
         return {name for name in self._all_databases() if name.startswith("fmm_cache_")}

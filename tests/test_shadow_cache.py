@@ -123,3 +123,62 @@ def test_cache_clear_removes_every_snapshot(project):
     assert cleared.returncode == 0, cleared.stderr
     assert "Removed 1 snapshot(s)" in cleared.stdout
     assert snapshots(project) == []
+
+
+def models_schemas_kept(project) -> list:
+    return sorted(project.home.glob(".cache/flask-makemigrations/models/*.pickle"))
+
+
+def verified_check(project, **options):
+    return project.make_migrations(dry_run=True, **options)
+
+
+def test_the_models_schema_is_reused_until_the_models_change(project):
+    project.add_email_column()
+    written = project.make_migrations("add email")
+    (kept,) = models_schemas_kept(project)
+    again = verified_check(project)
+    assert models_schemas_kept(project) == [kept]
+    assert (written.differences, again.operations, again.differences) == ([], [], [])
+
+    # A change autogenerate does not see (no compare_server_default) and verification does: the
+    # models' schema has a key of its own, and the difference is found.
+    email = "email = db.Column(db.String(120))"
+    project.edit("app/models.py", email, email[:-1] + ', server_default="x")')
+    changed = verified_check(project)
+    assert changed.operations == [] and len(models_schemas_kept(project)) == 2
+    assert any("server default" in line for line in changed.differences), changed.differences
+
+
+def test_a_models_schema_that_does_not_load_is_built_again(project):
+    project.add_email_column()
+    cold = verified_check(project)
+    (kept,) = models_schemas_kept(project)
+    kept.write_bytes(b"not a pickle")
+    again = verified_check(project)
+    assert (again.operations, again.differences) == (cold.operations, cold.differences)
+    assert kept.read_bytes() != b"not a pickle"  # built, and kept again
+
+
+def test_models_schemas_are_not_kept_with_include_object_or_no_cache(project):
+    verified_check(project, use_cache=False)
+    assert models_schemas_kept(project) == []
+    project.edit(
+        "migrations/env.py",
+        "def run_migrations_online():",
+        "def include_object(obj, name, type_, reflected, compare_to):\n    return True\n\n\n"
+        "def run_migrations_online():",
+    )
+    project.edit(
+        "migrations/env.py", "**conf_args", "include_object=include_object,\n                **conf_args"
+    )
+    verified_check(project)
+    assert models_schemas_kept(project) == []  # the filter is code the key cannot see
+
+
+@pytest.mark.version_independent
+def test_cache_clear_removes_the_models_schemas_too(project):
+    verified_check(project)
+    assert models_schemas_kept(project)
+    assert project.invoke("cache", "--clear").returncode == 0
+    assert models_schemas_kept(project) == []

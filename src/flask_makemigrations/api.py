@@ -42,7 +42,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
     """Autogenerate a revision against a shadow database at head, review and verify it, and write it
     if the request's mode writes (and, with ``strict``, nothing is worth a warning)."""
     writes = request.mode.writes
-    opened = open_session(project, runtime, models_database=request.verify)  # the second: to verify
+    opened = open_session(project, runtime)
     with opened as session, migrations_lock(session.directory, exclusive=writes):
         staging = session.stage()
         if writes:
@@ -70,7 +70,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
                 built=built,
             )
             if request.verify:
-                _verify(session, history, generated, previous_head, result, writes)
+                _verify(session, history, generated, previous_head, result, request)
         result.notes += migrated
         if request.strict and (result.warnings or result.differences):
             count = len(result.warnings) + len(result.differences)
@@ -88,15 +88,17 @@ def _verify(
     generated: Generated,
     previous_head: str | None,
     result: Result,
-    writes: bool,
+    request: Request,
 ) -> None:
     """Verify the new revision; a run that writes nothing reports a revision that fails as a warning,
     beside the operations it lists (a writing run refuses it)."""
-    staged = generated.staged_file
+    writes, staged = request.mode.writes, generated.staged_file
     shown = shown_path(history.staging.project_path(staged)) if writes and staged else "the pending revision"
     hint = NO_VERIFY_HINT if writes else CHECK_HINT
     try:
-        result.differences = verify_new_revision(session, history, generated, previous_head, hint, shown)
+        result.differences = verify_new_revision(
+            session, history, generated, previous_head, hint, shown, request.use_cache
+        )
     except RevisionFailedError as exc:
         if writes:
             raise
@@ -105,7 +107,7 @@ def _verify(
 
 def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base."""
-    opened = open_session(project, runtime, models_database=True)
+    opened = open_session(project, runtime)
     with opened as session, migrations_lock(session.directory, exclusive=False):
         history = History(session.extension, session.stage())
         built_by_the_app = history_builds_its_own_tables(session.loaded_tables, history.single_head())

@@ -21,6 +21,7 @@ from ..errors import AppExitError, MigrationError, RevisionFailedError, Verifica
 from ..revisions.driver import History
 from ..revisions.generation import Generated
 from ..run.binds import BindKey, app_engines
+from .models_cache import cached_models_schema
 from .schema import Filters, Schema, differences, reflect
 
 if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
@@ -76,10 +77,22 @@ class Databases:
         return [in_bind(line, bind) for line in lines] if bind and self.history.multidb else lines
 
 
-def models_schemas(databases: Databases, binds: list[BindKey], session: "Session") -> Schemas:
+def models_schemas(
+    databases: Databases, binds: list[BindKey], session: "Session", use_cache: bool = True
+) -> Schemas:
     """The schema the models of each bind describe, as this kind of database reflects it
-    (``create_all`` in the session's empty throwaway database for that bind)."""
-    return {bind: models_schema(databases.filters(bind), session.models_shadows[bind]) for bind in binds}
+    (``create_all`` in an empty throwaway database the session makes for that bind), unless the
+    cache has it for models exactly like these (``models_cache``)."""
+    return {bind: _models_schema(databases, bind, session, use_cache) for bind in binds}
+
+
+def _models_schema(databases: Databases, bind: BindKey, session: "Session", use_cache: bool) -> Schema:
+    filters, dialect = databases.filters(bind), databases.engines[bind].dialect
+
+    def build() -> Schema:
+        return models_schema(filters, session.models_database(bind))
+
+    return cached_models_schema(filters, dialect, build, use_cache)
 
 
 def models_schema(filters: Filters, models_shadow: "ShadowDatabase") -> Schema:
@@ -159,16 +172,18 @@ def verify_new_revision(
     previous_head: str | None,
     hint: str = NO_VERIFY_HINT,
     shown: str = "the pending revision",
+    use_cache: bool = True,
 ) -> list[str]:
     """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
 
     The shadow databases are at ``previous_head`` on entry. Without a new revision (no changes) only
     the comparison runs: "No changes detected" while the models differ is what users never notice.
-    ``shown`` names the new revision's file the way the user will find it (or not: it is not written).
+    ``shown`` names the new revision's file the way the user will find it (or not: it is not written);
+    ``use_cache`` False builds the models' database even if the cache knows its schema.
     """
     databases = Databases.of(history, generated)
     before = databases.snapshot()
-    models = models_schemas(databases, list(databases.configured), session)
+    models = models_schemas(databases, list(databases.configured), session, use_cache)
     if generated.staged_file is None or generated.revision is None:
         unseen = (
             "; autogenerate does not see this, so 'No changes detected' is wrong: write the "

@@ -92,7 +92,8 @@ class Session:
     guard: ConnectionGuard
     directory: Path
     shown_paths: ShownPaths  # how warnings name files: the staging copy's as the project's
-    #: Further empty ones, by bind key, for verification to build from the models.
+    stack: ExitStack = field(default_factory=ExitStack)  # what undoes the session: later databases too
+    #: Further empty ones, by bind key, that verification built the models in (``models_database``).
     models_shadows: dict[BindKey, ShadowDatabase] = field(default_factory=dict)
     #: Tables an extension created while the app loaded (Flask-Session's), by bind key: part of the
     #: comparison.
@@ -112,6 +113,16 @@ class Session:
         staging = Staging.copy(self.directory, self.shadow.workdir)
         self.shown_paths.show_as(staging.staged_dir, staging.project_dir)
         return staging
+
+    def models_database(self, bind: BindKey) -> ShadowDatabase:
+        """An empty throwaway database of the shadow database's kind, to build ``bind``'s models in:
+        made when first asked for (the cache may know their schema), removed with the session."""
+        if bind not in self.models_shadows:
+            backend = self.shadow.backend.second()
+            made = self.stack.enter_context(shadow_database(backend, first=False))
+            self.stack.enter_context(self.guard.allowing(made))
+            self.models_shadows[bind] = made
+        return self.models_shadows[bind]
 
     def release_connections(self) -> None:
         """Close the app's pooled connections (before a server's shadow database is copied or replaced;
@@ -143,13 +154,10 @@ class Session:
 
 
 @contextmanager
-def open_session(
-    project: Project, runtime: Runtime = QUIET, models_database: bool = False
-) -> Iterator[Session]:
-    """``models_database`` adds, beside each shadow database, an empty one to build the models in."""
+def open_session(project: Project, runtime: Runtime = QUIET) -> Iterator[Session]:
     with cleanup_shield() as shield, ExitStack() as stack:
         try:
-            yield _enter(stack, project, runtime, models_database)
+            yield _enter(stack, project, runtime)
         finally:
             shield()  # runs before the stack unwinds: no signal can cut the cleanup short
 
@@ -166,11 +174,10 @@ class _Loading:
     backend: Backend
     variables: BindVariables
     guard: ConnectionGuard
-    models_database: bool
     shown_paths: ShownPaths
 
 
-def _enter(stack: ExitStack, project: Project, runtime: Runtime, models_database: bool) -> Session:
+def _enter(stack: ExitStack, project: Project, runtime: Runtime) -> Session:
     """Set everything up in order, each piece registered on ``stack`` to be undone."""
     shown_paths = stack.enter_context(_library_noise_silenced(runtime.verbose))
     # stdout carries results only; Alembic and apps print progress there.
@@ -179,7 +186,7 @@ def _enter(stack: ExitStack, project: Project, runtime: Runtime, models_database
     backend = parse_database(project.database)
     hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
     guard = stack.enter_context(only_shadow_connections(hint, [user_cache_dir()]))
-    loading = _Loading(project, backend, project.variables, guard, models_database, shown_paths)
+    loading = _Loading(project, backend, project.variables, guard, shown_paths)
     imported = set(sys.modules)
     attempt = stack.enter_context(ExitStack())
     try:
@@ -204,7 +211,7 @@ def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
     load the app, and check that each of its databases is its shadow database."""
     loading.variables.check_distinct(binds)
     loading.guard.refused.clear()  # what an abandoned attempt tried is no concern of this one
-    shadows, models_shadows = _shadow_databases(stack, loading, binds)
+    shadows = _shadow_databases(stack, loading, binds)
     stack.enter_context(environment_variable(loading.project.url_env, shadows[None].url_string))
     for bind in binds:
         stack.enter_context(environment_variable(loading.variables.of(bind), shadows[bind].url_string))
@@ -229,27 +236,21 @@ def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
             made_while_loading[key] = tables
     directory = Path(loading.project.directory or extension.directory).absolute()
     return Session(
-        app, extension, shadows, guard, directory, loading.shown_paths, models_shadows, made_while_loading
+        app, extension, shadows, guard, directory, loading.shown_paths, stack, {}, made_while_loading
     )
 
 
-def _shadow_databases(
-    stack: ExitStack, loading: _Loading, binds: list[str]
-) -> tuple[dict[BindKey, ShadowDatabase], dict[BindKey, ShadowDatabase]]:
-    """A shadow database for the main database and each of ``binds`` and, for verification, an empty
-    one beside each; the guard lets connections reach each of them while the run lasts."""
+def _shadow_databases(stack: ExitStack, loading: _Loading, binds: list[str]) -> dict[BindKey, ShadowDatabase]:
+    """A shadow database for the main database and each of ``binds``; the guard lets connections
+    reach each of them while the run lasts."""
     backend = loading.backend
     bind_backends = backend.for_binds(binds)
     shadows: dict[BindKey, ShadowDatabase] = {None: stack.enter_context(shadow_database(backend))}
     for bind in binds:
         shadows[bind] = stack.enter_context(shadow_database(bind_backends[bind], first=False))
-    models_shadows: dict[BindKey, ShadowDatabase] = {}
-    if loading.models_database:
-        for key in shadows:
-            models_shadows[key] = stack.enter_context(shadow_database(backend.second(), first=False))
-    for shadow in [*shadows.values(), *models_shadows.values()]:
+    for shadow in shadows.values():
         stack.enter_context(loading.guard.allowing(shadow))
-    return shadows, models_shadows
+    return shadows
 
 
 def _loaded_app(loading: _Loading, binds: list[str]) -> Flask:

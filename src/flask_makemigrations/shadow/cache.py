@@ -126,11 +126,14 @@ def project_id(migrations_dir: Path) -> str:
 
 
 def clear_cache(root: Path | None = None) -> int:
-    """Remove every snapshot file of every project; return how many sets there were."""
+    """Remove every snapshot file of every project (and every models' schema kept beside them);
+    return how many snapshot sets there were."""
     removed = 0
     for path in (root or user_cache_dir()).glob("*/*.sqlite"):
         path.unlink(missing_ok=True)
         removed += "+" not in path.name
+    for path in (root or user_cache_dir()).glob("models/*.pickle"):  # see checks/models_cache.py
+        path.unlink(missing_ok=True)
     return removed
 
 
