@@ -130,16 +130,69 @@ def reflect(connection: Connection, filters: Filters, reflected: bool = True) ->
     """The schema a connection sees (its default schema), as autogenerate's filters let it be seen."""
     inspector = sa.inspect(connection)
     dialect = connection.dialect
+    names = [name for name in inspector.get_table_names() if filters.keeps("table", name, None, reflected)]
     return {
-        name: _table(inspector, dialect, name, filters, reflected)
-        for name in inspector.get_table_names()
-        if filters.keeps("table", name, None, reflected)
+        name: _table(found, dialect, name, filters, reflected)
+        for name, found in _reflected_tables(inspector, names).items()
     }
 
 
-def _table(
-    inspector: Inspector, dialect: Dialect, table: str, filters: Filters, reflected: bool
-) -> TableShape:
+@dataclass
+class _Reflected:
+    """What the inspector reports about one table."""
+
+    columns: list["ReflectedColumn"] = field(default_factory=list)
+    primary_key: list[str] = field(default_factory=list)
+    uniques: list[Any] = field(default_factory=list)
+    indexes: list["ReflectedIndex"] = field(default_factory=list)
+    foreign_keys: list[Any] = field(default_factory=list)
+    checks: list["ReflectedCheckConstraint"] = field(default_factory=list)
+
+
+def _reflected_tables(inspector: Inspector, names: list[str]) -> dict[str, _Reflected]:
+    """Every table's reflection: in one query per kind where SQLAlchemy can (2.0's ``get_multi_*``,
+    which a server answers in one round trip instead of one per table), else table by table."""
+    if not names:
+        return {}
+    if not hasattr(inspector, "get_multi_columns"):  # SQLAlchemy 1.4
+        return {name: _reflected_table(inspector, name) for name in names}
+    found = {name: _Reflected() for name in names}
+
+    def each(method: str) -> dict[str, Any]:
+        try:
+            return {
+                table: value for (_, table), value in getattr(inspector, method)(filter_names=names).items()
+            }
+        except NotImplementedError:  # a dialect that cannot reflect them (check constraints): none
+            return {}
+
+    for table, columns in each("get_multi_columns").items():
+        found[table].columns = columns
+    for table, primary_key in each("get_multi_pk_constraint").items():
+        found[table].primary_key = list(primary_key.get("constrained_columns") or ())
+    for table, uniques in each("get_multi_unique_constraints").items():
+        found[table].uniques = uniques
+    for table, indexes in each("get_multi_indexes").items():
+        found[table].indexes = indexes
+    for table, foreign_keys in each("get_multi_foreign_keys").items():
+        found[table].foreign_keys = foreign_keys
+    for table, checks in each("get_multi_check_constraints").items():
+        found[table].checks = checks
+    return found
+
+
+def _reflected_table(inspector: Inspector, table: str) -> _Reflected:
+    return _Reflected(
+        inspector.get_columns(table),
+        list(inspector.get_pk_constraint(table).get("constrained_columns") or ()),
+        inspector.get_unique_constraints(table),
+        inspector.get_indexes(table),
+        inspector.get_foreign_keys(table),
+        _check_constraints(inspector, table),
+    )
+
+
+def _table(found: _Reflected, dialect: Dialect, table: str, filters: Filters, reflected: bool) -> TableShape:
     backend = for_dialect(dialect.name)  # what its reflection needs normalized
 
     def keeps(type_: str, name: str | None) -> bool:
@@ -151,16 +204,16 @@ def _table(
 
     columns = {
         c["name"]: (_type(c["type"], dialect), bool(c["nullable"]), default(c))
-        for c in inspector.get_columns(table)
+        for c in found.columns
         if keeps("column", c["name"])
     }
     uniques = {
         tuple(u["column_names"]): u.get("name")
-        for u in inspector.get_unique_constraints(table)
+        for u in found.uniques
         if keeps("unique_constraint", u.get("name"))
     }
     indexes: dict[tuple[str, ...], str | None] = {}
-    for index in inspector.get_indexes(table):
+    for index in found.indexes:
         if index.get("duplicates_constraint") or not keeps("index", index.get("name")):
             continue  # PostgreSQL lists each unique constraint once more, as an index
         columns_of = _index_columns(index, backend)
@@ -175,16 +228,15 @@ def _table(
             tuple(fk["referred_columns"]),
             _fk_options(fk.get("options")),
         ): fk.get("name")
-        for fk in inspector.get_foreign_keys(table)
+        for fk in found.foreign_keys
         if keeps("foreign_key_constraint", fk.get("name"))
     }
     checks = {
         backend.normalized_sql(str(ck["sqltext"])): ck.get("name")
-        for ck in _check_constraints(inspector, table)
+        for ck in found.checks
         if keeps("check_constraint", ck.get("name"))
     }
-    primary_key = tuple(inspector.get_pk_constraint(table).get("constrained_columns") or ())
-    return TableShape(columns, primary_key, uniques, indexes, foreign_keys, checks)
+    return TableShape(columns, tuple(found.primary_key), uniques, indexes, foreign_keys, checks)
 
 
 def _check_constraints(inspector: Inspector, table: str) -> list["ReflectedCheckConstraint"]:
