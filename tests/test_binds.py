@@ -301,7 +301,9 @@ def test_postgresql_ctrl_c_drops_the_shadow_database_of_every_bind(binds_project
     while not started.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert started.exists(), process.communicate()
-    assert len(postgres.databases()) == len(before) + 3  # a shadow database each (verification makes more later)
+    assert (
+        len(postgres.databases()) == len(before) + 3
+    )  # a shadow database each (verification makes more later)
 
     process.send_signal(signal.SIGINT)
     run = finish(process)

@@ -72,3 +72,36 @@ def test_different_server_defaults_stay_different():
     )
     assert SQLite.normalized_default("(1) + (2)") == "(1) + (2)"
     assert SQLite.normalized_default("'x'::text") == "'x'::text"  # a cast is SQLite's literal text
+
+
+def test_a_schema_read_back_from_its_json_is_the_same(tmp_path):
+    """What the models' cache keeps (checks/models_cache.py) compares exactly like the schema."""
+    import json
+
+    import sqlalchemy as sa
+
+    from flask_makemigrations.checks.models_cache import _decoded, _encoded
+    from flask_makemigrations.checks.schema import Filters, reflect
+
+    metadata = sa.MetaData()
+    sa.Table(
+        "user",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(20), unique=True),
+    )
+    sa.Table(
+        "post",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("title", sa.String(80), server_default="untitled", nullable=False),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), index=True),
+        sa.CheckConstraint("length(title) > 0", name="ck_title"),
+        sa.UniqueConstraint("title", "user_id", name="uq_title_user"),
+    )
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'models.sqlite'}")
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        found = reflect(connection, Filters())
+    engine.dispose()
+    assert _decoded(json.loads(json.dumps(_encoded(found)))) == found

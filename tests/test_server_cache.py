@@ -9,6 +9,7 @@ import re
 
 import pytest
 from conftest import HEAD, finish
+from pg_cluster import LIMITED_ROLE
 from server_runs import make
 
 from flask_makemigrations.shadow.backends.postgresql_templates import PREFIX
@@ -109,3 +110,21 @@ def test_two_runs_at_once_both_succeed_and_leave_one_template(project, postgres)
         assert (run.returncode, run.stdout) == (1, "+ column user.email\n"), run.stderr
     assert len(postgres.templates() - before) == 1
     assert postgres.databases() == databases
+
+
+@pytest.mark.version_independent
+def test_another_roles_templates_are_neither_used_nor_dropped(project, postgres):
+    """Two projects on one server may share a migrations path (containers): only the URL's role's
+    own templates are the cache's."""
+    before = postgres.templates()
+    make(project, postgres, check=True)
+    (ours,) = postgres.templates() - before
+    postgres.sql(f'ALTER DATABASE "{ours}" OWNER TO {LIMITED_ROLE}', database="postgres")
+    try:
+        result = make(project, postgres, check=True)
+        assert result.built.restored is None  # not ours: built cold; saving under its name fails quietly
+        assert postgres.templates() - before == {ours}
+        cleared = project.invoke("cache", "--clear", "--database", postgres.url_string())
+        assert cleared.returncode == 0 and ours in postgres.templates()
+    finally:
+        postgres.sql(f'DROP DATABASE IF EXISTS "{ours}"', database="postgres")

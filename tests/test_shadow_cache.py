@@ -126,7 +126,7 @@ def test_cache_clear_removes_every_snapshot(project):
 
 
 def models_schemas_kept(project) -> list:
-    return sorted(project.home.glob(".cache/flask-makemigrations/models/*.pickle"))
+    return sorted(project.home.glob(".cache/flask-makemigrations/models/*.json"))
 
 
 def verified_check(project, **options):
@@ -154,10 +154,10 @@ def test_a_models_schema_that_does_not_load_is_built_again(project):
     project.add_email_column()
     cold = verified_check(project)
     (kept,) = models_schemas_kept(project)
-    kept.write_bytes(b"not a pickle")
+    kept.write_bytes(b"not JSON")
     again = verified_check(project)
     assert (again.operations, again.differences) == (cold.operations, cold.differences)
-    assert kept.read_bytes() != b"not a pickle"  # built, and kept again
+    assert kept.read_bytes() != b"not JSON"  # built, and kept again
 
 
 def test_models_schemas_are_not_kept_with_include_object_or_no_cache(project):

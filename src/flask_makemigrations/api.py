@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .checks.models_cache import models_folder
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
@@ -172,6 +173,8 @@ def clear_snapshots(database: str | None = None) -> tuple[int, str]:
     """Remove every snapshot of every project: the files, or with ``database`` the server's templates;
     return how many sets there were, and where."""
     if database is None:
+        for path in models_folder().glob("*.json"):  # the models' schemas too (checks/models_cache.py)
+            path.unlink(missing_ok=True)
         return clear_cache(), str(user_cache_dir())
     backend = _template_server(database)
     return clear_templates(backend), backend.url.render_as_string(hide_password=True)

@@ -3,7 +3,8 @@
 Autogenerate has blind spots (server defaults, check constraints, some type changes), and people apply
 its files without reading them. So the new revision is applied, the result is compared with a second
 database built straight from the models (one per database of the app: Flask-SQLAlchemy's binds each
-have theirs), then it is downgraded (which must give back the schema it
+have theirs; its schema comes from the cache when the models are the same, ``models_cache``), then it
+is downgraded (which must give back the schema it
 started from) and applied again. All of it happens in the staging copy: a revision that fails never
 reaches the project.
 """
@@ -87,12 +88,12 @@ def models_schemas(
 
 
 def _models_schema(databases: Databases, bind: BindKey, session: "Session", use_cache: bool) -> Schema:
-    filters, dialect = databases.filters(bind), databases.engines[bind].dialect
+    filters = databases.filters(bind)
 
     def build() -> Schema:
         return models_schema(filters, session.models_database(bind))
 
-    return cached_models_schema(filters, dialect, build, use_cache)
+    return cached_models_schema(filters, databases.engines[bind], build, use_cache)
 
 
 def models_schema(filters: Filters, models_shadow: "ShadowDatabase") -> Schema:

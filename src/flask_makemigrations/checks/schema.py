@@ -9,6 +9,7 @@ database chose. Alembic's version table and whatever ``env.py``
 filters out (``include_name``, ``include_object``) are not part of the schema, as in autogenerate.
 """
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -159,15 +160,9 @@ def _reflected_tables(inspector: Inspector, names: list[str]) -> dict[str, _Refl
     found = {name: _Reflected() for name in names}
 
     def each(method: str) -> dict[str, Any]:
-        try:
-            return {
-                table: value for (_, table), value in getattr(inspector, method)(filter_names=names).items()
-            }
-        except NotImplementedError:  # a dialect that cannot reflect them (check constraints): none
-            return {}
+        return {table: value for (_, table), value in getattr(inspector, method)(filter_names=names).items()}
 
-    for table, columns in each("get_multi_columns").items():
-        found[table].columns = columns
+    columns = each("get_multi_columns")
     for table, primary_key in each("get_multi_pk_constraint").items():
         found[table].primary_key = list(primary_key.get("constrained_columns") or ())
     for table, uniques in each("get_multi_unique_constraints").items():
@@ -176,8 +171,14 @@ def _reflected_tables(inspector: Inspector, names: list[str]) -> dict[str, _Refl
         found[table].indexes = indexes
     for table, foreign_keys in each("get_multi_foreign_keys").items():
         found[table].foreign_keys = foreign_keys
-    for table, checks in each("get_multi_check_constraints").items():
-        found[table].checks = checks
+    with contextlib.suppress(NotImplementedError):  # a dialect that cannot reflect them: none
+        for table, checks in each("get_multi_check_constraints").items():
+            found[table].checks = checks
+    for name in names:
+        if name in columns:
+            found[name].columns = columns[name]
+        else:  # skipped by the bulk query (SQLAlchemy leaves out what it cannot reflect): say why
+            found[name] = _reflected_table(inspector, name)
     return found
 
 

@@ -104,7 +104,7 @@ def _main_options(command: Decorated) -> Decorated:
             click.option(
                 "--no-cache",
                 is_flag=True,
-                help="build the shadow database from scratch, not from a cached snapshot",
+                help="build the shadow database and the models' schema from scratch, not from the cache",
             ),
         ]
     ):

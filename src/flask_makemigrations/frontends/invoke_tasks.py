@@ -109,7 +109,7 @@ def _exit(shown: report.Report) -> None:
         "rev_id": "use this revision id instead of a random one",
         "no_verify": "skip verifying the new revision on the shadow database (write it even if it fails)",
         "strict": "exit 2 and write nothing if there is any warning (for CI)",
-        "no_cache": "build the shadow database from scratch instead of from a cached snapshot",
+        "no_cache": "build the shadow database and the models' schema from scratch, not from the cache",
         "format": FORMAT_HELP,
     }
 )

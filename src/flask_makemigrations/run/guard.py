@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # annotations only: SQLAlchemy 2.0 names (1.4 is supported to
     from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.pool import ConnectionPoolEntry
 
+    from ..shadow.server import ServerBackend
+
 _Connect = TypeVar("_Connect", bound=Callable[..., sqlite3.Connection])
 
 
@@ -42,6 +44,16 @@ def reaches(
         return False
     backend = shadow.backend
     return backend.identity(cargs, cparams) == backend.identity(*dialect.create_connect_args(shadow.url))
+
+
+def _reaches_admin_database(
+    admin: "ServerBackend", dialect: Dialect, cargs: Sequence[Any], cparams: Mapping[str, Any]
+) -> bool:
+    """Whether a connection goes to the database a ``--database`` URL names, which the tool connects
+    to for its CREATE and DROP DATABASE (while it does: ``administering``)."""
+    if dialect.name != admin.name:
+        return False
+    return admin.identity(cargs, cparams) == admin.identity(*dialect.create_connect_args(admin.url))
 
 
 class ConnectionGuard:
@@ -73,8 +85,9 @@ class ConnectionGuard:
         cargs: Sequence[Any],
         cparams: dict[str, Any],
     ) -> "DBAPIConnection":
-        if administering.get():  # the tool's own CREATE or DROP DATABASE, in this thread
-            return dialect.connect(*cargs, **cparams)
+        admin = administering.get()
+        if admin is not None and _reaches_admin_database(admin, dialect, cargs, cparams):
+            return dialect.connect(*cargs, **cparams)  # the tool's own CREATE or DROP DATABASE
         target = next((shadow for shadow in self.shadows if reaches(shadow, dialect, cargs, cparams)), None)
         if target is None:
             shown = for_dialect(dialect.name).describe(dialect.name, cargs, cparams)

@@ -92,7 +92,7 @@ class Session:
     guard: ConnectionGuard
     directory: Path
     shown_paths: ShownPaths  # how warnings name files: the staging copy's as the project's
-    stack: ExitStack = field(default_factory=ExitStack)  # what undoes the session: later databases too
+    stack: ExitStack  # what undoes the session: the databases made later too
     #: Further empty ones, by bind key, that verification built the models in (``models_database``).
     models_shadows: dict[BindKey, ShadowDatabase] = field(default_factory=dict)
     #: Tables an extension created while the app loaded (Flask-Session's), by bind key: part of the

@@ -86,13 +86,19 @@ class ShadowCache:
         """
         for revision in ordered_revisions:
             key = keys[revision]
-            present = [bind for bind in shadows if self.store.has(key, bind)]
+            try:
+                present = [bind for bind in shadows if self.store.has(key, bind)]
+            except (OSError, MakemigrationsError):  # a cache that cannot be read: build cold
+                return None
             if None not in present:
                 continue
+            # A restore that fails leaves its database empty, as it was (or raises: it is gone).
             if all(self.store.restore(key, bind, shadows[bind], revision) for bind in present):
-                self.store.touch(key)  # recently used: kept by the size bound
+                with contextlib.suppress(OSError, MakemigrationsError):
+                    self.store.touch(key)  # recently used: kept by the size bound
                 return revision
-            self.store.discard(key)  # corrupt or unreadable: replace it later
+            with contextlib.suppress(OSError, MakemigrationsError):
+                self.store.discard(key)  # corrupt or unreadable: replace it later
         return None
 
     def save(self, key: str, shadows: Mapping[str | None, ShadowDatabase]) -> None:
@@ -126,14 +132,11 @@ def project_id(migrations_dir: Path) -> str:
 
 
 def clear_cache(root: Path | None = None) -> int:
-    """Remove every snapshot file of every project (and every models' schema kept beside them);
-    return how many snapshot sets there were."""
+    """Remove every snapshot file of every project; return how many sets there were."""
     removed = 0
     for path in (root or user_cache_dir()).glob("*/*.sqlite"):
         path.unlink(missing_ok=True)
         removed += "+" not in path.name
-    for path in (root or user_cache_dir()).glob("models/*.pickle"):  # see checks/models_cache.py
-        path.unlink(missing_ok=True)
     return removed
 
 

@@ -2,7 +2,8 @@
 share -- create the database, hand out its URL, always drop it -- and ``prune``.
 
 The database named in the ``--database`` URL is only ever connected to, to issue CREATE DATABASE and
-DROP DATABASE (outside any transaction); nothing is created, altered or dropped inside it. Server
+DROP DATABASE (outside any transaction), and what the cache does with its own template databases
+(``backends/postgresql_templates.py``); nothing is created, altered or dropped inside it. Server
 failures become one-line errors that say what to do, and no message ever carries the password.
 """
 
@@ -40,10 +41,11 @@ DRIVER_PACKAGES = {
 }
 
 
-#: True while this thread runs one of a server backend's administrative statements (CREATE, DROP DATABASE,
-#: listing them), so that the connection guard lets the tool's own connection to the database the
-#: ``--database`` URL names through, and nothing else: the app's threads never have it set.
-administering: ContextVar[bool] = ContextVar("administering", default=False)
+#: The server backend whose administrative statement (CREATE, DROP, ALTER DATABASE, listing them) this
+#: thread is running, so that the connection guard lets the tool's own connection to the database the
+#: ``--database`` URL names through: that one database, and only meanwhile (the app's threads never
+#: have it set).
+administering: "ContextVar[ServerBackend | None]" = ContextVar("administering", default=None)
 
 #: Seconds the administrative connection waits for a server that does not answer (unless the URL says).
 CONNECT_TIMEOUT = 10
@@ -85,7 +87,7 @@ class ServerBackend(Backend):
         return {}
 
     def create_database(self, connection: Connection, name: str) -> None:
-        connection.execute(text(f"CREATE DATABASE {_quoted(connection, name)}"))
+        connection.execute(text(f"CREATE DATABASE {quoted(connection, name)}"))
 
     @abstractmethod
     def end_other_sessions(self, connection: Connection, name: str) -> None:
@@ -93,7 +95,7 @@ class ServerBackend(Backend):
 
     def drop_database(self, connection: Connection, name: str) -> None:
         # PostgreSQL's DROP DATABASE waits a few seconds for terminated sessions to end.
-        connection.execute(text(f"DROP DATABASE IF EXISTS {_quoted(connection, name)}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {quoted(connection, name)}"))
 
     @abstractmethod
     def list_databases(self, connection: Connection) -> list[str]: ...
@@ -117,7 +119,7 @@ class Server:
 
     def run(self, doing: str, statement: Callable[Concatenate[Connection, ...], _T], *args: Any) -> _T:
         """Run one of the backend's statements in its own AUTOCOMMIT connection; errors become one line."""
-        token = administering.set(True)
+        token = administering.set(self.backend)
         try:
             with self.engine.connect() as connection:
                 return statement(connection, *args)
@@ -269,7 +271,8 @@ def _admin_engine(url: URL, connect_args: dict[str, Any]) -> Engine:
         ) from None
 
 
-def _quoted(connection: Connection, name: str) -> str:
+def quoted(connection: Connection, name: str) -> str:
+    """A database name as this server's SQL spells it."""
     return connection.dialect.identifier_preparer.quote_identifier(name)
 
 

@@ -4,9 +4,10 @@ the file store of SQLite's.
 A snapshot is a shadow database at a revision, named by the revision's content key (``cache``) and
 the bind it belongs to (None: the main database). A key's snapshots form one set: the main
 database's, and one per bind that ``env.py`` migrates. SQLite keeps each as a file in the user's
-cache folder; PostgreSQL as a template database on the server (``backends/postgresql.py``).
+cache folder; PostgreSQL as a template database on the server (``backends/postgresql_templates.py``).
 """
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -44,7 +45,7 @@ class Snapshots(ABC):
     @abstractmethod
     def restore(self, key: str, bind: str | None, shadow: ShadowDatabase, revision: str) -> bool:
         """Make ``shadow`` the snapshot if it is sound and at ``revision``; False (``shadow`` empty, as
-        it was) otherwise."""
+        it was) otherwise. Raises only if ``shadow`` could not be kept in being."""
 
     @abstractmethod
     def touch(self, key: str) -> None:
@@ -59,10 +60,14 @@ class Snapshots(ABC):
         """Every set's key, the most recently used first."""
 
 
+def bind_hash(bind: str, digits: int) -> str:
+    """How a snapshot's name says which bind it is of: a hash of the bind's name (any string is one;
+    its hash fits in a file or database name)."""
+    return hashlib.sha256(bind.encode()).hexdigest()[:digits]
+
+
 def bind_suffix(bind: str | None) -> str:
-    """How a snapshot's name says which bind it is of: nothing for the main database, else a hash of
-    the bind's name (any string is one; its hash fits in a file or database name)."""
-    return "" if bind is None else "+" + hashlib.sha256(bind.encode()).hexdigest()[:16]
+    return "" if bind is None else "+" + bind_hash(bind, 16)
 
 
 class FileSnapshots(Snapshots):
@@ -96,16 +101,22 @@ class FileSnapshots(Snapshots):
 
     def touch(self, key: str) -> None:
         for path in self._set(key):
-            os.utime(path)
+            with contextlib.suppress(FileNotFoundError):  # removed by another run meanwhile
+                os.utime(path)
 
     def discard(self, key: str) -> None:
         for path in self._set(key):
             path.unlink(missing_ok=True)
 
     def keys_by_recency(self) -> list[str]:
-        mains = [path for path in self.folder.glob("*.sqlite") if "+" not in path.name]
-        mains.sort(key=lambda path: path.stat().st_mtime, reverse=True)
-        return [path.stem for path in mains]
+        """By the main file's time; a bind's without one (a run killed in between) is the oldest."""
+        used: dict[str, float] = {}
+        for path in self.folder.glob("*.sqlite"):
+            key = path.stem.split("+")[0]
+            with contextlib.suppress(OSError):  # removed by another run meanwhile
+                when = 0.0 if "+" in path.name else path.stat().st_mtime
+                used[key] = max(used.get(key, 0.0), when)
+        return sorted(used, key=lambda key: used[key], reverse=True)
 
     def _set(self, key: str) -> list[Path]:
         return [path for path in self.folder.glob(f"{key}*.sqlite") if path.stem.split("+")[0] == key]

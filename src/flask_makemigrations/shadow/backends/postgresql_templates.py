@@ -5,29 +5,37 @@ After a cold build, the shadow database at head is copied (``CREATE DATABASE ...
 (``ALLOW_CONNECTIONS false``), so it can always be copied. A warm run replaces its new, empty shadow
 database by a copy of the deepest one, under the same name, and checks it is at the revision its key
 says. The database's comment is when it was last used: the bound keeps the most recent few of each
-project, and ``invoke cache`` shows them. Only the bound and ``invoke cache --clear --database URL``
-remove them; ``prune`` never does (their names are not a shadow database's).
+project, and ``invoke cache`` shows them. Only the bound, a template that fails that check, and
+``invoke cache --clear --database URL`` remove them; ``prune`` never does (their names are not a
+shadow database's). Only the URL's role's own are listed: another role's could be neither copied nor
+dropped.
 """
 
-import hashlib
+import contextlib
+import re
 import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
-from ...errors import ShadowDatabaseError
+from ...errors import MakemigrationsError
 from ..backend import ShadowDatabase
-from ..server import ServerBackend, connect
-from ..snapshots import Snapshots
+from ..server import ServerBackend, connect, quoted
+from ..snapshots import Snapshots, bind_hash
 
 PREFIX = "fmm_cache_"
 _PROJECT, _KEY, _BIND = 12, 24, 8  # hex digits of each part: at most 56 characters in all
+#: A template's name: the project's and the key's hex digits, and a bind's (none: the main database).
+NAME = re.compile(
+    rf"^{PREFIX}(?P<project>[0-9a-f]{{{_PROJECT}}})_(?P<key>[0-9a-f]{{{_KEY}}})(_(?P<bind>[0-9a-f]{{{_BIND}}}))?$"
+)
 
 
 def template_name(project: str, key: str, bind: str | None) -> str:
-    suffix = "" if bind is None else "_" + hashlib.sha256(bind.encode()).hexdigest()[:_BIND]
+    suffix = "" if bind is None else "_" + bind_hash(bind, _BIND)
     return f"{PREFIX}{project[:_PROJECT]}_{key[:_KEY]}{suffix}"
 
 
@@ -40,7 +48,8 @@ class Template:
 
 
 class TemplateSnapshots(Snapshots):
-    """One project's template databases on the server a ``--database`` URL names."""
+    """One project's template databases on the server a ``--database`` URL names (those of the URL's
+    role: another role's could be neither copied nor dropped)."""
 
     def __init__(self, backend: ServerBackend, project: str):
         self.backend = backend
@@ -49,9 +58,10 @@ class TemplateSnapshots(Snapshots):
 
     def _templates(self) -> dict[str, float]:
         if self._found is None:
-            own = f"{PREFIX}{self.project}_"
             self._found = {
-                t.name: t.used or 0.0 for t in cached_templates(self.backend) if t.name.startswith(own)
+                t.name: t.used or 0.0
+                for t in cached_templates(self.backend)
+                if _project_of(t.name) == self.project
             }
         return self._found
 
@@ -64,26 +74,26 @@ class TemplateSnapshots(Snapshots):
             server.run(f"ending the sessions on {source}", self.backend.end_other_sessions, source)
             try:
                 server.run(f"caching {source} as {name}", _copy, source, name)
-            except (
-                ShadowDatabaseError
-            ):  # another run's made it meanwhile, or something connected to the source
+            except MakemigrationsError:  # another run's made it meanwhile, or something held the source
                 return False
             server.run(f"sealing {name}", _seal, name)
         self._templates()[name] = time.time()
         return True
 
     def restore(self, key: str, bind: str | None, shadow: ShadowDatabase, revision: str) -> bool:
+        """Replace the (new, empty) shadow database by a copy of the template; whatever fails, the
+        shadow database is there, empty, afterwards (only failing to make it again is an error)."""
         name, target = template_name(self.project, key, bind), str(shadow.url.database)
         with connect(self.backend) as server:
-            server.drop(target)  # new and empty, made by this run
             try:
+                server.drop(target)
                 server.run(f"restoring {target} from {name}", _copy, name, target)
-            except ShadowDatabaseError:  # dropped by another run's bound meanwhile
-                server.run("creating the shadow database", self.backend.create_database, target)
-                return False
-            if _versions(shadow) == [revision]:
-                return True
-            server.drop(target)
+                if _versions(shadow) == [revision]:
+                    return True
+                server.drop(target)
+            except MakemigrationsError:  # dropped by another run's bound meanwhile, say
+                with contextlib.suppress(MakemigrationsError):
+                    server.drop(target)
             server.run("creating the shadow database", self.backend.create_database, target)
         return False
 
@@ -91,29 +101,44 @@ class TemplateSnapshots(Snapshots):
         name = template_name(self.project, key, None)
         with connect(self.backend) as server:
             server.run(f"marking {name} used", _mark_used, name)
+        self._templates()[name] = time.time()
 
     def discard(self, key: str) -> None:
-        main = template_name(self.project, key, None)
-        doomed = [name for name in self._templates() if name == main or name.startswith(f"{main}_")]
+        doomed = [name for name in self._templates() if _key_of(name) == key[:_KEY]]
         with connect(self.backend) as server:
             for name in doomed:
                 server.run(f"dropping {name}", self.backend.drop_database, name)
                 self._templates().pop(name, None)
 
     def keys_by_recency(self) -> list[str]:
-        width = len(template_name(self.project, "", None)) + _KEY  # a main database's name
-        mains = [(used, name) for name, used in self._templates().items() if len(name) == width]
-        return [name[-_KEY:] for used, name in sorted(mains, reverse=True)]
+        """Every set's key, by its main template's last use; a bind's without one (left by a run
+        killed in between) is the oldest."""
+        used: dict[str, float] = {}
+        for name, when in self._templates().items():
+            key, bind = _key_of(name), NAME.match(name)["bind"]  # type: ignore[index]
+            used[key] = max(used.get(key, 0.0), 0.0 if bind else when)
+        return sorted(used, key=lambda key: used[key], reverse=True)
+
+
+def _project_of(name: str) -> str | None:
+    found = NAME.match(name)
+    return found["project"] if found else None
+
+
+def _key_of(name: str) -> str:
+    found = NAME.match(name)
+    return found["key"] if found else ""
 
 
 def cached_templates(backend: ServerBackend) -> list[Template]:
-    """Every template database a run cached on the server, of any project."""
+    """Every template database a run cached on the server, of any project, that the URL's role owns."""
     with connect(backend) as server:
         return server.run("listing the cached templates", _listing)
 
 
 def clear_templates(backend: ServerBackend) -> int:
-    """Drop every template database a run cached on the server, of any project; return how many."""
+    """Drop every template database a run cached on the server (of any project, the role's own);
+    return how many."""
     templates = cached_templates(backend)
     with connect(backend) as server:
         for template in templates:
@@ -125,43 +150,55 @@ def _listing(connection: Connection) -> list[Template]:
     rows = connection.execute(
         text(
             "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
-            "WHERE starts_with(datname, :prefix) ORDER BY datname"
-        ),
-        {"prefix": PREFIX},
+            "WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user) ORDER BY datname"
+        )
     )
-    return [Template(name, float(used) if used and used.isdigit() else None) for name, used in rows]
+    return [
+        Template(name, float(used) if used and used.isdigit() else None)
+        for name, used in rows
+        if NAME.match(name)
+    ]
 
 
 def _copy(connection: Connection, source: str, target: str) -> None:
-    quote = connection.dialect.identifier_preparer.quote_identifier
-    connection.execute(text(f"CREATE DATABASE {quote(target)} TEMPLATE {quote(source)}"))
+    connection.execute(
+        text(f"CREATE DATABASE {quoted(connection, target)} TEMPLATE {quoted(connection, source)}")
+    )
 
 
 def _seal(connection: Connection, name: str) -> None:
     """Nothing may connect to a template (a copy would fail while anything is), and it says when it
     was made."""
-    quote = connection.dialect.identifier_preparer.quote_identifier
-    connection.execute(text(f"ALTER DATABASE {quote(name)} ALLOW_CONNECTIONS false"))
+    connection.execute(text(f"ALTER DATABASE {quoted(connection, name)} ALLOW_CONNECTIONS false"))
     _mark_used(connection, name)
 
 
 def _mark_used(connection: Connection, name: str) -> None:
-    quote = connection.dialect.identifier_preparer.quote_identifier
-    connection.execute(text(f"COMMENT ON DATABASE {quote(name)} IS '{int(time.time())}'"))
+    connection.execute(text(f"COMMENT ON DATABASE {quoted(connection, name)} IS '{int(time.time())}'"))
 
 
 def _versions(shadow: ShadowDatabase) -> list[str] | None:
     """The revisions the restored database's version table holds (found by its shape, one
-    ``version_num`` column, as a project may name it), or None without one."""
+    ``version_num`` column, in any schema: a project may name it and place it), or None without one."""
     engine = sa.create_engine(shadow.url_string, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            inspector = sa.inspect(connection)
-            for table in inspector.get_table_names():
-                if [column["name"] for column in inspector.get_columns(table)] == ["version_num"]:
-                    quoted = connection.dialect.identifier_preparer.quote_identifier(table)
-                    rows = connection.execute(text(f"SELECT version_num FROM {quoted}"))
-                    return [str(row[0]) for row in rows]
+            tables = connection.execute(
+                text(
+                    "SELECT table_schema, table_name FROM information_schema.columns "
+                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+                    "GROUP BY table_schema, table_name "
+                    "HAVING array_agg(column_name::text) = ARRAY['version_num']"
+                )
+            ).fetchall()
+            if len(tables) != 1:
+                return None
+            schema, table = tables[0]
+            rows = connection.execute(
+                text(f"SELECT version_num FROM {quoted(connection, schema)}.{quoted(connection, table)}")
+            )
+            return [str(row[0]) for row in rows]
+    except SQLAlchemyError:
+        return None
     finally:
         engine.dispose()
-    return None
