@@ -155,41 +155,32 @@ def measure(variants: dict, runs: int) -> dict:
     return times
 
 
-def pg_table(results: dict) -> str:
+#: The ratios the targets are stated in, after each table's medians: a column's name -> its cell.
+SQLITE_RATIOS = {
+    "recipe / cold": lambda m: (
+        f"{m['recipe'] / m['cold']:.2f}×" + (f" (warm {m['recipe'] / m['warm']:.2f}×)" if "warm" in m else "")
+    ),
+    "cold / floor": lambda m: f"{m['cold'] / m['floor']:.2f}×",
+    "verify cost": lambda m: f"{m['cold+verify'] / m['cold'] - 1:+.0%}",
+}
+PG_RATIOS = {
+    "recipe / cold+verify": lambda m: f"{m['pg recipe'] / m['pg cold+verify']:.2f}×",
+    "recipe / warm+verify": lambda m: f"{m['pg recipe'] / m['pg warm+verify']:.2f}×",
+    "verify cost": lambda m: f"{m['pg cold+verify'] / m['pg cold'] - 1:+.0%}",
+}
+
+
+def table(results: dict, ratios: dict) -> str:
+    """Medians (min–max) per variant and size, then the ratios."""
     names = list(next(iter(results.values())))
     lines = [
-        "| N | " + " | ".join(names) + " | recipe / cold+verify | recipe / warm+verify | verify cost |",
-        "|---|" + "---|" * (len(names) + 3),
+        "| N | " + " | ".join([*names, *ratios]) + " |",
+        "|---|" + "---|" * (len(names) + len(ratios)),
     ]
     for size, times in results.items():
         medians = {name: statistics.median(values) for name, values in times.items()}
         cells = [f"{medians[n]:.2f} ({min(times[n]):.2f}–{max(times[n]):.2f})" for n in names]
-        ratios = [
-            f"{medians['pg recipe'] / medians['pg cold+verify']:.2f}×",
-            f"{medians['pg recipe'] / medians['pg warm+verify']:.2f}×",
-            f"{medians['pg cold+verify'] / medians['pg cold'] - 1:+.0%}",
-        ]
-        lines.append(f"| {size} | " + " | ".join(cells + ratios) + " |")
-    return "\n".join(lines)
-
-
-def table(results: dict) -> str:
-    names = list(next(iter(results.values())))
-    lines = [
-        "| N | " + " | ".join(names) + " | recipe / cold | cold / floor | verify cost |",
-        "|---|" + "---|" * (len(names) + 3),
-    ]
-    for size, times in results.items():
-        medians = {name: statistics.median(values) for name, values in times.items()}
-        cells = [f"{medians[n]:.2f} ({min(times[n]):.2f}–{max(times[n]):.2f})" for n in names]
-        ratios = [
-            f"{medians['recipe'] / medians['cold']:.2f}×",
-            f"{medians['cold'] / medians['floor']:.2f}×",
-            f"{medians['cold+verify'] / medians['cold'] - 1:+.0%}",
-        ]
-        if "warm" in medians:
-            ratios[0] += f" (warm {medians['recipe'] / medians['warm']:.2f}×)"
-        lines.append(f"| {size} | " + " | ".join(cells + ratios) + " |")
+        lines.append(f"| {size} | " + " | ".join(cells + [cell(medians) for cell in ratios.values()]) + " |")
     return "\n".join(lines)
 
 
@@ -218,7 +209,7 @@ def main() -> None:
         if server is not None:
             pg_report = (
                 f"On a private PostgreSQL {server.version()} server on this machine (fsync off), the same "
-                f"projects:\n\n{pg_table(pg_results)}"
+                f"projects:\n\n{table(pg_results, PG_RATIOS)}"
             )
     finally:
         if server is not None:
@@ -227,7 +218,7 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     report = (
         f"Median wall seconds (min–max) of {args.runs} interleaved rounds, {date.today()}, {machine}.\n\n"
-        f"{table(results)}\n\n{pg_report}\n"
+        f"{table(results, SQLITE_RATIOS)}\n\n{pg_report}\n"
     )
     print(report)
     if args.output != "-":
