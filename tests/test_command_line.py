@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 from conftest import HEAD, interrupt, probe_env, wait_for_report
 
+#: Real processes through this package's front end; Flask and Click are the same in every session of
+#: the matrix, and what the engine does under them is tested in process in every session.
+pytestmark = pytest.mark.version_independent
+
 BIN = Path(sys.executable).parent
 FRONT_ENDS = {
     "python -m": [sys.executable, "-m", "flask_makemigrations"],
@@ -75,7 +79,6 @@ def test_an_error_is_one_line_and_status_2_and_names_the_next_step_in_its_syntax
     assert error.endswith(f"merge them first with {NEXT_STEP[front]} (or 'flask db merge heads')")
 
 
-@pytest.mark.version_independent  # signals: this package's own code
 def test_ctrl_c_exits_130_and_leaves_nothing(project, front, probe_dir):
     project.add_probe()
     project.add_email_column()
