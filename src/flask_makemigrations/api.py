@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks.models_cache import models_folder
+from .checks.models_cache import clear_models_schemas
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
@@ -20,9 +20,9 @@ from .shadow.backends import parse_database
 from .shadow.backends.postgresql import PostgreSQL
 from .shadow.backends.postgresql_templates import Template, cached_templates, clear_templates
 from .shadow.backends.sqlite import SQLiteFile
-from .shadow.cache import Built, clear_cache, project_folder, upgrade_with_cache
+from .shadow.cache import Built, clear_cache, project_id, upgrade_with_cache
 from .shadow.server import PruneResult, ServerBackend, prune
-from .shadow.snapshots import FileSnapshots, user_cache_dir
+from .shadow.snapshots import user_cache_dir
 
 
 @dataclass
@@ -159,9 +159,8 @@ class CacheState:
 
 def cache_state(directory: str | None = None, database: str | None = None) -> CacheState:
     """What the cache holds for the project whose migrations are in ``directory`` (./migrations)."""
-    folder = project_folder(Path(directory or "migrations").absolute())
-    sets = len(FileSnapshots(folder, SQLiteFile()).keys_by_recency())
-    state = CacheState(user_cache_dir(), folder, sets)
+    files = SQLiteFile().snapshots(project_id(Path(directory or "migrations").absolute()))
+    state = CacheState(user_cache_dir(), files.folder, len(files.keys_by_recency()))
     if database is not None:
         backend = _template_server(database)
         state.server = backend.url.render_as_string(hide_password=True)
@@ -173,8 +172,7 @@ def clear_snapshots(database: str | None = None) -> tuple[int, str]:
     """Remove every snapshot of every project: the files, or with ``database`` the server's templates;
     return how many sets there were, and where."""
     if database is None:
-        for path in models_folder().glob("*.json"):  # the models' schemas too (checks/models_cache.py)
-            path.unlink(missing_ok=True)
+        clear_models_schemas()
         return clear_cache(), str(user_cache_dir())
     backend = _template_server(database)
     return clear_templates(backend), backend.url.render_as_string(hide_password=True)

@@ -39,6 +39,12 @@ def models_folder(root: Path | None = None) -> Path:
     return (root or user_cache_dir()) / "models"
 
 
+def clear_models_schemas(root: Path | None = None) -> None:
+    """Remove every kept schema (``cache --clear``)."""
+    for path in models_folder(root).glob("*.json"):
+        path.unlink(missing_ok=True)
+
+
 def cached_models_schema(
     filters: Filters, engine: Engine, build: Callable[[], Schema], enabled: bool = True
 ) -> Schema:

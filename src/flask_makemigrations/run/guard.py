@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import URL, Dialect, Engine
 
 from ..errors import ForeignDatabaseError
 from ..shadow.backend import ShadowDatabase
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # annotations only: SQLAlchemy 2.0 names (1.4 is supported to
     from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.pool import ConnectionPoolEntry
 
-    from ..shadow.server import ServerBackend
+    from ..shadow.backend import Backend
 
 _Connect = TypeVar("_Connect", bound=Callable[..., sqlite3.Connection])
 
@@ -40,20 +40,16 @@ def reaches(
     shadow: ShadowDatabase, dialect: Dialect, cargs: Sequence[Any], cparams: Mapping[str, Any]
 ) -> bool:
     """Whether a connection with these driver arguments reaches ``shadow``, in its backend's terms."""
-    if dialect.name != shadow.backend.name:
-        return False
-    backend = shadow.backend
-    return backend.identity(cargs, cparams) == backend.identity(*dialect.create_connect_args(shadow.url))
+    return _reaches_url(shadow.backend, shadow.url, dialect, cargs, cparams)
 
 
-def _reaches_admin_database(
-    admin: "ServerBackend", dialect: Dialect, cargs: Sequence[Any], cparams: Mapping[str, Any]
+def _reaches_url(
+    backend: "Backend", url: URL, dialect: Dialect, cargs: Sequence[Any], cparams: Mapping[str, Any]
 ) -> bool:
-    """Whether a connection goes to the database a ``--database`` URL names, which the tool connects
-    to for its CREATE and DROP DATABASE (while it does: ``administering``)."""
-    if dialect.name != admin.name:
+    """Whether a connection with these driver arguments reaches the database ``url`` names."""
+    if dialect.name != backend.name:
         return False
-    return admin.identity(cargs, cparams) == admin.identity(*dialect.create_connect_args(admin.url))
+    return backend.identity(cargs, cparams) == backend.identity(*dialect.create_connect_args(url))
 
 
 class ConnectionGuard:
@@ -86,7 +82,8 @@ class ConnectionGuard:
         cparams: dict[str, Any],
     ) -> "DBAPIConnection":
         admin = administering.get()
-        if admin is not None and _reaches_admin_database(admin, dialect, cargs, cparams):
+        # The database a --database URL names, while the tool itself runs a statement there.
+        if admin is not None and _reaches_url(admin, admin.url, dialect, cargs, cparams):
             return dialect.connect(*cargs, **cparams)  # the tool's own CREATE or DROP DATABASE
         target = next((shadow for shadow in self.shadows if reaches(shadow, dialect, cargs, cparams)), None)
         if target is None:

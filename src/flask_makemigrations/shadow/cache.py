@@ -122,12 +122,8 @@ class ShadowCache:
             self.store.discard(stale)
 
 
-def project_folder(migrations_dir: Path, root: Path | None = None) -> Path:
-    """Where a project's snapshot files are: a folder of the cache named by the migrations' path."""
-    return (root or user_cache_dir()) / project_id(migrations_dir)
-
-
 def project_id(migrations_dir: Path) -> str:
+    """What names a project's snapshots (its folder of files, its templates): its migrations' path."""
     return hashlib.sha256(str(migrations_dir.resolve()).encode()).hexdigest()[:16]
 
 

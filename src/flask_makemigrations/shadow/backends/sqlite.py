@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, make_url
 
 from ...errors import UsageError, disk_error
 from ..backend import Backend, ShadowDatabase
-from ..snapshots import FileSnapshots, Snapshots, user_cache_dir
+from ..snapshots import FileSnapshots, user_cache_dir
 
 #: The files SQLite keeps beside a database; a leftover one would be taken for the new file's own.
 SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -27,7 +27,7 @@ SIDE_FILES = ("-journal", "-wal", "-shm")
 class SQLite(Backend):
     name = "sqlite"
 
-    def snapshots(self, project: str) -> Snapshots:
+    def snapshots(self, project: str) -> FileSnapshots:
         """Files in the user's cache folder, one folder per project."""
         return FileSnapshots(user_cache_dir() / project, self)
 
