@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks.models_cache import clear_models_schemas
+from .cache_files import project_id, user_cache_dir
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
@@ -12,6 +12,8 @@ from .errors import Advice, RevisionFailedError, StrictError, UsageError, shown_
 from .request import Request, check_rev_id
 from .revisions.driver import History
 from .revisions.generation import Generated, generate
+from .revisions.headers import RevisionHeaders
+from .revisions.staging import Staging
 from .run.app_loading import history_builds_its_own_tables
 from .run.binds import env_matches_binds
 from .run.locking import migrations_lock
@@ -20,9 +22,8 @@ from .shadow.backends import parse_database
 from .shadow.backends.postgresql import PostgreSQL
 from .shadow.backends.postgresql_templates import Template, cached_templates, clear_templates
 from .shadow.backends.sqlite import SQLiteFile
-from .shadow.cache import Built, clear_cache, project_id, upgrade_with_cache
+from .shadow.cache import Built, clear_cache, upgrade_with_cache
 from .shadow.server import PruneResult, ServerBackend, prune
-from .shadow.snapshots import user_cache_dir
 
 
 @dataclass
@@ -48,7 +49,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
         staging = session.stage()
         if writes:
             staging.check_writable()
-        history = History(session.extension, staging)
+        history = History(session.extension, staging, _headers(staging, request.use_cache))
         _check_rev_id_is_new(request.rev_id, history)
         previous_head = history.single_head()
         loaded = session.loaded_tables
@@ -110,7 +111,8 @@ def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base."""
     opened = open_session(project, runtime)
     with opened as session, migrations_lock(session.directory, exclusive=False):
-        history = History(session.extension, session.stage())
+        staging = session.stage()
+        history = History(session.extension, staging, _headers(staging))
         built_by_the_app = history_builds_its_own_tables(session.loaded_tables, history.single_head())
         with built_by_the_app, env_matches_binds(session.binds, history) as migrated:
             verified = check_history(session, history, runtime.progress)
@@ -127,7 +129,7 @@ def merge_heads(
     with open_session(project, runtime) as session, migrations_lock(session.directory, exclusive=True):
         staging = session.stage()
         staging.check_writable()
-        history = History(session.extension, staging)
+        history = History(session.extension, staging, _headers(staging))
         _check_rev_id_is_new(rev_id, history)
         heads = history.script.get_heads()
         if len(heads) < 2:
@@ -172,7 +174,6 @@ def clear_snapshots(database: str | None = None) -> tuple[int, str]:
     """Remove every snapshot of every project: the files, or with ``database`` the server's templates;
     return how many sets there were, and where."""
     if database is None:
-        clear_models_schemas()
         return clear_cache(), str(user_cache_dir())
     backend = _template_server(database)
     return clear_templates(backend), backend.url.render_as_string(hide_password=True)
@@ -183,6 +184,11 @@ def _template_server(database: str) -> PostgreSQL:
     if not isinstance(backend, PostgreSQL):
         raise UsageError("cache --database: only a PostgreSQL server keeps snapshots (postgresql://...)")
     return backend
+
+
+def _headers(staging: Staging, enabled: bool = True) -> RevisionHeaders | None:
+    """The project's known revision headers, so a run that applies few revisions imports few files."""
+    return RevisionHeaders.of_project(staging.project_dir) if enabled else None
 
 
 def _review(generated: Generated) -> list[str]:

@@ -3,11 +3,15 @@ Alembic or SQLAlchemy change. Each says why the public API does not serve and si
 the rest of the package uses the libraries' public API only.
 """
 
+import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from alembic import util as alembic_util
 from alembic.config import Config
 from alembic.runtime.migration import RevisionStep
 from alembic.script import Script, ScriptDirectory
@@ -89,6 +93,33 @@ def every_revision(script: ScriptDirectory) -> list[Script]:
     """
     found = {r.revision: r for r in script.revision_map._revision_map.values() if isinstance(r, Script)}
     return list(found.values())
+
+
+#: Loads one revision file: given its path and Alembic's own import of it, returns its module.
+RevisionLoader = Callable[[Path, Callable[[], ModuleType]], ModuleType]
+
+
+@contextmanager
+def revision_files_loaded_by(load: RevisionLoader) -> Iterator[None]:
+    """While Alembic builds a revision map inside this block, it loads each revision file through
+    ``load``, which may answer with a module of its own instead of importing the file.
+
+    ``ScriptDirectory`` imports every file to read the five names its graph needs, and offers no way
+    to do it otherwise. The file it has chosen (by its rules: version locations, source or compiled
+    files, duplicates) goes to ``alembic.util.load_python_file(dir, filename)``, called through the
+    ``alembic.util`` module by ``Script._from_filename`` (until 1.15) and ``Script._from_path``
+    (since 1.16) alike. Only the building of the map, in this one thread, sees the substitute.
+    """
+    original = alembic_util.load_python_file
+
+    def substitute(dir_: str | os.PathLike[str], filename: str | os.PathLike[str]) -> ModuleType:
+        return load(Path(dir_) / filename, lambda: original(dir_, filename))
+
+    alembic_util.load_python_file = substitute
+    try:
+        yield
+    finally:
+        alembic_util.load_python_file = original
 
 
 # -- SQLAlchemy internals ----------------------------------------------------------------------------

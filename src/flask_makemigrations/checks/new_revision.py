@@ -3,7 +3,7 @@
 Autogenerate has blind spots (server defaults, check constraints, some type changes), and people apply
 its files without reading them. So the new revision is applied, the result is compared with a second
 database built straight from the models (one per database of the app: Flask-SQLAlchemy's binds each
-have theirs; its schema comes from the cache when the models are the same, ``models_cache``), then it
+have theirs; its schema comes from the cache when the models are the same, ``schema_cache``), then it
 is downgraded (which must give back the schema it
 started from) and applied again. All of it happens in the staging copy: a revision that fails never
 reaches the project.
@@ -22,8 +22,8 @@ from ..errors import AppExitError, MigrationError, RevisionFailedError, Verifica
 from ..revisions.driver import History
 from ..revisions.generation import Generated
 from ..run.binds import BindKey, app_engines
-from .models_cache import cached_models_schema
-from .schema import Filters, Schema, differences, reflect
+from .schema import Filters, Schema, TableShapes, differences, reflect
+from .schema_cache import cached_models_schema, kept_table_shapes
 
 if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
     from ..run.session import Session
@@ -50,9 +50,12 @@ class Databases:
     history: History
     engines: dict[BindKey, Engine]
     configured: dict[BindKey, Filters]  # env.py's autogenerate options, for the databases it compared
+    shapes: TableShapes | None = None  # the tables already reflected, not reflected again
 
     @classmethod
-    def of(cls, history: History, generated: Generated | None = None) -> "Databases":
+    def of(
+        cls, history: History, generated: Generated | None = None, shapes: TableShapes | None = None
+    ) -> "Databases":
         """Every database of the app, with the filters env.py gave autogenerate for each (``generated``)."""
         db = history.extension.db
         engines = app_engines(history.extension)
@@ -63,7 +66,7 @@ class Databases:
         }
         if generated is not None and not configured:  # a blank revision: env.py did not run
             configured[None] = Filters.from_context_opts({}, db.metadata)
-        return cls(history, engines, configured)
+        return cls(history, engines, configured, shapes)
 
     def filters(self, bind: BindKey) -> Filters:
         """What autogenerate looks at in ``bind``; elsewhere every table but the version table (asked
@@ -71,7 +74,9 @@ class Databases:
         return self.configured.get(bind) or Filters(version_table=self.history.version_table)
 
     def snapshot(self) -> Schemas:
-        return {bind: snapshot(engine, self.filters(bind)) for bind, engine in self.engines.items()}
+        return {
+            bind: snapshot(engine, self.filters(bind), self.shapes) for bind, engine in self.engines.items()
+        }
 
     def prefixed(self, bind: BindKey, lines: list[str]) -> list[str]:
         """A bind's lines name the bind, as a multi-database env.py's operations do."""
@@ -83,7 +88,7 @@ def models_schemas(
 ) -> Schemas:
     """The schema the models of each bind describe, as this kind of database reflects it
     (``create_all`` in an empty throwaway database the session makes for that bind), unless the
-    cache has it for models exactly like these (``models_cache``)."""
+    cache has it for models exactly like these (``schema_cache``)."""
     return {bind: _models_schema(databases, bind, session, use_cache) for bind in binds}
 
 
@@ -121,9 +126,9 @@ def _create_models(filters: Filters, connection: Connection) -> None:
         raise failed("building a database from the models", reason, "--no-verify skips it") from exc
 
 
-def snapshot(engine: sa.engine.Engine, filters: Filters) -> Schema:
+def snapshot(engine: sa.engine.Engine, filters: Filters, shapes: TableShapes | None = None) -> Schema:
     with engine.connect() as connection:
-        return reflect(connection, filters)
+        return reflect(connection, filters, shapes=shapes)
 
 
 def schema_differences(
@@ -180,9 +185,24 @@ def verify_new_revision(
     The shadow databases are at ``previous_head`` on entry. Without a new revision (no changes) only
     the comparison runs: "No changes detected" while the models differ is what users never notice.
     ``shown`` names the new revision's file the way the user will find it (or not: it is not written);
-    ``use_cache`` False builds the models' database even if the cache knows its schema.
+    ``use_cache`` False builds the models' database even if the cache knows its schema, and reflects
+    every table the run has not reflected yet.
     """
-    databases = Databases.of(history, generated)
+    with kept_table_shapes(history.staging.project_dir, use_cache) as shapes:
+        databases = Databases.of(history, generated, shapes)
+        return _verified(session, databases, generated, previous_head, hint, shown, use_cache)
+
+
+def _verified(
+    session: "Session",
+    databases: Databases,
+    generated: Generated,
+    previous_head: str | None,
+    hint: str,
+    shown: str,
+    use_cache: bool,
+) -> list[str]:
+    history = databases.history
     before = databases.snapshot()
     models = models_schemas(databases, list(databases.configured), session, use_cache)
     if generated.staged_file is None or generated.revision is None:

@@ -10,6 +10,7 @@ filters out (``include_name``, ``include_object``) are not part of the schema, a
 """
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -127,15 +128,61 @@ class Filters:
         return sa.Index(name) if type_ == "index" else sa.UniqueConstraint(name=name)
 
 
-def reflect(connection: Connection, filters: Filters, reflected: bool = True) -> Schema:
-    """The schema a connection sees (its default schema), as autogenerate's filters let it be seen."""
+class TableShapes:
+    """Tables already reflected, by what reflecting them read (``Backend.table_fingerprints``), so a
+    schema is reflected again only where the database changed: the round trip of a revision that
+    alters one table of 250 reflects that one.
+
+    ``known`` comes from a cache (``schema_cache``) under ``salt``, which names the code and versions
+    that shape a table; filters that are code (``include_name``, ``include_object``) shape it too, so
+    what they filtered is kept for this run only.
+    """
+
+    def __init__(self, known: dict[str, TableShape] | None = None, salt: str = ""):
+        self.shapes = dict(known or {})
+        self.salt = salt
+        self.kept: dict[str, TableShape] = {}  # what a cache may keep for the next run
+
+    def key(self, fingerprint: str, table: str, filters: Filters, reflected: bool) -> tuple[str, bool]:
+        """The shape's key, and whether it may outlive the run."""
+        lasting = filters.include_name is None and filters.include_object is None
+        scope = "" if lasting else f"run {id(filters)}"
+        digest = hashlib.sha256(f"{self.salt}|{scope}|{reflected}|{table}|{fingerprint}".encode())
+        return digest.hexdigest(), lasting
+
+    def reflect(self, connection: Connection, filters: Filters, names: list[str], reflected: bool) -> Schema:
+        """``names``' shapes, reflecting only the tables whose fingerprint is new."""
+        fingerprints = for_dialect(connection.dialect.name).table_fingerprints(connection) or {}
+        keys = {
+            name: self.key(fingerprints[name], name, filters, reflected)
+            for name in names
+            if name in fingerprints
+        }
+        known = {name: self.shapes[key] for name, (key, _) in keys.items() if key in self.shapes}
+        found = _shapes(connection, filters, [name for name in names if name not in known], reflected)
+        for name, (key, lasting) in keys.items():
+            shape = known.get(name) or found[name]
+            self.shapes[key] = shape
+            if lasting:
+                self.kept[key] = shape
+        return {name: known.get(name) or found[name] for name in names}
+
+
+def reflect(
+    connection: Connection, filters: Filters, reflected: bool = True, shapes: TableShapes | None = None
+) -> Schema:
+    """The schema a connection sees (its default schema), as autogenerate's filters let it be seen;
+    with ``shapes``, what they know of it is not reflected again."""
     inspector = sa.inspect(connection)
-    dialect = connection.dialect
     names = [name for name in inspector.get_table_names() if filters.keeps("table", name, None, reflected)]
-    return {
-        name: _table(found, dialect, name, filters, reflected)
-        for name, found in _reflected_tables(inspector, names).items()
-    }
+    if shapes is not None:
+        return shapes.reflect(connection, filters, names, reflected)
+    return _shapes(connection, filters, names, reflected)
+
+
+def _shapes(connection: Connection, filters: Filters, names: list[str], reflected: bool) -> Schema:
+    found = _reflected_tables(sa.inspect(connection), names)
+    return {name: _table(found[name], connection.dialect, name, filters, reflected) for name in names}
 
 
 @dataclass

@@ -26,6 +26,8 @@ from .new_revision import (
     schema_differences,
     step,
 )
+from .schema import TableShapes
+from .schema_cache import kept_table_shapes
 
 if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
     from ..run.session import Session
@@ -44,11 +46,14 @@ def check_history(session: "Session", history: History, progress: Progress | Non
     which no downgrade takes away, may be left)."""
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
-    databases = Databases.of(history)  # the stairway checks every table but the version table
-    before = databases.snapshot()
-    for number, revision in enumerate(reported(revisions, progress), 1):
-        before = _stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
-    _check_head(session, history)
+    with kept_table_shapes(history.staging.project_dir) as shapes:
+        databases = Databases.of(
+            history, shapes=shapes
+        )  # the stairway checks every table but the version table
+        before = databases.snapshot()
+        for number, revision in enumerate(reported(revisions, progress), 1):
+            before = _stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
+        _check_head(session, history, shapes)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
     left = []
@@ -83,7 +88,7 @@ def _down_target(revision: Script) -> tuple[str, str]:
     return down[0], " + ".join(down)
 
 
-def _check_head(session: "Session", history: History) -> None:
+def _check_head(session: "Session", history: History, shapes: TableShapes) -> None:
     """At head, autogenerate finds nothing and each database's schema is the one its models build."""
     pending = generate(history, "pending changes")
     if pending.operations:
@@ -93,7 +98,7 @@ def _check_head(session: "Session", history: History) -> None:
             "run makemigrations",
             hint="",
         )
-    databases = Databases.of(history, pending)
+    databases = Databases.of(history, pending, shapes)
     models = models_schemas(databases, list(databases.configured), session)
     found = schema_differences(databases, models, databases.snapshot(), MODELS, MIGRATIONS)
     if found:

@@ -9,7 +9,7 @@ import os
 import re
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -27,6 +27,7 @@ from ..compat import (
     downgrade_steps,
     every_revision,
     revision_command_arguments,
+    revision_files_loaded_by,
     upgrade_steps,
 )
 from ..errors import (
@@ -38,6 +39,7 @@ from ..errors import (
     exit_call,
     shown_path,
 )
+from .headers import RevisionHeaders
 from .staging import Staging
 
 if TYPE_CHECKING:  # annotations only (the run package imports this one)
@@ -109,11 +111,16 @@ def docstring_safe(message: str) -> str:
 
 
 class History:
-    """One migrations directory (its staging copy) driven in-process by Alembic commands."""
+    """One migrations directory (its staging copy) driven in-process by Alembic commands.
 
-    def __init__(self, extension: "MigrateState", staging: Staging):
+    With ``headers``, the files whose header is known by their bytes are placed in the graph without
+    being imported, until a migration needs them (``headers``); without, every file is imported.
+    """
+
+    def __init__(self, extension: "MigrateState", staging: Staging, headers: RevisionHeaders | None = None):
         self.extension = extension
         self.staging = staging
+        self.headers = headers
         # Flask-Migrate's env.py stores its "skip empty revision" hook in the app-wide
         # configure_args on first use; a second command would inherit a hook bound to the first
         # command's config. Every command starts from the arguments as the app set them.
@@ -141,9 +148,11 @@ class History:
 
     def _load_scripts(self) -> ScriptDirectory:
         """Read every revision file now, so a broken one is reported before any database work."""
-        with self.failures("cannot be loaded"):
+        with self.failures("cannot be loaded"), self._loading():
             script = ScriptDirectory.from_config(self.config())
-            script.revision_map.heads  # noqa: B018  (forces every file to be imported)
+            script.revision_map.heads  # noqa: B018  (forces every file to be loaded)
+        if self.headers is not None:
+            self.headers.save()
         for revision in every_revision(script):
             problem = unusable_rev_id(revision.revision)
             if problem:
@@ -153,6 +162,9 @@ class History:
                     "(its file, its 'revision' and every 'down_revision' naming it)"
                 )
         return script
+
+    def _loading(self) -> AbstractContextManager[None]:
+        return nullcontext() if self.headers is None else revision_files_loaded_by(self.headers.load)
 
     def single_head(self) -> str | None:
         heads = self.script.get_heads()

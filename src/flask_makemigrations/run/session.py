@@ -19,13 +19,13 @@ from typing import Any
 
 from flask import Flask
 
+from ..cache_files import user_cache_dir
 from ..errors import Advice, AppLoadError, ForeignDatabaseError
 from ..revisions.driver import Progress
 from ..revisions.staging import Staging
 from ..shadow.backend import Backend, ShadowDatabase
 from ..shadow.backends import parse_database
 from ..shadow.database import shadow_database
-from ..shadow.snapshots import user_cache_dir
 from .app_loading import (
     MigrateState,
     app_being_loaded,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import MetaData
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 
 from ..errors import Advice
 
@@ -129,6 +129,13 @@ class Backend(ABC):
         """Reflected SQL (a CHECK, an index expression) without the layout and the enclosing
         parentheses that databases add."""
         return unwrap_parentheses(" ".join(text.split()))
+
+    @classmethod
+    def table_fingerprints(cls, connection: Connection) -> dict[str, str] | None:
+        """A digest per table of everything that reflecting it reads, where this kind of database can
+        tell in one query: a table whose digest did not change reflects the same. None: it cannot
+        (every table is reflected each time)."""
+        return None
 
     def snapshots(self, project: str) -> "Snapshots | None":
         """Where this kind of database keeps project ``project``'s snapshots, for the cache; None: it

@@ -19,10 +19,11 @@ import alembic
 import sqlalchemy
 from alembic.script import Script, ScriptDirectory
 
+from ..cache_files import project_id, user_cache_dir
 from ..errors import MakemigrationsError
 from ..revisions.driver import History, Progress
 from .backend import ShadowDatabase
-from .snapshots import Snapshots, user_cache_dir
+from .snapshots import Snapshots
 
 #: Snapshots kept per project; a history that only grows needs the newest one.
 KEEP = 3
@@ -122,17 +123,15 @@ class ShadowCache:
             self.store.discard(stale)
 
 
-def project_id(migrations_dir: Path) -> str:
-    """What names a project's snapshots (its folder of files, its templates): its migrations' path."""
-    return hashlib.sha256(str(migrations_dir.resolve()).encode()).hexdigest()[:16]
-
-
 def clear_cache(root: Path | None = None) -> int:
-    """Remove every snapshot file of every project; return how many sets there were."""
+    """Remove every file of the cache folder: each project's snapshots, revision headers and table
+    shapes, and the models' schemas; return how many snapshot sets there were."""
     removed = 0
     for path in (root or user_cache_dir()).glob("*/*.sqlite"):
         path.unlink(missing_ok=True)
         removed += "+" not in path.name
+    for path in (root or user_cache_dir()).glob("*/*.json"):
+        path.unlink(missing_ok=True)
     return removed
 
 

@@ -10,7 +10,6 @@ cache folder; PostgreSQL as a template database on the server (``backends/postgr
 import contextlib
 import hashlib
 import os
-import sys
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,17 +18,6 @@ from .backend import ShadowDatabase
 
 if TYPE_CHECKING:  # annotations only (the SQLite backend imports this module)
     from .backends.sqlite import SQLite
-
-
-def user_cache_dir() -> Path:
-    """The platform's per-user cache folder (what platformdirs computes, without the dependency)."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "flask-makemigrations"
 
 
 class Snapshots(ABC):

@@ -3,6 +3,7 @@ yet), or an in-memory database that every connection in the process shares. Snap
 are SQLite's own online backups.
 """
 
+import hashlib
 import os
 import re
 import sqlite3
@@ -14,14 +15,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 
+from ...cache_files import user_cache_dir
 from ...errors import UsageError, disk_error
 from ..backend import Backend, ShadowDatabase
-from ..snapshots import FileSnapshots, user_cache_dir
+from ..snapshots import FileSnapshots
 
 #: The files SQLite keeps beside a database; a leftover one would be taken for the new file's own.
 SIDE_FILES = ("-journal", "-wal", "-shm")
+#: Every statement of the schema (tables, indexes, triggers), by the table it belongs to, in order.
+_SCHEMA_STATEMENTS = (
+    "SELECT tbl_name, type, name, sql FROM sqlite_master UNION ALL "
+    "SELECT tbl_name, type, name, sql FROM sqlite_temp_master ORDER BY 1, 2, 3"
+)
+#: The tables each table's foreign keys refer to (table-valued pragmas: SQLite 3.16).
+_REFERRED_TABLES = (
+    'SELECT m.name, f."table" FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f '
+    "WHERE m.type = 'table'"
+)
 
 
 class SQLite(Backend):
@@ -53,6 +65,26 @@ class SQLite(Backend):
         while text.endswith(")") and text.count(")") > text.count("("):
             text = text[:-1].rstrip()
         return super().normalized_sql(text)
+
+    @classmethod
+    def table_fingerprints(cls, connection: Connection) -> dict[str, str]:
+        """SQLite's reflection reads the schema table's statements: a table's own, its indexes', and
+        for a foreign key that names no columns the referred table's (for its primary key). The
+        digests hash exactly those, with SQLite's version, whose pragmas answer the reflection."""
+        statements: dict[str, list[str]] = {}
+        for table, kind, name, sql in connection.exec_driver_sql(_SCHEMA_STATEMENTS):
+            statements.setdefault(table, []).append(f"{kind}|{name}|{sql}")
+        referred: dict[str, set[str]] = {}
+        for table, other in connection.exec_driver_sql(_REFERRED_TABLES):
+            referred.setdefault(table, set()).add(other)
+        return {
+            table: _digest(
+                sqlite3.sqlite_version,
+                *own,
+                *(f"{other}|{statements.get(other)}" for other in sorted(referred.get(table, ()))),
+            )
+            for table, own in statements.items()
+        }
 
     def save_snapshot(self, shadow: ShadowDatabase, path: Path) -> bool:
         """Copy the shadow database into a new file at ``path`` (SQLite's backup); False if it could not."""
@@ -189,6 +221,10 @@ class SQLiteMemory(SQLite):
 
     def connect(self, shadow: ShadowDatabase) -> sqlite3.Connection:
         return sqlite3.connect(f"{shadow.url.database}?mode=memory&cache=shared", uri=True)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _versions(snapshot: sqlite3.Connection) -> list[str] | None:

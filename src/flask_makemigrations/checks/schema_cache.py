@@ -1,5 +1,6 @@
-"""The models' schema, reused by content: verification builds a database from the models and reflects
-it, and most runs do so for models that did not change.
+"""Reflected schemas, reused by content: the models' schema, and the shapes of the shadow database's
+tables. Verification builds a database from the models and reflects it, then reflects the shadow
+database three times, and most runs do so for models and tables that did not change.
 
 The schema that ``create_all`` gives is a function of the statements it runs, of the database that
 runs them and of the code that reflects and normalizes it. So the key hashes exactly those: every
@@ -9,24 +10,28 @@ password aside, and its version), SQLAlchemy's version and the source of the com
 reflected schema under that key is reused; an ``include_object`` filter in ``env.py`` is code the key
 cannot see, so such runs build it every time, as does any doubt (a file that does not load). The files
 are JSON, never code.
+
+A table's shape is a function of what reflecting it read, which the backend digests where it can
+(``Backend.table_fingerprints``: SQLite's schema statements), of SQLAlchemy's version and of the same
+comparison code; a project keeps the shapes its last verification saw (``TableShapes``).
 """
 
 import contextlib
 import hashlib
 import inspect
 import json
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
+from ..cache_files import project_id, user_cache_dir, write_whole
 from ..shadow.backend import Backend
 from ..shadow.backends import for_dialect
-from ..shadow.snapshots import user_cache_dir
-from .schema import Filters, Schema, TableShape
+from .schema import Filters, Schema, TableShape, TableShapes
 
 #: Changes when what is stored changes shape.
 FORMAT = 1
@@ -34,15 +39,36 @@ FORMAT = 1
 KEEP = 50
 
 
+def tables_file(migrations_dir: Path, root: Path | None = None) -> Path:
+    """Where a project's table shapes are kept: in its snapshot folder."""
+    return (root or user_cache_dir()) / project_id(migrations_dir) / "tables.json"
+
+
+@contextmanager
+def kept_table_shapes(migrations_dir: Path, enabled: bool = True) -> Iterator[TableShapes]:
+    """The shapes the project's previous verification saw (none if ``enabled`` is False), and the ones
+    this one saw kept for the next, when it is done."""
+    path = tables_file(migrations_dir)
+    salt = hashlib.sha256(
+        json.dumps([FORMAT, sa.__version__, _code_digest(_shape_code())]).encode()
+    ).hexdigest()
+    known: dict[str, TableShape] = {}
+    if enabled:
+        with contextlib.suppress(Exception):  # any doubt about the file: reflect every table
+            stored = json.loads(path.read_text())
+            if stored["salt"] == salt:
+                known = {key: _decoded_table(shape) for key, shape in stored["tables"].items()}
+    shapes = TableShapes(known, salt)
+    yield shapes
+    if enabled and shapes.kept.keys() != known.keys():
+        tables = {key: _encoded_table(shape) for key, shape in shapes.kept.items()}
+        with contextlib.suppress(OSError):
+            write_whole(path, json.dumps({"salt": salt, "tables": tables}))
+
+
 def models_folder(root: Path | None = None) -> Path:
     """Where the models' schemas are kept: one file per key, beside the projects' snapshot folders."""
     return (root or user_cache_dir()) / "models"
-
-
-def clear_models_schemas(root: Path | None = None) -> None:
-    """Remove every kept schema (``cache --clear``)."""
-    for path in models_folder(root).glob("*.json"):
-        path.unlink(missing_ok=True)
 
 
 def cached_models_schema(
@@ -58,7 +84,7 @@ def cached_models_schema(
         return _decoded(json.loads(path.read_text()))
     built = build()
     with contextlib.suppress(OSError):
-        _write(path, json.dumps(_encoded(built)))
+        write_whole(path, json.dumps(_encoded(built)))
         _bound(path.parent)
     return built
 
@@ -70,7 +96,7 @@ def models_key(filters: Filters, engine: Engine) -> str | None:
         return None
     try:
         statements = _create_all_statements(filters, engine)
-        code = hashlib.sha256(b"".join(path.read_bytes() for path in _comparison_code(engine)))
+        code = _code_digest(_comparison_code(engine))
     except Exception:  # what cannot be recorded or read, the real build will say
         return None
     identity = [
@@ -80,7 +106,7 @@ def models_key(filters: Filters, engine: Engine) -> str | None:
         list(engine.dialect.server_version_info or ()),
         filters.version_table,
         statements,
-        code.hexdigest(),
+        code,
     ]
     return hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest()
 
@@ -101,6 +127,17 @@ def _comparison_code(engine: Engine) -> list[Path]:
     return [here / "schema.py", here / "new_revision.py", *backends]
 
 
+def _shape_code() -> list[Path]:
+    """The source files whose code shapes a reflected table, whichever the backend."""
+    here = Path(__file__).parent
+    backends = Path(inspect.getfile(Backend)).parent
+    return [here / "schema.py", backends / "backend.py", *sorted((backends / "backends").glob("*.py"))]
+
+
+def _code_digest(paths: list[Path]) -> str:
+    return hashlib.sha256(b"".join(path.read_bytes() for path in paths)).hexdigest()
+
+
 def _create_all_statements(filters: Filters, engine: Engine) -> list[str]:
     """Every statement ``create_all`` issues for the tables autogenerate looks at, compiled for the
     engine's dialect (on a fresh database: no existence checks)."""
@@ -117,46 +154,37 @@ def _create_all_statements(filters: Filters, engine: Engine) -> list[str]:
 
 
 def _encoded(found: Schema) -> dict[str, Any]:
-    """A schema as JSON can hold it (its mappings keyed by tuples become lists of pairs)."""
+    return {name: _encoded_table(shape) for name, shape in found.items()}
+
+
+def _encoded_table(shape: TableShape) -> dict[str, Any]:
+    """A table as JSON can hold it (its mappings keyed by tuples become lists of pairs)."""
     return {
-        name: {
-            "columns": shape.columns,
-            "primary_key": shape.primary_key,
-            "uniques": list(shape.uniques.items()),
-            "indexes": list(shape.indexes.items()),
-            "foreign_keys": list(shape.foreign_keys.items()),
-            "checks": shape.checks,
-        }
-        for name, shape in found.items()
+        "columns": shape.columns,
+        "primary_key": shape.primary_key,
+        "uniques": list(shape.uniques.items()),
+        "indexes": list(shape.indexes.items()),
+        "foreign_keys": list(shape.foreign_keys.items()),
+        "checks": shape.checks,
     }
 
 
 def _decoded(stored: dict[str, Any]) -> Schema:
+    return {name: _decoded_table(table) for name, table in stored.items()}
+
+
+def _decoded_table(table: dict[str, Any]) -> TableShape:
     def tuples(value: Any) -> Any:
         return tuple(tuples(item) for item in value) if isinstance(value, list) else value
 
-    return {
-        name: TableShape(
-            columns={column: tuples(value) for column, value in table["columns"].items()},
-            primary_key=tuples(table["primary_key"]),
-            uniques={tuples(columns): index for columns, index in table["uniques"]},
-            indexes={tuples(columns): index for columns, index in table["indexes"]},
-            foreign_keys={tuples(key): constraint for key, constraint in table["foreign_keys"]},
-            checks=dict(table["checks"]),
-        )
-        for name, table in stored.items()
-    }
-
-
-def _write(path: Path, text: str) -> None:
-    """Written aside, then renamed: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    return TableShape(
+        columns={column: tuples(value) for column, value in table["columns"].items()},
+        primary_key=tuples(table["primary_key"]),
+        uniques={tuples(columns): index for columns, index in table["uniques"]},
+        indexes={tuples(columns): index for columns, index in table["indexes"]},
+        foreign_keys={tuples(key): constraint for key, constraint in table["foreign_keys"]},
+        checks=dict(table["checks"]),
+    )
 
 
 def _bound(folder: Path) -> None:

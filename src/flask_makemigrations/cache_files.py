@@ -1,0 +1,39 @@
+"""Where the caches live, and how their files are written: the user's cache folder, each project's
+name in it, and files that readers see whole or not at all.
+
+Every cache of the tool (the shadow databases' snapshots, the revision files' headers, the models'
+schemas) is a disposable copy of something it can compute again, so a file that cannot be written
+only costs the next run time.
+"""
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+
+def user_cache_dir() -> Path:
+    """The platform's per-user cache folder (what platformdirs computes, without the dependency)."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "flask-makemigrations"
+
+
+def project_id(migrations_dir: Path) -> str:
+    """What names a project's cache entries (its folder of files, its templates): its migrations' path."""
+    return hashlib.sha256(str(migrations_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Written aside, then renamed: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
