@@ -74,7 +74,8 @@ def test_postgresql_types_give_postgresql_operations(project, postgres):
         USERNAME,
         "created_at = db.Column(db.DateTime(timezone=True), server_default=db.func.now(), nullable=False)",
     )
-    # A native enum in a new table: CREATE TABLE creates its type (add_column would not, see below).
+    # A native enum in a new table: CREATE TABLE creates its type, the downgrade drops it
+    # (test_enum_types has the rest).
     (project.root / "app" / "models.py").write_text(
         (project.root / "app" / "models.py").read_text()
         + "\n\nclass Tag(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
@@ -82,9 +83,7 @@ def test_postgresql_types_give_postgresql_operations(project, postgres):
     )
     before = project.revision_files()
 
-    # --no-verify: Alembic's downgrade of a new table leaves its enum type behind, which verification
-    # rightly reports (the second upgrade fails); the test below covers that round trip.
-    result = make(project, postgres, "postgres types", verify=False)
+    result = make(project, postgres, "postgres types")
 
     (new,) = project.new_revisions(before)
     script = new.read_text()
@@ -94,20 +93,8 @@ def test_postgresql_types_give_postgresql_operations(project, postgres):
     assert "sa.Enum('draft', 'published', name='post_status')" in script
     assert "+ column user.created_at" in result.operations
     assert "+ table tag" in result.operations
-
-
-def test_verification_catches_an_enum_column_whose_type_autogenerate_never_creates(project, postgres):
-    project.add_model_line(
-        'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)',
-        "status = db.Column(db.Enum('draft', 'published', name='post_status'), nullable=True)",
-    )
-    before = project.revision_files()
-
-    refused(project, postgres, "post_status", "--no-verify")
-    assert project.revision_files() == before
-
-    written = make(project, postgres, "post status", verify=False)
-    assert project.new_revisions(before) == [written.path]
+    assert "name='post_status').drop(op.get_bind(), checkfirst=True)" in script
+    assert result.differences == []
 
 
 @pytest.mark.usefixtures("databases_unchanged")

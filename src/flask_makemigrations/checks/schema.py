@@ -301,9 +301,14 @@ def _index_columns(index: "ReflectedIndex", backend: type[Backend]) -> tuple[str
 
 def _type(type_: TypeEngine[Any], dialect: Dialect) -> str:
     try:
-        return " ".join(str(type_.compile(dialect=dialect)).upper().split())
+        compiled = " ".join(str(type_.compile(dialect=dialect)).upper().split())
     except Exception:  # a reflected type the dialect cannot render back: compare its repr
         return repr(type_)
+    if isinstance(type_, sa.Enum) and "(" not in compiled:
+        # PostgreSQL's enum types render as their name alone: their values are part of the type
+        # (autogenerate compares neither; MySQL's ENUM('a','b') already spells them).
+        return f"{compiled}({', '.join(map(repr, type_.enums))})"
+    return compiled
 
 
 def _fk_options(options: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:

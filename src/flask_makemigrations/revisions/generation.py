@@ -17,7 +17,8 @@ from sqlalchemy.engine import Dialect
 from ..compat import raised_by_post_write_hook
 from ..described import Described, in_bind
 from ..errors import MigrationError
-from . import operations
+from . import enum_types, operations
+from .custom_types import custom_types, imports_for, renders_by_module, unrebuildable
 from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token, upgrade_token
 
 
@@ -56,12 +57,15 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
     captured: list[ops.MigrationScript] = []
     # By upgrade token: env.py configures each engine in turn, updating one dict of options in place.
     contexts: dict[str, tuple[dict[str, Any], Dialect]] = {}
+    enum_warnings: dict[str, list[Described]] = {}
 
     def capture(
         context: MigrationContext, revision: str | Iterable[str | None], directives: list[ops.MigrationScript]
     ) -> None:
         captured.extend(directives)
-        contexts[upgrade_token(context)] = (dict(context.opts), context.dialect)
+        token = upgrade_token(context)
+        contexts[token] = (dict(context.opts), context.dialect)
+        enum_warnings[token] = _complete(context, token, directives)
 
     result = Generated()
     written = None
@@ -83,6 +87,10 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
         for engine in result.engines:
             result.operations += [
                 engine.prefixed(line) for line in operations.describe_all(engine.upgrade_ops)
+            ]
+            result.warnings += [engine.prefixed(line) for line in _unrebuildable(engine)]
+            result.warnings += [
+                engine.prefixed(line) for line in enum_warnings.get(engine.upgrade_ops.upgrade_token, [])
             ]
     if not result.operations and not empty:
         return result  # "No changes detected": whatever env.py let Alembic write stays in staging
@@ -108,6 +116,33 @@ def _per_engine(
             opts, dialect = contexts[token]
             engines.append(EngineChanges(bind_of_token(token), upgrade_ops, opts, dialect, multidb))
     return engines
+
+
+def _complete(
+    context: MigrationContext, token: str, directives: list[ops.MigrationScript]
+) -> list[Described]:
+    """What a script needs before Alembic renders it and autogenerate does not give it: the imports
+    of other packages' types, PostgreSQL's enum types (``enum_types``); returns the warnings about
+    enum types whose values changed."""
+    if renders_by_module(context.opts):
+        for script in directives:
+            containers = [*script.upgrade_ops_list, *script.downgrade_ops_list]
+            # A new set: MigrationScript's default one is shared by every script of the process.
+            script.imports = script.imports | imports_for(custom_types(containers))
+    if not enum_types.applies(context):
+        return []
+    for script in directives:
+        for upgrade, downgrade in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
+            if upgrade.upgrade_token == token:
+                enum_types.add_enum_types(context, upgrade, downgrade)
+    return enum_types.changed_values(context, context.opts.get("target_metadata"))
+
+
+def _unrebuildable(engine: EngineChanges) -> list[Described]:
+    """The other packages' types in this engine's operations that their rendering would not rebuild."""
+    if not renders_by_module(engine.context_opts):
+        return []
+    return unrebuildable(custom_types([engine.upgrade_ops]), engine.dialect)
 
 
 def _hook_names(history: History) -> str:

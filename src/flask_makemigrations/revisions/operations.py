@@ -23,6 +23,9 @@ def flatten(operations: Iterable[ops.MigrateOperation]) -> Iterator[ops.MigrateO
 
 def describe(op: ops.MigrateOperation) -> Described:
     """The operation's line, with its kind (Alembic's name for it) and the objects it names."""
+    own = getattr(op, "describe", None)  # an operation of this tool's (enum_types.EnumTypeOp)
+    if callable(own) and isinstance(line := own(), Described):
+        return line
     if isinstance(op, ops.CreateTableOp):
         return Described(f"+ table {op.table_name}", "create_table", table=op.table_name)
     if isinstance(op, ops.DropTableOp):
@@ -51,6 +54,9 @@ def describe(op: ops.MigrateOperation) -> Described:
     if isinstance(op, ops.DropConstraintOp):
         line = f"- constraint {op.constraint_name} on {op.table_name}"
         return Described(line, "drop_constraint", table=op.table_name, constraint=op.constraint_name)
+    target = getattr(getattr(op, "target", None), "identity", None)  # alembic-utils' view, function...
+    if isinstance(target, str):
+        return Described(f"~ {type(op).__name__} {target}", "other", objects=[target])
     return Described(f"~ {type(op).__name__} on {table_of(op)}", "other", table=table_of(op))
 
 

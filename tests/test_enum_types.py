@@ -1,0 +1,142 @@
+"""PostgreSQL enum types (``revisions/enum_types.py``): on a real server, the revision creates and
+drops the types it needs, a changed value list is reported with what to write, and verification
+compares values; with alembic-postgresql-enum imported in ``env.py`` its operations are written and
+verified instead.
+
+Runs with alembic-postgresql-enum are real ``invoke`` processes: importing the library registers its
+comparators in Alembic for the whole process.
+"""
+
+import pytest
+from server_runs import make
+
+ENUM = "db.Enum('draft', 'published', name='post_status')"
+AUTHOR = 'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)'
+
+
+def add_status(project, enum: str = ENUM) -> None:
+    project.add_model_line(AUTHOR, f"status = db.Column({enum}, nullable=True)")
+
+
+def enum_types(postgres) -> list:
+    """The enum types of the database the URL names."""
+    return postgres.sql("SELECT typname FROM pg_type WHERE typtype = 'e' ORDER BY 1")
+
+
+def test_an_enum_column_on_an_existing_table_creates_its_type(project, postgres):
+    add_status(project)
+    result = make(project, postgres, "post status")
+
+    assert result.operations == ["+ enum type post_status", "+ column post.status"]
+    assert result.differences == [] and result.warnings == []
+    text = result.path.read_text()
+    created = "sa.Enum('draft', 'published', name='post_status').create(op.get_bind(), checkfirst=True)"
+    dropped = "sa.Enum('draft', 'published', name='post_status').drop(op.get_bind(), checkfirst=True)"
+    upgrade, downgrade = text.split("def downgrade")
+    assert upgrade.index(created) < upgrade.index("add_column")
+    assert downgrade.index("drop_column") < downgrade.index(dropped)
+
+    assert make(project, postgres, check=True).operations == []
+    assert project.verify_history(where={"database": postgres.url_string()}).revisions == 3
+
+
+def test_a_new_table_with_an_enum_drops_its_type_on_downgrade(project, postgres):
+    """``create_table`` creates the type; the downgrade drops it after the table."""
+    models = project.root / "app" / "models.py"
+    models.write_text(
+        models.read_text() + f"\n\nclass Tag(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+        f"    status = db.Column({ENUM})\n"
+    )
+    result = make(project, postgres, "tags")
+    assert result.operations == ["+ table tag"] and result.differences == []
+    text = result.path.read_text()
+    assert ".create(" not in text and "name='post_status').drop(op.get_bind(), checkfirst=True)" in text
+
+
+def test_an_added_value_is_reported_with_the_statement_to_write(project, postgres):
+    add_status(project)
+    make(project, postgres, "post status")
+    project.edit("app/models.py", "'draft', 'published'", "'draft', 'review', 'published', 'archived'")
+
+    checked = make(project, postgres, check=True)
+    assert checked.operations == []  # autogenerate does not see it
+    (warning,) = checked.warnings
+    assert warning == (
+        "enum type post_status: the models have ('draft', 'review', 'published', 'archived'), the database "
+        "('draft', 'published'), and autogenerate does not change an enum type's values: add "
+        "op.execute(\"ALTER TYPE post_status ADD VALUE 'review' BEFORE 'published'\"); "
+        "op.execute(\"ALTER TYPE post_status ADD VALUE 'archived'\") to upgrade()"
+    )
+    assert warning.kind == "enum_values_changed"
+    # Verification compares the values too: the difference is reported, not silence.
+    (difference,) = checked.differences
+    assert difference.startswith(
+        "column post.status: type POST_STATUS('draft', 'review', 'published', 'archived') in the models, "
+        "type POST_STATUS('draft', 'published') in the migrations"
+    ), difference
+
+
+def test_a_removed_value_points_to_the_library(project, postgres):
+    add_status(project)
+    make(project, postgres, "post status")
+    project.edit("app/models.py", "'draft', 'published'", "'published'")
+    (warning,) = make(project, postgres, check=True).warnings
+    assert "needs the type rebuilt" in warning and "alembic-postgresql-enum" in warning
+
+
+# -- with alembic-postgresql-enum ---------------------------------------------------------------
+
+
+@pytest.fixture
+def with_library(project):
+    project.edit(
+        "migrations/env.py",
+        "import logging",
+        "import logging\n\nimport alembic_postgresql_enum  # noqa: F401",
+    )
+    return project
+
+
+def run(project, postgres, *args):
+    return project.invoke("makemigrations", *args, "--database", postgres.url_string())
+
+
+def written(project, postgres, message: str, warning: str | None = None) -> str:
+    """The revision a real run wrote, with no warning but ``warning``."""
+    before = project.revision_files()
+    done = run(project, postgres, "-m", message)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("Warning")]
+    assert warnings == ([warning] if warning else []), done.stderr
+    (new,) = project.new_revisions(before)
+    return new.read_text()
+
+
+def test_the_library_writes_every_enum_change_and_each_is_verified(with_library, postgres):
+    project = with_library
+    add_status(project)
+    text = written(project, postgres, "post status")  # an existing table
+    # The library's own spelling (no checkfirst): the tool's enum operations stay out of its way.
+    assert "sa.Enum('draft', 'published', name='post_status').create(op.get_bind())\n" in text
+    assert "create_type=False" in text and "checkfirst" not in text
+
+    project.edit("app/models.py", "'draft', 'published'", "'draft', 'published', 'archived'")
+    assert "sync_enum_values" in written(project, postgres, "add a value")
+
+    project.edit("app/models.py", "'draft', 'published', 'archived'", "'draft', 'archived'")
+    assert "sync_enum_values" in written(project, postgres, "remove a value")
+
+    project.edit("app/models.py", "'draft', 'archived'", "'draft', 'retired'")
+    assert "sync_enum_values" in written(project, postgres, "rename a value")
+
+    status = f"\n    status = db.Column({ENUM.replace('published', 'retired')}, nullable=True)"
+    project.edit("app/models.py", status, "")
+    dropped = "Warning: column post.status is dropped: its data is lost when this revision runs."
+    text = written(project, postgres, "drop the column", dropped)  # the last one using the type
+    assert "drop_column" in text and "post_status" in text
+
+    checked = run(project, postgres, "--check")
+    assert checked.returncode == 0, checked.stderr
+    verified = project.invoke("verify", "--database", postgres.url_string())
+    assert verified.returncode == 0, verified.stderr
+    assert enum_types(postgres) == []  # the URL's database is never touched
