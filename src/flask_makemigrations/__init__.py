@@ -22,6 +22,8 @@ _EXPORTS = {
     "make_migrations": "api",
     "merge_heads": "api",
     "prune_shadow_databases": "api",
+    "squash_history": "api",
+    "Squashed": "api",
     "verify_history": "api",
 }
 

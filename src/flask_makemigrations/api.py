@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from .cache_files import project_id, user_cache_dir
-from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, verify_new_revision
+from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, Databases, Schemas, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
 from .described import Described
@@ -18,12 +19,16 @@ from .run.app_loading import history_builds_its_own_tables
 from .run.binds import env_matches_binds
 from .run.locking import migrations_lock
 from .run.session import QUIET, Project, Runtime, Session, open_session
+from .run.signals import uninterrupted
 from .shadow.backends import parse_database
 from .shadow.backends.postgresql import PostgreSQL
 from .shadow.backends.postgresql_templates import Template, cached_templates, clear_templates
 from .shadow.backends.sqlite import SQLiteFile
 from .shadow.cache import Built, clear_cache, upgrade_with_cache
 from .shadow.server import PruneResult, ServerBackend, prune
+
+if TYPE_CHECKING:  # squash's modules are imported by its run only (every other run would pay for them)
+    from .checks.squashed import Proof
 
 
 @dataclass
@@ -138,6 +143,83 @@ def merge_heads(
             merged = history.merge(message or "merge heads", rev_id)
         (staged_file,) = staging.new_files()
         return Result(revision=getattr(merged, "revision", None), path=staging.publish(staged_file))
+
+
+@dataclass
+class Squashed:
+    """What ``squash`` did (or, with ``dry_run``, would do), for the caller to print."""
+
+    revision: str  # the head's id, which the squashed revision keeps
+    since: str | None  # its parent (None: base)
+    folded: list[Path]  # the files it replaces: removed, or with dry_run to be removed
+    proof: "Proof"
+    path: Path | None = None  # the squashed revision, once written
+    backup: Path | None = None  # where copies of the removed files are (outside git)
+    script: str | None = None  # the squashed revision's source (what --dry-run prints)
+    notes: list[Advice] = field(default_factory=list)
+
+
+def squash_history(
+    project: Project,
+    message: str,
+    since: str | None = None,
+    dry_run: bool = False,
+    use_cache: bool = True,
+    runtime: Runtime = QUIET,
+) -> Squashed:
+    """Replace the revisions after ``since`` up to the head by one, proven on the shadow databases to
+    build the same schema both ways before any file changes (``checks/squashed.py``)."""
+    from .checks.squashed import prove_squash
+    from .revisions.squashing import squash_range
+    from .revisions.swap import check_removable, swap
+
+    if not message.strip():
+        raise UsageError('a message is required: --message "what the squash folds"')
+    with open_session(project, runtime) as session, migrations_lock(session.directory, exclusive=not dry_run):
+        staging = session.stage()
+        if not dry_run:
+            staging.check_writable()
+        history = History(session.extension, staging, _headers(staging, use_cache))
+        span = squash_range(history, since)
+        needs_backup = dry_run or check_removable(span.files)
+        loaded = session.loaded_tables
+        with history_builds_its_own_tables(loaded, span.head), env_matches_binds(session.binds, history):
+            old = _old_schemas(session, history, use_cache and not loaded, runtime)
+            squashed = History(session.extension, staging.without(span.files, session.shadow.workdir))
+            upgrade_with_cache(
+                squashed, session.shadows, use_cache and not loaded, None, session.release_connections
+            )
+            generated = generate(squashed, message, rev_id=span.head)
+            if generated.staged_file is None:  # the range changes nothing in the end: a blank revision
+                generated = generate(squashed, message, empty=True, rev_id=span.head)
+            proof = prove_squash(session, squashed, generated, span, old, use_cache)
+        result = Squashed(span.head, span.since, span.files, proof, notes=session.notes)
+        if dry_run:
+            result.script = generated.script
+            return result
+        with uninterrupted():
+            swapped = swap(squashed.staging, cast(Path, generated.staged_file), span.files, needs_backup)
+        result.path, result.backup = swapped.path, swapped.backup
+        return result
+
+
+def _old_schemas(session: Session, history: History, cached: bool, runtime: Runtime) -> Schemas:
+    """The old history at head, checked to leave the models nothing to add; its schemas, then the
+    shadow databases emptied for the squashed history."""
+    upgrade_with_cache(history, session.shadows, cached, runtime.progress, session.release_connections)
+    if history.multidb:
+        raise UsageError("squash folds the history of a single-database env.py only")
+    pending = generate(history, "pending changes")
+    if pending.operations:
+        raise UsageError(
+            f"the models have changes no revision covers ({', '.join(pending.operations)}): squash what "
+            "the history builds; run makemigrations first"
+        )
+    old = Databases.of(history, pending).snapshot()
+    session.release_connections()
+    for shadow in session.shadows.values():
+        shadow.backend.empty(shadow)
+    return old
 
 
 def prune_shadow_databases(database: str | None) -> PruneResult:

@@ -1,7 +1,7 @@
 """``python -m flask_makemigrations`` (also the ``flask-makemigrations`` console script) and
 ``flask makemigrations``: one Click command group for both, with the Invoke task's options and
-spellings. Without a subcommand it runs the main job; ``merge``, ``verify``, ``prune`` and ``cache``
-are the other tasks (``flask makemigrations verify``, ``python -m flask_makemigrations verify``).
+spellings. Without a subcommand it runs the main job; ``merge``, ``squash``, ``verify``, ``prune`` and
+``cache`` are the other tasks (``flask makemigrations verify``, ``python -m flask_makemigrations verify``).
 
 Click comes with Flask, so these front ends need nothing beyond the package's own dependencies. Like the
 Invoke tasks they only parse options, hand them to ``runs`` and exit with the report's status.
@@ -248,6 +248,38 @@ def _build(name: str, own_app_option: bool) -> click.Group:
                 _front(ctx), _where(ctx, directory, url_env, database, bind_env, verbose), message, rev_id
             )
         )
+
+    @group.command(cls=_Command)
+    @click.option("-m", "--message", help="message of the squashed revision (required)")
+    @click.option(
+        "--since", help="keep this revision and those before it; fold the ones after (default: all)"
+    )
+    @click.option(
+        "--dry-run", is_flag=True, help="write nothing; print the squashed revision and what it replaces"
+    )
+    @click.option(
+        "--no-cache", is_flag=True, help="build the shadow databases from scratch, not from the cache"
+    )
+    @_where_options
+    @click.pass_context
+    def squash(
+        ctx: click.Context,
+        /,
+        message: str | None,
+        since: str | None,
+        dry_run: bool,
+        no_cache: bool,
+        directory: str | None,
+        url_env: str,
+        database: str | None,
+        bind_env: tuple[str, ...],
+        verbose: bool,
+        app: str | None = None,
+    ) -> None:
+        """Fold the revisions after --since (default: all) into one, proven on shadow databases first."""
+        _reexec_if_the_app_is_loaded(ctx)
+        where = _where(ctx, directory, url_env, database, bind_env, verbose)
+        _exit(runs.squash(_front(ctx), where, message, since, dry_run, not no_cache))
 
     @group.command(cls=_Command)
     @_where_options

@@ -41,6 +41,12 @@ COMMON_HELP = {
     "verbose": "show Alembic's log, one line per applied revision (instead of a progress line)",
 }
 FORMAT_HELP = "text (default), or json: one JSON object on stdout, for CI tools"
+SQUASH_HELP = {
+    "message": "message of the squashed revision (required)",
+    "since": "keep this revision and those before it; fold the ones after (default: fold all)",
+    "dry_run": "write nothing; print the squashed revision and the files it would replace",
+    "no_cache": "build the shadow databases and the models' schema from scratch, not from the cache",
+}
 
 
 class FlaskDbTask(Task[Any]):
@@ -162,6 +168,25 @@ def merge(
     )
 
 
+@_task(help=SQUASH_HELP)
+def squash(
+    c: Context,
+    message: str | None = None,
+    since: str | None = None,
+    dry_run: bool = False,
+    directory: str | None = None,
+    app: str | None = None,
+    url_env: str | None = None,
+    database: str | None = None,
+    bind_env: list[str] | None = None,
+    no_cache: bool = False,
+    verbose: bool = False,
+) -> None:
+    """Fold the revisions after --since (default: all) into one, proven on shadow databases first."""
+    where = _where(c, app, directory, url_env, database, bind_env or [], verbose)
+    _exit(runs.squash(_front(c), where, message, since, dry_run, not no_cache))
+
+
 @task(
     klass=FlaskDbTask,
     auto_shortflags=False,
@@ -206,5 +231,5 @@ def cache(c: Context, clear: bool = False, directory: str | None = None, databas
 # Declaring the setting lets Invoke fill it from every configuration source, including the
 # environment (INVOKE_MAKEMIGRATIONS_URL_ENV), which only overrides keys that already exist. bind_env
 # is a mapping, {audit: AUDIT_URL}, so it comes from configuration files only.
-ns = Collection(makemigrations, merge, verify, prune, cache)
+ns = Collection(makemigrations, merge, squash, verify, prune, cache)
 ns.configure({"makemigrations": {"url_env": None, "bind_env": {}}})

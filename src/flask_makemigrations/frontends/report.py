@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import Advice, MakemigrationsError, Spelling, Terminated, exit_call, shown_path, unexpected
 
 if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
-    from ..api import CacheState, Result
+    from ..api import CacheState, Result, Squashed
     from ..checks.whole_history import Verified
     from ..shadow.cache import Built
     from ..shadow.server import PruneResult
@@ -86,6 +86,24 @@ def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling:
 
 def of_merge(result: "Result") -> Report:
     return Report(stdout=[shown_path(result.path)] if result.path is not None else [])
+
+
+def of_squash(squashed: "Squashed", spelling: Spelling) -> Report:
+    """The new file (or, with --dry-run, its script) on stdout; on stderr what it folds and the proof."""
+    proof = squashed.proof
+    removed = "would remove" if squashed.path is None else "removed"
+    stderr = _notes(squashed.notes, spelling) + [
+        f"Squashed {len(squashed.folded)} revision(s) after {proof.since} into {squashed.revision}; "
+        f"{removed}: {', '.join(map(shown_path, squashed.folded))}",
+        f"Proven on the shadow database: the squashed history builds the old one's schema at head "
+        f"({proof.tables} table(s)), downgrades to exactly the schema at {proof.since}, upgrades again, "
+        "and matches the models",
+    ]
+    if squashed.backup is not None:
+        stderr.append(f"Copies of the removed files: {shown_path(squashed.backup)}")
+    if squashed.path is None:
+        return Report(stderr=stderr, stdout=(squashed.script or "").splitlines())
+    return Report(stderr=stderr, stdout=[shown_path(squashed.path)])
 
 
 def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> Report:

@@ -106,6 +106,24 @@ def merge(front: FrontEnd, where: Where, message: str | None, rev_id: str | None
     return _reported(front, where.verbose, run)
 
 
+def squash(
+    front: FrontEnd,
+    where: Where,
+    message: str | None,
+    since: str | None,
+    dry_run: bool,
+    use_cache: bool = True,
+) -> report.Report:
+    def run() -> report.Report:
+        with progress_line("Applying revisions", wanted=not where.verbose) as progress:
+            squashed = _engine().squash_history(
+                _project(where), message or "", since, dry_run, use_cache, _runtime(front, where, progress)
+            )
+        return report.of_squash(squashed, front.spelling)
+
+    return _reported(front, where.verbose, run)
+
+
 def verify(front: FrontEnd, where: Where) -> report.Report:
     started = time.monotonic()
 

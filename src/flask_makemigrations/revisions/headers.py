@@ -13,6 +13,7 @@ revision, for instance), so what runs is always the file's own code.
 """
 
 import contextlib
+import functools
 import hashlib
 import json
 import re
@@ -36,20 +37,21 @@ _GRAPH_NAMES = ("down_revision", "branch_labels", "depends_on")
 
 # The lines plain_module accepts outside functions, as one expression (the whole file in one match).
 _COMMENT = r"(?:[ \t]*\#[^\n]*)?"
-_SAFE_MODULE = "(?:" + "|".join(sorted(SAFE_IMPORTS, key=len, reverse=True)) + r")(?:\.\w+)*"
+_MODULE = r"\w+(?:\.\w+)*"  # which modules: _IMPORTED, checked against SAFE_IMPORTS
 _NAME = r"\w+(?:[ \t]+as[ \t]+\w+)?"  # imported, maybe as another
 _LITERAL = r"""(?:'[^'\\\n]*'|"[^"\\\n]*"|None|True|False|-?\d+(?:\.\d*)?)"""
 _LITERALS = rf"(?:{_LITERAL}|[(\[][ \t]*(?:{_LITERAL}[ \t]*(?:,[ \t]*{_LITERAL}[ \t]*)*,?)?[ \t]*[)\]])"
 _LINE = rf"""(?:
     [ \t][^\n]*                                                       # in a function's body
   | \#[^\n]*                                                         # a comment
-  | from[ \t]+{_SAFE_MODULE}[ \t]+import[ \t]+{_NAME}(?:[ \t]*,[ \t]*{_NAME})*{_COMMENT}
-  | import[ \t]+{_SAFE_MODULE}(?:[ \t]+as[ \t]+\w+)?{_COMMENT}
+  | from[ \t]+{_MODULE}[ \t]+import[ \t]+{_NAME}(?:[ \t]*,[ \t]*{_NAME})*{_COMMENT}
+  | import[ \t]+{_MODULE}(?:[ \t]+as[ \t]+\w+)?{_COMMENT}
   | \w+[ \t]*(?::[ \t]*[\w\[\], .|]+)?=[ \t]*{_LITERALS}{_COMMENT}           # annotated or not
   | def[ \t]+\w+\([ \t]*(?:\w+(?:[ \t]*:[ \t]*\w+)?[ \t]*)?\)[ \t]*(?:->[ \t]*None[ \t]*)?:{_COMMENT}
   |                                                                   # blank
 )"""
-_PLAIN_BODY = re.compile(rf"(?:{_LINE}\n)*{_LINE}", re.VERBOSE)
+_PLAIN_BODY = rf"(?:{_LINE}\n)*{_LINE}"  # compiled when first needed (a run that learns headers)
+_IMPORTED = re.compile(r"^(?:from|import)[ \t]+(\w+)", re.MULTILINE)  # at the top level
 _DOCSTRING = re.compile(r'\A(?:[ \t]*(?:\#[^\n]*)?\n)*[ \t]*[rRuU]?("""|\'\'\')[\s\S]*?\1' + _COMMENT + r"\n")
 
 
@@ -134,7 +136,15 @@ def plain_module(source: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     docstring = _DOCSTRING.match(text)
-    return bool(_PLAIN_BODY.fullmatch(text, docstring.end() if docstring else 0))
+    start = docstring.end() if docstring else 0
+    if not _compiled(_PLAIN_BODY).fullmatch(text, start):
+        return False
+    return all(module in SAFE_IMPORTS for module in _IMPORTED.findall(text, start))
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.VERBOSE)
 
 
 class RevisionHeaders:

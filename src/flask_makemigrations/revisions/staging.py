@@ -10,9 +10,10 @@ being compiled again on every run. Nothing else is copied: an editor's lock file
 link), a named pipe or a backup in the migrations directory is not part of the repository.
 """
 
+import contextlib
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic.config import Config
@@ -30,6 +31,8 @@ class Staging:
     staged_dir: Path  # the copy Alembic runs from
     versions: Path  # the staging folder: new revisions only
     version_locations: list[Path]  # the project's revision folders; new revisions go to the first
+    #: For a history that leaves revisions out (``without``): each folder of copies -> the project's.
+    origins: dict[Path, Path] = field(default_factory=dict)
 
     @classmethod
     def copy(cls, project_dir: Path, workdir: Path) -> "Staging":
@@ -54,11 +57,36 @@ class Staging:
             raise disk_error("copying the migrations directory's files to", exc, path=staged_dir) from exc
         return cls(project_dir, staged_dir, versions, _version_locations(project_dir))
 
+    def without(self, left_out: list[Path], workdir: Path) -> "Staging":
+        """The same repository with a history that lacks ``left_out``: the project's other revision
+        files copied into ``workdir`` (folder by folder), new revisions staged there too."""
+        copies = workdir / "kept"
+        origins: dict[Path, Path] = {}
+        skipped = {path.resolve() for path in left_out}
+        try:
+            for number, location in enumerate(self.version_locations):
+                copy = copies / str(number)
+                copy.mkdir(parents=True)
+                origins[copy] = location
+                for source in location.rglob("*.py") if location.is_dir() else []:
+                    if source.resolve() not in skipped and "__pycache__" not in source.parts:
+                        target = copy / source.relative_to(location)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(source, target)
+            versions = workdir / "squashed"
+            versions.mkdir()
+        except OSError as exc:
+            raise disk_error("copying the revision files to", exc, path=copies) from exc
+        return Staging(self.project_dir, self.staged_dir, versions, list(origins), origins)
+
     def project_path(self, path: str | os.PathLike[str]) -> Path:
         """Where a file is in the project, for messages: staged ones are shown where they will be."""
         path = Path(path)
         if path.parent.resolve() == self.versions.resolve():
             return self.target_folder / path.name
+        for copy, origin in self.origins.items():
+            with contextlib.suppress(ValueError):
+                return origin / path.resolve().relative_to(copy.resolve())
         try:
             return self.project_dir / path.resolve().relative_to(self.staged_dir.resolve())
         except ValueError:
@@ -70,7 +98,8 @@ class Staging:
     @property
     def target_folder(self) -> Path:
         """Where new revisions are published: the first of the project's revision folders."""
-        return self.version_locations[0]
+        first = self.version_locations[0]
+        return self.origins.get(first, first)
 
     def check_writable(self) -> None:
         """Refuse before any work a revision folder that cannot be written (a read-only checkout)."""

@@ -23,6 +23,7 @@ from ..cache_files import user_cache_dir
 from ..errors import Advice, AppLoadError, ForeignDatabaseError
 from ..revisions.driver import Progress
 from ..revisions.staging import Staging
+from ..revisions.swap import check_no_interrupted_squash
 from ..shadow.backend import Backend, ShadowDatabase
 from ..shadow.backends import parse_database
 from ..shadow.database import shadow_database
@@ -110,6 +111,7 @@ class Session:
 
     def stage(self) -> Staging:
         """The staging copy of the migrations directory, in this run's private folder."""
+        check_no_interrupted_squash(self.directory)
         staging = Staging.copy(self.directory, self.shadow.workdir)
         self.shown_paths.show_as(staging.staged_dir, staging.project_dir)
         return staging

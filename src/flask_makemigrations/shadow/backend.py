@@ -130,6 +130,11 @@ class Backend(ABC):
         parentheses that databases add."""
         return unwrap_parentheses(" ".join(text.split()))
 
+    @abstractmethod
+    def empty(self, shadow: ShadowDatabase) -> None:
+        """Make ``shadow`` as empty as it was made (squash builds a second history in it); the app's
+        connections to it must be closed first."""
+
     @classmethod
     def table_fingerprints(cls, connection: Connection) -> dict[str, str] | None:
         """A digest per table of everything that reflecting it reads, where this kind of database can

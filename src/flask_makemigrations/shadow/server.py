@@ -78,6 +78,13 @@ class ServerBackend(Backend):
         with server_database(self, leaked) as url:
             yield ShadowDatabase(url, workdir, self, advice=leaked or [])
 
+    def empty(self, shadow: ShadowDatabase) -> None:
+        """Dropped and made again, under its name (so the guard and ``prune`` know it as before)."""
+        name = str(shadow.url.database)
+        with connect(self) as server:
+            server.drop(name)
+            server.run("creating the shadow database", self.create_database, name)
+
     @abstractmethod
     def how_to_allow(self, user: str) -> str:
         """What gives ``user`` the right to create (and drop) the shadow databases, and only that."""

@@ -86,6 +86,18 @@ class SQLite(Backend):
             for table, own in statements.items()
         }
 
+    def empty(self, shadow: ShadowDatabase) -> None:
+        """SQLite's backup of a new, empty database over it."""
+        target = self.connect(shadow)
+        try:
+            empty = sqlite3.connect(":memory:")
+            try:
+                empty.backup(target)
+            finally:
+                empty.close()
+        finally:
+            target.close()
+
     def save_snapshot(self, shadow: ShadowDatabase, path: Path) -> bool:
         """Copy the shadow database into a new file at ``path`` (SQLite's backup); False if it could not."""
         try:

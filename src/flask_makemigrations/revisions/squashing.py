@@ -1,0 +1,192 @@
+"""What ``squash`` folds: the linear run of revisions after ``--since`` up to the single head, and
+whether each of them does nothing but change the schema.
+
+A squash replaces those files by one revision that keeps the head's id (so a database already at
+head stays valid) and whose parent is ``--since``. It is refused where that would lose something: a
+branch point, a merge, a branch label or a ``depends_on`` inside the range, and any revision whose
+functions do more than the schema operations the comparison can prove (``op.execute``,
+``bulk_insert``, ``op.get_bind()``...): data migrations are never dropped silently.
+"""
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from alembic.script import Script
+
+from ..compat import every_revision
+from ..errors import UsageError, shown_path
+from .driver import History
+
+#: The operations whose whole effect the schema comparison sees (tables, columns, keys, indexes,
+#: constraints), called on ``op`` or on a ``batch_alter_table`` block's object.
+SCHEMA_OPERATIONS = frozenset(
+    {
+        "add_column",
+        "alter_column",
+        "batch_alter_table",
+        "create_check_constraint",
+        "create_foreign_key",
+        "create_index",
+        "create_primary_key",
+        "create_table",
+        "create_unique_constraint",
+        "drop_column",
+        "drop_constraint",
+        "drop_index",
+        "drop_table",
+        "f",
+        "rename_table",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SquashRange:
+    """The revisions to fold, oldest first, and the revision the squashed one follows (None: base)."""
+
+    since: str | None
+    revisions: list[Script]
+
+    @property
+    def head(self) -> str:
+        return self.revisions[-1].revision
+
+    @property
+    def files(self) -> list[Path]:
+        return [Path(revision.path) for revision in self.revisions]
+
+
+def squash_range(history: History, since: str | None) -> SquashRange:
+    """The range to fold, or a ``UsageError`` saying why this history cannot be squashed there."""
+    head = history.single_head()
+    if head is None:
+        raise UsageError("nothing to squash: the history has no revisions")
+    revisions = {r.revision: r for r in every_revision(history.script)}
+    if since is not None and since not in revisions:
+        raise UsageError(f"--since {since!r}: no such revision in the history")
+    folded: list[Script] = []
+    current: str | None = head
+    while current != since:
+        if current is None:  # reached base without meeting it: another root's revision
+            raise UsageError(f"--since {since!r} is not an ancestor of the head {head}")
+        revision = revisions[current]
+        _check_linear(revision, history, since)
+        folded.append(revision)
+        current = cast("str | None", revision.down_revision)  # _check_linear refused merges
+    if len(folded) < 2:
+        raise UsageError(f"nothing to squash: only {head} comes after {since or 'base'}")
+    folded.reverse()
+    _check_schema_only(folded, history)
+    return SquashRange(since, folded)
+
+
+def _check_linear(revision: Script, history: History, since: str | None) -> None:
+    shown = f"revision {revision.revision} ({shown_path(history.staging.project_path(revision.path))})"
+    if isinstance(revision.down_revision, (tuple, list)):
+        raise UsageError(f"{shown} merges several revisions: squash after it (--since {revision.revision})")
+    if len(revision.nextrev) > 1:
+        raise UsageError(f"{shown} is a branch point: squash after it (--since {revision.revision})")
+    if revision.branch_labels:
+        labels = ", ".join(sorted(revision.branch_labels))
+        raise UsageError(f"{shown} has branch labels ({labels}), which a squash would lose")
+    if revision.dependencies:
+        raise UsageError(f"{shown} depends on other revisions (depends_on), which a squash would lose")
+    dependents = [
+        other.revision
+        for other in every_revision(history.script)
+        if revision.revision in _dependencies(other)
+    ]
+    if dependents:
+        raise UsageError(
+            f"{shown} is named by depends_on in {', '.join(sorted(dependents))}, which a squash would break"
+        )
+
+
+def _dependencies(revision: Script) -> tuple[str, ...]:
+    found = revision.dependencies or ()
+    return (found,) if isinstance(found, str) else tuple(found)
+
+
+def _check_schema_only(revisions: list[Script], history: History) -> None:
+    """Refuse, listing them, the revisions whose functions do anything but schema operations."""
+    doing_more = []
+    for revision in revisions:
+        extra = extra_statements(Path(revision.path).read_text(encoding="utf-8"))
+        if extra:
+            shown = shown_path(history.staging.project_path(revision.path))
+            doing_more.append(f"{revision.revision} ({shown}: {', '.join(extra)})")
+    if doing_more:
+        raise UsageError(
+            "revisions in the range do more than change the schema, which the squash could not prove "
+            f"it keeps: {'; '.join(doing_more)}; squash after them with --since"
+        )
+
+
+def extra_statements(source: str) -> list[str]:
+    """What the ``upgrade*``/``downgrade*`` functions of a revision do besides schema operations, each
+    named once: every statement must be one such call on ``op`` (or a ``batch_alter_table`` block of
+    them), with no other call on ``op`` in its arguments (``op.get_bind()``)."""
+    found: list[str] = []
+    for function in ast.parse(source).body:
+        if isinstance(function, ast.FunctionDef) and function.name.startswith(("upgrade", "downgrade")):
+            found += _extra(function.body, frozenset({"op"}))
+    return list(dict.fromkeys(found))
+
+
+def _extra(body: list[ast.stmt], owners: frozenset[str]) -> Iterator[str]:
+    for statement in body:
+        if isinstance(statement, ast.Pass) or (
+            isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        ):
+            continue
+        if isinstance(statement, ast.With) and all(
+            map(_is_batch, (item.context_expr for item in statement.items))
+        ):
+            names = {
+                item.optional_vars.id for item in statement.items if isinstance(item.optional_vars, ast.Name)
+            }
+            for item in statement.items:
+                yield from _other_calls(item.context_expr, owners)
+            yield from _extra(statement.body, owners | names)
+            continue
+        if isinstance(statement, ast.Expr) and _is_schema_call(statement.value, owners):
+            yield from _other_calls(statement.value, owners)
+            continue
+        yield _shown(statement)
+
+
+def _is_batch(expression: ast.expr) -> bool:
+    return _is_schema_call(expression, frozenset({"op"})) and _called(expression) == "op.batch_alter_table"
+
+
+def _is_schema_call(expression: ast.expr, owners: frozenset[str]) -> bool:
+    if not isinstance(expression, ast.Call) or not isinstance(expression.func, ast.Attribute):
+        return False
+    owner = expression.func.value
+    return isinstance(owner, ast.Name) and owner.id in owners and expression.func.attr in SCHEMA_OPERATIONS
+
+
+def _other_calls(call: ast.expr, owners: frozenset[str]) -> Iterator[str]:
+    """``op.get_bind``, ``op.inline_literal``...: what else on ``op`` an operation's arguments use."""
+    attributes = [node for node in ast.walk(call) if isinstance(node, ast.Attribute)]
+    for node in attributes:
+        if (
+            isinstance(node.value, ast.Name)
+            and node.value.id in owners
+            and node.attr not in SCHEMA_OPERATIONS
+        ):
+            yield f"{node.value.id}.{node.attr}"
+
+
+def _called(call: ast.expr) -> str:
+    return ast.unparse(call.func) if isinstance(call, ast.Call) else ""
+
+
+def _shown(statement: ast.stmt) -> str:
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        called = _called(statement.value)
+        return f"{called if len(called) <= 40 else called[:37] + '...'}()"
+    return f"{type(statement).__name__.lower()} at line {statement.lineno}"

@@ -1,0 +1,302 @@
+"""``squash``: fold a run of revisions into one that keeps the head's id, proven on the shadow
+databases before any file changes; refused, with nothing changed, where it would lose something.
+
+Through the engine's API in this process, on SQLite and PostgreSQL; the real ``invoke squash``,
+``flask db upgrade`` and git where only a process shows it.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+from conftest import HEAD, USERNAME, interrupt, probe_env, synthetic_project, wait_for_report
+
+
+def squash(project, message: str = "squash", where: dict | None = None, **options):
+    from flask_makemigrations import Project, squash_history
+
+    with project.inside():
+        return squash_history(Project(**(where or {})), message, **options)
+
+
+def grow(project) -> list:
+    """Two more revisions after the example's two (an email column, then a bio column); their ids."""
+    project.add_email_column()
+    third = project.make_migrations("email", rev_id="0003_email")
+    project.add_model_line(USERNAME, "bio = db.Column(db.Text)")
+    fourth = project.make_migrations("bio", rev_id="0004_bio")
+    return [third.revision, fourth.revision]
+
+
+def schema_of(url: str) -> dict:
+    engine = sa.create_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        return {
+            table: sorted((c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table))
+            for table in inspector.get_table_names()
+        }
+    finally:
+        engine.dispose()
+
+
+def test_the_whole_history_becomes_one_revision_with_the_heads_id(project):
+    before = project.revision_files()
+    done = squash(project, "squash to 2026")
+
+    assert done.revision == HEAD and done.since is None and len(done.folded) == 2
+    assert project.revisions() == {HEAD: None}
+    text = done.path.read_text()
+    assert f"revision = '{HEAD}'" in text and "down_revision = None" in text
+    assert "op.create_table('user'" in text and "op.create_table('post'" in text
+    # Outside git, every removed file is kept.
+    assert sorted(path.name for path in done.backup.iterdir()) == before
+    assert done.proof.tables == 2 and done.proof.since == "base"
+
+    assert project.verify_history().revisions == 1
+    assert project.make_migrations(check=True).operations == []
+    assert project.leftovers() == []
+
+
+def test_a_squash_after_a_middle_revision_keeps_the_ones_before(project):
+    third, fourth = grow(project)
+    done = squash(project, "fold email and bio", since=HEAD)
+
+    assert done.revision == fourth and [path.name.split("_")[0] for path in done.folded] == ["0003", "0004"]
+    assert project.revisions() == {"0001_users": None, HEAD: "0001_users", fourth: HEAD}
+    text = done.path.read_text()
+    assert "sa.Column('email'" in text and "sa.Column('bio'" in text and f"down_revision = '{HEAD}'" in text
+    assert project.verify_history().revisions == 3
+    assert project.make_migrations(check=True).operations == []
+
+
+@pytest.mark.parametrize("since", [None, "001000000000"], ids=["from-base", "from-the-middle"])
+def test_a_longer_synthetic_history_is_squashed_and_verified(tmp_path, since):
+    """The benchmark's generator: tables created, columns added, indexes added, columns widened, in
+    batch mode; its one pending column is made a revision first, as squash asks."""
+    project = synthetic_project(tmp_path, 40)
+    project.make_migrations("the pending column", rev_id="pending0001")
+    done = squash(project, since=since)
+    assert done.revision == "pending0001" and done.since == since
+    assert len(project.revisions()) == (1 if since is None else 12)
+    assert project.verify_history().revisions == len(project.revisions())
+    assert project.make_migrations(check=True).operations == []
+
+
+def flask_db_upgrade(project, url: str):
+    command = [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"]
+    return project.run(command, env={"DATABASE_URL": url})
+
+
+def test_databases_at_head_stay_valid_and_new_ones_build_the_same_schema(project, tmp_path):
+    grow(project)
+    at_head = f"sqlite:///{tmp_path / 'deployed.sqlite'}"
+    assert flask_db_upgrade(project, at_head).returncode == 0
+    built_by_the_old_history = schema_of(at_head)
+
+    squash(project)
+
+    again = flask_db_upgrade(project, at_head)
+    assert again.returncode == 0, again.stderr
+    assert "Running upgrade" not in again.stderr  # at head already: nothing to do, no stamp
+    fresh = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    assert flask_db_upgrade(project, fresh).returncode == 0
+    assert schema_of(fresh) == built_by_the_old_history
+
+
+def test_dry_run_prints_the_revision_and_changes_nothing(project):
+    before = project.snapshot()
+    done = squash(project, dry_run=True)
+    assert done.path is None and done.backup is None
+    assert f"revision = '{HEAD}'" in done.script and "def downgrade" in done.script
+    assert project.snapshot() == before
+
+
+@pytest.mark.version_independent  # the front ends' parsing and output: this package's own
+def test_invoke_squash_reports_what_it_folded_and_proved(project):
+    files = ", ".join(f"migrations/versions/{name}" for name in project.revision_files())
+    dry = project.invoke("squash", "-m", "squash", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"revision = '{HEAD}'" in dry.stdout
+    assert f"would remove: {files}" in dry.stderr
+
+    done = project.invoke("squash", "-m", "squash")
+    assert done.returncode == 0, done.stderr
+    (written,) = done.stdout.splitlines()
+    assert written.startswith("migrations/versions/") and (project.root / written).is_file()
+    lines = done.stderr.splitlines()
+    assert lines[-3] == f"Squashed 2 revision(s) after base into {HEAD}; removed: {files}"
+    assert lines[-2] == (
+        "Proven on the shadow database: the squashed history builds the old one's schema at head "
+        "(2 table(s)), downgrades to exactly the schema at base, upgrades again, and matches the models"
+    )
+    assert lines[-1].startswith("Copies of the removed files: migrations/.squashed/")
+
+    flask = project.run([sys.executable, "-m", "flask", "--app", "app", "makemigrations", "squash", "--help"])
+    assert flask.returncode == 0 and "--since" in flask.stdout
+
+
+# -- what is refused ----------------------------------------------------------------------------
+
+
+def test_pending_model_changes_are_refused(project):
+    project.add_email_column()
+    error = project.engine_refuses(squash, project)
+    assert error == (
+        "the models have changes no revision covers (+ column user.email): squash what the history "
+        "builds; run makemigrations first"
+    )
+
+
+def test_several_heads_and_merges_are_refused(project):
+    project.add_revision("0003_side", "0001_users")
+    assert "several heads" in project.engine_refuses(squash, project)
+    project.add_revision("0004_merge", (HEAD, "0003_side"))
+    error = project.engine_refuses(squash, project)
+    assert "revision 0004_merge (migrations/versions/0004_merge.py) merges several revisions" in error
+    assert "--since 0004_merge" in error
+
+
+def test_a_data_migration_in_the_range_is_refused_and_named(project):
+    grow(project)
+    project.add_revision(
+        "0005_backfill",
+        "0004_bio",
+        upgrade='    op.execute("UPDATE \\"user\\" SET bio = \'\'")\n    conn = op.get_bind()',
+    )
+    error = project.engine_refuses(squash, project)
+    assert error == (
+        "revisions in the range do more than change the schema, which the squash could not prove it keeps: "
+        "0005_backfill (migrations/versions/0005_backfill.py: op.execute(), assign at line 18); "
+        "squash after them with --since"
+    )
+    # After it, nothing to fold; before it, the data migration stays as it is.
+    assert "nothing to squash" in project.engine_refuses(squash, project, since="0004_bio")
+
+
+def test_an_unknown_since_and_a_range_of_one_are_refused(project):
+    assert (
+        project.engine_refuses(squash, project, since="nope")
+        == "--since 'nope': no such revision in the history"
+    )
+    assert project.engine_refuses(squash, project, since="0001_users") == (
+        f"nothing to squash: only {HEAD} comes after 0001_users"
+    )
+
+
+def test_a_squash_the_schema_comparison_cannot_prove_is_refused(project):
+    """A server default the old history sets and the models lack: autogenerate does not compare
+    server defaults here, so the squashed revision would not set it. Proven different: refused."""
+    project.add_revision(
+        "0003_note",
+        HEAD,
+        upgrade="    op.add_column('user', sa.Column('note', sa.String(20), server_default='x'))",
+        downgrade="    op.drop_column('user', 'note')",
+    )
+    project.add_model_line(USERNAME, "note = db.Column(db.String(20))")
+    error = project.engine_refuses(squash, project)
+    assert error.startswith("the squash is not proven: column user.note: server default "), error
+    assert "in the old history" in error and error.endswith("; nothing was changed")
+
+
+@pytest.mark.version_independent  # signal handling of this package's own
+def test_ctrl_c_during_the_squash_changes_nothing(project, tmp_path):
+    """Interrupted while the shadow database is built: exit 130, the project as it was, nothing left."""
+    project.add_probe("0003_probe", HEAD)
+    for number, column in ((4, "nickname"), (5, "motto")):
+        project.add_revision(
+            f"000{number}_{column}",
+            "0003_probe" if number == 4 else "0004_nickname",
+            upgrade=f"    op.add_column('user', sa.Column('{column}', sa.String(length=20), nullable=True))",
+            downgrade=f"    op.drop_column('user', '{column}')",
+        )
+        project.add_model_line(USERNAME, f"{column} = db.Column(db.String(20))")
+    before = project.snapshot()
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    run = project.start(
+        "squash", "-m", "s", "--since", "0003_probe", env=probe_env(probes, "probe", hold=True)
+    )
+    wait_for_report(probes, "probe", run)
+    stopped = interrupt(run)
+    assert stopped.returncode == 130, stopped.stderr
+    assert project.snapshot() == before and project.leftovers() == []
+
+
+# -- files and git ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_git(project):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=project.root, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "start")
+    project.git = git
+    return project
+
+
+@pytest.mark.version_independent  # file handling of this package's own
+def test_in_git_committed_files_are_removed_without_a_copy(in_git):
+    done = squash(in_git)
+    assert done.backup is None and not (in_git.migrations / ".squashed").exists()
+    assert [path.exists() for path in done.folded] == [False, False]
+
+
+@pytest.mark.version_independent
+def test_in_git_untracked_or_changed_files_are_refused(in_git):
+    in_git.add_revision("0003_untracked", HEAD)
+    error = in_git.engine_refuses(squash, in_git)
+    assert error == (
+        "git does not track migrations/versions/0003_untracked.py, which the squash would remove: commit "
+        "them first"
+    )
+    (in_git.versions / "0003_untracked.py").unlink()
+    posts = next(name for name in in_git.revision_files() if name.startswith("0002_posts"))
+    in_git.edit(f"migrations/versions/{posts}", "def downgrade():", "# edited\ndef downgrade():")
+    error = in_git.engine_refuses(squash, in_git)
+    changed = "changed since the last commit, which the squash would lose: commit first"
+    assert error == f"migrations/versions/{posts} {changed}"
+
+
+@pytest.mark.version_independent
+def test_a_swap_cut_short_is_named_by_every_task(project):
+    """What a kill in the middle of the swap leaves (the journal, the new file, an old one still
+    there): every task refuses, saying how to go back and how to finish."""
+    done = squash(project, dry_run=True)
+    new = project.versions / f"{HEAD}_squash.py"
+    new.write_text(done.script)
+    users, posts = (project.versions / name for name in project.revision_files()[:2])
+    removed = [str(users), str(posts)]
+    users.unlink()
+    journal = project.migrations / ".squash-in-progress.json"
+    journal.write_text(json.dumps({"new": str(new), "removed": removed, "backup": None}))
+    error = project.engine_refuses(project.make_migrations, check=True)
+    assert error == (
+        "a squash was interrupted (migrations/.squash-in-progress.json): to go back, remove "
+        f"migrations/versions/{HEAD}_squash.py and restore the 1 removed revision(s) with 'git checkout'; "
+        f"to finish it, remove migrations/versions/{posts.name}; then remove "
+        "migrations/.squash-in-progress.json"
+    )
+    assert project.engine_refuses(project.verify_history) == error
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def test_a_squash_on_postgresql_is_proven_there(project, postgres):
+    grow(project)
+    where = {"database": postgres.url_string()}
+    before = postgres.databases()
+    done = squash(project, where=where, since="0001_users")
+    assert done.revision == "0004_bio" and len(done.folded) == 3
+    assert project.verify_history(where=where).revisions == 2
+    assert postgres.databases() == before
