@@ -116,7 +116,8 @@ def tests(session: nox.Session, pins: dict, everything: bool) -> None:
     )
     _check_installed(session, pins)
     selection = [] if everything else ["-m", "not version_independent"]
-    session.run("pytest", "-n", "auto", *selection, *session.posargs)
+    # worksteal: a worker that is done takes tests from a busy one (a few take 10 s or more).
+    session.run("pytest", "-n", "auto", "--dist", "worksteal", *selection, *session.posargs)
 
 
 def _native_mysql_drivers() -> list[str]:

@@ -97,6 +97,13 @@ def test_a_file_whose_import_could_do_more_is_not_plain(change):
 
 
 @pytest.mark.version_independent
+def test_code_on_the_docstrings_line_is_not_plain_and_windows_line_ends_are():
+    sneaky = '"""d"""; import app.models; x = """\n    """\nrevision = "a"\n'
+    assert not plain_module(sneaky.encode())
+    assert plain_module(FLASK_MIGRATE_FILE.replace("\n", "\r\n").encode())
+
+
+@pytest.mark.version_independent
 def test_a_file_that_is_not_utf8_is_not_plain():
     assert not plain_module(FLASK_MIGRATE_FILE.encode("utf-16"))
 
@@ -213,6 +220,7 @@ def test_warm_runs_apply_and_verify_revisions_placed_from_their_headers(project)
     assert project.make_migrations(check=True).operations == []
 
 
+@pytest.mark.version_independent  # the option's effect: this package's own
 def test_no_cache_keeps_no_headers(project):
     project.make_migrations(check=True, use_cache=False)
     assert list(project.home.glob(".cache/flask-makemigrations/*/headers.json")) == []

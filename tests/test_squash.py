@@ -12,7 +12,7 @@ import sys
 
 import pytest
 import sqlalchemy as sa
-from conftest import HEAD, USERNAME, interrupt, probe_env, synthetic_project, wait_for_report
+from conftest import HEAD, USERNAME, interrupt, probe_env, synthetic_project, wait_for, wait_for_report
 
 
 def squash(project, message: str = "squash", where: dict | None = None, **options):
@@ -53,7 +53,10 @@ def test_the_whole_history_becomes_one_revision_with_the_heads_id(project):
     assert f"revision = '{HEAD}'" in text and "down_revision = None" in text
     assert "op.create_table('user'" in text and "op.create_table('post'" in text
     # Outside git, every removed file is kept.
-    assert sorted(path.name for path in done.backup.iterdir()) == before
+    kept = sorted(done.backup.rglob("*.py"))
+    assert [path.relative_to(done.backup).as_posix() for path in kept] == [
+        f"migrations/versions/{name}" for name in before
+    ]
     assert done.proof.tables == 2 and done.proof.since == "base"
 
     assert project.verify_history().revisions == 1
@@ -107,6 +110,26 @@ def test_databases_at_head_stay_valid_and_new_ones_build_the_same_schema(project
     assert schema_of(fresh) == built_by_the_old_history
 
 
+@pytest.mark.version_independent  # the squash's own checks and files
+def test_a_message_that_names_the_file_as_the_heads_replaces_it(project):
+    """The squashed file keeps the head's id: with the same message, its file has the head's name."""
+    head_file = project.versions / next(name for name in project.revision_files() if name.startswith(HEAD))
+    done = squash(project, "add post table")
+    assert done.path == head_file and project.revision_files() == [head_file.name]
+    assert "down_revision = None" in head_file.read_text()
+
+
+def test_since_takes_base_and_partial_ids(project):
+    grow(project)
+    assert squash(project, since="base", dry_run=True).since is None
+    assert squash(project, since="0002_p", dry_run=True).since == HEAD
+    assert (
+        project.engine_refuses(squash, project, since="0004_bio")
+        == "nothing to squash: --since 0004_bio is the head"
+    )
+
+
+@pytest.mark.version_independent  # the squash's own checks and files
 def test_dry_run_prints_the_revision_and_changes_nothing(project):
     before = project.snapshot()
     done = squash(project, dry_run=True)
@@ -139,6 +162,16 @@ def test_invoke_squash_reports_what_it_folded_and_proved(project):
     assert flask.returncode == 0 and "--since" in flask.stdout
 
 
+@pytest.mark.version_independent
+def test_python_m_squash_runs_the_same_squash(project):
+    command = [sys.executable, "-m", "flask_makemigrations", "squash", "-m", "squash", "--dry-run"]
+    done = project.run(command)
+    assert done.returncode == 0, done.stderr
+    assert f"revision = '{HEAD}'" in done.stdout and "Proven on the shadow database" in done.stderr
+    error = project.refuses_command([sys.executable, "-m", "flask_makemigrations", "squash", "--since", "x"])
+    assert error == 'Error: a message is required: --message "what the squash folds"'
+
+
 # -- what is refused ----------------------------------------------------------------------------
 
 
@@ -151,6 +184,7 @@ def test_pending_model_changes_are_refused(project):
     )
 
 
+@pytest.mark.version_independent  # the squash's own checks and files
 def test_several_heads_and_merges_are_refused(project):
     project.add_revision("0003_side", "0001_users")
     assert "several heads" in project.engine_refuses(squash, project)
@@ -160,6 +194,7 @@ def test_several_heads_and_merges_are_refused(project):
     assert "--since 0004_merge" in error
 
 
+@pytest.mark.version_independent  # the squash's own checks and files
 def test_a_data_migration_in_the_range_is_refused_and_named(project):
     grow(project)
     project.add_revision(
@@ -185,6 +220,12 @@ def test_an_unknown_since_and_a_range_of_one_are_refused(project):
     assert project.engine_refuses(squash, project, since="0001_users") == (
         f"nothing to squash: only {HEAD} comes after 0001_users"
     )
+
+
+@pytest.mark.version_independent  # the squash's own checks and files
+def test_a_multi_database_history_is_refused(binds_project):
+    error = binds_project.engine_refuses(squash, binds_project)
+    assert error == "squash folds the history of a single-database env.py only"
 
 
 def test_a_squash_the_schema_comparison_cannot_prove_is_refused(project):
@@ -224,6 +265,48 @@ def test_ctrl_c_during_the_squash_changes_nothing(project, tmp_path):
     stopped = interrupt(run)
     assert stopped.returncode == 130, stopped.stderr
     assert project.snapshot() == before and project.leftovers() == []
+
+
+# The kept part's revision that stops the second time it runs, that is while the squashed history is
+# built (the first time is the old history's).
+_SECOND_RUN_HOLDS = """\
+    probes = os.environ["PROBE_DIR"]
+    runs = len(os.listdir(probes))
+    open(os.path.join(probes, f"run-{runs}"), "w").close()
+    while runs == 1 and not os.path.exists(os.path.join(probes, "..", "release")):
+        time.sleep(0.02)"""
+
+
+@pytest.mark.version_independent  # signal handling of this package's own
+def test_ctrl_c_while_the_squashed_history_is_built_changes_nothing(project, tmp_path):
+    project.add_revision("0003_hold", HEAD, _SECOND_RUN_HOLDS, imports="import os, time")
+    for number, column in ((4, "nickname"), (5, "motto")):
+        project.add_revision(
+            f"000{number}_{column}",
+            "0003_hold" if number == 4 else "0004_nickname",
+            upgrade=f"    op.add_column('user', sa.Column('{column}', sa.String(length=20), nullable=True))",
+            downgrade=f"    op.drop_column('user', '{column}')",
+        )
+        project.add_model_line(USERNAME, f"{column} = db.Column(db.String(20))")
+    before = project.snapshot()
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    run = project.start("squash", "-m", "s", "--since", "0003_hold", env={"PROBE_DIR": str(probes)})
+    wait_for(probes / "run-1", run)
+    stopped = interrupt(run)
+    assert stopped.returncode == 130, stopped.stderr
+    assert project.snapshot() == before and project.leftovers() == []
+
+
+@pytest.mark.version_independent  # file handling of this package's own
+def test_a_full_disk_before_the_swap_changes_nothing(project, tmpfs):
+    """The journal and the copies cannot be written: nothing is removed, and no journal stays."""
+    disk = tmpfs(project.migrations, size="64k")
+    disk.fill()
+    before = project.snapshot()
+    error = project.engine_refuses(squash, project)
+    assert error.endswith("No space left on device; nothing was changed"), error
+    assert project.snapshot() == before
 
 
 # -- files and git ------------------------------------------------------------------------------
@@ -290,6 +373,20 @@ def test_a_swap_cut_short_is_named_by_every_task(project):
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def test_enum_types_the_tool_created_are_folded_on_postgresql(project, postgres):
+    """The tool's own enum statements (create with checkfirst) are schema statements to squash."""
+    where = {"database": postgres.url_string()}
+    project.add_model_line(
+        'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)',
+        "status = db.Column(db.Enum('draft', 'published', name='post_status'), nullable=True)",
+    )
+    written = project.make_migrations("status", where=where)
+    assert ".create(op.get_bind(), checkfirst=True)" in written.path.read_text()
+    done = squash(project, where=where)
+    assert done.proof.tables == 2 and "post_status" in done.path.read_text()
+    assert project.verify_history(where=where).revisions == 1
 
 
 def test_a_squash_on_postgresql_is_proven_there(project, postgres):

@@ -181,7 +181,7 @@ def squash_history(
             staging.check_writable()
         history = History(session.extension, staging, _headers(staging, use_cache))
         span = squash_range(history, since)
-        needs_backup = dry_run or check_removable(span.files)
+        needs_backup = check_removable(span.files)  # refused before the work, dry run or not
         loaded = session.loaded_tables
         with history_builds_its_own_tables(loaded, span.head), env_matches_binds(session.binds, history):
             old = _old_schemas(session, history, use_cache and not loaded, runtime)
@@ -197,6 +197,7 @@ def squash_history(
         if dry_run:
             result.script = generated.script
             return result
+        check_removable(span.files)  # once more: git's state may have changed during the proof
         with uninterrupted():
             swapped = swap(squashed.staging, cast(Path, generated.staged_file), span.files, needs_backup)
         result.path, result.backup = swapped.path, swapped.backup

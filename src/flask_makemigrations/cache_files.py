@@ -28,8 +28,13 @@ def project_id(migrations_dir: Path) -> str:
     return hashlib.sha256(str(migrations_dir.resolve()).encode()).hexdigest()[:16]
 
 
+def project_file(migrations_dir: Path, name: str) -> Path:
+    """A file of the project's own in the cache folder (beside its snapshots)."""
+    return user_cache_dir() / project_id(migrations_dir) / name
+
+
 def write_whole(path: Path, text: str) -> None:
-    """Written aside, then renamed: a reader never sees half a file."""
+    """Written aside, then renamed: a reader never sees half a file (a cache's, a squash's journal)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

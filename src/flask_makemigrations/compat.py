@@ -108,7 +108,8 @@ def revision_files_loaded_by(load: RevisionLoader) -> Iterator[None]:
     to do it otherwise. The file it has chosen (by its rules: version locations, source or compiled
     files, duplicates) goes to ``alembic.util.load_python_file(dir, filename)``, called through the
     ``alembic.util`` module by ``Script._from_filename`` (until 1.15) and ``Script._from_path``
-    (since 1.16) alike. Only the building of the map, in this one thread, sees the substitute.
+    (since 1.16) alike. The substitute is the process's while the block runs: the tool builds the map
+    in its one thread, and a run is one command.
     """
     original = alembic_util.load_python_file
 
@@ -123,6 +124,13 @@ def revision_files_loaded_by(load: RevisionLoader) -> Iterator[None]:
 
 
 # -- SQLAlchemy internals ----------------------------------------------------------------------------
+
+
+def variant_types(type_: TypeEngine[Any]) -> list[TypeEngine[Any]]:
+    """The types ``with_variant`` gave a type, which Alembic renders beside it: SQLAlchemy 2.0 keeps
+    them in ``_variant_mapping`` (no public accessor), 1.4's ``Variant`` in ``mapping``."""
+    found = getattr(type_, "_variant_mapping", None) or getattr(type_, "mapping", None) or {}
+    return [variant for variant in found.values() if isinstance(variant, TypeEngine)]
 
 
 def type_affinity(type_: TypeEngine[Any]) -> type | None:

@@ -142,10 +142,13 @@ class TableShapes:
         self.shapes = dict(known or {})
         self.salt = salt
         self.kept: dict[str, TableShape] = {}  # what a cache may keep for the next run
+        self._scoped: list[Filters] = []
 
     def key(self, fingerprint: str, table: str, filters: Filters, reflected: bool) -> tuple[str, bool]:
         """The shape's key, and whether it may outlive the run."""
         lasting = filters.include_name is None and filters.include_object is None
+        if not lasting:
+            self._scoped.append(filters)  # kept alive, so that no other Filters takes its id
         scope = "" if lasting else f"run {id(filters)}"
         digest = hashlib.sha256(f"{self.salt}|{scope}|{reflected}|{table}|{fingerprint}".encode())
         return digest.hexdigest(), lasting

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from ..cache_files import project_id, user_cache_dir, write_whole
+from ..cache_files import project_file, user_cache_dir, write_whole
 from ..shadow.backend import Backend
 from ..shadow.backends import for_dialect
 from .schema import Filters, Schema, TableShape, TableShapes
@@ -39,9 +39,9 @@ FORMAT = 1
 KEEP = 50
 
 
-def tables_file(migrations_dir: Path, root: Path | None = None) -> Path:
+def tables_file(migrations_dir: Path) -> Path:
     """Where a project's table shapes are kept: in its snapshot folder."""
-    return (root or user_cache_dir()) / project_id(migrations_dir) / "tables.json"
+    return project_file(migrations_dir, "tables.json")
 
 
 @contextmanager

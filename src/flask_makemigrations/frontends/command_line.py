@@ -101,11 +101,7 @@ def _main_options(command: Decorated) -> Decorated:
             click.option(
                 "--strict", is_flag=True, help="exit 2 and write nothing if there is any warning (for CI)"
             ),
-            click.option(
-                "--no-cache",
-                is_flag=True,
-                help="build the shadow database and the models' schema from scratch, not from the cache",
-            ),
+            click.option("--no-cache", is_flag=True, help=runs.NO_CACHE_HELP),
         ]
     ):
         command = option(command)
@@ -250,16 +246,14 @@ def _build(name: str, own_app_option: bool) -> click.Group:
         )
 
     @group.command(cls=_Command)
-    @click.option("-m", "--message", help="message of the squashed revision (required)")
+    @click.option("-m", "--message", help=runs.SQUASH_HELP["message"])
     @click.option(
         "--since", help="keep this revision and those before it; fold the ones after (default: all)"
     )
     @click.option(
         "--dry-run", is_flag=True, help="write nothing; print the squashed revision and what it replaces"
     )
-    @click.option(
-        "--no-cache", is_flag=True, help="build the shadow databases from scratch, not from the cache"
-    )
+    @click.option("--no-cache", is_flag=True, help=runs.NO_CACHE_HELP)
     @_where_options
     @click.pass_context
     def squash(

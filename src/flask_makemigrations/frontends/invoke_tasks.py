@@ -41,12 +41,6 @@ COMMON_HELP = {
     "verbose": "show Alembic's log, one line per applied revision (instead of a progress line)",
 }
 FORMAT_HELP = "text (default), or json: one JSON object on stdout, for CI tools"
-SQUASH_HELP = {
-    "message": "message of the squashed revision (required)",
-    "since": "keep this revision and those before it; fold the ones after (default: fold all)",
-    "dry_run": "write nothing; print the squashed revision and the files it would replace",
-    "no_cache": "build the shadow databases and the models' schema from scratch, not from the cache",
-}
 
 
 class FlaskDbTask(Task[Any]):
@@ -115,7 +109,7 @@ def _exit(shown: report.Report) -> None:
         "rev_id": "use this revision id instead of a random one",
         "no_verify": "skip verifying the new revision on the shadow database (write it even if it fails)",
         "strict": "exit 2 and write nothing if there is any warning (for CI)",
-        "no_cache": "build the shadow database and the models' schema from scratch, not from the cache",
+        "no_cache": runs.NO_CACHE_HELP,
         "format": FORMAT_HELP,
     }
 )
@@ -168,7 +162,7 @@ def merge(
     )
 
 
-@_task(help=SQUASH_HELP)
+@_task(help={**runs.SQUASH_HELP, "no_cache": runs.NO_CACHE_HELP})
 def squash(
     c: Context,
     message: str | None = None,

@@ -27,6 +27,16 @@ if TYPE_CHECKING:  # imported at run time only once the libraries are checked (s
 
 #: What ``--format`` may ask for.
 FORMATS = ("text", "json")
+#: ``squash``'s own options, in every front end.
+SQUASH_HELP = {
+    "message": "message of the squashed revision (required)",
+    "since": "keep this revision and those before it; fold the ones after (default: fold all)",
+    "dry_run": "write nothing; print the squashed revision and the files it would replace",
+}
+#: ``--no-cache``, in every front end and task that has it.
+NO_CACHE_HELP = (
+    "use no cache: build the shadow databases, read the revision files and reflect the schemas from scratch"
+)
 
 
 @dataclass(frozen=True)

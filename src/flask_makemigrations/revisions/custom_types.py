@@ -21,6 +21,7 @@ from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ..compat import variant_types
 from ..described import Described
 from .operations import flatten
 
@@ -77,9 +78,8 @@ def _rendered_types(type_: TypeEngine[Any]) -> Iterator[TypeEngine[Any]]:
     item = getattr(type_, "item_type", None)
     if isinstance(item, TypeEngine):
         yield from _rendered_types(item)
-    for variant in (getattr(type_, "mapping", None) or {}).values():  # with_variant (SQLAlchemy 2.0)
-        if isinstance(variant, TypeEngine):
-            yield from _rendered_types(variant)
+    for variant in variant_types(type_):
+        yield from _rendered_types(variant)
 
 
 def renders_by_module(context_opts: dict[str, Any]) -> bool:

@@ -12,6 +12,7 @@ and its own comparators write all of this), the new revision:
   ``ALTER TYPE`` statements to write where there are such statements.
 """
 
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -96,7 +97,7 @@ def _changed(enum: sa.Enum, database: list[str]) -> Described:
     )
     statements = _additions(enum, database)
     if statements is not None:
-        write = "; ".join(f'op.execute("{statement}")' for statement in statements)
+        write = "; ".join(f"op.execute({statement!r})" for statement in statements)
         text = f"{shown}: add {write} to upgrade()"
     else:
         text = (
@@ -118,13 +119,23 @@ def _additions(enum: sa.Enum, database: list[str]) -> list[str] | None:
         if value in database:
             continue
         following = next((later for later in wanted[index + 1 :] if later in database), None)
-        where = f" BEFORE '{following}'" if following is not None else ""
-        statements.append(f"ALTER TYPE {_qualified(enum)} ADD VALUE '{value}'{where}")
+        where = f" BEFORE {_literal(following)}" if following is not None else ""
+        statements.append(f"ALTER TYPE {_qualified(enum)} ADD VALUE {_literal(value)}{where}")
     return statements
 
 
 def _qualified(enum: sa.Enum) -> str:
-    return f"{enum.schema}.{enum.name}" if enum.schema else str(enum.name)
+    names = [enum.schema, enum.name] if enum.schema else [enum.name]
+    return ".".join(_identifier(str(name)) for name in names)
+
+
+def _identifier(name: str) -> str:
+    """As PostgreSQL reads it: quoted unless it is a plain lower-case name (it folds the others)."""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _existing(context: MigrationContext) -> dict[str, list[str]]:

@@ -57,7 +57,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
     captured: list[ops.MigrationScript] = []
     # By upgrade token: env.py configures each engine in turn, updating one dict of options in place.
     contexts: dict[str, tuple[dict[str, Any], Dialect]] = {}
-    enum_warnings: dict[str, list[Described]] = {}
+    engine_warnings: dict[str, list[Described]] = {}
 
     def capture(
         context: MigrationContext, revision: str | Iterable[str | None], directives: list[ops.MigrationScript]
@@ -65,7 +65,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
         captured.extend(directives)
         token = upgrade_token(context)
         contexts[token] = (dict(context.opts), context.dialect)
-        enum_warnings[token] = _complete(context, token, directives)
+        engine_warnings[token] = _complete(context, token, directives)
 
     result = Generated()
     written = None
@@ -88,9 +88,8 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
             result.operations += [
                 engine.prefixed(line) for line in operations.describe_all(engine.upgrade_ops)
             ]
-            result.warnings += [engine.prefixed(line) for line in _unrebuildable(engine)]
             result.warnings += [
-                engine.prefixed(line) for line in enum_warnings.get(engine.upgrade_ops.upgrade_token, [])
+                engine.prefixed(line) for line in engine_warnings.get(engine.upgrade_ops.upgrade_token, [])
             ]
     if not result.operations and not empty:
         return result  # "No changes detected": whatever env.py let Alembic write stays in staging
@@ -123,26 +122,21 @@ def _complete(
 ) -> list[Described]:
     """What a script needs before Alembic renders it and autogenerate does not give it: the imports
     of other packages' types, PostgreSQL's enum types (``enum_types``); returns the warnings about
-    enum types whose values changed."""
-    if renders_by_module(context.opts):
-        for script in directives:
-            containers = [*script.upgrade_ops_list, *script.downgrade_ops_list]
-            # A new set: MigrationScript's default one is shared by every script of the process.
-            script.imports = script.imports | imports_for(custom_types(containers))
-    if not enum_types.applies(context):
-        return []
+    this engine's types that would not rebuild and its enum types whose values changed."""
+    warnings: list[Described] = []
     for script in directives:
-        for upgrade, downgrade in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
-            if upgrade.upgrade_token == token:
+        pairs = list(zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True))
+        mine = [pair for pair in pairs if pair[0].upgrade_token == token]
+        if renders_by_module(context.opts):
+            # A new set: MigrationScript's default one is shared by every script of the process.
+            script.imports = script.imports | imports_for(custom_types(ops for pair in pairs for ops in pair))
+            warnings += unrebuildable(custom_types(ops for pair in mine for ops in pair), context.dialect)
+        if enum_types.applies(context):
+            for upgrade, downgrade in mine:
                 enum_types.add_enum_types(context, upgrade, downgrade)
-    return enum_types.changed_values(context, context.opts.get("target_metadata"))
-
-
-def _unrebuildable(engine: EngineChanges) -> list[Described]:
-    """The other packages' types in this engine's operations that their rendering would not rebuild."""
-    if not renders_by_module(engine.context_opts):
-        return []
-    return unrebuildable(custom_types([engine.upgrade_ops]), engine.dialect)
+    if enum_types.applies(context):
+        warnings += enum_types.changed_values(context, context.opts.get("target_metadata"))
+    return warnings
 
 
 def _hook_names(history: History) -> str:

@@ -24,10 +24,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..cache_files import project_id, user_cache_dir, write_whole
+import alembic
+import sqlalchemy
+
+from ..cache_files import project_file, write_whole
 
 #: Changes when what is stored changes shape.
 FORMAT = 1
+#: In every key: whether a file imports and what its names are can change with Python and the
+#: libraries it imports (one cache folder serves every virtual environment of the user).
+_SALT = f"{sys.version}|{alembic.__version__}|{sqlalchemy.__version__}|".encode()
 #: What a file may import and still be read from its header: modules that cannot add models.
 SAFE_IMPORTS = frozenset(sys.stdlib_module_names) | {"alembic", "sqlalchemy"}
 
@@ -52,7 +58,10 @@ _LINE = rf"""(?:
 )"""
 _PLAIN_BODY = rf"(?:{_LINE}\n)*{_LINE}"  # compiled when first needed (a run that learns headers)
 _IMPORTED = re.compile(r"^(?:from|import)[ \t]+(\w+)", re.MULTILINE)  # at the top level
-_DOCSTRING = re.compile(r'\A(?:[ \t]*(?:\#[^\n]*)?\n)*[ \t]*[rRuU]?("""|\'\'\')[\s\S]*?\1' + _COMMENT + r"\n")
+# The module's docstring: up to the first closing delimiter, then nothing but a comment on its line.
+_DOCSTRING = re.compile(
+    r'\A(?:[ \t]*(?:\#[^\n]*)?\n)*[ \t]*[rRuU]?("""|\'\'\')(?:(?!\1)[\s\S])*\1' + _COMMENT + r"\n"
+)
 
 
 @dataclass(frozen=True)
@@ -132,7 +141,7 @@ def plain_module(source: bytes) -> bool:
     values. Whatever this cannot tell (a statement over several lines, say) is not plain.
     """
     try:
-        text = source.decode("utf-8")
+        text = source.decode("utf-8").replace("\r\n", "\n")  # a checkout with Windows line ends
     except UnicodeDecodeError:
         return False
     docstring = _DOCSTRING.match(text)
@@ -158,7 +167,7 @@ class RevisionHeaders:
 
     @classmethod
     def of_project(cls, migrations_dir: Path) -> "RevisionHeaders":
-        return cls(user_cache_dir() / project_id(migrations_dir) / "headers.json")
+        return cls(project_file(migrations_dir, "headers.json"))
 
     def _read(self) -> dict[str, Header]:
         with contextlib.suppress(Exception):  # any doubt about the file: import every revision
@@ -173,7 +182,7 @@ class RevisionHeaders:
         if path.suffix != ".py":  # a compiled file (Alembic's sourceless mode): no source to key
             return import_file()
         source = path.read_bytes()
-        digest = hashlib.sha256(source).hexdigest()
+        digest = hashlib.sha256(_SALT + source).hexdigest()
         known = self.known.get(digest)
         if known is not None:
             self.used[digest] = known

@@ -65,15 +65,20 @@ def squash_range(history: History, since: str | None) -> SquashRange:
     if head is None:
         raise UsageError("nothing to squash: the history has no revisions")
     revisions = {r.revision: r for r in every_revision(history.script)}
-    if since is not None and since not in revisions:
-        raise UsageError(f"--since {since!r}: no such revision in the history")
+    since = _resolved(history, since)
+    if since == head:
+        raise UsageError(f"nothing to squash: --since {head} is the head")
+    named_by: dict[str, list[str]] = {}  # revision -> the revisions whose depends_on names it
+    for other in revisions.values():
+        for dependency in _dependencies(other):
+            named_by.setdefault(dependency, []).append(other.revision)
     folded: list[Script] = []
     current: str | None = head
     while current != since:
         if current is None:  # reached base without meeting it: another root's revision
             raise UsageError(f"--since {since!r} is not an ancestor of the head {head}")
         revision = revisions[current]
-        _check_linear(revision, history, since)
+        _check_linear(revision, history, named_by.get(revision.revision, []))
         folded.append(revision)
         current = cast("str | None", revision.down_revision)  # _check_linear refused merges
     if len(folded) < 2:
@@ -83,7 +88,22 @@ def squash_range(history: History, since: str | None) -> SquashRange:
     return SquashRange(since, folded)
 
 
-def _check_linear(revision: Script, history: History, since: str | None) -> None:
+def _resolved(history: History, since: str | None) -> str | None:
+    """``--since`` as a revision id: a full or partial id, or ``base`` (None)."""
+    if since is None or since == "base":
+        return None
+    try:
+        found = history.script.get_revision(since)
+    except Exception as exc:  # Alembic's CommandError or ResolutionError: unknown, or ambiguous
+        said = " ".join(str(exc).split())
+        reason = said if "Multiple" in said else "no such revision in the history"
+        raise UsageError(f"--since {since!r}: {reason}") from None
+    if found is None:
+        raise UsageError(f"--since {since!r}: no such revision in the history")
+    return str(found.revision)
+
+
+def _check_linear(revision: Script, history: History, named_by: list[str]) -> None:
     shown = f"revision {revision.revision} ({shown_path(history.staging.project_path(revision.path))})"
     if isinstance(revision.down_revision, (tuple, list)):
         raise UsageError(f"{shown} merges several revisions: squash after it (--since {revision.revision})")
@@ -94,14 +114,9 @@ def _check_linear(revision: Script, history: History, since: str | None) -> None
         raise UsageError(f"{shown} has branch labels ({labels}), which a squash would lose")
     if revision.dependencies:
         raise UsageError(f"{shown} depends on other revisions (depends_on), which a squash would lose")
-    dependents = [
-        other.revision
-        for other in every_revision(history.script)
-        if revision.revision in _dependencies(other)
-    ]
-    if dependents:
+    if named_by:
         raise UsageError(
-            f"{shown} is named by depends_on in {', '.join(sorted(dependents))}, which a squash would break"
+            f"{shown} is named by depends_on in {', '.join(sorted(named_by))}, which a squash would break"
         )
 
 
@@ -114,7 +129,10 @@ def _check_schema_only(revisions: list[Script], history: History) -> None:
     """Refuse, listing them, the revisions whose functions do anything but schema operations."""
     doing_more = []
     for revision in revisions:
-        extra = extra_statements(Path(revision.path).read_text(encoding="utf-8"))
+        try:
+            extra = extra_statements(Path(revision.path).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, SyntaxError):
+            extra = ["a file this check cannot read (not UTF-8 Python)"]
         if extra:
             shown = shown_path(history.staging.project_path(revision.path))
             doing_more.append(f"{revision.revision} ({shown}: {', '.join(extra)})")
@@ -155,7 +173,36 @@ def _extra(body: list[ast.stmt], owners: frozenset[str]) -> Iterator[str]:
         if isinstance(statement, ast.Expr) and _is_schema_call(statement.value, owners):
             yield from _other_calls(statement.value, owners)
             continue
+        if isinstance(statement, ast.Expr) and (
+            _is_enum_type_statement(statement.value) or _is_engine_dispatch(statement.value)
+        ):
+            continue
         yield _shown(statement)
+
+
+def _is_enum_type_statement(expression: ast.expr) -> bool:
+    """``sa.Enum(...).create(op.get_bind(), checkfirst=True)`` (or ``.drop``): what the tool and
+    alembic-postgresql-enum write for an enum type, whose values the comparison sees in its columns."""
+    if not isinstance(expression, ast.Call) or not isinstance(expression.func, ast.Attribute):
+        return False
+    enum, method = expression.func.value, expression.func.attr
+    return (
+        method in ("create", "drop")
+        and isinstance(enum, ast.Call)
+        and ast.unparse(enum.func).split(".")[-1] in ("Enum", "ENUM")
+        and [ast.unparse(argument) for argument in expression.args] == ["op.get_bind()"]
+        and all(keyword.arg == "checkfirst" for keyword in expression.keywords)
+    )
+
+
+def _is_engine_dispatch(expression: ast.expr) -> bool:
+    """``globals()["upgrade_%s" % engine_name]()``: a multi-database template's ``upgrade()``, which
+    calls the engine's function (checked as one of the ``upgrade_*`` functions)."""
+    return (
+        isinstance(expression, ast.Call)
+        and isinstance(expression.func, ast.Subscript)
+        and ast.unparse(expression.func.value) == "globals()"
+    )
 
 
 def _is_batch(expression: ast.expr) -> bool:

@@ -4,12 +4,13 @@ swap is never mistaken for a history.
 Before anything changes: in a git work tree every file to remove must be tracked and unchanged (git
 keeps them); elsewhere each is copied into a backup folder first. The swap itself writes a journal
 into the migrations directory, publishes the new file, removes the old ones and then the journal,
-with Ctrl-C and SIGTERM held off by the caller. Only a kill or a crash can stop it halfway, and then
-the journal is still there: every task refuses to run while it is (``check_no_interrupted_squash``) and names
-both ways out.
+with Ctrl-C and SIGTERM ignored by the caller. Only a kill, a crash or a failing disk can stop it,
+and then the journal is still there: every task that reads the history refuses to run while it is
+(``check_no_interrupted_squash``) and names both ways out.
 """
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -61,7 +62,7 @@ def check_removable(files: list[Path]) -> bool:
 
 def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -> Swapped:
     """Publish the squashed revision and remove ``files`` (copied to a backup folder first if
-    ``backup``), under a journal; to be called with interruptions held off (``uninterrupted``)."""
+    ``backup``), under a journal; to be called with interruptions ignored (``uninterrupted``)."""
     journal = staging.project_dir / JOURNAL
     target = staging.project_path(staged_file)
     folder = staging.project_dir / BACKUPS / time.strftime("%Y%m%d-%H%M%S") if backup else None
@@ -73,30 +74,58 @@ def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -
     try:
         write_whole(journal, json.dumps(record, indent=2))
         if folder is not None:
-            folder.mkdir(parents=True)
             for path in files:
-                shutil.copy2(path, folder / path.name)
+                kept = folder / _relative(path, staging.project_dir.parent)
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, kept)
+                _synced(kept)
+        _synced(journal)
     except OSError as exc:
         journal.unlink(missing_ok=True)
         raise disk_error(
             "keeping the squashed revisions in", exc, path=folder or journal, then="; nothing was changed"
         ) from None
+    # A file named as the new one (a template without the message in it) goes first: the journal
+    # and its copy (or git) keep it.
+    same_name = [path for path in files if path.resolve() == target.resolve()]
     try:
+        for path in same_name:
+            path.unlink()
         published = staging.publish(staged_file)
-    except MigrationError:
-        journal.unlink(missing_ok=True)
-        raise
-    for path in files:
-        path.unlink()
+        for path in files:
+            if path not in same_name:
+                path.unlink()
+    except (OSError, MigrationError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise MigrationError(f"the squash stopped halfway ({reason}); {interrupted(journal)}") from None
     journal.unlink()
     return Swapped(published, files, folder)
+
+
+def _relative(path: Path, root: Path) -> Path:
+    """Where a copy goes in the backup: as in the project, so same-named files of two folders stay
+    apart (a folder outside the project's by its absolute path)."""
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return Path(*path.resolve().parts[1:])
+
+
+def _synced(path: Path) -> None:
+    """On the disk before the originals go, whatever a power cut does."""
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def check_no_interrupted_squash(migrations_dir: Path) -> None:
     """Refuse to run on a history whose squash was cut short, saying how to go back or finish it."""
     journal = migrations_dir / JOURNAL
-    if not journal.is_file():
-        return
+    if journal.is_file():
+        raise MigrationError(interrupted(journal))
+
+
+def interrupted(journal: Path) -> str:
+    """What the journal of a squash cut short says to do."""
     try:
         record = json.loads(journal.read_text())
         new, removed, backup = (
@@ -105,16 +134,16 @@ def check_no_interrupted_squash(migrations_dir: Path) -> None:
             record["backup"],
         )
     except (OSError, ValueError, KeyError, TypeError):
-        raise MigrationError(
+        return (
             f"{shown_path(journal)} is left by an interrupted squash and cannot be read: check the history "
             "by hand, then remove it"
-        ) from None
+        )
     left = [path for path in removed if path.exists()]
     gone = len(removed) - len(left)
     where = f"from {shown_path(backup)}" if backup else "with 'git checkout'"
     back = f"and restore the {gone} removed revision(s) {where}" if gone else "(nothing was removed yet)"
     finish = ", ".join(map(shown_path, left)) or "nothing more"
-    raise MigrationError(
+    return (
         f"a squash was interrupted ({shown_path(journal)}): to go back, remove {shown_path(new)} {back}; "
         f"to finish it, remove {finish}; then remove {shown_path(journal)}"
     )
