@@ -8,7 +8,7 @@ one the tests start, fsync off) gives a second table: the recipe on a fresh data
 tool cold and warm with ``--database``. Usage::
 
     python benchmarks/bench.py                    # N = 1, 50, 200, 1000; 5 rounds
-    python benchmarks/bench.py --sizes 5 --runs 1 --output -   # the smoke run the tests use
+    python benchmarks/bench.py --sizes 5 --runs 1 --no-warm-up --output -   # the tests' smoke run
 """
 
 import argparse
@@ -146,8 +146,8 @@ class Bench:
         }
 
 
-def measure(variants: dict, runs: int) -> dict:
-    for variant in variants.values():  # warm-up: bytecode caches, the OS file cache, the shadow cache
+def measure(variants: dict, runs: int, warm_up: bool = True) -> dict:
+    for variant in variants.values() if warm_up else ():  # bytecode caches, the OS file cache
         variant.prepare()
         variant.run()
     times = {name: [] for name in variants}
@@ -200,6 +200,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--output", default=str(HERE / "results.md"), help="results file, or - for none")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rows")
+    parser.add_argument("--no-warm-up", action="store_true", help="time the first round too (a smoke run)")
     args = parser.parse_args()
 
     results, pg_results = {}, {}
@@ -212,9 +213,9 @@ def main() -> None:
                 root = Path(work) / f"n{size}"
                 root.mkdir()
                 bench = Bench(root, size, server)
-                results[size] = measure(bench.variants(), args.runs)
+                results[size] = measure(bench.variants(), args.runs, not args.no_warm_up)
                 if server is not None:
-                    pg_results[size] = measure(bench.pg_variants(), args.runs)
+                    pg_results[size] = measure(bench.pg_variants(), args.runs, not args.no_warm_up)
                 print(f"N={size} done", file=sys.stderr)
         if server is not None:
             pg_report = (

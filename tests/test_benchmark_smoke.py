@@ -28,6 +28,7 @@ def test_benchmark_smoke_run_prints_its_table():
             "5",
             "--runs",
             "1",
+            "--no-warm-up",
             "--output",
             "-",
         ],

@@ -132,11 +132,9 @@ def test_the_library_writes_every_enum_change_and_each_is_verified(with_library,
     assert "sa.Enum('draft', 'published', name='post_status').create(op.get_bind())\n" in text
     assert "create_type=False" in text and "checkfirst" not in text
 
-    project.edit("app/models.py", "'draft', 'published'", "'draft', 'published', 'archived'")
-    assert "sync_enum_values" in written(project, postgres, "add a value")
-
-    project.edit("app/models.py", "'draft', 'published', 'archived'", "'draft', 'archived'")
-    assert "sync_enum_values" in written(project, postgres, "remove a value")
+    # One revision adds a value and removes another; the next renames one.
+    project.edit("app/models.py", "'draft', 'published'", "'draft', 'archived'")
+    assert "sync_enum_values" in written(project, postgres, "add and remove values")
 
     project.edit("app/models.py", "'draft', 'archived'", "'draft', 'retired'")
     assert "sync_enum_values" in written(project, postgres, "rename a value")
