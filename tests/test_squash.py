@@ -243,18 +243,26 @@ def test_a_squash_the_schema_comparison_cannot_prove_is_refused(project):
     assert "in the old history" in error and error.endswith("; nothing was changed")
 
 
-@pytest.mark.version_independent  # signal handling of this package's own
-def test_ctrl_c_during_the_squash_changes_nothing(project, tmp_path):
-    """Interrupted while the shadow database is built: exit 130, the project as it was, nothing left."""
-    project.add_probe("0003_probe", HEAD)
-    for number, column in ((4, "nickname"), (5, "motto")):
+def two_columns_after(project, parent: str) -> None:
+    """Two schema-only revisions to fold after ``parent`` (0004_nickname, 0005_motto), models to match."""
+    for revision, down, column in (
+        ("0004_nickname", parent, "nickname"),
+        ("0005_motto", "0004_nickname", "motto"),
+    ):
         project.add_revision(
-            f"000{number}_{column}",
-            "0003_probe" if number == 4 else "0004_nickname",
+            revision,
+            down,
             upgrade=f"    op.add_column('user', sa.Column('{column}', sa.String(length=20), nullable=True))",
             downgrade=f"    op.drop_column('user', '{column}')",
         )
         project.add_model_line(USERNAME, f"{column} = db.Column(db.String(20))")
+
+
+@pytest.mark.version_independent  # signal handling of this package's own
+def test_ctrl_c_during_the_squash_changes_nothing(project, tmp_path):
+    """Interrupted while the shadow database is built: exit 130, the project as it was, nothing left."""
+    project.add_probe("0003_probe", HEAD)
+    two_columns_after(project, "0003_probe")
     before = project.snapshot()
     probes = tmp_path / "probes"
     probes.mkdir()
@@ -280,14 +288,7 @@ _SECOND_RUN_HOLDS = """\
 @pytest.mark.version_independent  # signal handling of this package's own
 def test_ctrl_c_while_the_squashed_history_is_built_changes_nothing(project, tmp_path):
     project.add_revision("0003_hold", HEAD, _SECOND_RUN_HOLDS, imports="import os, time")
-    for number, column in ((4, "nickname"), (5, "motto")):
-        project.add_revision(
-            f"000{number}_{column}",
-            "0003_hold" if number == 4 else "0004_nickname",
-            upgrade=f"    op.add_column('user', sa.Column('{column}', sa.String(length=20), nullable=True))",
-            downgrade=f"    op.drop_column('user', '{column}')",
-        )
-        project.add_model_line(USERNAME, f"{column} = db.Column(db.String(20))")
+    two_columns_after(project, "0003_hold")
     before = project.snapshot()
     probes = tmp_path / "probes"
     probes.mkdir()
