@@ -59,10 +59,15 @@ def applies(context: MigrationContext) -> bool:
     return context.dialect.name == "postgresql" and ENUM_LIBRARY not in sys.modules
 
 
-def add_enum_types(context: MigrationContext, upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps) -> None:
+#: The database's enum types, by ``schema.name``, with their values in order (``existing``).
+EnumTypes = dict[str, list[str]]
+
+
+def add_enum_types(
+    context: MigrationContext, existing: EnumTypes, upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps
+) -> None:
     """Create the enum types the upgrade's new columns need before them, and drop the types it
     creates (``create_table`` too) at the end of the downgrade."""
-    existing = _existing(context)
     created: dict[str, sa.Enum] = {}
     kept: list[ops.MigrateOperation] = []
     for top in upgrade.ops:
@@ -77,9 +82,8 @@ def add_enum_types(context: MigrationContext, upgrade: ops.UpgradeOps, downgrade
     downgrade.ops.extend(EnumTypeOp(enum, create=False) for enum in reversed(created.values()))
 
 
-def changed_values(context: MigrationContext, metadata: Any) -> list[Described]:
+def changed_values(context: MigrationContext, existing: EnumTypes, metadata: Any) -> list[Described]:
     """A warning for each enum type of the models whose values differ from the database's."""
-    existing = _existing(context)
     warnings, seen = [], set()
     for enum in _model_enums(metadata):
         key = _key(enum, context)
@@ -138,8 +142,9 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _existing(context: MigrationContext) -> dict[str, list[str]]:
-    """The database's enum types, by ``schema.name``, with their values in order."""
+def existing(context: MigrationContext) -> EnumTypes:
+    """The database's enum types, by ``schema.name``, with their values in order: listed once per
+    engine, for both uses."""
     inspector: Any = sa.inspect(context.connection)  # PostgreSQL's, which has get_enums()
     return {f"{found['schema']}.{found['name']}": list(found["labels"]) for found in inspector.get_enums("*")}
 

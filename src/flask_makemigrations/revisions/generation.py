@@ -124,6 +124,7 @@ def _complete(
     of other packages' types, PostgreSQL's enum types (``enum_types``); returns the warnings about
     this engine's types that would not rebuild and its enum types whose values changed."""
     warnings: list[Described] = []
+    enums = enum_types.existing(context) if enum_types.applies(context) else None
     for script in directives:
         pairs = list(zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True))
         mine = [pair for pair in pairs if pair[0].upgrade_token == token]
@@ -131,11 +132,11 @@ def _complete(
             # A new set: MigrationScript's default one is shared by every script of the process.
             script.imports = script.imports | imports_for(custom_types(ops for pair in pairs for ops in pair))
             warnings += unrebuildable(custom_types(ops for pair in mine for ops in pair), context.dialect)
-        if enum_types.applies(context):
+        if enums is not None:
             for upgrade, downgrade in mine:
-                enum_types.add_enum_types(context, upgrade, downgrade)
-    if enum_types.applies(context):
-        warnings += enum_types.changed_values(context, context.opts.get("target_metadata"))
+                enum_types.add_enum_types(context, enums, upgrade, downgrade)
+    if enums is not None:
+        warnings += enum_types.changed_values(context, enums, context.opts.get("target_metadata"))
     return warnings
 
 
