@@ -46,7 +46,12 @@ def start_slow_upgrade(project, url: str, started: Path, sleep: str) -> subproce
         f"    for _ in range(3000):\n        op.execute({sleep!r})\n\n\n"
         "def downgrade():\n    pass\n"
     )
-    process = project.start("makemigrations", "-m", "x", "--database", url)
+    return start_until(project, started, "makemigrations", "-m", "x", "--database", url)
+
+
+def start_until(project, started: Path, *args: str) -> subprocess.Popen:
+    """A real ``invoke`` run, returned once it has touched ``started`` (a wait, not a timing assertion)."""
+    process = project.start(*args)
     for _ in range(1200):
         if started.exists() or process.poll() is not None:
             break

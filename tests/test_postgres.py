@@ -12,7 +12,7 @@ import time
 
 import pytest
 from pg_cluster import APP_DATABASE, LIMITED_PASSWORD, LIMITED_ROLE
-from server_runs import SECRETS, dead_pid, make, refused, start_slow_upgrade
+from server_runs import SECRETS, dead_pid, make, refused, start_slow_upgrade, start_until
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
@@ -176,6 +176,50 @@ def test_an_interrupted_upgrade_drops_the_shadow_database(project, postgres, tmp
     assert during and all(name.startswith(PREFIX) for name in during)
     assert process.returncode == code, stderr
     assert postgres.databases() == before
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_models_that_cannot_be_built_on_the_server_are_one_error(project, postgres):
+    """On a server the models' database is built in a thread while the new revision goes up and down:
+    its failure is still the run's one error."""
+    project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
+    project.add_model_line(
+        USERNAME, '__table_args__ = (db.CheckConstraint("length(username) >", name="no"),)'
+    )
+
+    error = refused(project, postgres, "verification failed at building a database from the models: ")
+
+    assert "syntax error" in error and error.endswith("; --no-verify skips it")
+
+
+@pytest.mark.version_independent  # signals: this package's own code
+def test_ctrl_c_while_the_models_are_built_drops_every_database(project, postgres, tmp_path):
+    """Ctrl-C stops the thread that builds the models' database at its next statement, and the run
+    waits for it before it drops both databases (else the build would go on for minutes)."""
+    started = tmp_path / "building"
+    project.edit(
+        "app/models.py", "from .extensions import db", "import sqlalchemy as sa\n\nfrom .extensions import db"
+    )
+    models = project.root / "app" / "models.py"
+    models.write_text(
+        models.read_text() + "\n\n@sa.event.listens_for(User.__table__, 'after_create')\n"
+        "def _slowly(target, connection, **kw):\n"
+        "    if isinstance(connection, sa.engine.Connection):  # not the cache key's recording\n"
+        f"        open({str(started)!r}, 'w').close()\n"
+        f"        for _ in range(3000):\n            connection.execute(sa.text({PG_SLEEP!r}))\n"
+    )
+    before, files = postgres.databases(), project.revision_files()
+    process = start_until(project, started, "makemigrations", "-m", "x", "--database", postgres.url_string())
+    try:
+        during = postgres.databases() - before
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+
+    assert len(during) == 2, during  # the shadow database, and the one the models are built in
+    assert process.returncode == 130, stderr
+    assert postgres.databases() == before and project.revision_files() == files
 
 
 @pytest.mark.version_independent  # signals: this package's own code

@@ -3,14 +3,16 @@
 Autogenerate has blind spots (server defaults, check constraints, some type changes), and people apply
 its files without reading them. So the new revision is applied, the result is compared with a second
 database built straight from the models (one per database of the app: Flask-SQLAlchemy's binds each
-have theirs; its schema comes from the cache when the models are the same, ``schema_cache``), then it
-is downgraded (which must give back the schema it
+have theirs; its schema comes from the cache when the models are the same, ``schema_cache``; on a
+server it is built in a thread meanwhile), then it is downgraded (which must give back the schema it
 started from) and applied again. All of it happens in the staging copy: a revision that fails never
 reaches the project.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +25,7 @@ from ..revisions.driver import History
 from ..revisions.generation import Generated
 from ..run.binds import BindKey, app_engines
 from .schema import Filters, Schema, TableShapes, differences, reflect
-from .schema_cache import cached_models_schema, kept_table_shapes
+from .schema_cache import keep_models_schema, kept_table_shapes, known_models_schema, models_key
 
 if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
     from ..run.session import Session
@@ -83,22 +85,44 @@ class Databases:
         return [in_bind(line, bind) for line in lines] if bind and self.history.multidb else lines
 
 
+@contextmanager
 def models_schemas(
     databases: Databases, binds: list[BindKey], session: "Session", use_cache: bool = True
-) -> Schemas:
+) -> Iterator[Callable[[], Schemas]]:
     """The schema the models of each bind describe, as this kind of database reflects it
     (``create_all`` in an empty throwaway database the session makes for that bind), unless the
-    cache has it for models exactly like these (``schema_cache``)."""
-    return {bind: _models_schema(databases, bind, session, use_cache) for bind in binds}
+    cache has it for models exactly like these (``schema_cache``): the function yielded returns them.
+
+    On a server, building them is mostly waiting for its answers, so it runs in a thread while the
+    block migrates and reflects the shadow database (waiting too); elsewhere it is done when first
+    asked for. Either way a failed build raises there. The databases are made in this thread (the
+    session's stack is its), and the thread is waited for on the way out, whatever ends the block.
+    """
+    with ExitStack() as stack:
+        pool = None
+        if session.shadow.backend.builds_alongside:
+            threads = ThreadPoolExecutor(max_workers=len(binds) or 1, thread_name_prefix="models")
+            pool = stack.enter_context(threads)
+        pending = [(bind, _models_schema(databases, bind, session, use_cache, pool)) for bind in binds]
+        yield lambda: {bind: schema() for bind, schema in pending}
 
 
-def _models_schema(databases: Databases, bind: BindKey, session: "Session", use_cache: bool) -> Schema:
+def _models_schema(
+    databases: Databases, bind: BindKey, session: "Session", use_cache: bool, pool: Executor | None
+) -> Callable[[], Schema]:
     filters = databases.filters(bind)
+    key = models_key(filters, databases.engines[bind]) if use_cache else None
+    known = known_models_schema(key)
+    if known is not None:
+        return lambda: known
+    models_shadow = session.models_database(bind)
 
     def build() -> Schema:
-        return models_schema(filters, session.models_database(bind))
+        built = models_schema(filters, models_shadow)
+        keep_models_schema(key, built)
+        return built
 
-    return cached_models_schema(filters, databases.engines[bind], build, use_cache)
+    return pool.submit(build).result if pool is not None else functools.cache(build)
 
 
 def models_schema(filters: Filters, models_shadow: "ShadowDatabase") -> Schema:
@@ -203,20 +227,20 @@ def _verified(
     use_cache: bool,
 ) -> list[str]:
     history = databases.history
-    before = databases.snapshot()
-    models = models_schemas(databases, list(databases.configured), session, use_cache)
-    if generated.staged_file is None or generated.revision is None:
-        unseen = (
-            "; autogenerate does not see this, so 'No changes detected' is wrong: write the "
-            "change by hand in a new revision (makemigrations --empty)"
-        )
-        found = schema_differences(databases, models, before, MODELS, MIGRATIONS)
-        return [extended(line, unseen) for line in found]
-    target = previous_head or "base"
-    new = RoundTrip(generated.revision, target, target, f"the pending revision {generated.revision}")
-    after = round_trip(history, databases, new, before, hint)
+    with models_schemas(databases, list(databases.configured), session, use_cache) as models:
+        before = databases.snapshot()
+        if generated.staged_file is None or generated.revision is None:
+            unseen = (
+                "; autogenerate does not see this, so 'No changes detected' is wrong: write the "
+                "change by hand in a new revision (makemigrations --empty)"
+            )
+            found = schema_differences(databases, models(), before, MODELS, MIGRATIONS)
+            return [extended(line, unseen) for line in found]
+        target = previous_head or "base"
+        new = RoundTrip(generated.revision, target, target, f"the pending revision {generated.revision}")
+        after = round_trip(history, databases, new, before, hint)
+        found = schema_differences(databases, models(), after, MODELS, MIGRATIONS)
     by_hand = f"; autogenerate did not see this or cannot render it: edit {shown} by hand"
-    found = schema_differences(databases, models, after, MODELS, MIGRATIONS)
     return [extended(line, by_hand) for line in found]
 
 

@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import inspect
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -71,22 +71,28 @@ def models_folder(root: Path | None = None) -> Path:
     return (root or user_cache_dir()) / "models"
 
 
-def cached_models_schema(
-    filters: Filters, engine: Engine, build: Callable[[], Schema], enabled: bool = True
-) -> Schema:
-    """The models' schema on ``engine``'s kind of database: from the cache when the key is known,
-    else ``build()`` (then kept)."""
-    key = models_key(filters, engine) if enabled else None
+def known_models_schema(key: str | None) -> Schema | None:
+    """The models' schema kept under ``key`` (``models_key``), or None: no key, or any doubt about
+    its file (then it is built again)."""
     if key is None:
-        return build()
-    path = models_folder() / f"{key}.json"
-    with contextlib.suppress(Exception):  # any doubt about the file: build it
-        return _decoded(json.loads(path.read_text()))
-    built = build()
+        return None
+    with contextlib.suppress(Exception):
+        return _decoded(json.loads(_models_file(key).read_text()))
+    return None
+
+
+def keep_models_schema(key: str | None, built: Schema) -> None:
+    """Keep a schema just built under its key, for the next run with the same models."""
+    if key is None:
+        return
+    path = _models_file(key)
     with contextlib.suppress(OSError):
         write_whole(path, json.dumps(_encoded(built)))
         _bound(path.parent)
-    return built
+
+
+def _models_file(key: str) -> Path:
+    return models_folder() / f"{key}.json"
 
 
 def models_key(filters: Filters, engine: Engine) -> str | None:

@@ -52,12 +52,12 @@ def prove_squash(
     since = span.since or "base"
     with kept_table_shapes(squashed.staging.project_dir, use_cache) as shapes:
         databases = Databases.of(squashed, generated, shapes)
-        before = databases.snapshot()
-        trip = RoundTrip(span.head, since, since, f"the squashed revision {span.head}")
-        after = round_trip(squashed, databases, trip, before, hint=NOTHING_CHANGED)
-        found = schema_differences(databases, old, after, OLD, SQUASHED)
-        models = models_schemas(databases, list(databases.configured), session, use_cache)
-        found += schema_differences(databases, models, after, MODELS, SQUASHED)
+        with models_schemas(databases, list(databases.configured), session, use_cache) as models:
+            before = databases.snapshot()
+            trip = RoundTrip(span.head, since, since, f"the squashed revision {span.head}")
+            after = round_trip(squashed, databases, trip, before, hint=NOTHING_CHANGED)
+            found = schema_differences(databases, old, after, OLD, SQUASHED)
+            found += schema_differences(databases, models(), after, MODELS, SQUASHED)
     if found:
         raise VerificationError(f"the squash is not proven: {'; '.join(found)}; {NOTHING_CHANGED}")
     return Proof(sum(len(schema) for schema in after.values()), since)

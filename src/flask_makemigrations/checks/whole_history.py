@@ -99,8 +99,9 @@ def _check_head(session: "Session", history: History, shapes: TableShapes) -> No
             hint="",
         )
     databases = Databases.of(history, pending, shapes)
-    models = models_schemas(databases, list(databases.configured), session)
-    found = schema_differences(databases, models, databases.snapshot(), MODELS, MIGRATIONS)
+    with models_schemas(databases, list(databases.configured), session) as models:
+        migrated = databases.snapshot()
+        found = schema_differences(databases, models(), migrated, MODELS, MIGRATIONS)
     if found:
         raise failed(
             "head",

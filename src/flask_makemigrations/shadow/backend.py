@@ -60,6 +60,10 @@ class Backend(ABC):
     )
     #: Of those, the ones that name the database, in the order drivers prefer them.
     database_params: ClassVar[tuple[str, ...]] = ("dbname", "db", "database")
+    #: Whether verification builds the models' database in a thread while it migrates and reflects the
+    #: shadow database: a server's work is mostly waiting for its answers, which a thread overlaps;
+    #: SQLite's is this process's own, which a thread would only share.
+    builds_alongside: ClassVar[bool] = False
 
     @abstractmethod
     def throwaway(self, workdir: Path, first: bool) -> AbstractContextManager[ShadowDatabase]:

@@ -71,6 +71,7 @@ class ServerBackend(Backend):
     title: ClassVar[str] = "server"
     #: A database that exists on every such server, to suggest when the URL names a missing one.
     maintenance_database: ClassVar[str] = ""
+    builds_alongside: ClassVar[bool] = True
 
     @contextmanager
     def throwaway(self, workdir: Path, first: bool) -> Iterator[ShadowDatabase]:
