@@ -14,9 +14,10 @@ from .request import Request, check_rev_id
 from .revisions.driver import History
 from .revisions.generation import Generated, generate
 from .revisions.headers import RevisionHeaders
+from .revisions.reflection_cache import reflection_answered_from_cache
 from .revisions.staging import Staging
 from .run.app_loading import history_builds_its_own_tables
-from .run.binds import env_matches_binds
+from .run.binds import app_engines, env_matches_binds
 from .run.locking import migrations_lock
 from .run.session import QUIET, Project, Runtime, Session, open_session
 from .run.signals import uninterrupted
@@ -67,7 +68,9 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
                 built = upgrade_with_cache(
                     history, session.shadows, cached, runtime.progress, session.release_connections
                 )
-            generated = generate(history, request.title, request.empty, request.rev_id)
+            engines = app_engines(session.extension).values()
+            with reflection_answered_from_cache(engines, staging.project_dir, request.use_cache):
+                generated = generate(history, request.title, request.empty, request.rev_id)
             result = Result(
                 operations=generated.operations,
                 warnings=generated.warnings + _review(generated),

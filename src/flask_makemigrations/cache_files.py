@@ -1,9 +1,9 @@
 """Where the caches live, and how their files are written: the user's cache folder, each project's
 name in it, and files that readers see whole or not at all.
 
-Every cache of the tool (the shadow databases' snapshots, the revision files' headers, the models'
-schemas) is a disposable copy of something it can compute again, so a file that cannot be written
-only costs the next run time.
+Every cache of the tool (the shadow databases' snapshots, the revision files' headers, the tables'
+shapes and reflection answers, the models' schemas) is a disposable copy of something it can
+compute again, so a file that cannot be written only costs the next run time.
 """
 
 import hashlib

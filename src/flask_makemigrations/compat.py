@@ -3,6 +3,7 @@ Alembic or SQLAlchemy change. Each says why the public API does not serve and si
 the rest of the package uses the libraries' public API only.
 """
 
+import functools
 import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +16,7 @@ from alembic import util as alembic_util
 from alembic.config import Config
 from alembic.runtime.migration import RevisionStep
 from alembic.script import Script, ScriptDirectory
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 # -- version differences ----------------------------------------------------------------------------
@@ -138,6 +140,51 @@ def type_affinity(type_: TypeEngine[Any]) -> type | None:
     ``BIGINT``): ``TypeEngine._type_affinity``, what SQLAlchemy's own ``compare_type`` uses; it has
     no public equivalent (1.4 to 2.1)."""
     return type_._type_affinity
+
+
+#: Answers one of a dialect's per-table reflection methods: given the method's name, the dialect's own
+#: method (to ask the database), and the arguments it was called with.
+TableReflection = Callable[[str, Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
+
+
+@contextmanager
+def table_reflection_answered_by(
+    dialects: Iterable[Dialect], methods: Iterable[str], answer: TableReflection
+) -> Iterator[None]:
+    """While the block runs, each dialect's per-table reflection ``methods`` (``get_columns`` and the
+    like) go through ``answer``, which may answer without asking the database.
+
+    The Inspector offers no hook for this. It calls these methods on its dialect object: as
+    ``self.dialect.get_columns(...)`` in SQLAlchemy 1.4, and in 2.0 and 2.1 through the bulk methods,
+    whose default (all SQLite has) looks them up on the dialect instance. So an attribute of the
+    instance overrides the class's method for that dialect alone, and is removed when the block ends.
+    The dialects are the app's engines', which this run alone uses, in its one thread.
+    """
+    patched: list[tuple[Dialect, str]] = []
+    try:
+        for dialect in dialects:
+            for method in methods:
+                if method in vars(dialect):
+                    continue  # already answered by an enclosing block
+                asked = getattr(dialect, method)
+                setattr(dialect, method, functools.partial(_answered, answer, method, asked))
+                patched.append((dialect, method))
+        yield
+    finally:
+        for dialect, method in patched:
+            delattr(dialect, method)
+
+
+def _answered(answer: TableReflection, method: str, asked: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    return answer(method, asked, args, kw)
+
+
+def sqlite_type(dialect: Dialect, declared: str) -> TypeEngine[Any]:
+    """The type SQLite's reflection gives a column declared as ``declared``:
+    ``SQLiteDialect._resolve_type_affinity``, which ``get_columns`` applies to each column's declared
+    type (1.4 to 2.1); no public API turns a type's name back into the type."""
+    resolved: TypeEngine[Any] = dialect._resolve_type_affinity(declared)  # type: ignore[attr-defined]
+    return resolved
 
 
 # -- Flask internals ---------------------------------------------------------------------------------

@@ -124,8 +124,8 @@ class ShadowCache:
 
 
 def clear_cache(root: Path | None = None) -> int:
-    """Remove every file of the cache folder: each project's snapshots, revision headers and table
-    shapes, and the models' schemas; return how many snapshot sets there were."""
+    """Remove every file of the cache folder: each project's snapshots, revision headers, table
+    shapes and reflection answers, and the models' schemas; return how many snapshot sets there were."""
     removed = 0
     for path in (root or user_cache_dir()).glob("*/*.sqlite"):
         path.unlink(missing_ok=True)

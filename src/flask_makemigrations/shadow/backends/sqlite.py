@@ -69,8 +69,9 @@ class SQLite(Backend):
     @classmethod
     def table_fingerprints(cls, connection: Connection) -> dict[str, str]:
         """SQLite's reflection reads the schema table's statements: a table's own, its indexes', and
-        for a foreign key that names no columns the referred table's (for its primary key). The
-        digests hash exactly those, with SQLite's version, whose pragmas answer the reflection."""
+        the referred table's for a foreign key that names no columns (for its primary key). The
+        digests hash those (every referred table's, to be safe), with SQLite's version, whose pragmas
+        answer the reflection."""
         statements: dict[str, list[str]] = {}
         for table, kind, name, sql in connection.exec_driver_sql(_SCHEMA_STATEMENTS):
             statements.setdefault(table, []).append(f"{kind}|{name}|{sql}")

@@ -1,0 +1,127 @@
+"""Autogenerate's reflection answered from the cache (``revisions.reflection_cache``): a warm run asks
+SQLite nothing about the tables it knows, a table whose statements changed is asked about again, and
+what the cache answers is what the database would: the same operations, the same file. Real runs of
+the engine in this process, on the example project's SQLite shadow databases.
+"""
+
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+from conftest import EMAIL, HEAD, USERNAME
+
+from flask_makemigrations.shadow.cache import clear_cache
+
+#: The pragmas SQLite's dialect reads a table's columns, indexes and foreign keys with.
+_TABLE_PRAGMA = re.compile(r'PRAGMA (?:main\.)?(?:table_x?info|index_list|foreign_key_list)\("?(\w+)"?\)')
+
+
+@pytest.fixture
+def asked() -> list:
+    """The tables SQLite was asked about (by pragma), in this process, while the test runs; not the
+    version table, whose existence Alembic checks itself (``has_table``, which no cache answers)."""
+    tables: list = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        found = _TABLE_PRAGMA.search(statement)
+        if found and found.group(1) != "alembic_version":
+            tables.append(found.group(1))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    yield tables
+    sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+
+
+def pending(project, **options):
+    """What a --dry-run --no-verify run finds: its operations, and its file without the date."""
+    result = project.make_migrations(dry_run=True, verify=False, rev_id="0003_next", **options)
+    script = "\n".join(line for line in (result.script or "").splitlines() if "Create Date" not in line)
+    return result.operations, script
+
+
+def answers_file(project):
+    (found,) = project.home.glob(".cache/flask-makemigrations/*/reflected.json")
+    return found
+
+
+def test_a_warm_run_asks_nothing_about_known_tables_and_finds_the_same(project, asked):
+    project.add_email_column()
+    cold = pending(project)
+    assert {"user", "post"} <= set(asked)
+    asked.clear()
+
+    assert pending(project) == cold
+    assert asked == []
+    assert cold[0] == ["+ column user.email"]
+
+
+def test_a_table_whose_statements_changed_is_asked_about_again(project, asked):
+    """So are the tables whose foreign keys refer to it (post's, to user); the others are answered."""
+    columns = "sa.Column('id', sa.Integer, primary_key=True)"
+    project.add_revision(
+        "0003_tag", HEAD, f"    op.create_table('tag', {columns})", imports="import sqlalchemy as sa"
+    )
+    pending(project)
+    project.add_email_column()
+    add_email = "    op.add_column('user', sa.Column('email', sa.String(120)))"
+    project.add_revision("0004_email", "0003_tag", add_email, imports="import sqlalchemy as sa")
+    asked.clear()
+
+    operations, _ = pending(project)
+
+    assert operations == ["- table tag"]  # user's new column is seen: nothing about it came from before
+    assert set(asked) == {"user", "post"}
+
+
+def test_answers_that_do_not_load_are_asked_again(project, asked):
+    project.add_email_column()
+    cold = pending(project)
+    path = answers_file(project)
+    stored = json.loads(path.read_text())
+    for key in stored["answers"]:
+        if key.startswith("get_columns|"):
+            stored["answers"][key] = [{"name": "id", "type": {"__type__": 5}}]  # no type has that name
+    path.write_text(json.dumps(stored))
+    asked.clear()
+    assert pending(project) == cold
+    assert {"user", "post"} <= set(asked)
+
+    path.write_text("not JSON")
+    asked.clear()
+    assert pending(project) == cold
+    assert {"user", "post"} <= set(asked)
+    assert json.loads(path.read_text())["answers"]  # written again whole
+
+
+def test_an_answer_json_cannot_hold_exactly_is_not_kept(project, asked):
+    """A column declared with no type reflects as NullType, which has no name to read back."""
+    project.add_revision(
+        "0003_legacy", HEAD, "    op.execute('CREATE TABLE legacy (id INTEGER PRIMARY KEY, anything)')"
+    )
+    cold = pending(project)
+    keys = json.loads(answers_file(project).read_text())["answers"]
+    assert not any(key.startswith("get_columns|legacy|") for key in keys)
+    assert any(key.startswith("get_indexes|legacy|") for key in keys)
+    asked.clear()
+
+    assert pending(project) == cold
+    assert cold[0] == ["- table legacy"]
+    assert "legacy" in asked and "user" not in asked
+
+
+def test_without_the_cache_nothing_is_read_or_kept(project, asked):
+    project.add_model_line(USERNAME, EMAIL)
+    pending(project, use_cache=False)
+    assert not list(project.home.glob(".cache/flask-makemigrations/*/reflected.json"))
+    pending(project)
+    asked.clear()
+    pending(project, use_cache=False)
+    assert {"user", "post"} <= set(asked)
+
+
+def test_cache_clear_removes_the_answers(project):
+    pending(project)
+    path = answers_file(project)
+    clear_cache(path.parent.parent)
+    assert not path.exists()
