@@ -34,6 +34,7 @@ from ..shadow.backends import for_dialect
 FORMAT = 1
 #: The per-table methods answered: everything autogenerate reflects of a table on SQLite.
 METHODS = (
+    "get_table_options",  # SQLAlchemy 2: WITHOUT ROWID, STRICT
     "get_columns",
     "get_pk_constraint",
     "get_foreign_keys",
