@@ -195,18 +195,24 @@ def test_models_that_cannot_be_built_on_the_server_are_one_error(project, postgr
 @pytest.mark.version_independent  # signals: this package's own code
 def test_ctrl_c_while_the_models_are_built_drops_every_database(project, postgres, tmp_path):
     """Ctrl-C stops the thread that builds the models' database at its next statement, and the run
-    waits for it before it drops both databases (else the build would go on for minutes)."""
-    started = tmp_path / "building"
-    project.edit(
-        "app/models.py", "from .extensions import db", "import sqlalchemy as sa\n\nfrom .extensions import db"
-    )
+    waits for it before it drops both databases (which would otherwise end its session under it)."""
+    started, stopped = tmp_path / "building", tmp_path / "stopped"
+    imports = "import threading\n\nimport flask\nimport sqlalchemy as sa\n\n"
+    project.edit("app/models.py", "from .extensions import db", f"{imports}from .extensions import db")
     models = project.root / "app" / "models.py"
     models.write_text(
         models.read_text() + "\n\n@sa.event.listens_for(User.__table__, 'after_create')\n"
         "def _slowly(target, connection, **kw):\n"
-        "    if isinstance(connection, sa.engine.Connection):  # not the cache key's recording\n"
-        f"        open({str(started)!r}, 'w').close()\n"
+        "    if not isinstance(connection, sa.engine.Connection):  # the cache key's recording\n"
+        "        return\n"
+        "    flask.current_app.config  # the thread has the app context\n"
+        f"    open({str(started)!r}, 'w').close()\n"
+        "    try:\n"
         f"        for _ in range(3000):\n            connection.execute(sa.text({PG_SLEEP!r}))\n"
+        "    except BaseException as exc:\n"
+        f"        with open({str(stopped)!r}, 'w') as file:\n"
+        "            file.write(f'{type(exc).__name__} in {threading.current_thread().name}')\n"
+        "        raise\n"
     )
     before, files = postgres.databases(), project.revision_files()
     process = start_until(project, started, "makemigrations", "-m", "x", "--database", postgres.url_string())
@@ -219,6 +225,7 @@ def test_ctrl_c_while_the_models_are_built_drops_every_database(project, postgre
 
     assert len(during) == 2, during  # the shadow database, and the one the models are built in
     assert process.returncode == 130, stderr
+    assert stopped.read_text().startswith("KeyboardInterrupt in models")  # stopped, not cut off
     assert postgres.databases() == before and project.revision_files() == files
 
 

@@ -10,8 +10,10 @@ import re
 import pytest
 import sqlalchemy as sa
 from conftest import EMAIL, HEAD, USERNAME
+from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 
-from flask_makemigrations.shadow.cache import clear_cache
+from flask_makemigrations.compat import table_reflection_answered_by
+from flask_makemigrations.revisions.reflection_cache import METHODS
 
 #: The pragmas SQLite's dialect reads a table's columns, indexes and foreign keys with.
 _TABLE_PRAGMA = re.compile(r'PRAGMA (?:main\.)?(?:table_x?info|index_list|foreign_key_list)\("?(\w+)"?\)')
@@ -79,9 +81,9 @@ def test_answers_that_do_not_load_are_asked_again(project, asked):
     cold = pending(project)
     path = answers_file(project)
     stored = json.loads(path.read_text())
-    for key in stored["answers"]:
+    for key in stored["entries"]:
         if key.startswith("get_columns|"):
-            stored["answers"][key] = [{"name": "id", "type": {"__type__": 5}}]  # no type has that name
+            stored["entries"][key] = [{"name": "id", "type": {"__type__": 5}}]  # no type has that name
     path.write_text(json.dumps(stored))
     asked.clear()
     assert pending(project) == cold
@@ -91,7 +93,7 @@ def test_answers_that_do_not_load_are_asked_again(project, asked):
     asked.clear()
     assert pending(project) == cold
     assert {"user", "post"} <= set(asked)
-    assert json.loads(path.read_text())["answers"]  # written again whole
+    assert json.loads(path.read_text())["entries"]  # written again whole
 
 
 def test_an_answer_json_cannot_hold_exactly_is_not_kept(project, asked):
@@ -100,7 +102,7 @@ def test_an_answer_json_cannot_hold_exactly_is_not_kept(project, asked):
         "0003_legacy", HEAD, "    op.execute('CREATE TABLE legacy (id INTEGER PRIMARY KEY, anything)')"
     )
     cold = pending(project)
-    keys = json.loads(answers_file(project).read_text())["answers"]
+    keys = json.loads(answers_file(project).read_text())["entries"]
     assert not any(key.startswith("get_columns|legacy|") for key in keys)
     assert any(key.startswith("get_indexes|legacy|") for key in keys)
     asked.clear()
@@ -120,8 +122,35 @@ def test_without_the_cache_nothing_is_read_or_kept(project, asked):
     assert {"user", "post"} <= set(asked)
 
 
-def test_cache_clear_removes_the_answers(project):
-    pending(project)
-    path = answers_file(project)
-    clear_cache(path.parent.parent)
-    assert not path.exists()
+@pytest.mark.parametrize("change", ["SQLAlchemy's version", "a type name a package adds"])
+def test_answers_of_another_sqlalchemy_or_other_type_names_are_asked_again(
+    project, asked, monkeypatch, change
+):
+    project.add_email_column()
+    cold = pending(project)
+    if change == "SQLAlchemy's version":
+        monkeypatch.setattr(sa, "__version__", sa.__version__ + ".post1")
+    else:  # as GeoAlchemy2 registers its types with SQLite's dialect when imported
+        monkeypatch.setitem(SQLiteDialect.ischema_names, "GEOMETRY", sa.types.NullType)
+    asked.clear()
+
+    assert pending(project) == cold
+    assert {"user", "post"} <= set(asked)
+
+
+def test_the_dialects_own_methods_come_back_whatever_ends_the_block(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'shadow.sqlite'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+
+    def answer(method, ask, args, kw):
+        return ask(*args, **kw)
+
+    with pytest.raises(RuntimeError), table_reflection_answered_by([engine.dialect], METHODS, answer):
+        with table_reflection_answered_by([engine.dialect], METHODS, answer):
+            pass
+        assert "get_columns" in vars(engine.dialect)  # the inner block left the outer's in place
+        assert [c["name"] for c in sa.inspect(engine).get_columns("t")] == ["id"]
+        raise RuntimeError
+    assert not set(METHODS) & set(vars(engine.dialect))
+    engine.dispose()

@@ -65,8 +65,16 @@ def test_only_what_changed_is_reflected_again(database, reflected):
     assert reflected[0] == ["other"]
 
 
-def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(database, reflected):
-    """``REFERENCES parent`` names no column: SQLite's reflection reads it from parent's primary key."""
+@pytest.mark.parametrize("spelling", ["parent", "Parent"])
+def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(database, reflected, spelling):
+    """``REFERENCES parent`` names no column: SQLite's reflection reads it from parent's primary key,
+    found whatever the case the foreign key spells its name in."""
+    if spelling != "parent":
+        run(
+            database,
+            "DROP TABLE child",
+            f"CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES {spelling})",
+        )
     shapes = TableShapes()
     shapes_of(database, shapes)
     run(database, "DROP TABLE parent", "CREATE TABLE parent (code VARCHAR(5) PRIMARY KEY)")
@@ -74,7 +82,8 @@ def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(database,
     again = shapes_of(database, shapes)
     assert again == shapes_of(database, None)
     assert reflected[0] == ["child", "parent"]
-    assert [key[2] for key in again["child"].foreign_keys] == [("code",)]
+    if spelling == "parent":  # (for another spelling SQLAlchemy finds no columns: the same, fresh or not)
+        assert [key[2] for key in again["child"].foreign_keys] == [("code",)]
 
 
 def test_shapes_filtered_by_code_are_reused_in_the_run_only(database, tmp_path, monkeypatch):

@@ -6,10 +6,13 @@ shapes and reflection answers, the models' schemas) is a disposable copy of some
 compute again, so a file that cannot be written only costs the next run time.
 """
 
+import contextlib
 import hashlib
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def user_cache_dir() -> Path:
@@ -42,3 +45,19 @@ def write_whole(path: Path, text: str) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def salted_entries(path: Path, salt: str) -> dict[str, Any]:
+    """The entries a cache file holds, if it was written under ``salt`` (what its entries depend on
+    beyond their keys: the format, the libraries' versions); on any doubt none, to be computed again."""
+    with contextlib.suppress(Exception):
+        stored = json.loads(path.read_text())
+        if stored["salt"] == salt:
+            return dict(stored["entries"])
+    return {}
+
+
+def keep_salted_entries(path: Path, salt: str, entries: dict[str, Any]) -> None:
+    """Keep ``entries`` under ``salt`` for the next run (one that cannot be written is computed again)."""
+    with contextlib.suppress(OSError):
+        write_whole(path, json.dumps({"salt": salt, "entries": entries}))

@@ -158,7 +158,8 @@ def table_reflection_answered_by(
     ``self.dialect.get_columns(...)`` in SQLAlchemy 1.4, and in 2.0 and 2.1 through the bulk methods,
     whose default (all SQLite has) looks them up on the dialect instance. So an attribute of the
     instance overrides the class's method for that dialect alone, and is removed when the block ends.
-    The dialects are the app's engines', which this run alone uses, in its one thread.
+    The dialects are the app's engines', which this run alone uses; nothing else reflects while
+    autogenerate runs (the thread that builds the models' database runs during verification only).
     """
     patched: list[tuple[Dialect, str]] = []
     try:

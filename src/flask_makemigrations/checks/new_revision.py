@@ -9,6 +9,7 @@ started from) and applied again. All of it happens in the staging copy: a revisi
 reaches the project.
 """
 
+import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -24,6 +25,7 @@ from ..errors import AppExitError, MigrationError, RevisionFailedError, Verifica
 from ..revisions.driver import History
 from ..revisions.generation import Generated
 from ..run.binds import BindKey, app_engines
+from ..run.signals import uninterrupted
 from .schema import Filters, Schema, TableShapes, differences, reflect
 from .schema_cache import keep_models_schema, kept_table_shapes, known_models_schema, models_key
 
@@ -101,10 +103,17 @@ def models_schemas(
     with ExitStack() as stack:
         pool = None
         if session.shadow.backend.builds_alongside:
-            threads = ThreadPoolExecutor(max_workers=len(binds) or 1, thread_name_prefix="models")
-            pool = stack.enter_context(threads)
+            pool = ThreadPoolExecutor(max_workers=len(binds) or 1, thread_name_prefix="models")
+            stack.callback(_joined, pool)
         pending = [(bind, _models_schema(databases, bind, session, use_cache, pool)) for bind in binds]
         yield lambda: {bind: schema() for bind, schema in pending}
+
+
+def _joined(pool: ThreadPoolExecutor) -> None:
+    """Wait for the models' thread, which an interrupt stops at its next statement (``signals``);
+    a second Ctrl-C must not abandon the wait, or the databases would be dropped under it."""
+    with uninterrupted():
+        pool.shutdown(wait=True)
 
 
 def _models_schema(
@@ -122,7 +131,10 @@ def _models_schema(
         keep_models_schema(key, built)
         return built
 
-    return pool.submit(build).result if pool is not None else functools.cache(build)
+    if pool is None:
+        return functools.cache(build)
+    # In this thread's context: the app context, which the models' hooks may use (current_app).
+    return pool.submit(contextvars.copy_context().run, build).result
 
 
 def models_schema(filters: Filters, models_shadow: "ShadowDatabase") -> Schema:

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from ..cache_files import project_file, user_cache_dir, write_whole
+from ..cache_files import keep_salted_entries, project_file, salted_entries, user_cache_dir, write_whole
 from ..shadow.backend import Backend
 from ..shadow.backends import for_dialect
 from .schema import Filters, Schema, TableShape, TableShapes
@@ -54,16 +54,12 @@ def kept_table_shapes(migrations_dir: Path, enabled: bool = True) -> Iterator[Ta
     ).hexdigest()
     known: dict[str, TableShape] = {}
     if enabled:
-        with contextlib.suppress(Exception):  # any doubt about the file: reflect every table
-            stored = json.loads(path.read_text())
-            if stored["salt"] == salt:
-                known = {key: _decoded_table(shape) for key, shape in stored["tables"].items()}
+        with contextlib.suppress(Exception):  # a shape that does not decode: reflect every table
+            known = {key: _decoded_table(shape) for key, shape in salted_entries(path, salt).items()}
     shapes = TableShapes(known, salt)
     yield shapes
     if enabled and shapes.kept.keys() != known.keys():
-        tables = {key: _encoded_table(shape) for key, shape in shapes.kept.items()}
-        with contextlib.suppress(OSError):
-            write_whole(path, json.dumps({"salt": salt, "tables": tables}))
+        keep_salted_entries(path, salt, {key: _encoded_table(shape) for key, shape in shapes.kept.items()})
 
 
 def models_folder(root: Path | None = None) -> Path:

@@ -3,10 +3,11 @@
 Alembic's comparison reflects every table of the shadow database through the dialect's per-table
 methods (``get_columns``, ``get_indexes`` and the rest; SQLAlchemy 2's bulk methods call them table by
 table on SQLite). What they answer is a function of what they read: on SQLite the table's statements in
-the schema table, which ``Backend.table_fingerprints`` digests with SQLite's version, and of
-SQLAlchemy's version. So a project keeps the answers its last run got, by table and fingerprint, in
-``<cache>/<project>/reflected.json``: a run answers from there for each table whose fingerprint it
-finds (computed on the connection that asks, when it first asks), and asks the database otherwise.
+the schema table, which ``Backend.table_fingerprints`` digests with SQLite's version and the names
+the dialect knows types by, and of SQLAlchemy's version. So a project keeps the answers its last run
+got, by table and fingerprint, in ``<cache>/<project>/reflected.json``: a run answers from there
+for each table whose fingerprint it finds (computed on the connection that asks, when it first
+asks), and asks the database otherwise.
 
 An answer is kept only if JSON holds it exactly: a type as the name SQLite's dialect reads back into
 the same type, checked before the answer is kept. Any doubt asks the database: arguments other than
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
 
-from ..cache_files import project_file, write_whole
+from ..cache_files import keep_salted_entries, project_file, salted_entries
 from ..compat import sqlite_type, table_reflection_answered_by
 from ..shadow.backends import for_dialect
 
@@ -64,17 +65,12 @@ def reflection_answered_from_cache(
         return
     path = reflected_file(migrations_dir)
     salt = hashlib.sha256(json.dumps([FORMAT, sa.__version__]).encode()).hexdigest()
-    known: dict[str, Any] = {}
-    with contextlib.suppress(Exception):  # any doubt about the file: ask the database
-        stored = json.loads(path.read_text())
-        if stored["salt"] == salt:
-            known = dict(stored["answers"])
+    known = salted_entries(path, salt)
     answers = _Answers(known)
     with table_reflection_answered_by([engine.dialect for engine in engines], METHODS, answers.answer):
         yield
     if answers.used != known:
-        with contextlib.suppress(OSError):
-            write_whole(path, json.dumps({"salt": salt, "answers": answers.used}))
+        keep_salted_entries(path, salt, answers.used)
 
 
 @dataclass
@@ -84,14 +80,18 @@ class _Answers:
     known: dict[str, Any]
     used: dict[str, Any] = field(default_factory=dict)
     _connection: Connection | None = None  # the connection the fingerprints are of
-    _fingerprints: dict[str, str] = field(default_factory=dict)
+    _fingerprints: dict[str, str] = field(default_factory=dict)  # by table
 
     def answer(self, method: str, ask: Callable[..., Any], args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
+        """What the dialect's ``method`` answers for ``args`` and ``kw``: from the known answers for a
+        table whose fingerprint is known, else by asking (and the answer kept, if JSON holds it)."""
         if not 2 <= len(args) <= 3:  # (connection, table name[, schema]): 1.4 passes the schema by position
             return ask(*args, **kw)
         connection, table = args[:2]
         schema = args[2] if len(args) == 3 else kw.get("schema")
         if schema is not None or not set(kw) <= {"schema", *_BOOKKEEPING}:
+            return ask(*args, **kw)
+        if not isinstance(connection, Connection) or not isinstance(table, str):
             return ask(*args, **kw)
         fingerprint = self._fingerprint(connection, table)
         if fingerprint is None:
@@ -106,12 +106,12 @@ class _Answers:
         answer = ask(*args, **kw)
         kept = _kept(answer, dialect)
         if kept is not None:
-            self.used[key] = kept
+            # The first answer: a later one may be the same object, changed by its callers since
+            # (Alembic names constraints in place).
+            self.used.setdefault(key, kept)
         return answer
 
-    def _fingerprint(self, connection: Any, table: Any) -> str | None:
-        if not isinstance(connection, Connection) or not isinstance(table, str):
-            return None
+    def _fingerprint(self, connection: Connection, table: str) -> str | None:
         if connection is not self._connection:
             fingerprints = for_dialect(connection.dialect.name).table_fingerprints(connection)
             self._connection, self._fingerprints = connection, fingerprints or {}

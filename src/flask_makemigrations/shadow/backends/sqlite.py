@@ -4,9 +4,11 @@ are SQLite's own online backups.
 """
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
+import string
 import uuid
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Dialect, make_url
 
 from ...cache_files import user_cache_dir
 from ...errors import UsageError, disk_error
@@ -34,6 +36,25 @@ _REFERRED_TABLES = (
     'SELECT m.name, f."table" FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f '
     "WHERE m.type = 'table'"
 )
+
+
+#: SQLite's case folding of names: ASCII letters only.
+_ASCII_FOLDED = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _folded(name: str) -> str:
+    return name.translate(_ASCII_FOLDED)
+
+
+def _declared_type_names(dialect: Dialect) -> str:
+    """The names the dialect knows declared types by, and the types it makes of them: packages add
+    names at import (GeoAlchemy2 its geometry types), which changes what the same statements reflect."""
+
+    def named(kind: type) -> str:
+        return f"{kind.__module__}.{kind.__qualname__}"
+
+    declared: dict[str, type] = getattr(dialect, "ischema_names", {})  # DefaultDialect's, not the interface's
+    return json.dumps([named(type(dialect)), sorted((name, named(kind)) for name, kind in declared.items())])
 
 
 class SQLite(Backend):
@@ -71,18 +92,22 @@ class SQLite(Backend):
         """SQLite's reflection reads the schema table's statements: a table's own, its indexes', and
         the referred table's for a foreign key that names no columns (for its primary key). The
         digests hash those (every referred table's, to be safe), with SQLite's version, whose pragmas
-        answer the reflection."""
+        answer the reflection, and the names the dialect turns declared types into."""
         statements: dict[str, list[str]] = {}
         for table, kind, name, sql in connection.exec_driver_sql(_SCHEMA_STATEMENTS):
             statements.setdefault(table, []).append(f"{kind}|{name}|{sql}")
+        # A foreign key names its table as written; SQLite finds it whatever the (ASCII) case.
+        by_folded_name = {_folded(table): own for table, own in statements.items()}
         referred: dict[str, set[str]] = {}
         for table, other in connection.exec_driver_sql(_REFERRED_TABLES):
-            referred.setdefault(table, set()).add(other)
+            referred.setdefault(table, set()).add(_folded(other))
+        types = _declared_type_names(connection.dialect)
         return {
             table: _digest(
                 sqlite3.sqlite_version,
+                types,
                 *own,
-                *(f"{other}|{statements.get(other)}" for other in sorted(referred.get(table, ()))),
+                *(f"{other}|{by_folded_name.get(other)}" for other in sorted(referred.get(table, ()))),
             )
             for table, own in statements.items()
         }
