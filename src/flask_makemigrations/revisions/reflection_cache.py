@@ -85,26 +85,19 @@ class _Answers:
     def answer(self, method: str, ask: Callable[..., Any], args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
         """What the dialect's ``method`` answers for ``args`` and ``kw``: from the known answers for a
         table whose fingerprint is known, else by asking (and the answer kept, if JSON holds it)."""
-        if not 2 <= len(args) <= 3:  # (connection, table name[, schema]): 1.4 passes the schema by position
+        asked_about = _one_table(args, kw)
+        fingerprint = self._fingerprint(*asked_about) if asked_about else None
+        if asked_about is None or fingerprint is None:
             return ask(*args, **kw)
-        connection, table = args[:2]
-        schema = args[2] if len(args) == 3 else kw.get("schema")
-        if schema is not None or not set(kw) <= {"schema", *_BOOKKEEPING}:
-            return ask(*args, **kw)
-        if not isinstance(connection, Connection) or not isinstance(table, str):
-            return ask(*args, **kw)
-        fingerprint = self._fingerprint(connection, table)
-        if fingerprint is None:
-            return ask(*args, **kw)
-        dialect = connection.dialect
+        connection, table = asked_about
         key = f"{method}|{table}|{fingerprint}"
         if key in self.known:
             with contextlib.suppress(Exception):  # a stored answer that does not decode: ask
-                answer = _decoded(self.known[key], dialect)
+                answer = _decoded(self.known[key], connection.dialect)
                 self.used[key] = self.known[key]
                 return answer
         answer = ask(*args, **kw)
-        kept = _kept(answer, dialect)
+        kept = _kept(answer, connection.dialect)
         if kept is not None:
             # The first answer: a later one may be the same object, changed by its callers since
             # (Alembic names constraints in place).
@@ -116,6 +109,20 @@ class _Answers:
             fingerprints = for_dialect(connection.dialect.name).table_fingerprints(connection)
             self._connection, self._fingerprints = connection, fingerprints or {}
         return self._fingerprints.get(table)
+
+
+def _one_table(args: tuple[Any, ...], kw: dict[str, Any]) -> tuple[Connection, str] | None:
+    """The connection and table a call asks about, if it asks about one table of the default schema
+    with no argument beyond SQLAlchemy's bookkeeping (anything else is asked of the database)."""
+    if not 2 <= len(args) <= 3:  # (connection, table name[, schema]): 1.4 passes the schema by position
+        return None
+    connection, table = args[:2]
+    schema = args[2] if len(args) == 3 else kw.get("schema")
+    if schema is not None or not set(kw) <= {"schema", *_BOOKKEEPING}:
+        return None
+    if not isinstance(connection, Connection) or not isinstance(table, str):
+        return None
+    return connection, table
 
 
 class _NotKept(Exception):
