@@ -9,6 +9,7 @@ tool cold and warm with ``--database``. Usage::
 
     python benchmarks/bench.py                    # N = 1, 50, 200, 1000; 5 rounds
     python benchmarks/bench.py --sizes 5 --runs 1 --no-warm-up --output -   # the tests' smoke run
+    python benchmarks/bench.py --sizes 1000 --runs 3 --variants warm+verify --no-postgres --output -
 """
 
 import argparse
@@ -180,6 +181,19 @@ PG_RATIOS = {
 }
 
 
+def chosen(variants: dict, names: list | None) -> dict:
+    """The variants named (and the floor, which every ratio is read against), or all of them."""
+    return {name: v for name, v in variants.items() if names is None or name in {"floor", *names}}
+
+
+def ratio_cell(cell, medians: dict) -> str:
+    """A ratio's cell, or "-" where a variant it needs was not timed (``--variants``)."""
+    try:
+        return cell(medians)
+    except KeyError:
+        return "-"
+
+
 def table(results: dict, ratios: dict) -> str:
     """Medians (min–max) per variant and size, then the ratios."""
     names = list(next(iter(results.values())))
@@ -190,7 +204,11 @@ def table(results: dict, ratios: dict) -> str:
     for size, times in results.items():
         medians = {name: statistics.median(values) for name, values in times.items()}
         cells = [f"{medians[n]:.2f} ({min(times[n]):.2f}–{max(times[n]):.2f})" for n in names]
-        lines.append(f"| {size} | " + " | ".join(cells + [cell(medians) for cell in ratios.values()]) + " |")
+        lines.append(
+            f"| {size} | "
+            + " | ".join(cells + [ratio_cell(cell, medians) for cell in ratios.values()])
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -201,23 +219,31 @@ def main() -> None:
     parser.add_argument("--output", default=str(HERE / "results.md"), help="results file, or - for none")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rows")
     parser.add_argument("--no-warm-up", action="store_true", help="time the first round too (a smoke run)")
+    parser.add_argument("--variants", nargs="+", help="time only these (and the floor), e.g. warm+verify")
     args = parser.parse_args()
 
     results, pg_results = {}, {}
     bin_dir = pg_cluster.find_bin_dir() if not args.no_postgres else None
     server = pg_cluster.start_cluster(bin_dir) if bin_dir is not None else None
-    pg_report = "PostgreSQL rows skipped: its server programs (initdb, pg_ctl) are not installed."
+    pg_report = (
+        "PostgreSQL rows skipped: its server programs (initdb, pg_ctl) are not installed."
+        if not args.no_postgres and bin_dir is None
+        else "PostgreSQL rows not asked for."
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="makemigrations-bench-") as work:
             for size in args.sizes:
                 root = Path(work) / f"n{size}"
                 root.mkdir()
                 bench = Bench(root, size, server)
-                results[size] = measure(bench.variants(), args.runs, not args.no_warm_up)
-                if server is not None:
-                    pg_results[size] = measure(bench.pg_variants(), args.runs, not args.no_warm_up)
+                results[size] = measure(
+                    chosen(bench.variants(), args.variants), args.runs, not args.no_warm_up
+                )
+                pg_variants = chosen(bench.pg_variants(), args.variants) if server is not None else {}
+                if len(pg_variants) > 1:
+                    pg_results[size] = measure(pg_variants, args.runs, not args.no_warm_up)
                 print(f"N={size} done", file=sys.stderr)
-        if server is not None:
+        if pg_results:
             pg_report = (
                 f"On a private PostgreSQL {server.version()} server on this machine (fsync off), the same "
                 f"projects:\n\n{table(pg_results, PG_RATIOS)}"

@@ -1,8 +1,11 @@
 """Synthetic Flask-Migrate projects with N revisions, for the benchmark and its smoke test.
 
-The history is a realistic mix, repeated per table: create a table, add a column, index it, widen a
-column (batch mode, as Flask-Migrate configures SQLite). The models match the history, plus one
-pending change, so every timed run has exactly one operation to generate.
+The history is a realistic mix, repeated per table: create a table (a foreign key to the table before
+it, a unique constraint, an enum and a timestamp with server defaults, three indexes), add a column,
+index it with a unique constraint over two columns, widen a column (batch mode, as Flask-Migrate
+configures SQLite). Each table ends with four indexes and two unique constraints, as real models
+have: what iterates their sets shows. The models match the history, plus one pending change, so
+every timed run has exactly one operation to generate.
 """
 
 from pathlib import Path
@@ -50,13 +53,29 @@ def downgrade():
 {downgrade}
 '''
 
-# Each step: (message, upgrade body, downgrade body) for table t{t}.
+# Each step: (message, upgrade body, downgrade body) for table t{t}, whose foreign key refers to
+# t{p} (the table before it; t0 refers to itself). As real models have them: an enum with a server
+# default, a timestamp defaulting to the server's clock, several indexes and unique constraints.
 STEPS = (
     (
         "create t{t}",
-        "    op.create_table('t{t}', sa.Column('id', sa.Integer(), primary_key=True),\n"
-        "                    sa.Column('name', sa.String(length=20), nullable=True))",
-        "    op.drop_table('t{t}')",
+        "    op.create_table('t{t}',\n"
+        "        sa.Column('id', sa.Integer(), nullable=False),\n"
+        "        sa.Column('name', sa.String(length=20), nullable=True),\n"
+        "        sa.Column('code', sa.String(length=12), nullable=False),\n"
+        "        sa.Column('status', sa.Enum('draft', 'active', 'archived', name='t{t}_status'),"
+        " server_default='draft', nullable=False),\n"
+        "        sa.Column('created_at', sa.DateTime(), server_default=sa.text('CURRENT_TIMESTAMP'),"
+        " nullable=False),\n"
+        "        sa.Column('parent_id', sa.Integer(), nullable=True),\n"
+        "        sa.ForeignKeyConstraint(['parent_id'], ['t{p}.id'], name='fk_t{t}_parent_id'),\n"
+        "        sa.PrimaryKeyConstraint('id'),\n"
+        "        sa.UniqueConstraint('code', name='uq_t{t}_code'))\n"
+        "    with op.batch_alter_table('t{t}') as batch_op:\n"
+        "        batch_op.create_index('ix_t{t}_created_at', ['created_at'], unique=False)\n"
+        "        batch_op.create_index('ix_t{t}_parent_id', ['parent_id'], unique=False)\n"
+        "        batch_op.create_index('ix_t{t}_status', ['status'], unique=False)",
+        "    op.drop_table('t{t}')\n    sa.Enum(name='t{t}_status').drop(op.get_bind(), checkfirst=True)",
     ),
     (
         "add t{t}.score",
@@ -67,8 +86,11 @@ STEPS = (
     (
         "index t{t}.score",
         "    with op.batch_alter_table('t{t}') as batch_op:\n"
-        "        batch_op.create_index('ix_t{t}_score', ['score'], unique=False)",
-        "    with op.batch_alter_table('t{t}') as batch_op:\n        batch_op.drop_index('ix_t{t}_score')",
+        "        batch_op.create_index('ix_t{t}_score', ['score'], unique=False)\n"
+        "        batch_op.create_unique_constraint('uq_t{t}_name_score', ['name', 'score'])",
+        "    with op.batch_alter_table('t{t}') as batch_op:\n"
+        "        batch_op.drop_constraint('uq_t{t}_name_score', type_='unique')\n"
+        "        batch_op.drop_index('ix_t{t}_score')",
     ),
     (
         "widen t{t}.name",
@@ -83,10 +105,23 @@ STEPS = (
 
 
 def _model(table: int, steps_done: int, pending: bool) -> str:
-    columns = ["db.Column('id', db.Integer, primary_key=True)"]
-    columns.append(f"db.Column('name', db.String({40 if steps_done >= 4 else 20}))")
+    parent = max(table - 1, 0)
+    columns = [
+        "db.Column('id', db.Integer, primary_key=True)",
+        f"db.Column('name', db.String({40 if steps_done >= 4 else 20}))",
+        "db.Column('code', db.String(12), nullable=False)",
+        f"db.Column('status', db.Enum('draft', 'active', 'archived', name='t{table}_status'),"
+        " server_default='draft', nullable=False, index=True)",
+        "db.Column('created_at', db.DateTime, server_default=db.text('CURRENT_TIMESTAMP'),"
+        " nullable=False, index=True)",
+        f"db.Column('parent_id', db.Integer, db.ForeignKey('t{parent}.id', name='fk_t{table}_parent_id'),"
+        " index=True)",
+        f"db.UniqueConstraint('code', name='uq_t{table}_code')",
+    ]
     if steps_done >= 2:
         columns.append(f"db.Column('score', db.Integer, index={steps_done >= 3})")
+    if steps_done >= 3:
+        columns.append(f"db.UniqueConstraint('name', 'score', name='uq_t{table}_name_score')")
     if pending:
         columns.append("db.Column('pending', db.Integer)")
     body = ",\n    ".join(columns)
@@ -109,7 +144,7 @@ def build(root: Path, revisions: int, migrations_template: Path) -> Path:
     down = None
     for number in range(revisions):
         table, step = divmod(number, len(STEPS))
-        message, upgrade, downgrade = (part.format(t=table) for part in STEPS[step])
+        message, upgrade, downgrade = (part.format(t=table, p=max(table - 1, 0)) for part in STEPS[step])
         rev = f"{number:04d}{'0' * 8}"
         (versions / f"{rev}_{message.replace(' ', '_').replace('.', '_')}.py").write_text(
             REVISION.format(message=message, rev=rev, down=down, upgrade=upgrade, downgrade=downgrade)
