@@ -15,7 +15,7 @@ from sqlalchemy.engine import Dialect
 
 from ..compat import type_affinity
 from ..described import Described
-from ..revisions.operations import flatten, table_of
+from ..revisions.operations import constraint_name, constraint_named, flatten, rendered_type, table_of
 
 
 def review(
@@ -52,6 +52,7 @@ def _recreated_foreign_keys(leaves: list[ops.MigrateOperation]) -> list[ops.Drop
         for op in leaves
         if isinstance(op, ops.DropConstraintOp)
         and op.constraint_type == "foreignkey"
+        and constraint_name(op)  # unnamed: nothing says the one added is this one
         and (op.table_name, op.constraint_name) in added
     ]
 
@@ -69,10 +70,11 @@ def _risks(
         return [Described(text, "column_dropped", objects=[column])]
     if isinstance(op, ops.DropConstraintOp) and op.constraint_type == "foreignkey":
         text = (
-            f"foreign key {op.constraint_name} on {op.table_name} is dropped: the database no longer "
-            "checks that these rows point to existing rows."
+            f"{constraint_named(op)} is dropped: the database no longer checks that these rows point "
+            "to existing rows."
         )
-        return [Described(text, "foreign_key_dropped", objects=[op.table_name, op.constraint_name])]
+        objects = [op.table_name, *filter(None, [constraint_name(op)])]
+        return [Described(text, "foreign_key_dropped", objects=objects)]
     if table_of(op) in created:
         return []
     if isinstance(op, ops.AddColumnOp):
@@ -82,7 +84,8 @@ def _risks(
     if isinstance(op, ops.CreateIndexOp) and op.unique:
         return _unique_added(f"unique index {op.index_name}", op.table_name, op.columns, created)
     if isinstance(op, ops.CreateUniqueConstraintOp):
-        return _unique_added(f"unique constraint {op.constraint_name}", op.table_name, op.columns, created)
+        named = " ".join(filter(None, ["unique constraint", constraint_name(op)]))
+        return _unique_added(named, op.table_name, op.columns, created)
     return []
 
 
@@ -113,8 +116,8 @@ def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
     old, new = op.existing_type, op.modify_type
     if new is None or old is None:
         return []
-    column, before, after = f"{op.table_name}.{op.column_name}", _render(old, dialect), _render(new, dialect)
-    change = f"column {column} changes type {before} -> {after}"
+    column = f"{op.table_name}.{op.column_name}"
+    change = f"column {column} changes type {rendered_type(old, dialect)} -> {rendered_type(new, dialect)}"
     if type_affinity(old) is not type_affinity(new):
         text = f"{change}, another kind of type: existing values may not convert, or convert with loss."
         return [Described(text, "type_changed", objects=[column])]
@@ -187,12 +190,12 @@ def _column_renames(
     found: list[tuple[str, tuple[ops.DropColumnOp, ops.AddColumnOp]]] = []
     added = [op for op in leaves if isinstance(op, ops.AddColumnOp)]
     for dropped in (op for op in leaves if isinstance(op, ops.DropColumnOp)):
-        type_ = _render(dropped.to_column().type, dialect)
+        type_ = rendered_type(dropped.to_column().type, dialect)
         match = next(
             (
                 op
                 for op in added
-                if op.table_name == dropped.table_name and _render(op.column.type, dialect) == type_
+                if op.table_name == dropped.table_name and rendered_type(op.column.type, dialect) == type_
             ),
             None,
         )
@@ -220,12 +223,4 @@ def _column_rename_warning(dropped: ops.DropColumnOp, added: ops.AddColumnOp, ty
 
 
 def _columns_shape(columns: Iterable[sa.Column[Any]], dialect: Dialect | None) -> frozenset[tuple[str, str]]:
-    return frozenset((c.name, _render(c.type, dialect)) for c in columns)
-
-
-def _render(type_: sa.types.TypeEngine[Any], dialect: Dialect | None) -> str:
-    """A type as this database spells it, so a reflected VARCHAR(80) equals the models' String(80)."""
-    try:
-        return str(type_.compile(dialect=dialect))
-    except Exception:  # a type the dialect cannot render: its repr still tells types apart
-        return repr(type_)
+    return frozenset((c.name, rendered_type(c.type, dialect)) for c in columns)

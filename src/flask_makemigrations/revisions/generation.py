@@ -86,7 +86,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
         result.engines = _per_engine(captured[0], contexts)
         for engine in result.engines:
             result.operations += [
-                engine.prefixed(line) for line in operations.describe_all(engine.upgrade_ops)
+                engine.prefixed(line) for line in operations.describe_all(engine.upgrade_ops, engine.dialect)
             ]
             result.warnings += [
                 engine.prefixed(line) for line in engine_warnings.get(engine.upgrade_ops.upgrade_token, [])

@@ -2,12 +2,15 @@
 also says what it is for ``--format json`` (``described.Described``).
 
 ``+`` adds, ``-`` removes, ``~`` changes: ``+ column user.email``, ``- table legacy``,
-``~ column user.name (type VARCHAR(80) -> VARCHAR(120))``.
+``~ column user.name (type VARCHAR(80) -> VARCHAR(120))``, each type as the database gets it.
 """
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from alembic.operations import ops
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 
 from ..described import Described
 
@@ -21,8 +24,9 @@ def flatten(operations: Iterable[ops.MigrateOperation]) -> Iterator[ops.MigrateO
             yield op
 
 
-def describe(op: ops.MigrateOperation) -> Described:
-    """The operation's line, with its kind (Alembic's name for it) and the objects it names."""
+def describe(op: ops.MigrateOperation, dialect: Dialect | None = None) -> Described:
+    """The operation's line, with its kind (Alembic's name for it) and the objects it names; types
+    as ``dialect`` (the migration context's) spells them."""
     own = getattr(op, "describe", None)  # an operation of this tool's (enum_types.EnumTypeOp)
     if callable(own) and isinstance(line := own(), Described):
         return line
@@ -37,7 +41,7 @@ def describe(op: ops.MigrateOperation) -> Described:
         line = f"- column {op.table_name}.{op.column_name}"
         return Described(line, "drop_column", table=op.table_name, column=op.column_name)
     if isinstance(op, ops.AlterColumnOp):
-        changes = _alterations(op)
+        changes = _alterations(op, dialect)
         line = f"~ column {op.table_name}.{op.column_name} ({changes})"
         return Described(line, "alter_column", table=op.table_name, column=op.column_name, changes=changes)
     if isinstance(op, ops.CreateIndexOp):
@@ -47,13 +51,9 @@ def describe(op: ops.MigrateOperation) -> Described:
         line = f"- index {op.index_name} on {op.table_name}"
         return Described(line, "drop_index", table=op.table_name, index=op.index_name)
     if isinstance(op, ops.AddConstraintOp):
-        kind, name, table = _constraint_kind(op), getattr(op, "constraint_name", None), table_of(op)
-        return Described(
-            f"+ {kind} {name} on {table}", "add_constraint", table=table, constraint=name, type=kind
-        )
+        return _constraint_line("+", op, "add_constraint")
     if isinstance(op, ops.DropConstraintOp):
-        line = f"- constraint {op.constraint_name} on {op.table_name}"
-        return Described(line, "drop_constraint", table=op.table_name, constraint=op.constraint_name)
+        return _constraint_line("-", op, "drop_constraint")
     target = getattr(getattr(op, "target", None), "identity", None)  # alembic-utils' view, function...
     if isinstance(target, str):
         return Described(f"~ {type(op).__name__} {target}", "other", objects=[target])
@@ -65,10 +65,11 @@ def table_of(op: ops.MigrateOperation) -> str:
     return getattr(op, "table_name", None) or getattr(op, "source_table", None) or "?"
 
 
-def _alterations(op: ops.AlterColumnOp) -> str:
+def _alterations(op: ops.AlterColumnOp, dialect: Dialect | None) -> str:
     changes = []
     if op.modify_type is not None:
-        changes.append(f"type {op.existing_type} -> {op.modify_type}")
+        before = rendered_type(op.existing_type, dialect) if op.existing_type is not None else "?"
+        changes.append(f"type {before} -> {rendered_type(op.modify_type, dialect)}")
     if op.modify_nullable is not None:
         changes.append("nullable" if op.modify_nullable else "not null")
     if op.modify_server_default is not False:
@@ -80,13 +81,86 @@ def _alterations(op: ops.AlterColumnOp) -> str:
     return ", ".join(changes) or "changed"
 
 
-def _constraint_kind(op: ops.AddConstraintOp) -> str:
-    kind = getattr(op, "constraint_type", None) or "constraint"
-    return {"foreignkey": "foreign key", "unique": "unique constraint", "check": "check constraint"}.get(
-        kind, kind
+def constraint_named(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str:
+    """``foreign key fk_post_author_id_user on post``; a constraint without a name (the database
+    picks one) by its columns instead, so that two of them can be told apart:
+    ``foreign key on post (editor_id -> user.id)``."""
+    kind, name, table = _constraint_kind(op), constraint_name(op), table_of(op)
+    if name:
+        return f"{kind} {name} on {table}"
+    shape = _constraint_shape(op)
+    return f"{kind} on {table} ({shape})" if shape else f"{kind} on {table}"
+
+
+def constraint_name(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str | None:
+    """The constraint's name, or None where the database will pick one."""
+    name = getattr(op, "constraint_name", None)  # every AddConstraintOp that Alembic makes has one
+    return name if isinstance(name, str) and name else None
+
+
+def _constraint_line(sign: str, op: ops.AddConstraintOp | ops.DropConstraintOp, kind: str) -> Described:
+    return Described(
+        f"{sign} {constraint_named(op)}",
+        kind,
+        table=table_of(op),
+        constraint=constraint_name(op),
+        type=_constraint_kind(op),
+        **_constraint_parts(op),
     )
 
 
-def describe_all(upgrade_ops: ops.UpgradeOps) -> list[str]:
+def _constraint_kind(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str:
+    kind = getattr(op, "constraint_type", None) or "constraint"
+    return {
+        "foreignkey": "foreign key",
+        "unique": "unique constraint",
+        "check": "check constraint",
+        "primary": "primary key",
+    }.get(kind, kind)
+
+
+def _constraint_parts(op: ops.AddConstraintOp | ops.DropConstraintOp) -> dict[str, Any]:
+    """What the constraint is made of, as JSON fields: its ``columns``, a foreign key's
+    ``referred_table`` and ``referred_columns``, a check constraint's ``condition``. A drop knows it
+    when autogenerate found the constraint in the database (``reverse()``: the constraint as added)."""
+    if isinstance(op, ops.DropConstraintOp):
+        try:
+            op = op.reverse()
+        except ValueError:  # a hand-made drop that names the constraint only
+            return {}
+    if isinstance(op, ops.CreateForeignKeyOp):
+        return {
+            "columns": list(op.local_cols),
+            "referred_table": op.referent_table,
+            "referred_columns": list(op.remote_cols),
+        }
+    if isinstance(op, ops.CreateUniqueConstraintOp | ops.CreatePrimaryKeyOp):
+        return {"columns": [getattr(column, "name", column) for column in op.columns]}
+    if isinstance(op, ops.CreateCheckConstraintOp):
+        return {"condition": str(op.condition)}
+    return {}
+
+
+def _constraint_shape(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str:
+    """The parts as the verification's differences show them (``editor_id -> user.id``)."""
+    parts = _constraint_parts(op)
+    if "condition" in parts:
+        return str(parts["condition"])
+    columns = ", ".join(parts.get("columns", []))
+    if "referred_table" in parts:
+        return f"{columns} -> {parts['referred_table']}.{', '.join(parts['referred_columns'])}"
+    return columns
+
+
+def describe_all(upgrade_ops: ops.UpgradeOps, dialect: Dialect | None = None) -> list[str]:
     """Each one's line (a ``Described``: it says what it is, for ``--format json``)."""
-    return [describe(op) for op in flatten(upgrade_ops.ops)]
+    return [describe(op, dialect) for op in flatten(upgrade_ops.ops)]
+
+
+def rendered_type(type_: TypeEngine[Any], dialect: Dialect | None) -> str:
+    """A type as this database spells it: what it gets (a PostgreSQL enum type's name, not the
+    VARCHAR of the generic ``Enum``), and a reflected VARCHAR(80) equals the models' String(80)."""
+    try:
+        return str(type_.compile(dialect=dialect))
+    except Exception:  # a type the dialect cannot render: its repr still tells types apart
+        return repr(type_)
