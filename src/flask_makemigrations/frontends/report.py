@@ -31,6 +31,8 @@ class Report:
     stderr: list[str] = field(default_factory=list)
     closing: str | None = None
     status: int = SUCCESS
+    #: The file the run wrote, to name it even when stdout, which names it, cannot be written.
+    written: str | None = None
 
 
 def _warnings(warnings: Iterable[str]) -> list[str]:
@@ -75,6 +77,7 @@ def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling:
         report.stderr += [f"  {line}" for line in result.operations]
     elif came_to == WRITTEN:
         report.stdout = [shown_path(result.path or "")] + [f"  {line}" for line in result.operations]
+        report.written = shown_path(result.path or "")
     elif came_to == CHANGES_PENDING:
         report.stdout = list(result.operations)
         report.closing = f"Models and migrations differ: run {run_again}"
@@ -85,7 +88,9 @@ def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling:
 
 
 def of_merge(result: "Result") -> Report:
-    return Report(stdout=[shown_path(result.path)] if result.path is not None else [])
+    if result.path is None:
+        return Report()
+    return Report(stdout=[shown_path(result.path)], written=shown_path(result.path))
 
 
 def of_squash(squashed: "Squashed", spelling: Spelling) -> Report:
@@ -103,7 +108,7 @@ def of_squash(squashed: "Squashed", spelling: Spelling) -> Report:
         stderr.append(f"Copies of the removed files: {shown_path(squashed.backup)}")
     if squashed.path is None:
         return Report(stderr=stderr, stdout=(squashed.script or "").splitlines())
-    return Report(stderr=stderr, stdout=[shown_path(squashed.path)])
+    return Report(stderr=stderr, stdout=[shown_path(squashed.path)], written=shown_path(squashed.path))
 
 
 def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> Report:
@@ -137,6 +142,13 @@ def of_cache(state: "CacheState", directory: str) -> Report:
 
 def of_cleared_cache(removed: int, where: str) -> Report:
     return Report(stdout=[f"Removed {removed} snapshot(s) from {where}"])
+
+
+def of_unwritable_stdout(exc: OSError, written: str | None) -> str:
+    """The closing line when the results could not go to stdout; the file a run wrote is named here,
+    since the line on stdout that named it never arrived."""
+    line = f"Error: writing the results to stdout failed: {exc.strerror or exc}"
+    return f"{line}; {written} was written all the same" if written else line
 
 
 def of_exception(exc: BaseException, spelling: Spelling, verbose: bool = False) -> Report:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Spelling, Terminated, UsageError
 from ..run.requirements import check_installed
-from ..run.streams import results_stream
+from ..run.streams import discard_results, results_stream
 from . import json_report, report
 from .terminal import progress_line
 
@@ -165,17 +165,32 @@ def cache(front: FrontEnd, clear: bool, directory: str | None, database: str | N
 
 def write(shown: report.Report) -> int:
     """Write a report out: stderr, stdout (results only, to the process's original stdout), then the
-    closing line on stderr; return the exit status."""
+    closing line on stderr; return the exit status.
+
+    A stdout that takes nothing (a full disk, a closed descriptor) is an error, status 2, never the 1
+    CI reads as pending changes; a reader that closed the pipe after what it wanted (``| head -1``)
+    is not, and the run ends as it would have."""
     for line in shown.stderr:
         print(line, file=sys.stderr)
+    closing, status = shown.closing, shown.status
+    try:
+        _write_results(shown.stdout)
+    except BrokenPipeError:
+        discard_results()
+    except OSError as exc:
+        discard_results()
+        closing, status = report.of_unwritable_stdout(exc, shown.written), report.ERROR
+    if closing:
+        print(closing, file=sys.stderr)
+    sys.stderr.flush()
+    return status
+
+
+def _write_results(lines: list[str]) -> None:
     out = results_stream()
-    for line in shown.stdout:
+    for line in lines:
         print(line, file=out)
     out.flush()
-    if shown.closing:
-        print(shown.closing, file=sys.stderr)
-    sys.stderr.flush()
-    return shown.status
 
 
 def _reported(
