@@ -4,10 +4,11 @@ Through the engine's API in this process (``Result.built`` says how the shadow d
 head), but for the summary line and ``invoke cache --clear``, which only a process shows.
 """
 
+import json
 import re
 
 import pytest
-from conftest import HEAD
+from conftest import HEAD, synthetic_project
 
 SUMMARY = re.compile(
     r"^Shadow database at head: (?:restored at (\S+) from the cache, then )?(\d+) revision", re.M
@@ -158,6 +159,27 @@ def test_a_models_schema_that_does_not_load_is_built_again(project):
     again = verified_check(project)
     assert (again.operations, again.differences) == (cold.operations, cold.differences)
     assert kept.read_bytes() != b"not JSON"  # built, and kept again
+
+
+def test_the_models_schema_of_tables_with_several_indexes_has_one_key(tmp_path):
+    """``create_all`` creates a table's indexes in the order of a set, which changes with each
+    process's hash seed: the key must not. After a cold run, three warm runs leave one models' file,
+    and the third neither builds the models' database again (its file untouched) nor applies a
+    revision."""
+    project = synthetic_project(tmp_path, 8)  # two tables of four indexes and two unique constraints
+
+    def run(seed: str):
+        return project.invoke("makemigrations", "--check", "--format", "json", env={"PYTHONHASHSEED": seed})
+
+    runs = [run(seed) for seed in ("0", "1", "2")]
+    (kept,) = models_schemas_kept(project)
+    before = kept.stat()
+    runs.append(run("3"))
+
+    assert [run.returncode for run in runs] == [1, 1, 1, 1], runs[-1].stderr
+    assert models_schemas_kept(project) == [kept]
+    assert (kept.stat().st_ino, kept.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert json.loads(runs[-1].stdout)["shadow"]["applied"] == 0
 
 
 def test_models_schemas_are_not_kept_with_include_object_or_no_cache(project):

@@ -19,7 +19,9 @@ comparison code; a project keeps the shapes its last verification saw (``TableSh
 import contextlib
 import hashlib
 import inspect
+import itertools
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,7 +154,33 @@ def _create_all_statements(filters: Filters, engine: Engine) -> list[str]:
     for metadata in filters.metadatas:
         kept = [t for t in metadata.tables.values() if filters.keeps("table", t.name, None, False)]
         metadata.create_all(recorder, tables=kept, checkfirst=False)
-    return statements
+    return _in_stable_order(statements)
+
+
+#: Statements ``create_all`` issues by iterating a set (a table's indexes, the foreign keys it adds
+#: after the tables of a cycle, constraints' comments), whose order changes from one process to the
+#: next (string hashes are salted per process), by kind. Consecutive statements of one kind commute:
+#: each adds an object of its own, and the database ends the same whichever comes first. Not so with
+#: ``IF NOT EXISTS``, where the first of two indexes of one name wins: those keep their place.
+_COMMUTING = {
+    "index": re.compile(r"CREATE (UNIQUE )?INDEX (?!IF NOT EXISTS )"),
+    "foreign key": re.compile(r"ALTER TABLE .* ADD (CONSTRAINT .* )?FOREIGN KEY", re.DOTALL),
+    "comment": re.compile(r"COMMENT ON CONSTRAINT "),
+}
+
+
+def _in_stable_order(statements: list[str]) -> list[str]:
+    """The statements with each run of consecutive commuting ones of one kind sorted, so that the
+    same models have the same key in every process."""
+    ordered: list[str] = []
+    for kind, grouped in itertools.groupby(statements, key=_commuting_kind):
+        run = list(grouped)
+        ordered += sorted(run) if kind is not None else run
+    return ordered
+
+
+def _commuting_kind(statement: str) -> str | None:
+    return next((kind for kind, pattern in _COMMUTING.items() if pattern.match(statement.lstrip())), None)
 
 
 def _encoded(found: Schema) -> dict[str, Any]:
