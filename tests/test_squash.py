@@ -5,10 +5,14 @@ Through the engine's API in this process, on SQLite and PostgreSQL; the real ``i
 ``flask db upgrade`` and git where only a process shows it.
 """
 
+import hashlib
+import itertools
 import json
+import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -362,13 +366,15 @@ def test_a_swap_cut_short_is_named_by_every_task(project):
     removed = [str(users), str(posts)]
     users.unlink()
     journal = project.migrations / ".squash-in-progress.json"
-    journal.write_text(json.dumps({"new": str(new), "removed": removed, "backup": None}))
+    digest = hashlib.sha256(new.read_bytes()).hexdigest()
+    record = {"new": str(new), "sha256": digest, "removed": removed, "backup": None}
+    journal.write_text(json.dumps(record))
     error = project.engine_refuses(project.make_migrations, check=True)
     assert error == (
         "a squash was interrupted (migrations/.squash-in-progress.json): to go back, remove "
-        f"migrations/versions/{HEAD}_squash.py and restore the 1 removed revision(s) with 'git checkout'; "
-        f"to finish it, remove migrations/versions/{posts.name}; then remove "
-        "migrations/.squash-in-progress.json"
+        f"migrations/versions/{HEAD}_squash.py, then run 'git checkout HEAD -- migrations/versions/"
+        f"{users.name}', then remove migrations/.squash-in-progress.json; to finish it, remove "
+        f"migrations/versions/{posts.name}, then remove migrations/.squash-in-progress.json"
     )
     assert project.engine_refuses(project.verify_history) == error
 
@@ -398,3 +404,150 @@ def test_a_squash_on_postgresql_is_proven_there(project, postgres):
     assert done.revision == "0004_bio" and len(done.folded) == 3
     assert project.verify_history(where=where).revisions == 2
     assert postgres.databases() == before
+
+
+# -- a swap stopped at each of its steps ----------------------------------------------------------
+
+
+class Killed(BaseException):
+    """What a kill does to the swap: it stops, and nothing after it runs (no except clause sees it)."""
+
+
+#: Every call through which the swap touches the file system, where a kill can stop it.
+_FILE_CALLS = [
+    ("os", "replace"),
+    ("os", "link"),
+    ("os", "unlink"),
+    ("os", "rename"),
+    ("os", "mkdir"),
+    ("os", "open"),
+    ("os", "fsync"),
+    ("io", "open"),
+    ("builtins", "open"),
+]
+
+
+@contextmanager
+def killed_at(call: int):
+    """The swap's file-system calls from the ``call``-th on do nothing but raise ``Killed``."""
+    import builtins
+    import io
+    import os
+
+    modules = {"os": os, "io": io, "builtins": builtins}
+    counter = itertools.count()
+
+    def dies_at_its_turn(original):
+        def stopping(*args, **kwargs):
+            if next(counter) >= call:
+                raise Killed
+            return original(*args, **kwargs)
+
+        return stopping
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module, name in _FILE_CALLS:
+            patch.setattr(modules[module], name, dies_at_its_turn(getattr(modules[module], name)))
+        yield
+
+
+def files_of(folder) -> dict:
+    return {path.name: path.read_bytes() for path in sorted(folder.glob("*.py"))}
+
+
+def follow(recovery: str, root) -> None:
+    """Do what one recovery of the journal's message says, literally, from the project's root."""
+    for action in recovery.split(", then "):
+        if found := re.fullmatch(r"run '(git checkout HEAD -- .+)'", action):
+            subprocess.run(found[1].split(), cwd=root, check=True, capture_output=True)
+        elif found := re.fullmatch(r"copy (.+) back from (\S+)", action):
+            for path in found[1].split(", "):
+                shutil.copy2(root / found[2] / path, root / path)
+        elif found := re.fullmatch(r"remove (.+)", action):
+            for path in map(root.joinpath, found[1].split(", ")):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        else:
+            raise AssertionError(f"not an action: {action!r}")
+
+
+def recoveries(message: str) -> dict:
+    """The ways out a journal's message offers: 'back' always, 'finish' where finishing is safe."""
+    found = re.fullmatch(
+        r"a squash was interrupted \(migrations/\.squash-in-progress\.json\)"
+        r"(?P<why> before the squashed revision was in place, so it cannot be finished)?"
+        r": to go back, (?P<back>.+?)(?:; to finish it, (?P<finish>.+))?",
+        message,
+    )
+    assert found, message
+    assert bool(found["why"]) != bool(found["finish"]), message
+    return {way: found[way] for way in ("back", "finish") if found[way]}
+
+
+@pytest.mark.version_independent  # file handling of this package's own
+@pytest.mark.parametrize("kept_by", ["copies", "git"])
+@pytest.mark.parametrize("message", ["squash", "add post table"], ids=["new-name", "head-s-name"])
+def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(project, kept_by, message):
+    """Killed before each of its file-system calls in turn, the swap leaves a history that is the
+    old one or the new one once the journal's advice is followed, whichever way out it offers:
+    "finish" only once the squashed file is in place and every file it removes is kept (copied and
+    synced, or in git), "go back" always, restoring what was removed already."""
+    from flask_makemigrations.errors import MigrationError
+    from flask_makemigrations.revisions.staging import Staging
+    from flask_makemigrations.revisions.swap import check_no_interrupted_squash, swap
+
+    if kept_by == "git":
+        if shutil.which("git") is None:
+            pytest.skip("git is not installed")
+        for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "start"]):
+            command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
+            subprocess.run(command, cwd=project.root, check=True, capture_output=True)
+    script = squash(project, message, dry_run=True).script
+    old = files_of(project.versions)
+    folded = [project.versions / name for name in old]
+    new_name = f"{HEAD}_{message.replace(' ', '_')}.py"
+    new = {new_name: script.encode()}
+    pristine = project.root.parent / "pristine"
+    shutil.copytree(project.versions, pristine)
+
+    def stop_at(call: int) -> tuple:
+        """Start from the old history, kill the swap at ``call``: whether it had finished, and the
+        ways out the tasks offer then."""
+        shutil.rmtree(project.versions)
+        shutil.copytree(pristine, project.versions)
+        for left in [*project.migrations.glob(".squash*"), project.root.parent / "staged"]:
+            shutil.rmtree(left) if left.is_dir() else left.unlink(missing_ok=True)
+        staged = project.root.parent / "staged" / new_name
+        staged.parent.mkdir()
+        staged.write_text(script)
+        staging = Staging(project.migrations, staged.parent.parent, staged.parent, [project.versions])
+        with project.inside():
+            try:
+                with killed_at(call):
+                    swap(staging, staged, folded, backup=kept_by == "copies")
+            except Killed:
+                finished = False
+            else:
+                finished = True
+            try:
+                check_no_interrupted_squash(project.migrations)
+            except MigrationError as exc:
+                return finished, recoveries(str(exc))
+        return finished, {}
+
+    followed, call = [], 0
+    while True:
+        finished, offered = stop_at(call)
+        if not offered:
+            assert files_of(project.versions) in (old, new), f"stopped at call {call}"
+        for way in offered:
+            if followed and followed[-1][0] == call:
+                stop_at(call)  # the state the kill left, again, for the other way out
+            follow(offered[way], project.root)
+            assert files_of(project.versions) == (new if way == "finish" else old), (call, offered)
+            assert not (project.migrations / ".squash-in-progress.json").exists()
+            followed.append((call, way))
+        if finished:
+            assert files_of(project.versions) == new
+            break
+        call += 1
+    assert {way for _, way in followed} == {"back", "finish"} and call > 5

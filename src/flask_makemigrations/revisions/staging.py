@@ -110,8 +110,9 @@ class Staging:
             reason = "it is on a read-only file system" if _read_only_mount(folder) else "permission denied"
             raise FileSystemError(f"cannot write a new revision to {shown_path(folder)}: {reason}")
 
-    def publish(self, staged_file: Path) -> Path:
-        """Copy one new file into the project: never over an existing file, never half-written."""
+    def publish(self, staged_file: Path, replace: bool = False) -> Path:
+        """Copy one new file into the project: never half-written, and never over an existing file
+        unless ``replace`` (a squash's file of the head's name: old or new, never neither)."""
         target = self.project_path(staged_file)
         temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         try:
@@ -119,7 +120,10 @@ class Staging:
             # project whose history is still empty: git keeps no empty folder); so does publishing.
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(staged_file, temporary)
-            os.link(temporary, target)  # fails if the target exists: nothing is overwritten
+            if replace:
+                os.replace(temporary, target)
+            else:
+                os.link(temporary, target)  # fails if the target exists: nothing is overwritten
         except FileExistsError:
             raise MigrationError(f"{shown_path(target)} already exists; nothing was written") from None
         except OSError as exc:

@@ -2,13 +2,14 @@
 swap is never mistaken for a history.
 
 Before anything changes: in a git work tree every file to remove must be tracked and unchanged (git
-keeps them); elsewhere each is copied into a backup folder first. The swap itself writes a journal
-into the migrations directory, publishes the new file, removes the old ones and then the journal,
-with Ctrl-C and SIGTERM ignored by the caller. Only a kill, a crash or a failing disk can stop it,
-and then the journal is still there: every task that reads the history refuses to run while it is
-(``check_no_interrupted_squash``) and names both ways out.
+keeps them); elsewhere each is copied into a backup folder first, and synced. Only then is a journal
+written into the migrations directory; the new file is published, the old ones removed and then the
+journal, with Ctrl-C and SIGTERM ignored by the caller. Only a kill, a crash or a failing disk can
+stop it, and then the journal is still there: every task that reads the history refuses to run while
+it is (``check_no_interrupted_squash``) and names the ways out that lose nothing, as steps to follow.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -62,44 +63,69 @@ def check_removable(files: list[Path]) -> bool:
 
 def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -> Swapped:
     """Publish the squashed revision and remove ``files`` (copied to a backup folder first if
-    ``backup``), under a journal; to be called with interruptions ignored (``uninterrupted``)."""
+    ``backup``); to be called with interruptions ignored (``uninterrupted``).
+
+    The order makes every state a kill can leave recoverable: the copies are made and synced before
+    the journal exists (until then the history is untouched), so a journal means every file to
+    remove is kept; the new file then appears in one step (it replaces an old file of its name
+    atomically); only then do the old files go, and last the journal."""
     journal = staging.project_dir / JOURNAL
     target = staging.project_path(staged_file)
     folder = staging.project_dir / BACKUPS / time.strftime("%Y%m%d-%H%M%S") if backup else None
-    record = {
-        "new": str(target),
-        "removed": [str(path) for path in files],
-        "backup": str(folder) if folder else None,
-    }
     try:
-        write_whole(journal, json.dumps(record, indent=2))
+        record = {
+            "new": str(target),
+            "sha256": _sha256(staged_file),
+            "removed": [str(path) for path in files],
+            "backup": str(folder) if folder else None,
+        }
         if folder is not None:
-            for path in files:
-                kept = folder / _relative(path, staging.project_dir.parent)
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, kept)
-                _synced(kept)
+            _copy_synced(files, folder, staging.project_dir.parent)
+        write_whole(journal, json.dumps(record, indent=2))
         _synced(journal)
+        _synced(journal.parent)
     except OSError as exc:
-        journal.unlink(missing_ok=True)
+        _abandon(journal, folder)
         raise disk_error(
             "keeping the squashed revisions in", exc, path=folder or journal, then="; nothing was changed"
         ) from None
-    # A file named as the new one (a template without the message in it) goes first: the journal
-    # and its copy (or git) keep it.
-    same_name = [path for path in files if path.resolve() == target.resolve()]
+    same_name = any(path.resolve() == target.resolve() for path in files)
     try:
-        for path in same_name:
-            path.unlink()
-        published = staging.publish(staged_file)
+        published = staging.publish(staged_file, replace=same_name)
+        _synced(published)
+    except (OSError, MigrationError):
+        _abandon(journal, folder)  # the old files are all there: nothing to recover
+        raise
+    try:
         for path in files:
-            if path not in same_name:
+            if path.resolve() != published.resolve():
                 path.unlink()
-    except (OSError, MigrationError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise MigrationError(f"the squash stopped halfway ({reason}); {interrupted(journal)}") from None
+    except OSError as exc:
+        raise MigrationError(f"the squash stopped halfway ({exc.strerror}); {interrupted(journal)}") from None
     journal.unlink()
     return Swapped(published, files, folder)
+
+
+def _copy_synced(files: list[Path], folder: Path, root: Path) -> None:
+    """Each file copied under ``folder`` at its path below ``root``, on the disk with its folders."""
+    for path in files:
+        kept = folder / _relative(path, root)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, kept)
+        _synced(kept)
+    for synced_folder in {path.parent for path in folder.rglob("*")}:
+        _synced(synced_folder)
+
+
+def _abandon(journal: Path, folder: Path | None) -> None:
+    """Take back what a swap that changed no revision file wrote: its journal and its copies."""
+    journal.unlink(missing_ok=True)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _relative(path: Path, root: Path) -> Path:
@@ -112,9 +138,12 @@ def _relative(path: Path, root: Path) -> Path:
 
 
 def _synced(path: Path) -> None:
-    """On the disk before the originals go, whatever a power cut does."""
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
+    """On the disk before the originals go, whatever a power cut does (a folder: its entries)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def check_no_interrupted_squash(migrations_dir: Path) -> None:
@@ -125,28 +154,56 @@ def check_no_interrupted_squash(migrations_dir: Path) -> None:
 
 
 def interrupted(journal: Path) -> str:
-    """What the journal of a squash cut short says to do."""
+    """What the journal of a squash cut short says to do: each way out as steps to follow in order.
+
+    Going back is always offered, and restores what was removed already; finishing only once the
+    new file is in place (its bytes are the journal's), since a journal means every file to remove
+    is kept (in git, or copied and synced before the journal was written)."""
     try:
         record = json.loads(journal.read_text())
-        new, removed, backup = (
+        new, digest, removed, backup = (
             Path(record["new"]),
+            record["sha256"],
             [Path(path) for path in record["removed"]],
-            record["backup"],
+            None if record["backup"] is None else Path(record["backup"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return (
             f"{shown_path(journal)} is left by an interrupted squash and cannot be read: check the history "
             "by hand, then remove it"
         )
-    left = [path for path in removed if path.exists()]
-    gone = len(removed) - len(left)
-    where = f"from {shown_path(backup)}" if backup else "with 'git checkout'"
-    back = f"and restore the {gone} removed revision(s) {where}" if gone else "(nothing was removed yet)"
-    finish = ", ".join(map(shown_path, left)) or "nothing more"
-    return (
-        f"a squash was interrupted ({shown_path(journal)}): to go back, remove {shown_path(new)} {back}; "
-        f"to finish it, remove {finish}; then remove {shown_path(journal)}"
-    )
+    in_place = new.is_file() and _sha256_or_none(new) == digest
+    gone = [path for path in removed if not path.exists() or (in_place and path.resolve() == new.resolve())]
+    left = [path for path in removed if path not in gone]
+    back = [f"remove {shown_path(new)}"] if in_place else []
+    if gone:
+        back.append(_restoring(gone, backup))
+    if backup is not None and backup.exists():
+        back.append(f"remove {shown_path(backup)}")
+    back.append(f"remove {shown_path(journal)}")
+    going_back = f"to go back, {', then '.join(back)}"
+    if not in_place:
+        where = f"a squash was interrupted ({shown_path(journal)}) before the squashed revision was in place"
+        return f"{where}, so it cannot be finished: {going_back}"
+    finish = [f"remove {', '.join(map(shown_path, left))}"] if left else []
+    finish.append(f"remove {shown_path(journal)}")
+    finishing = f"to finish it, {', then '.join(finish)}"
+    return f"a squash was interrupted ({shown_path(journal)}): {going_back}; {finishing}"
+
+
+def _restoring(gone: list[Path], backup: Path | None) -> str:
+    """The step that brings removed files back: from their copies (each at its path in the project
+    inside the backup folder), or from git's last commit."""
+    if backup is not None:
+        return f"copy {', '.join(map(shown_path, gone))} back from {shown_path(backup)}"
+    return f"run 'git checkout HEAD -- {' '.join(map(shown_path, gone))}'"
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return _sha256(path)
+    except OSError:
+        return None
 
 
 def _in_git_work_tree(folder: Path) -> bool:
