@@ -1,7 +1,7 @@
 """Synthetic Flask-Migrate projects with N revisions, for the benchmark and its smoke test.
 
-The history is a realistic mix, repeated per table: create a table (a foreign key to the table before
-it, a unique constraint, an enum and a timestamp with server defaults, three indexes), add a column,
+The history is a realistic mix, repeated per table: create a table (a foreign key to another table,
+a unique constraint, an enum and a timestamp with server defaults, three indexes), add a column,
 index it with a unique constraint over two columns, widen a column (batch mode, as Flask-Migrate
 configures SQLite). Each table ends with four indexes and two unique constraints, as real models
 have: what iterates their sets shows. The models match the history, plus one pending change, so
@@ -54,8 +54,8 @@ def downgrade():
 '''
 
 # Each step: (message, upgrade body, downgrade body) for table t{t}, whose foreign key refers to
-# t{p} (the table before it; t0 refers to itself). As real models have them: an enum with a server
-# default, a timestamp defaulting to the server's clock, several indexes and unique constraints.
+# t{p} (``_parent``). As real models have them: an enum with a server default, a timestamp
+# defaulting to the server's clock, several indexes and unique constraints.
 STEPS = (
     (
         "create t{t}",
@@ -104,8 +104,15 @@ STEPS = (
 )
 
 
+def _parent(table: int) -> int:
+    """The table whose ``id`` a table's foreign key refers to: the first of its ten (t10 for t11 to
+    t19), and t0 for those (t0 refers to itself). Not a chain: Alembic's batch mode reflects the
+    tables a table refers to, and theirs, recursively."""
+    return 0 if table % 10 == 0 else table - table % 10
+
+
 def _model(table: int, steps_done: int, pending: bool) -> str:
-    parent = max(table - 1, 0)
+    parent = _parent(table)
     columns = [
         "db.Column('id', db.Integer, primary_key=True)",
         f"db.Column('name', db.String({40 if steps_done >= 4 else 20}))",
@@ -144,7 +151,7 @@ def build(root: Path, revisions: int, migrations_template: Path) -> Path:
     down = None
     for number in range(revisions):
         table, step = divmod(number, len(STEPS))
-        message, upgrade, downgrade = (part.format(t=table, p=max(table - 1, 0)) for part in STEPS[step])
+        message, upgrade, downgrade = (part.format(t=table, p=_parent(table)) for part in STEPS[step])
         rev = f"{number:04d}{'0' * 8}"
         (versions / f"{rev}_{message.replace(' ', '_').replace('.', '_')}.py").write_text(
             REVISION.format(message=message, rev=rev, down=down, upgrade=upgrade, downgrade=downgrade)
