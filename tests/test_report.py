@@ -47,10 +47,19 @@ def test_a_written_revision_is_its_path_then_its_operations(tmp_path, monkeypatc
 
 def test_check_with_changes_lists_them_on_stdout_and_exits_1():
     shown = of(Result(operations=["+ column user.email"], warnings=["risky"], differences=["differs"]))
-    assert shown.stdout == ["+ column user.email"]
-    assert shown.stderr == ["Warning: risky", "Warning: differs"]
+    assert shown.stdout == ["+ column user.email", "! differs"]
+    assert shown.stderr == ["Warning: risky"]
     assert shown.closing == f"Models and migrations differ: run {AGAIN}"
     assert shown.status == report.CHANGES
+
+
+def test_differences_alone_are_pending_too_in_every_mode():
+    """Drift that no operation writes: listed, exit 1, never "No changes detected"."""
+    for dry_run in (False, True):
+        shown = of(Result(differences=["check constraint ck on t: only in the models"]), dry_run)
+        assert shown.stdout == ["! check constraint ck on t: only in the models"]
+        assert shown.status == report.CHANGES
+        assert shown.closing == "Models and migrations differ in what no operation writes: write it by hand"
 
 
 def test_a_dry_run_puts_the_script_alone_on_stdout():

@@ -60,27 +60,41 @@ def outcome(result: "Result", dry_run: bool) -> str:
         return DRY_RUN
     if result.path:
         return WRITTEN
-    return CHANGES_PENDING if result.operations else NO_CHANGES  # pending: a check found some
+    # Pending: a check found operations, or any run differences no operation writes (drift).
+    return CHANGES_PENDING if result.operations or result.differences else NO_CHANGES
+
+
+#: The prefix of a difference among the operations (``+``, ``-``, ``~``): drift no operation writes.
+DIFFERENCE = "!"
+
+
+def _listed(result: "Result") -> list[str]:
+    """The operations, then verification's differences: everything by which the models and the
+    migrations differ, one line each."""
+    return list(result.operations) + [f"{DIFFERENCE} {line}" for line in result.differences]
 
 
 def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling: Spelling) -> Report:
     """A ``make_migrations`` result; ``run_again`` is how this front end writes a run that writes
     the pending changes (said when a check finds some), ``spelling`` how it names its other tasks."""
     report = Report(
-        stderr=_summary(result.built)
-        + _notes(result.notes, spelling)
-        + _warnings(result.warnings + result.differences)
+        stderr=_summary(result.built) + _notes(result.notes, spelling) + _warnings(result.warnings)
     )
     came_to = outcome(result, dry_run)
+    listed = _listed(result)
     if came_to == DRY_RUN:
         report.stdout = [(result.script or "").removesuffix("\n")]
-        report.stderr += [f"  {line}" for line in result.operations]
+        report.stderr += [f"  {line}" for line in listed]
     elif came_to == WRITTEN:
-        report.stdout = [shown_path(result.path or "")] + [f"  {line}" for line in result.operations]
+        report.stdout = [shown_path(result.path or "")] + [f"  {line}" for line in listed]
         report.written = shown_path(result.path or "")
     elif came_to == CHANGES_PENDING:
-        report.stdout = list(result.operations)
-        report.closing = f"Models and migrations differ: run {run_again}"
+        report.stdout = listed
+        report.closing = (
+            f"Models and migrations differ: run {run_again}"
+            if result.operations
+            else "Models and migrations differ in what no operation writes: write it by hand"
+        )
         report.status = CHANGES
     else:
         report.stdout = ["No changes detected"]
