@@ -9,6 +9,7 @@ import json
 import sys
 
 from conftest import HEAD, USERNAME
+from test_drift import add_unnamed_check
 
 from flask_makemigrations.api import Result
 from flask_makemigrations.frontends import json_report
@@ -117,3 +118,34 @@ def test_warnings_and_differences_name_their_kind_and_objects(project):
     assert difference["kind"] == "check_constraint" and difference["only_in"] == "the models"
     assert difference["objects"] == ["user", "ck_user_long"]
     assert shown["operations"][0]["kind"] == "drop_column"
+
+
+def test_a_check_names_no_revision_since_it_writes_none(project):
+    """The id autogenerate drew for a file never written is no revision anyone can find."""
+    project.add_email_column()
+    for flag in ("--check", "--dry-run"):
+        status, shown, _ = run_json(project, "python -m", flag)
+        assert (status, shown["operations"][0]["line"]) == (
+            1 if flag == "--check" else 0,
+            "+ column user.email",
+        )
+        assert (shown["revision"], shown["path"]) == (None, None)
+
+
+def test_strict_keeps_what_the_run_found_in_its_own_keys(project):
+    """--strict fails the run, but the run finished: its operations, differences and shadow database
+    are known, and each kind of entry stays under its key (every ``kind`` is in README)."""
+    project.edit("app/models.py", "    body = db.Column(db.Text, nullable=False)\n", "")
+    project.add_model_line(USERNAME, "__table_args__ = (db.UniqueConstraint('username', 'id', name='both'),)")
+    add_unnamed_check(project)
+
+    status, shown, stderr = run_json(project, "invoke", "--check", "--strict")
+
+    assert (status, shown["status"], shown["error"]["kind"]) == (2, "error", "StrictError")
+    assert [op["kind"] for op in shown["operations"]] == ["drop_column", "add_constraint"]
+    assert [warning["kind"] for warning in shown["warnings"]] == ["column_dropped", "unique_added"]
+    (difference,) = shown["differences"]
+    assert (difference["kind"], difference["objects"]) == ("check_constraint", ["note"])
+    assert shown["shadow"] == {"applied": 3, "restored": None}
+    assert (shown["revision"], shown["path"]) == (None, None)
+    assert stderr.strip().splitlines()[-1] == f"Error: {shown['error']['message']}"

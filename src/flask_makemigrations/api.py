@@ -40,7 +40,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)  # risky operations, failed post-write hooks
     notes: list[Advice] = field(default_factory=list)  # what to know that is no warning (tables the app made)
     differences: list[str] = field(default_factory=list)  # models vs. migrated schema, beyond autogenerate
-    revision: str | None = None
+    revision: str | None = None  # the id of the revision written, if any
     path: Path | None = None  # the file written into the project, if any
     script: str | None = None  # the new revision's source (what --dry-run prints)
     built: Built | None = None  # how the shadow database reached head (None: it did not need to)
@@ -75,7 +75,6 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
                 operations=generated.operations,
                 warnings=generated.warnings + _review(generated),
                 notes=session.notes,
-                revision=generated.revision,
                 script=generated.script,
                 built=built,
             )
@@ -85,10 +84,13 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
         if request.strict and (result.warnings or result.differences):
             count = len(result.warnings) + len(result.differences)
             raise StrictError(
-                f"--strict: {count} warning(s), so nothing was written", result.warnings + result.differences
+                f"--strict: {count} warning(s), so nothing was written",
+                result.warnings + result.differences,
+                result,
             )
         if writes and generated.staged_file:
             result.path = staging.publish(generated.staged_file)
+            result.revision = generated.revision
         return result
 
 

@@ -120,11 +120,13 @@ class RevisionFailedError(VerificationError):
 
 
 class StrictError(MakemigrationsError):
-    """``--strict`` found warnings; they travel with the error so they can still be shown."""
+    """``--strict`` found warnings; they travel with the error so they can still be shown, and with
+    them the run's result (``api.Result``): the run finished, so all it found is known."""
 
-    def __init__(self, message: str, warnings: list[str]):
+    def __init__(self, message: str, warnings: list[str], result: object = None):
         super().__init__(message)
         self.warnings = list(warnings)
+        self.result = result
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:

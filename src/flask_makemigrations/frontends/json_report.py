@@ -8,10 +8,10 @@ Standard library only, like ``report``.
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..described import as_entry
-from ..errors import MakemigrationsError, Spelling, shown_path
+from ..errors import MakemigrationsError, Spelling, StrictError, shown_path
 from . import report
 
 if TYPE_CHECKING:
@@ -71,18 +71,25 @@ def of_exception(
     exc: BaseException, shown: report.Report, command: str, spelling: Spelling
 ) -> dict[str, Any]:
     """What ended the run early: ``shown`` is its text report, whose closing line is the message.
-    The object has the command's every key; what the cleanup left behind is a warning, as on stderr."""
+    The object has the command's every key, with what the run found where it finished (``--strict``);
+    what the cleanup left behind is a warning, as on stderr."""
     closing = shown.closing or ""
     message = closing.split(": ", 1)[1] if ": " in closing else closing
     next_step = getattr(exc, "next_step", None)
     left_behind = [
         {"kind": "left_behind", "message": advice.render(spelling)} for advice in getattr(exc, "advice", ())
     ]
+    found: dict[str, Any] = dict(_UNKNOWN[command])
+    warnings = [as_entry(warning) for warning in getattr(exc, "warnings", ())]
+    if isinstance(exc, StrictError) and exc.result is not None:
+        finished = of_makemigrations(cast("Result", exc.result), False, spelling)
+        found = {key: finished[key] for key in found}
+        warnings = finished["warnings"]
     return {
         "command": command,
         "status": _STATUS_OF_EXIT.get(shown.status, "error"),
-        **_UNKNOWN[command],
-        "warnings": [*(as_entry(warning) for warning in getattr(exc, "warnings", ())), *left_behind],
+        **found,
+        "warnings": [*warnings, *left_behind],
         "error": {
             "kind": _kind(exc, shown.status),
             "message": message,
