@@ -360,3 +360,40 @@ def test_models_in_another_schema_are_refused(project, mariadb):
         assert mariadb.sql("SHOW TABLES FROM auth") == [("keep_me",)]
     finally:
         mariadb.sql("DROP DATABASE auth")
+
+
+# --- what the review says about MariaDB's types -------------------------------------------------------
+
+
+@pytest.mark.usefixtures("databases_unchanged")
+def test_integer_sizes_are_ranked_by_what_they_hold(project, mariadb):
+    """A Boolean is a TINYINT(1) on MariaDB: a SMALLINT holds more, and an INTEGER holds more than a
+    MEDIUMINT."""
+    downgrade_for_mysql(project)
+    project.add_revision(
+        "0003_counts",
+        "0002_posts",
+        "    op.add_column('post', sa.Column('pinned', sa.Boolean()))\n"
+        "    op.add_column('post', sa.Column('views', sa.Integer()))",
+        downgrade="    op.drop_column('post', 'views')\n    op.drop_column('post', 'pinned')",
+    )
+    project.add_model_line(
+        "body = db.Column(db.Text, nullable=False)",
+        "pinned = db.Column(db.SmallInteger)\n    views = db.Column(MEDIUMINT)",
+    )
+    project.edit(
+        "app/models.py",
+        "from .extensions import db",
+        "from sqlalchemy.dialects.mysql import MEDIUMINT\n\nfrom .extensions import db",
+    )
+
+    result = make(project, mariadb, check=True)
+
+    assert sorted(line for line in result.operations) == [
+        "~ column post.pinned (type TINYINT(1) -> SMALLINT)",
+        "~ column post.views (type INTEGER(11) -> MEDIUMINT)",
+    ]
+    assert result.warnings == [
+        "column post.views changes type INTEGER(11) -> MEDIUMINT, a narrower type: longer or larger existing "
+        "values are truncated or refused."
+    ]

@@ -4,6 +4,13 @@ Each test changes the models of a private copy of the example project and runs t
 its API in this process; the last one runs the real task, for how warnings are printed.
 """
 
+import pytest
+import sqlalchemy as sa
+from alembic.operations import ops
+from sqlalchemy.dialects import mysql
+
+from flask_makemigrations.checks.review import review
+
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 TITLE = "title = db.Column(db.String(120), nullable=False)"
 BODY = "body = db.Column(db.Text, nullable=False)"
@@ -135,3 +142,59 @@ def test_strict_refuses_with_the_warnings_and_writes_nothing(project):
     assert project.revision_files() == before
     assert "Warning: column user.username changes type" in result.stderr
     assert result.stderr.strip().splitlines()[-1] == "Error: --strict: 1 warning(s), so nothing was written"
+
+
+# --- integer sizes, as MySQL and MariaDB have them ----------------------------------------------------
+
+#: Each as MySQL spells it, and as reflection (or the models) give it.
+MYSQL_INTEGERS = {
+    "TINYINT(1)": mysql.TINYINT(display_width=1),
+    "SMALLINT": sa.SmallInteger(),
+    "MEDIUMINT": mysql.MEDIUMINT(),
+    "INTEGER": sa.Integer(),
+    "INTEGER UNSIGNED": mysql.INTEGER(unsigned=True),
+    "BIGINT": sa.BigInteger(),
+}
+
+
+def integer_change(before: str, after: str) -> list:
+    """The review of one column changing between two of MySQL's integer types."""
+    change = ops.AlterColumnOp(
+        "part", "count", existing_type=MYSQL_INTEGERS[before], modify_type=MYSQL_INTEGERS[after]
+    )
+    return review(ops.UpgradeOps([change]), mysql.dialect())
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("SMALLINT", "TINYINT(1)"),
+        ("INTEGER", "MEDIUMINT"),
+        ("MEDIUMINT", "SMALLINT"),
+        ("BIGINT", "INTEGER UNSIGNED"),
+        ("INTEGER UNSIGNED", "INTEGER"),  # values above 2**31 - 1 no longer fit
+        ("INTEGER", "INTEGER UNSIGNED"),  # negative values no longer fit
+        ("SMALLINT", "INTEGER UNSIGNED"),
+    ],
+)
+def test_a_smaller_mysql_integer_is_narrower(before, after):
+    (warning,) = integer_change(before, after)
+    assert warning == (
+        f"column part.count changes type {before} -> {after}, a narrower type: longer or larger existing "
+        "values are truncated or refused."
+    )
+    assert warning.kind == "type_narrowed"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("TINYINT(1)", "SMALLINT"),
+        ("SMALLINT", "MEDIUMINT"),
+        ("MEDIUMINT", "INTEGER"),
+        ("INTEGER UNSIGNED", "BIGINT"),
+        ("MEDIUMINT", "BIGINT"),
+    ],
+)
+def test_a_larger_mysql_integer_is_not_warned(before, after):
+    assert integer_change(before, after) == []

@@ -132,7 +132,8 @@ def _narrower(old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]) -> b
     if isinstance(old, sa.String) and isinstance(new, sa.String):
         return _size(new.length) < _size(old.length)
     if isinstance(old, sa.Integer) and isinstance(new, sa.Integer):
-        return _integer_rank(new) < _integer_rank(old)
+        (old_low, old_high), (new_low, new_high) = _integer_range(old), _integer_range(new)
+        return new_low > old_low or new_high < old_high
     if isinstance(old, sa.Numeric) and isinstance(new, sa.Numeric):
         return _size(new.precision) < _size(old.precision) or _size(new.scale) < _size(old.scale)
     return False
@@ -142,8 +143,25 @@ def _size(value: int | None) -> float:
     return float("inf") if value is None else value
 
 
-def _integer_rank(type_: sa.Integer) -> int:
-    return 3 if isinstance(type_, sa.BigInteger) else 1 if isinstance(type_, sa.SmallInteger) else 2
+#: MySQL's integer types that SQLAlchemy has no generic type for, by their name, and their size in
+#: bytes (by name: importing MySQL's dialect would cost every run its import time).
+_MYSQL_INTEGER_BYTES = {"TINYINT": 1, "MEDIUMINT": 3}
+
+
+def _integer_range(type_: sa.Integer) -> tuple[int, int]:
+    """The values a column of this type holds: by its size in bytes (TINYINT 1, SMALLINT 2,
+    MEDIUMINT 3, BIGINT 8, any other integer 4) and MySQL's UNSIGNED, which moves the range above
+    zero, so that INTEGER -> INTEGER UNSIGNED loses the negative values."""
+    if isinstance(type_, sa.SmallInteger):
+        size = 2
+    elif isinstance(type_, sa.BigInteger):
+        size = 8
+    else:
+        size = _MYSQL_INTEGER_BYTES.get(type_.__visit_name__, 4)
+    bits = 8 * size
+    if getattr(type_, "unsigned", False):
+        return 0, 2**bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
 def _unique_added(
