@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from ..errors import NextStep
+from ..run.requirements import problems
 from . import report, runs
 
 SPELLING = {
@@ -362,8 +363,12 @@ def _reexec_if_the_app_is_loaded(ctx: click.Context) -> None:
     """Under ``flask``: the app must be imported once, after the connection guard is in place and with
     the shadow URL in its variable. If Flask (or anything before this command) already imported it,
     with the developer's own URL, the same command replaces this process with a clean one (the same
-    pid, so signals and the exit status are the run's own)."""
-    if ctx.find_root().command is main:
+    pid, so signals and the exit status are the run's own).
+
+    Libraries below the supported versions come first: looking for a loaded app imports Alembic
+    (``compat``), which an old SQLAlchemy breaks, so such a run goes straight on to ``runs``, whose
+    version check is its one error line (or JSON object)."""
+    if ctx.find_root().command is main or problems():
         return
     from flask.cli import ScriptInfo
 
