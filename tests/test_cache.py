@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from alembic.script import ScriptDirectory
-from conftest import REPO
+from conftest import HEAD, REPO
 from sqlalchemy.engine import URL
 
 from flask_makemigrations.shadow.backend import ShadowDatabase
@@ -60,11 +60,14 @@ def test_editing_a_revision_changes_its_key_and_its_descendants_only(migrations)
     assert keys_of(migrations)["0001_users"] == after["0001_users"]
 
 
-def test_env_py_the_dialect_and_the_template_are_in_every_key(migrations):
+def test_env_py_alembic_ini_the_dialect_and_the_template_are_in_every_key(migrations):
     before = keys_of(migrations)
     assert revision_keys(ScriptDirectory(str(migrations)), migrations, "postgresql") != before
     (migrations / "env.py").write_text((migrations / "env.py").read_text() + "\n# edited\n")
     assert set(keys_of(migrations).values()).isdisjoint(before.values())
+    edited = keys_of(migrations)
+    (migrations / "alembic.ini").write_text((migrations / "alembic.ini").read_text() + "\n# edited\n")
+    assert set(keys_of(migrations).values()).isdisjoint(edited.values())
 
 
 def test_restore_finds_the_deepest_snapshot_after_the_history_grew(tmp_path, migrations):
@@ -102,3 +105,29 @@ def test_size_is_bounded_and_clear_empties_the_cache(tmp_path):
     assert len(list(cache.store.folder.glob("*.sqlite"))) == 2
     assert clear_cache(tmp_path / "cache") == 2
     assert list(cache.store.folder.glob("*.sqlite")) == []
+
+
+# -- what Migrate(...) gives env.py is in the key -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        'version_table="schema_versions"',
+        'version_table_schema="main"',
+        "include_schemas=True",
+        "transaction_per_migration=True",
+    ],
+)
+def test_a_migrate_setting_changed_after_a_warm_run_builds_as_without_the_cache(project, setting):
+    """``Migrate(...)``'s options reach env.py's ``context.configure``: where the version is kept and
+    what the history builds. Changed after the cache was filled, the next run answers as ``--no-cache``
+    does (the snapshot of the old settings is not used), and is cached in turn."""
+    project.make_migrations(check=True, verify=False)
+    assert project.make_migrations(check=True, verify=False).built.restored == HEAD
+    project.edit("app/extensions.py", "compare_type=True)", f"compare_type=True, {setting})")
+
+    warm = project.make_migrations(check=True, verify=False)
+    cold = project.make_migrations(check=True, verify=False, use_cache=False)
+    assert (warm.operations, warm.built.restored, warm.built.applied) == (cold.operations, None, 2)
+    assert project.make_migrations(check=True, verify=False).built.restored == HEAD

@@ -3,7 +3,8 @@ of database keeps them (``snapshots``: SQLite's files, PostgreSQL's template dat
 
 Most runs start from the history the previous run saw. A revision's key hashes its file's bytes with
 its parents' and dependencies' keys (so editing, adding or removing any file below it changes it), salted
-with ``env.py``, ``script.py.mako``, the dialect and the SQLAlchemy/Alembic versions. A run restores the
+with ``env.py``, ``script.py.mako``, ``alembic.ini``, what ``Migrate(...)`` gives env.py, the dialect
+and the SQLAlchemy/Alembic versions. A run restores the
 snapshot of its deepest cached revision and applies only what came after. A cache problem must never
 change a result: anything doubtful is discarded and the run builds cold.
 """
@@ -11,6 +12,7 @@ change a result: anything doubtful is discarded and the run builds cold.
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from alembic.script import Script, ScriptDirectory
 from ..cache_files import project_id, user_cache_dir
 from ..errors import MakemigrationsError
 from ..revisions.driver import History, Progress
+from ..run.app_loading import MigrateState
 from .backend import ShadowDatabase
 from .snapshots import Snapshots
 
@@ -30,14 +33,19 @@ KEEP = 3
 
 
 def revision_keys(
-    script: ScriptDirectory, migrations_dir: Path, dialect: str, binds: Sequence[str] = ()
+    script: ScriptDirectory,
+    migrations_dir: Path,
+    dialect: str,
+    binds: Sequence[str] = (),
+    settings: str = "",
 ) -> dict[str, str]:
-    """Map every revision id to its content key (parents before children, so keys can chain)."""
+    """Map every revision id to its content key (parents before children, so keys can chain);
+    ``settings``: what the app gives env.py (``migrate_settings``)."""
     salt = hashlib.sha256()
-    for name in ("env.py", "script.py.mako"):
+    for name in ("env.py", "script.py.mako", "alembic.ini"):
         path = migrations_dir / name
         salt.update(path.read_bytes() if path.is_file() else b"-")
-    salt.update(f"{dialect}|{sqlalchemy.__version__}|{alembic.__version__}".encode())
+    salt.update(f"{dialect}|{sqlalchemy.__version__}|{alembic.__version__}|{settings}".encode())
     if binds:  # a snapshot set holds a file per database (the salt of an app without binds is as it was)
         salt.update(json.dumps(sorted(binds)).encode())
 
@@ -49,6 +57,36 @@ def revision_keys(
             digest.update(keys[parent].encode())
         keys[revision.revision] = digest.hexdigest()
     return keys
+
+
+def migrate_settings(extension: MigrateState) -> str:
+    """What ``Migrate(...)`` gives env.py, in a form that is the same in every run: the options it
+    passes to ``context.configure`` (the version table and its schema, ``include_schemas``, ...) and
+    the ``@migrate.configure`` callbacks, by name. ``process_revision_directives`` is left out:
+    Flask-Migrate's env.py puts its own there on first use, and it only shapes new revision files."""
+    options = {
+        name: value
+        for name, value in extension.configure_args.items()
+        if name != "process_revision_directives"
+    }
+    callbacks = getattr(extension.migrate, "configure_callbacks", [])
+    return _canonical({"configure_args": options, "configure_callbacks": list(callbacks)})
+
+
+def _canonical(value: object) -> str:
+    """``value`` as text that only changes when it does: mappings and sets sorted, functions and
+    classes by their qualified name, other objects by their ``repr`` without memory addresses."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        return "{" + ",".join(sorted(f"{_canonical(k)}:{_canonical(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(map(_canonical, value))) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(map(_canonical, value)) + "]"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", f"{type(value).__qualname__}:{value!r}")
 
 
 def _ancestors_named_by(script: ScriptDirectory, revision: Script) -> list[str]:
@@ -162,7 +200,8 @@ def upgrade_with_cache(
         return Built(history.upgrade(progress=progress))
     cache = ShadowCache(store)
     binds = [bind for bind in shadows if bind is not None]
-    keys = revision_keys(history.script, history.staging.staged_dir, backend.name, binds)
+    settings = migrate_settings(history.extension)
+    keys = revision_keys(history.script, history.staging.staged_dir, backend.name, binds, settings)
     heads_first = [revision.revision for revision in history.script.walk_revisions()]
     release()
     restored = cache.restore(keys, heads_first, shadows)
