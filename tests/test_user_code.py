@@ -4,9 +4,11 @@ this process; real ``invoke`` runs where only a process shows it (its exit statu
 """
 
 import ast
+import sys
+from pathlib import Path
 
 import pytest
-from conftest import HEAD, USERNAME
+from conftest import HEAD, REPO, USERNAME
 from test_safety import assert_untouched, real_database
 
 FACTORY_END = "    return app"
@@ -245,3 +247,26 @@ def test_a_warning_from_the_models_is_shown_once(project):
     (cycle,) = [line for line in result.stderr.splitlines() if "unresolvable cycles" in line]
     assert cycle.startswith(f"{project.migrations / 'env.py'}:"), cycle  # the user's line, not ours
     assert "flask_makemigrations" not in result.stderr
+
+
+def test_a_library_warning_no_project_code_caused_is_shown_at_the_librarys_line(project):
+    """Alembic warns about an unnamed constraint while it renders the revision, after env.py has
+    returned: no frame of the project is on the stack, only the console script that started the run
+    (``.venv/bin/invoke``), which is no more the project's than the library it runs."""
+    import alembic
+
+    project.edit(
+        "app/extensions.py", '    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",\n', ""
+    )
+    project.add_model_line(
+        'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)',
+        'editor_id = db.Column(db.Integer, db.ForeignKey("user.id"))',
+    )
+    console_script = Path(sys.executable).parent / "invoke"
+
+    result = project.run([str(console_script), "-r", str(REPO), "makemigrations", "--check"])
+
+    assert result.returncode == 1, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if "for an unnamed constraint" in line]
+    assert warning.startswith(str(Path(alembic.__file__).parent / "autogenerate")), warning
+    assert str(console_script) not in result.stderr

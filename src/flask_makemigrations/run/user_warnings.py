@@ -19,9 +19,18 @@ from types import FrameType
 from typing import TextIO
 
 _PACKAGE = str(Path(__file__).resolve().parent.parent)  # the whole flask_makemigrations package
-# Where code that is not the project's lives: the standard library and installed packages.
-_LIBRARY_PATHS = ("stdlib", "platstdlib", "purelib", "platlib")
-_LIBRARIES = tuple({str(Path(sysconfig.get_paths()[name]).resolve()) for name in _LIBRARY_PATHS})
+# Where code that is not the project's lives: the standard library, installed packages and their
+# console scripts (``.venv/bin/invoke``: the outermost frame of every run, inside the project's
+# folder when the virtual environment is), for this environment and for ``pip install --user``.
+_LIBRARY_PATHS = ("stdlib", "platstdlib", "purelib", "platlib", "scripts")
+_SCHEMES = (sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("user"))
+_LIBRARIES = tuple(
+    {
+        os.path.join(os.path.realpath(sysconfig.get_paths(scheme)[name]), "")
+        for scheme in _SCHEMES
+        for name in _LIBRARY_PATHS
+    }
+)
 
 
 def _is_project_file(filename: str) -> bool:
