@@ -56,6 +56,21 @@ def test_a_project_path_with_a_percent_sign_works_as_under_flask_db(project, tmp
     assert moved.leftovers() == []
 
 
+def test_a_percent_sign_in_tmpdir_works(project, tmp_path):
+    """The staging copy lives in $TMPDIR; Alembic's options go through ConfigParser, where an unescaped
+    '%' in its path would start an interpolation."""
+    percent = tmp_path / "100% tmp"
+    percent.mkdir()
+    project.add_email_column()
+
+    result = project.make_migrations("add email", env={"TMPDIR": str(percent)})
+    verified = project.verify_history(env={"TMPDIR": str(percent)})
+
+    assert result.path is not None and result.path.is_file()
+    assert verified.revisions == 3
+    assert list(percent.iterdir()) == []
+
+
 @pytest.mark.version_independent
 def test_a_full_temporary_file_system_is_one_error(project, tmpfs):
     """Room for Python's own check that TMPDIR is writable (a full one it silently passes over),

@@ -8,10 +8,11 @@ import io
 import os
 import re
 import traceback
+from argparse import Namespace
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from alembic import util as alembic_util
 from alembic.autogenerate import RevisionContext
@@ -43,8 +44,6 @@ from .headers import RevisionHeaders
 from .staging import Staging
 
 if TYPE_CHECKING:  # annotations only (the run package imports this one)
-    from argparse import Namespace
-
     from alembic.runtime.environment import ProcessRevisionDirectiveFn
 
     from ..run.app_loading import MigrateState
@@ -110,6 +109,26 @@ def docstring_safe(message: str) -> str:
     return escaped
 
 
+def option_value(text: str) -> str:
+    """``text`` as an Alembic option's value: options go through ConfigParser, where a '%' (of a path
+    such as ``/tmp/100%``) would start an interpolation, "invalid interpolation syntax"."""
+    return text.replace("%", "%%")
+
+
+def flask_migrate_config(migrate: Any, directory: Path, opts: list[str]) -> Config:
+    """What Flask-Migrate's ``Migrate.get_config(directory, opts=opts)`` gives, with the folder's path
+    escaped: ``get_config`` hands it to ``set_main_option`` as it is, so a '%' in ``$TMPDIR``, where the
+    staging copy lives, failed every task. The same steps otherwise: the folder's ``alembic.ini``, the
+    flags as ``cmd_opts`` (no ``-x`` arguments, which only ``flask db``'s command line gives), then the
+    app's ``Migrate.configure`` callbacks (Flask-Migrate's ``Config`` subclass adds only the templates
+    of ``flask db init``)."""
+    config = Config(str(directory / "alembic.ini"))
+    config.set_main_option("script_location", option_value(str(directory)))
+    config.cmd_opts = Namespace(x=[], **dict.fromkeys(opts, True))
+    configured: Config = migrate.call_configure_callbacks(config)
+    return configured
+
+
 class History:
     """One migrations directory (its staging copy) driven in-process by Alembic commands.
 
@@ -134,14 +153,14 @@ class History:
         """Flask-Migrate's config (so ``Migrate.configure`` callbacks apply) for the staging copy."""
         self.extension.configure_args.clear()
         self.extension.configure_args.update(self._configure_args)
-        opts = ["autogenerate"] if autogenerate else []
-        config: Config = self.extension.migrate.get_config(str(self.staging.staged_dir), opts=opts)
-        # Alembic's "Generating <staging path>" would only confuse; see quiet(). (cast: Flask-Migrate's
-        # get_config always sets cmd_opts, an argparse Namespace; Alembic's type allows None.)
+        config = flask_migrate_config(
+            self.extension.migrate, self.staging.staged_dir, ["autogenerate"] if autogenerate else []
+        )
+        # Alembic's "Generating <staging path>" would only confuse; see quiet().
         cast("Namespace", config.cmd_opts).quiet = True
         # The project's revisions are read where they are; new ones are written to the staging folder.
         locations = [*self.staging.version_locations, self.staging.versions]
-        config.set_main_option("version_locations", os.pathsep.join(map(str, locations)).replace("%", "%%"))
+        config.set_main_option("version_locations", option_value(os.pathsep.join(map(str, locations))))
         config.set_main_option("path_separator", "os")  # Alembic 1.16 and later
         config.set_main_option("version_path_separator", "os")  # earlier ones
         return config
