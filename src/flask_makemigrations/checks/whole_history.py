@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from alembic.script import Script
 
-from ..errors import Advice
+from ..errors import Advice, shown_path
 from ..revisions.driver import History, Progress, reported
 from ..revisions.generation import generate
 from .new_revision import (
@@ -68,7 +68,7 @@ def check_history(session: "Session", history: History, progress: Progress | Non
 def _stair(history: History, databases: Databases, revision: Script, where: str, before: Schemas) -> Schemas:
     """Upgrade, downgrade, upgrade again; return the schemas at this revision (the next one's start)."""
     target, shown = _down_target(revision)
-    culprit = f"revision {revision.revision} ({history.staging.project_path(revision.path)})"
+    culprit = f"revision {revision.revision} ({shown_path(history.staging.project_path(revision.path))})"
     trip = RoundTrip(revision.revision, target, shown, culprit, f"({where})")
     return round_trip(history, databases, trip, before, hint="")
 
