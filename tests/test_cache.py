@@ -1,6 +1,7 @@
 """The shadow cache's keys and snapshots, on real SQLite files and a real Alembic history."""
 
 import contextlib
+import json
 import shutil
 import sqlite3
 import uuid
@@ -131,3 +132,52 @@ def test_a_migrate_setting_changed_after_a_warm_run_builds_as_without_the_cache(
     cold = project.make_migrations(check=True, verify=False, use_cache=False)
     assert (warm.operations, warm.built.restored, warm.built.applied) == (cold.operations, None, 2)
     assert project.make_migrations(check=True, verify=False).built.restored == HEAD
+
+
+# -- a cache file of the wrong shape is a miss --------------------------------------------------
+
+
+def _wrongly_typed(value):
+    """The same structure with every string a number and every number a string."""
+    if isinstance(value, dict):
+        return {key: _wrongly_typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wrongly_typed(item) for item in value]
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+#: Ways an entry can be valid JSON of the wrong shape.
+_WRONG_SHAPES = {
+    "types": _wrongly_typed,
+    "empty-object": lambda entry: {},
+    "empty-list": lambda entry: [],
+    "number": lambda entry: 5,
+    "extra-key": lambda entry: {**entry, "extra": 1} if isinstance(entry, dict) else [*entry, 1],
+}
+
+
+@pytest.mark.parametrize("wrong", list(_WRONG_SHAPES))
+@pytest.mark.parametrize("name", ["headers.json", "reflected.json", "tables.json"])
+def test_a_cache_file_of_the_wrong_shape_is_a_miss(project, name, wrong):
+    """Each of the project's cache files, its container intact (format, salt) and every entry valid
+    JSON of another shape: the run answers as without the cache, and the next one is cached again."""
+    project.add_email_column()
+    cold = project.make_migrations(dry_run=True, use_cache=False)
+    project.make_migrations(dry_run=True)  # fills the cache
+    (path,) = project.home.glob(f".cache/flask-makemigrations/*/{name}")
+    stored = json.loads(path.read_text())
+    assert stored["entries"], stored
+    stored["entries"] = {key: _WRONG_SHAPES[wrong](entry) for key, entry in stored["entries"].items()}
+    path.write_text(json.dumps(stored))
+
+    warm = project.make_migrations(dry_run=True)
+    assert (warm.operations, warm.differences, warm.warnings) == (
+        cold.operations,
+        cold.differences,
+        cold.warnings,
+    )
+    assert project.make_migrations(dry_run=True).built.restored == HEAD

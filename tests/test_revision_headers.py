@@ -175,14 +175,16 @@ def test_a_file_that_is_not_plain_is_imported_every_time(project, tmp_path):
     assert again.imported == ["0003_computed.py"]
 
 
-@pytest.mark.parametrize("stored", [b"not JSON", b'{"format": 0, "headers": {}}', b'{"format": 1}'])
+@pytest.mark.parametrize(
+    "stored", [b"not JSON", b'{"salt": "headers|1", "seal": "", "entries": {}}', b'{"salt": "headers|2"}']
+)
 def test_headers_that_do_not_load_are_learnt_again(project, tmp_path, stored):
     headers = tmp_path / "headers.json"
     headers.write_bytes(stored)
     loads = Loads(project, headers)
     assert loads.graph() == imported_graph(project)
     assert len(loads.imported) == 2
-    assert len(json.loads(headers.read_text())["headers"]) == 2  # and kept again
+    assert len(json.loads(headers.read_text())["entries"]) == 2  # and kept again
 
 
 def test_a_module_from_its_header_is_the_file_once_asked_for_more(project, tmp_path):
@@ -202,7 +204,7 @@ def test_a_module_from_its_header_is_the_file_once_asked_for_more(project, tmp_p
 
 def headers_kept(project) -> dict:
     (path,) = project.home.glob(".cache/flask-makemigrations/*/headers.json")
-    return json.loads(path.read_text())["headers"]
+    return json.loads(path.read_text())["entries"]
 
 
 def test_warm_runs_apply_and_verify_revisions_placed_from_their_headers(project):

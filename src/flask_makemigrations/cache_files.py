@@ -3,7 +3,8 @@ name in it, and files that readers see whole or not at all.
 
 Every cache of the tool (the shadow databases' snapshots, the revision files' headers, the tables'
 shapes and reflection answers, the models' schemas) is a disposable copy of something it can
-compute again, so a file that cannot be written only costs the next run time.
+compute again, so a file that cannot be written only costs the next run time, and one that is not
+exactly what was written is not read.
 """
 
 import contextlib
@@ -49,15 +50,31 @@ def write_whole(path: Path, text: str) -> None:
 
 def salted_entries(path: Path, salt: str) -> dict[str, Any]:
     """The entries a cache file holds, if it was written under ``salt`` (what its entries depend on
-    beyond their keys: the format, the libraries' versions); on any doubt none, to be computed again."""
+    beyond their keys: the format, the libraries' versions) and is byte for byte what was written
+    (``_sealed``); on any doubt none, to be computed again. A file of another shape (edited by hand,
+    cut short, written by something else) is a miss, never an error nor an answer."""
     with contextlib.suppress(Exception):
-        stored = json.loads(path.read_text())
-        if stored["salt"] == salt:
-            return dict(stored["entries"])
+        text = path.read_text()
+        body = text.partition(_ENTRIES)[2][:-1]
+        if text == _sealed(salt, body):
+            entries = json.loads(body)
+            if isinstance(entries, dict):
+                return entries
     return {}
 
 
 def keep_salted_entries(path: Path, salt: str, entries: dict[str, Any]) -> None:
     """Keep ``entries`` under ``salt`` for the next run (one that cannot be written is computed again)."""
     with contextlib.suppress(OSError):
-        write_whole(path, json.dumps({"salt": salt, "entries": entries}))
+        write_whole(path, _sealed(salt, json.dumps(entries)))
+
+
+#: What comes before the entries' JSON in a cache file, which ends with it.
+_ENTRIES = ', "entries": '
+
+
+def _sealed(salt: str, body: str) -> str:
+    """A cache file's whole text: a JSON object of the salt, the seal (a digest of the salt and of
+    the entries' JSON text, so that checking it costs a hash, not a second encoding), the entries."""
+    seal = hashlib.sha256(f"{salt}\n{body}".encode()).hexdigest()
+    return json.dumps({"salt": salt, "seal": seal})[:-1] + _ENTRIES + body + "}"

@@ -15,7 +15,6 @@ revision, for instance), so what runs is always the file's own code.
 import contextlib
 import functools
 import hashlib
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -27,10 +26,12 @@ from typing import Any
 import alembic
 import sqlalchemy
 
-from ..cache_files import project_file, write_whole
+from ..cache_files import keep_salted_entries, project_file, salted_entries
 
 #: Changes when what is stored changes shape.
-FORMAT = 1
+FORMAT = 2
+#: The file's salt (each key has its own: ``_SALT``).
+_FILE = f"headers|{FORMAT}"
 #: In every key: whether a file imports and what its names are can change with Python and the
 #: libraries it imports (one cache folder serves every virtual environment of the user).
 _SALT = f"{sys.version}|{alembic.__version__}|{sqlalchemy.__version__}|".encode()
@@ -171,9 +172,9 @@ class RevisionHeaders:
 
     def _read(self) -> dict[str, Header]:
         with contextlib.suppress(Exception):  # any doubt about the file: import every revision
-            stored = json.loads(self.path.read_text())
-            if stored["format"] == FORMAT:
-                return {digest: Header.decoded(header) for digest, header in stored["headers"].items()}
+            return {
+                digest: Header.decoded(header) for digest, header in salted_entries(self.path, _FILE).items()
+            }
         return {}
 
     def load(self, path: Path, import_file: Callable[[], ModuleType]) -> ModuleType:
@@ -195,11 +196,8 @@ class RevisionHeaders:
 
     def save(self) -> None:
         """Keep the headers of the files this run loaded (the project's history as it now is)."""
-        if self.used == self.known:
-            return
-        stored = {"format": FORMAT, "headers": {digest: asdict(h) for digest, h in self.used.items()}}
-        with contextlib.suppress(OSError):
-            write_whole(self.path, json.dumps(stored))
+        if self.used != self.known:
+            keep_salted_entries(self.path, _FILE, {digest: asdict(h) for digest, h in self.used.items()})
 
 
 def _module_name(path: Path) -> str:
