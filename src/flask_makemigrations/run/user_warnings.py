@@ -5,7 +5,9 @@ run is this package's own code driving them: a warning about the models (a forei
 would name ``revisions/driver.py``, and again ``checks/new_revision.py`` when the comparison meets the
 same models.
 While a run lasts, each warning is shown at the innermost frame of the project's own code on the
-stack (``env.py``, a migration, the models), and a warning already shown is not shown again.
+stack (``env.py``, a migration, the models), or where no such frame is (Alembic rendering the
+revision after ``env.py`` returned) at the library's own line, and a warning already shown is not
+shown again.
 """
 
 import inspect
