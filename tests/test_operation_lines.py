@@ -135,3 +135,26 @@ def test_a_changed_type_is_shown_as_sqlite_gets_it(project):
         line for line in project.make_migrations(check=True).operations if line.kind == "alter_column"
     )
     assert change == "~ column post.limiting_factor (type VARCHAR(255) -> VARCHAR(17))"
+
+
+def test_each_kind_of_constraint_says_its_kind_and_what_it_is_made_of():
+    """What ``env.py`` hooks and extensions may put in a revision: Alembic's own spellings of each kind
+    (``primarykey`` added, ``primary`` dropped) are shown as one."""
+    import sqlalchemy as sa
+    from alembic.operations import ops
+
+    from flask_makemigrations.revisions.operations import describe
+
+    check = ops.CreateCheckConstraintOp(None, "post", sa.text("length(body) > 0"))
+    assert [
+        describe(ops.CreatePrimaryKeyOp(None, "tag", ["post_id", "name"])),
+        describe(ops.DropConstraintOp("pk_tag", "tag", type_="primary")),
+        describe(check),
+        describe(ops.DropConstraintOp("fk_post_x", "post")),
+    ] == [
+        "+ primary key on tag (post_id, name)",
+        "- primary key pk_tag on tag",
+        "+ check constraint on post (length(body) > 0)",
+        "- constraint fk_post_x on post",  # a hand-made drop that does not say its kind
+    ]
+    assert as_entry(describe(check), "line")["condition"] == "length(body) > 0"

@@ -94,7 +94,7 @@ def constraint_named(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str:
 
 def constraint_name(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str | None:
     """The constraint's name, or None where the database will pick one."""
-    name = getattr(op, "constraint_name", None)  # every AddConstraintOp that Alembic makes has one
+    name = getattr(op, "constraint_name", None)  # set by each of Alembic's AddConstraintOp classes
     return name if isinstance(name, str) and name else None
 
 
@@ -115,7 +115,8 @@ def _constraint_kind(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str:
         "foreignkey": "foreign key",
         "unique": "unique constraint",
         "check": "check constraint",
-        "primary": "primary key",
+        "primary": "primary key",  # a drop's name for it
+        "primarykey": "primary key",  # an add's
     }.get(kind, kind)
 
 
