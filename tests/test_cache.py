@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import re
 import shutil
 import sqlite3
 import uuid
@@ -181,3 +182,42 @@ def test_a_cache_file_of_the_wrong_shape_is_a_miss(project, name, wrong):
         cold.warnings,
     )
     assert project.make_migrations(dry_run=True).built.restored == HEAD
+
+
+# -- the cache folder and the cache task --------------------------------------------------------
+
+
+@pytest.mark.version_independent  # file handling of this package's own
+def test_cache_clear_on_a_read_only_cache_folder_is_one_line_naming_the_file(project, tmpfs):
+    """A read-only mount binds root too; what could not be removed is named, the rest is kept."""
+    project.make_migrations(check=True, verify=False)
+    cache = project.home / ".cache" / "flask-makemigrations"
+    (project_folder,) = cache.iterdir()
+    tmpfs(project_folder).make_read_only()
+    kept = sorted(project_folder.iterdir())
+
+    error = project.refuses("cache", "--clear")
+
+    assert re.fullmatch(
+        rf"Error: removing {re.escape(str(project_folder))}/\S+ failed: Read-only file system", error
+    ), error
+    assert sorted(project_folder.iterdir()) == kept
+
+
+def test_a_relative_xdg_cache_home_is_ignored(project):
+    """The XDG specification: a relative $XDG_CACHE_HOME is invalid and is ignored (~/.cache then)."""
+    env = {"XDG_CACHE_HOME": "relative-cache"}
+    project.make_migrations(check=True, verify=False, env=env)
+    assert project.make_migrations(check=True, verify=False, env=env).built.restored == HEAD
+    assert not (project.root / "relative-cache").exists()
+    assert list(project.home.glob(".cache/flask-makemigrations/*/*.sqlite"))
+
+
+@pytest.mark.version_independent  # the cache task's own check
+def test_the_cache_task_says_the_migrations_directory_it_was_given_does_not_exist(project):
+    error = project.refuses("cache", "-d", "elsewhere/migrations")
+    assert (
+        error == "Error: elsewhere/migrations does not exist: pass the migrations directory with --directory"
+    )
+    shown = project.invoke("cache", "-d", "migrations")
+    assert shown.returncode == 0 and "This project (migrations): " in shown.stdout, shown.stderr

@@ -249,7 +249,11 @@ class CacheState:
 
 def cache_state(directory: str | None = None, database: str | None = None) -> CacheState:
     """What the cache holds for the project whose migrations are in ``directory`` (./migrations)."""
-    files = SQLiteFile().snapshots(project_id(Path(directory or "migrations").absolute()))
+    migrations_dir = Path(directory or "migrations")
+    if not migrations_dir.is_dir():
+        shown = shown_path(migrations_dir)
+        raise UsageError(f"{shown} does not exist: pass the migrations directory with --directory")
+    files = SQLiteFile().snapshots(project_id(migrations_dir.absolute()))
     state = CacheState(user_cache_dir(), files.folder, len(files.keys_by_recency()))
     if database is not None:
         backend = _template_server(database)

@@ -23,7 +23,10 @@ def user_cache_dir() -> Path:
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Caches"
     else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        # The XDG specification: a relative path is invalid and is ignored (it would put the cache
+        # wherever the run happens to start, often inside the project).
+        configured = os.environ.get("XDG_CACHE_HOME", "")
+        base = configured if os.path.isabs(configured) else Path.home() / ".cache"
     return Path(base) / "flask-makemigrations"
 
 

@@ -22,7 +22,7 @@ import sqlalchemy
 from alembic.script import Script, ScriptDirectory
 
 from ..cache_files import project_id, user_cache_dir
-from ..errors import MakemigrationsError
+from ..errors import MakemigrationsError, on_disk
 from ..revisions.driver import History, Progress
 from ..run.app_loading import MigrateState
 from .backend import ShadowDatabase
@@ -165,11 +165,13 @@ def clear_cache(root: Path | None = None) -> int:
     """Remove every file of the cache folder: each project's snapshots, revision headers, table
     shapes and reflection answers, and the models' schemas; return how many snapshot sets there were."""
     removed = 0
-    for path in (root or user_cache_dir()).glob("*/*.sqlite"):
-        path.unlink(missing_ok=True)
-        removed += "+" not in path.name
-    for path in (root or user_cache_dir()).glob("*/*.json"):
-        path.unlink(missing_ok=True)
+    folder = root or user_cache_dir()
+    with on_disk("removing"):  # a read-only cache folder: the file that could not be removed
+        for path in folder.glob("*/*.sqlite"):
+            path.unlink(missing_ok=True)
+            removed += "+" not in path.name
+        for path in folder.glob("*/*.json"):
+            path.unlink(missing_ok=True)
     return removed
 
 
