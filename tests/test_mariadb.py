@@ -394,6 +394,6 @@ def test_integer_sizes_are_ranked_by_what_they_hold(project, mariadb):
         "~ column post.views (type INTEGER(11) -> MEDIUMINT)",
     ]
     assert result.warnings == [
-        "column post.views changes type INTEGER(11) -> MEDIUMINT, a narrower type: longer or larger existing "
-        "values are truncated or refused."
+        "column post.views changes type INTEGER(11) -> MEDIUMINT, a narrower type: existing values outside "
+        "-8388608..8388607 are truncated or refused."
     ]

@@ -166,22 +166,22 @@ def integer_change(before: str, after: str) -> list:
 
 
 @pytest.mark.parametrize(
-    ("before", "after"),
+    ("before", "after", "range_"),
     [
-        ("SMALLINT", "TINYINT(1)"),
-        ("INTEGER", "MEDIUMINT"),
-        ("MEDIUMINT", "SMALLINT"),
-        ("BIGINT", "INTEGER UNSIGNED"),
-        ("INTEGER UNSIGNED", "INTEGER"),  # values above 2**31 - 1 no longer fit
-        ("INTEGER", "INTEGER UNSIGNED"),  # negative values no longer fit
-        ("SMALLINT", "INTEGER UNSIGNED"),
+        ("SMALLINT", "TINYINT(1)", "-128..127"),
+        ("INTEGER", "MEDIUMINT", "-8388608..8388607"),
+        ("MEDIUMINT", "SMALLINT", "-32768..32767"),
+        ("BIGINT", "INTEGER UNSIGNED", "0..4294967295"),
+        ("INTEGER UNSIGNED", "INTEGER", "-2147483648..2147483647"),  # values above 2**31 - 1 no longer fit
+        ("INTEGER", "INTEGER UNSIGNED", "0..4294967295"),  # negative values no longer fit
+        ("SMALLINT", "INTEGER UNSIGNED", "0..4294967295"),
     ],
 )
-def test_a_smaller_mysql_integer_is_narrower(before, after):
+def test_a_smaller_mysql_integer_is_narrower(before, after, range_):
     (warning,) = integer_change(before, after)
     assert warning == (
-        f"column part.count changes type {before} -> {after}, a narrower type: longer or larger existing "
-        "values are truncated or refused."
+        f"column part.count changes type {before} -> {after}, a narrower type: existing values outside "
+        f"{range_} are truncated or refused."
     )
     assert warning.kind == "type_narrowed"
 

@@ -122,9 +122,18 @@ def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
         text = f"{change}, another kind of type: existing values may not convert, or convert with loss."
         return [Described(text, "type_changed", objects=[column])]
     if _narrower(old, new):
-        text = f"{change}, a narrower type: longer or larger existing values are truncated or refused."
+        text = f"{change}, a narrower type: {_not_fitting(new)} are truncated or refused."
         return [Described(text, "type_narrowed", objects=[column])]
     return []
+
+
+def _not_fitting(new: sa.types.TypeEngine[Any]) -> str:
+    """Which existing values a narrower type loses: an integer's range says it exactly (an UNSIGNED
+    one loses the negative values, which are not larger)."""
+    if isinstance(new, sa.Integer):
+        low, high = _integer_range(new)
+        return f"existing values outside {low}..{high}"
+    return "longer or larger existing values"
 
 
 def _narrower(old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]) -> bool:
