@@ -221,3 +221,18 @@ def test_the_cache_task_says_the_migrations_directory_it_was_given_does_not_exis
     )
     shown = project.invoke("cache", "-d", "migrations")
     assert shown.returncode == 0 and "This project (migrations): " in shown.stdout, shown.stderr
+
+
+def test_a_version_table_changed_after_a_warm_run_on_postgresql(project, postgres):
+    """The same key names PostgreSQL's template databases: a changed setting is not answered from one."""
+    where = {"database": postgres.url_string()}
+    project.make_migrations(check=True, verify=False, where=where)
+    assert project.make_migrations(check=True, verify=False, where=where).built.restored == HEAD
+    project.edit(
+        "app/extensions.py", "compare_type=True)", 'compare_type=True, version_table="schema_versions")'
+    )
+
+    warm = project.make_migrations(check=True, verify=False, where=where)
+    cold = project.make_migrations(check=True, verify=False, where=where, use_cache=False)
+    assert (warm.operations, warm.built.restored, warm.built.applied) == (cold.operations, None, 2)
+    assert project.make_migrations(check=True, verify=False, where=where).built.restored == HEAD
