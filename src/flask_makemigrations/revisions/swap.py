@@ -92,11 +92,11 @@ def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -
     same_name = any(path.resolve() == target.resolve() for path in files)
     try:
         published = staging.publish(staged_file, replace=same_name)
-        _synced(published)
     except (OSError, MigrationError):
-        _abandon(journal, folder)  # the old files are all there: nothing to recover
+        _abandon(journal, folder)  # nothing was written or removed: nothing to recover
         raise
     try:
+        _synced(published)
         for path in files:
             if path.resolve() != published.resolve():
                 path.unlink()
@@ -113,7 +113,7 @@ def _copy_synced(files: list[Path], folder: Path, root: Path) -> None:
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, kept)
         _synced(kept)
-    for synced_folder in {path.parent for path in folder.rglob("*")}:
+    for synced_folder in {folder.parent, *(path.parent for path in folder.rglob("*"))}:
         _synced(synced_folder)
 
 
