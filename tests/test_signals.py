@@ -4,12 +4,16 @@ The probe migration reports the shadow database it runs on and holds the upgrade
 arrives while the shadow database certainly exists.
 """
 
+import json
 import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import finish, interrupt, probe_env, wait_for, wait_for_report
+from conftest import REPO, Run, finish, interrupt, probe_env, wait_for, wait_for_report
 
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 
@@ -104,3 +108,91 @@ def test_a_swallowed_interrupt_comes_back_at_the_next_statement(project, probe_d
     assert result.returncode == status, result.stderr
     assert time.monotonic() - began < 20
     assert project.leftovers() == []
+
+
+#: Every front end's command line, with the main job's options after it.
+FRONT_ENDS = {
+    "invoke": [sys.executable, "-m", "invoke", "-r", str(REPO), "makemigrations"],
+    "python -m": [sys.executable, "-m", "flask_makemigrations"],
+    "flask": [str(Path(sys.executable).parent / "flask"), "makemigrations"],
+}
+
+
+def signalled_once_imported(project, command: list, module: str, signum: int) -> Run:
+    """Start ``command`` and signal it the moment Python reports ``module`` imported: the event is the
+    import-time profile's line on stderr (``PYTHONPROFILEIMPORTTIME``), written as the import ends.
+    Returns the run with those profile lines left out of its stderr."""
+    lines: list = []
+    imported = threading.Event()
+    with subprocess.Popen(
+        command,
+        cwd=project.root,
+        env=project.environment({"PYTHONPROFILEIMPORTTIME": "1"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+
+        def read_stderr() -> None:
+            for line in process.stderr:
+                lines.append(line)
+                if line.startswith("import time:") and line.rsplit("|", 1)[-1].strip() == module:
+                    imported.set()
+            imported.set()  # the process ended first: the assertion below says so
+
+        reader = threading.Thread(target=read_stderr)
+        reader.start()
+        assert imported.wait(120)
+        assert process.poll() is None, f"the run ended before it imported {module}: {''.join(lines)}"
+        process.send_signal(signum)
+        stdout = process.stdout.read()
+        process.wait(120)
+        reader.join()
+    stderr = "".join(line for line in lines if not line.startswith("import time:"))
+    return Run(process.returncode, stdout, stderr)
+
+
+SIGNALS = pytest.mark.parametrize(
+    ("signum", "status", "word", "json_status"),
+    [(signal.SIGINT, 130, "Interrupted", "interrupted"), (signal.SIGTERM, 143, "Terminated", "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+
+
+@SIGNALS
+@pytest.mark.parametrize("front", FRONT_ENDS)
+def test_a_signal_while_the_engine_is_imported_is_reported(project, front, signum, status, word, json_status):
+    """The first half-second of a run imports SQLAlchemy, Alembic and the engine, before the run has
+    a shadow database: a signal there is still the run's status, its line and its JSON object."""
+    project.add_email_column()
+    before = project.snapshot()
+
+    result = signalled_once_imported(
+        project, [*FRONT_ENDS[front], "-m", "x", "--format", "json"], "sqlalchemy", signum
+    )
+
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(word), result.stderr
+    report = json.loads(result.stdout)
+    assert (report["status"], report["exit_status"]) == (json_status, status)
+    assert project.snapshot() == before
+
+
+@SIGNALS
+def test_a_signal_while_python_m_starts_is_reported(project, signum, status, word, json_status):
+    """``python -m`` is this package's process from its first line: a signal before the command line
+    is even parsed is held until the run can report it."""
+    project.add_email_column()
+
+    result = signalled_once_imported(
+        project,
+        [*FRONT_ENDS["python -m"], "--check", "--format", "json"],
+        "flask_makemigrations.frontends.runs",
+        signum,
+    )
+
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(word), result.stderr
+    assert json.loads(result.stdout)["status"] == json_status

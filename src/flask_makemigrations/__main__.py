@@ -1,6 +1,12 @@
-"""``python -m flask_makemigrations``: the command line of ``frontends/command_line.py``."""
+"""``python -m flask_makemigrations``: the command line of ``frontends/command_line.py``.
 
-from .frontends.command_line import main
+The process is the tool's from its first line: a signal while the front end is still imported is
+held for the run to report (``run/signals.py``), as it is once the command starts."""
+
+from .run.signals import signals_held
 
 if __name__ == "__main__":
-    main(prog_name="python -m flask_makemigrations")
+    with signals_held():
+        from .frontends.command_line import main
+
+        main(prog_name="python -m flask_makemigrations")

@@ -17,6 +17,7 @@ import click
 
 from ..errors import NextStep
 from ..run.requirements import problems
+from ..run.signals import signal_held, signals_held
 from . import report, runs
 
 SPELLING = {
@@ -148,11 +149,16 @@ def _exit(shown: report.Report) -> NoReturn:
 
 class _Command(click.Command):
     """A mistyped option is one ``Error:`` line and status 2, like every error of the tool (Click
-    would print the usage line and a hint around it)."""
+    would print the usage line and a hint around it); a signal from the command's first instant is
+    the run's to report (``signals.signals_held``), never Click's "Aborted!"."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         with _one_line_usage_errors():
             return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with signals_held():
+            return super().invoke(ctx)
 
 
 class _Group(_Command, click.Group):
@@ -368,8 +374,8 @@ def _reexec_if_the_app_is_loaded(ctx: click.Context) -> None:
     Libraries below the supported versions come first: looking for a loaded app imports Alembic
     (``compat``), which an old SQLAlchemy breaks, so such a run goes straight on to ``runs``, whose
     version check is its one error line (or JSON object)."""
-    if ctx.find_root().command is main or problems():
-        return
+    if ctx.find_root().command is main or problems() or signal_held():
+        return  # (a signal would be lost with this process: the run reports it instead)
     from flask.cli import ScriptInfo
 
     info = ctx.find_object(ScriptInfo)

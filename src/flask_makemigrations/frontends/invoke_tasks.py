@@ -19,6 +19,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import Task, task
 
 from ..errors import NextStep
+from ..run.signals import signals_held
 from . import report, runs
 
 # How messages name the other tasks they send the user to, in Invoke's syntax.
@@ -44,6 +45,12 @@ FORMAT_HELP = "text (default), or json: one JSON object on stdout, for CI tools"
 
 
 class FlaskDbTask(Task[Any]):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """A signal from the task's first instant is the run's to report (``signals.signals_held``):
+        Invoke would make Ctrl-C status 1, which CI reads as pending changes."""
+        with signals_held():
+            return super().__call__(*args, **kwargs)
+
     def arg_opts(self, name: str, default: Any, taken_names: set[str]) -> dict[str, Any]:
         opts = super().arg_opts(name, default, taken_names)
         opts["names"] = opts["names"][:1] + ([SHORT_FLAGS[name]] if name in SHORT_FLAGS else [])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Spelling, Terminated, UsageError
 from ..run.requirements import check_installed
+from ..run.signals import signals_raised
 from ..run.streams import discard_results, results_stream
 from . import json_report, report
 from .terminal import progress_line
@@ -200,9 +201,10 @@ def _reported(
     ``command`` names a run that can report in JSON."""
     results_stream()  # from here on, fd 1 is stderr for everything but the results
     try:
-        if front.format not in FORMATS:
-            raise UsageError(f"--format {front.format!r}: choose {' or '.join(FORMATS)}")
-        return run()
+        with signals_raised():  # and one that arrived while the front end parsed, raised here
+            if front.format not in FORMATS:
+                raise UsageError(f"--format {front.format!r}: choose {' or '.join(FORMATS)}")
+            return run()
     except (Exception, KeyboardInterrupt, Terminated, SystemExit) as exc:
         shown = report.of_exception(exc, front.spelling, verbose)
         if front.json and command is not None:
