@@ -5,6 +5,7 @@ Through the engine's API in this process, on SQLite and PostgreSQL; the real ``i
 ``flask db upgrade`` and git where only a process shows it.
 """
 
+import errno
 import hashlib
 import itertools
 import json
@@ -428,19 +429,25 @@ _FILE_CALLS = [
 
 
 @contextmanager
-def killed_at(call: int):
-    """The swap's file-system calls from the ``call``-th on do nothing but raise ``Killed``."""
+def killed_at(call: int, fault: str = "kill"):
+    """The swap's file-system calls from the ``call``-th on do nothing but raise ``Killed`` (a kill),
+    or the ``call``-th alone fails with ENOSPC (a failing disk)."""
     import builtins
     import io
     import os
 
     modules = {"os": os, "io": io, "builtins": builtins}
     counter = itertools.count()
+    made = []  # the calls made: whether the fault's turn came
 
     def dies_at_its_turn(original):
         def stopping(*args, **kwargs):
-            if next(counter) >= call:
+            turn = next(counter)
+            made.append(turn)
+            if fault == "kill" and turn >= call:
                 raise Killed
+            if fault == "disk" and turn == call:
+                raise OSError(errno.ENOSPC, "No space left on device")
             return original(*args, **kwargs)
 
         return stopping
@@ -448,7 +455,7 @@ def killed_at(call: int):
     with pytest.MonkeyPatch.context() as patch:
         for module, name in _FILE_CALLS:
             patch.setattr(modules[module], name, dies_at_its_turn(getattr(modules[module], name)))
-        yield
+        yield made
 
 
 def files_of(folder) -> dict:
@@ -486,12 +493,15 @@ def recoveries(message: str) -> dict:
 @pytest.mark.version_independent  # file handling of this package's own
 @pytest.mark.parametrize("kept_by", ["copies", "git"])
 @pytest.mark.parametrize("message", ["squash", "add post table"], ids=["new-name", "head-s-name"])
-def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(project, kept_by, message):
-    """Killed before each of its file-system calls in turn, the swap leaves a history that is the
-    old one or the new one once the journal's advice is followed, whichever way out it offers:
-    "finish" only once the squashed file is in place and every file it removes is kept (copied and
-    synced, or in git), "go back" always, restoring what was removed already."""
-    from flask_makemigrations.errors import MigrationError
+@pytest.mark.parametrize("fault", ["kill", "disk"])
+def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(project, kept_by, message, fault):
+    """Killed before each of its file-system calls in turn (or with that call failing), the swap
+    leaves a history that is the old one or the new one once the journal's advice is followed,
+    whichever way out it offers: "finish" only once the squashed file is in place and every file it
+    removes is kept (copied and synced, or in git), "go back" always, restoring what was removed
+    already. A failure the swap sees is one line: "nothing was changed" and nothing left, or the
+    journal's advice."""
+    from flask_makemigrations.errors import MakemigrationsError, MigrationError
     from flask_makemigrations.revisions.staging import Staging
     from flask_makemigrations.revisions.swap import check_no_interrupted_squash, swap
 
@@ -521,13 +531,21 @@ def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(projec
         staged.write_text(script)
         staging = Staging(project.migrations, staged.parent.parent, staged.parent, [project.versions])
         with project.inside():
+            made = []
             try:
-                with killed_at(call):
+                with killed_at(call, fault) as made:
                     swap(staging, staged, folded, backup=kept_by == "copies")
             except Killed:
-                finished = False
-            else:
-                finished = True
+                pass
+            except MakemigrationsError as exc:
+                error = str(exc)
+                assert "\n" not in error
+                if not (project.migrations / ".squash-in-progress.json").exists():
+                    assert error.endswith(("; nothing was changed", "; nothing was written")), error
+                    assert files_of(project.versions) == old and not any(
+                        project.migrations.glob(".squashed/*")
+                    )
+            finished = call not in made  # the swap made fewer calls: it ran to its end
             try:
                 check_no_interrupted_squash(project.migrations)
             except MigrationError as exc:

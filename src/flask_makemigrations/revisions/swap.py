@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..cache_files import write_whole
-from ..errors import MigrationError, UsageError, disk_error, shown_path
+from ..errors import MakemigrationsError, MigrationError, UsageError, disk_error, shown_path
 from .staging import Staging
 
 #: The journal of a swap in progress, in the migrations directory.
@@ -92,17 +92,19 @@ def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -
     same_name = any(path.resolve() == target.resolve() for path in files)
     try:
         published = staging.publish(staged_file, replace=same_name)
-    except (OSError, MigrationError):
-        _abandon(journal, folder)  # nothing was written or removed: nothing to recover
-        raise
-    try:
         _synced(published)
         for path in files:
             if path.resolve() != published.resolve():
                 path.unlink()
-    except OSError as exc:
-        raise MigrationError(f"the squash stopped halfway ({exc.strerror}); {interrupted(journal)}") from None
-    journal.unlink()
+        journal.unlink()
+    except (OSError, MakemigrationsError) as exc:
+        if _sha256_or_none(target) != record["sha256"]:  # not in place: nothing was removed either
+            _abandon(journal, folder)
+            if isinstance(exc, OSError):
+                raise disk_error("writing", exc, path=target, then="; nothing was changed") from None
+            raise
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise MigrationError(f"the squash stopped halfway ({reason}); {interrupted(journal)}") from None
     return Swapped(published, files, folder)
 
 
