@@ -17,7 +17,7 @@ from sqlalchemy.engine import Dialect
 from ..compat import raised_by_post_write_hook
 from ..described import Described, in_bind
 from ..errors import MigrationError
-from . import enum_types, operations
+from . import enum_types, operations, ordering
 from .custom_types import custom_types, imports_for, renders_by_module, unrebuildable
 from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token, upgrade_token
 
@@ -120,14 +120,17 @@ def _per_engine(
 def _complete(
     context: MigrationContext, token: str, directives: list[ops.MigrationScript]
 ) -> list[Described]:
-    """What a script needs before Alembic renders it and autogenerate does not give it: the imports
-    of other packages' types, PostgreSQL's enum types (``enum_types``); returns the warnings about
-    this engine's types that would not rebuild and its enum types whose values changed."""
+    """What a script needs before Alembic renders it and autogenerate does not give it: its
+    operations in a stable order (``ordering``), the imports of other packages' types, PostgreSQL's
+    enum types (``enum_types``); returns the warnings about this engine's types that would not
+    rebuild and its enum types whose values changed."""
     warnings: list[Described] = []
     enums = enum_types.existing(context) if enum_types.applies(context) else None
     for script in directives:
         pairs = list(zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True))
         mine = [pair for pair in pairs if pair[0].upgrade_token == token]
+        for upgrade, downgrade in mine:
+            ordering.put_in_stable_order(upgrade, downgrade)
         if renders_by_module(context.opts):
             # A new set: MigrationScript's default one is shared by every script of the process.
             script.imports = script.imports | imports_for(custom_types(ops for pair in pairs for ops in pair))
