@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import HEAD, REPO
 
 pytestmark = pytest.mark.version_independent  # pre-commit runs this package's command line only
 
@@ -83,3 +83,48 @@ def test_a_projects_config_passes_options_to_both_hooks(repository):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("Passed") == 2
     assert '"status": "no-changes"' in result.stdout and '"status": "verified"' in result.stdout
+
+
+def commit(project, message: str) -> None:
+    stage(project)
+    env = project.environment(environment())
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=project.root, env=env, check=True)
+
+
+def delete_the_head_revision(project) -> None:
+    (project.versions / f"{HEAD}_add_post_table.py").unlink()
+
+
+def edit_alembic_ini(project) -> None:
+    project.edit("migrations/alembic.ini", "[alembic]", "# a comment\n[alembic]")
+
+
+def edit_script_template(project) -> None:
+    project.edit("migrations/script.py.mako", '"""${message}', '"""${message}\n')
+
+
+@pytest.mark.parametrize("change", [delete_the_head_revision, edit_alembic_ini, edit_script_template])
+def test_the_hooks_run_for_a_commit_that_changes_no_python_file(repository, change):
+    """pre-commit never gives a hook the files a commit deletes, and filters the others by type: the
+    hooks must run all the same, since such a commit can change the answer. Here the models' pending
+    column was committed earlier (say with --no-verify); the next commit only makes ``change``."""
+    repository.add_email_column()
+    commit(repository, "a model change, committed without the hooks")
+    change(repository)
+    stage(repository)
+    staged = subprocess.run(
+        ["git", "diff", "--staged", "--name-only", "--diff-filter=ACMR", "--", "*.py"],
+        cwd=repository.root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert staged.stdout == ""  # no Python file that pre-commit would pass to a filter
+
+    checked = pre_commit(repository, "try-repo", str(REPO), "makemigrations-check")
+    verified = pre_commit(repository, "try-repo", str(REPO), "makemigrations-verify")
+
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "Failed" in checked.stdout and "+ column user.email" in checked.stdout
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    assert "Failed" in verified.stdout and "no files to check" not in verified.stdout
