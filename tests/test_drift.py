@@ -11,6 +11,7 @@ differs.
 import json
 
 from conftest import HEAD, USERNAME
+from server_runs import make
 
 #: A table the migrations create with an unnamed CHECK that the models lack: no operation can drop
 #: a constraint without a name, so it stays a difference on every database.
@@ -108,3 +109,120 @@ def test_strict_still_turns_a_difference_into_exit_2(project):
 def test_no_changes_detected_only_when_there_is_nothing(project):
     checked = project.invoke("makemigrations", "--check")
     assert (checked.returncode, checked.stdout) == (0, "No changes detected\n"), checked.stderr
+
+
+# --- operations for the differences Alembic can write ------------------------------------------
+
+STATUS = "status = db.Column(db.String(20), nullable=False)"
+BODY = "body = db.Column(db.Text, nullable=False)"
+CHECK = '__table_args__ = (db.CheckConstraint("length(body) > 0", name="body_not_empty"),)'
+
+
+def add_status_with_a_default_the_model_lacks(project) -> None:
+    """Migrations that give ``user.status`` a server default; the model has none."""
+    project.add_model_line(USERNAME, STATUS)
+    add = "op.add_column('user', sa.Column('status', sa.String(20), nullable=False, server_default='active'))"
+    project.add_revision("0003_status", HEAD, f"    {add}", downgrade="    op.drop_column('user', 'status')")
+
+
+def written(project, *args) -> str:
+    """The revision a real writing run wrote: its text; the run said it on stdout."""
+    before = project.revision_files()
+    run = project.invoke("makemigrations", "-m", "drift", *args)
+    assert run.returncode == 0, run.stderr
+    (new,) = project.new_revisions(before)
+    assert stdout_lines(run)[0] == f"migrations/versions/{new.name}"
+    return new.read_text()
+
+
+def test_a_server_default_only_the_migrations_have_is_an_operation_written_and_verified(project):
+    add_status_with_a_default_the_model_lacks(project)
+
+    checked = project.invoke("makemigrations", "--check")
+    assert checked.returncode == 1, checked.stderr
+    assert stdout_lines(checked) == ["~ column user.status (server default)"]
+
+    text = written(project)
+    upgrade, downgrade = text.split("def downgrade")
+    assert "with op.batch_alter_table('user'" in upgrade  # env.py's render_as_batch
+    assert "server_default=None" in upgrade and "existing_type=sa.String(length=20)" in upgrade
+    assert "server_default=sa.text(\"'active'\")" in downgrade
+    again = project.invoke("makemigrations", "--check")
+    assert (again.returncode, again.stdout) == (0, "No changes detected\n"), again.stderr
+    assert project.invoke("verify").returncode == 0
+
+
+def test_a_check_constraint_only_in_the_models_is_created_and_dropped_on_downgrade(project):
+    project.add_model_line(BODY, CHECK)
+
+    result = project.make_migrations("body not empty")
+
+    assert (result.operations, result.differences) == (
+        ["+ check constraint ck_post_body_not_empty on post"],
+        [],
+    )
+    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    assert "create_check_constraint(batch_op.f('ck_post_body_not_empty'), 'length(body) > 0')" in upgrade
+    assert "drop_constraint(batch_op.f('ck_post_body_not_empty'), type_='check')" in downgrade
+    assert project.make_migrations(check=True).operations == []
+
+
+def test_a_check_constraint_only_in_the_migrations_is_dropped_and_comes_back_on_downgrade(project):
+    project.add_revision(
+        "0003_check",
+        HEAD,
+        "    with op.batch_alter_table('post') as batch_op:\n"
+        "        batch_op.create_check_constraint(batch_op.f('ck_post_title'), 'length(title) > 1')",
+        downgrade="    with op.batch_alter_table('post') as batch_op:\n"
+        "        batch_op.drop_constraint(batch_op.f('ck_post_title'), type_='check')",
+    )
+
+    result = project.make_migrations("no title check")
+
+    assert (result.operations, result.differences) == (["- check constraint ck_post_title on post"], [])
+    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    assert "drop_constraint(batch_op.f('ck_post_title'), type_='check')" in upgrade
+    assert "create_check_constraint(batch_op.f('ck_post_title'), 'length(title) > 1')" in downgrade
+
+
+def test_json_carries_the_operation_verification_found(project):
+    add_status_with_a_default_the_model_lacks(project)
+
+    run = project.invoke("makemigrations", "--check", "--format", "json")
+
+    shown = json.loads(run.stdout)
+    assert (run.returncode, shown["differences"], shown["revision"]) == (1, [], None)
+    (operation,) = shown["operations"]
+    assert (operation["kind"], operation["table"], operation["column"], operation["changes"]) == (
+        "alter_column",
+        "user",
+        "status",
+        "server default",
+    )
+
+
+def test_without_batch_mode_sqlite_lists_what_it_cannot_alter(project):
+    project.edit("app/extensions.py", "render_as_batch=True", "render_as_batch=False")
+    project.add_model_line(BODY, CHECK)
+
+    checked = project.invoke("makemigrations", "--check")
+
+    assert checked.returncode == 1, checked.stderr
+    (line,) = stdout_lines(checked)
+    assert line.startswith(
+        "! check constraint ck_post_body_not_empty on post (length(body) > 0): only in the models"
+    )
+
+
+def test_on_postgresql_a_server_default_only_the_migrations_have_is_written_and_verified(project, postgres):
+    add_status_with_a_default_the_model_lacks(project)
+
+    checked = make(project, postgres, check=True)
+    assert (checked.operations, checked.differences) == (["~ column user.status (server default)"], [])
+
+    result = make(project, postgres, "drift")
+    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    assert "server_default=None" in upgrade
+    assert "server_default=sa.text(\"'active'::character varying\")" in downgrade
+    assert make(project, postgres, check=True).operations == []
+    assert project.verify_history(where={"database": postgres.url_string()}).revisions == 4

@@ -1,7 +1,7 @@
 """PostgreSQL enum types (``revisions/enum_types.py``): on a real server, the revision creates and
-drops the types it needs, a changed value list is reported with what to write, and verification
-compares values; with alembic-postgresql-enum imported in ``env.py`` its operations are written and
-verified instead.
+drops the types it needs, adds the values the models add (other changes of values are
+differences: verification compares values); with alembic-postgresql-enum imported in ``env.py``
+its operations are written and verified instead.
 
 Runs with alembic-postgresql-enum are real ``invoke`` processes: importing the library registers its
 comparators in Alembic for the whole process.
@@ -53,47 +53,60 @@ def test_a_new_table_with_an_enum_drops_its_type_on_downgrade(project, postgres)
     assert ".create(" not in text and "name='post_status').drop(op.get_bind(), checkfirst=True)" in text
 
 
-def test_an_added_value_is_reported_with_the_statement_to_write(project, postgres):
-    add_status(project)
+def test_an_added_value_is_written_outside_a_transaction_and_verified(project, postgres):
+    """Autogenerate does not see it; the revision adds the values, and its downgrade rebuilds the
+    type with the values it had (PostgreSQL cannot drop one), the column's default kept."""
+    add_status(project, ENUM.replace(")", "), server_default='draft'"))
     make(project, postgres, "post status")
     project.edit("app/models.py", "'draft', 'published'", "'draft', 'review', 'published', 'archived'")
 
     checked = make(project, postgres, check=True)
-    assert checked.operations == []  # autogenerate does not see it
-    (warning,) = checked.warnings
-    assert warning == (
-        "enum type post_status: the models have ('draft', 'review', 'published', 'archived'), the database "
-        "('draft', 'published'), and autogenerate does not change an enum type's values: add "
-        "op.execute(\"ALTER TYPE post_status ADD VALUE 'review' BEFORE 'published'\"); "
-        "op.execute(\"ALTER TYPE post_status ADD VALUE 'archived'\") to upgrade()"
-    )
-    assert warning.kind == "enum_values_changed"
-    # Verification compares the values too: the difference is reported, not silence.
+    assert checked.operations == ["~ enum type post_status (values added: 'review', 'archived')"]
+    assert (checked.warnings, checked.differences) == ([], [])  # reported once, as what is written
+
+    result = make(project, postgres, "more statuses")
+    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    assert (
+        "    with op.get_context().autocommit_block():\n"
+        "        op.execute(\"ALTER TYPE post_status ADD VALUE 'review' BEFORE 'published'\")\n"
+        "        op.execute(\"ALTER TYPE post_status ADD VALUE 'archived'\")\n"
+    ) in upgrade
+    assert "op.execute('ALTER TYPE post_status RENAME TO post_status_old')" in downgrade
+    assert "USING status::text::post_status" in downgrade and "SET DEFAULT" in downgrade
+    assert make(project, postgres, check=True).operations == []
+    assert project.verify_history(where={"database": postgres.url_string()}).revisions == 4
+
+
+@pytest.mark.version_independent  # the difference's wording: this package's own
+def test_a_removed_value_is_a_difference_reported_once(project, postgres):
+    add_status(project)
+    make(project, postgres, "post status")
+    project.edit("app/models.py", "'draft', 'published'", "'published'")
+    checked = make(project, postgres, check=True)
+    assert (checked.operations, checked.warnings) == ([], [])
     (difference,) = checked.differences
     assert difference.startswith(
-        "column post.status: type POST_STATUS('draft', 'review', 'published', 'archived') in the models, "
+        "column post.status: type POST_STATUS('published') in the models, "
         "type POST_STATUS('draft', 'published') in the migrations"
     ), difference
 
 
-@pytest.mark.version_independent  # the warning's wording: this package's own
-def test_a_removed_value_points_to_the_library(project, postgres):
-    add_status(project)
-    make(project, postgres, "post status")
-    project.edit("app/models.py", "'draft', 'published'", "'published'")
-    (warning,) = make(project, postgres, check=True).warnings
-    assert "needs the type rebuilt" in warning and "alembic-postgresql-enum" in warning
-
-
 @pytest.mark.version_independent  # the statements' spelling: this package's own
-def test_the_statements_to_write_quote_what_postgresql_would_misread():
+def test_the_statements_quote_what_postgresql_would_misread():
     import sqlalchemy as sa
 
-    from flask_makemigrations.revisions.enum_types import _changed
+    from flask_makemigrations.revisions.enum_types import EnumValuesOp, UsingColumn
 
-    warning = _changed(sa.Enum("draft", "it's", name="PostStatus"), ["draft"])
-    statement = """ALTER TYPE "PostStatus" ADD VALUE 'it''s'"""
-    assert warning.fields["write"] == f"op.execute({statement!r})"
+    added = EnumValuesOp(
+        sa.Enum("draft", "it's", name="PostStatus"), ["draft"], [UsingColumn("t", "c", None)]
+    )
+    assert added.statements() == ["""ALTER TYPE "PostStatus" ADD VALUE 'it''s'"""]
+    assert added.reverse().statements() == [
+        'ALTER TYPE "PostStatus" RENAME TO "PostStatus_old"',
+        """CREATE TYPE "PostStatus" AS ENUM ('draft')""",
+        'ALTER TABLE t ALTER COLUMN c TYPE "PostStatus" USING c::text::"PostStatus"',
+        'DROP TYPE "PostStatus_old"',
+    ]
 
 
 # -- with alembic-postgresql-enum ---------------------------------------------------------------

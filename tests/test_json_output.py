@@ -105,9 +105,7 @@ def entries(result) -> dict:
 
 def test_warnings_and_differences_name_their_kind_and_objects(project):
     project.edit("app/models.py", "    body = db.Column(db.Text, nullable=False)\n", "")
-    project.add_model_line(
-        USERNAME, "__table_args__ = (db.CheckConstraint('length(username) > 2', name='long'),)"
-    )
+    add_unnamed_check(project)
 
     shown = entries(project.make_migrations(check=True))
 
@@ -115,8 +113,8 @@ def test_warnings_and_differences_name_their_kind_and_objects(project):
     assert (warning["kind"], warning["objects"]) == ("column_dropped", ["post.body"])
     assert warning["message"].startswith("column post.body is dropped")
     (difference,) = shown["differences"]
-    assert difference["kind"] == "check_constraint" and difference["only_in"] == "the models"
-    assert difference["objects"] == ["user", "ck_user_long"]
+    assert difference["kind"] == "check_constraint" and difference["only_in"] == "the migrations"
+    assert difference["objects"] == ["note"]
     assert shown["operations"][0]["kind"] == "drop_column"
 
 

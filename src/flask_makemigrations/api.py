@@ -11,6 +11,7 @@ from .checks.whole_history import Verified, check_history
 from .described import Described
 from .errors import Advice, RevisionFailedError, StrictError, UsageError, shown_path
 from .request import Request, check_rev_id
+from .revisions.drift import drift_operations
 from .revisions.driver import History
 from .revisions.generation import Generated, generate
 from .revisions.headers import RevisionHeaders
@@ -80,6 +81,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
             )
             if request.verify:
                 _verify(session, history, generated, previous_head, result, request)
+                generated = _drift_written(session, history, generated, previous_head, result, request)
         result.notes += migrated
         if request.strict and (result.warnings or result.differences):
             count = len(result.warnings) + len(result.differences)
@@ -115,6 +117,32 @@ def _verify(
         if writes:
             raise
         result.warnings.append(Described(str(exc), "verification_failed"))
+
+
+def _drift_written(
+    session: Session,
+    history: History,
+    generated: Generated,
+    previous_head: str | None,
+    result: Result,
+    request: Request,
+) -> Generated:
+    """The revision generated again with the operations Alembic has for verification's differences
+    (``revisions/drift.py``), and verified again: only a run that found such drift pays for it. An
+    --empty revision stays empty: it is for a hand-written data migration."""
+    drift = drift_operations(result.differences, generated, app_engines(session.extension))
+    if request.empty or not drift:
+        return generated
+    if generated.staged_file is not None:  # back to the previous head, without the first attempt
+        history.downgrade(previous_head or "base")
+        generated.staged_file.unlink()
+        history.reload()
+    again = generate(history, request.title, request.empty, generated.revision or request.rev_id, drift)
+    result.operations, result.script = again.operations, again.script
+    result.warnings = again.warnings + _review(again)
+    result.differences = []
+    _verify(session, history, again, previous_head, result, request)
+    return again
 
 
 def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:

@@ -384,7 +384,11 @@ def _column_differences(
                 f"column {qualified}: {_shown(aspect, want)} in {labels.expected}, "
                 f"{_shown(aspect, have)} in {labels.actual}"
             )
-            labels.found.append(Described(text, "column", objects=[qualified], aspect=aspect))
+            table = qualified.removesuffix(f".{column}")
+            described = Described(
+                text, "column", objects=[qualified], aspect=aspect, table=table, column=column
+            )
+            labels.found.append(described)
 
 
 def _item_differences(

@@ -8,13 +8,15 @@ and its own comparators write all of this), the new revision:
 - creates, with ``checkfirst``, each enum type that a new column needs and the database lacks, just
   before the operation that needs it;
 - drops, at the end of ``downgrade()``, each enum type it created (nothing older uses it);
-- and each type whose values differ between the models and the database is reported, with the
-  ``ALTER TYPE`` statements to write where there are such statements.
+- adds the values the models add to a type (``ALTER TYPE ... ADD VALUE``), and its downgrade
+  rebuilds the type with the values it had; other changes of values (removed, renamed, reordered)
+  need the type rebuilt, and verification lists them as differences.
 """
 
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -82,34 +84,96 @@ def add_enum_types(
     downgrade.ops.extend(EnumTypeOp(enum, create=False) for enum in reversed(created.values()))
 
 
-def changed_values(context: MigrationContext, existing: EnumTypes, metadata: Any) -> list[Described]:
-    """A warning for each enum type of the models whose values differ from the database's."""
-    warnings, seen = [], set()
-    for enum in _model_enums(metadata):
+class EnumValuesOp(ops.MigrateOperation):
+    """Add values to an enum type (``ALTER TYPE ... ADD VALUE``, outside a transaction: PostgreSQL
+    before 12 refuses it inside one, and none uses a new value in the transaction that added it);
+    reversed, rebuild the type with the values it had (PostgreSQL cannot drop a value), each column
+    that uses it converted through text, its default set again."""
+
+    def __init__(self, enum: sa.Enum, database: list[str], columns: list["UsingColumn"], adding: bool = True):
+        self.enum = enum
+        self.database = database  # the values the migrations give it, in order
+        self.columns = columns
+        self.adding = adding
+
+    def reverse(self) -> "EnumValuesOp":
+        return EnumValuesOp(self.enum, self.database, self.columns, not self.adding)
+
+    def describe(self) -> Described:
+        """Its line among the operations (``operations.describe``)."""
+        added = [value for value in self.enum.enums if value not in self.database]
+        line = f"~ enum type {self.enum.name} (values added: {', '.join(map(repr, added))})"
+        return Described(line, "alter_enum_type", type=self.enum.name, values=added)
+
+    def statements(self) -> list[str]:
+        if self.adding:
+            return _additions(self.enum, self.database) or []
+        old = _qualified(self.enum, f"{self.enum.name}_old")
+        new, values = _qualified(self.enum), ", ".join(map(_literal, self.database))
+        rebuilt = [f"ALTER TYPE {new} RENAME TO {_identifier(f'{self.enum.name}_old')}"]
+        rebuilt.append(f"CREATE TYPE {new} AS ENUM ({values})")
+        for column in self.columns:
+            altered = f"ALTER TABLE {column.table} ALTER COLUMN {column.name}"
+            rebuilt += [f"{altered} DROP DEFAULT"] if column.default is not None else []
+            rebuilt.append(f"{altered} TYPE {new} USING {column.name}::text::{new}")
+            rebuilt += [f"{altered} SET DEFAULT {column.default}"] if column.default is not None else []
+        return [*rebuilt, f"DROP TYPE {old}"]
+
+
+@dataclass(frozen=True)
+class UsingColumn:
+    """A column of an enum type, as SQL names it: its table (qualified), its name, its default."""
+
+    table: str
+    name: str
+    default: str | None
+
+
+@renderers.dispatch_for(EnumValuesOp)
+def _render_values(autogen_context: AutogenContext, op: EnumValuesOp) -> list[str]:
+    alembic = autogen_context.opts.get("alembic_module_prefix") or ""
+    executed = [f"{alembic}execute({statement!r})" for statement in op.statements()]
+    if not op.adding:
+        return executed
+    return [f"with {alembic}get_context().autocommit_block():", *executed, ""]
+
+
+def add_values(
+    context: MigrationContext, existing: EnumTypes, upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps
+) -> None:
+    """Add the values each enum type of the models adds to the database's, first in the upgrade (what
+    follows may use them), where only adding them makes it the same (other changes are differences
+    verification lists: the type must be rebuilt); the downgrade rebuilds the type, last."""
+    found: dict[str, EnumValuesOp] = {}
+    for enum in _model_enums(context.opts.get("target_metadata")):
         key = _key(enum, context)
-        if key in seen or key not in existing or list(enum.enums) == existing[key]:
+        if key in found or key not in existing or list(enum.enums) == existing[key]:
             continue
-        seen.add(key)
-        warnings.append(_changed(enum, existing[key]))
-    return warnings
+        if _additions(enum, existing[key]) is not None:
+            found[key] = EnumValuesOp(enum, existing[key], _using(context, key))
+    upgrade.ops[:0] = found.values()
+    downgrade.ops.extend(op.reverse() for op in reversed(found.values()))
 
 
-def _changed(enum: sa.Enum, database: list[str]) -> Described:
-    wanted = list(enum.enums)
-    shown = f"enum type {enum.name}: the models have ({', '.join(map(repr, wanted))}), the database " + (
-        f"({', '.join(map(repr, database))}), and autogenerate does not change an enum type's values"
+def _using(context: MigrationContext, key: str) -> list[UsingColumn]:
+    """The columns of the type ``key`` (``schema.name``) in the database, with their defaults."""
+    schema, name = key.split(".", 1)
+    rows = context.connection.execute(  # type: ignore[union-attr]  # autogenerate has a connection
+        sa.text(
+            "SELECT n.nspname, c.relname, a.attname, pg_get_expr(d.adbin, d.adrelid) "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace "
+            "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE tn.nspname = :schema AND t.typname = :name AND c.relkind = 'r' "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2, 3"
+        ),
+        {"schema": schema, "name": name},
     )
-    statements = _additions(enum, database)
-    if statements is not None:
-        write = "; ".join(f"op.execute({statement!r})" for statement in statements)
-        text = f"{shown}: add {write} to upgrade()"
-    else:
-        text = (
-            f"{shown}: removing, renaming or reordering values needs the type rebuilt (ALTER TYPE ... RENAME "
-            "VALUE for a rename); alembic-postgresql-enum, imported in env.py, writes these"
-        )
-        write = None
-    return Described(text, "enum_values_changed", type=enum.name, write=write)
+    return [
+        UsingColumn(f"{_identifier(table_schema)}.{_identifier(table)}", _identifier(column), default)
+        for table_schema, table, column, default in rows
+    ]
 
 
 def _additions(enum: sa.Enum, database: list[str]) -> list[str] | None:
@@ -128,8 +192,8 @@ def _additions(enum: sa.Enum, database: list[str]) -> list[str] | None:
     return statements
 
 
-def _qualified(enum: sa.Enum) -> str:
-    names = [enum.schema, enum.name] if enum.schema else [enum.name]
+def _qualified(enum: sa.Enum, name: str | None = None) -> str:
+    names = [enum.schema, name or enum.name] if enum.schema else [name or enum.name]
     return ".".join(_identifier(str(name)) for name in names)
 
 

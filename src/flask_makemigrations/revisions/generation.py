@@ -21,6 +21,11 @@ from . import enum_types, operations, ordering
 from .custom_types import custom_types, imports_for, renders_by_module, unrebuildable
 from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token, upgrade_token
 
+#: An operation the revision gets besides autogenerate's, with its downgrade (``drift``).
+DriftOperation = tuple[ops.MigrateOperation, ops.MigrateOperation]
+#: Such operations by bind key (None: the main database).
+Drift = dict[str | None, list[DriftOperation]]
+
 
 @dataclass
 class EngineChanges:
@@ -52,8 +57,11 @@ class Generated:
         return self.staged_file.read_text() if self.staged_file else None
 
 
-def generate(history: History, message: str, empty: bool = False, rev_id: str | None = None) -> Generated:
-    """Autogenerate (or, with ``empty``, write a blank revision) on a shadow database at head."""
+def generate(
+    history: History, message: str, empty: bool = False, rev_id: str | None = None, drift: Drift | None = None
+) -> Generated:
+    """Autogenerate (or, with ``empty``, write a blank revision) on a shadow database at head; with
+    ``drift``, the operations for what verification found and autogenerate did not see, after its own."""
     captured: list[ops.MigrationScript] = []
     # By upgrade token: env.py configures each engine in turn, updating one dict of options in place.
     contexts: dict[str, tuple[dict[str, Any], Dialect]] = {}
@@ -65,6 +73,7 @@ def generate(history: History, message: str, empty: bool = False, rev_id: str | 
         captured.extend(directives)
         token = upgrade_token(context)
         contexts[token] = (dict(context.opts), context.dialect)
+        _add_drift(token, directives, (drift or {}).get(bind_of_token(token), []))
         engine_warnings[token] = _complete(context, token, directives)
 
     result = Generated()
@@ -117,13 +126,22 @@ def _per_engine(
     return engines
 
 
+def _add_drift(token: str, directives: list[ops.MigrationScript], drift: list[DriftOperation]) -> None:
+    """The drift operations at the end of this engine's upgrade, their downgrades first in its downgrade."""
+    for script in directives:
+        for upgrade, downgrade in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
+            if upgrade.upgrade_token == token:
+                upgrade.ops.extend(up for up, _ in drift)
+                downgrade.ops[:0] = [down for _, down in reversed(drift)]
+
+
 def _complete(
     context: MigrationContext, token: str, directives: list[ops.MigrationScript]
 ) -> list[Described]:
     """What a script needs before Alembic renders it and autogenerate does not give it: its
     operations in a stable order (``ordering``), the imports of other packages' types, PostgreSQL's
-    enum types (``enum_types``); returns the warnings about this engine's types that would not
-    rebuild and its enum types whose values changed."""
+    enum types and the values they gain (``enum_types``); returns the warnings about this engine's
+    types that would not rebuild."""
     warnings: list[Described] = []
     enums = enum_types.existing(context) if enum_types.applies(context) else None
     for script in directives:
@@ -138,8 +156,7 @@ def _complete(
         if enums is not None:
             for upgrade, downgrade in mine:
                 enum_types.add_enum_types(context, enums, upgrade, downgrade)
-    if enums is not None:
-        warnings += enum_types.changed_values(context, enums, context.opts.get("target_metadata"))
+                enum_types.add_values(context, enums, upgrade, downgrade)
     return warnings
 
 
