@@ -161,6 +161,31 @@ def test_a_models_schema_that_does_not_load_is_built_again(project):
     assert kept.read_bytes() != b"not JSON"  # built, and kept again
 
 
+def _narrowed_column(text: str) -> str:
+    """The kept file with one column's type edited: valid JSON of the very shape, not what was written."""
+    assert "VARCHAR(120)" in text
+    return text.replace("VARCHAR(120)", "VARCHAR(12)")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [lambda text: "{}", lambda text: "[]", lambda text: "null", _narrowed_column],
+    ids=["empty-object", "list", "null", "edited-column"],
+)
+def test_a_models_schema_file_not_exactly_as_written_is_a_miss(project, edit):
+    """Never an answer: ``{}`` would say the models have no table (a false difference for each)."""
+    project.add_email_column()
+    cold = verified_check(project)
+    (kept,) = models_schemas_kept(project)
+    written = kept.read_text()
+    kept.write_text(edit(written))
+
+    again = verified_check(project)
+
+    assert again.operations == cold.operations and again.differences == cold.differences == []
+    assert kept.read_text() == written  # built, and kept again
+
+
 def test_the_models_schema_of_tables_with_several_indexes_has_one_key(tmp_path):
     """``create_all`` creates a table's indexes in the order of a set, which changes with each
     process's hash seed: the key must not. After a cold run, three warm runs leave one models' file,

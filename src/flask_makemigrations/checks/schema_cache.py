@@ -30,13 +30,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from ..cache_files import keep_salted_entries, project_file, salted_entries, user_cache_dir, write_whole
+from ..cache_files import keep_salted_entries, project_file, salted_entries, user_cache_dir
 from ..shadow.backend import Backend
 from ..shadow.backends import for_dialect
 from .schema import Filters, Schema, TableShape, TableShapes
 
 #: Changes when what is stored changes shape.
-FORMAT = 1
+FORMAT = 2
 #: Schemas kept: a history's recent models, across a few projects.
 KEEP = 50
 
@@ -71,11 +71,13 @@ def models_folder(root: Path | None = None) -> Path:
 
 def known_models_schema(key: str | None) -> Schema | None:
     """The models' schema kept under ``key`` (``models_key``), or None: no key, or any doubt about
-    its file (then it is built again)."""
+    its file (then it is built again). The file is sealed with its key as the salt: one that is not
+    exactly what a run wrote (``{}`` by hand, another shape) is a miss, never an answer, as is an
+    empty schema (no table to compare), which costs nothing to build."""
     if key is None:
         return None
     with contextlib.suppress(Exception):
-        return _decoded(json.loads(_models_file(key).read_text()))
+        return _decoded(salted_entries(_models_file(key), key)) or None
     return None
 
 
@@ -84,8 +86,8 @@ def keep_models_schema(key: str | None, built: Schema) -> None:
     if key is None:
         return
     path = _models_file(key)
+    keep_salted_entries(path, key, _encoded(built))
     with contextlib.suppress(OSError):
-        write_whole(path, json.dumps(_encoded(built)))
         _bound(path.parent)
 
 
