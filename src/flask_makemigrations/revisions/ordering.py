@@ -22,7 +22,8 @@ matters:
 The downgrade follows: autogenerate makes it the mirror of the upgrade (its i-th operation from the
 end undoes the upgrade's i-th, within a table too), and operations added after it keep that (drift's
 at the end of the upgrade and the start of the downgrade), so it is put in the mirrored order rather
-than rebuilt, which would lose a downgrade written by hand. One that is not a mirror is left as it is.
+than rebuilt from the upgrade, which would lose a downgrade given with its operation (Alembic cannot
+reverse raw SQL). One that is not a mirror is left as it is.
 """
 
 import itertools
