@@ -25,6 +25,9 @@ SUPERUSER = "shadow_admin"
 PASSWORD = "Tr1cky@pass%word"
 LIMITED_ROLE = "no_createdb"
 LIMITED_PASSWORD = "limited-pass-1234"
+#: A role that may create databases but is no superuser: it may drop only the databases it owns.
+CREATEDB_ROLE = "createdb_only"
+CREATEDB_PASSWORD = "createdb-pass-5678"
 APP_DATABASE = "appdb"
 
 
@@ -147,6 +150,8 @@ def start_cluster(bin_dir: Path) -> Cluster:
 def _add_roles_and_app_database(cluster: Cluster) -> None:
     quoted = LIMITED_PASSWORD.replace("'", "''")
     cluster.sql(f"CREATE ROLE {LIMITED_ROLE} LOGIN NOCREATEDB PASSWORD '{quoted}'", database="postgres")
+    quoted = CREATEDB_PASSWORD.replace("'", "''")
+    cluster.sql(f"CREATE ROLE {CREATEDB_ROLE} LOGIN CREATEDB PASSWORD '{quoted}'", database="postgres")
     cluster.sql(f"CREATE DATABASE {APP_DATABASE}", database="postgres")
 
 

@@ -14,7 +14,8 @@ import pg_cluster
 SECRETS = tuple(
     {
         secret
-        for password in (pg_cluster.PASSWORD, pg_cluster.LIMITED_PASSWORD, mariadb_server.PASSWORD,
+        for password in (pg_cluster.PASSWORD, pg_cluster.LIMITED_PASSWORD, pg_cluster.CREATEDB_PASSWORD,
+                         mariadb_server.PASSWORD,
                          mariadb_server.LIMITED_PASSWORD, "Wr0ng-secret")
         for secret in (password, quote(password, safe=""))
     }

@@ -11,7 +11,14 @@ import subprocess
 import time
 
 import pytest
-from pg_cluster import APP_DATABASE, LIMITED_PASSWORD, LIMITED_ROLE
+from pg_cluster import (
+    APP_DATABASE,
+    CREATEDB_PASSWORD,
+    CREATEDB_ROLE,
+    LIMITED_PASSWORD,
+    LIMITED_ROLE,
+    SUPERUSER,
+)
 from server_runs import SECRETS, dead_pid, make, refused, start_slow_upgrade, start_until
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
@@ -348,6 +355,34 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, postgres)
     assert leaked not in remaining and set(kept) <= remaining
     assert again.returncode == 0 and again.stdout.strip() == "No leaked shadow databases"
     assert_no_secret(result)
+
+
+def test_prune_tells_a_database_another_role_owns_from_a_missing_privilege(project, postgres):
+    """A role with CREATEDB may drop only the databases it owns: prune names the leaked database and
+    its owner, says nothing succeeded, and later runs no longer send that role to prune for it."""
+    leaked = str(ShadowName(host_token(), dead_pid(), ShadowName.new().created, "fed321"))
+    postgres.sql(f'CREATE DATABASE "{leaked}"', database="postgres")  # owned by the superuser
+    url = postgres.url_string(user=CREATEDB_ROLE, password=CREATEDB_PASSWORD)
+    try:
+        result = project.invoke("prune", "--database", url)
+        later = make(project, postgres, check=True, url=url)
+        remaining = postgres.databases()
+    finally:
+        postgres.sql(f'DROP DATABASE IF EXISTS "{leaked}"', database="postgres")
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    assert result.stdout == "", result.stderr
+    assert_one_line_error(result)
+    assert result.stderr.strip() == (
+        f"Error: the shadow database {leaked} on {shown} belongs to role {SUPERUSER}, and "
+        f"{CREATEDB_ROLE} may drop only the databases it owns: drop it as {SUPERUSER} (prune with its URL)"
+    )
+    assert leaked in remaining
+    (note,) = [str(note) for note in later.notes]
+    assert note == (
+        f"runs on this machine that were killed left shadow databases on {shown} that {CREATEDB_ROLE} "
+        f"may not drop: {leaked} (owned by {SUPERUSER}); drop them as their owner (prune with its URL)"
+    )
 
 
 def test_a_run_names_the_shadow_databases_killed_runs_left(project, postgres):

@@ -136,7 +136,9 @@ def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> Repor
 
 
 def of_prune(result: "PruneResult") -> Report:
-    report = Report(stdout=[f"dropped {name}" for name in result.dropped] or ["No leaked shadow databases"])
+    report = Report(stdout=[f"dropped {name}" for name in result.dropped])
+    if not result.dropped and not result.failures:  # only when it is true
+        report.stdout = ["No leaked shadow databases"]
     if result.failures:
         report.closing = "\n".join(f"Error: {line}" for line in result.failures)
         report.status = ERROR

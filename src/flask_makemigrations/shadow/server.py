@@ -57,6 +57,7 @@ class Failure(Enum):
     UNREACHABLE = "unreachable"
     AUTHENTICATION = "authentication"
     PERMISSION = "permission"
+    NOT_OWNER = "not owner"  # may not drop a database another role owns: no privilege grants that
     NO_DATABASE = "no database"
 
 
@@ -108,6 +109,11 @@ class ServerBackend(Backend):
     @abstractmethod
     def list_databases(self, connection: Connection) -> list[str]: ...
 
+    def owned_by_others(self, connection: Connection) -> dict[str, str]:
+        """``{database: the role that owns it}`` for each database the connected user may not drop
+        because another role owns it; none on a server whose databases have no owner."""
+        return {}
+
     @abstractmethod
     def failure(self, exc: DBAPIError) -> Failure | None:
         """What ``exc`` means for the user, or ``None`` when it is none of the known failures."""
@@ -124,6 +130,10 @@ class Server:
     @property
     def shown(self) -> str:
         return self.url.render_as_string(hide_password=True)
+
+    @property
+    def user(self) -> str:
+        return self.url.username or "the user"
 
     def run(self, doing: str, statement: Callable[Concatenate[Connection, ...], _T], *args: Any) -> _T:
         """Run one of the backend's statements in its own AUTOCOMMIT connection; errors become one line."""
@@ -158,8 +168,11 @@ class Server:
         if kind is Failure.AUTHENTICATION:
             return f"authentication failed for {self.shown}: check the user name and password ({reason})"
         if kind is Failure.PERMISSION:
-            user = self.url.username or "the user"
-            return f"{user} may not create databases on {self.shown}: {self.backend.how_to_allow(user)}"
+            allow = self.backend.how_to_allow(self.user)
+            return f"{self.user} may not create databases on {self.shown}: {allow}"
+        if kind is Failure.NOT_OWNER:
+            owner_only = f"{self.user} does not own it ({reason}); drop it as its owner"
+            return f"{doing} on {self.shown} failed: {owner_only}"
         if kind is Failure.NO_DATABASE:
             example = self.backend.maintenance_database
             return (
@@ -222,15 +235,35 @@ def _drop_after_failure(server: Server, name: str, leaving: BaseException) -> No
 
 def _leaked_by_killed_runs(server: Server) -> list[Advice]:
     """Name the shadow databases that killed runs of this machine left on the server: what prune drops."""
+    leaked, owners = _leaked_and_their_owners(server)
+    advice = []
+    droppable = [name for name in leaked if name not in owners]
+    if droppable:
+        text = (
+            f"runs on this machine that were killed left shadow databases on {server.shown}: "
+            f"{', '.join(droppable)}; {{command}} drops them"
+        )
+        advice.append(Advice(text, NextStep.PRUNE))
+    if owners:  # prune, as this user, would fail on them: say who can drop them
+        owned = ", ".join(f"{name} (owned by {owner})" for name, owner in owners.items())
+        advice.append(
+            Advice(
+                f"runs on this machine that were killed left shadow databases on {server.shown} that "
+                f"{server.user} may not drop: {owned}; drop them as their owner (prune with its URL)"
+            )
+        )
+    return advice
+
+
+def _leaked_and_their_owners(server: Server) -> tuple[list[str], dict[str, str]]:
+    """The shadow databases killed runs of this machine left, and of those, the ones another role owns
+    (with that role): the user cannot drop those, whatever its privileges."""
     listed = server.run("listing the databases", server.backend.list_databases)
     leaked = [name for name in listed if is_leaked(name)]
     if not leaked:
-        return []
-    text = (
-        f"runs on this machine that were killed left shadow databases on {server.shown}: "
-        f"{', '.join(leaked)}; {{command}} drops them"
-    )
-    return [Advice(text, NextStep.PRUNE)]
+        return [], {}
+    others = server.run("reading who owns the databases", server.backend.owned_by_others)
+    return leaked, {name: others[name] for name in leaked if name in others}
 
 
 @dataclass
@@ -243,9 +276,14 @@ def prune(backend: ServerBackend) -> PruneResult:
     """Drop the shadow databases this machine leaked (their process is gone), and nothing else."""
     result = PruneResult()
     with connect(backend) as server:
-        names = server.run("listing the databases", backend.list_databases)
-        for name in names:
-            if not is_leaked(name):
+        leaked, owners = _leaked_and_their_owners(server)
+        for name in leaked:
+            if name in owners:  # no privilege lets this user drop it: not a missing CREATEDB
+                result.failures.append(
+                    f"the shadow database {name} on {server.shown} belongs to role {owners[name]}, and "
+                    f"{server.user} may drop only the databases it owns: drop it as {owners[name]} "
+                    "(prune with its URL)"
+                )
                 continue
             try:
                 server.drop(name)

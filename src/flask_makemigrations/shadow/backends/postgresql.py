@@ -67,6 +67,17 @@ class PostgreSQL(ServerBackend):
         rows = connection.execute(text("SELECT datname FROM pg_database WHERE NOT datistemplate"))
         return sorted(row[0] for row in rows)
 
+    def owned_by_others(self, connection: Connection) -> dict[str, str]:
+        # DROP DATABASE needs the owner's privileges: a member of its role that inherits them, or a
+        # superuser (pg_has_role says yes to both).
+        rows = connection.execute(
+            text(
+                "SELECT datname, pg_get_userbyid(datdba) FROM pg_database "
+                "WHERE NOT pg_has_role(datdba, 'USAGE')"
+            )
+        )
+        return {row[0]: row[1] for row in rows}
+
     def failure(self, exc: DBAPIError) -> Failure | None:
         # Through some drivers libpq reports connection failures without an SQLSTATE; the message
         # is what every driver has.
@@ -75,6 +86,8 @@ class PostgreSQL(ServerBackend):
         state = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
         if state in ("28P01", "28000") or "authentication failed" in message:
             return Failure.AUTHENTICATION
+        if "must be owner of database" in message:  # 42501 too, but no privilege would help
+            return Failure.NOT_OWNER
         if state == "42501" or "permission denied to create database" in message:
             return Failure.PERMISSION
         if state == "3D000" or ("database" in message and "does not exist" in message):
