@@ -15,6 +15,7 @@ import pytest
 from conftest import USERNAME
 from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, SUPERUSER
 from server_runs import SECRETS, dead_pid, make, refused, start_slow_upgrade
+from sqlalchemy.engine import make_url
 from test_safety import connect_at_import
 
 from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
@@ -233,6 +234,23 @@ def test_wrong_password(project, mariadb):
 def test_a_missing_url_database(project, mariadb):
     url = mariadb.url_string(database="no_such_db")
     refused(project, mariadb, "the database no_such_db does not exist", "e.g. information_schema", url=url)
+
+
+@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_missing_url_database_of_a_user_without_global_privileges(project, mariadb):
+    """MariaDB answers such a user "access denied to database" whether the database is missing or
+    only not theirs: that is the URL's database to fix, not a privilege to create databases."""
+    url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD, database="no_such_db")
+
+    error = refused(project, mariadb, url=url)
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    assert error == (
+        f"{shown}: {LIMITED_USER} may not open the database no_such_db: it does not exist, or "
+        f"{LIMITED_USER} has no privilege on it (the server does not say which); the URL must name an "
+        "existing database to connect to that the user may open (it is not changed), e.g. information_schema"
+    )
 
 
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code

@@ -59,6 +59,8 @@ class Failure(Enum):
     PERMISSION = "permission"
     NOT_OWNER = "not owner"  # may not drop a database another role owns: no privilege grants that
     NO_DATABASE = "no database"
+    #: The database the URL names, refused to a user the server does not tell whether it exists (MySQL).
+    DATABASE_DENIED = "database denied"
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,13 @@ class Server:
             return (
                 f"{self.shown}: the database {self.url.database} does not exist; the URL must name an "
                 f"existing database to connect to (it is not changed), e.g. {example}"
+            )
+        if kind is Failure.DATABASE_DENIED:
+            return (
+                f"{self.shown}: {self.user} may not open the database {self.url.database}: it does not "
+                f"exist, or {self.user} has no privilege on it (the server does not say which); the URL "
+                "must name an existing database to connect to that the user may open (it is not "
+                f"changed), e.g. {self.backend.maintenance_database}"
             )
         return f"{doing} on {self.shown} failed: {reason}"
 

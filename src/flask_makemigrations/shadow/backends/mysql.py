@@ -20,7 +20,7 @@ from ..server import CONNECT_TIMEOUT, Failure, ServerBackend
 #: The server's and the client library's error numbers, as every driver reports them.
 _FAILURES = {
     1045: Failure.AUTHENTICATION,  # access denied for user (using password: ...)
-    1044: Failure.PERMISSION,  # access denied for user to database
+    1044: Failure.PERMISSION,  # access denied for user to database (see failure() for the URL's)
     1227: Failure.PERMISSION,  # access denied; you need (at least one of) the ... privilege(s)
     1049: Failure.NO_DATABASE,  # unknown database
     2002: Failure.UNREACHABLE,  # can't connect through socket
@@ -91,6 +91,10 @@ class MySQL(ServerBackend):
         code = getattr(orig, "errno", None)  # the MariaDB connector
         if code is None and getattr(orig, "args", None):
             code = orig.args[0]  # PyMySQL and mysqlclient: (number, message)
+        if code == 1044 and f"to database '{self.url.database}'" in str(orig):
+            # Connecting to the URL's database: a user without privileges on a name is told the same
+            # whether it exists or not. Not a missing right to create databases.
+            return Failure.DATABASE_DENIED
         return _FAILURES.get(code) if isinstance(code, int) else None
 
 
