@@ -1,22 +1,21 @@
 """A private, throwaway MariaDB server for the test run, like ``pg_cluster`` for PostgreSQL.
 
 ``mariadb-install-db`` and ``mariadbd`` run with ``--no-defaults`` (no system configuration file is
-read) in a temporary directory, listening on 127.0.0.1 on a free port with their socket inside that
-directory, so the server never meets another one on the machine; each pytest-xdist worker starts
-its own. As root (tests and CI are) the server runs with ``--user=root``. A superuser with a
-password that needs quoting makes the wrong-password case real; a user with no right to create
-databases makes the permission case real.
+read) in a temporary directory (under ``$TMPDIR`` if the socket path fits, else under ``/tmp``),
+listening on 127.0.0.1 on a free port with their socket inside that directory, so the server never
+meets another one on the machine; each pytest-xdist worker starts its own. As root (tests and CI
+are) the server runs with ``--user=root``. A superuser with a password that needs quoting makes the
+wrong-password case real; a user with no right to create databases makes the permission case real.
 """
 
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loopback import free_port, start_on_a_free_port
+from loopback import free_port, server_folder, start_on_a_free_port
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL
 
@@ -131,7 +130,9 @@ class Server:
 def start_server(sbin: Path) -> Server:
     """Install a data directory, start on a free port (retrying if another process took it), add the
     test users and the app's database."""
-    server = Server(sbin, Path(tempfile.mkdtemp(prefix="mariadb-server-")), free_port())
+    # As root the server runs as root, else as this user: whatever folder it is given, it may enter.
+    root = server_folder("MariaDB", "mariadb-server-", "mariadb.sock", lambda folder: True)
+    server = Server(sbin, root, free_port())
     try:
         server.install()
         start_on_a_free_port(server, "MariaDB")

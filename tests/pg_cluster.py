@@ -1,7 +1,8 @@
 """A private, throwaway PostgreSQL cluster for the test run.
 
 ``initdb`` refuses to run as root (tests and CI do), so as root the server programs run as the
-``postgres`` system user, in a temporary directory that user owns. The server listens on 127.0.0.1 on
+``postgres`` system user, in a temporary directory that user owns, under ``$TMPDIR`` if that user can
+enter it, else under ``/tmp``. The server listens on 127.0.0.1 on
 a free port with its socket inside that directory, so it never meets another server on the machine,
 and each pytest-xdist worker starts its own. Password authentication (scram-sha-256) over TCP makes
 the wrong-password case real; a role without CREATEDB makes the permission case real.
@@ -12,11 +13,10 @@ import os
 import pwd
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from loopback import free_port, start_on_a_free_port
+from loopback import free_port, server_folder, start_on_a_free_port
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL
 
@@ -127,6 +127,13 @@ def _give_to_server_user(path: Path) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+def _server_user_enters(folder: Path) -> bool:
+    """Whether the user the server runs as may enter ``folder`` (and every folder above it)."""
+    if os.geteuid() != 0:
+        return True  # the server runs as this user
+    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(folder)]).returncode == 0
+
+
 def start_cluster(bin_dir: Path) -> Cluster:
     """initdb, start on a free port (retrying if another process took it), and add the test roles."""
     if os.geteuid() == 0:
@@ -134,7 +141,8 @@ def start_cluster(bin_dir: Path) -> Cluster:
             pwd.getpwnam("postgres")
         except KeyError:
             raise RuntimeError("running as root, but no 'postgres' user exists to run the server") from None
-    root = Path(tempfile.mkdtemp(prefix="pg-cluster-"))
+    # The socket is .s.PGSQL.<port>, port at most 5 digits.
+    root = server_folder("PostgreSQL", "pg-cluster-", ".s.PGSQL.65535", _server_user_enters)
     _give_to_server_user(root)
     cluster = Cluster(bin_dir, root, free_port())
     try:
