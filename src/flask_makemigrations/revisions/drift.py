@@ -80,9 +80,14 @@ def _server_default(
     if model is None:
         return None
     wanted = model.server_default
-    if wanted is not None and not (type(wanted) is sa.DefaultClause and not wanted.for_update):
+    if wanted is not None and (type(wanted) is not sa.DefaultClause or wanted.for_update):
         return None  # a computed column, an identity, a value the database fills: no alter_column
-    existing = _reflected_default(engine, table, column)
+    reflected = _reflected_columns(engine, table)
+    if column not in reflected:
+        return None
+    text = reflected[column].get("default")
+    # As SQL, the way the migrations' database has it ('active'::character varying).
+    existing = None if text is None else sa.DefaultClause(sa.text(str(text)))
 
     def altered(to: Any, from_: Any) -> ops.ModifyTableOps:
         change = ops.AlterColumnOp(
@@ -98,12 +103,10 @@ def _server_default(
     return altered(wanted, existing), altered(existing, wanted)
 
 
-def _reflected_default(engine: Engine, table: str, column: str) -> sa.DefaultClause | None:
-    """The server default the migrations gave the column, as SQL (``'active'::character varying``)."""
+def _reflected_columns(engine: Engine, table: str) -> dict[str, Any]:
+    """The table's columns on the shadow database, as the migrations made them, by name."""
     with engine.connect() as connection:
-        found = next(c for c in sa.inspect(connection).get_columns(table) if c["name"] == column)
-    text = found.get("default")
-    return None if text is None else sa.DefaultClause(sa.text(str(text)))
+        return {column["name"]: column for column in sa.inspect(connection).get_columns(table)}
 
 
 def _create_check(table: str, name: str, metadatas: list[sa.MetaData]) -> DriftOperation | None:
