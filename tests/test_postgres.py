@@ -385,6 +385,28 @@ def test_prune_tells_a_database_another_role_owns_from_a_missing_privilege(proje
     )
 
 
+def test_dropping_a_database_another_role_owns_is_not_a_missing_privilege(postgres):
+    """What the server says when a drop meets another role's database ("must be owner", SQLSTATE 42501
+    like a missing CREATEDB), as any drop of the tool would report it."""
+    from flask_makemigrations.errors import ShadowDatabaseError
+    from flask_makemigrations.shadow.backends import parse_database
+    from flask_makemigrations.shadow.server import connect
+
+    postgres.sql('CREATE DATABASE "owned_by_admin"', database="postgres")
+    url = postgres.url_string(user=CREATEDB_ROLE, password=CREATEDB_PASSWORD)
+    try:
+        with connect(parse_database(url)) as server, pytest.raises(ShadowDatabaseError) as refused_drop:
+            server.drop("owned_by_admin")
+    finally:
+        postgres.sql('DROP DATABASE IF EXISTS "owned_by_admin"', database="postgres")
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    assert str(refused_drop.value) == (
+        f"dropping the shadow database owned_by_admin on {shown} failed: {CREATEDB_ROLE} does not own it "
+        "(must be owner of database owned_by_admin); drop it as its owner"
+    )
+
+
 def test_a_run_names_the_shadow_databases_killed_runs_left(project, postgres):
     """A SIGKILL leaves its shadow database: the next run on that server says which, for prune."""
     leaked = str(ShadowName(host_token(), dead_pid(), ShadowName.new().created, "def456"))
