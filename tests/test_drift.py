@@ -226,3 +226,37 @@ def test_on_postgresql_a_server_default_only_the_migrations_have_is_written_and_
     assert "server_default=sa.text(\"'active'::character varying\")" in downgrade
     assert make(project, postgres, check=True).operations == []
     assert project.verify_history(where={"database": postgres.url_string()}).revisions == 4
+
+
+def test_a_binds_drift_is_written_into_that_binds_functions(binds_project):
+    """A multi-database revision: the operation goes where the bind's difference was found."""
+    from test_binds import HEAD as BINDS_HEAD
+    from test_binds import PATH, function
+
+    binds_project.edit(
+        "app/models.py", PATH, f'{PATH}\n    kind = db.Column(db.String(10), server_default="page")'
+    )
+    empty = "    pass\n\n\n"
+    binds_project.write(  # the column, by a hand edit that left out its server default
+        "migrations/versions/0003_kind.py",
+        "from alembic import op\nimport sqlalchemy as sa\n\nrevision = '0003_kind'\n"
+        f"down_revision = {BINDS_HEAD!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
+        "def upgrade(engine_name):\n    globals()['upgrade_%s' % engine_name]()\n\n\n"
+        "def downgrade(engine_name):\n    globals()['downgrade_%s' % engine_name]()\n\n\n"
+        f"def upgrade_():\n{empty}def downgrade_():\n{empty}"
+        f"def upgrade_audit():\n{empty}def downgrade_audit():\n{empty}"
+        "def upgrade_analytics():\n    op.add_column('page_view', sa.Column('kind', sa.String(10)))\n\n\n"
+        "def downgrade_analytics():\n    with op.batch_alter_table('page_view') as batch:\n"
+        "        batch.drop_column('kind')\n",
+    )
+
+    result = binds_project.make_migrations("kind defaults to page")
+
+    assert (result.operations, result.differences) == (
+        ["analytics: ~ column page_view.kind (server default)"],
+        [],
+    )
+    script = result.path.read_text()
+    assert "server_default='page'" in function(script, "upgrade_analytics")
+    assert "alter_column" not in function(script, "upgrade_") + function(script, "upgrade_audit")
+    assert binds_project.make_migrations(check=True).operations == []
