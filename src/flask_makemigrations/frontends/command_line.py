@@ -374,8 +374,8 @@ def _reexec_if_the_app_is_loaded(ctx: click.Context) -> None:
     Libraries below the supported versions come first: looking for a loaded app imports Alembic
     (``compat``), which an old SQLAlchemy breaks, so such a run goes straight on to ``runs``, whose
     version check is its one error line (or JSON object)."""
-    if ctx.find_root().command is main or problems() or signal_held():
-        return  # (a signal would be lost with this process: the run reports it instead)
+    if ctx.find_root().command is main or problems():
+        return
     from flask.cli import ScriptInfo
 
     info = ctx.find_object(ScriptInfo)
@@ -384,8 +384,8 @@ def _reexec_if_the_app_is_loaded(ctx: click.Context) -> None:
             "this script builds its app with FlaskGroup(create_app=...), which the run cannot import "
             "afresh: name the app with --app or FLASK_APP"
         )
-    if not _app_already_imported(ctx):
-        return
+    if not _app_already_imported(ctx) or signal_held():  # a held signal would go with this process
+        return  # (the run reports it instead, before it loads any app)
     arguments = [sys.executable, "-m", "flask_makemigrations"]
     app = _app(ctx)
     if app:
