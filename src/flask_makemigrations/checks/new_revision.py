@@ -242,7 +242,8 @@ def _verified(
     with models_schemas(databases, list(databases.configured), session, use_cache) as models:
         before = databases.snapshot()
         if generated.staged_file is None or generated.revision is None:
-            unseen = "; autogenerate does not see this: write it by hand in a new revision (makemigrations --empty)"
+            unseen = "; autogenerate does not see this: write it by hand in a new revision"
+            unseen += " (makemigrations --empty)"
             found = schema_differences(databases, models(), before, MODELS, MIGRATIONS)
             return [extended(line, unseen) for line in found]
         target = previous_head or "base"
