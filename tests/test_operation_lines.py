@@ -9,7 +9,7 @@ private server of the ``postgres`` fixture.
 import pytest
 from server_runs import make
 
-from flask_makemigrations.described import as_entry
+from flask_makemigrations.findings import as_entry
 
 AUTHOR = 'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)'
 FK_CONVENTION = '    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",\n'

@@ -8,8 +8,8 @@ from .cache_files import project_id, user_cache_dir
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, Databases, Schemas, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
-from .described import Described
 from .errors import Advice, RevisionFailedError, StrictError, UsageError, shown_path
+from .findings import Finding
 from .request import Request, check_rev_id
 from .revisions.drift import drift_operations
 from .revisions.driver import History
@@ -116,7 +116,7 @@ def _verify(
     except RevisionFailedError as exc:
         if writes:
             raise
-        result.warnings.append(Described(str(exc), "verification_failed"))
+        result.warnings.append(Finding(str(exc), "verification_failed"))
 
 
 def _drift_written(

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..described import extended, in_bind
 from ..errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
+from ..findings import extended, in_bind
 from ..revisions.driver import History
 from ..revisions.generation import Generated
 from ..run.binds import BindKey, app_engines

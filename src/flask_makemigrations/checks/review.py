@@ -14,7 +14,7 @@ from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
 from ..compat import type_affinity
-from ..described import Described
+from ..findings import Finding
 from ..revisions.operations import constraint_name, constraint_named, flatten, rendered_type, table_of
 
 
@@ -63,18 +63,18 @@ def _risks(
     """What one operation may do to existing rows; what this revision creates holds none yet."""
     if isinstance(op, ops.DropTableOp):
         text = f"table {op.table_name} is dropped: every row in it is lost when this revision runs."
-        return [Described(text, "table_dropped", objects=[op.table_name])]
+        return [Finding(text, "table_dropped", objects=[op.table_name])]
     if isinstance(op, ops.DropColumnOp):
         column = f"{op.table_name}.{op.column_name}"
         text = f"column {column} is dropped: its data is lost when this revision runs."
-        return [Described(text, "column_dropped", objects=[column])]
+        return [Finding(text, "column_dropped", objects=[column])]
     if isinstance(op, ops.DropConstraintOp) and op.constraint_type == "foreignkey":
         text = (
             f"{constraint_named(op)} is dropped: the database no longer checks that these rows point "
             "to existing rows."
         )
         objects = [op.table_name, *filter(None, [constraint_name(op)])]
-        return [Described(text, "foreign_key_dropped", objects=objects)]
+        return [Finding(text, "foreign_key_dropped", objects=objects)]
     if table_of(op) in created:
         return []
     if isinstance(op, ops.AddColumnOp):
@@ -98,7 +98,7 @@ def _not_null_added(op: ops.AddColumnOp) -> list[str]:
         "fails on a table that has rows. Give it a server_default=..., or add it nullable, fill it, "
         "then make it NOT NULL."
     )
-    return [Described(text, "not_null_without_default", objects=[f"{op.table_name}.{column.name}"])]
+    return [Finding(text, "not_null_without_default", objects=[f"{op.table_name}.{column.name}"])]
 
 
 def _not_null_altered(op: ops.AlterColumnOp) -> list[str]:
@@ -109,7 +109,7 @@ def _not_null_altered(op: ops.AlterColumnOp) -> list[str]:
         "fails if any row holds NULL. Fill those rows first (op.execute('UPDATE ...')) or give it a "
         "server default."
     )
-    return [Described(text, "not_null_without_default", objects=[f"{op.table_name}.{op.column_name}"])]
+    return [Finding(text, "not_null_without_default", objects=[f"{op.table_name}.{op.column_name}"])]
 
 
 def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
@@ -120,10 +120,10 @@ def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
     change = f"column {column} changes type {rendered_type(old, dialect)} -> {rendered_type(new, dialect)}"
     if type_affinity(old) is not type_affinity(new):
         text = f"{change}, another kind of type: existing values may not convert, or convert with loss."
-        return [Described(text, "type_changed", objects=[column])]
+        return [Finding(text, "type_changed", objects=[column])]
     if _narrower(old, new):
         text = f"{change}, a narrower type: {_not_fitting(new)} are truncated or refused."
-        return [Described(text, "type_narrowed", objects=[column])]
+        return [Finding(text, "type_narrowed", objects=[column])]
     return []
 
 
@@ -184,7 +184,7 @@ def _unique_added(
         f"{what} on {table} ({listed}) is added: this fails if existing rows hold duplicates. Check first: "
         f"SELECT {listed}, COUNT(*) FROM {table} GROUP BY {listed} HAVING COUNT(*) > 1"
     )
-    return [Described(text, "unique_added", objects=[f"{table}.{name}" for name in names])]
+    return [Finding(text, "unique_added", objects=[f"{table}.{name}" for name in names])]
 
 
 def _table_renames(
@@ -206,7 +206,7 @@ def _table_renames(
                 "and the reverse rename_table in downgrade()."
             )
             objects = [dropped.table_name, match.table_name]
-            found.append((Described(text, "likely_table_rename", objects=objects), (dropped, match)))
+            found.append((Finding(text, "likely_table_rename", objects=objects), (dropped, match)))
     return found
 
 
@@ -246,7 +246,7 @@ def _column_rename_warning(dropped: ops.DropColumnOp, added: ops.AddColumnOp, ty
         f"is a rename, the data in {table}.{old} is lost as generated. Replace the drop_column/add_column "
         f"pair with:\n{replacement}\nand the reverse rename in downgrade()."
     )
-    return Described(text, "likely_column_rename", objects=[f"{table}.{old}", f"{table}.{new}"])
+    return Finding(text, "likely_column_rename", objects=[f"{table}.{old}", f"{table}.{new}"])
 
 
 def _columns_shape(columns: Iterable[sa.Column[Any]], dialect: Dialect | None) -> frozenset[tuple[str, str]]:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.types import NullType, TypeEngine
 
-from ..described import Described
+from ..findings import Finding
 from ..shadow.backend import Backend
 from ..shadow.backends import for_dialect
 
@@ -333,7 +333,7 @@ class _Findings:
     found: list[str] = field(default_factory=list)
 
     def only_in(self, what: str, kind: str, objects: list[str], side: str) -> None:
-        self.found.append(Described(f"{what}: only in {side}", kind, objects=objects, only_in=side))
+        self.found.append(Finding(f"{what}: only in {side}", kind, objects=objects, only_in=side))
 
 
 def differences(expected: Schema, actual: Schema, expected_label: str, actual_label: str) -> list[str]:
@@ -357,7 +357,7 @@ def _table_differences(table: str, expected: TableShape, actual: TableShape, lab
             f"primary key of {table}: ({', '.join(expected.primary_key)}) in {labels.expected}, "
             f"({', '.join(actual.primary_key)}) in {labels.actual}"
         )
-        labels.found.append(Described(text, "primary_key", objects=[table]))
+        labels.found.append(Finding(text, "primary_key", objects=[table]))
     _item_differences("unique constraint", table, expected.uniques, actual.uniques, _columns, labels)
     _item_differences("index", table, expected.indexes, actual.indexes, _columns, labels)
     _item_differences("foreign key", table, expected.foreign_keys, actual.foreign_keys, _reference, labels)
@@ -385,10 +385,8 @@ def _column_differences(
                 f"{_shown(aspect, have)} in {labels.actual}"
             )
             table = qualified.removesuffix(f".{column}")
-            described = Described(
-                text, "column", objects=[qualified], aspect=aspect, table=table, column=column
-            )
-            labels.found.append(described)
+            finding = Finding(text, "column", objects=[qualified], aspect=aspect, table=table, column=column)
+            labels.found.append(finding)
 
 
 def _item_differences(

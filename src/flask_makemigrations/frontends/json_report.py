@@ -10,8 +10,8 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from ..described import as_entry
 from ..errors import MakemigrationsError, Spelling, StrictError, shown_path
+from ..findings import as_entry
 from . import report
 
 if TYPE_CHECKING:
@@ -33,9 +33,9 @@ def of_makemigrations(result: "Result", dry_run: bool, spelling: Spelling) -> di
     return {
         "command": "makemigrations",
         "status": report.outcome(result, dry_run),
-        "operations": [as_entry(line, "line") for line in result.operations],
-        "warnings": [as_entry(warning) for warning in result.warnings],
-        "differences": [as_entry(difference) for difference in result.differences],
+        "operations": [as_entry(line, "line", spelling) for line in result.operations],
+        "warnings": [as_entry(warning, spelling=spelling) for warning in result.warnings],
+        "differences": [as_entry(difference, spelling=spelling) for difference in result.differences],
         "notes": [note.render(spelling) for note in result.notes],
         "path": shown_path(result.path) if result.path else None,
         "revision": result.revision,
@@ -80,7 +80,7 @@ def of_exception(
         {"kind": "left_behind", "message": advice.render(spelling)} for advice in getattr(exc, "advice", ())
     ]
     found: dict[str, Any] = dict(_UNKNOWN[command])
-    warnings = [as_entry(warning) for warning in getattr(exc, "warnings", ())]
+    warnings = [as_entry(warning, spelling=spelling) for warning in getattr(exc, "warnings", ())]
     if isinstance(exc, StrictError) and exc.result is not None:
         finished = of_makemigrations(cast("Result", exc.result), False, spelling)
         found = {key: finished[key] for key in found}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import Advice, MakemigrationsError, Spelling, Terminated, exit_call, shown_path, unexpected
+from ..findings import rendered
 
 if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
     from ..api import CacheState, Result, Squashed
@@ -35,8 +36,9 @@ class Report:
     written: str | None = None
 
 
-def _warnings(warnings: Iterable[str]) -> list[str]:
-    return [f"Warning: {warning}" for warning in warnings]
+def _warnings(warnings: Iterable[str], spelling: Spelling | None = None) -> list[str]:
+    """Each warning's line, a finding's hint spelled the way this front end names its tasks."""
+    return [f"Warning: {rendered(warning, spelling)}" for warning in warnings]
 
 
 def _summary(built: "Built | None") -> list[str]:
@@ -78,7 +80,7 @@ def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling:
     """A ``make_migrations`` result; ``run_again`` is how this front end writes a run that writes
     the pending changes (said when a check finds some), ``spelling`` how it names its other tasks."""
     report = Report(
-        stderr=_summary(result.built) + _notes(result.notes, spelling) + _warnings(result.warnings)
+        stderr=_summary(result.built) + _notes(result.notes, spelling) + _warnings(result.warnings, spelling)
     )
     came_to = outcome(result, dry_run)
     listed = _listed(result)
@@ -178,7 +180,7 @@ def of_exception(exc: BaseException, spelling: Spelling, verbose: bool = False) 
 def _of_exception(exc: BaseException, spelling: Spelling, verbose: bool) -> Report:
     if isinstance(exc, MakemigrationsError):  # --strict: the warnings that made it fail come first
         return Report(
-            stderr=_warnings(getattr(exc, "warnings", ())),
+            stderr=_warnings(getattr(exc, "warnings", ()), spelling),
             closing=f"Error: {exc.render(spelling)}",
             status=ERROR,
         )

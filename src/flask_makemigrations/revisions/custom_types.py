@@ -22,7 +22,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ..compat import variant_types
-from ..described import Described
+from ..findings import Finding
 from .operations import flatten
 
 
@@ -93,7 +93,7 @@ def imports_for(types: list[CustomType]) -> set[str]:
     return {f"import {custom.module}" for custom in types}
 
 
-def unrebuildable(types: list[CustomType], dialect: Dialect) -> list[Described]:
+def unrebuildable(types: list[CustomType], dialect: Dialect) -> list[Finding]:
     """A warning for each type whose rendering does not rebuild it, with what to write instead."""
     warnings = []
     for custom in types:
@@ -108,7 +108,7 @@ def unrebuildable(types: list[CustomType], dialect: Dialect) -> list[Described]:
             "render_item)"
         )
         warnings.append(
-            Described(text, "unrenderable_type", table=custom.table, column=custom.column, write=instead)
+            Finding(text, "unrenderable_type", table=custom.table, column=custom.column, write=instead)
         )
     return warnings
 

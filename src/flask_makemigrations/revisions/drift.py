@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import conv
 
 from ..checks.new_revision import MIGRATIONS, MODELS
-from ..described import Described
+from ..findings import Finding
 from ..run.binds import BindKey
 from .generation import Drift, DriftOperation, EngineChanges, Generated
 
@@ -35,7 +35,7 @@ def drift_operations(
     by_bind = {engine.bind: engine for engine in generated.engines if engine.bind in engines}
     found: Drift = {}
     for difference in differences:
-        if not isinstance(difference, Described):
+        if not isinstance(difference, Finding):
             continue
         changes = by_bind.get(difference.fields.get("bind"))
         if changes is None or not _alters_tables(changes):
@@ -58,7 +58,7 @@ def _metadatas(changes: EngineChanges) -> list[sa.MetaData]:
     return [metadata] if metadata is not None else []
 
 
-def _operation(difference: Described, metadatas: list[sa.MetaData], engine: Engine) -> DriftOperation | None:
+def _operation(difference: Finding, metadatas: list[sa.MetaData], engine: Engine) -> DriftOperation | None:
     fields = difference.fields
     if difference.kind == "column" and fields.get("aspect") == "server default":
         return _server_default(fields["table"], fields["column"], metadatas, engine)

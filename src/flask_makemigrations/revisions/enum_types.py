@@ -25,7 +25,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 
-from ..described import Described
+from ..findings import Finding
 from .operations import flatten
 
 #: Loaded, it writes the enum operations itself.
@@ -42,10 +42,10 @@ class EnumTypeOp(ops.MigrateOperation):
     def reverse(self) -> "EnumTypeOp":
         return EnumTypeOp(self.enum, not self.create)
 
-    def describe(self) -> Described:
+    def describe(self) -> Finding:
         """Its line among the operations (``operations.describe``)."""
         sign, kind = ("+", "create_enum_type") if self.create else ("-", "drop_enum_type")
-        return Described(f"{sign} enum type {self.enum.name}", kind, type=self.enum.name)
+        return Finding(f"{sign} enum type {self.enum.name}", kind, type=self.enum.name)
 
 
 @renderers.dispatch_for(EnumTypeOp)
@@ -99,11 +99,11 @@ class EnumValuesOp(ops.MigrateOperation):
     def reverse(self) -> "EnumValuesOp":
         return EnumValuesOp(self.enum, self.database, self.columns, not self.adding)
 
-    def describe(self) -> Described:
+    def describe(self) -> Finding:
         """Its line among the operations (``operations.describe``)."""
         added = [value for value in self.enum.enums if value not in self.database]
         line = f"~ enum type {self.enum.name} (values added: {', '.join(map(repr, added))})"
-        return Described(line, "alter_enum_type", type=self.enum.name, values=added)
+        return Finding(line, "alter_enum_type", type=self.enum.name, values=added)
 
     def statements(self) -> list[str]:
         if self.adding:

@@ -15,8 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Dialect
 
 from ..compat import raised_by_post_write_hook
-from ..described import Described, in_bind
 from ..errors import MigrationError
+from ..findings import Finding, in_bind
 from . import enum_types, operations, ordering
 from .custom_types import custom_types, imports_for, renders_by_module, unrebuildable
 from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token, upgrade_token
@@ -65,7 +65,7 @@ def generate(
     captured: list[ops.MigrationScript] = []
     # By upgrade token: env.py configures each engine in turn, updating one dict of options in place.
     contexts: dict[str, tuple[dict[str, Any], Dialect]] = {}
-    engine_warnings: dict[str, list[Described]] = {}
+    engine_warnings: dict[str, list[Finding]] = {}
 
     def capture(
         context: MigrationContext, revision: str | Iterable[str | None], directives: list[ops.MigrationScript]
@@ -89,7 +89,7 @@ def generate(
                 f"a post-write hook ({_hook_names(history)}) failed, so the revision is written "
                 f"as generated: {' '.join(str(exc).split())}"
             )
-            result.warnings.append(Described(text, "post_write_hook_failed", hooks=_hook_names(history)))
+            result.warnings.append(Finding(text, "post_write_hook_failed", hooks=_hook_names(history)))
 
     if captured:
         result.engines = _per_engine(captured[0], contexts)
@@ -135,14 +135,12 @@ def _add_drift(token: str, directives: list[ops.MigrationScript], drift: list[Dr
                 downgrade.ops[:0] = [down for _, down in reversed(drift)]
 
 
-def _complete(
-    context: MigrationContext, token: str, directives: list[ops.MigrationScript]
-) -> list[Described]:
+def _complete(context: MigrationContext, token: str, directives: list[ops.MigrationScript]) -> list[Finding]:
     """What a script needs before Alembic renders it and autogenerate does not give it: its
     operations in a stable order (``ordering``), the imports of other packages' types, PostgreSQL's
     enum types and the values they gain (``enum_types``); returns the warnings about this engine's
     types that would not rebuild."""
-    warnings: list[Described] = []
+    warnings: list[Finding] = []
     enums = enum_types.existing(context) if enum_types.applies(context) else None
     for script in directives:
         pairs = list(zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True))

@@ -1,5 +1,5 @@
 """One line per operation that autogenerate detected, for people and for ``--check`` output, which
-also says what it is for ``--format json`` (``described.Described``).
+also says what it is for ``--format json`` (``findings.Finding``).
 
 ``+`` adds, ``-`` removes, ``~`` changes: ``+ column user.email``, ``- table legacy``,
 ``~ column user.name (type VARCHAR(80) -> VARCHAR(120))``, each type as the database gets it.
@@ -12,7 +12,7 @@ from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-from ..described import Described
+from ..findings import Finding
 
 
 def flatten(operations: Iterable[ops.MigrateOperation]) -> Iterator[ops.MigrateOperation]:
@@ -24,40 +24,40 @@ def flatten(operations: Iterable[ops.MigrateOperation]) -> Iterator[ops.MigrateO
             yield op
 
 
-def describe(op: ops.MigrateOperation, dialect: Dialect | None = None) -> Described:
+def describe(op: ops.MigrateOperation, dialect: Dialect | None = None) -> Finding:
     """The operation's line, with its kind (Alembic's name for it) and the objects it names; types
     as ``dialect`` (the migration context's) spells them."""
     own = getattr(op, "describe", None)  # an operation of this tool's (enum_types.EnumTypeOp)
-    if callable(own) and isinstance(line := own(), Described):
+    if callable(own) and isinstance(line := own(), Finding):
         return line
     if isinstance(op, ops.CreateTableOp):
-        return Described(f"+ table {op.table_name}", "create_table", table=op.table_name)
+        return Finding(f"+ table {op.table_name}", "create_table", table=op.table_name)
     if isinstance(op, ops.DropTableOp):
-        return Described(f"- table {op.table_name}", "drop_table", table=op.table_name)
+        return Finding(f"- table {op.table_name}", "drop_table", table=op.table_name)
     if isinstance(op, ops.AddColumnOp):
         line = f"+ column {op.table_name}.{op.column.name}"
-        return Described(line, "add_column", table=op.table_name, column=op.column.name)
+        return Finding(line, "add_column", table=op.table_name, column=op.column.name)
     if isinstance(op, ops.DropColumnOp):
         line = f"- column {op.table_name}.{op.column_name}"
-        return Described(line, "drop_column", table=op.table_name, column=op.column_name)
+        return Finding(line, "drop_column", table=op.table_name, column=op.column_name)
     if isinstance(op, ops.AlterColumnOp):
         changes = _alterations(op, dialect)
         line = f"~ column {op.table_name}.{op.column_name} ({changes})"
-        return Described(line, "alter_column", table=op.table_name, column=op.column_name, changes=changes)
+        return Finding(line, "alter_column", table=op.table_name, column=op.column_name, changes=changes)
     if isinstance(op, ops.CreateIndexOp):
         line = f"+ index {op.index_name} on {op.table_name}"
-        return Described(line, "create_index", table=op.table_name, index=op.index_name)
+        return Finding(line, "create_index", table=op.table_name, index=op.index_name)
     if isinstance(op, ops.DropIndexOp):
         line = f"- index {op.index_name} on {op.table_name}"
-        return Described(line, "drop_index", table=op.table_name, index=op.index_name)
+        return Finding(line, "drop_index", table=op.table_name, index=op.index_name)
     if isinstance(op, ops.AddConstraintOp):
         return _constraint_line("+", op, "add_constraint")
     if isinstance(op, ops.DropConstraintOp):
         return _constraint_line("-", op, "drop_constraint")
     target = getattr(getattr(op, "target", None), "identity", None)  # alembic-utils' view, function...
     if isinstance(target, str):
-        return Described(f"~ {type(op).__name__} {target}", "other", objects=[target])
-    return Described(f"~ {type(op).__name__} on {table_of(op)}", "other", table=table_of(op))
+        return Finding(f"~ {type(op).__name__} {target}", "other", objects=[target])
+    return Finding(f"~ {type(op).__name__} on {table_of(op)}", "other", table=table_of(op))
 
 
 def table_of(op: ops.MigrateOperation) -> str:
@@ -98,8 +98,8 @@ def constraint_name(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str | Non
     return name if isinstance(name, str) and name else None
 
 
-def _constraint_line(sign: str, op: ops.AddConstraintOp | ops.DropConstraintOp, kind: str) -> Described:
-    return Described(
+def _constraint_line(sign: str, op: ops.AddConstraintOp | ops.DropConstraintOp, kind: str) -> Finding:
+    return Finding(
         f"{sign} {constraint_named(op)}",
         kind,
         table=table_of(op),
@@ -154,7 +154,7 @@ def _constraint_shape(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str:
 
 
 def describe_all(upgrade_ops: ops.UpgradeOps, dialect: Dialect | None = None) -> list[str]:
-    """Each one's line (a ``Described``: it says what it is, for ``--format json``)."""
+    """Each one's line (a ``Finding``: it says what it is, for ``--format json``)."""
     return [describe(op, dialect) for op in flatten(upgrade_ops.ops)]
 
 
