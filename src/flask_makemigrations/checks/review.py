@@ -4,9 +4,16 @@ Autogenerate writes what the models say, not what the data needs: a renamed colu
 an add (its data is gone), a NOT NULL column without a default fails on a table that has rows, a
 narrower type truncates or refuses values. Each warning is one block of text: what happens, and what to
 write instead. Warnings never stop a run; ``--strict`` makes them errors.
+
+The review is two lists of small rules, each saying in its docstring why it exists (pytest-alembic's
+checks are the model): ``EXPLAINING_RULES`` read the operations together and explain some of them at
+once (a drop and an add that are a rename: one warning for both, and no other); ``RULES`` judge each
+operation left, in order. A new rule is a function added to one list.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,78 +25,166 @@ from ..findings import Finding
 from ..revisions.operations import constraint_name, constraint_named, flatten, rendered_type, table_of
 
 
+@dataclass(frozen=True)
+class Revision:
+    """What every rule sees: the revision's operations (the leaves, in order), the database's dialect
+    (how it spells types) and whether ``env.py`` renders in batch mode (how a fix is written)."""
+
+    operations: tuple[ops.MigrateOperation, ...]
+    dialect: Dialect | None = None
+    batch: bool = False
+
+    @cached_property
+    def empty(self) -> frozenset[str | tuple[str, str]]:
+        """Tables and columns that hold no data yet: created here, or added here without a server
+        default. What happens to them risks no existing row."""
+        tables = {op.table_name for op in self.operations if isinstance(op, ops.CreateTableOp)}
+        columns = {
+            (op.table_name, op.column.name)
+            for op in self.operations
+            if isinstance(op, ops.AddColumnOp) and op.column.server_default is None
+        }
+        return frozenset({*tables, *columns})
+
+    def holds_rows(self, op: ops.MigrateOperation) -> bool:
+        """Whether ``op``'s table may have rows (it is not created by this revision)."""
+        return table_of(op) not in self.empty
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Operations an explaining rule accounts for together, and its warning about them (None: they
+    are harmless together)."""
+
+    finding: Finding | None
+    operations: tuple[ops.MigrateOperation, ...] = field(default=())
+
+
+#: A rule over the whole revision: the operations it explains get no other warning.
+ExplainingRule = Callable[[Revision], list[Explanation]]
+#: A rule over one operation: its warnings (usually none or one).
+Rule = Callable[[ops.MigrateOperation, Revision], list[Finding]]
+
+
 def review(
     upgrade_ops: ops.UpgradeOps | None, dialect: Dialect | None = None, batch: bool = False
-) -> list[str]:
-    """One warning per risky operation, renames first (they explain a drop and an add together)."""
-    leaves = list(flatten(upgrade_ops.ops)) if upgrade_ops is not None else []
-    # Tables and columns with no data yet: created here, or added here without a server default.
-    created: set[str | tuple[str, str]] = {
-        op.table_name for op in leaves if isinstance(op, ops.CreateTableOp)
-    }
-    created |= {
-        (op.table_name, op.column.name)
-        for op in leaves
-        if isinstance(op, ops.AddColumnOp) and op.column.server_default is None
-    }
-    warnings: list[str] = []
+) -> list[Finding]:
+    """One warning per risky operation: the explaining rules' first (a rename explains a drop and an
+    add together), then each rule's on each operation left, in the revision's order."""
+    revision = Revision(tuple(flatten(upgrade_ops.ops)) if upgrade_ops is not None else (), dialect, batch)
+    warnings: list[Finding] = []
     explained: set[int] = set()
-    for warning, pair in [*_table_renames(leaves, dialect), *_column_renames(leaves, dialect, batch)]:
-        warnings.append(warning)
-        explained.update(id(op) for op in pair)
-    explained.update(id(op) for op in _recreated_foreign_keys(leaves))
-    for op in leaves:
+    for explaining_rule in EXPLAINING_RULES:
+        for explanation in explaining_rule(revision):
+            warnings += [explanation.finding] if explanation.finding is not None else []
+            explained.update(id(op) for op in explanation.operations)
+    for op in revision.operations:
         if id(op) not in explained:
-            warnings.extend(_risks(op, created, dialect))
+            for rule in RULES:
+                warnings += rule(op, revision)
     return warnings
 
 
-def _recreated_foreign_keys(leaves: list[ops.MigrateOperation]) -> list[ops.DropConstraintOp]:
-    """A foreign key dropped and created again under its name (new ON DELETE, say) is not lost."""
-    added = {(table_of(op), op.constraint_name) for op in leaves if isinstance(op, ops.CreateForeignKeyOp)}
+def likely_table_rename(revision: Revision) -> list[Explanation]:
+    """A table dropped and another created with the same columns is most likely a rename, which
+    autogenerate cannot see: as generated, every row of the old table is lost."""
+    found: list[Explanation] = []
+    created = [op for op in revision.operations if isinstance(op, ops.CreateTableOp)]
+    for dropped in (op for op in revision.operations if isinstance(op, ops.DropTableOp)):
+        shape = _columns_shape(dropped.to_table().columns, revision.dialect)
+        match = next(
+            (op for op in created if _columns_shape(op.to_table().columns, revision.dialect) == shape), None
+        )
+        if shape and match is not None:
+            created.remove(match)
+            text = (
+                f"table {dropped.table_name} is dropped and table {match.table_name} created with the "
+                f"same columns: if this is a rename, every row in {dropped.table_name} is lost as "
+                "generated. Replace the drop_table/create_table pair with:\n"
+                f"    op.rename_table('{dropped.table_name}', '{match.table_name}')\n"
+                "and the reverse rename_table in downgrade()."
+            )
+            objects = [dropped.table_name, match.table_name]
+            found.append(Explanation(Finding(text, "likely_table_rename", objects=objects), (dropped, match)))
+    return found
+
+
+def likely_column_rename(revision: Revision) -> list[Explanation]:
+    """In one table, a column dropped and another added with the same type is most likely a rename,
+    which autogenerate cannot see: as generated, the column's data is lost."""
+    found: list[Explanation] = []
+    added = [op for op in revision.operations if isinstance(op, ops.AddColumnOp)]
+    for dropped in (op for op in revision.operations if isinstance(op, ops.DropColumnOp)):
+        type_ = rendered_type(dropped.to_column().type, revision.dialect)
+        match = next(
+            (
+                op
+                for op in added
+                if op.table_name == dropped.table_name
+                and rendered_type(op.column.type, revision.dialect) == type_
+            ),
+            None,
+        )
+        if match is not None and not isinstance(dropped.to_column().type, sa.types.NullType):
+            added.remove(match)
+            finding = _column_rename_warning(dropped, match, type_, revision.batch)
+            found.append(Explanation(finding, (dropped, match)))
+    return found
+
+
+def foreign_key_recreated(revision: Revision) -> list[Explanation]:
+    """A foreign key dropped and created again under its name (a new ON DELETE, say) is not lost:
+    its drop is no warning. Unnamed, nothing says the one added is this one."""
+    added = {
+        (table_of(op), op.constraint_name)
+        for op in revision.operations
+        if isinstance(op, ops.CreateForeignKeyOp)
+    }
     return [
-        op
-        for op in leaves
+        Explanation(None, (op,))
+        for op in revision.operations
         if isinstance(op, ops.DropConstraintOp)
         and op.constraint_type == "foreignkey"
-        and constraint_name(op)  # unnamed: nothing says the one added is this one
+        and constraint_name(op)
         and (op.table_name, op.constraint_name) in added
     ]
 
 
-def _risks(
-    op: ops.MigrateOperation, created: set[str | tuple[str, str]], dialect: Dialect | None
-) -> list[str]:
-    """What one operation may do to existing rows; what this revision creates holds none yet."""
-    if isinstance(op, ops.DropTableOp):
-        text = f"table {op.table_name} is dropped: every row in it is lost when this revision runs."
-        return [Finding(text, "table_dropped", objects=[op.table_name])]
-    if isinstance(op, ops.DropColumnOp):
-        column = f"{op.table_name}.{op.column_name}"
-        text = f"column {column} is dropped: its data is lost when this revision runs."
-        return [Finding(text, "column_dropped", objects=[column])]
-    if isinstance(op, ops.DropConstraintOp) and op.constraint_type == "foreignkey":
-        text = (
-            f"{constraint_named(op)} is dropped: the database no longer checks that these rows point "
-            "to existing rows."
-        )
-        objects = [op.table_name, *filter(None, [constraint_name(op)])]
-        return [Finding(text, "foreign_key_dropped", objects=objects)]
-    if table_of(op) in created:
+def table_dropped(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
+    """A dropped table takes every row with it, and no downgrade brings them back."""
+    if not isinstance(op, ops.DropTableOp):
         return []
-    if isinstance(op, ops.AddColumnOp):
-        return _not_null_added(op)
-    if isinstance(op, ops.AlterColumnOp):
-        return _not_null_altered(op) + _type_changed(op, dialect)
-    if isinstance(op, ops.CreateIndexOp) and op.unique:
-        return _unique_added(f"unique index {op.index_name}", op.table_name, op.columns, created)
-    if isinstance(op, ops.CreateUniqueConstraintOp):
-        named = " ".join(filter(None, ["unique constraint", constraint_name(op)]))
-        return _unique_added(named, op.table_name, op.columns, created)
-    return []
+    text = f"table {op.table_name} is dropped: every row in it is lost when this revision runs."
+    return [Finding(text, "table_dropped", objects=[op.table_name])]
 
 
-def _not_null_added(op: ops.AddColumnOp) -> list[str]:
+def column_dropped(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
+    """A dropped column takes its data with it, and no downgrade brings it back."""
+    if not isinstance(op, ops.DropColumnOp):
+        return []
+    column = f"{op.table_name}.{op.column_name}"
+    text = f"column {column} is dropped: its data is lost when this revision runs."
+    return [Finding(text, "column_dropped", objects=[column])]
+
+
+def foreign_key_dropped(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
+    """Without its foreign key, the database stops checking that rows point to existing rows:
+    orphans can appear silently."""
+    if not (isinstance(op, ops.DropConstraintOp) and op.constraint_type == "foreignkey"):
+        return []
+    text = (
+        f"{constraint_named(op)} is dropped: the database no longer checks that these rows point "
+        "to existing rows."
+    )
+    objects = [op.table_name, *filter(None, [constraint_name(op)])]
+    return [Finding(text, "foreign_key_dropped", objects=objects)]
+
+
+def not_null_column_added(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
+    """A NOT NULL column added without a server default fails on a table that has rows: the
+    database has nothing to put in them. Fine on a table this revision creates."""
+    if not isinstance(op, ops.AddColumnOp) or not revision.holds_rows(op):
+        return []
     column = op.column
     if column.nullable or column.primary_key or column.server_default is not None:
         return []
@@ -101,7 +196,10 @@ def _not_null_added(op: ops.AddColumnOp) -> list[str]:
     return [Finding(text, "not_null_without_default", objects=[f"{op.table_name}.{column.name}"])]
 
 
-def _not_null_altered(op: ops.AlterColumnOp) -> list[str]:
+def made_not_null(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
+    """A column made NOT NULL fails if any row holds NULL in it: those rows need a value first."""
+    if not isinstance(op, ops.AlterColumnOp) or not revision.holds_rows(op):
+        return []
     if op.modify_nullable is not False or op.existing_server_default or op.modify_server_default:
         return []
     text = (
@@ -112,11 +210,16 @@ def _not_null_altered(op: ops.AlterColumnOp) -> list[str]:
     return [Finding(text, "not_null_without_default", objects=[f"{op.table_name}.{op.column_name}"])]
 
 
-def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
+def type_changed(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
+    """A column's new type may not hold its values: another kind of type may not convert them, a
+    narrower one truncates or refuses those that no longer fit."""
+    if not isinstance(op, ops.AlterColumnOp) or not revision.holds_rows(op):
+        return []
     old, new = op.existing_type, op.modify_type
     if new is None or old is None:
         return []
     column = f"{op.table_name}.{op.column_name}"
+    dialect = revision.dialect
     change = f"column {column} changes type {rendered_type(old, dialect)} -> {rendered_type(new, dialect)}"
     if type_affinity(old) is not type_affinity(new):
         text = f"{change}, another kind of type: existing values may not convert, or convert with loss."
@@ -125,6 +228,40 @@ def _type_changed(op: ops.AlterColumnOp, dialect: Dialect | None) -> list[str]:
         text = f"{change}, a narrower type: {_not_fitting(new)} are truncated or refused."
         return [Finding(text, "type_narrowed", objects=[column])]
     return []
+
+
+def unique_index_added(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
+    """A unique index fails to build if existing rows hold duplicates: check them first."""
+    if not (isinstance(op, ops.CreateIndexOp) and op.unique) or not revision.holds_rows(op):
+        return []
+    return _unique_added(f"unique index {op.index_name}", op.table_name, op.columns, revision)
+
+
+def unique_constraint_added(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
+    """A unique constraint fails to add if existing rows hold duplicates: check them first."""
+    if not isinstance(op, ops.CreateUniqueConstraintOp) or not revision.holds_rows(op):
+        return []
+    named = " ".join(filter(None, ["unique constraint", constraint_name(op)]))
+    return _unique_added(named, op.table_name, op.columns, revision)
+
+
+#: Run first, in this order: what they explain is warned about once, by them.
+EXPLAINING_RULES: tuple[ExplainingRule, ...] = (
+    likely_table_rename,
+    likely_column_rename,
+    foreign_key_recreated,
+)
+#: Run on each operation left, in this order (a column made NOT NULL and retyped: NOT NULL first).
+RULES: tuple[Rule, ...] = (
+    table_dropped,
+    column_dropped,
+    foreign_key_dropped,
+    not_null_column_added,
+    made_not_null,
+    type_changed,
+    unique_index_added,
+    unique_constraint_added,
+)
 
 
 def _not_fitting(new: sa.types.TypeEngine[Any]) -> str:
@@ -173,11 +310,9 @@ def _integer_range(type_: sa.Integer) -> tuple[int, int]:
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
-def _unique_added(
-    what: str, table: str, columns: Iterable[object], created: set[str | tuple[str, str]]
-) -> list[str]:
+def _unique_added(what: str, table: str, columns: Iterable[object], revision: Revision) -> list[Finding]:
     names = [getattr(c, "name", None) or str(c) for c in columns]
-    if all((table, name) in created for name in names):
+    if all((table, name) in revision.empty for name in names):
         return []  # only new, empty columns: every row holds NULL, and NULLs are never duplicates
     listed = ", ".join(names)
     text = (
@@ -187,52 +322,9 @@ def _unique_added(
     return [Finding(text, "unique_added", objects=[f"{table}.{name}" for name in names])]
 
 
-def _table_renames(
-    leaves: list[ops.MigrateOperation], dialect: Dialect | None
-) -> list[tuple[str, tuple[ops.DropTableOp, ops.CreateTableOp]]]:
-    """A table dropped and another created with the same columns is most likely a rename."""
-    found: list[tuple[str, tuple[ops.DropTableOp, ops.CreateTableOp]]] = []
-    created = [op for op in leaves if isinstance(op, ops.CreateTableOp)]
-    for dropped in (op for op in leaves if isinstance(op, ops.DropTableOp)):
-        shape = _columns_shape(dropped.to_table().columns, dialect)
-        match = next((op for op in created if _columns_shape(op.to_table().columns, dialect) == shape), None)
-        if shape and match is not None:
-            created.remove(match)
-            text = (
-                f"table {dropped.table_name} is dropped and table {match.table_name} created with the "
-                f"same columns: if this is a rename, every row in {dropped.table_name} is lost as "
-                "generated. Replace the drop_table/create_table pair with:\n"
-                f"    op.rename_table('{dropped.table_name}', '{match.table_name}')\n"
-                "and the reverse rename_table in downgrade()."
-            )
-            objects = [dropped.table_name, match.table_name]
-            found.append((Finding(text, "likely_table_rename", objects=objects), (dropped, match)))
-    return found
-
-
-def _column_renames(
-    leaves: list[ops.MigrateOperation], dialect: Dialect | None, batch: bool
-) -> list[tuple[str, tuple[ops.DropColumnOp, ops.AddColumnOp]]]:
-    """In one table, a column dropped and another added with the same type is most likely a rename."""
-    found: list[tuple[str, tuple[ops.DropColumnOp, ops.AddColumnOp]]] = []
-    added = [op for op in leaves if isinstance(op, ops.AddColumnOp)]
-    for dropped in (op for op in leaves if isinstance(op, ops.DropColumnOp)):
-        type_ = rendered_type(dropped.to_column().type, dialect)
-        match = next(
-            (
-                op
-                for op in added
-                if op.table_name == dropped.table_name and rendered_type(op.column.type, dialect) == type_
-            ),
-            None,
-        )
-        if match is not None and not isinstance(dropped.to_column().type, sa.types.NullType):
-            added.remove(match)
-            found.append((_column_rename_warning(dropped, match, type_, batch), (dropped, match)))
-    return found
-
-
-def _column_rename_warning(dropped: ops.DropColumnOp, added: ops.AddColumnOp, type_: str, batch: bool) -> str:
+def _column_rename_warning(
+    dropped: ops.DropColumnOp, added: ops.AddColumnOp, type_: str, batch: bool
+) -> Finding:
     table, old, new = dropped.table_name, dropped.column_name, added.column.name
     if batch:
         replacement = (
