@@ -18,7 +18,7 @@ from .revisions.headers import RevisionHeaders
 from .revisions.reflection_cache import reflection_answered_from_cache
 from .revisions.staging import Staging
 from .run.app_loading import history_builds_its_own_tables
-from .run.binds import app_engines, env_matches_binds
+from .run.binds import env_matches_binds
 from .run.locking import migrations_lock
 from .run.session import QUIET, Project, Runtime, Session, open_session
 from .run.signals import uninterrupted
@@ -56,7 +56,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
         staging = session.stage()
         if writes:
             staging.check_writable()
-        history = History(session.extension, staging, _headers(staging, request.use_cache))
+        history = History(session.adapter, staging, _headers(staging, request.use_cache))
         _check_rev_id_is_new(request.rev_id, history)
         previous_head = history.single_head()
         loaded = session.loaded_tables
@@ -69,7 +69,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
                 built = upgrade_with_cache(
                     history, session.shadows, cached, runtime.progress, session.release_connections
                 )
-            engines = app_engines(session.extension).values()
+            engines = session.adapter.engines().values()
             with reflection_answered_from_cache(engines, staging.project_dir, request.use_cache):
                 generated = generate(history, request.title, request.empty, request.rev_id)
             result = Result(
@@ -130,7 +130,7 @@ def _drift_written(
     """The revision generated again with the operations Alembic has for verification's differences
     (``revisions/drift.py``), and verified again: only a run that found such drift pays for it. An
     --empty revision stays empty: it is for a hand-written data migration."""
-    drift = drift_operations(result.differences, generated, app_engines(session.extension))
+    drift = drift_operations(result.differences, generated, session.adapter.engines())
     if request.empty or not drift:
         return generated
     if generated.staged_file is not None:  # back to the previous head, without the first attempt
@@ -150,7 +150,7 @@ def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     opened = open_session(project, runtime)
     with opened as session, migrations_lock(session.directory, exclusive=False):
         staging = session.stage()
-        history = History(session.extension, staging, _headers(staging))
+        history = History(session.adapter, staging, _headers(staging))
         built_by_the_app = history_builds_its_own_tables(session.loaded_tables, history.single_head())
         with built_by_the_app, env_matches_binds(session.binds, history) as migrated:
             verified = check_history(session, history, runtime.progress)
@@ -167,7 +167,7 @@ def merge_heads(
     with open_session(project, runtime) as session, migrations_lock(session.directory, exclusive=True):
         staging = session.stage()
         staging.check_writable()
-        history = History(session.extension, staging, _headers(staging))
+        history = History(session.adapter, staging, _headers(staging))
         _check_rev_id_is_new(rev_id, history)
         heads = history.script.get_heads()
         if len(heads) < 2:
@@ -212,13 +212,13 @@ def squash_history(
         staging = session.stage()
         if not dry_run:
             staging.check_writable()
-        history = History(session.extension, staging, _headers(staging, use_cache))
+        history = History(session.adapter, staging, _headers(staging, use_cache))
         span = squash_range(history, since)
         needs_backup = check_removable(span.files)  # refused before the work, dry run or not
         loaded = session.loaded_tables
         with history_builds_its_own_tables(loaded, span.head), env_matches_binds(session.binds, history):
             old = _old_schemas(session, history, use_cache and not loaded, runtime)
-            squashed = History(session.extension, staging.without(span.files, session.shadow.workdir))
+            squashed = History(session.adapter, staging.without(span.files, session.shadow.workdir))
             upgrade_with_cache(
                 squashed, session.shadows, use_cache and not loaded, None, session.release_connections
             )

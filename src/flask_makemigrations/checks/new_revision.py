@@ -24,7 +24,7 @@ from ..errors import AppExitError, MigrationError, RevisionFailedError, Verifica
 from ..findings import extended, in_bind
 from ..revisions.driver import History
 from ..revisions.generation import Generated
-from ..run.binds import BindKey, app_engines
+from ..run.binds import BindKey
 from ..run.signals import uninterrupted
 from .schema import Filters, Schema, TableShapes, differences, reflect
 from .schema_cache import keep_models_schema, kept_table_shapes, known_models_schema, models_key
@@ -61,15 +61,15 @@ class Databases:
         cls, history: History, generated: Generated | None = None, shapes: TableShapes | None = None
     ) -> "Databases":
         """Every database of the app, with the filters env.py gave autogenerate for each (``generated``)."""
-        db = history.extension.db
-        engines = app_engines(history.extension)
+        metadatas = history.adapter.metadatas()
+        engines = history.adapter.engines()
         configured = {
-            engine.bind: Filters.from_context_opts(engine.context_opts, db.metadatas.get(engine.bind))
+            engine.bind: Filters.from_context_opts(engine.context_opts, metadatas.get(engine.bind))
             for engine in (generated.engines if generated else [])
             if engine.bind in engines  # a custom env.py's engine that is no bind of the app: not compared
         }
         if generated is not None and not configured:  # a blank revision: env.py did not run
-            configured[None] = Filters.from_context_opts({}, db.metadata)
+            configured[None] = Filters.from_context_opts({}, metadatas.get(None))
         return cls(history, engines, configured, shapes)
 
     def filters(self, bind: BindKey) -> Filters:

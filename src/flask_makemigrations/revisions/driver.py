@@ -12,7 +12,7 @@ from argparse import Namespace
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from alembic import util as alembic_util
 from alembic.autogenerate import RevisionContext
@@ -46,7 +46,7 @@ from .staging import Staging
 if TYPE_CHECKING:  # annotations only (the run package imports this one)
     from alembic.runtime.environment import ProcessRevisionDirectiveFn
 
-    from ..run.app_loading import MigrateState
+    from ..run.adapter import ProjectAdapter
 
 _Step = TypeVar("_Step")
 #: Alembic's callback for a migration: the database's heads -> the steps to run.
@@ -115,20 +115,6 @@ def option_value(text: str) -> str:
     return text.replace("%", "%%")
 
 
-def flask_migrate_config(migrate: Any, directory: Path, opts: list[str]) -> Config:
-    """What Flask-Migrate's ``Migrate.get_config(directory, opts=opts)`` gives, with the folder's path
-    escaped: ``get_config`` hands it to ``set_main_option`` as it is, so a '%' in ``$TMPDIR``, where the
-    staging copy lives, failed every task. The same steps otherwise: the folder's ``alembic.ini``, the
-    flags as ``cmd_opts`` (no ``-x`` arguments, which only ``flask db``'s command line gives), then the
-    app's ``Migrate.configure`` callbacks (Flask-Migrate's ``Config`` subclass adds only the templates
-    of ``flask db init``)."""
-    config = Config(str(directory / "alembic.ini"))
-    config.set_main_option("script_location", option_value(str(directory)))
-    config.cmd_opts = Namespace(x=[], **dict.fromkeys(opts, True))
-    configured: Config = migrate.call_configure_callbacks(config)
-    return configured
-
-
 class History:
     """One migrations directory (its staging copy) driven in-process by Alembic commands.
 
@@ -136,26 +122,19 @@ class History:
     being imported, until a migration needs them (``headers``); without, every file is imported.
     """
 
-    def __init__(self, extension: "MigrateState", staging: Staging, headers: RevisionHeaders | None = None):
-        self.extension = extension
+    def __init__(self, adapter: "ProjectAdapter", staging: Staging, headers: RevisionHeaders | None = None):
+        self.adapter = adapter
         self.staging = staging
         self.headers = headers
-        # Flask-Migrate's env.py stores its "skip empty revision" hook in the app-wide
-        # configure_args on first use; a second command would inherit a hook bound to the first
-        # command's config. Every command starts from the arguments as the app set them.
-        self._configure_args = dict(extension.configure_args)
         self.version_table = "alembic_version"
         #: The upgrade token of each engine env.py migrated on its last run, in its order (none yet).
         self.tokens: list[str] = []
         self.script = self._load_scripts()
 
     def config(self, autogenerate: bool = False) -> Config:
-        """Flask-Migrate's config (so ``Migrate.configure`` callbacks apply) for the staging copy."""
-        self.extension.configure_args.clear()
-        self.extension.configure_args.update(self._configure_args)
-        config = flask_migrate_config(
-            self.extension.migrate, self.staging.staged_dir, ["autogenerate"] if autogenerate else []
-        )
+        """The project's config (with Flask-Migrate, its ``Migrate.configure`` callbacks applied) for
+        the staging copy."""
+        config = self.adapter.alembic_config(self.staging.staged_dir, autogenerate)
         # Alembic's "Generating <staging path>" would only confuse; see quiet().
         cast("Namespace", config.cmd_opts).quiet = True
         # The project's revisions are read where they are; new ones are written to the staging folder.

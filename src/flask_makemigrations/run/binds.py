@@ -22,7 +22,7 @@ from .guard import reaches
 if TYPE_CHECKING:  # annotations only (the session module imports this one)
     from ..revisions.driver import History
     from ..shadow.backend import ShadowDatabase
-    from .app_loading import MigrateState
+    from .adapter import ProjectAdapter
 
 #: What an environment variable's name may be, for ``--bind-env``.
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -162,19 +162,13 @@ def _check_multidb_has_binds(binds: list[str], history: "History", cause: Except
         ) from cause
 
 
-def app_engines(extension: "MigrateState") -> dict[BindKey, Engine]:
-    """Every engine of the app, by bind key (None: the main database, first); needs an app context."""
-    engines = extension.db.engines
-    return {key: engines[key] for key in sorted(engines, key=lambda key: key is not None)}
-
-
 def check_databases(
-    extension: "MigrateState", shadows: Mapping[BindKey, "ShadowDatabase"], variables: BindVariables
+    adapter: "ProjectAdapter", shadows: Mapping[BindKey, "ShadowDatabase"], variables: BindVariables
 ) -> None:
     """Every bind of the models is declared, no two databases share a URL, and each database's engine
     reaches its own shadow database."""
-    engines = app_engines(extension)
-    metadatas: Mapping[BindKey, Any] = extension.db.metadatas
+    engines = adapter.engines()
+    metadatas = adapter.metadatas()
     undeclared = sorted(str(key) for key, meta in metadatas.items() if key not in engines and meta.tables)
     if undeclared:
         bind = undeclared[0]

@@ -27,8 +27,8 @@ from ..revisions.swap import check_no_interrupted_squash
 from ..shadow.backend import Backend, ShadowDatabase
 from ..shadow.backends import parse_database
 from ..shadow.database import shadow_database
+from .adapter import FlaskMigrate, ProjectAdapter
 from .app_loading import (
-    MigrateState,
     app_being_loaded,
     dispose_engines,
     environment_variable,
@@ -42,7 +42,6 @@ from .binds import (
     BindKey,
     BindVariables,
     UnprovisionedBinds,
-    app_engines,
     check_databases,
     declared_binds,
     label,
@@ -87,7 +86,7 @@ QUIET = Runtime()
 @dataclass
 class Session:
     app: Flask
-    extension: MigrateState  # Flask-Migrate's state: .migrate, .db, .directory, .configure_args
+    adapter: ProjectAdapter  # how the project is set up: its Alembic config, metadatas and engines
     #: A shadow database per database of the app, by bind key (None: the main one).
     shadows: dict[BindKey, ShadowDatabase]
     guard: ConnectionGuard
@@ -129,7 +128,7 @@ class Session:
     def release_connections(self) -> None:
         """Close the app's pooled connections (before a server's shadow database is copied or replaced;
         the engines connect again when next used)."""
-        for engine in app_engines(self.extension).values():
+        for engine in self.adapter.engines().values():
             engine.dispose()
 
     @property
@@ -225,20 +224,20 @@ def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
     if guard.refused:  # the app swallowed the guard's error; it is still unsafe
         raise ForeignDatabaseError(f"the app tried to connect to {guard.refused[0]}; {guard.hint}")
     loading.variables.check_declared(declared_binds(app.config))
-    extension = migrate_extension(app)
+    adapter = FlaskMigrate(migrate_extension(app))
     stack.enter_context(app.app_context())
-    check_databases(extension, shadows, loading.variables)
+    check_databases(adapter, shadows, loading.variables)
     made_while_loading = {}
-    for key, engine in app_engines(extension).items():
-        metadata = extension.db.metadatas.get(key)
+    for key, engine in adapter.engines().items():
+        metadata = adapter.metadatas().get(key)
         if metadata is not None:
             shadows[key].backend.check_isolated(metadata)
         tables = tables_made_while_loading(engine)
         if tables:
             made_while_loading[key] = tables
-    directory = Path(loading.project.directory or extension.directory).absolute()
+    directory = Path(loading.project.directory or adapter.directory).absolute()
     return Session(
-        app, extension, shadows, guard, directory, loading.shown_paths, stack, {}, made_while_loading
+        app, adapter, shadows, guard, directory, loading.shown_paths, stack, {}, made_while_loading
     )
 
 

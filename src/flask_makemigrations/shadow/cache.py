@@ -24,7 +24,6 @@ from alembic.script import Script, ScriptDirectory
 from ..cache_files import project_id, user_cache_dir
 from ..errors import MakemigrationsError, on_disk
 from ..revisions.driver import History, Progress
-from ..run.app_loading import MigrateState
 from .backend import ShadowDatabase
 from .snapshots import Snapshots
 
@@ -40,7 +39,7 @@ def revision_keys(
     settings: str = "",
 ) -> dict[str, str]:
     """Map every revision id to its content key (parents before children, so keys can chain);
-    ``settings``: what the app gives env.py (``migrate_settings``)."""
+    ``settings``: what the project gives env.py (``ProjectAdapter.env_settings``), canonical."""
     salt = hashlib.sha256()
     for name in ("env.py", "script.py.mako", "alembic.ini"):
         path = migrations_dir / name
@@ -57,20 +56,6 @@ def revision_keys(
             digest.update(keys[parent].encode())
         keys[revision.revision] = digest.hexdigest()
     return keys
-
-
-def migrate_settings(extension: MigrateState) -> str:
-    """What ``Migrate(...)`` gives env.py, in a form that is the same in every run: the options it
-    passes to ``context.configure`` (the version table and its schema, ``include_schemas``, ...) and
-    the ``@migrate.configure`` callbacks, by name. ``process_revision_directives`` is left out:
-    Flask-Migrate's env.py puts its own there on first use, and it only shapes new revision files."""
-    options = {
-        name: value
-        for name, value in extension.configure_args.items()
-        if name != "process_revision_directives"
-    }
-    callbacks = getattr(extension.migrate, "configure_callbacks", [])
-    return _canonical({"configure_args": options, "configure_callbacks": list(callbacks)})
 
 
 def _canonical(value: object) -> str:
@@ -202,7 +187,7 @@ def upgrade_with_cache(
         return Built(history.upgrade(progress=progress))
     cache = ShadowCache(store)
     binds = [bind for bind in shadows if bind is not None]
-    settings = migrate_settings(history.extension)
+    settings = _canonical(history.adapter.env_settings())
     keys = revision_keys(history.script, history.staging.staged_dir, backend.name, binds, settings)
     heads_first = [revision.revision for revision in history.script.walk_revisions()]
     release()
