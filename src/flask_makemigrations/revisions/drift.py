@@ -24,7 +24,8 @@ from sqlalchemy.sql.elements import conv
 from ..checks.new_revision import MIGRATIONS, MODELS
 from ..findings import Finding
 from ..run.binds import BindKey
-from .generation import Drift, DriftOperation, EngineChanges, Generated
+from .completion import Drift, DriftOperation
+from .generation import EngineChanges, Generated
 
 
 def drift_operations(

@@ -27,6 +27,7 @@ from alembic.runtime.migration import MigrationContext
 
 from ..findings import Finding
 from .operations import flatten
+from .rewriter import Rewriter
 
 #: Loaded, it writes the enum operations itself.
 ENUM_LIBRARY = "alembic_postgresql_enum"
@@ -65,23 +66,34 @@ def applies(context: MigrationContext) -> bool:
 EnumTypes = dict[str, list[str]]
 
 
-def add_enum_types(
-    context: MigrationContext, existing: EnumTypes, upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps
-) -> None:
-    """Create the enum types the upgrade's new columns need before them, and drop the types it
-    creates (``create_table`` too) at the end of the downgrade."""
-    created: dict[str, sa.Enum] = {}
-    kept: list[ops.MigrateOperation] = []
-    for top in upgrade.ops:
-        for enum, by_table in _new_enums(top):
-            key = _key(enum, context)
-            if key not in existing and key not in created:
-                created[key] = enum
+class NewEnumTypes:
+    """The enum types an upgrade's new columns need and the database lacks, found operation by
+    operation (a rewrite, ``rewriter``): each is created just before the first operation that needs
+    it (``create_table`` creates its own), and dropped at the end of the downgrade (``drops``)."""
+
+    def __init__(self, context: MigrationContext, existing: EnumTypes):
+        self.context = context
+        self.existing = existing
+        self.created: dict[str, sa.Enum] = {}  # by ``schema.name``, in the upgrade's order
+        self.rewriter = Rewriter()
+        self.rewriter.rewrites(ops.CreateTableOp, ops.ModifyTableOps, ops.AddColumnOp, ops.AlterColumnOp)(
+            self.created_before
+        )
+
+    def created_before(self, op: ops.MigrateOperation) -> list[ops.MigrateOperation]:
+        """``op``, after the creation of each enum type it is the first to need."""
+        creations: list[ops.MigrateOperation] = []
+        for enum, by_table in _new_enums(op):
+            key = _key(enum, self.context)
+            if key not in self.existing and key not in self.created:
+                self.created[key] = enum
                 if not by_table:
-                    kept.append(EnumTypeOp(enum))
-        kept.append(top)
-    upgrade.ops[:] = kept
-    downgrade.ops.extend(EnumTypeOp(enum, create=False) for enum in reversed(created.values()))
+                    creations.append(EnumTypeOp(enum))
+        return [*creations, op]
+
+    def drops(self) -> list[ops.MigrateOperation]:
+        """The types the upgrade created, dropped in the reverse order."""
+        return [EnumTypeOp(enum, create=False) for enum in reversed(self.created.values())]
 
 
 class EnumValuesOp(ops.MigrateOperation):

@@ -17,14 +17,9 @@ from sqlalchemy.engine import Dialect
 from ..compat import raised_by_post_write_hook
 from ..errors import MigrationError
 from ..findings import Finding, in_bind
-from . import enum_types, operations, ordering
-from .custom_types import custom_types, imports_for, renders_by_module, unrebuildable
+from . import operations
+from .completion import Drift, complete
 from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token, upgrade_token
-
-#: An operation the revision gets besides autogenerate's, with its downgrade (``drift``).
-DriftOperation = tuple[ops.MigrateOperation, ops.MigrateOperation]
-#: Such operations by bind key (None: the main database).
-Drift = dict[str | None, list[DriftOperation]]
 
 
 @dataclass
@@ -73,8 +68,7 @@ def generate(
         captured.extend(directives)
         token = upgrade_token(context)
         contexts[token] = (dict(context.opts), context.dialect)
-        _add_drift(token, directives, (drift or {}).get(bind_of_token(token), []))
-        engine_warnings[token] = _complete(context, token, directives)
+        engine_warnings[token] = complete(context, directives, (drift or {}).get(bind_of_token(token), []))
 
     result = Generated()
     written = None
@@ -124,38 +118,6 @@ def _per_engine(
             opts, dialect = contexts[token]
             engines.append(EngineChanges(bind_of_token(token), upgrade_ops, opts, dialect, multidb))
     return engines
-
-
-def _add_drift(token: str, directives: list[ops.MigrationScript], drift: list[DriftOperation]) -> None:
-    """The drift operations at the end of this engine's upgrade, their downgrades first in its downgrade."""
-    for script in directives:
-        for upgrade, downgrade in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
-            if upgrade.upgrade_token == token:
-                upgrade.ops.extend(up for up, _ in drift)
-                downgrade.ops[:0] = [down for _, down in reversed(drift)]
-
-
-def _complete(context: MigrationContext, token: str, directives: list[ops.MigrationScript]) -> list[Finding]:
-    """What a script needs before Alembic renders it and autogenerate does not give it: its
-    operations in a stable order (``ordering``), the imports of other packages' types, PostgreSQL's
-    enum types and the values they gain (``enum_types``); returns the warnings about this engine's
-    types that would not rebuild."""
-    warnings: list[Finding] = []
-    enums = enum_types.existing(context) if enum_types.applies(context) else None
-    for script in directives:
-        pairs = list(zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True))
-        mine = [pair for pair in pairs if pair[0].upgrade_token == token]
-        for upgrade, downgrade in mine:
-            ordering.put_in_stable_order(upgrade, downgrade)
-        if renders_by_module(context.opts):
-            # A new set: MigrationScript's default one is shared by every script of the process.
-            script.imports = script.imports | imports_for(custom_types(ops for pair in pairs for ops in pair))
-            warnings += unrebuildable(custom_types(ops for pair in mine for ops in pair), context.dialect)
-        if enums is not None:
-            for upgrade, downgrade in mine:
-                enum_types.add_enum_types(context, enums, upgrade, downgrade)
-                enum_types.add_values(context, enums, upgrade, downgrade)
-    return warnings
 
 
 def _hook_names(history: History) -> str:
