@@ -21,6 +21,7 @@ from flask import Flask
 
 from ..cache_files import user_cache_dir
 from ..errors import Advice, AppLoadError, ForeignDatabaseError
+from ..questioner import ANSWER_DEFAULTS, Questioner
 from ..revisions.driver import Progress
 from ..revisions.staging import Staging
 from ..revisions.swap import check_no_interrupted_squash
@@ -77,6 +78,7 @@ class Runtime:
     hidden_dirs: tuple[Path, ...] = ()  # a task runner's own folder, kept out of the app's imports
     verbose: bool = False  # show Alembic's per-revision log lines
     progress: Progress | None = None  # told how far a long build (or verify) has got
+    questioner: Questioner = ANSWER_DEFAULTS  # asked what autogenerate cannot know (none is asked yet)
 
 
 #: No hidden folder, Alembic quiet, no progress: an API caller's default (frozen, so safe to share).

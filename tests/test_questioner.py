@@ -1,0 +1,83 @@
+"""The questioner: what the engine may ask about a revision, passed in by the front end's Runtime."""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from alembic.operations import ops
+
+from flask_makemigrations.questioner import ANSWER_DEFAULTS, Answers, Questioner
+from flask_makemigrations.revisions.rewriter import Rewriter
+from flask_makemigrations.run.session import QUIET, Runtime
+
+
+@dataclass
+class ScriptedQuestioner:
+    """A test double: answers from a script, and remembers what it was asked."""
+
+    renamed: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, old) -> new
+    asked: list[tuple[str, ...]] = field(default_factory=list)
+
+    def ask_rename_table(self, old: str, new: str) -> bool:
+        self.asked.append(("rename_table", old, new))
+        return False
+
+    def ask_rename_column(self, table: str, old: str, new: str) -> bool:
+        self.asked.append(("rename_column", table, old, new))
+        return self.renamed.get((table, old)) == new
+
+    def ask_not_null_addition(self, table: str, column: str) -> str | None:
+        self.asked.append(("not_null_addition", table, column))
+        return None
+
+    def ask_not_null_alteration(self, table: str, column: str) -> str | None:
+        self.asked.append(("not_null_alteration", table, column))
+        return None
+
+
+def test_an_api_caller_gets_the_defaults_the_revision_is_written_with_today():
+    questioner = QUIET.questioner
+
+    assert questioner is ANSWER_DEFAULTS
+    assert questioner.ask_rename_table("post", "article") is False
+    assert questioner.ask_rename_column("post", "title", "headline") is False
+    assert questioner.ask_not_null_addition("user", "age") is None
+    assert questioner.ask_not_null_alteration("user", "age") is None
+
+
+def test_answers_given_up_front_answer_every_question_of_a_kind():
+    given = Answers(renames=True, not_null_default="0")
+
+    assert given.ask_rename_table("post", "article") and given.ask_rename_column("post", "title", "x")
+    assert (given.ask_not_null_addition("user", "age"), given.ask_not_null_alteration("user", "age")) == (
+        "0",
+        "0",
+    )
+
+
+def test_a_front_ends_questioner_reaches_a_rewrite_through_the_runtime():
+    double = ScriptedQuestioner(renamed={("post", "title"): "headline"})
+    runtime = Runtime(questioner=double)
+    assert isinstance(double, Questioner)
+    dropped, added = (
+        ops.DropColumnOp("post", "title"),
+        ops.AddColumnOp("post", sa.Column("headline", sa.String(80))),
+    )
+    upgrade = ops.UpgradeOps([ops.ModifyTableOps("post", [dropped, added])])
+
+    renames = Rewriter()
+
+    @renames.rewrites(ops.ModifyTableOps)
+    def renamed(table: ops.ModifyTableOps) -> list[ops.MigrateOperation]:
+        drops = [op for op in table.ops if isinstance(op, ops.DropColumnOp)]
+        adds = [op for op in table.ops if isinstance(op, ops.AddColumnOp)]
+        for drop, add in zip(drops, adds, strict=False):
+            if runtime.questioner.ask_rename_column(table.table_name, drop.column_name, add.column.name):
+                rename = ops.AlterColumnOp(table.table_name, drop.column_name, modify_name=add.column.name)
+                table.ops = [rename if op is drop else op for op in table.ops if op is not add]
+        return [table]
+
+    renames.rewrite(upgrade)
+
+    assert double.asked == [("rename_column", "post", "title", "headline")]
+    (rename,) = upgrade.ops[0].ops
+    assert (rename.column_name, rename.modify_name) == ("title", "headline")
