@@ -4,6 +4,7 @@ changes, a change written, ``--check`` 0/1, an error as one line and status 2, C
 names of the next steps in each one's syntax, and the app-import trap of the ``flask`` command.
 """
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import HEAD, interrupt, probe_env, wait_for_report
+
+from flask_makemigrations.frontends import command_line, invoke_tasks, runs, surface
 
 #: Real processes through this package's front end; Flask and Click are the same in every session of
 #: the matrix, and what the engine does under them is tested in process in every session.
@@ -94,14 +97,55 @@ def test_ctrl_c_exits_130_and_leaves_nothing(project, front, probe_dir):
     assert project.snapshot() == before
 
 
-def test_the_options_are_the_invoke_tasks(project):
-    """Same long flags as ``invoke makemigrations`` (whose own test lists them), each with help."""
+@pytest.mark.parametrize("declared", surface.TASKS, ids=lambda task: task.name)
+def test_each_declared_option_reaches_every_front_end(declared):
+    """The front ends are built from ``surface.py``'s table: each task has exactly its declared options,
+    with their flags, help, kind and default, in Invoke and in both Click groups (``--app`` is Flask's
+    own under ``flask``)."""
+    arguments = {argument.name: argument for argument in invoke_tasks.ns.tasks[declared.name].get_arguments()}
+    assert list(arguments) == [option.name for option in declared.options]
+    for option in declared.options:
+        argument = arguments[option.name]
+        assert argument.names == (option.flag[2:], *([option.short] if option.short else []))
+        assert option.help in argument.help and argument.kind is INVOKE_KIND[option.kind]
+        assert all(shown in argument.help for shown in (option.metavar, option.default) if shown)
+        # Not given: the declared value, or None where Invoke configuration comes before it.
+        assert argument.default == (None if option in invoke_tasks.CONFIGURED else option.unset)
+
+    for group, own_app_option in ((command_line.main, True), (command_line.flask_command, False)):
+        command = group if declared is surface.MAKEMIGRATIONS else group.commands[declared.name]
+        assert command.help.startswith(declared.doc)
+        options = {parameter.name: parameter for parameter in command.params}
+        wanted = [option for option in declared.options if own_app_option or not option.flask_has_it]
+        assert list(options) == [option.name for option in wanted]
+        for option in wanted:
+            parameter = options[option.name]
+            assert parameter.opts == [*([f"-{option.short}"] if option.short else []), option.flag]
+            assert (parameter.help, parameter.is_flag) == (option.help, option.kind is surface.Kind.FLAG)
+            assert parameter.multiple is (option.kind is surface.Kind.REPEATED)
+            assert parameter.metavar == option.metavar
+            assert bool(parameter.show_default) is (option.default is not None)
+        unset = command.make_context(declared.name, []).params  # what a task gets from no options
+        assert unset == {option.name: option.unset for option in wanted}
+
+    given = {field.name: field.default for field in dataclasses.fields(runs.Given)}
+    for option in declared.options:  # each carries its value to the engine, unset by default
+        assert given[option.name] == option.unset
+
+
+INVOKE_KIND = {surface.Kind.TEXT: str, surface.Kind.FLAG: bool, surface.Kind.REPEATED: list}
+
+
+def test_the_help_of_every_front_end_lists_the_declared_options(project):
+    """What each process shows: the long flags of the table, the same in Invoke and in both Click
+    groups (with ``--help``, and ``--app`` only where it is not Flask's own), and the subcommands."""
+    declared = {option.flag for option in surface.MAKEMIGRATIONS.options}
     invoke_flags = long_flags(project.invoke("--help", "makemigrations").stdout)
-    assert "--message" in invoke_flags
-    for front, extra in (("python -m", {"--app"}), ("flask", set())):
+    assert invoke_flags == declared
+    for front, app in (("python -m", set()), ("flask", {"--app"})):
         shown = run(project, front, "--help")
         assert shown.returncode == 0, shown.stderr
-        assert long_flags(shown.stdout) == (invoke_flags - {"--app"}) | extra | {"--help"}, shown.stdout
+        assert long_flags(shown.stdout) == (declared - app) | {"--help"}, shown.stdout
         for name in ("merge", "verify", "prune", "cache"):
             assert f"\n  {name} " in shown.stdout
 

@@ -1,7 +1,8 @@
 """``python -m flask_makemigrations`` (also the ``flask-makemigrations`` console script) and
-``flask makemigrations``: one Click command group for both, with the Invoke task's options and
-spellings. Without a subcommand it runs the main job; ``merge``, ``squash``, ``verify``, ``prune`` and
-``cache`` are the other tasks (``flask makemigrations verify``, ``python -m flask_makemigrations verify``).
+``flask makemigrations``: one Click command group for both, built from the tasks and options of
+``surface.py`` (those of the Invoke tasks). Without a subcommand it runs the main job; ``merge``,
+``squash``, ``verify``, ``prune`` and ``cache`` are the other tasks (``flask makemigrations verify``,
+``python -m flask_makemigrations verify``).
 
 Click comes with Flask, so these front ends need nothing beyond the package's own dependencies. Like the
 Invoke tasks they only parse options, hand them to ``runs`` and exit with the report's status.
@@ -18,7 +19,7 @@ import click
 from ..errors import NextStep
 from ..run.requirements import problems
 from ..run.signals import signal_held, signals_held
-from . import report, runs
+from . import report, runs, surface
 
 SPELLING = {
     NextStep.MERGE: "'python -m flask_makemigrations merge'",
@@ -29,95 +30,14 @@ FLASK_SPELLING = {
     NextStep.PRUNE: "'flask makemigrations prune --database <the same URL>'",
 }
 
-_APP_HELP = "the Flask app, as for `flask --app` (default: $FLASK_APP, then wsgi.py/app.py)"
-_DATABASE_HELP = (
-    "shadow database: a new SQLite file path, ':memory:', or a server URL "
-    "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)"
-)
-
-_BIND_ENV_HELP = (
-    "the environment variable bind NAME reads its URL from (repeatable; default: NAME_DATABASE_URL, "
-    "upper-cased)"
-)
-
-Decorated = Callable[..., Any]
-
-
-def _where_options(command: Decorated) -> Decorated:
-    """The options of every task that loads the app (``--app`` is the group's, or Flask's own)."""
-    for option in reversed(
-        [
-            click.option(
-                "-d",
-                "--directory",
-                help="the migrations directory (default: the one the app's Migrate was given)",
-            ),
-            click.option(
-                "--url-env",
-                default="DATABASE_URL",
-                show_default=True,
-                help="environment variable the app reads its database URL from",
-            ),
-            click.option("--database", help=_DATABASE_HELP),
-            click.option("--bind-env", multiple=True, metavar="NAME=VAR", help=_BIND_ENV_HELP),
-            click.option("--verbose", is_flag=True, help="show Alembic's log, one line per applied revision"),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
-_format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(runs.FORMATS),
-    default="text",
-    show_default=True,
-    help="json: one JSON object on stdout, for CI tools",
-)
-
-
-def _main_options(command: Decorated) -> Decorated:
-    for option in reversed(
-        [
-            click.option(
-                "-m", "--message", help="what the revision does (required unless --check or --dry-run)"
-            ),
-            click.option(
-                "--check",
-                is_flag=True,
-                help="write nothing; exit 1 and list the operations if models and migrations differ",
-            ),
-            click.option(
-                "--dry-run",
-                is_flag=True,
-                help="write nothing; print the migration script that would be written",
-            ),
-            click.option(
-                "--empty", is_flag=True, help="write an empty revision, for a hand-written data migration"
-            ),
-            click.option("--rev-id", help="use this revision id instead of a random one"),
-            click.option(
-                "--no-verify", is_flag=True, help="skip verifying the new revision on the shadow database"
-            ),
-            click.option(
-                "--strict", is_flag=True, help="exit 2 and write nothing if there is any warning (for CI)"
-            ),
-            click.option("--no-cache", is_flag=True, help=runs.NO_CACHE_HELP),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
 #: Set for the clean process ``flask makemigrations`` runs itself in: it still speaks ``flask``'s syntax.
 UNDER_FLASK = "FLASK_MAKEMIGRATIONS_UNDER_FLASK"
 
 
-def _front(ctx: click.Context, output_format: str = "text") -> runs.FrontEnd:
+def _front(ctx: click.Context) -> runs.FrontEnd:
     if ctx.find_root().command is main and not os.environ.get(UNDER_FLASK):
-        return runs.FrontEnd(SPELLING, "'python -m flask_makemigrations -m ...'", format=output_format)
-    return runs.FrontEnd(FLASK_SPELLING, "'flask makemigrations -m ...'", format=output_format)
+        return runs.FrontEnd(SPELLING, "'python -m flask_makemigrations -m ...'")
+    return runs.FrontEnd(FLASK_SPELLING, "'flask makemigrations -m ...'")
 
 
 def _app(ctx: click.Context) -> str | None:
@@ -130,17 +50,6 @@ def _app(ctx: click.Context) -> str | None:
 
     info = ctx.find_object(ScriptInfo)
     return info.app_import_path if info is not None else None
-
-
-def _where(
-    ctx: click.Context,
-    directory: str | None,
-    url_env: str,
-    database: str | None,
-    bind_env: tuple[str, ...],
-    verbose: bool,
-) -> runs.Where:
-    return runs.Where(_app(ctx), directory, url_env, database, verbose, bind_env)
 
 
 def _exit(shown: report.Report) -> NoReturn:
@@ -185,157 +94,61 @@ def _usage_error(message: str) -> NoReturn:
 
 
 def _build(name: str, own_app_option: bool) -> click.Group:
-    """The group for one front end: ``python -m`` has ``--app`` (on the group and on each task that
-    loads the app); under ``flask`` it is Flask's own."""
-
-    @click.group(
-        name=name,
-        cls=_Group,
+    """The group for one front end, made of ``surface.py``'s tasks: the main job is the group itself,
+    the others its subcommands. ``python -m`` has ``--app`` (on the group and on each task that loads
+    the app); under ``flask`` it is Flask's own."""
+    main_task, *other_tasks = surface.TASKS
+    return _Group(
+        name,
+        commands=[_command(task, own_app_option) for task in other_tasks],
         invoke_without_command=True,
         context_settings={"help_option_names": ["-h", "--help"]},
+        params=_options(main_task, own_app_option),
+        callback=_callback(main_task),
+        help=f"{main_task.doc} The other tasks are subcommands.",
     )
-    @_main_options
-    @_where_options
-    @_format_option
+
+
+def _command(task: surface.Task, own_app_option: bool) -> click.Command:
+    return _Command(task.name, params=_options(task, own_app_option), callback=_callback(task), help=task.doc)
+
+
+def _options(task: surface.Task, own_app_option: bool) -> list[click.Parameter]:
+    declared = [option for option in task.options if own_app_option or not option.flask_has_it]
+    return [_option(option) for option in declared]
+
+
+def _option(option: surface.Option) -> click.Option:
+    """A declared option as Click parses and shows it."""
+    flags = [*([f"-{option.short}"] if option.short else []), option.flag]
+    shown: dict[str, Any] = {"metavar": option.metavar} if option.metavar else {}
+    if option.default is not None:
+        shown.update(default=option.default, show_default=True)
+    if option.choices:
+        shown["type"] = click.Choice(option.choices)
+    return click.Option(
+        flags,
+        is_flag=option.kind is surface.Kind.FLAG,
+        multiple=option.kind is surface.Kind.REPEATED,
+        help=option.help,
+        **shown,
+    )
+
+
+def _callback(task: surface.Task) -> Callable[..., None]:
+    """What a command does once Click has parsed it: hand the options to the task's run and exit."""
+
     @click.pass_context
-    def group(
-        ctx: click.Context,
-        /,
-        message: str | None,
-        check: bool,
-        dry_run: bool,
-        empty: bool,
-        rev_id: str | None,
-        no_verify: bool,
-        strict: bool,
-        no_cache: bool,
-        directory: str | None,
-        url_env: str,
-        database: str | None,
-        bind_env: tuple[str, ...],
-        verbose: bool,
-        output_format: str,
-        app: str | None = None,
-    ) -> None:
-        """Autogenerate a migration against a throwaway shadow database at head, then review and
-        verify it. The other tasks are subcommands."""
-        if ctx.invoked_subcommand is not None:
+    def run_task(ctx: click.Context, /, **parsed: Any) -> None:
+        if ctx.invoked_subcommand is not None:  # the group, before one of its subcommands
             _refuse_main_options(ctx)
             return
-        _reexec_if_the_app_is_loaded(ctx)
-        wanted = runs.Wanted(message, check, dry_run, empty, rev_id, not no_verify, strict, not no_cache)
-        where = _where(ctx, directory, url_env, database, bind_env, verbose)
-        _exit(runs.make_migrations(_front(ctx, output_format), where, wanted))
+        if task.loads_app:
+            _reexec_if_the_app_is_loaded(ctx)
+            parsed["app"] = _app(ctx)
+        _exit(task.run(_front(ctx), runs.Given(**parsed)))
 
-    @group.command(cls=_Command)
-    @click.option("-m", "--message", help="message of the merge revision (default: 'merge heads')")
-    @click.option("--rev-id", help="use this revision id instead of a random one")
-    @_where_options
-    @click.pass_context
-    def merge(
-        ctx: click.Context,
-        /,
-        message: str | None,
-        rev_id: str | None,
-        directory: str | None,
-        url_env: str,
-        database: str | None,
-        bind_env: tuple[str, ...],
-        verbose: bool,
-        app: str | None = None,
-    ) -> None:
-        """Merge every head of the migration history into one, as `flask db merge heads` does."""
-        _reexec_if_the_app_is_loaded(ctx)
-        _exit(
-            runs.merge(
-                _front(ctx), _where(ctx, directory, url_env, database, bind_env, verbose), message, rev_id
-            )
-        )
-
-    @group.command(cls=_Command)
-    @click.option("-m", "--message", help=runs.SQUASH_HELP["message"])
-    @click.option(
-        "--since", help="keep this revision and those before it; fold the ones after (default: all)"
-    )
-    @click.option(
-        "--dry-run", is_flag=True, help="write nothing; print the squashed revision and what it replaces"
-    )
-    @click.option("--no-cache", is_flag=True, help=runs.NO_CACHE_HELP)
-    @_where_options
-    @click.pass_context
-    def squash(
-        ctx: click.Context,
-        /,
-        message: str | None,
-        since: str | None,
-        dry_run: bool,
-        no_cache: bool,
-        directory: str | None,
-        url_env: str,
-        database: str | None,
-        bind_env: tuple[str, ...],
-        verbose: bool,
-        app: str | None = None,
-    ) -> None:
-        """Fold the revisions after --since (default: all) into one, proven on shadow databases first."""
-        _reexec_if_the_app_is_loaded(ctx)
-        where = _where(ctx, directory, url_env, database, bind_env, verbose)
-        _exit(runs.squash(_front(ctx), where, message, since, dry_run, not no_cache))
-
-    @group.command(cls=_Command)
-    @_where_options
-    @_format_option
-    @click.pass_context
-    def verify(
-        ctx: click.Context,
-        /,
-        directory: str | None,
-        url_env: str,
-        database: str | None,
-        bind_env: tuple[str, ...],
-        verbose: bool,
-        output_format: str,
-        app: str | None = None,
-    ) -> None:
-        """Check the whole history on a shadow database: each revision up, down and up again; head =
-        models."""
-        _reexec_if_the_app_is_loaded(ctx)
-        _exit(
-            runs.verify(
-                _front(ctx, output_format), _where(ctx, directory, url_env, database, bind_env, verbose)
-            )
-        )
-
-    @group.command(cls=_Command)
-    @click.option(
-        "--database", help="the server URL, as given to makemigrations --database (postgresql://...)"
-    )
-    @click.pass_context
-    def prune(ctx: click.Context, /, database: str | None) -> None:
-        """Drop the shadow databases that runs on this machine leaked (killed before they could clean up)."""
-        _exit(runs.prune(_front(ctx), database))
-
-    @group.command(cls=_Command)
-    @click.option(
-        "--clear",
-        is_flag=True,
-        help="remove every cached shadow snapshot, of every project (with --database: on that server)",
-    )
-    @click.option(
-        "-d", "--directory", help="the migrations directory whose snapshots to show (default: ./migrations)"
-    )
-    @click.option(
-        "--database", help="a PostgreSQL server's URL, as given to --database: its template databases"
-    )
-    @click.pass_context
-    def cache(ctx: click.Context, /, clear: bool, directory: str | None, database: str | None) -> None:
-        """Show where the shadow-database snapshots are cached; --clear removes them."""
-        _exit(runs.cache(_front(ctx), clear, directory, database))
-
-    if own_app_option:
-        for command in (group, merge, verify):
-            command.params.insert(0, click.Option(["--app"], help=_APP_HELP))
-    return group
+    return run_task
 
 
 #: ``python -m flask_makemigrations`` and the console script.

@@ -28,140 +28,126 @@ if TYPE_CHECKING:  # imported at run time only once the libraries are checked (s
 
 #: What ``--format`` may ask for.
 FORMATS = ("text", "json")
-#: ``squash``'s own options, in every front end.
-SQUASH_HELP = {
-    "message": "message of the squashed revision (required)",
-    "since": "keep this revision and those before it; fold the ones after (default: fold all)",
-    "dry_run": "write nothing; print the squashed revision and the files it would replace",
-}
-#: ``--no-cache``, in every front end and task that has it.
-NO_CACHE_HELP = (
-    "use no cache: build the shadow databases, read the revision files and reflect the schemas from scratch"
-)
 
 
 @dataclass(frozen=True)
 class FrontEnd:
-    """How one front end names things in what it prints, and what it was asked to print."""
+    """How one front end names things in what it prints."""
 
     spelling: Spelling  # the other tasks, as next steps: {NextStep.MERGE: "'invoke merge'", ...}
     run_again: str  # a run that writes the pending changes, said when a check finds some
     #: Folders the front end put on sys.path, which must not shadow the project's own modules.
     hidden_dirs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Given:
+    """What a front end parsed, for any task: one field per option of ``surface.py``'s table, named
+    as the option (a task that lacks an option leaves its field at the default, as not given)."""
+
+    app: str | None = None
+    message: str | None = None
+    check: bool = False
+    dry_run: bool = False
+    empty: bool = False
+    rev_id: str | None = None
+    no_verify: bool = False
+    strict: bool = False
+    no_cache: bool = False
+    since: str | None = None
+    directory: str | None = None
+    url_env: str = "DATABASE_URL"
+    database: str | None = None
+    bind_env: tuple[str, ...] = ()  # NAME=VAR, as --bind-env gives them
+    verbose: bool = False
     format: str = "text"  # or "json": stdout is one JSON object (makemigrations and verify)
+    clear: bool = False
+    #: --bind-env from configuration (Invoke's makemigrations.bind_env): an option overrides its bind's.
+    configured_bind_env: tuple[str, ...] = ()
 
     @property
     def json(self) -> bool:
         return self.format == "json"
 
 
-@dataclass(frozen=True)
-class Where:
-    """The options every task that loads the app takes."""
-
-    app: str | None = None
-    directory: str | None = None
-    url_env: str = "DATABASE_URL"
-    database: str | None = None
-    verbose: bool = False
-    bind_env: tuple[str, ...] = ()  # NAME=VAR, as --bind-env gives them
-    #: The same from configuration (Invoke's makemigrations.bind_env): an option overrides its bind's.
-    configured_bind_env: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """``makemigrations``'s own options, as flags."""
-
-    message: str | None = None
-    check: bool = False
-    dry_run: bool = False
-    empty: bool = False
-    rev_id: str | None = None
-    verify: bool = True
-    strict: bool = False
-    use_cache: bool = True
-
-
-def make_migrations(front: FrontEnd, where: Where, wanted: Wanted) -> report.Report:
+def make_migrations(front: FrontEnd, given: Given) -> report.Report:
     def run() -> report.Report:
-        with progress_line("Applying revisions", wanted=not where.verbose) as progress:
+        with progress_line("Applying revisions", wanted=not given.verbose) as progress:
             api = _engine()
             from ..request import Mode, Request
 
             request = Request(
-                mode=Mode.from_flags(check=wanted.check, dry_run=wanted.dry_run),
-                message=wanted.message,
-                empty=wanted.empty,
-                rev_id=wanted.rev_id,
-                verify=wanted.verify,
-                strict=wanted.strict,
-                use_cache=wanted.use_cache,
+                mode=Mode.from_flags(check=given.check, dry_run=given.dry_run),
+                message=given.message,
+                empty=given.empty,
+                rev_id=given.rev_id,
+                verify=not given.no_verify,
+                strict=given.strict,
+                use_cache=not given.no_cache,
             )
-            result = api.make_migrations(_project(where), request, _runtime(front, where, progress))
-        shown = report.of_makemigrations(result, wanted.dry_run, front.run_again, front.spelling)
-        if front.json:
+            result = api.make_migrations(_project(given), request, _runtime(front, given, progress))
+        shown = report.of_makemigrations(result, given.dry_run, front.run_again, front.spelling)
+        if given.json:
             return json_report.as_json(
-                shown, json_report.of_makemigrations(result, wanted.dry_run, front.spelling)
+                shown, json_report.of_makemigrations(result, given.dry_run, front.spelling)
             )
         return shown
 
-    return _reported(front, where.verbose, run, "makemigrations")
+    return _reported(given, front, run, "makemigrations")
 
 
-def merge(front: FrontEnd, where: Where, message: str | None, rev_id: str | None) -> report.Report:
+def merge(front: FrontEnd, given: Given) -> report.Report:
     def run() -> report.Report:
-        result = _engine().merge_heads(_project(where), message, rev_id, _runtime(front, where))
+        result = _engine().merge_heads(_project(given), given.message, given.rev_id, _runtime(front, given))
         return report.of_merge(result)
 
-    return _reported(front, where.verbose, run)
+    return _reported(given, front, run)
 
 
-def squash(
-    front: FrontEnd,
-    where: Where,
-    message: str | None,
-    since: str | None,
-    dry_run: bool,
-    use_cache: bool = True,
-) -> report.Report:
+def squash(front: FrontEnd, given: Given) -> report.Report:
     def run() -> report.Report:
-        with progress_line("Applying revisions", wanted=not where.verbose) as progress:
+        with progress_line("Applying revisions", wanted=not given.verbose) as progress:
             squashed = _engine().squash_history(
-                _project(where), message or "", since, dry_run, use_cache, _runtime(front, where, progress)
+                _project(given),
+                given.message or "",
+                given.since,
+                given.dry_run,
+                not given.no_cache,
+                _runtime(front, given, progress),
             )
         return report.of_squash(squashed, front.spelling)
 
-    return _reported(front, where.verbose, run)
+    return _reported(given, front, run)
 
 
-def verify(front: FrontEnd, where: Where) -> report.Report:
+def verify(front: FrontEnd, given: Given) -> report.Report:
     started = time.monotonic()
 
     def run() -> report.Report:
-        with progress_line("Verifying revisions", wanted=not where.verbose) as progress:
-            verified = _engine().verify_history(_project(where), _runtime(front, where, progress))
+        with progress_line("Verifying revisions", wanted=not given.verbose) as progress:
+            verified = _engine().verify_history(_project(given), _runtime(front, given, progress))
         seconds = time.monotonic() - started
         shown = report.of_verify(verified, seconds, front.spelling)
-        if front.json:
+        if given.json:
             return json_report.as_json(shown, json_report.of_verify(verified, seconds, front.spelling))
         return shown
 
-    return _reported(front, where.verbose, run, "verify")
+    return _reported(given, front, run, "verify")
 
 
-def prune(front: FrontEnd, database: str | None) -> report.Report:
-    return _reported(front, False, lambda: report.of_prune(_engine().prune_shadow_databases(database)))
+def prune(front: FrontEnd, given: Given) -> report.Report:
+    return _reported(given, front, lambda: report.of_prune(_engine().prune_shadow_databases(given.database)))
 
 
-def cache(front: FrontEnd, clear: bool, directory: str | None, database: str | None = None) -> report.Report:
+def cache(front: FrontEnd, given: Given) -> report.Report:
     def run() -> report.Report:
         api = _engine()
-        if clear:
-            return report.of_cleared_cache(*api.clear_snapshots(database))
-        return report.of_cache(api.cache_state(directory, database), directory or "migrations")
+        if given.clear:
+            return report.of_cleared_cache(*api.clear_snapshots(given.database))
+        state = api.cache_state(given.directory, given.database)
+        return report.of_cache(state, given.directory or "migrations")
 
-    return _reported(front, False, run)
+    return _reported(given, front, run)
 
 
 def write(shown: report.Report) -> int:
@@ -195,19 +181,19 @@ def _write_results(lines: list[str]) -> None:
 
 
 def _reported(
-    front: FrontEnd, verbose: bool, run: Callable[[], report.Report], command: str | None = None
+    given: Given, front: FrontEnd, run: Callable[[], report.Report], command: str | None = None
 ) -> report.Report:
     """The single place where whatever ends a run early becomes its report and exit status;
     ``command`` names a run that can report in JSON."""
     results_stream()  # from here on, fd 1 is stderr for everything but the results
     try:
         with signals_raised():  # and one that arrived while the front end parsed, raised here
-            if front.format not in FORMATS:
-                raise UsageError(f"--format {front.format!r}: choose {' or '.join(FORMATS)}")
+            if given.format not in FORMATS:
+                raise UsageError(f"--format {given.format!r}: choose {' or '.join(FORMATS)}")
             return run()
     except (Exception, KeyboardInterrupt, Terminated, SystemExit) as exc:
-        shown = report.of_exception(exc, front.spelling, verbose)
-        if front.json and command is not None:
+        shown = report.of_exception(exc, front.spelling, given.verbose)
+        if given.json and command is not None:
             return json_report.as_json(shown, json_report.of_exception(exc, shown, command, front.spelling))
         return shown
 
@@ -220,15 +206,15 @@ def _engine() -> ModuleType:
     return api
 
 
-def _project(where: Where) -> "Project":
+def _project(given: Given) -> "Project":
     from ..run.binds import bind_env_option  # after _engine(): see the module's docstring
     from ..run.session import Project
 
-    bind_env = {**bind_env_option(where.configured_bind_env), **bind_env_option(where.bind_env)}
-    return Project(where.app, where.directory, where.url_env, where.database, bind_env)
+    bind_env = {**bind_env_option(given.configured_bind_env), **bind_env_option(given.bind_env)}
+    return Project(given.app, given.directory, given.url_env, given.database, bind_env)
 
 
-def _runtime(front: FrontEnd, where: Where, progress: "Progress | None" = None) -> "Runtime":
+def _runtime(front: FrontEnd, given: Given, progress: "Progress | None" = None) -> "Runtime":
     from ..run.session import Runtime
 
-    return Runtime(hidden_dirs=front.hidden_dirs, verbose=where.verbose, progress=progress)
+    return Runtime(hidden_dirs=front.hidden_dirs, verbose=given.verbose, progress=progress)

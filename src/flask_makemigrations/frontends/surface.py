@@ -1,0 +1,176 @@
+"""The command surface, declared once: every task, the options it takes (flag, short flag, help, kind,
+default) and the run it starts.
+
+``invoke_tasks.py`` builds the Invoke tasks from this table and ``command_line.py`` the Click commands
+of ``flask makemigrations`` and ``python -m flask_makemigrations``; neither declares an option of its
+own, so the front ends cannot drift apart. Adding an option to a task is a line here, and the field of
+``runs.Given`` that carries its value to the engine. How a front end shows a default or a metavar is
+its own (Invoke writes them into the help, Click has a place for each); what they say is this table's.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from . import report, runs
+
+
+class Kind(Enum):
+    TEXT = "text"  # takes a value
+    FLAG = "flag"  # on when given
+    REPEATED = "repeated"  # a value each time it is given, collected in order
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option, as every front end spells it."""
+
+    name: str  # the field of runs.Given it fills; the flag is the name dashed: dry_run is --dry-run
+    help: str
+    kind: Kind = Kind.TEXT
+    short: str | None = None  # only those `flask db` has (-m, -d): none invented
+    default: str | None = None  # a value-taking option's value when not given, shown in its help
+    metavar: str | None = None  # what the value looks like, where the kind alone does not say it
+    choices: tuple[str, ...] = ()  # the values it accepts (any, if empty)
+    #: Under ``flask`` the option is Flask's own (``flask --app``): that front end does not add it.
+    flask_has_it: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def unset(self) -> str | bool | tuple[str, ...] | None:
+        """What a task gets when the option is not given (``runs.Given``'s default for it)."""
+        if self.kind is Kind.FLAG:
+            return False
+        return () if self.kind is Kind.REPEATED else self.default
+
+    def helped(self, help: str) -> "Option":
+        """The same option, with what it means to one task."""
+        return replace(self, help=help)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task: ``invoke NAME``, and a subcommand (or the command itself) of the Click group."""
+
+    name: str
+    doc: str  # what it does, in one sentence: the first line of its help
+    options: tuple[Option, ...]  # in the order the Click help lists them (Invoke sorts its own)
+    run: Callable[[runs.FrontEnd, runs.Given], report.Report]
+
+    @property
+    def loads_app(self) -> bool:
+        """Whether the task imports the user's app (the Click front ends must see it imported once)."""
+        return APP in self.options
+
+
+APP = Option(
+    "app",
+    "the Flask app, as for `flask --app` (default: $FLASK_APP, then wsgi.py/app.py)",
+    flask_has_it=True,
+)
+DIRECTORY = Option(
+    "directory", "the migrations directory (default: the one the app's Migrate was given)", short="d"
+)
+URL_ENV = Option(
+    "url_env", "environment variable the app reads its database URL from", default="DATABASE_URL"
+)
+DATABASE = Option(
+    "database",
+    "shadow database: a new SQLite file path, ':memory:', or a server URL "
+    "(postgresql://user:password@host/dbname) to create it on (default: a temporary file)",
+)
+BIND_ENV = Option(
+    "bind_env",
+    "the environment variable bind NAME reads its URL from (repeatable; default: NAME_DATABASE_URL, "
+    "upper-cased)",
+    Kind.REPEATED,
+    metavar="NAME=VAR",
+)
+VERBOSE = Option(
+    "verbose", "show Alembic's log, one line per applied revision (instead of a progress line)", Kind.FLAG
+)
+#: Where the app, its migrations and the shadow database are: every task that loads the app.
+WHERE = (DIRECTORY, URL_ENV, DATABASE, BIND_ENV, VERBOSE)
+
+FORMAT = Option(
+    "format", "json: one JSON object on stdout, for CI tools", default="text", choices=runs.FORMATS
+)
+MESSAGE = Option("message", "what the revision does (required unless --check or --dry-run)", short="m")
+CHECK = Option(
+    "check", "write nothing; exit 1 and list the operations if models and migrations differ", Kind.FLAG
+)
+DRY_RUN = Option("dry_run", "write nothing; print the migration script that would be written", Kind.FLAG)
+EMPTY = Option("empty", "write an empty revision, for a hand-written data migration", Kind.FLAG)
+REV_ID = Option("rev_id", "use this revision id instead of a random one")
+NO_VERIFY = Option(
+    "no_verify",
+    "skip verifying the new revision on the shadow database (write it even if it fails)",
+    Kind.FLAG,
+)
+STRICT = Option("strict", "exit 2 and write nothing if there is any warning (for CI)", Kind.FLAG)
+NO_CACHE = Option(
+    "no_cache",
+    "use no cache: build the shadow databases, read the revision files and reflect the schemas from scratch",
+    Kind.FLAG,
+)
+SINCE = Option("since", "keep this revision and those before it; fold the ones after (default: fold all)")
+CLEAR = Option(
+    "clear",
+    "remove every cached shadow snapshot, of every project (with --database: on that server)",
+    Kind.FLAG,
+)
+
+MAKEMIGRATIONS = Task(
+    "makemigrations",
+    "Autogenerate a migration against a throwaway shadow database at head, then review and verify it.",
+    (APP, MESSAGE, CHECK, DRY_RUN, EMPTY, REV_ID, NO_VERIFY, STRICT, NO_CACHE, *WHERE, FORMAT),
+    runs.make_migrations,
+)
+MERGE = Task(
+    "merge",
+    "Merge every head of the migration history into one, as `flask db merge heads` does.",
+    (APP, MESSAGE.helped("message of the merge revision (default: 'merge heads')"), REV_ID, *WHERE),
+    runs.merge,
+)
+SQUASH = Task(
+    "squash",
+    "Fold the revisions after --since (default: all) into one, proven on shadow databases first.",
+    (
+        APP,
+        MESSAGE.helped("message of the squashed revision (required)"),
+        SINCE,
+        DRY_RUN.helped("write nothing; print the squashed revision and the files it would replace"),
+        NO_CACHE,
+        *WHERE,
+    ),
+    runs.squash,
+)
+VERIFY = Task(
+    "verify",
+    "Check the whole history on a shadow database: each revision up, down and up again; head = models.",
+    (APP, *WHERE, FORMAT),
+    runs.verify,
+)
+PRUNE = Task(
+    "prune",
+    "Drop the shadow databases that runs on this machine leaked (killed before they could clean up).",
+    (DATABASE.helped("the server URL, as given to makemigrations --database (postgresql://...)"),),
+    runs.prune,
+)
+CACHE = Task(
+    "cache",
+    "Show where the shadow-database snapshots are cached (this project's folder); --clear removes them.",
+    (
+        CLEAR,
+        DIRECTORY.helped("the migrations directory whose snapshots to show (default: ./migrations)"),
+        DATABASE.helped(
+            "a PostgreSQL server's URL (as for makemigrations --database): its template databases"
+        ),
+    ),
+    runs.cache,
+)
+#: The main job first: the Click group is made of it, and the others are its subcommands.
+TASKS = (MAKEMIGRATIONS, MERGE, SQUASH, VERIFY, PRUNE, CACHE)
