@@ -1,4 +1,4 @@
-"""The tool's entry points: each one a session, a staging copy of the history, and one result."""
+"""The tool's entry points: each one a run (``run/run.py``) told as a few named steps, and one result."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,19 +14,14 @@ from .request import Request, check_rev_id
 from .revisions.drift import drift_operations
 from .revisions.driver import History
 from .revisions.generation import Generated, generate
-from .revisions.headers import RevisionHeaders
-from .revisions.reflection_cache import reflection_answered_from_cache
-from .revisions.staging import Staging
-from .run.app_loading import history_builds_its_own_tables
-from .run.binds import env_matches_binds
-from .run.locking import migrations_lock
-from .run.session import QUIET, Project, Runtime, Session, open_session
+from .run.run import Run, open_run
+from .run.session import QUIET, Project, Runtime
 from .run.signals import uninterrupted
 from .shadow.backends import parse_database
 from .shadow.backends.postgresql import PostgreSQL
 from .shadow.backends.postgresql_templates import Template, cached_templates, clear_templates
 from .shadow.backends.sqlite import SQLiteFile
-from .shadow.cache import Built, clear_cache, upgrade_with_cache
+from .shadow.cache import Built, clear_cache
 from .shadow.server import PruneResult, ServerBackend, prune
 
 if TYPE_CHECKING:  # squash's modules are imported by its run only (every other run would pay for them)
@@ -50,68 +45,52 @@ class Result:
 def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET) -> Result:
     """Autogenerate a revision against a shadow database at head, review and verify it, and write it
     if the request's mode writes (and, with ``strict``, nothing is worth a warning)."""
-    writes = request.mode.writes
-    opened = open_session(project, runtime)
-    with opened as session, migrations_lock(session.directory, exclusive=writes):
-        staging = session.stage()
-        if writes:
-            staging.check_writable()
-        history = History(session.adapter, staging, _headers(staging, request.use_cache))
-        _check_rev_id_is_new(request.rev_id, history)
-        previous_head = history.single_head()
-        loaded = session.loaded_tables
-        built_by_the_app = history_builds_its_own_tables(loaded, previous_head)
-        with built_by_the_app, env_matches_binds(session.binds, history) as migrated:
-            built = None
-            if request.verify or not request.empty:
-                # A snapshot would replace the tables the app made while loading: build those runs cold.
-                cached = request.use_cache and not loaded
-                built = upgrade_with_cache(
-                    history, session.shadows, cached, runtime.progress, session.release_connections
-                )
-            engines = session.adapter.engines().values()
-            with reflection_answered_from_cache(engines, staging.project_dir, request.use_cache):
-                generated = generate(history, request.title, request.empty, request.rev_id)
+    with open_run(project, runtime, request.mode.writes, request.use_cache) as run:
+        _check_rev_id_is_new(request.rev_id, run.history)
+        previous_head = run.history.single_head()
+        with run.migrating(previous_head) as migrated:
+            built = run.build_to_head() if request.verify or not request.empty else None
+            generated = run.autogenerate(request.title, request.empty, request.rev_id)
             result = Result(
                 operations=generated.operations,
                 warnings=generated.warnings + _review(generated),
-                notes=session.notes,
+                notes=run.notes,
                 script=generated.script,
                 built=built,
             )
             if request.verify:
-                _verify(session, history, generated, previous_head, result, request)
-                generated = _drift_written(session, history, generated, previous_head, result, request)
+                _verify(run, generated, previous_head, result, request)
+                generated = _drift_written(run, generated, previous_head, result, request)
         result.notes += migrated
-        if request.strict and (result.warnings or result.differences):
-            count = len(result.warnings) + len(result.differences)
-            raise StrictError(
-                f"--strict: {count} warning(s), so nothing was written",
-                result.warnings + result.differences,
-                result,
-            )
-        if writes and generated.staged_file:
-            result.path = staging.publish(generated.staged_file)
+        _check_strict(request, result)
+        if request.mode.writes and generated.staged_file:
+            result.path = run.publish(generated.staged_file)
             result.revision = generated.revision
         return result
 
 
+def _check_strict(request: Request, result: Result) -> None:
+    """With ``strict``, a warning or a difference means nothing is written."""
+    if request.strict and (result.warnings or result.differences):
+        count = len(result.warnings) + len(result.differences)
+        raise StrictError(
+            f"--strict: {count} warning(s), so nothing was written",
+            result.warnings + result.differences,
+            result,
+        )
+
+
 def _verify(
-    session: Session,
-    history: History,
-    generated: Generated,
-    previous_head: str | None,
-    result: Result,
-    request: Request,
+    run: Run, generated: Generated, previous_head: str | None, result: Result, request: Request
 ) -> None:
     """Verify the new revision; a run that writes nothing reports a revision that fails as a warning,
     beside the operations it lists (a writing run refuses it)."""
     writes, staged = request.mode.writes, generated.staged_file
-    shown = shown_path(history.staging.project_path(staged)) if writes and staged else "the pending revision"
+    shown = shown_path(run.staging.project_path(staged)) if writes and staged else "the pending revision"
     hint = NO_VERIFY_HINT if writes else CHECK_HINT
     try:
         result.differences = verify_new_revision(
-            session, history, generated, previous_head, hint, shown, request.use_cache
+            run.models_databases, run.history, generated, previous_head, hint, shown, request.use_cache
         )
     except RevisionFailedError as exc:
         if writes:
@@ -120,19 +99,15 @@ def _verify(
 
 
 def _drift_written(
-    session: Session,
-    history: History,
-    generated: Generated,
-    previous_head: str | None,
-    result: Result,
-    request: Request,
+    run: Run, generated: Generated, previous_head: str | None, result: Result, request: Request
 ) -> Generated:
     """The revision generated again with the operations Alembic has for verification's differences
     (``revisions/drift.py``), and verified again: only a run that found such drift pays for it. An
     --empty revision stays empty: it is for a hand-written data migration."""
-    drift = drift_operations(result.differences, generated, session.adapter.engines())
+    drift = drift_operations(result.differences, generated, run.session.adapter.engines())
     if request.empty or not drift:
         return generated
+    history = run.history
     if generated.staged_file is not None:  # back to the previous head, without the first attempt
         history.downgrade(previous_head or "base")
         generated.staged_file.unlink()
@@ -141,20 +116,17 @@ def _drift_written(
     result.operations, result.script = again.operations, again.script
     result.warnings = again.warnings + _review(again)
     result.differences = []
-    _verify(session, history, again, previous_head, result, request)
+    _verify(run, again, previous_head, result, request)
     return again
 
 
 def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base."""
-    opened = open_session(project, runtime)
-    with opened as session, migrations_lock(session.directory, exclusive=False):
-        staging = session.stage()
-        history = History(session.adapter, staging, _headers(staging))
-        built_by_the_app = history_builds_its_own_tables(session.loaded_tables, history.single_head())
-        with built_by_the_app, env_matches_binds(session.binds, history) as migrated:
-            verified = check_history(session, history, runtime.progress)
-        verified.notes = session.notes + migrated
+    with open_run(project, runtime) as run:
+        with run.migrating(run.history.single_head()) as migrated:
+            made_while_loading = run.session.made_while_loading
+            verified = check_history(run.models_databases, run.history, made_while_loading, runtime.progress)
+        verified.notes = run.notes + migrated
         return verified
 
 
@@ -164,18 +136,16 @@ def merge_heads(
     """Write a revision that merges every head, as ``flask db merge heads`` does."""
     if rev_id is not None:
         check_rev_id(rev_id)
-    with open_session(project, runtime) as session, migrations_lock(session.directory, exclusive=True):
-        staging = session.stage()
-        staging.check_writable()
-        history = History(session.adapter, staging, _headers(staging))
+    with open_run(project, runtime, writes=True) as run:
+        history = run.history
         _check_rev_id_is_new(rev_id, history)
         heads = history.script.get_heads()
         if len(heads) < 2:
             raise UsageError(f"nothing to merge: the history has {len(heads)} head(s)")
         with history.failures("broke the merge"), history.quiet():
             merged = history.merge(message or "merge heads", rev_id)
-        (staged_file,) = staging.new_files()
-        return Result(revision=getattr(merged, "revision", None), path=staging.publish(staged_file))
+        (staged_file,) = run.staging.new_files()
+        return Result(revision=getattr(merged, "revision", None), path=run.publish(staged_file))
 
 
 @dataclass
@@ -208,25 +178,18 @@ def squash_history(
 
     if not message.strip():
         raise UsageError('a message is required: --message "what the squash folds"')
-    with open_session(project, runtime) as session, migrations_lock(session.directory, exclusive=not dry_run):
-        staging = session.stage()
-        if not dry_run:
-            staging.check_writable()
-        history = History(session.adapter, staging, _headers(staging, use_cache))
-        span = squash_range(history, since)
+    with open_run(project, runtime, writes=not dry_run, use_cache=use_cache) as run:
+        span = squash_range(run.history, since)
         needs_backup = check_removable(span.files)  # refused before the work, dry run or not
-        loaded = session.loaded_tables
-        with history_builds_its_own_tables(loaded, span.head), env_matches_binds(session.binds, history):
-            old = _old_schemas(session, history, use_cache and not loaded, runtime)
-            squashed = History(session.adapter, staging.without(span.files, session.shadow.workdir))
-            upgrade_with_cache(
-                squashed, session.shadows, use_cache and not loaded, None, session.release_connections
-            )
+        with run.migrating(span.head):
+            old = _old_schemas(run)
+            squashed = run.without(span.files)
+            run.build_to_head(squashed, show_progress=False)
             generated = generate(squashed, message, rev_id=span.head)
             if generated.staged_file is None:  # the range changes nothing in the end: a blank revision
                 generated = generate(squashed, message, empty=True, rev_id=span.head)
-            proof = prove_squash(session, squashed, generated, span, old, use_cache)
-        result = Squashed(span.head, span.since, span.files, proof, notes=session.notes)
+            proof = prove_squash(run.models_databases, squashed, generated, span, old, use_cache)
+        result = Squashed(span.head, span.since, span.files, proof, notes=run.notes)
         if dry_run:
             result.script = generated.script
             return result
@@ -237,10 +200,11 @@ def squash_history(
         return result
 
 
-def _old_schemas(session: Session, history: History, cached: bool, runtime: Runtime) -> Schemas:
+def _old_schemas(run: Run) -> Schemas:
     """The old history at head, checked to leave the models nothing to add; its schemas, then the
     shadow databases emptied for the squashed history."""
-    upgrade_with_cache(history, session.shadows, cached, runtime.progress, session.release_connections)
+    history = run.history
+    run.build_to_head()
     if history.multidb:
         raise UsageError("squash folds the history of a single-database env.py only")
     pending = generate(history, "pending changes")
@@ -250,9 +214,7 @@ def _old_schemas(session: Session, history: History, cached: bool, runtime: Runt
             "the history builds; run makemigrations first"
         )
     old = Databases.of(history, pending).snapshot()
-    session.release_connections()
-    for shadow in session.shadows.values():
-        shadow.backend.empty(shadow)
+    run.empty_shadows()
     return old
 
 
@@ -304,11 +266,6 @@ def _template_server(database: str) -> PostgreSQL:
     if not isinstance(backend, PostgreSQL):
         raise UsageError("cache --database: only a PostgreSQL server keeps snapshots (postgresql://...)")
     return backend
-
-
-def _headers(staging: Staging, enabled: bool = True) -> RevisionHeaders | None:
-    """The project's known revision headers, so a run that applies few revisions imports few files."""
-    return RevisionHeaders.of_project(staging.project_dir) if enabled else None
 
 
 def _review(generated: Generated) -> list[str]:

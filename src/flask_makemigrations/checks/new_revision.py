@@ -29,8 +29,7 @@ from ..run.signals import uninterrupted
 from .schema import Filters, Schema, TableShapes, differences, reflect
 from .schema_cache import keep_models_schema, kept_table_shapes, known_models_schema, models_key
 
-if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
-    from ..run.session import Session
+if TYPE_CHECKING:  # annotations only
     from ..shadow.backend import ShadowDatabase
 
 NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"
@@ -44,6 +43,17 @@ MODELS, MIGRATIONS = "the models", "the migrations"
 
 #: A schema per database of the app, by bind key (None: the main database).
 Schemas = dict[BindKey, Schema]
+
+
+@dataclass(frozen=True)
+class ModelsDatabases:
+    """All the checks need of a run to build the models: ``make`` gives an empty throwaway database of
+    the shadow databases' kind for a bind (made when first asked for, removed with the run), and
+    ``alongside`` says whether that kind is built in a thread while the round trip runs (a server's:
+    mostly waiting for its answers)."""
+
+    make: Callable[[BindKey], "ShadowDatabase"]
+    alongside: bool
 
 
 @dataclass(frozen=True)
@@ -89,10 +99,10 @@ class Databases:
 
 @contextmanager
 def models_schemas(
-    databases: Databases, binds: list[BindKey], session: "Session", use_cache: bool = True
+    databases: Databases, binds: list[BindKey], models: ModelsDatabases, use_cache: bool = True
 ) -> Iterator[Callable[[], Schemas]]:
     """The schema the models of each bind describe, as this kind of database reflects it
-    (``create_all`` in an empty throwaway database the session makes for that bind), unless the
+    (``create_all`` in an empty throwaway database ``models`` makes for that bind), unless the
     cache has it for models exactly like these (``schema_cache``): the function yielded returns them.
 
     On a server, building them is mostly waiting for its answers, so it runs in a thread while the
@@ -102,10 +112,10 @@ def models_schemas(
     """
     with ExitStack() as stack:
         pool = None
-        if session.shadow.backend.builds_alongside:
+        if models.alongside:
             pool = ThreadPoolExecutor(max_workers=len(binds) or 1, thread_name_prefix="models")
             stack.callback(_joined, pool)
-        pending = [(bind, _models_schema(databases, bind, session, use_cache, pool)) for bind in binds]
+        pending = [(bind, _models_schema(databases, bind, models, use_cache, pool)) for bind in binds]
         yield lambda: {bind: schema() for bind, schema in pending}
 
 
@@ -117,14 +127,14 @@ def _joined(pool: ThreadPoolExecutor) -> None:
 
 
 def _models_schema(
-    databases: Databases, bind: BindKey, session: "Session", use_cache: bool, pool: Executor | None
+    databases: Databases, bind: BindKey, models: ModelsDatabases, use_cache: bool, pool: Executor | None
 ) -> Callable[[], Schema]:
     filters = databases.filters(bind)
     key = models_key(filters, databases.engines[bind]) if use_cache else None
     known = known_models_schema(key)
     if known is not None:
         return lambda: known
-    models_shadow = session.models_database(bind)
+    models_shadow = models.make(bind)
 
     def build() -> Schema:
         built = models_schema(filters, models_shadow)
@@ -208,7 +218,7 @@ def check_restored(
 
 
 def verify_new_revision(
-    session: "Session",
+    models: ModelsDatabases,
     history: History,
     generated: Generated,
     previous_head: str | None,
@@ -226,11 +236,11 @@ def verify_new_revision(
     """
     with kept_table_shapes(history.staging.project_dir, use_cache) as shapes:
         databases = Databases.of(history, generated, shapes)
-        return _verified(session, databases, generated, previous_head, hint, shown, use_cache)
+        return _verified(models, databases, generated, previous_head, hint, shown, use_cache)
 
 
 def _verified(
-    session: "Session",
+    models_databases: ModelsDatabases,
     databases: Databases,
     generated: Generated,
     previous_head: str | None,
@@ -239,7 +249,7 @@ def _verified(
     use_cache: bool,
 ) -> list[str]:
     history = databases.history
-    with models_schemas(databases, list(databases.configured), session, use_cache) as models:
+    with models_schemas(databases, list(databases.configured), models_databases, use_cache) as models:
         before = databases.snapshot()
         if generated.staged_file is None or generated.revision is None:
             unseen = "; autogenerate does not see this: write it by hand in a new revision"

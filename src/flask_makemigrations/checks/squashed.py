@@ -7,7 +7,6 @@ to exactly the schema at ``--since`` and upgrade again; and the models must stil
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..errors import VerificationError
 from ..revisions.driver import History
@@ -16,6 +15,7 @@ from ..revisions.squashing import SquashRange
 from .new_revision import (
     MODELS,
     Databases,
+    ModelsDatabases,
     RoundTrip,
     Schemas,
     models_schemas,
@@ -23,9 +23,6 @@ from .new_revision import (
     schema_differences,
 )
 from .schema_cache import kept_table_shapes
-
-if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
-    from ..run.session import Session
 
 OLD, SQUASHED = "the old history", "the squashed history"
 #: What every failure of the proof adds.
@@ -41,7 +38,7 @@ class Proof:
 
 
 def prove_squash(
-    session: "Session",
+    models_databases: ModelsDatabases,
     squashed: History,
     generated: Generated,
     span: SquashRange,
@@ -52,7 +49,7 @@ def prove_squash(
     since = span.since or "base"
     with kept_table_shapes(squashed.staging.project_dir, use_cache) as shapes:
         databases = Databases.of(squashed, generated, shapes)
-        with models_schemas(databases, list(databases.configured), session, use_cache) as models:
+        with models_schemas(databases, list(databases.configured), models_databases, use_cache) as models:
             before = databases.snapshot()
             trip = RoundTrip(span.head, since, since, f"the squashed revision {span.head}")
             after = round_trip(squashed, databases, trip, before, hint=NOTHING_CHANGED)

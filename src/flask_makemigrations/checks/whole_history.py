@@ -6,18 +6,20 @@ database built from the models); a full downgrade must leave nothing but Alembic
 first failure is reported with its step and the database's own words.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from alembic.script import Script
 
 from ..errors import Advice, shown_path
 from ..revisions.driver import History, Progress, reported
 from ..revisions.generation import generate
+from ..run.binds import BindKey
 from .new_revision import (
     MIGRATIONS,
     MODELS,
     Databases,
+    ModelsDatabases,
     RoundTrip,
     Schemas,
     failed,
@@ -29,9 +31,6 @@ from .new_revision import (
 from .schema import TableShapes
 from .schema_cache import kept_table_shapes
 
-if TYPE_CHECKING:  # annotations only (the session module imports more than this one needs)
-    from ..run.session import Session
-
 
 @dataclass
 class Verified:
@@ -41,9 +40,14 @@ class Verified:
     notes: list[Advice] = field(default_factory=list)  # what to know beside the result (tables the app made)
 
 
-def check_history(session: "Session", history: History, progress: Progress | None = None) -> Verified:
+def check_history(
+    models: ModelsDatabases,
+    history: History,
+    made_while_loading: Mapping[BindKey, list[str]],
+    progress: Progress | None = None,
+) -> Verified:
     """The stairway, the head, and base (where only the tables the app itself made while loading,
-    which no downgrade takes away, may be left)."""
+    ``made_while_loading``, which no downgrade takes away, may be left)."""
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     with kept_table_shapes(history.staging.project_dir) as shapes:
@@ -53,12 +57,12 @@ def check_history(session: "Session", history: History, progress: Progress | Non
         before = databases.snapshot()
         for number, revision in enumerate(reported(revisions, progress), 1):
             before = _stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
-        _check_head(session, history, shapes)
+        _check_head(models, history, shapes)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
     left = []
     for bind, schema in databases.snapshot().items():
-        own = set(session.made_while_loading.get(bind, []))  # the app made them, not the history
+        own = set(made_while_loading.get(bind, []))  # the app made them, not the history
         left += databases.prefixed(bind, sorted(set(schema) - own))
     if left:
         raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
@@ -88,7 +92,7 @@ def _down_target(revision: Script) -> tuple[str, str]:
     return down[0], " + ".join(down)
 
 
-def _check_head(session: "Session", history: History, shapes: TableShapes) -> None:
+def _check_head(models_databases: ModelsDatabases, history: History, shapes: TableShapes) -> None:
     """At head, autogenerate finds nothing and each database's schema is the one its models build."""
     pending = generate(history, "pending changes")
     if pending.operations:
@@ -99,7 +103,7 @@ def _check_head(session: "Session", history: History, shapes: TableShapes) -> No
             hint="",
         )
     databases = Databases.of(history, pending, shapes)
-    with models_schemas(databases, list(databases.configured), session) as models:
+    with models_schemas(databases, list(databases.configured), models_databases) as models:
         migrated = databases.snapshot()
         found = schema_differences(databases, models(), migrated, MODELS, MIGRATIONS)
     if found:

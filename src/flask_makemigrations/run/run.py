@@ -1,0 +1,107 @@
+"""One run of the tool on a project: the prologue every entry point shares, and the steps they compose.
+
+Every entry point opens the same way: the session (``session``: guard, shadow databases, the app
+loaded), the migrations directory locked (exclusively for a run that writes), its staging copy made,
+its history read; it applies the history with the errors that mean the app or ``env.py`` is set up
+wrong told as such, builds the shadow databases to head from the cache, generates, hands the checks
+the narrow things they need, and publishes. ``api.py`` tells each entry point as a few of these
+named steps.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..checks.new_revision import ModelsDatabases
+from ..errors import Advice
+from ..revisions.driver import History
+from ..revisions.generation import Generated, generate
+from ..revisions.headers import RevisionHeaders
+from ..revisions.reflection_cache import reflection_answered_from_cache
+from ..revisions.staging import Staging
+from ..shadow.cache import Built, upgrade_with_cache
+from .app_loading import history_builds_its_own_tables
+from .binds import env_matches_binds
+from .locking import migrations_lock
+from .session import QUIET, Project, Runtime, Session, open_session
+
+
+@dataclass(frozen=True)
+class Run:
+    """A session with its migrations directory staged and its history read."""
+
+    session: Session
+    staging: Staging
+    history: History
+    runtime: Runtime
+    use_cache: bool  # snapshots, revision headers, reflection answers and models' schemas reused
+
+    @contextmanager
+    def migrating(self, head: str | None) -> Iterator[list[Advice]]:
+        """The block that applies the history: a failure that means the app built the migrations'
+        tables while loading, or that env.py and the app's binds do not agree, is told as such. The
+        list yielded gets, by the end of the block, what to know about the binds env.py migrated."""
+        with (
+            history_builds_its_own_tables(self.session.loaded_tables, head),
+            env_matches_binds(self.session.binds, self.history) as migrated,
+        ):
+            yield migrated
+
+    def build_to_head(self, history: History | None = None, show_progress: bool = True) -> Built:
+        """The shadow databases upgraded to the head of ``history`` (the run's own by default), from
+        the deepest cached snapshot when there is one. A snapshot would replace the tables the app
+        made while loading: such runs build cold."""
+        cached = self.use_cache and not self.session.loaded_tables
+        progress = self.runtime.progress if show_progress else None
+        release = self.session.release_connections
+        return upgrade_with_cache(history or self.history, self.session.shadows, cached, progress, release)
+
+    def autogenerate(self, title: str, empty: bool = False, rev_id: str | None = None) -> Generated:
+        """The new revision generated from the models, with the reflection of the tables a previous run
+        saw unchanged answered from the cache."""
+        engines = self.session.adapter.engines().values()
+        with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
+            return generate(self.history, title, empty, rev_id)
+
+    def without(self, left_out: list[Path]) -> History:
+        """The history with ``left_out`` taken out of it (what a squash replaces), staged in this run's
+        private folder; every file is imported (no headers: the squashed revision is new)."""
+        staging = self.staging.without(left_out, self.session.shadow.workdir)
+        return History(self.session.adapter, staging)
+
+    def empty_shadows(self) -> None:
+        """Every shadow database emptied (the app's pooled connections closed first), to build another
+        history in."""
+        self.session.release_connections()
+        for shadow in self.session.shadows.values():
+            shadow.backend.empty(shadow)
+
+    @property
+    def models_databases(self) -> ModelsDatabases:
+        """Where the checks build the models of each database: all they need of the session."""
+        return ModelsDatabases(self.session.models_database, self.session.shadow.backend.builds_alongside)
+
+    @property
+    def notes(self) -> list[Advice]:
+        return self.session.notes
+
+    def publish(self, staged_file: Path) -> Path:
+        """Copy the one new file into the project (see ``Staging.publish``); return where it went."""
+        return self.staging.publish(staged_file)
+
+
+@contextmanager
+def open_run(
+    project: Project, runtime: Runtime = QUIET, writes: bool = False, use_cache: bool = True
+) -> Iterator[Run]:
+    """The session, the migrations directory locked (exclusively if the run ``writes``, checked to be
+    writable before any work), its staging copy and its history. The session is set up first and
+    torn down last (``session``: its order is the safety order)."""
+    with open_session(project, runtime) as session, migrations_lock(session.directory, exclusive=writes):
+        staging = session.stage()
+        if writes:
+            staging.check_writable()
+        # The project's known revision headers: a run that applies few revisions imports few files.
+        headers = RevisionHeaders.of_project(staging.project_dir) if use_cache else None
+        yield Run(session, staging, History(session.adapter, staging, headers), runtime, use_cache)
