@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import HEAD, interrupt, probe_env, wait_for_report
 
+from flask_makemigrations.errors import NextStep
 from flask_makemigrations.frontends import command_line, invoke_tasks, runs, surface
 
 #: Real processes through this package's front end; Flask and Click are the same in every session of
@@ -134,6 +135,24 @@ def test_each_declared_option_reaches_every_front_end(declared):
 
 
 INVOKE_KIND = {surface.Kind.TEXT: str, surface.Kind.FLAG: bool, surface.Kind.REPEATED: list}
+
+
+@pytest.mark.parametrize(
+    ("spelling", "run_again", "tasks", "main"),
+    [
+        (invoke_tasks.SPELLING, invoke_tasks.RUN_AGAIN, "invoke", "invoke makemigrations"),
+        (command_line.SPELLING, command_line.RUN_AGAIN, *["python -m flask_makemigrations"] * 2),
+        (command_line.FLASK_SPELLING, command_line.FLASK_RUN_AGAIN, *["flask makemigrations"] * 2),
+    ],
+    ids=["invoke", "python -m", "flask"],
+)
+def test_each_front_end_names_the_tasks_in_its_syntax(spelling, run_again, tasks, main):
+    """The next steps and the run that writes pending changes, spelled with the declared names."""
+    assert spelling == {
+        NextStep.MERGE: f"'{tasks} merge'",
+        NextStep.PRUNE: f"'{tasks} prune --database <the same URL>'",
+    }
+    assert run_again == f"'{main} -m ...'"
 
 
 def test_the_help_of_every_front_end_lists_the_declared_options(project):

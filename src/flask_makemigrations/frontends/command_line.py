@@ -16,19 +16,15 @@ from typing import Any, NoReturn
 
 import click
 
-from ..errors import NextStep
 from ..run.requirements import problems
 from ..run.signals import signal_held, signals_held
 from . import report, runs, surface
 
-SPELLING = {
-    NextStep.MERGE: "'python -m flask_makemigrations merge'",
-    NextStep.PRUNE: "'python -m flask_makemigrations prune --database <the same URL>'",
-}
-FLASK_SPELLING = {
-    NextStep.MERGE: "'flask makemigrations merge'",
-    NextStep.PRUNE: "'flask makemigrations prune --database <the same URL>'",
-}
+#: ``python -m flask_makemigrations`` (and the console script), and ``flask makemigrations``.
+PROGRAM, FLASK_PROGRAM = "python -m flask_makemigrations", "flask makemigrations"
+SPELLING, FLASK_SPELLING = surface.spelling(PROGRAM), surface.spelling(FLASK_PROGRAM)
+RUN_AGAIN, FLASK_RUN_AGAIN = surface.run_again(PROGRAM), surface.run_again(FLASK_PROGRAM)
+
 
 #: Set for the clean process ``flask makemigrations`` runs itself in: it still speaks ``flask``'s syntax.
 UNDER_FLASK = "FLASK_MAKEMIGRATIONS_UNDER_FLASK"
@@ -36,8 +32,8 @@ UNDER_FLASK = "FLASK_MAKEMIGRATIONS_UNDER_FLASK"
 
 def _front(ctx: click.Context) -> runs.FrontEnd:
     if ctx.find_root().command is main and not os.environ.get(UNDER_FLASK):
-        return runs.FrontEnd(SPELLING, "'python -m flask_makemigrations -m ...'")
-    return runs.FrontEnd(FLASK_SPELLING, "'flask makemigrations -m ...'")
+        return runs.FrontEnd(SPELLING, RUN_AGAIN)
+    return runs.FrontEnd(FLASK_SPELLING, FLASK_RUN_AGAIN)
 
 
 def _app(ctx: click.Context) -> str | None:

@@ -19,15 +19,13 @@ from invoke.exceptions import Exit
 from invoke.parser.argument import Argument
 from invoke.tasks import Task
 
-from ..errors import NextStep
 from ..run.signals import signals_held
 from . import report, runs, surface
 
 # How messages name the other tasks they send the user to, in Invoke's syntax.
-SPELLING = {
-    NextStep.MERGE: "'invoke merge'",
-    NextStep.PRUNE: "'invoke prune --database <the same URL>'",
-}
+SPELLING = surface.spelling("invoke")
+RUN_AGAIN = surface.run_again("invoke makemigrations")
+
 
 #: Options whose Invoke configuration (``makemigrations.url_env``) comes between the option and its
 #: declared default: their default here is None. (``makemigrations.bind_env`` is a value of its own,
@@ -74,7 +72,7 @@ def _argument(option: surface.Option) -> Argument:
 
 
 def _front(c: Context) -> runs.FrontEnd:
-    return runs.FrontEnd(SPELLING, "'invoke makemigrations -m ...'", _task_file_folder(c))
+    return runs.FrontEnd(SPELLING, RUN_AGAIN, _task_file_folder(c))
 
 
 def _given(c: Context, parsed: dict[str, Any]) -> runs.Given:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from ..errors import NextStep, Spelling
 from . import report, runs
 
 
@@ -174,3 +175,18 @@ CACHE = Task(
 )
 #: The main job first: the Click group is made of it, and the others are its subcommands.
 TASKS = (MAKEMIGRATIONS, MERGE, SQUASH, VERIFY, PRUNE, CACHE)
+
+
+def spelling(tasks: str) -> Spelling:
+    """The next steps the engine's messages name, as a front end whose tasks run as ``{tasks} NAME``
+    (``invoke merge``, ``flask makemigrations merge``) spells them."""
+    return {
+        NextStep.MERGE: f"'{tasks} {MERGE.name}'",
+        NextStep.PRUNE: f"'{tasks} {PRUNE.name} {DATABASE.flag} <the same URL>'",
+    }
+
+
+def run_again(main: str) -> str:
+    """A run that writes the pending changes, as a front end whose main job runs as ``main`` spells it
+    (said when a check finds some)."""
+    return f"'{main} -{MESSAGE.short} ...'"
