@@ -14,6 +14,7 @@ from flask_makemigrations.errors import (
     Terminated,
     UsageError,
     attach_advice,
+    attached_advice,
 )
 from flask_makemigrations.frontends import report
 from flask_makemigrations.frontends.invoke_tasks import SPELLING
@@ -103,6 +104,20 @@ def test_advice_from_the_cleanup_comes_before_the_error():
         "Warning: the shadow database x was left behind; 'invoke prune --database <the same URL>' drops it"
     ]
     assert shown.closing == "Error: the run failed"
+
+
+def test_advice_attached_to_any_exception_is_read_back_in_the_order_attached():
+    interrupted = KeyboardInterrupt()
+    first, second = Advice("a database was left"), Advice("{command} drops it", NextStep.PRUNE)
+    attach_advice(interrupted, first)
+    attach_advice(interrupted, second)
+
+    assert attached_advice(interrupted) == [first, second]
+    assert attached_advice(ValueError("no advice")) == []
+    assert report.of_exception(interrupted, SPELLING).stderr == [
+        "Warning: a database was left",
+        "Warning: 'invoke prune --database <the same URL>' drops it",
+    ]
 
 
 def test_signals_and_exits_and_bugs_are_never_status_0_or_1():

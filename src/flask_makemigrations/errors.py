@@ -47,10 +47,21 @@ class Advice:
         return self.render()
 
 
+#: Where an exception keeps the advice attached to it: an exception of any class (KeyboardInterrupt
+#: too) can carry it only in its own ``__dict__`` (exceptions take no weak references, so no table
+#: beside them; PEP 678's notes are strings, and ``--verbose`` would print them in the traceback).
+_ADVICE = "advice"
+
+
 def attach_advice(exc: BaseException, advice: Advice) -> None:
     """Let an exception on its way out carry advice about the cleanup (a database left behind), for
-    the front end to show before the exception's own line."""
-    exc.__dict__.setdefault("advice", []).append(advice)
+    the front end to show before the exception's own line (``attached_advice``)."""
+    exc.__dict__.setdefault(_ADVICE, []).append(advice)
+
+
+def attached_advice(exc: BaseException) -> list[Advice]:
+    """The advice attached to ``exc``, in the order it was attached."""
+    return list(exc.__dict__.get(_ADVICE, ()))
 
 
 class MakemigrationsError(Exception):

@@ -10,7 +10,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import MakemigrationsError, Spelling, StrictError, shown_path
+from ..errors import MakemigrationsError, Spelling, StrictError, attached_advice, shown_path
 from ..findings import as_entry
 from . import report
 
@@ -77,7 +77,7 @@ def of_exception(
     message = closing.split(": ", 1)[1] if ": " in closing else closing
     next_step = getattr(exc, "next_step", None)
     left_behind = [
-        {"kind": "left_behind", "message": advice.render(spelling)} for advice in getattr(exc, "advice", ())
+        {"kind": "left_behind", "message": advice.render(spelling)} for advice in attached_advice(exc)
     ]
     found: dict[str, Any] = dict(_UNKNOWN[command])
     warnings = [as_entry(warning, spelling=spelling) for warning in getattr(exc, "warnings", ())]

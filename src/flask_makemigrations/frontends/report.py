@@ -12,7 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import Advice, MakemigrationsError, Spelling, Terminated, exit_call, shown_path, unexpected
+from ..errors import (
+    Advice,
+    MakemigrationsError,
+    Spelling,
+    Terminated,
+    attached_advice,
+    exit_call,
+    shown_path,
+    unexpected,
+)
 from ..findings import rendered
 
 if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
@@ -173,7 +182,7 @@ def of_exception(exc: BaseException, spelling: Spelling, verbose: bool = False) 
     """Anything that ended a run early, as one line and its status; never 0 or 1 for an error.
     Advice the cleanup attached (a database left behind) comes first, as warnings."""
     report = _of_exception(exc, spelling, verbose)
-    report.stderr = _warnings(a.render(spelling) for a in getattr(exc, "advice", ())) + report.stderr
+    report.stderr = _warnings(a.render(spelling) for a in attached_advice(exc)) + report.stderr
     return report
 
 
