@@ -7,6 +7,6 @@ from .run.signals import signals_held
 
 if __name__ == "__main__":
     with signals_held():
-        from .frontends.command_line import main
+        from .frontends.command_line import PROGRAM, main
 
-        main(prog_name="python -m flask_makemigrations")
+        main(prog_name=PROGRAM)
