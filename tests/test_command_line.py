@@ -137,6 +137,14 @@ def test_each_declared_option_reaches_every_front_end(declared):
 INVOKE_KIND = {surface.Kind.TEXT: str, surface.Kind.FLAG: bool, surface.Kind.REPEATED: list}
 
 
+def test_every_value_a_run_takes_is_a_declared_option():
+    """``runs.Given`` holds the options of the table and nothing else (but the bind variables Invoke
+    configuration gives), so no front end can pass a value the table does not declare."""
+    declared = {option.name for task in surface.TASKS for option in task.options}
+    fields = {field.name for field in dataclasses.fields(runs.Given)}
+    assert fields - {"configured_bind_env"} == declared
+
+
 @pytest.mark.parametrize(
     ("spelling", "run_again", "tasks", "main"),
     [
