@@ -14,9 +14,9 @@ import subprocess
 import pytest
 from conftest import USERNAME
 from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, SUPERUSER
+from project_edits import connect_at_import
 from server_runs import SECRETS, dead_pid, make, refused, start_slow_upgrade
 from sqlalchemy.engine import make_url
-from test_safety import connect_at_import
 
 from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
 

@@ -11,28 +11,10 @@ differs.
 import json
 
 from conftest import HEAD, USERNAME
+from project_edits import add_unnamed_check
 from server_runs import make
 
-#: A table the migrations create with an unnamed CHECK that the models lack: no operation can drop
-#: a constraint without a name, so it stays a difference on every database.
-NOTE_MODEL = """
-
-class Note(db.Model):
-    id = db.Column(db.Integer, primary_key=True)
-    body = db.Column(db.Text)
-"""
-NOTE_TABLE = (
-    '    op.execute("CREATE TABLE note (id INTEGER NOT NULL, body TEXT CHECK (length(body) > 0), '
-    'CONSTRAINT pk_note PRIMARY KEY (id))")'
-)
 UNFIXABLE = "! check constraint on note (length(body) > 0): only in the migrations"
-
-
-def add_unnamed_check(project) -> None:
-    """Migrations whose ``note`` table has a CHECK constraint the models do not have."""
-    models = project.root / "app" / "models.py"
-    models.write_text(models.read_text() + NOTE_MODEL)
-    project.add_revision("0003_note", HEAD, NOTE_TABLE, downgrade='    op.execute("DROP TABLE note")')
 
 
 def stdout_lines(run) -> list[str]:

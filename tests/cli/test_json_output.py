@@ -9,7 +9,7 @@ import json
 import sys
 
 from conftest import HEAD, USERNAME
-from test_drift import add_unnamed_check
+from project_edits import add_unnamed_check
 
 from flask_makemigrations.api import Result
 from flask_makemigrations.frontends import json_report

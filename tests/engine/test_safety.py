@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TESTS, probe_env, wait_for_report
+from project_edits import connect_at_import
 
 URL_LINE = 'SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///app.db"),'
 
@@ -88,22 +89,6 @@ def test_app_reading_another_variable_is_refused(project):
     error = project.engine_refuses(project.make_migrations, check=True, where={"url_env": "SOME_OTHER_URL"})
     assert "instance/app.db" in error and "SOME_OTHER_URL" in error
     assert not (project.root / "instance" / "app.db").exists()
-
-
-CONNECT_AT_IMPORT = """
-import sqlalchemy as _sa
-
-_engine = _sa.create_engine({url!r})
-{body}
-"""
-
-
-def connect_at_import(project, url: str, swallow: bool = False) -> None:
-    body = "_engine.connect().close()"
-    if swallow:
-        body = f"try:\n    {body}\nexcept Exception:\n    pass"
-    init = project.root / "app" / "__init__.py"
-    init.write_text(init.read_text() + CONNECT_AT_IMPORT.format(url=url, body=body))
 
 
 def test_app_that_connects_to_another_database_at_import_is_refused(project, tmp_path):

@@ -4,7 +4,7 @@ Real SQLite shadow databases on private copies of the example project: real ``in
 output and the exit status are the behaviour, the engine's API in this process where the result is.
 """
 
-from test_drift import add_unnamed_check
+from project_edits import add_unnamed_check
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 BODY = "body = db.Column(db.Text, nullable=False)"
