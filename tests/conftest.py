@@ -28,6 +28,9 @@ from mariadb_server import find_server, start_server, stop_server
 from pg_cluster import find_bin_dir, start_cluster, stop_cluster
 from sqlalchemy.engine import make_url
 
+#: The ``server`` fixture of the conformance suite (tests/servers/test_conformance.py).
+pytest_plugins = ["server_backends"]
+
 REPO = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
 

@@ -22,6 +22,22 @@ SECRETS = tuple(
 )  # fmt: skip
 
 
+def assert_no_secret(result) -> None:
+    """Neither output of a real run shows a password the servers know."""
+    for secret in SECRETS:
+        assert secret not in result.stdout + result.stderr
+
+
+def assert_one_line_error(result, *fragments) -> None:
+    """A real run that failed as a bad input must: status 2, one ``Error:`` line naming ``fragments``."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert_no_secret(result)
+
+
 def make(project, server, message=None, url=None, **options):
     """The engine's ``make_migrations`` in this process, with the server's URL (or ``url``)."""
     return project.make_migrations(message, where={"database": url or server.url_string()}, **options)

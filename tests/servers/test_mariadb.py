@@ -7,18 +7,13 @@ exit statuses, signals and ``prune``.
 """
 
 import importlib.util
-import signal
-import socket
-import subprocess
 
 import pytest
 from conftest import USERNAME
 from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, SUPERUSER
 from project_edits import connect_at_import
-from server_runs import SECRETS, dead_pid, make, refused, start_slow_upgrade
+from server_runs import SECRETS, make, refused
 from sqlalchemy.engine import make_url
-
-from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
 
 
 @pytest.fixture
@@ -49,19 +44,6 @@ def app_database_objects(mariadb) -> list:
 
 
 # --- the flow -------------------------------------------------------------------------------------
-
-
-@pytest.mark.usefixtures("databases_unchanged")
-def test_no_changes_and_the_url_database_is_untouched(project, mariadb):
-    mariadb.sql("CREATE TABLE IF NOT EXISTS keep_me (id INTEGER PRIMARY KEY, note TEXT)")
-    mariadb.sql("INSERT IGNORE INTO keep_me VALUES (1, 'precious')")
-    objects = app_database_objects(mariadb)
-
-    result = make(project, mariadb, "nothing")
-
-    assert (result.operations, result.path, result.warnings, result.differences) == ([], None, [], [])
-    assert app_database_objects(mariadb) == objects
-    assert mariadb.sql("SELECT id, note FROM keep_me") == [(1, "precious")]
 
 
 @pytest.mark.usefixtures("databases_unchanged")
@@ -171,7 +153,6 @@ def test_a_migration_failing_halfway_names_the_revision_and_leaves_no_database(p
 
 
 DRIVERS = {"pymysql": "pymysql", "mysqldb": "MySQLdb", "mariadbconnector": "mariadb"}
-NOT_TESTED = {"mysqlconnector": "mysql"}  # only its missing-driver message
 
 
 def driver_url(mariadb, driver: str, **parts) -> str:
@@ -197,23 +178,6 @@ def test_each_driver_works_and_an_app_on_the_url_database_is_refused(project, ma
 
 
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
-def test_unreachable_server(project, mariadb):
-    url = mariadb.url_string(password="Wr0ng-secret").replace(f":{mariadb.port}/", ":1/")
-    refused(project, mariadb, "cannot reach the MySQL server", url=url)
-
-
-@pytest.mark.version_independent  # the connect timeout: this package's own setting
-def test_a_server_that_never_answers_times_out(project, mariadb):
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen()
-        url = mariadb.url_string().replace(f":{mariadb.port}/", f":{silent.getsockname()[1]}/")
-        refused(
-            project, mariadb, "cannot reach the MySQL server", "timed out", url=f"{url}?connect_timeout=2"
-        )
-
-
-@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 def test_a_connect_timeout_that_is_not_a_number(project, mariadb):
     refused(
         project,
@@ -221,19 +185,6 @@ def test_a_connect_timeout_that_is_not_a_number(project, mariadb):
         "connect_timeout=soon is not a whole number",
         url=f"{mariadb.url_string()}?connect_timeout=soon",
     )
-
-
-@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
-@pytest.mark.usefixtures("databases_unchanged")
-def test_wrong_password(project, mariadb):
-    refused(project, mariadb, "authentication failed", url=mariadb.url_string(password="Wr0ng-secret"))
-
-
-@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
-@pytest.mark.usefixtures("databases_unchanged")
-def test_a_missing_url_database(project, mariadb):
-    url = mariadb.url_string(database="no_such_db")
-    refused(project, mariadb, "the database no_such_db does not exist", "e.g. information_schema", url=url)
 
 
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
@@ -276,24 +227,6 @@ def test_the_grant_the_message_gives_is_enough(project, mariadb):
         mariadb.sql(f"REVOKE {grant.replace(' TO ', ' FROM ')}")
 
 
-@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
-@pytest.mark.parametrize(
-    ("driver", "package"),
-    [
-        ("mysqldb", "mysqlclient"),
-        ("mariadbconnector", "mariadb"),
-        ("mysqlconnector", "mysql-connector-python"),
-    ],
-)
-def test_driver_not_installed(project, mariadb, driver, package):
-    if importlib.util.find_spec({**DRIVERS, **NOT_TESTED}[driver]) is not None:
-        pytest.skip(f"{package} is installed")
-    dialect = "mariadb" if driver == "mariadbconnector" else "mysql"
-    refused(
-        project, mariadb, f"pip install '{package}'", url=mariadb.url_string(drivername=f"{dialect}+{driver}")
-    )
-
-
 def test_mariadb_urls_are_their_own_dialect(project, mariadb):
     """``mariadb+pymysql://`` is SQLAlchemy's MariaDB dialect: the guard compares it as such, and a
     ``mysql://`` connection to the same server is another dialect's, refused."""
@@ -304,60 +237,6 @@ def test_mariadb_urls_are_their_own_dialect(project, mariadb):
 
 
 # --- signals and leaks ------------------------------------------------------------------------------
-
-
-@pytest.mark.version_independent  # signals: this package's own code
-@pytest.mark.parametrize(
-    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"]
-)
-def test_an_interrupted_upgrade_drops_the_shadow_database(project, mariadb, tmp_path, signum, code):
-    before = mariadb.databases()
-    process = start_slow_upgrade(project, mariadb.url_string(), tmp_path / "go", "SELECT SLEEP(0.1)")
-    try:
-        during = mariadb.databases() - before
-        process.send_signal(signum)
-        _, stderr = process.communicate(timeout=120)
-    finally:
-        process.kill()
-
-    assert during and all(name.startswith(PREFIX) for name in during)
-    assert process.returncode == code, stderr
-    assert mariadb.databases() == before
-
-
-@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
-def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, mariadb):
-    gone = dead_pid()
-    created = ShadowName.new().created
-    leaked = str(ShadowName(host_token(), gone, created, "abc123"))
-    kept = [str(ShadowName(host_token(), subprocess.os.getpid(), created, "abc123")), "foreign_db"]
-    for name in [leaked, *kept]:
-        mariadb.sql(f"CREATE DATABASE `{name}`")
-    try:
-        result = project.invoke("prune", "--database", mariadb.url_string())
-        remaining = mariadb.databases()
-    finally:
-        for name in kept:
-            mariadb.sql(f"DROP DATABASE IF EXISTS `{name}`")
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [f"dropped {leaked}"]
-    assert leaked not in remaining and set(kept) <= remaining
-    assert not any(secret in result.stdout + result.stderr for secret in SECRETS)
-
-
-@pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
-def test_a_run_names_the_shadow_databases_killed_runs_left(project, mariadb):
-    leaked = str(ShadowName(host_token(), dead_pid(), ShadowName.new().created, "def456"))
-    mariadb.sql(f"CREATE DATABASE `{leaked}`")
-    try:
-        result = make(project, mariadb, check=True)
-    finally:
-        mariadb.sql(f"DROP DATABASE IF EXISTS `{leaked}`")
-
-    (note,) = [str(note) for note in result.notes]
-    assert note.startswith("runs on this machine that were killed left shadow databases on ")
-    assert note.endswith(f": {leaked}; the prune task drops them")
 
 
 @pytest.mark.usefixtures("databases_unchanged")

@@ -1,0 +1,183 @@
+"""What every server backend must do, run on each one (``server_backends.BACKENDS``): PostgreSQL and
+MariaDB today. Alembic's ``testing/suite`` is the model: a new backend adds a fixture, not a copy of
+these tests; what only one backend does stays in its own module (``test_postgres``, ``test_mariadb``).
+
+Every test that runs against the server lists its databases before and after: whatever ends a run,
+its shadow databases must be gone, and the database named in the URL must be as it was.
+"""
+
+import importlib.util
+import signal
+import socket
+import subprocess
+
+import pytest
+from server_backends import BACKENDS, case, on_every_server
+from server_runs import (
+    SECRETS,
+    assert_no_secret,
+    assert_one_line_error,
+    dead_pid,
+    make,
+    refused,
+    start_slow_upgrade,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
+
+from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
+
+
+@pytest.fixture
+def databases_unchanged(server):
+    """Fail the test if any database appeared or vanished on the server during it."""
+    before = server.databases()
+    yield
+    assert server.databases() == before
+
+
+def driver_available(drivername: str) -> bool:
+    """Whether SQLAlchemy has the dialect and the driver's module is installed."""
+    try:
+        make_url(f"{drivername}://").get_dialect()
+    except NoSuchModuleError:
+        return False  # SQLAlchemy 1.4 has no psycopg (3) dialect
+    return importlib.util.find_spec(drivername.split("+")[1]) is not None
+
+
+@on_every_server()
+@pytest.mark.usefixtures("databases_unchanged")
+def test_no_changes_and_the_url_database_is_untouched(project, server):
+    server.sql("CREATE TABLE IF NOT EXISTS keep_me (id INTEGER PRIMARY KEY, note TEXT)")
+    server.sql(server.backend.keep_me_row)
+    objects = server.app_database_objects()
+
+    result = make(project, server, "nothing")
+
+    assert (result.operations, result.path, result.warnings, result.differences) == ([], None, [], [])
+    assert server.app_database_objects() == objects
+    assert server.sql("SELECT id, note FROM keep_me") == [(1, "precious")]
+
+
+@pytest.mark.parametrize(
+    ("server", "drivername", "signum", "code"),
+    [
+        case(name, drivername, *stop, version_independent=True)
+        for name, backend in BACKENDS.items()
+        for drivername in backend.signal_drivers
+        for stop in ((signal.SIGTERM, 143), (signal.SIGINT, 130))
+    ],
+    indirect=["server"],
+)
+def test_an_interrupted_upgrade_drops_the_shadow_database(
+    project, server, tmp_path, drivername, signum, code
+):
+    if not driver_available(drivername):
+        pytest.skip(f"{drivername} or its SQLAlchemy dialect is not installed")
+    before = server.databases()
+    url = server.url_string(drivername=drivername)
+    process = start_slow_upgrade(project, url, tmp_path / "go", server.backend.sleep)
+    try:
+        during = server.databases() - before
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+
+    # the run used the server: its shadow database (and the one built from the models to verify)
+    assert during and all(name.startswith(PREFIX) for name in during)
+    assert process.returncode == code, stderr
+    assert server.databases() == before
+
+
+@on_every_server(version_independent_on=("mariadb",))
+def test_unreachable_server(project, server):
+    url = server.url_string(password="Wr0ng-secret").replace(f":{server.port}/", ":1/")
+    refused(project, server, f"cannot reach the {server.backend.product} server", url=url)
+
+
+@on_every_server(version_independent_on=tuple(BACKENDS))  # the connect timeout: this package's own
+def test_a_server_that_never_answers_times_out(project, server):
+    """A port that accepts connections but never speaks: a bounded wait, then the one-line error."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = server.url_string().replace(f":{server.port}/", f":{silent.getsockname()[1]}/")
+        url += server.backend.silent_port_query
+        result = project.invoke("makemigrations", "-m", "x", "--database", url)
+    assert_one_line_error(
+        result, f"cannot reach the {server.backend.product} server", server.backend.timed_out
+    )
+
+
+@on_every_server(version_independent_on=("mariadb",))
+@pytest.mark.usefixtures("databases_unchanged")
+def test_wrong_password(project, server):
+    refused(project, server, "authentication failed", url=server.url_string(password="Wr0ng-secret"))
+
+
+@on_every_server(version_independent_on=("mariadb",))
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_missing_url_database(project, server):
+    url = server.url_string(database="no_such_db")
+    example = f"e.g. {server.backend.example_database}"
+    refused(project, server, "the database no_such_db does not exist", example, url=url)
+
+
+@pytest.mark.parametrize(
+    ("server", "drivername", "module", "package"),
+    [
+        case(name, *missing, version_independent=name == "mariadb")
+        for name, backend in BACKENDS.items()
+        for missing in backend.missing_drivers
+    ],
+    indirect=["server"],
+)
+def test_driver_not_installed(project, server, drivername, module, package):
+    if importlib.util.find_spec(module) is not None:
+        pytest.skip(f"{package} is installed")
+    refused(project, server, f"pip install '{package}'", url=server.url_string(drivername=drivername))
+
+
+@on_every_server(version_independent_on=("mariadb",))
+def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, server):
+    gone = dead_pid()
+    created = ShadowName.new().created
+    leaked = str(ShadowName(host_token(), gone, created, "abc123"))
+    kept = [
+        str(ShadowName(host_token(), subprocess.os.getpid(), created, "abc123")),  # its process is alive
+        str(ShadowName("someotherhost", gone, created, "abc123")),  # made on another machine
+        f"{leaked}x",  # not exactly our pattern
+        "foreign_db",
+    ]
+    for name in [leaked, *kept]:
+        server.create_database(name)
+    try:
+        result = project.invoke("prune", "--database", server.url_string())
+        remaining = server.databases()
+        again = project.invoke("prune", "--database", server.url_string())
+    finally:
+        for name in kept:
+            server.drop_database(name)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"dropped {leaked}"]
+    assert leaked not in remaining and set(kept) <= remaining
+    assert again.returncode == 0 and again.stdout.strip() == "No leaked shadow databases"
+    assert_no_secret(result)
+
+
+@on_every_server(version_independent_on=("mariadb",))
+def test_a_run_names_the_shadow_databases_killed_runs_left(project, server):
+    """A SIGKILL leaves its shadow database: the next run on that server says which, for prune."""
+    leaked = str(ShadowName(host_token(), dead_pid(), ShadowName.new().created, "def456"))
+    server.create_database(leaked)
+    try:
+        result = make(project, server, check=True)
+    finally:
+        server.drop_database(leaked)
+
+    (note,) = [str(note) for note in result.notes]
+    assert note.startswith("runs on this machine that were killed left shadow databases on ")
+    assert note.endswith(f": {leaked}; the prune task drops them")
+    assert not any(secret in note for secret in SECRETS)
