@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from .cache_files import project_id, user_cache_dir
+from .cache.files import project_id, user_cache_dir
+from .cache.keys import Built, clear_cache
+from .cache.postgresql_templates import Template, cached_templates, clear_templates
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, Databases, Schemas, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
@@ -19,9 +21,7 @@ from .run.session import QUIET, Project, Runtime
 from .run.signals import uninterrupted
 from .shadow.backends import parse_database
 from .shadow.backends.postgresql import PostgreSQL
-from .shadow.backends.postgresql_templates import Template, cached_templates, clear_templates
 from .shadow.backends.sqlite import SQLiteFile
-from .shadow.cache import Built, clear_cache
 from .shadow.server import PruneResult, ServerBackend, prune
 
 if TYPE_CHECKING:  # squash's modules are imported by its run only (every other run would pay for them)

@@ -12,10 +12,10 @@ from alembic.script import ScriptDirectory
 from conftest import HEAD, REPO
 from sqlalchemy.engine import URL
 
+from flask_makemigrations.cache.keys import ShadowCache, clear_cache, revision_keys
+from flask_makemigrations.cache.snapshots import FileSnapshots
 from flask_makemigrations.shadow.backend import ShadowDatabase
 from flask_makemigrations.shadow.backends.sqlite import SQLiteFile
-from flask_makemigrations.shadow.cache import ShadowCache, clear_cache, revision_keys
-from flask_makemigrations.shadow.snapshots import FileSnapshots
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from conftest import EMAIL, HEAD, USERNAME
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 
+from flask_makemigrations.cache.reflection import METHODS
 from flask_makemigrations.compat import table_reflection_answered_by
-from flask_makemigrations.revisions.reflection_cache import METHODS
 
 #: The pragmas SQLite's dialect reads a table's columns, indexes and foreign keys with.
 _TABLE_PRAGMA = re.compile(r'PRAGMA (?:main\.)?(?:table_x?info|index_list|foreign_key_list)\("?(\w+)"?\)')

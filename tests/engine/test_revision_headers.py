@@ -1,4 +1,4 @@
-"""The revision files' headers (``revisions/headers.py``): which files a run may place in the graph
+"""The revision files' headers (``cache/headers.py``): which files a run may place in the graph
 without importing them, and that a graph built from headers is the one Alembic builds by importing.
 
 Alembic's own ``ScriptDirectory`` loads the example project's revisions here, through the loader the
@@ -12,8 +12,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from conftest import HEAD
 
+from flask_makemigrations.cache.headers import RevisionHeaders, plain_module
 from flask_makemigrations.compat import revision_files_loaded_by
-from flask_makemigrations.revisions.headers import RevisionHeaders, plain_module
 
 # What `flask db migrate` writes (Flask-Migrate's template), and Alembic 1.12's annotated one.
 FLASK_MIGRATE_FILE = '''"""add email

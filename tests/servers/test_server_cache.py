@@ -12,7 +12,7 @@ from conftest import HEAD, finish
 from pg_cluster import LIMITED_ROLE
 from server_runs import make
 
-from flask_makemigrations.shadow.backends.postgresql_templates import PREFIX
+from flask_makemigrations.cache.postgresql_templates import PREFIX
 
 #: What differs between two scripts for the same change: the revision id and the date.
 VOLATILE = re.compile(r"Create Date: .*|revision = .*|Revision ID: .*")

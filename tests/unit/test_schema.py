@@ -75,13 +75,13 @@ def test_different_server_defaults_stay_different():
 
 
 def test_a_schema_read_back_from_its_json_is_the_same(tmp_path):
-    """What the models' cache keeps (checks/schema_cache.py) compares exactly like the schema."""
+    """What the models' cache keeps (cache/schemas.py) compares exactly like the schema."""
     import json
 
     import sqlalchemy as sa
 
+    from flask_makemigrations.cache.schemas import _decoded, _encoded
     from flask_makemigrations.checks.schema import Filters, reflect
-    from flask_makemigrations.checks.schema_cache import _decoded, _encoded
 
     metadata = sa.MetaData()
     sa.Table(

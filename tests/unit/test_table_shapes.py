@@ -1,4 +1,4 @@
-"""Tables reflected once (``schema.TableShapes``, kept by ``schema_cache.kept_table_shapes``): a table
+"""Tables reflected once (``schema.TableShapes``, kept by ``cache.schemas.kept_table_shapes``): a table
 is reflected again exactly when what reflecting it reads has changed, and a reused shape is the one a
 fresh reflection gives. On real SQLite files; PostgreSQL and MariaDB have no fingerprints, so every
 reflection there is fresh (``test_verify`` covers them).
@@ -9,9 +9,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from flask_makemigrations.cache.schemas import kept_table_shapes, tables_file
 from flask_makemigrations.checks import schema
 from flask_makemigrations.checks.schema import Filters, TableShapes, reflect
-from flask_makemigrations.checks.schema_cache import kept_table_shapes, tables_file
 
 
 @pytest.fixture

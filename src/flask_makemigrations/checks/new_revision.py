@@ -3,7 +3,7 @@
 Autogenerate has blind spots (server defaults, check constraints, some type changes), and people apply
 its files without reading them. So the new revision is applied, the result is compared with a second
 database built straight from the models (one per database of the app: Flask-SQLAlchemy's binds each
-have theirs; its schema comes from the cache when the models are the same, ``schema_cache``; on a
+have theirs; its schema comes from the cache when the models are the same, ``cache/schemas.py``; on a
 server it is built in a thread meanwhile), then it is downgraded (which must give back the schema it
 started from) and applied again. All of it happens in the staging copy: a revision that fails never
 reaches the project.
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ..cache.schemas import keep_models_schema, kept_table_shapes, known_models_schema, models_key
 from ..errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
 from ..findings import extended, in_bind
 from ..revisions.driver import History
@@ -27,7 +28,6 @@ from ..revisions.generation import Generated
 from ..run.binds import BindKey
 from ..run.signals import uninterrupted
 from .schema import Filters, Schema, TableShapes, differences, reflect
-from .schema_cache import keep_models_schema, kept_table_shapes, known_models_schema, models_key
 
 if TYPE_CHECKING:  # annotations only
     from ..shadow.backend import ShadowDatabase
@@ -103,7 +103,7 @@ def models_schemas(
 ) -> Iterator[Callable[[], Schemas]]:
     """The schema the models of each bind describe, as this kind of database reflects it
     (``create_all`` in an empty throwaway database ``models`` makes for that bind), unless the
-    cache has it for models exactly like these (``schema_cache``): the function yielded returns them.
+    cache has it for models exactly like these (``cache/schemas.py``): the function yielded returns them.
 
     On a server, building them is mostly waiting for its answers, so it runs in a thread while the
     block migrates and reflects the shadow database (waiting too); elsewhere it is done when first

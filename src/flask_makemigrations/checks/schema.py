@@ -133,7 +133,7 @@ class TableShapes:
     schema is reflected again only where the database changed: the round trip of a revision that
     alters one table of 250 reflects that one.
 
-    ``known`` comes from a cache (``schema_cache``) under ``salt``, which names the code and versions
+    ``known`` comes from a cache (``cache/schemas.py``) under ``salt``, which names the code and versions
     that shape a table; filters that are code (``include_name``, ``include_object``) shape it too, so
     what they filtered is kept for this run only.
     """

@@ -8,6 +8,7 @@ to exactly the schema at ``--since`` and upgrade again; and the models must stil
 
 from dataclasses import dataclass
 
+from ..cache.schemas import kept_table_shapes
 from ..errors import VerificationError
 from ..revisions.driver import History
 from ..revisions.generation import Generated
@@ -22,7 +23,6 @@ from .new_revision import (
     round_trip,
     schema_differences,
 )
-from .schema_cache import kept_table_shapes
 
 OLD, SQUASHED = "the old history", "the squashed history"
 #: What every failure of the proof adds.

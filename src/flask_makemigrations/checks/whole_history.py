@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from alembic.script import Script
 
+from ..cache.schemas import kept_table_shapes
 from ..errors import Advice, shown_path
 from ..revisions.driver import History, Progress, reported
 from ..revisions.generation import generate
@@ -29,7 +30,6 @@ from .new_revision import (
     step,
 )
 from .schema import TableShapes
-from .schema_cache import kept_table_shapes
 
 
 @dataclass

@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.exc import DBAPIError
 
+from ..cache.headers import RevisionHeaders
 from ..compat import (
     ALEMBIC_HAS_QUIET,
     alembic_option,
@@ -40,7 +41,6 @@ from ..errors import (
     exit_call,
     shown_path,
 )
-from .headers import RevisionHeaders
 from .staging import Staging
 
 if TYPE_CHECKING:  # annotations only (the run package imports this one)

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cache_files import write_whole
+from ..cache.files import write_whole
 from ..errors import MakemigrationsError, MigrationError, UsageError, disk_error, shown_path
 from .staging import Staging
 

@@ -13,14 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cache.headers import RevisionHeaders
+from ..cache.keys import Built, upgrade_with_cache
+from ..cache.reflection import reflection_answered_from_cache
 from ..checks.new_revision import ModelsDatabases
 from ..errors import Advice
 from ..revisions.driver import History
 from ..revisions.generation import Generated, generate
-from ..revisions.headers import RevisionHeaders
-from ..revisions.reflection_cache import reflection_answered_from_cache
 from ..revisions.staging import Staging
-from ..shadow.cache import Built, upgrade_with_cache
 from .app_loading import history_builds_its_own_tables
 from .binds import env_matches_binds
 from .locking import migrations_lock

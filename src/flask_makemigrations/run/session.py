@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask
 
-from ..cache_files import user_cache_dir
+from ..cache.files import user_cache_dir
 from ..errors import Advice, AppLoadError, ForeignDatabaseError
 from ..questioner import ANSWER_DEFAULTS, Questioner
 from ..revisions.driver import Progress

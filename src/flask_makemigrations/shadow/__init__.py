@@ -1,3 +1,1 @@
-"""The throwaway databases: SQLite files and memory, databases on a server, their names, and the
-cache of their snapshots.
-"""
+"""The throwaway databases: SQLite files and memory, databases on a server, and their names."""

@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, Connection
 from ..errors import Advice
 
 if TYPE_CHECKING:  # annotations only (the snapshot stores import this module)
-    from .snapshots import Snapshots
+    from ..cache.snapshots import Snapshots
 
 
 @dataclass

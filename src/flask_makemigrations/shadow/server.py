@@ -3,7 +3,7 @@ share -- create the database, hand out its URL, always drop it -- and ``prune``.
 
 The database named in the ``--database`` URL is only ever connected to, to issue CREATE DATABASE and
 DROP DATABASE (outside any transaction), and what the cache does with its own template databases
-(``backends/postgresql_templates.py``); nothing is created, altered or dropped inside it. Server
+(``cache/postgresql_templates.py``); nothing is created, altered or dropped inside it. Server
 failures become one-line errors that say what to do, and no message ever carries the password.
 """
 

@@ -7,9 +7,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from ...cache.postgresql_templates import TemplateSnapshots
+from ...cache.snapshots import Snapshots
 from ..server import CONNECT_TIMEOUT, Failure, ServerBackend
-from ..snapshots import Snapshots
-from .postgresql_templates import TemplateSnapshots
 
 _UNREACHABLE_MARKERS = (
     "Connection refused",
@@ -48,7 +48,7 @@ class PostgreSQL(ServerBackend):
         return {}
 
     def snapshots(self, project: str) -> Snapshots:
-        """Template databases on the server (``postgresql_templates``)."""
+        """Template databases on the server (``cache/postgresql_templates.py``)."""
         return TemplateSnapshots(self, project)
 
     def how_to_allow(self, user: str) -> str:

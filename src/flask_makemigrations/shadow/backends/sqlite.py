@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy.engine import URL, Connection, Dialect, make_url
 
-from ...cache_files import user_cache_dir
+from ...cache.files import user_cache_dir
+from ...cache.snapshots import FileSnapshots
 from ...errors import UsageError, disk_error
 from ..backend import Backend, ShadowDatabase
-from ..snapshots import FileSnapshots
 
 #: The files SQLite keeps beside a database; a leftover one would be taken for the new file's own.
 SIDE_FILES = ("-journal", "-wal", "-shm")

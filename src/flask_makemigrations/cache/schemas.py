@@ -30,10 +30,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from ..cache_files import keep_salted_entries, project_file, salted_entries, user_cache_dir
+from ..checks import schema
+from ..checks.schema import Filters, Schema, TableShape, TableShapes
 from ..shadow.backend import Backend
 from ..shadow.backends import for_dialect
-from .schema import Filters, Schema, TableShape, TableShapes
+from .files import keep_salted_entries, project_file, salted_entries, user_cache_dir
 
 #: Changes when what is stored changes shape.
 FORMAT = 2
@@ -128,16 +129,16 @@ def _server(url: URL) -> str:
 def _comparison_code(engine: Engine) -> list[Path]:
     """The source files whose code shapes a reflected schema: the comparison, the models' build, and
     the backend's normalizations."""
-    here = Path(__file__).parent
+    checks = Path(inspect.getfile(schema)).parent
     backends = [Path(inspect.getfile(cls)) for cls in (Backend, for_dialect(engine.dialect.name))]
-    return [here / "schema.py", here / "new_revision.py", *backends]
+    return [checks / "schema.py", checks / "new_revision.py", *backends]
 
 
 def _shape_code() -> list[Path]:
     """The source files whose code shapes a reflected table, whichever the backend."""
-    here = Path(__file__).parent
     backends = Path(inspect.getfile(Backend)).parent
-    return [here / "schema.py", backends / "backend.py", *sorted((backends / "backends").glob("*.py"))]
+    comparison = Path(inspect.getfile(schema))
+    return [comparison, backends / "backend.py", *sorted((backends / "backends").glob("*.py"))]
 
 
 def _code_digest(paths: list[Path]) -> str:

@@ -21,10 +21,10 @@ import alembic
 import sqlalchemy
 from alembic.script import Script, ScriptDirectory
 
-from ..cache_files import project_id, user_cache_dir
 from ..errors import MakemigrationsError, on_disk
 from ..revisions.driver import History, Progress
-from .backend import ShadowDatabase
+from ..shadow.backend import ShadowDatabase
+from .files import project_id, user_cache_dir
 from .snapshots import Snapshots
 
 #: Snapshots kept per project; a history that only grows needs the newest one.

@@ -26,7 +26,7 @@ from typing import Any
 import alembic
 import sqlalchemy
 
-from ..cache_files import keep_salted_entries, project_file, salted_entries
+from .files import keep_salted_entries, project_file, salted_entries
 
 #: Changes when what is stored changes shape.
 FORMAT = 2

@@ -27,9 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
 
-from ..cache_files import keep_salted_entries, project_file, salted_entries
 from ..compat import sqlite_type, table_reflection_answered_by
 from ..shadow.backends import for_dialect
+from .files import keep_salted_entries, project_file, salted_entries
 
 #: Changes when what is stored changes shape.
 FORMAT = 1

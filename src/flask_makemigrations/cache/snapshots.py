@@ -4,7 +4,7 @@ the file store of SQLite's.
 A snapshot is a shadow database at a revision, named by the revision's content key (``cache``) and
 the bind it belongs to (None: the main database). A key's snapshots form one set: the main
 database's, and one per bind that ``env.py`` migrates. SQLite keeps each as a file in the user's
-cache folder; PostgreSQL as a template database on the server (``backends/postgresql_templates.py``).
+cache folder; PostgreSQL as a template database on the server (``postgresql_templates.py``).
 """
 
 import contextlib
@@ -14,10 +14,10 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .backend import ShadowDatabase
+from ..shadow.backend import ShadowDatabase
 
 if TYPE_CHECKING:  # annotations only (the SQLite backend imports this module)
-    from .backends.sqlite import SQLite
+    from ..shadow.backends.sqlite import SQLite
 
 
 class Snapshots(ABC):

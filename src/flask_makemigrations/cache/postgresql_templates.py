@@ -21,10 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from ...errors import MakemigrationsError
-from ..backend import ShadowDatabase
-from ..server import ServerBackend, connect, quoted
-from ..snapshots import Snapshots, bind_hash
+from ..errors import MakemigrationsError
+from ..shadow.backend import ShadowDatabase
+from ..shadow.server import ServerBackend, connect, quoted
+from .snapshots import Snapshots, bind_hash
 
 PREFIX = "fmm_cache_"
 _PROJECT, _KEY, _BIND = 12, 24, 8  # hex digits of each part: at most 56 characters in all
