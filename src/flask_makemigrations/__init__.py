@@ -6,10 +6,26 @@ and a :class:`Request` (what: a :class:`Mode` and its options), calls one functi
 
 The names below are imported on first use, not with the package: a front end first checks that the
 installed libraries are usable (``requirements``), and importing the engine would fail before that.
+A type checker reads them from the imports under ``TYPE_CHECKING``, which never run, so that a user's
+checker sees their real types (the package is typed: ``py.typed``).
 """
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import (
+        Result,
+        Squashed,
+        make_migrations,
+        merge_heads,
+        prune_shadow_databases,
+        squash_history,
+        verify_history,
+    )
+    from .errors import MakemigrationsError, Terminated
+    from .request import Mode, Request
+    from .run.session import Project, Runtime
 
 _EXPORTS = {
     "MakemigrationsError": "errors",
@@ -27,7 +43,22 @@ _EXPORTS = {
     "verify_history": "api",
 }
 
-__all__ = sorted(_EXPORTS)
+# Spelled out, not computed from _EXPORTS: a type checker reads only a literal list.
+__all__ = [
+    "MakemigrationsError",
+    "Mode",
+    "Project",
+    "Request",
+    "Result",
+    "Runtime",
+    "Squashed",
+    "Terminated",
+    "make_migrations",
+    "merge_heads",
+    "prune_shadow_databases",
+    "squash_history",
+    "verify_history",
+]
 
 
 def __getattr__(name: str) -> Any:
