@@ -101,7 +101,7 @@ LIBRARY_DEPRECATIONS = [
 ]
 
 
-def pytest_configure(config):
+def pytest_configure(config) -> None:
     for message, category in LIBRARY_DEPRECATIONS:
         config.addinivalue_line("filterwarnings", f"ignore:{message}:{category}")
 
@@ -465,7 +465,7 @@ def synthetic_project(tmp_path: Path, revisions: int) -> ProjectCopy:
 
 
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path: Path):
     """A copy of this repository's example app and its migrations."""
     copy = _copy_project(tmp_path, {"app": REPO / "app", "migrations": REPO / "migrations"})
     yield copy
@@ -473,7 +473,7 @@ def project(tmp_path):
 
 
 @pytest.fixture
-def foreign_project(tmp_path):
+def foreign_project(tmp_path: Path):
     """Another team's project (``tests/projects/foreign``): package ``mypkg``, its own ``tasks.py``
     and ``app`` package, a ``wsgi.py``, and a Flask-Migrate directory with no revisions yet."""
     copy = _copy_project(tmp_path, {".": TESTS / "projects" / "foreign", "migrations": REPO / "migrations"})
@@ -484,7 +484,7 @@ def foreign_project(tmp_path):
 
 
 @pytest.fixture
-def binds_project(tmp_path):
+def binds_project(tmp_path: Path):
     """An app with two binds, ``audit`` and ``analytics`` (``tests/projects/binds``), and its history,
     made with ``flask db init --multidb`` and ``flask db migrate``: users, audit entries and page
     views (0001_initial), then a column in ``audit`` (0002_audit_user)."""
@@ -494,7 +494,7 @@ def binds_project(tmp_path):
 
 
 @pytest.fixture
-def probe_dir(tmp_path) -> Path:
+def probe_dir(tmp_path: Path) -> Path:
     """Where the probe migration reports (outside the project)."""
     path = tmp_path / "probe"
     path.mkdir()

@@ -2,7 +2,7 @@
 conftest.py, so that a test module imports them from the root of the suite, never from another test
 module in another folder."""
 
-from conftest import HEAD
+from conftest import HEAD, ProjectCopy
 
 #: A table the migrations create with an unnamed CHECK that the models lack: no operation can drop
 #: a constraint without a name, so it stays a difference on every database.
@@ -25,14 +25,14 @@ _engine = _sa.create_engine({url!r})
 """
 
 
-def add_unnamed_check(project) -> None:
+def add_unnamed_check(project: ProjectCopy) -> None:
     """Migrations whose ``note`` table has a CHECK constraint the models do not have."""
     models = project.root / "app" / "models.py"
     models.write_text(models.read_text() + NOTE_MODEL)
     project.add_revision("0003_note", HEAD, NOTE_TABLE, downgrade='    op.execute("DROP TABLE note")')
 
 
-def connect_at_import(project, url: str, swallow: bool = False) -> None:
+def connect_at_import(project: ProjectCopy, url: str, swallow: bool = False) -> None:
     """An app that connects to ``url`` when it is imported (and, with ``swallow``, ignores a failure)."""
     body = "_engine.connect().close()"
     if swallow:

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import mariadb_server
 import pg_cluster
+from conftest import ProjectCopy
+from server_backends import ServerUnderTest
 
 #: Every password the test servers know, as given and as a URL quotes it, and a wrong one.
 SECRETS = tuple(
@@ -38,12 +40,12 @@ def assert_one_line_error(result, *fragments) -> None:
     assert_no_secret(result)
 
 
-def make(project, server, message=None, url=None, **options):
+def make(project: ProjectCopy, server: ServerUnderTest, message=None, url=None, **options):
     """The engine's ``make_migrations`` in this process, with the server's URL (or ``url``)."""
     return project.make_migrations(message, where={"database": url or server.url_string()}, **options)
 
 
-def refused(project, server, *fragments, url=None, **options) -> str:
+def refused(project: ProjectCopy, server: ServerUnderTest, *fragments, url=None, **options) -> str:
     """The engine's one-line error for a run with that URL; it names ``fragments``, never a secret."""
     where = {"database": url or server.url_string()}
     error = project.engine_refuses(project.make_migrations, "x", where=where, **options)
@@ -53,7 +55,7 @@ def refused(project, server, *fragments, url=None, **options) -> str:
     return error
 
 
-def start_slow_upgrade(project, url: str, started: Path, sleep: str) -> subprocess.Popen:
+def start_slow_upgrade(project: ProjectCopy, url: str, started: Path, sleep: str) -> subprocess.Popen:
     """A real run whose upgrade begins (touching ``started``) and then takes minutes, one ``sleep``
     statement at a time; returned once it has begun (a wait, not a timing assertion)."""
     (project.versions / "0003_slow.py").write_text(
@@ -66,7 +68,7 @@ def start_slow_upgrade(project, url: str, started: Path, sleep: str) -> subproce
     return start_until(project, started, "makemigrations", "-m", "x", "--database", url)
 
 
-def start_until(project, started: Path, *args: str) -> subprocess.Popen:
+def start_until(project: ProjectCopy, started: Path, *args: str) -> subprocess.Popen:
     """A real ``invoke`` run, returned once it has touched ``started`` (a wait, not a timing assertion)."""
     process = project.start(*args)
     for _ in range(1200):

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO, synthetic_project
@@ -10,7 +11,7 @@ from pg_cluster import find_bin_dir
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 
 
-def test_synthetic_history_matches_its_models_but_for_one_pending_column(tmp_path):
+def test_synthetic_history_matches_its_models_but_for_one_pending_column(tmp_path: Path) -> None:
     project = synthetic_project(tmp_path, 6)
 
     result = project.invoke("makemigrations", "--check")
@@ -19,7 +20,7 @@ def test_synthetic_history_matches_its_models_but_for_one_pending_column(tmp_pat
     assert result.stdout.split("\n")[:-1] == ["+ column t1.pending"]
 
 
-def test_benchmark_smoke_run_prints_its_table():
+def test_benchmark_smoke_run_prints_its_table() -> None:
     done = subprocess.run(
         [
             sys.executable,

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HEAD, interrupt, probe_env, wait_for_report
+from conftest import HEAD, ProjectCopy, interrupt, probe_env, wait_for_report
 
 from flask_makemigrations.errors import NextStep
 from flask_makemigrations.frontends import command_line, invoke_tasks, runs, surface
@@ -36,16 +36,16 @@ NEXT_STEP = {
 
 
 @pytest.fixture(params=["python -m", "flask"], ids=str)
-def front(request):
+def front(request: pytest.FixtureRequest):
     """The two command lines; the console script is ``python -m``'s program (tested once below)."""
     return request.param
 
 
-def run(project, front, *args, env=None):
+def run(project: ProjectCopy, front, *args, env=None):
     return project.run([*FRONT_ENDS[front], *args], env=env)
 
 
-def test_no_changes_then_a_change_written_then_check(project, front):
+def test_no_changes_then_a_change_written_then_check(project: ProjectCopy, front) -> None:
     nothing = run(project, front, "-m", "nothing")
     assert (nothing.returncode, nothing.stdout) == (0, "No changes detected\n"), nothing.stderr
 
@@ -66,14 +66,16 @@ def test_no_changes_then_a_change_written_then_check(project, front):
     assert verified.returncode == 0 and verified.stdout.startswith("Verified 3 revision(s)"), verified.stderr
 
 
-def test_the_console_script_is_the_same_program(project):
+def test_the_console_script_is_the_same_program(project: ProjectCopy) -> None:
     project.add_email_column()
     pending = run(project, "console script", "--check")
     assert (pending.returncode, pending.stdout) == (1, "+ column user.email\n"), pending.stderr
     assert "'python -m flask_makemigrations -m ...'" in pending.stderr
 
 
-def test_an_error_is_one_line_and_status_2_and_names_the_next_step_in_its_syntax(project, front):
+def test_an_error_is_one_line_and_status_2_and_names_the_next_step_in_its_syntax(
+    project: ProjectCopy, front
+) -> None:
     assert project.refuses_command([*FRONT_ENDS[front], "--check", "--dry-run"]) == (
         "Error: --check and --dry-run cannot be combined"
     )
@@ -83,7 +85,7 @@ def test_an_error_is_one_line_and_status_2_and_names_the_next_step_in_its_syntax
     assert error.endswith(f"merge them first with {NEXT_STEP[front]} (or 'flask db merge heads')")
 
 
-def test_ctrl_c_exits_130_and_leaves_nothing(project, front, probe_dir):
+def test_ctrl_c_exits_130_and_leaves_nothing(project: ProjectCopy, front, probe_dir: Path) -> None:
     project.add_probe()
     project.add_email_column()
     before = project.snapshot()
@@ -99,7 +101,7 @@ def test_ctrl_c_exits_130_and_leaves_nothing(project, front, probe_dir):
 
 
 @pytest.mark.parametrize("declared", surface.TASKS, ids=lambda task: task.name)
-def test_each_declared_option_reaches_every_front_end(declared):
+def test_each_declared_option_reaches_every_front_end(declared) -> None:
     """The front ends are built from ``surface.py``'s table: each task has exactly its declared options,
     with their flags, help, kind and default, in Invoke and in both Click groups (``--app`` is Flask's
     own under ``flask``)."""
@@ -137,7 +139,7 @@ def test_each_declared_option_reaches_every_front_end(declared):
 INVOKE_KIND = {surface.Kind.TEXT: str, surface.Kind.FLAG: bool, surface.Kind.REPEATED: list}
 
 
-def test_every_value_a_run_takes_is_a_declared_option():
+def test_every_value_a_run_takes_is_a_declared_option() -> None:
     """``runs.Given`` holds the options of the table and nothing else (but the bind variables Invoke
     configuration gives), so no front end can pass a value the table does not declare."""
     declared = {option.name for task in surface.TASKS for option in task.options}
@@ -154,7 +156,7 @@ def test_every_value_a_run_takes_is_a_declared_option():
     ],
     ids=["invoke", "python -m", "flask"],
 )
-def test_each_front_end_names_the_tasks_in_its_syntax(spelling, run_again, tasks, main):
+def test_each_front_end_names_the_tasks_in_its_syntax(spelling, run_again, tasks, main) -> None:
     """The next steps and the run that writes pending changes, spelled with the declared names."""
     assert spelling == {
         NextStep.MERGE: f"'{tasks} merge'",
@@ -163,7 +165,7 @@ def test_each_front_end_names_the_tasks_in_its_syntax(spelling, run_again, tasks
     assert run_again == f"'{main} -m ...'"
 
 
-def test_the_help_of_every_front_end_lists_the_declared_options(project):
+def test_the_help_of_every_front_end_lists_the_declared_options(project: ProjectCopy) -> None:
     """What each process shows: the long flags of the table, the same in Invoke and in both Click
     groups (with ``--help``, and ``--app`` only where it is not Flask's own), and the subcommands."""
     declared = {option.flag for option in surface.MAKEMIGRATIONS.options}
@@ -198,7 +200,7 @@ _sqlite3.connect(_URL.removeprefix("sqlite:///")).close()
 """
 
 
-def record_urls(project, tmp_path) -> tuple[Path, Path, bytes]:
+def record_urls(project: ProjectCopy, tmp_path: Path) -> tuple[Path, Path, bytes]:
     """Make the app record the URL it sees at import and connect to it; its default database is a
     real file with data in it."""
     default = tmp_path / "developer.sqlite"
@@ -212,7 +214,9 @@ def record_urls(project, tmp_path) -> tuple[Path, Path, bytes]:
     return tmp_path / "urls.txt", default, default.read_bytes()
 
 
-def test_flask_makemigrations_imports_the_app_once_after_the_guard(project, tmp_path):
+def test_flask_makemigrations_imports_the_app_once_after_the_guard(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     """Also with ``.flaskenv`` naming the app and ``.env`` the developer's database, as Flask reads them."""
     assert importlib.util.find_spec("dotenv"), "python-dotenv (the test extra) makes flask read .env"
     record, default, content = record_urls(project, tmp_path)
@@ -242,7 +246,7 @@ cli()
 """
 
 
-def test_an_app_flask_loaded_before_the_command_is_not_reused(project, tmp_path):
+def test_an_app_flask_loaded_before_the_command_is_not_reused(project: ProjectCopy, tmp_path: Path) -> None:
     """The command runs again in a clean process, where the app sees only the shadow URL."""
     record, default, _ = record_urls(project, tmp_path)
     project.write("manage.py", MANAGE_PY)
@@ -277,7 +281,9 @@ def test_an_app_flask_loaded_before_the_command_is_not_reused(project, tmp_path)
     ],
     ids=["python-m--app", "flask-discovery", "flask--app", "flask-FLASK_APP"],
 )
-def test_a_foreign_project_finds_its_app_as_flask_does(foreign_project, command, flask_app, flavour):
+def test_a_foreign_project_finds_its_app_as_flask_does(
+    foreign_project: ProjectCopy, command, flask_app, flavour
+) -> None:
     """Another team's project (``tests/projects/foreign``), with its own ``app`` package and ``wsgi.py``
     (default discovery without ``flask`` is the engine's, as under Invoke: see test_foreign_project)."""
     result = foreign_project.run(command, env={"FLASK_APP": flask_app} if flask_app else None)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import USERNAME, finish, probe_env, wait_for, wait_for_report
+from conftest import USERNAME, ProjectCopy, finish, probe_env, wait_for, wait_for_report
 
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 
@@ -19,7 +19,9 @@ def release(probe_dir: Path) -> None:
     (probe_dir / "release").touch()
 
 
-def test_concurrent_runs_never_share_or_remove_each_others_shadow_database(project, probe_dir):
+def test_concurrent_runs_never_share_or_remove_each_others_shadow_database(
+    project: ProjectCopy, probe_dir: Path
+) -> None:
     project.add_probe()
     project.add_email_column()
 
@@ -40,7 +42,7 @@ def test_concurrent_runs_never_share_or_remove_each_others_shadow_database(proje
     assert not held.exists()
 
 
-def test_concurrent_runs_in_memory_are_separate(project, probe_dir):
+def test_concurrent_runs_in_memory_are_separate(project: ProjectCopy, probe_dir: Path) -> None:
     project.add_probe()
     first = project.start(
         "makemigrations", "--check", "--database", ":memory:", env=probe_env(probe_dir, "first", hold=True)
@@ -56,7 +58,9 @@ def test_concurrent_runs_in_memory_are_separate(project, probe_dir):
 
 
 @pytest.mark.parametrize("own_tmpdir", [False, True], ids=["same-TMPDIR", "other-TMPDIR"])
-def test_concurrent_writers_are_serialized_into_one_chain(project, probe_dir, tmp_path, own_tmpdir):
+def test_concurrent_writers_are_serialized_into_one_chain(
+    project: ProjectCopy, probe_dir: Path, tmp_path: Path, own_tmpdir: bool
+) -> None:
     """The second writer waits for the first, then builds on its revision: one head, no merge needed.
 
     Both see the model change the first one writes (email); only the second sees another (phone).
@@ -103,7 +107,9 @@ def test_concurrent_writers_are_serialized_into_one_chain(project, probe_dir, tm
         assert list((tmp_path / "tmp2").iterdir()) == []
 
 
-def test_second_run_on_the_same_database_path_is_refused_and_removes_nothing(project, probe_dir, tmp_path):
+def test_second_run_on_the_same_database_path_is_refused_and_removes_nothing(
+    project: ProjectCopy, probe_dir: Path, tmp_path: Path
+) -> None:
     project.add_probe()
     chosen = str(tmp_path / "shadow.sqlite")
     first = project.start(

@@ -10,7 +10,7 @@ FRONT_END = "flask_makemigrations.invoke_tasks"  # and the module it re-exports 
 INVOKE_MODULES = {FRONT_END, "flask_makemigrations.frontends.invoke_tasks"}
 
 
-def test_every_engine_module_imports_with_invoke_missing():
+def test_every_engine_module_imports_with_invoke_missing() -> None:
     modules = pkgutil.walk_packages(flask_makemigrations.__path__, "flask_makemigrations.")
     engine = [module.name for module in modules if module.name not in INVOKE_MODULES]
     # None in sys.modules makes any import of invoke raise ImportError, as if it were not installed.

@@ -8,15 +8,16 @@ All but the '%' path exercise only this package's own code (see noxfile.py).
 import os
 import shutil
 import signal
+from pathlib import Path
 
 import pytest
-from conftest import finish, probe_env, project_at, wait_for_report
+from conftest import ProjectCopy, finish, probe_env, project_at, wait_for_report
 
 from flask_makemigrations.shadow.naming import host_token
 
 
 @pytest.mark.version_independent
-def test_junk_in_the_migrations_directory_does_not_stop_a_run(project):
+def test_junk_in_the_migrations_directory_does_not_stop_a_run(project: ProjectCopy) -> None:
     """An editor's lock file (a dangling link), a named pipe, a backup: not part of the repository."""
     os.symlink("user@host.12345:1700000000", project.migrations / ".#env.py")
     os.mkfifo(project.migrations / "pipe")
@@ -31,7 +32,7 @@ def test_junk_in_the_migrations_directory_does_not_stop_a_run(project):
 
 
 @pytest.mark.version_independent
-def test_a_missing_alembic_ini_is_named_where_the_user_has_it(project):
+def test_a_missing_alembic_ini_is_named_where_the_user_has_it(project: ProjectCopy) -> None:
     (project.migrations / "alembic.ini").unlink()
 
     error = project.refuses("makemigrations", "--check")
@@ -42,7 +43,9 @@ def test_a_missing_alembic_ini_is_named_where_the_user_has_it(project):
     )
 
 
-def test_a_project_path_with_a_percent_sign_works_as_under_flask_db(project, tmp_path):
+def test_a_project_path_with_a_percent_sign_works_as_under_flask_db(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     (tmp_path / "runs").mkdir()
     moved = project_at(shutil.copytree(project.root, tmp_path / "100% done" / "project"), tmp_path / "runs")
     moved.add_email_column()
@@ -56,7 +59,7 @@ def test_a_project_path_with_a_percent_sign_works_as_under_flask_db(project, tmp
     assert moved.leftovers() == []
 
 
-def test_a_percent_sign_in_tmpdir_works(project, tmp_path):
+def test_a_percent_sign_in_tmpdir_works(project: ProjectCopy, tmp_path: Path) -> None:
     """The staging copy lives in $TMPDIR; Alembic's options go through ConfigParser, where an unescaped
     '%' in its path would start an interpolation."""
     percent = tmp_path / "100% tmp"
@@ -72,7 +75,7 @@ def test_a_percent_sign_in_tmpdir_works(project, tmp_path):
 
 
 @pytest.mark.version_independent
-def test_a_full_temporary_file_system_is_one_error(project, tmpfs):
+def test_a_full_temporary_file_system_is_one_error(project: ProjectCopy, tmpfs) -> None:
     """Room for Python's own check that TMPDIR is writable (a full one it silently passes over),
     not for the run's files."""
     disk = tmpfs(project.tmpdir)
@@ -86,7 +89,7 @@ def test_a_full_temporary_file_system_is_one_error(project, tmpfs):
 
 
 @pytest.mark.version_independent
-def test_a_read_only_versions_folder_is_refused_before_any_work(project, tmpfs):
+def test_a_read_only_versions_folder_is_refused_before_any_work(project: ProjectCopy, tmpfs) -> None:
     tmpfs(project.versions).make_read_only()
     project.announce_loading()
     project.add_email_column()
@@ -99,7 +102,7 @@ def test_a_read_only_versions_folder_is_refused_before_any_work(project, tmpfs):
 
 
 @pytest.mark.version_independent
-def test_a_full_versions_folder_leaves_no_half_written_file(project, tmpfs):
+def test_a_full_versions_folder_leaves_no_half_written_file(project: ProjectCopy, tmpfs) -> None:
     """The publish step fails as it copies: its temporary file goes too."""
     disk = tmpfs(project.versions, size="32k")
     before = project.revision_files()
@@ -114,7 +117,9 @@ def test_a_full_versions_folder_leaves_no_half_written_file(project, tmpfs):
 
 
 @pytest.mark.version_independent
-def test_a_database_path_in_a_read_only_folder_is_one_error(project, tmp_path, tmpfs):
+def test_a_database_path_in_a_read_only_folder_is_one_error(
+    project: ProjectCopy, tmp_path: Path, tmpfs
+) -> None:
     folder = tmp_path / "readonly"
     tmpfs(folder).make_read_only()
 
@@ -124,7 +129,9 @@ def test_a_database_path_in_a_read_only_folder_is_one_error(project, tmp_path, t
 
 
 @pytest.mark.version_independent
-def test_a_leftover_journal_beside_the_database_path_is_refused_and_kept(project, tmp_path):
+def test_a_leftover_journal_beside_the_database_path_is_refused_and_kept(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     """SQLite would take a hot journal for the new file's own; the tool deletes only what it made."""
     database = tmp_path / "shadow.sqlite"
     for suffix in ("-journal", "-wal", "-shm"):
@@ -140,7 +147,7 @@ def test_a_leftover_journal_beside_the_database_path_is_refused_and_kept(project
 
 
 @pytest.mark.version_independent
-def test_the_cache_task_shows_the_projects_folder(project):
+def test_the_cache_task_shows_the_projects_folder(project: ProjectCopy) -> None:
     project.add_email_column()
     assert project.invoke("makemigrations", "--check").returncode == 1
 
@@ -157,7 +164,7 @@ def test_the_cache_task_shows_the_projects_folder(project):
 
 
 @pytest.mark.version_independent
-def test_a_run_removes_what_a_killed_run_left_in_tmpdir(project, probe_dir):
+def test_a_run_removes_what_a_killed_run_left_in_tmpdir(project: ProjectCopy, probe_dir: Path) -> None:
     """SIGKILL leaves the private folder (shadow database, staging copy) behind; the next run removes
     it, and nothing of a live run or of anything else."""
     unrelated = project.tmpdir / "flask-makemigrations-someone-else"

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ProjectCopy
 
 MYPKG_URL = "mypkg:create_app(url_env='MYPKG_URL')"
 
@@ -19,7 +20,7 @@ def table(flavour: str) -> str:
     return f"+ table {flavour}_thing\n"
 
 
-def test_loads_its_own_package_tasks_module_and_migrations(foreign_project):
+def test_loads_its_own_package_tasks_module_and_migrations(foreign_project: ProjectCopy) -> None:
     result = foreign_project.invoke("makemigrations", "--app", "mypkg:create_app", "-m", "initial")
 
     assert result.returncode == 0, result.stderr
@@ -41,7 +42,9 @@ def test_loads_its_own_package_tasks_module_and_migrations(foreign_project):
     ],
     ids=["default-discovery", "FLASK_APP", "FLASK_APP-factory-call", "--app-over-FLASK_APP", "--app-file"],
 )
-def test_which_app_is_loaded(foreign_project, options, flask_app, flavour):
+def test_which_app_is_loaded(
+    foreign_project: ProjectCopy, options: list[str], flask_app: str | None, flavour: str
+) -> None:
     """``--app``, then ``FLASK_APP``, then Flask's default discovery (``wsgi.py``, which imports the
     project's own ``app`` package)."""
     env = {"FLASK_APP": flask_app} if flask_app else {}
@@ -50,7 +53,7 @@ def test_which_app_is_loaded(foreign_project, options, flask_app, flavour):
     assert result.stdout == table(flavour)
 
 
-def test_the_tool_repositorys_example_app_never_leaks_in(foreign_project):
+def test_the_tool_repositorys_example_app_never_leaks_in(foreign_project: ProjectCopy) -> None:
     """With nothing to discover, discovery fails: it must not find the tool repository's ``app``."""
     (foreign_project.root / "wsgi.py").unlink()
     shutil.rmtree(foreign_project.root / "app")
@@ -58,7 +61,7 @@ def test_the_tool_repositorys_example_app_never_leaks_in(foreign_project):
     assert "could not load the Flask app" in error and "Could not locate a Flask application" in error
 
 
-def test_app_reading_another_variable_needs_url_env(foreign_project):
+def test_app_reading_another_variable_needs_url_env(foreign_project: ProjectCopy) -> None:
     error = foreign_project.refuses("makemigrations", "--check", "--app", MYPKG_URL)
     assert "instance/mypkg.db" in error and "--url-env" in error
     assert not (foreign_project.root / "instance" / "mypkg.db").exists()
@@ -74,7 +77,9 @@ def test_app_reading_another_variable_needs_url_env(foreign_project):
     ],
     ids=["--url-env", "invoke-env-config", "invoke-user-config", "--url-env-over-config"],
 )
-def test_url_env_from_option_or_invoke_configuration(foreign_project, options, env, user_config):
+def test_url_env_from_option_or_invoke_configuration(
+    foreign_project: ProjectCopy, options: list[str], env: dict[str, str], user_config: str | None
+) -> None:
     if user_config:
         (foreign_project.home / ".invoke.yaml").write_text(f"makemigrations:\n  url_env: {user_config}\n")
     result = foreign_project.invoke("makemigrations", "--check", "--app", MYPKG_URL, *options, env=env)
@@ -82,7 +87,7 @@ def test_url_env_from_option_or_invoke_configuration(foreign_project, options, e
     assert result.stdout == table("mypkg")
 
 
-def test_tasks_imported_into_the_projects_own_tasks_file(foreign_project):
+def test_tasks_imported_into_the_projects_own_tasks_file(foreign_project: ProjectCopy) -> None:
     """The other way README gives: the project's own ``tasks.py`` imports the tasks (no ``-r``)."""
     own_tasks = (foreign_project.root / "tasks.py").read_text()
     foreign_project.write(

@@ -8,7 +8,7 @@ engine's results in this process.
 import json
 import sys
 
-from conftest import HEAD, USERNAME
+from conftest import HEAD, USERNAME, ProjectCopy
 from project_edits import add_unnamed_check
 
 from flask_makemigrations.api import Result
@@ -22,7 +22,7 @@ COMMANDS = {
 }
 
 
-def run_json(project, front, *args):
+def run_json(project: ProjectCopy, front, *args):
     """A run with --format json; returns its exit status, the parsed object and stderr."""
     if front == "invoke":
         command = project.invoke_command(*(args[:1] if args[:1] == ("verify",) else ("makemigrations",)))
@@ -33,7 +33,7 @@ def run_json(project, front, *args):
     return result.returncode, json.loads(result.stdout), result.stderr
 
 
-def test_pending_then_written_then_verified(project):
+def test_pending_then_written_then_verified(project: ProjectCopy) -> None:
     """Through Invoke; every front end renders through the same ``runs`` (the others below)."""
     front = "invoke"
     project.add_email_column()
@@ -65,14 +65,14 @@ def test_pending_then_written_then_verified(project):
     )
 
 
-def test_a_dry_run_carries_the_script(project):
+def test_a_dry_run_carries_the_script(project: ProjectCopy) -> None:
     project.add_email_column()
     status, shown, _ = run_json(project, "python -m", "--dry-run")
     assert (status, shown["status"], shown["path"]) == (0, "dry-run", None)
     assert f"down_revision = {HEAD!r}" in shown["script"]
 
 
-def test_an_error_is_an_object_too_with_status_2_and_its_line_on_stderr(project):
+def test_an_error_is_an_object_too_with_status_2_and_its_line_on_stderr(project: ProjectCopy) -> None:
     front = "python -m"
     project.add_revision("0003_left", HEAD)
     project.add_revision("0003_right", HEAD)
@@ -89,7 +89,7 @@ def test_an_error_is_an_object_too_with_status_2_and_its_line_on_stderr(project)
     assert stderr.strip().splitlines()[-1] == f"Error: {shown['error']['message']}"
 
 
-def test_a_usage_error_is_an_object_too(project):
+def test_a_usage_error_is_an_object_too(project: ProjectCopy) -> None:
     status, shown, _ = run_json(project, "invoke", "--check", "--dry-run")
     assert (status, shown["error"]["kind"], shown["error"]["message"]) == (
         2,
@@ -103,7 +103,7 @@ def entries(result) -> dict:
     return json.loads(json.dumps(json_report.of_makemigrations(result, False, SPELLING)))
 
 
-def test_warnings_and_differences_name_their_kind_and_objects(project):
+def test_warnings_and_differences_name_their_kind_and_objects(project: ProjectCopy) -> None:
     project.edit("app/models.py", "    body = db.Column(db.Text, nullable=False)\n", "")
     add_unnamed_check(project)
 
@@ -118,7 +118,7 @@ def test_warnings_and_differences_name_their_kind_and_objects(project):
     assert shown["operations"][0]["kind"] == "drop_column"
 
 
-def test_a_check_names_no_revision_since_it_writes_none(project):
+def test_a_check_names_no_revision_since_it_writes_none(project: ProjectCopy) -> None:
     """The id autogenerate drew for a file never written is no revision anyone can find."""
     project.add_email_column()
     for flag in ("--check", "--dry-run"):
@@ -130,7 +130,7 @@ def test_a_check_names_no_revision_since_it_writes_none(project):
         assert (shown["revision"], shown["path"]) == (None, None)
 
 
-def test_strict_keeps_what_the_run_found_in_its_own_keys(project):
+def test_strict_keeps_what_the_run_found_in_its_own_keys(project: ProjectCopy) -> None:
     """--strict fails the run, but the run finished: its operations, differences and shadow database
     are known, and each kind of entry stays under its key (every ``kind`` is in README)."""
     project.edit("app/models.py", "    body = db.Column(db.Text, nullable=False)\n", "")

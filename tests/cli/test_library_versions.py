@@ -1,5 +1,7 @@
 """What differs between the library versions of the Nox matrix, held the same on every one of them."""
 
+from conftest import ProjectCopy
+
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 
 SECOND_HEAD = '''"""a second branch from the first revision"""
@@ -24,7 +26,7 @@ def _mentions_staging(result) -> bool:
     return "Generating" in output or "flask-makemigrations-" in output
 
 
-def test_no_word_about_the_staging_copy_when_writing_a_revision(project):
+def test_no_word_about_the_staging_copy_when_writing_a_revision(project: ProjectCopy) -> None:
     """Alembic before 1.11 has no quiet option and announces "Generating <staging path> ... done":
     a temporary path, gone when the run ends, that users would take for the file written."""
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
@@ -35,7 +37,7 @@ def test_no_word_about_the_staging_copy_when_writing_a_revision(project):
     assert not _mentions_staging(result), result.stderr
 
 
-def test_no_word_about_the_staging_copy_when_merging(project):
+def test_no_word_about_the_staging_copy_when_merging(project: ProjectCopy) -> None:
     (project.versions / "0003_branch.py").write_text(SECOND_HEAD)
 
     result = project.invoke("merge")

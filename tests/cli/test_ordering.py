@@ -7,9 +7,11 @@ sets Alembic iterates differs between its versions: every session of the matrix 
 
 import json
 import re
+from pathlib import Path
 
 import pytest
-from conftest import REPO, project_at
+from conftest import REPO, ProjectCopy, project_at
+from pg_cluster import Cluster
 
 APP = """\
 import os
@@ -119,7 +121,7 @@ CREATE_DATE = re.compile(r"^Create Date: .*$", re.M)
 
 
 @pytest.fixture
-def changing_project(tmp_path):
+def changing_project(tmp_path: Path):
     root = tmp_path / "ordered"
     (root / "app").mkdir(parents=True)
     (root / "app" / "__init__.py").write_text(APP)
@@ -133,7 +135,7 @@ def changing_project(tmp_path):
     assert copy.leftovers() == [], "a run left its shadow database behind"
 
 
-def outputs(project, *options: str) -> list:
+def outputs(project: ProjectCopy, *options: str) -> list:
     """``makemigrations --check``'s stdout, its JSON and the ``--dry-run`` script (its date aside),
     one triple per hash seed."""
     found = []
@@ -151,7 +153,9 @@ def positions(script: str, *fragments: str) -> list:
     return [script.index(fragment) for fragment in fragments]
 
 
-def test_the_same_models_and_history_give_byte_identical_output_in_every_process(changing_project):
+def test_the_same_models_and_history_give_byte_identical_output_in_every_process(
+    changing_project: ProjectCopy,
+) -> None:
     found = outputs(changing_project)
 
     assert all(each == found[0] for each in found[1:]), "the output changed with the hash seed"
@@ -173,7 +177,9 @@ def test_the_same_models_and_history_give_byte_identical_output_in_every_process
     )
 
 
-def test_dropped_tables_are_dropped_before_the_tables_they_refer_to_on_a_server(changing_project, postgres):
+def test_dropped_tables_are_dropped_before_the_tables_they_refer_to_on_a_server(
+    changing_project: ProjectCopy, postgres: Cluster
+) -> None:
     """A server refuses to drop a table another one still refers to: the revision verifies there
     (up, down and up again) whatever order the process's sets come out in."""
     for seed in SEEDS:

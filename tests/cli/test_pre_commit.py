@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HEAD, REPO
+from conftest import HEAD, REPO, ProjectCopy
 
 pytestmark = pytest.mark.version_independent  # pre-commit runs this package's command line only
 
@@ -28,7 +28,7 @@ def environment() -> dict:
 
 
 @pytest.fixture
-def repository(project):
+def repository(project: ProjectCopy):
     """The example project as a git repository with everything committed."""
     env = project.environment(environment())
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "the project"]):
@@ -36,15 +36,15 @@ def repository(project):
     return project
 
 
-def pre_commit(project, *args):
+def pre_commit(project: ProjectCopy, *args):
     return project.run([str(BIN / "pre-commit"), *args], env=environment(), timeout=300)
 
 
-def stage(project) -> None:
+def stage(project: ProjectCopy) -> None:
     subprocess.run(["git", "add", "-A"], cwd=project.root, check=True, env=project.environment(environment()))
 
 
-def test_try_repo_passes_when_models_and_migrations_agree_and_fails_on_a_model_edit(repository):
+def test_try_repo_passes_when_models_and_migrations_agree_and_fails_on_a_model_edit(repository) -> None:
     agreed = pre_commit(repository, "try-repo", str(REPO), "makemigrations-check", "--all-files")
     assert agreed.returncode == 0, agreed.stdout + agreed.stderr
     assert "Passed" in agreed.stdout
@@ -73,7 +73,7 @@ repos:
 """
 
 
-def test_a_projects_config_passes_options_to_both_hooks(repository):
+def test_a_projects_config_passes_options_to_both_hooks(repository) -> None:
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
     repository.write(".pre-commit-config.yaml", CONFIG.format(repo=REPO, rev=rev.stdout.strip()))
     stage(repository)
@@ -85,26 +85,26 @@ def test_a_projects_config_passes_options_to_both_hooks(repository):
     assert '"status": "no-changes"' in result.stdout and '"status": "verified"' in result.stdout
 
 
-def commit(project, message: str) -> None:
+def commit(project: ProjectCopy, message: str) -> None:
     stage(project)
     env = project.environment(environment())
     subprocess.run(["git", "commit", "-q", "-m", message], cwd=project.root, env=env, check=True)
 
 
-def delete_the_head_revision(project) -> None:
+def delete_the_head_revision(project: ProjectCopy) -> None:
     (project.versions / f"{HEAD}_add_post_table.py").unlink()
 
 
-def edit_alembic_ini(project) -> None:
+def edit_alembic_ini(project: ProjectCopy) -> None:
     project.edit("migrations/alembic.ini", "[alembic]", "# a comment\n[alembic]")
 
 
-def edit_script_template(project) -> None:
+def edit_script_template(project: ProjectCopy) -> None:
     project.edit("migrations/script.py.mako", '"""${message}', '"""${message}\n')
 
 
 @pytest.mark.parametrize("change", [delete_the_head_revision, edit_alembic_ini, edit_script_template])
-def test_the_hooks_run_for_a_commit_that_changes_no_python_file(repository, change):
+def test_the_hooks_run_for_a_commit_that_changes_no_python_file(repository, change) -> None:
     """pre-commit never gives a hook the files a commit deletes, and filters the others by type: the
     hooks must run all the same, since such a commit can change the answer. Here the models' pending
     column was committed earlier (say with --no-verify); the next commit only makes ``change``."""

@@ -11,14 +11,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, ProjectCopy
 
 from flask_makemigrations.run.requirements import floors, release
 
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 
 
-def installed_alone(tmp_path_factory, requirement: str):
+def installed_alone(tmp_path_factory: pytest.TempPathFactory, requirement: str):
     """``requirement`` installed without its dependencies into a folder to put on ``PYTHONPATH``."""
     folder = tmp_path_factory.mktemp("old-library")
     subprocess.run(
@@ -30,13 +30,13 @@ def installed_alone(tmp_path_factory, requirement: str):
 
 
 @pytest.fixture(scope="module")
-def old_alembic(tmp_path_factory):
+def old_alembic(tmp_path_factory: pytest.TempPathFactory):
     """Alembic 1.8.1, the release before the floor (1.9)."""
     return installed_alone(tmp_path_factory, "alembic==1.8.1")
 
 
 @pytest.fixture(scope="module")
-def old_sqlalchemy(tmp_path_factory):
+def old_sqlalchemy(tmp_path_factory: pytest.TempPathFactory):
     """SQLAlchemy 1.3.24, which the installed Alembic cannot even be imported with."""
     return installed_alone(tmp_path_factory, "sqlalchemy==1.3.24")
 
@@ -50,7 +50,9 @@ FRONT_ENDS = {
 
 
 @pytest.mark.parametrize("task", [["makemigrations", "--check"], ["verify"], ["cache"]])
-def test_an_alembic_below_the_floor_is_named_in_one_line(project, old_alembic, task):
+def test_an_alembic_below_the_floor_is_named_in_one_line(
+    project: ProjectCopy, old_alembic, task: list[str]
+) -> None:
     error = project.refuses(*task, env={"PYTHONPATH": str(old_alembic)})
 
     assert error == (
@@ -61,8 +63,8 @@ def test_an_alembic_below_the_floor_is_named_in_one_line(project, old_alembic, t
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
 def test_an_sqlalchemy_alembic_cannot_import_is_named_in_one_line_by_every_front_end(
-    project, old_sqlalchemy, front
-):
+    project: ProjectCopy, old_sqlalchemy, front
+) -> None:
     """The version check comes before anything that imports the libraries, in every front end (under
     ``flask``, before the command looks for an app Flask already loaded)."""
     command = FRONT_ENDS[front] or project.invoke_command("makemigrations")
@@ -79,7 +81,7 @@ def test_an_sqlalchemy_alembic_cannot_import_is_named_in_one_line_by_every_front
     assert json.loads(as_json.stdout)["error"]["kind"] == "UnsupportedLibraryError"
 
 
-def test_the_floors_are_the_lower_bounds_in_pyproject():
+def test_the_floors_are_the_lower_bounds_in_pyproject() -> None:
     """Read from the installed package's metadata, so pyproject.toml is the one place they live."""
     dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     assert floors() == dict(requirement.split(">=") for requirement in dependencies)

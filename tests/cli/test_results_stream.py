@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Run
+from conftest import ProjectCopy, Run
 
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 
@@ -23,13 +23,13 @@ FRONT_ENDS = {
 }
 
 
-def command(project, front, *args):
+def command(project: ProjectCopy, front, *args):
     if FRONT_ENDS[front] is None:
         return project.invoke_command("makemigrations", *args)
     return [*FRONT_ENDS[front], *args]
 
 
-def run_with_stdout(project, front, stdout, *args) -> Run:
+def run_with_stdout(project: ProjectCopy, front, stdout, *args) -> Run:
     """Run a front end with ``stdout`` as its descriptor 1 (``None``: closed, as ``>&-`` leaves it)."""
     done = subprocess.run(
         command(project, front, *args),
@@ -54,7 +54,7 @@ def last_line_alone(run: Run) -> str:
 
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
-def test_a_full_stdout_is_one_error_naming_the_revision_written(project, front):
+def test_a_full_stdout_is_one_error_naming_the_revision_written(project: ProjectCopy, front) -> None:
     project.add_email_column()
     before = project.revision_files()
 
@@ -70,7 +70,7 @@ def test_a_full_stdout_is_one_error_naming_the_revision_written(project, front):
 
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
-def test_a_closed_stdout_is_one_error(project, front):
+def test_a_closed_stdout_is_one_error(project: ProjectCopy, front) -> None:
     project.add_email_column()
     before = project.snapshot()
 
@@ -82,7 +82,7 @@ def test_a_closed_stdout_is_one_error(project, front):
 
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
-def test_a_reader_that_went_away_leaves_the_run_quiet(project, front):
+def test_a_reader_that_went_away_leaves_the_run_quiet(project: ProjectCopy, front) -> None:
     """``| head -1`` after its line: here the reader is gone before the first write, so every write
     of the run meets a broken pipe, whatever the timing."""
     project.add_email_column()

@@ -12,9 +12,11 @@ import signal
 import sys
 import time
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
-from conftest import REPO, TESTS, finish
+from conftest import REPO, TESTS, ProjectCopy, finish
+from pg_cluster import Cluster
 
 #: The line of ``PageView`` (bind ``analytics``) that tests add columns after.
 PATH = "path = db.Column(db.String(200), nullable=False)"
@@ -31,11 +33,11 @@ def function(script: str, name: str) -> str:
     return found.group(1)
 
 
-def add_referrer(project) -> None:
+def add_referrer(project: ProjectCopy) -> None:
     project.edit("app/models.py", PATH, f"{PATH}\n    referrer = db.Column(db.String(200))")
 
 
-def count_loads(project) -> None:
+def count_loads(project: ProjectCopy) -> None:
     """Make the app append a line to $LOADS each time its factory runs."""
     project.edit(
         "app/__init__.py",
@@ -46,7 +48,7 @@ def count_loads(project) -> None:
     )
 
 
-def test_synced_history_has_no_changes_and_no_developers_database_is_made(binds_project):
+def test_synced_history_has_no_changes_and_no_developers_database_is_made(binds_project: ProjectCopy) -> None:
     result = binds_project.make_migrations(check=True)
     assert result.operations == [] and result.differences == [] and result.warnings == []
     # Flask-SQLAlchemy makes the instance folder for a relative SQLite URL (the binds' defaults, while
@@ -54,7 +56,7 @@ def test_synced_history_has_no_changes_and_no_developers_database_is_made(binds_
     assert list(binds_project.root.glob("instance/*")) == []
 
 
-def test_a_bind_column_goes_into_that_binds_function_only(binds_project):
+def test_a_bind_column_goes_into_that_binds_function_only(binds_project: ProjectCopy) -> None:
     files = binds_project.revision_files()
     add_referrer(binds_project)
 
@@ -75,7 +77,7 @@ def test_a_bind_column_goes_into_that_binds_function_only(binds_project):
     assert binds_project.verify_history().revisions == 3
 
 
-def test_a_table_added_to_the_main_database(binds_project):
+def test_a_table_added_to_the_main_database(binds_project: ProjectCopy) -> None:
     binds_project.edit(
         "app/models.py",
         "class AuditEntry",
@@ -88,7 +90,7 @@ def test_a_table_added_to_the_main_database(binds_project):
     assert "op." not in function(script, "upgrade_audit") + function(script, "upgrade_analytics")
 
 
-def test_check_lists_each_binds_operations_and_exits_1(binds_project):
+def test_check_lists_each_binds_operations_and_exits_1(binds_project: ProjectCopy) -> None:
     add_referrer(binds_project)
     binds_project.edit("app/models.py", USERNAME, f"{USERNAME}\n    email = db.Column(db.String(120))")
 
@@ -98,7 +100,7 @@ def test_check_lists_each_binds_operations_and_exits_1(binds_project):
     assert run.stdout.splitlines() == ["+ column user.email", "analytics: + column page_view.referrer"]
 
 
-def test_verification_checks_each_bind_against_its_models(binds_project):
+def test_verification_checks_each_bind_against_its_models(binds_project: ProjectCopy) -> None:
     """A bind's revision that autogenerate gets right but a hand edit broke: the server default is
     missing from the migrated bind, and the difference names the bind."""
     binds_project.edit(
@@ -125,7 +127,9 @@ def test_verification_checks_each_bind_against_its_models(binds_project):
     assert "analytics: column page_view.kind" in error and "server default" in error
 
 
-def test_a_bind_that_ignores_its_variable_is_refused_and_its_database_untouched(binds_project):
+def test_a_bind_that_ignores_its_variable_is_refused_and_its_database_untouched(
+    binds_project: ProjectCopy,
+) -> None:
     real = binds_project.root / "real-audit.db"
     binds_project.edit(
         "app/__init__.py", 'os.environ.get("AUDIT_DATABASE_URL", "sqlite:///audit.db")', f'"sqlite:///{real}"'
@@ -136,7 +140,7 @@ def test_a_bind_that_ignores_its_variable_is_refused_and_its_database_untouched(
     assert not real.exists()
 
 
-def test_bind_env_names_a_variable_and_the_app_loads_once(binds_project):
+def test_bind_env_names_a_variable_and_the_app_loads_once(binds_project: ProjectCopy) -> None:
     binds_project.edit("app/__init__.py", '"ANALYTICS_DATABASE_URL"', '"STATS_URL"')
     count_loads(binds_project)
     loads = binds_project.tmpdir.parent / "loads"
@@ -148,7 +152,7 @@ def test_bind_env_names_a_variable_and_the_app_loads_once(binds_project):
     assert loads.read_text() == "loaded\n"  # every variable was known before the app loaded
 
 
-def test_binds_not_named_are_found_by_loading_the_app_again(binds_project):
+def test_binds_not_named_are_found_by_loading_the_app_again(binds_project: ProjectCopy) -> None:
     count_loads(binds_project)
     loads = binds_project.tmpdir.parent / "loads"
     add_referrer(binds_project)
@@ -157,7 +161,7 @@ def test_binds_not_named_are_found_by_loading_the_app_again(binds_project):
     assert loads.read_text() == "loaded\nloaded\n"
 
 
-def test_a_bind_with_no_url_names_the_variable_to_set(binds_project):
+def test_a_bind_with_no_url_names_the_variable_to_set(binds_project: ProjectCopy) -> None:
     binds_project.edit(
         "app/__init__.py",
         'os.environ.get("ANALYTICS_DATABASE_URL", "sqlite:///analytics.db")',
@@ -171,7 +175,7 @@ def test_a_bind_with_no_url_names_the_variable_to_set(binds_project):
 
 
 @pytest.mark.version_independent
-def test_two_binds_on_one_url_are_refused(binds_project):
+def test_two_binds_on_one_url_are_refused(binds_project: ProjectCopy) -> None:
     binds_project.edit("app/__init__.py", '"ANALYTICS_DATABASE_URL"', '"AUDIT_DATABASE_URL"')
     error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
     assert re.fullmatch(
@@ -179,7 +183,7 @@ def test_two_binds_on_one_url_are_refused(binds_project):
     )
 
 
-def test_a_bind_the_configuration_does_not_declare_is_refused(binds_project):
+def test_a_bind_the_configuration_does_not_declare_is_refused(binds_project: ProjectCopy) -> None:
     binds_project.edit("app/models.py", '__bind_key__ = "analytics"', '__bind_key__ = "stats"')
     error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
     assert error == (
@@ -189,7 +193,7 @@ def test_a_bind_the_configuration_does_not_declare_is_refused(binds_project):
 
 
 @pytest.mark.version_independent
-def test_a_multi_database_env_without_binds_is_refused(project):
+def test_a_multi_database_env_without_binds_is_refused(project: ProjectCopy) -> None:
     for name in ("env.py", "script.py.mako"):
         shutil.copyfile(TESTS / "projects" / "binds" / "migrations" / name, project.migrations / name)
     error = project.engine_refuses(project.make_migrations, check=True)
@@ -198,7 +202,7 @@ def test_a_multi_database_env_without_binds_is_refused(project):
     )
 
 
-def test_a_single_database_env_migrates_the_main_database_only(binds_project):
+def test_a_single_database_env_migrates_the_main_database_only(binds_project: ProjectCopy) -> None:
     """As under ``flask db migrate``: the binds' models are not compared; their shadow databases exist
     so that nothing reaches the developer's, and a note says so."""
     for name in ("env.py", "script.py.mako"):
@@ -217,7 +221,7 @@ def test_a_single_database_env_migrates_the_main_database_only(binds_project):
 
 
 @pytest.mark.version_independent
-def test_database_path_puts_each_binds_file_beside_it(binds_project):
+def test_database_path_puts_each_binds_file_beside_it(binds_project: ProjectCopy) -> None:
     shadow = binds_project.tmpdir.parent / "shadow.sqlite"
     taken = binds_project.tmpdir.parent / "shadow.analytics.sqlite"
     taken.write_bytes(b"someone's")
@@ -234,7 +238,7 @@ def test_database_path_puts_each_binds_file_beside_it(binds_project):
     assert list(shadow.parent.glob("shadow*")) == []
 
 
-def test_the_cache_keeps_one_snapshot_set_per_head(binds_project):
+def test_the_cache_keeps_one_snapshot_set_per_head(binds_project: ProjectCopy) -> None:
     add_referrer(binds_project)
     cold = binds_project.make_migrations(dry_run=True)
     warm = binds_project.make_migrations(dry_run=True)
@@ -244,7 +248,7 @@ def test_the_cache_keeps_one_snapshot_set_per_head(binds_project):
     assert strip.sub("", warm.script) == strip.sub("", cold.script)
 
 
-def test_merge_writes_every_binds_functions(binds_project):
+def test_merge_writes_every_binds_functions(binds_project: ProjectCopy) -> None:
     binds_project.write(
         "migrations/versions/0003_side.py",
         (binds_project.versions / "0002_audit_user_audit_entries_name_their_user.py")
@@ -269,7 +273,7 @@ def test_merge_writes_every_binds_functions(binds_project):
 # -- on a PostgreSQL server ------------------------------------------------------------------------
 
 
-def test_postgresql_a_shadow_database_per_bind(binds_project, postgres):
+def test_postgresql_a_shadow_database_per_bind(binds_project: ProjectCopy, postgres: Cluster) -> None:
     before, templates = postgres.databases(), postgres.templates()
     url = postgres.url_string()
     assert binds_project.make_migrations(check=True, where={"database": url}).operations == []
@@ -285,7 +289,9 @@ def test_postgresql_a_shadow_database_per_bind(binds_project, postgres):
 
 
 @pytest.mark.version_independent
-def test_postgresql_ctrl_c_drops_the_shadow_database_of_every_bind(binds_project, postgres):
+def test_postgresql_ctrl_c_drops_the_shadow_database_of_every_bind(
+    binds_project: ProjectCopy, postgres: Cluster
+) -> None:
     before = postgres.databases()
     started = binds_project.tmpdir.parent / "started"
     binds_project.write(
@@ -315,7 +321,7 @@ def test_postgresql_ctrl_c_drops_the_shadow_database_of_every_bind(binds_project
 
 
 @pytest.mark.version_independent
-def test_every_front_end_takes_bind_env(binds_project):
+def test_every_front_end_takes_bind_env(binds_project: ProjectCopy) -> None:
     binds_project.edit("app/__init__.py", '"ANALYTICS_DATABASE_URL"', '"STATS_URL"')
     add_referrer(binds_project)
     invoke = binds_project.invoke(
@@ -352,13 +358,15 @@ def test_every_front_end_takes_bind_env(binds_project):
          "Error: --bind-env stats: the app declares no such bind (its binds: audit, analytics)"),
     ],
 )  # fmt: skip
-def test_bind_env_that_cannot_work_is_refused(binds_project, given, error):
+def test_bind_env_that_cannot_work_is_refused(
+    binds_project: ProjectCopy, given: list[str], error: str
+) -> None:
     arguments = [argument for item in given for argument in ("--bind-env", item)]
     assert binds_project.refuses("makemigrations", "--check", *arguments) == error
 
 
 @pytest.mark.version_independent
-def test_a_bind_whose_default_variable_another_bind_was_given_is_refused(binds_project):
+def test_a_bind_whose_default_variable_another_bind_was_given_is_refused(binds_project: ProjectCopy) -> None:
     named = {"audit": "ANALYTICS_DATABASE_URL"}
     error = binds_project.engine_refuses(binds_project.make_migrations, check=True, where={"bind_env": named})
     assert error == (
@@ -367,7 +375,9 @@ def test_a_bind_whose_default_variable_another_bind_was_given_is_refused(binds_p
     )
 
 
-def test_an_app_that_connects_to_a_bind_while_loading_is_loaded_again_on_its_shadow(binds_project):
+def test_an_app_that_connects_to_a_bind_while_loading_is_loaded_again_on_its_shadow(
+    binds_project: ProjectCopy,
+) -> None:
     binds_project.edit(
         "app/__init__.py",
         "    return app",
@@ -377,7 +387,7 @@ def test_an_app_that_connects_to_a_bind_while_loading_is_loaded_again_on_its_sha
 
 
 @pytest.mark.version_independent
-def test_an_app_that_needs_a_variable_that_is_not_set_is_told_to_name_it(binds_project):
+def test_an_app_that_needs_a_variable_that_is_not_set_is_told_to_name_it(binds_project: ProjectCopy) -> None:
     binds_project.edit(
         "app/__init__.py",
         'os.environ.get("ANALYTICS_DATABASE_URL", "sqlite:///analytics.db")',
@@ -389,7 +399,7 @@ def test_an_app_that_needs_a_variable_that_is_not_set_is_told_to_name_it(binds_p
     )
 
 
-def test_a_bind_built_by_the_app_while_loading_is_refused(binds_project):
+def test_a_bind_built_by_the_app_while_loading_is_refused(binds_project: ProjectCopy) -> None:
     binds_project.edit(
         "app/__init__.py",
         "    return app",
@@ -400,7 +410,9 @@ def test_a_bind_built_by_the_app_while_loading_is_refused(binds_project):
 
 
 @pytest.mark.version_independent
-def test_an_app_whose_modules_were_imported_before_the_run_is_not_loaded_twice(binds_project):
+def test_an_app_whose_modules_were_imported_before_the_run_is_not_loaded_twice(
+    binds_project: ProjectCopy,
+) -> None:
     from flask_makemigrations import MakemigrationsError, Mode, Project, Request, make_migrations
 
     with binds_project.inside():
@@ -424,7 +436,7 @@ MULTIDB = sorted((TESTS / "env_templates").glob("flask-migrate-*-multidb.py"))
 
 
 @pytest.mark.parametrize("template", MULTIDB, ids=lambda path: path.stem)
-def test_each_release_lines_multidb_env(binds_project, template):
+def test_each_release_lines_multidb_env(binds_project: ProjectCopy, template) -> None:
     """Only 4.0's works with Flask-SQLAlchemy 3 (per-bind metadata, ``db.engines``): the older ones
     fail, or see no bind's models, exactly as they do under ``flask db migrate``."""
     shutil.copyfile(template, binds_project.migrations / "env.py")
@@ -445,7 +457,7 @@ def test_each_release_lines_multidb_env(binds_project, template):
 
 
 @pytest.mark.version_independent
-def test_two_binds_whose_files_would_share_a_name_are_refused(tmp_path):
+def test_two_binds_whose_files_would_share_a_name_are_refused(tmp_path: Path) -> None:
     from flask_makemigrations import MakemigrationsError
     from flask_makemigrations.shadow.backends import parse_database
 

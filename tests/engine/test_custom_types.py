@@ -5,7 +5,8 @@ and on PostgreSQL (where ``UUIDType`` is the server's own ``uuid``).
 """
 
 import pytest
-from conftest import USERNAME
+from conftest import USERNAME, ProjectCopy
+from pg_cluster import Cluster
 from server_runs import make
 
 APP_TYPES = '''"""The app's own column types."""
@@ -36,7 +37,7 @@ class Money(sa.types.TypeDecorator):
 
 
 @pytest.fixture
-def typed(project):
+def typed(project: ProjectCopy):
     project.write("app/types.py", APP_TYPES)
     project.edit(
         "app/models.py", "from .extensions import db", "from .extensions import db\nfrom . import types"
@@ -44,7 +45,7 @@ def typed(project):
     return project
 
 
-def test_a_type_of_the_app_is_imported_and_verified(typed):
+def test_a_type_of_the_app_is_imported_and_verified(typed) -> None:
     typed.add_model_line(USERNAME, "nickname = db.Column(types.TrimmedString(40))")
     result = typed.make_migrations("nickname")
 
@@ -54,7 +55,7 @@ def test_a_type_of_the_app_is_imported_and_verified(typed):
     assert typed.make_migrations(check=True).operations == []
 
 
-def test_a_variant_of_another_packages_type_is_imported_too(typed):
+def test_a_variant_of_another_packages_type_is_imported_too(typed) -> None:
     typed.add_model_line(
         USERNAME, 'nickname = db.Column(db.String(40).with_variant(types.TrimmedString(40), "sqlite"))'
     )
@@ -63,7 +64,7 @@ def test_a_variant_of_another_packages_type_is_imported_too(typed):
     assert "import app.types" in result.path.read_text()
 
 
-def test_sqlalchemy_utils_types_are_imported_and_verified(project):
+def test_sqlalchemy_utils_types_are_imported_and_verified(project: ProjectCopy) -> None:
     project.edit(
         "app/models.py", "from .extensions import db", "import sqlalchemy_utils\n\nfrom .extensions import db"
     )
@@ -77,7 +78,7 @@ def test_sqlalchemy_utils_types_are_imported_and_verified(project):
     assert project.verify_history().revisions == 3
 
 
-def test_sqlalchemy_utils_and_app_types_on_postgresql(typed, postgres):
+def test_sqlalchemy_utils_and_app_types_on_postgresql(typed, postgres: Cluster) -> None:
     typed.edit("app/models.py", "from . import types", "from . import types\nimport sqlalchemy_utils")
     typed.add_model_line(USERNAME, "token = db.Column(sqlalchemy_utils.UUIDType(binary=False))")
     typed.add_model_line(USERNAME, "nickname = db.Column(types.TrimmedString(40))")
@@ -89,7 +90,7 @@ def test_sqlalchemy_utils_and_app_types_on_postgresql(typed, postgres):
     assert make(typed, postgres, check=True).operations == []
 
 
-def test_a_type_whose_repr_does_not_rebuild_it_is_named_with_what_to_write(typed):
+def test_a_type_whose_repr_does_not_rebuild_it_is_named_with_what_to_write(typed) -> None:
     typed.add_model_line(USERNAME, 'price = db.Column(types.Money("EUR"))')
     checked = typed.make_migrations(check=True)
 
@@ -112,7 +113,7 @@ def test_a_type_whose_repr_does_not_rebuild_it_is_named_with_what_to_write(typed
     assert "TypeError" in refused and typed.revision_files() == before
 
 
-def test_the_sqlalchemy_utils_choice_type_is_named(project):
+def test_the_sqlalchemy_utils_choice_type_is_named(project: ProjectCopy) -> None:
     """ChoiceType's repr, ChoiceType(length=255), leaves out the choices its __init__ needs."""
     project.edit(
         "app/models.py", "from .extensions import db", "import sqlalchemy_utils\n\nfrom .extensions import db"
@@ -126,7 +127,7 @@ def test_the_sqlalchemy_utils_choice_type_is_named(project):
 
 
 @pytest.mark.version_independent  # the choice to step aside: this package's own
-def test_env_py_that_renders_types_itself_is_left_to_do_so(typed):
+def test_env_py_that_renders_types_itself_is_left_to_do_so(typed) -> None:
     """With ``user_module_prefix`` (or a ``render_item``) the project renders and imports them."""
     typed.edit(
         "migrations/env.py", "**conf_args", 'user_module_prefix="types.",\n                **conf_args'

@@ -10,7 +10,8 @@ differs.
 
 import json
 
-from conftest import HEAD, USERNAME
+from conftest import HEAD, USERNAME, ProjectCopy
+from pg_cluster import Cluster
 from project_edits import add_unnamed_check
 from server_runs import make
 
@@ -24,7 +25,7 @@ def stdout_lines(run) -> list[str]:
 # --- differences are drift --------------------------------------------------------------------
 
 
-def test_check_exits_1_for_a_difference_alone_and_lists_it_on_stdout(project):
+def test_check_exits_1_for_a_difference_alone_and_lists_it_on_stdout(project: ProjectCopy) -> None:
     add_unnamed_check(project)
 
     checked = project.invoke("makemigrations", "--check")
@@ -37,7 +38,7 @@ def test_check_exits_1_for_a_difference_alone_and_lists_it_on_stdout(project):
     assert checked.stderr.strip().splitlines()[-1].startswith("Models and migrations differ")
 
 
-def test_differences_come_after_the_operations(project):
+def test_differences_come_after_the_operations(project: ProjectCopy) -> None:
     add_unnamed_check(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
@@ -49,7 +50,7 @@ def test_differences_come_after_the_operations(project):
     assert difference.startswith(UNFIXABLE)
 
 
-def test_json_carries_the_difference_with_exit_1(project):
+def test_json_carries_the_difference_with_exit_1(project: ProjectCopy) -> None:
     add_unnamed_check(project)
 
     run = project.invoke("makemigrations", "--check", "--format", "json")
@@ -65,7 +66,7 @@ def test_json_carries_the_difference_with_exit_1(project):
     )
 
 
-def test_a_writing_run_that_cannot_write_the_difference_lists_it_and_exits_1(project):
+def test_a_writing_run_that_cannot_write_the_difference_lists_it_and_exits_1(project: ProjectCopy) -> None:
     """Nothing to write, but the models and the migrations differ: not "No changes detected"."""
     add_unnamed_check(project)
     before = project.snapshot()
@@ -79,7 +80,7 @@ def test_a_writing_run_that_cannot_write_the_difference_lists_it_and_exits_1(pro
     assert "No changes detected" not in run.stdout + run.stderr
 
 
-def test_strict_still_turns_a_difference_into_exit_2(project):
+def test_strict_still_turns_a_difference_into_exit_2(project: ProjectCopy) -> None:
     add_unnamed_check(project)
 
     strict = project.invoke("makemigrations", "--check", "--strict")
@@ -88,7 +89,7 @@ def test_strict_still_turns_a_difference_into_exit_2(project):
     assert strict.stderr.strip().splitlines()[-1] == "Error: --strict: 1 warning(s), so nothing was written"
 
 
-def test_no_changes_detected_only_when_there_is_nothing(project):
+def test_no_changes_detected_only_when_there_is_nothing(project: ProjectCopy) -> None:
     checked = project.invoke("makemigrations", "--check")
     assert (checked.returncode, checked.stdout) == (0, "No changes detected\n"), checked.stderr
 
@@ -100,14 +101,14 @@ BODY = "body = db.Column(db.Text, nullable=False)"
 CHECK = '__table_args__ = (db.CheckConstraint("length(body) > 0", name="body_not_empty"),)'
 
 
-def add_status_with_a_default_the_model_lacks(project) -> None:
+def add_status_with_a_default_the_model_lacks(project: ProjectCopy) -> None:
     """Migrations that give ``user.status`` a server default; the model has none."""
     project.add_model_line(USERNAME, STATUS)
     add = "op.add_column('user', sa.Column('status', sa.String(20), nullable=False, server_default='active'))"
     project.add_revision("0003_status", HEAD, f"    {add}", downgrade="    op.drop_column('user', 'status')")
 
 
-def written(project, *args) -> str:
+def written(project: ProjectCopy, *args) -> str:
     """The revision a real writing run wrote: its text; the run said it on stdout."""
     before = project.revision_files()
     run = project.invoke("makemigrations", "-m", "drift", *args)
@@ -117,7 +118,9 @@ def written(project, *args) -> str:
     return new.read_text()
 
 
-def test_a_server_default_only_the_migrations_have_is_an_operation_written_and_verified(project):
+def test_a_server_default_only_the_migrations_have_is_an_operation_written_and_verified(
+    project: ProjectCopy,
+) -> None:
     add_status_with_a_default_the_model_lacks(project)
 
     checked = project.invoke("makemigrations", "--check")
@@ -134,7 +137,9 @@ def test_a_server_default_only_the_migrations_have_is_an_operation_written_and_v
     assert project.invoke("verify").returncode == 0
 
 
-def test_a_check_constraint_only_in_the_models_is_created_and_dropped_on_downgrade(project):
+def test_a_check_constraint_only_in_the_models_is_created_and_dropped_on_downgrade(
+    project: ProjectCopy,
+) -> None:
     project.add_model_line(BODY, CHECK)
 
     result = project.make_migrations("body not empty")
@@ -149,7 +154,9 @@ def test_a_check_constraint_only_in_the_models_is_created_and_dropped_on_downgra
     assert project.make_migrations(check=True).operations == []
 
 
-def test_a_check_constraint_only_in_the_migrations_is_dropped_and_comes_back_on_downgrade(project):
+def test_a_check_constraint_only_in_the_migrations_is_dropped_and_comes_back_on_downgrade(
+    project: ProjectCopy,
+) -> None:
     project.add_revision(
         "0003_check",
         HEAD,
@@ -167,7 +174,7 @@ def test_a_check_constraint_only_in_the_migrations_is_dropped_and_comes_back_on_
     assert "create_check_constraint(batch_op.f('ck_post_title'), 'length(title) > 1')" in downgrade
 
 
-def test_json_carries_the_operation_verification_found(project):
+def test_json_carries_the_operation_verification_found(project: ProjectCopy) -> None:
     add_status_with_a_default_the_model_lacks(project)
 
     run = project.invoke("makemigrations", "--check", "--format", "json")
@@ -183,7 +190,7 @@ def test_json_carries_the_operation_verification_found(project):
     )
 
 
-def test_without_batch_mode_sqlite_lists_what_it_cannot_alter(project):
+def test_without_batch_mode_sqlite_lists_what_it_cannot_alter(project: ProjectCopy) -> None:
     project.edit("app/extensions.py", "render_as_batch=True", "render_as_batch=False")
     project.add_model_line(BODY, CHECK)
 
@@ -196,7 +203,9 @@ def test_without_batch_mode_sqlite_lists_what_it_cannot_alter(project):
     )
 
 
-def test_on_postgresql_a_server_default_only_the_migrations_have_is_written_and_verified(project, postgres):
+def test_on_postgresql_a_server_default_only_the_migrations_have_is_written_and_verified(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     add_status_with_a_default_the_model_lacks(project)
 
     checked = make(project, postgres, check=True)
@@ -210,7 +219,7 @@ def test_on_postgresql_a_server_default_only_the_migrations_have_is_written_and_
     assert project.verify_history(where={"database": postgres.url_string()}).revisions == 4
 
 
-def test_a_binds_drift_is_written_into_that_binds_functions(binds_project):
+def test_a_binds_drift_is_written_into_that_binds_functions(binds_project: ProjectCopy) -> None:
     """A multi-database revision: the operation goes where the bind's difference was found."""
     from test_binds import HEAD as BINDS_HEAD
     from test_binds import PATH, function

@@ -9,24 +9,24 @@ real ``invoke`` run per template.
 import shutil
 
 import pytest
-from conftest import HEAD, TESTS
+from conftest import HEAD, TESTS, ProjectCopy
 
 #: The single-database ones (``flask db init``); the multi-database ones are tested with binds.
 TEMPLATES = sorted(p for p in (TESTS / "env_templates").glob("flask-migrate-*.py") if "multidb" not in p.stem)
 
 
 @pytest.fixture(params=TEMPLATES, ids=lambda path: path.stem)
-def old_project(project, request):
+def old_project(project: ProjectCopy, request: pytest.FixtureRequest):
     """The example project with its ``env.py`` replaced by an older Flask-Migrate template."""
     shutil.copyfile(request.param, project.migrations / "env.py")
     return project
 
 
-def test_there_is_a_template_per_release_line():
+def test_there_is_a_template_per_release_line() -> None:
     assert [p.stem.split("-")[-1].split(".")[0] for p in TEMPLATES] == ["2", "2", "3", "3", "4"]
 
 
-def test_added_column_gives_one_revision_then_no_changes(old_project):
+def test_added_column_gives_one_revision_then_no_changes(old_project: ProjectCopy) -> None:
     files = old_project.revision_files()
     old_project.add_email_column()
 
@@ -44,14 +44,14 @@ def test_added_column_gives_one_revision_then_no_changes(old_project):
     assert old_project.snapshot() == before
 
 
-def test_check_in_memory(old_project):
+def test_check_in_memory(old_project: ProjectCopy) -> None:
     """An in-memory shadow database that env.py reaches through a new engine of its own."""
     old_project.add_email_column()
     result = old_project.make_migrations(check=True, where={"database": ":memory:"})
     assert result.operations == ["+ column user.email"]
 
 
-def test_the_cli_runs_an_old_template(old_project):
+def test_the_cli_runs_an_old_template(old_project: ProjectCopy) -> None:
     """The process's side: an old template's own output and warnings stay off stdout."""
     old_project.add_email_column()
     result = old_project.invoke("makemigrations", "--check")

@@ -4,10 +4,10 @@ error is what matters; real ``invoke`` runs where what the task prints is."""
 
 import shutil
 
-from conftest import HEAD
+from conftest import HEAD, ProjectCopy
 
 
-def test_several_heads_are_refused_then_merged(project):
+def test_several_heads_are_refused_then_merged(project: ProjectCopy) -> None:
     project.add_revision("0003_left", HEAD)
     project.add_revision("0003_right", HEAD)
     project.add_email_column()
@@ -31,7 +31,7 @@ def test_several_heads_are_refused_then_merged(project):
     assert "down_revision = '0004_merge'" in new.read_text()
 
 
-def test_the_engine_names_the_next_task_in_no_front_ends_syntax(project):
+def test_the_engine_names_the_next_task_in_no_front_ends_syntax(project: ProjectCopy) -> None:
     """Each front end spells "merge the heads" its own way; the engine's own words name none."""
     project.add_revision("0003_left", HEAD)
     project.add_revision("0003_right", HEAD)
@@ -41,18 +41,18 @@ def test_the_engine_names_the_next_task_in_no_front_ends_syntax(project):
     assert error.endswith("merge them first with the merge task (or 'flask db merge heads')")
 
 
-def test_merge_with_one_head_is_refused(project):
+def test_merge_with_one_head_is_refused(project: ProjectCopy) -> None:
     assert "nothing to merge" in project.refuses("merge")
 
 
-def test_syntax_error_in_a_migration_names_the_file(project):
+def test_syntax_error_in_a_migration_names_the_file(project: ProjectCopy) -> None:
     project.add_revision("0003_broken", HEAD, "    op.add_column('user'")
     error = project.engine_refuses(project.make_migrations, "x")
     assert "0003_broken.py" in error
     assert "SyntaxError" in error
 
 
-def test_failing_migration_names_the_revision_and_the_database_error(project):
+def test_failing_migration_names_the_revision_and_the_database_error(project: ProjectCopy) -> None:
     project.add_revision("0003_broken", HEAD, "    op.execute('INSERT INTO no_such_table VALUES (1)')")
     error = project.engine_refuses(project.make_migrations, "x")
     assert "revision 0003_broken" in error
@@ -60,19 +60,19 @@ def test_failing_migration_names_the_revision_and_the_database_error(project):
     assert "no such table: no_such_table" in error
 
 
-def test_failing_migration_also_fails_check(project):
+def test_failing_migration_also_fails_check(project: ProjectCopy) -> None:
     project.add_revision("0003_broken", HEAD, "    raise RuntimeError('data fix went wrong')")
     error = project.engine_refuses(project.make_migrations, check=True)
     assert "revision 0003_broken" in error and "data fix went wrong" in error
 
 
-def test_missing_migrations_directory(project):
+def test_missing_migrations_directory(project: ProjectCopy) -> None:
     shutil.rmtree(project.migrations)
     error = project.engine_refuses(project.make_migrations, "x")
     assert "migrations" in error and "flask db init" in error
 
 
-def test_missing_versions_directory_is_created(project):
+def test_missing_versions_directory_is_created(project: ProjectCopy) -> None:
     """Git keeps no empty directory: a fresh clone of a project just after ``flask db init`` has no
     ``versions/``, and ``flask db migrate`` would create it."""
     shutil.rmtree(project.versions)
@@ -84,7 +84,7 @@ def test_missing_versions_directory_is_created(project):
     assert result.path == project.root / "migrations" / "versions" / new.name
 
 
-def test_directory_option(project):
+def test_directory_option(project: ProjectCopy) -> None:
     project.migrations.rename(project.root / "db_history")
     project.add_email_column()
 
@@ -95,7 +95,7 @@ def test_directory_option(project):
     assert result.path == new
 
 
-def test_missing_directory_option_target(project):
+def test_missing_directory_option_target(project: ProjectCopy) -> None:
     error = project.engine_refuses(project.make_migrations, "x", where={"directory": "nowhere"})
     assert "nowhere" in error
 
@@ -108,13 +108,13 @@ hooks = {name}
 """
 
 
-def add_post_write_hook(project, name: str, type: str, **options) -> None:
+def add_post_write_hook(project: ProjectCopy, name: str, type: str, **options) -> None:
     lines = "\n".join(f"{name}.{key} = {value}" for key, value in options.items())
     ini = project.migrations / "alembic.ini"
     ini.write_text(ini.read_text() + HOOKS.format(name=name, type=type, options=lines))
 
 
-def test_post_write_hook_runs_on_the_new_file(project):
+def test_post_write_hook_runs_on_the_new_file(project: ProjectCopy) -> None:
     # A hook type registered by env.py itself: Alembic's own "exec" type only exists from 1.12 on.
     register = (
         "\nfrom alembic.script import write_hooks\n\n\n"
@@ -135,7 +135,7 @@ def test_post_write_hook_runs_on_the_new_file(project):
     assert result.path == new and new.read_text().endswith("# formatted\n")
 
 
-def test_failing_post_write_hook_warns_and_still_writes(project):
+def test_failing_post_write_hook_warns_and_still_writes(project: ProjectCopy) -> None:
     add_post_write_hook(project, "black", "console_scripts", entrypoint="no-such-formatter")
     before = project.revision_files()
     project.add_email_column()

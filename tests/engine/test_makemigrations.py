@@ -7,9 +7,10 @@ its refusals and the message's escaping through the engine's API in this process
 
 import ast
 import os
+from pathlib import Path
 
 import pytest
-from conftest import HEAD
+from conftest import HEAD, ProjectCopy
 
 TAG_MODEL = """
 
@@ -19,7 +20,7 @@ class Tag(db.Model):
 """
 
 
-def written(project, result, before) -> str:
+def written(project: ProjectCopy, result, before) -> str:
     """The one revision a successful run wrote: its path is the first line of stdout."""
     assert result.returncode == 0, result.stderr
     (new,) = project.new_revisions(before)
@@ -27,14 +28,14 @@ def written(project, result, before) -> str:
     return new.read_text()
 
 
-def written_by_engine(project, result, before) -> str:
+def written_by_engine(project: ProjectCopy, result, before) -> str:
     """The one revision a successful engine call wrote, which its result names."""
     (new,) = project.new_revisions(before)
     assert result.path == new
     return new.read_text()
 
 
-def test_no_changes(project):
+def test_no_changes(project: ProjectCopy) -> None:
     """Models and history agree: say so, write nothing."""
     before = project.snapshot()
     result = project.make_migrations("nothing")
@@ -42,7 +43,7 @@ def test_no_changes(project):
     assert project.snapshot() == before
 
 
-def test_added_column_gives_one_revision_then_no_changes(project):
+def test_added_column_gives_one_revision_then_no_changes(project: ProjectCopy) -> None:
     before = project.revision_files()
     project.add_email_column()
 
@@ -61,7 +62,7 @@ def test_added_column_gives_one_revision_then_no_changes(project):
     assert len(project.revision_files()) == len(before) + 1
 
 
-def test_added_table(project):
+def test_added_table(project: ProjectCopy) -> None:
     before = project.revision_files()
     project.edit("app/models.py", "class Post(db.Model):", f"{TAG_MODEL.strip()}\n\n\nclass Post(db.Model):")
 
@@ -72,7 +73,7 @@ def test_added_table(project):
     assert "op.create_table('tag'" in script
 
 
-def test_dropped_column(project):
+def test_dropped_column(project: ProjectCopy) -> None:
     before = project.revision_files()
     project.edit("app/models.py", "    body = db.Column(db.Text, nullable=False)\n", "")
 
@@ -83,7 +84,7 @@ def test_dropped_column(project):
     assert "drop_column('body')" in script
 
 
-def test_check_lists_pending_operations_and_exits_1(project):
+def test_check_lists_pending_operations_and_exits_1(project: ProjectCopy) -> None:
     project.add_email_column()
     before = project.snapshot()
 
@@ -95,7 +96,7 @@ def test_check_lists_pending_operations_and_exits_1(project):
     assert project.snapshot() == before
 
 
-def test_check_exits_0_when_models_match(project):
+def test_check_exits_0_when_models_match(project: ProjectCopy) -> None:
     before = project.snapshot()
     result = project.invoke("makemigrations", "--check")
     assert result.returncode == 0, result.stderr
@@ -103,7 +104,7 @@ def test_check_exits_0_when_models_match(project):
     assert project.snapshot() == before
 
 
-def test_dry_run_prints_the_script_and_writes_nothing(project):
+def test_dry_run_prints_the_script_and_writes_nothing(project: ProjectCopy) -> None:
     """stdout is the script alone, so it can be piped: even what the app prints goes to stderr."""
     project.add_email_column()
     project.edit("app/__init__.py", "    return app", '    print("factory says hello")\n    return app')
@@ -121,14 +122,14 @@ def test_dry_run_prints_the_script_and_writes_nothing(project):
     assert project.snapshot() == before
 
 
-def test_dry_run_without_changes(project):
+def test_dry_run_without_changes(project: ProjectCopy) -> None:
     before = project.snapshot()
     result = project.make_migrations(dry_run=True)
     assert (result.operations, result.script, result.path) == ([], None, None)
     assert project.snapshot() == before
 
 
-def test_dry_run_needs_no_message(project):
+def test_dry_run_needs_no_message(project: ProjectCopy) -> None:
     project.add_email_column()
     before = project.snapshot()
     result = project.make_migrations(dry_run=True)
@@ -136,7 +137,7 @@ def test_dry_run_needs_no_message(project):
     assert project.snapshot() == before
 
 
-def test_empty_writes_a_blank_revision_even_with_model_changes(project):
+def test_empty_writes_a_blank_revision_even_with_model_changes(project: ProjectCopy) -> None:
     before = project.revision_files()
     project.add_email_column()
 
@@ -151,13 +152,13 @@ def test_empty_writes_a_blank_revision_even_with_model_changes(project):
     assert "add_column(sa.Column('email'" in script
 
 
-def test_empty_when_nothing_changed(project):
+def test_empty_when_nothing_changed(project: ProjectCopy) -> None:
     before = project.revision_files()
     script = written_by_engine(project, project.make_migrations("data fix", empty=True), before)
     assert "def upgrade():\n    pass" in script
 
 
-def test_rev_id(project):
+def test_rev_id(project: ProjectCopy) -> None:
     project.add_email_column()
     result = project.make_migrations("add email", rev_id="0003_email")
     assert result.path == project.versions / "0003_email_add_email.py" and result.path.is_file()
@@ -169,7 +170,7 @@ def test_rev_id(project):
     [(HEAD, "already exists"), ("sub/0003", "cannot contain"), ("0003-email", "not allowed")],
     ids=["existing", "path", "alembic-illegal"],
 )
-def test_unusable_rev_id_is_refused(project, rev_id, complaint):
+def test_unusable_rev_id_is_refused(project: ProjectCopy, rev_id, complaint) -> None:
     project.add_email_column()
     error = project.engine_refuses(project.make_migrations, "add email", rev_id=rev_id)
     assert rev_id in error and complaint in error
@@ -178,7 +179,7 @@ def test_unusable_rev_id_is_refused(project, rev_id, complaint):
 @pytest.mark.parametrize(
     "rev_id", ["base", "head", "heads", "current", "a@b", "a:b", "a..b", ".hidden", "step-1"]
 )
-def test_rev_ids_alembic_would_misread_are_refused(project, rev_id):
+def test_rev_ids_alembic_would_misread_are_refused(project: ProjectCopy, rev_id: str) -> None:
     """Written without complaint, each would make every later run crash (or, '.x', hide the file)."""
     project.add_email_column()
     error = project.engine_refuses(project.make_migrations, "add email", rev_id=rev_id)
@@ -186,7 +187,7 @@ def test_rev_ids_alembic_would_misread_are_refused(project, rev_id):
     assert "symbols" in error or "revision syntax" in error
 
 
-def test_a_history_with_a_misreadable_rev_id_is_a_clear_error(project):
+def test_a_history_with_a_misreadable_rev_id_is_a_clear_error(project: ProjectCopy) -> None:
     project.add_revision("base", HEAD)
 
     for error in (
@@ -200,7 +201,7 @@ def test_a_history_with_a_misreadable_rev_id_is_a_clear_error(project):
 @pytest.mark.parametrize(
     "message", ['say """hi"""', "files in C:\\Users\\new", 'ends with a quote"', '""""'], ids=str
 )
-def test_any_message_gives_a_valid_revision_that_keeps_it(project, message):
+def test_any_message_gives_a_valid_revision_that_keeps_it(project: ProjectCopy, message: str) -> None:
     """The template puts the message in a docstring: quotes and backslashes must not break it."""
     before = project.revision_files()
     project.add_email_column()
@@ -213,7 +214,7 @@ def test_any_message_gives_a_valid_revision_that_keeps_it(project, message):
 
 
 @pytest.mark.parametrize("database", [":memory:", "new-shadow.sqlite"])
-def test_database_option(project, tmp_path, database):
+def test_database_option(project: ProjectCopy, tmp_path: Path, database: str) -> None:
     """An in-memory shadow database, or a new file the tool creates and removes."""
     if database != ":memory:":
         database = str(tmp_path / database)
@@ -229,21 +230,21 @@ def test_database_option(project, tmp_path, database):
 @pytest.mark.parametrize(
     "message", [None, "", "   ", "\t \n"], ids=["missing", "empty", "blank", "whitespace"]
 )
-def test_message_is_required(project, message):
+def test_message_is_required(project: ProjectCopy, message: str | None) -> None:
     project.add_email_column()
     assert "a message is required" in project.engine_refuses(project.make_migrations, message)
 
 
-def test_a_missing_message_is_one_error_line_of_the_task(project):
+def test_a_missing_message_is_one_error_line_of_the_task(project: ProjectCopy) -> None:
     assert "a message is required" in project.refuses("makemigrations")
 
 
 @pytest.mark.parametrize("flags", [{"check": True, "dry_run": True}, {"check": True, "empty": True}])
-def test_contradictory_flags_are_refused(project, flags):
+def test_contradictory_flags_are_refused(project: ProjectCopy, flags) -> None:
     assert "cannot be combined" in project.engine_refuses(project.make_migrations, "x", **flags)
 
 
-def test_every_option_has_help(project):
+def test_every_option_has_help(project: ProjectCopy) -> None:
     result = project.invoke("--help", "makemigrations")
     assert result.returncode == 0, result.stderr
     options = [line[2:] for line in result.stdout.splitlines() if line.startswith("  -")]
@@ -272,7 +273,7 @@ def test_every_option_has_help(project):
     assert any(o.startswith("-d STRING, --directory") for o in options)
 
 
-def test_verbose_shows_alembic_log(project):
+def test_verbose_shows_alembic_log(project: ProjectCopy) -> None:
     project.add_email_column()
     result = project.invoke("makemigrations", "--check", "--verbose")
     assert result.returncode == 1, result.stderr

@@ -7,6 +7,8 @@ private server of the ``postgres`` fixture.
 """
 
 import pytest
+from conftest import ProjectCopy
+from pg_cluster import Cluster
 from server_runs import make
 
 from flask_makemigrations.findings import as_entry
@@ -18,14 +20,14 @@ UQ_CONVENTION = '    "uq": "uq_%(table_name)s_%(column_0_name)s",\n'
 UNNAMED_DROP = pytest.mark.filterwarnings("ignore:Autogenerate rendered a drop_constraint:UserWarning")
 
 
-def without_naming_convention(project, *conventions: str) -> None:
+def without_naming_convention(project: ProjectCopy, *conventions: str) -> None:
     """The app names no constraint of these kinds: the database picks their names."""
     for convention in conventions:
         project.edit("app/extensions.py", convention, "")
 
 
 @UNNAMED_DROP
-def test_unnamed_foreign_keys_are_named_by_their_table_and_columns(project):
+def test_unnamed_foreign_keys_are_named_by_their_table_and_columns(project: ProjectCopy) -> None:
     without_naming_convention(project, FK_CONVENTION)
     project.add_model_line(AUTHOR, 'editor_id = db.Column(db.Integer, db.ForeignKey("user.id"))')
     project.add_model_line(AUTHOR, 'reviewer_id = db.Column(db.Integer, db.ForeignKey("post.id"))')
@@ -48,7 +50,7 @@ def test_unnamed_foreign_keys_are_named_by_their_table_and_columns(project):
     }
 
 
-def test_a_named_constraint_keeps_its_name_and_says_its_columns_in_json(project):
+def test_a_named_constraint_keeps_its_name_and_says_its_columns_in_json(project: ProjectCopy) -> None:
     project.add_model_line(AUTHOR, 'editor_id = db.Column(db.Integer, db.ForeignKey("user.id"))')
 
     result = project.make_migrations(check=True)
@@ -81,7 +83,7 @@ class Review(db.Model):
 
 
 @UNNAMED_DROP
-def test_an_unnamed_unique_constraint_added_and_a_foreign_key_dropped(project):
+def test_an_unnamed_unique_constraint_added_and_a_foreign_key_dropped(project: ProjectCopy) -> None:
     """A foreign key created without a name is reflected without one: its drop is named by its
     columns too, in the line and in the review's warning."""
     without_naming_convention(project, FK_CONVENTION, UQ_CONVENTION)
@@ -113,7 +115,7 @@ LIMITING = "limiting_factor = db.Column(db.String(255))"
 ENUM = "db.Enum('time', 'capacity', 'material_shortage', name='limitingfactor')"
 
 
-def test_a_changed_type_is_shown_as_postgresql_gets_it(project, postgres):
+def test_a_changed_type_is_shown_as_postgresql_gets_it(project: ProjectCopy, postgres: Cluster) -> None:
     project.add_model_line(AUTHOR, LIMITING)
     make(project, postgres, "limiting factor")
     project.edit("app/models.py", LIMITING, f"limiting_factor = db.Column({ENUM})")
@@ -125,7 +127,7 @@ def test_a_changed_type_is_shown_as_postgresql_gets_it(project, postgres):
     assert change.fields["changes"] == "type VARCHAR(255) -> limitingfactor"
 
 
-def test_a_changed_type_is_shown_as_sqlite_gets_it(project):
+def test_a_changed_type_is_shown_as_sqlite_gets_it(project: ProjectCopy) -> None:
     """SQLite has no enum type: it gets a VARCHAR as long as the longest value."""
     project.add_model_line(AUTHOR, LIMITING)
     project.make_migrations("limiting factor")
@@ -137,7 +139,7 @@ def test_a_changed_type_is_shown_as_sqlite_gets_it(project):
     assert change == "~ column post.limiting_factor (type VARCHAR(255) -> VARCHAR(17))"
 
 
-def test_each_kind_of_constraint_says_its_kind_and_what_it_is_made_of():
+def test_each_kind_of_constraint_says_its_kind_and_what_it_is_made_of() -> None:
     """What ``env.py`` hooks and extensions may put in a revision: Alembic's own spellings of each kind
     (``primarykey`` added, ``primary`` dropped) are shown as one."""
     import sqlalchemy as sa

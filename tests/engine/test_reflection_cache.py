@@ -6,10 +6,11 @@ the engine in this process, on the example project's SQLite shadow databases.
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import EMAIL, HEAD, USERNAME
+from conftest import EMAIL, HEAD, USERNAME, ProjectCopy
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 
 from flask_makemigrations.cache.reflection import METHODS
@@ -25,7 +26,7 @@ def asked() -> list:
     version table, whose existence Alembic checks itself (``has_table``, which no cache answers)."""
     tables: list = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
         found = _TABLE_PRAGMA.search(statement)
         if found and found.group(1) != "alembic_version":
             tables.append(found.group(1))
@@ -35,19 +36,19 @@ def asked() -> list:
     sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
 
 
-def pending(project, **options):
+def pending(project: ProjectCopy, **options):
     """What a --dry-run --no-verify run finds: its operations, and its file without the date."""
     result = project.make_migrations(dry_run=True, verify=False, rev_id="0003_next", **options)
     script = "\n".join(line for line in (result.script or "").splitlines() if "Create Date" not in line)
     return result.operations, script
 
 
-def answers_file(project):
+def answers_file(project: ProjectCopy):
     (found,) = project.home.glob(".cache/flask-makemigrations/*/reflected.json")
     return found
 
 
-def test_a_warm_run_asks_nothing_about_known_tables_and_finds_the_same(project, asked):
+def test_a_warm_run_asks_nothing_about_known_tables_and_finds_the_same(project: ProjectCopy, asked) -> None:
     project.add_email_column()
     cold = pending(project)
     assert {"user", "post"} <= set(asked)
@@ -58,7 +59,7 @@ def test_a_warm_run_asks_nothing_about_known_tables_and_finds_the_same(project, 
     assert cold[0] == ["+ column user.email"]
 
 
-def test_a_table_whose_statements_changed_is_asked_about_again(project, asked):
+def test_a_table_whose_statements_changed_is_asked_about_again(project: ProjectCopy, asked) -> None:
     """So are the tables whose foreign keys refer to it (post's, to user); the others are answered."""
     columns = "sa.Column('id', sa.Integer, primary_key=True)"
     project.add_revision(
@@ -76,7 +77,7 @@ def test_a_table_whose_statements_changed_is_asked_about_again(project, asked):
     assert set(asked) == {"user", "post"}
 
 
-def test_answers_that_do_not_load_are_asked_again(project, asked):
+def test_answers_that_do_not_load_are_asked_again(project: ProjectCopy, asked) -> None:
     project.add_email_column()
     cold = pending(project)
     path = answers_file(project)
@@ -96,7 +97,7 @@ def test_answers_that_do_not_load_are_asked_again(project, asked):
     assert json.loads(path.read_text())["entries"]  # written again whole
 
 
-def test_an_answer_json_cannot_hold_exactly_is_not_kept(project, asked):
+def test_an_answer_json_cannot_hold_exactly_is_not_kept(project: ProjectCopy, asked) -> None:
     """A column declared with no type reflects as NullType, which has no name to read back."""
     project.add_revision(
         "0003_legacy", HEAD, "    op.execute('CREATE TABLE legacy (id INTEGER PRIMARY KEY, anything)')"
@@ -112,7 +113,7 @@ def test_an_answer_json_cannot_hold_exactly_is_not_kept(project, asked):
     assert "legacy" in asked and "user" not in asked
 
 
-def test_without_the_cache_nothing_is_read_or_kept(project, asked):
+def test_without_the_cache_nothing_is_read_or_kept(project: ProjectCopy, asked) -> None:
     project.add_model_line(USERNAME, EMAIL)
     pending(project, use_cache=False)
     assert not list(project.home.glob(".cache/flask-makemigrations/*/reflected.json"))
@@ -124,8 +125,8 @@ def test_without_the_cache_nothing_is_read_or_kept(project, asked):
 
 @pytest.mark.parametrize("change", ["SQLAlchemy's version", "a type name a package adds"])
 def test_answers_of_another_sqlalchemy_or_other_type_names_are_asked_again(
-    project, asked, monkeypatch, change
-):
+    project: ProjectCopy, asked, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
     project.add_email_column()
     cold = pending(project)
     if change == "SQLAlchemy's version":
@@ -138,7 +139,7 @@ def test_answers_of_another_sqlalchemy_or_other_type_names_are_asked_again(
     assert {"user", "post"} <= set(asked)
 
 
-def test_the_dialects_own_methods_come_back_whatever_ends_the_block(tmp_path):
+def test_the_dialects_own_methods_come_back_whatever_ends_the_block(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'shadow.sqlite'}")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY)")

@@ -7,6 +7,7 @@ its API in this process; the last one runs the real task, for how warnings are p
 import pytest
 import sqlalchemy as sa
 from alembic.operations import ops
+from conftest import ProjectCopy
 from sqlalchemy.dialects import mysql
 
 from flask_makemigrations.checks.review import review
@@ -33,11 +34,11 @@ def shown(result) -> list:
     return result.warnings + result.differences
 
 
-def new_files(project, before) -> list:
+def new_files(project: ProjectCopy, before) -> list:
     return sorted(set(project.revision_files()) - set(before))
 
 
-def test_a_likely_rename_shows_the_alter_column_to_write(project):
+def test_a_likely_rename_shows_the_alter_column_to_write(project: ProjectCopy) -> None:
     before = project.revision_files()
     project.edit("app/models.py", TITLE, TITLE.replace("title", "headline"))
 
@@ -50,7 +51,7 @@ def test_a_likely_rename_shows_the_alter_column_to_write(project):
     assert "with op.batch_alter_table('post') as batch_op:" in warning
 
 
-def test_a_likely_table_rename_shows_the_rename_table_to_write(project):
+def test_a_likely_table_rename_shows_the_rename_table_to_write(project: ProjectCopy) -> None:
     project.edit(
         "app/models.py", "class Post(db.Model):", 'class Post(db.Model):\n    __tablename__ = "article"'
     )
@@ -62,7 +63,7 @@ def test_a_likely_table_rename_shows_the_rename_table_to_write(project):
     assert "    op.rename_table('post', 'article')" in warning
 
 
-def test_a_dropped_column_warns_of_data_loss(project):
+def test_a_dropped_column_warns_of_data_loss(project: ProjectCopy) -> None:
     project.edit("app/models.py", f"\n    {BODY}", "")
 
     result = project.make_migrations("drop body")
@@ -70,7 +71,7 @@ def test_a_dropped_column_warns_of_data_loss(project):
     assert shown(result) == ["column post.body is dropped: its data is lost when this revision runs."]
 
 
-def test_a_dropped_table_warns_of_data_loss(project):
+def test_a_dropped_table_warns_of_data_loss(project: ProjectCopy) -> None:
     models = (project.root / "app/models.py").read_text()
     project.edit("app/models.py", models[models.index("\n\nclass Post") :], "\n")
 
@@ -79,7 +80,7 @@ def test_a_dropped_table_warns_of_data_loss(project):
     assert "table post is dropped: every row in it is lost when this revision runs." in shown(result)
 
 
-def test_a_not_null_column_without_default_warns_and_one_with_default_does_not(project):
+def test_a_not_null_column_without_default_warns_and_one_with_default_does_not(project: ProjectCopy) -> None:
     project.add_model_line(USERNAME, "email = db.Column(db.String(120), nullable=False)")
     project.add_model_line(USERNAME, 'role = db.Column(db.String(20), nullable=False, server_default="user")')
 
@@ -89,7 +90,7 @@ def test_a_not_null_column_without_default_warns_and_one_with_default_does_not(p
     assert warning.startswith("column user.email is added as NOT NULL without a server default")
 
 
-def test_a_narrowed_type_warns(project):
+def test_a_narrowed_type_warns(project: ProjectCopy) -> None:
     project.edit("app/models.py", USERNAME, USERNAME.replace("String(80)", "String(40)"))
 
     result = project.make_migrations("shorter names")
@@ -100,7 +101,7 @@ def test_a_narrowed_type_warns(project):
     ]
 
 
-def test_a_unique_constraint_added_and_a_foreign_key_dropped_warn(project):
+def test_a_unique_constraint_added_and_a_foreign_key_dropped_warn(project: ProjectCopy) -> None:
     project.edit("app/models.py", TITLE, TITLE.replace("nullable=False", "nullable=False, unique=True"))
     project.edit("app/models.py", AUTHOR, AUTHOR.replace(', db.ForeignKey("user.id")', ""))
     project.edit(
@@ -114,7 +115,7 @@ def test_a_unique_constraint_added_and_a_foreign_key_dropped_warn(project):
     assert any(w.startswith("foreign key fk_post_author_id_user on post is dropped") for w in found)
 
 
-def test_a_harmless_change_has_no_warning(project):
+def test_a_harmless_change_has_no_warning(project: ProjectCopy) -> None:
     """A new nullable column may be unique: all its rows hold NULL, never duplicates."""
     project.add_model_line(USERNAME, "email = db.Column(db.String(120), unique=True)")
 
@@ -123,7 +124,7 @@ def test_a_harmless_change_has_no_warning(project):
     assert shown(result) == []
 
 
-def test_a_foreign_key_created_again_with_on_delete_is_not_a_drop(project):
+def test_a_foreign_key_created_again_with_on_delete_is_not_a_drop(project: ProjectCopy) -> None:
     project.edit("app/models.py", 'db.ForeignKey("user.id")', 'db.ForeignKey("user.id", ondelete="CASCADE")')
 
     result = project.make_migrations("cascade")
@@ -132,7 +133,7 @@ def test_a_foreign_key_created_again_with_on_delete_is_not_a_drop(project):
     assert shown(result) == []
 
 
-def test_strict_refuses_with_the_warnings_and_writes_nothing(project):
+def test_strict_refuses_with_the_warnings_and_writes_nothing(project: ProjectCopy) -> None:
     before = project.revision_files()
     project.edit("app/models.py", USERNAME, USERNAME.replace("String(80)", "String(40)"))
 
@@ -177,7 +178,7 @@ def integer_change(before: str, after: str) -> list:
         ("SMALLINT", "INTEGER UNSIGNED", "0..4294967295"),
     ],
 )
-def test_a_smaller_mysql_integer_is_narrower(before, after, range_):
+def test_a_smaller_mysql_integer_is_narrower(before: str, after: str, range_: str) -> None:
     (warning,) = integer_change(before, after)
     assert warning == (
         f"column part.count changes type {before} -> {after}, a narrower type: existing values outside "
@@ -196,5 +197,5 @@ def test_a_smaller_mysql_integer_is_narrower(before, after, range_):
         ("MEDIUMINT", "BIGINT"),
     ],
 )
-def test_a_larger_mysql_integer_is_not_warned(before, after):
+def test_a_larger_mysql_integer_is_not_warned(before: str, after: str) -> None:
     assert integer_change(before, after) == []

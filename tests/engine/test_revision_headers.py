@@ -7,10 +7,11 @@ tool gives it; the end-to-end runs at the bottom go through the engine's API.
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from conftest import HEAD
+from conftest import HEAD, ProjectCopy
 
 from flask_makemigrations.cache.headers import RevisionHeaders, plain_module
 from flask_makemigrations.compat import revision_files_loaded_by
@@ -69,7 +70,7 @@ def downgrade(engine_name: str) -> None:
 
 @pytest.mark.version_independent
 @pytest.mark.parametrize("source", [FLASK_MIGRATE_FILE, ANNOTATED_FILE], ids=["flask-migrate", "annotated"])
-def test_the_templates_files_are_plain(source):
+def test_the_templates_files_are_plain(source) -> None:
     assert plain_module(source.encode())
 
 
@@ -90,21 +91,21 @@ def test_the_templates_files_are_plain(source):
     ],
     ids=lambda change: change[1].splitlines()[0][:30],
 )
-def test_a_file_whose_import_could_do_more_is_not_plain(change):
+def test_a_file_whose_import_could_do_more_is_not_plain(change: tuple[str, ...]) -> None:
     old, new = change
     assert old in FLASK_MIGRATE_FILE
     assert not plain_module(FLASK_MIGRATE_FILE.replace(old, new).encode())
 
 
 @pytest.mark.version_independent
-def test_code_on_the_docstrings_line_is_not_plain_and_windows_line_ends_are():
+def test_code_on_the_docstrings_line_is_not_plain_and_windows_line_ends_are() -> None:
     sneaky = '"""d"""; import app.models; x = """\n    """\nrevision = "a"\n'
     assert not plain_module(sneaky.encode())
     assert plain_module(FLASK_MIGRATE_FILE.replace("\n", "\r\n").encode())
 
 
 @pytest.mark.version_independent
-def test_a_file_that_is_not_utf8_is_not_plain():
+def test_a_file_that_is_not_utf8_is_not_plain() -> None:
     assert not plain_module(FLASK_MIGRATE_FILE.encode("utf-16"))
 
 
@@ -112,7 +113,7 @@ class Loads:
     """Alembic's ScriptDirectory on the project's migrations, loaded through the headers; counts the
     files it really imported."""
 
-    def __init__(self, project, path):
+    def __init__(self, project: ProjectCopy, path) -> None:
         self.project, self.headers = project, RevisionHeaders(path)
         self.imported: list[str] = []
 
@@ -133,7 +134,7 @@ class Loads:
         }
 
 
-def imported_graph(project) -> dict:
+def imported_graph(project: ProjectCopy) -> dict:
     script = ScriptDirectory(str(project.migrations))
     return {
         r.revision: (r.down_revision, r.branch_labels, r.dependencies, r.doc, r.path)
@@ -141,7 +142,7 @@ def imported_graph(project) -> dict:
     }
 
 
-def test_a_known_file_is_placed_in_the_graph_from_its_header(project, tmp_path):
+def test_a_known_file_is_placed_in_the_graph_from_its_header(project: ProjectCopy, tmp_path: Path) -> None:
     project.add_revision("0003_labelled", HEAD, message="the third one")
     project.edit("migrations/versions/0003_labelled.py", "branch_labels = None", "branch_labels = ('side',)")
     headers = tmp_path / "headers.json"
@@ -160,7 +161,7 @@ def test_a_known_file_is_placed_in_the_graph_from_its_header(project, tmp_path):
     assert edited.imported == ["0003_labelled.py"]
 
 
-def test_a_file_that_is_not_plain_is_imported_every_time(project, tmp_path):
+def test_a_file_that_is_not_plain_is_imported_every_time(project: ProjectCopy, tmp_path: Path) -> None:
     project.add_revision("0003_computed", HEAD)
     project.edit(
         "migrations/versions/0003_computed.py",
@@ -178,7 +179,9 @@ def test_a_file_that_is_not_plain_is_imported_every_time(project, tmp_path):
 @pytest.mark.parametrize(
     "stored", [b"not JSON", b'{"salt": "headers|1", "seal": "", "entries": {}}', b'{"salt": "headers|2"}']
 )
-def test_headers_that_do_not_load_are_learnt_again(project, tmp_path, stored):
+def test_headers_that_do_not_load_are_learnt_again(
+    project: ProjectCopy, tmp_path: Path, stored: bytes
+) -> None:
     headers = tmp_path / "headers.json"
     headers.write_bytes(stored)
     loads = Loads(project, headers)
@@ -187,7 +190,9 @@ def test_headers_that_do_not_load_are_learnt_again(project, tmp_path, stored):
     assert len(json.loads(headers.read_text())["entries"]) == 2  # and kept again
 
 
-def test_a_module_from_its_header_is_the_file_once_asked_for_more(project, tmp_path):
+def test_a_module_from_its_header_is_the_file_once_asked_for_more(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     headers = tmp_path / "headers.json"
     Loads(project, headers).graph()
     loads = Loads(project, headers)
@@ -202,12 +207,12 @@ def test_a_module_from_its_header_is_the_file_once_asked_for_more(project, tmp_p
 # -- end to end ---------------------------------------------------------------------------------
 
 
-def headers_kept(project) -> dict:
+def headers_kept(project: ProjectCopy) -> dict:
     (path,) = project.home.glob(".cache/flask-makemigrations/*/headers.json")
     return json.loads(path.read_text())["entries"]
 
 
-def test_warm_runs_apply_and_verify_revisions_placed_from_their_headers(project):
+def test_warm_runs_apply_and_verify_revisions_placed_from_their_headers(project: ProjectCopy) -> None:
     """The snapshot is at the head, so nothing is imported but what verification applies; ``verify``
     then applies every revision, each module imported when its step comes."""
     project.add_email_column()
@@ -223,12 +228,12 @@ def test_warm_runs_apply_and_verify_revisions_placed_from_their_headers(project)
 
 
 @pytest.mark.version_independent  # the option's effect: this package's own
-def test_no_cache_keeps_no_headers(project):
+def test_no_cache_keeps_no_headers(project: ProjectCopy) -> None:
     project.make_migrations(check=True, use_cache=False)
     assert list(project.home.glob(".cache/flask-makemigrations/*/headers.json")) == []
 
 
-def test_a_revision_that_fails_to_import_when_applied_is_named(project):
+def test_a_revision_that_fails_to_import_when_applied_is_named(project: ProjectCopy) -> None:
     """A file placed from its header is imported when applied; what it imports may have gone since."""
     project.add_revision("0003_uses_helper", HEAD)
     project.edit(

@@ -2,7 +2,7 @@
 the steps the entry points compose, and what it hands the checks. Real SQLite files throughout."""
 
 import sqlalchemy as sa
-from conftest import HEAD
+from conftest import HEAD, ProjectCopy
 
 from flask_makemigrations import Project
 from flask_makemigrations.run.run import open_run
@@ -17,7 +17,7 @@ def _tables(url: str) -> list[str]:
         engine.dispose()
 
 
-def test_a_run_opens_on_the_staged_history_and_leaves_nothing_behind(project):
+def test_a_run_opens_on_the_staged_history_and_leaves_nothing_behind(project: ProjectCopy) -> None:
     with project.inside(), open_run(Project(), writes=True) as run:
         assert run.history.single_head() == HEAD
         assert run.staging.project_dir == project.migrations
@@ -28,7 +28,7 @@ def test_a_run_opens_on_the_staged_history_and_leaves_nothing_behind(project):
     assert project.leftovers() == []
 
 
-def test_build_to_head_restores_the_snapshot_the_run_before_it_saved(project):
+def test_build_to_head_restores_the_snapshot_the_run_before_it_saved(project: ProjectCopy) -> None:
     with project.inside(), open_run(Project()) as run:
         cold = run.build_to_head()
     with project.inside(), open_run(Project()) as run:
@@ -40,7 +40,7 @@ def test_build_to_head_restores_the_snapshot_the_run_before_it_saved(project):
     assert at_head == ["alembic_version", "post", "user"]
 
 
-def test_without_the_cache_every_run_builds_cold(project):
+def test_without_the_cache_every_run_builds_cold(project: ProjectCopy) -> None:
     with project.inside(), open_run(Project(), use_cache=False) as run:
         run.build_to_head()
     with project.inside(), open_run(Project(), use_cache=False) as run:
@@ -49,7 +49,7 @@ def test_without_the_cache_every_run_builds_cold(project):
     assert (again.applied, again.restored) == (2, None)
 
 
-def test_empty_shadows_leaves_the_databases_as_they_were_made(project):
+def test_empty_shadows_leaves_the_databases_as_they_were_made(project: ProjectCopy) -> None:
     with project.inside(), open_run(Project(), use_cache=False) as run:
         run.build_to_head()
         run.empty_shadows()
@@ -58,7 +58,7 @@ def test_empty_shadows_leaves_the_databases_as_they_were_made(project):
     assert left == []
 
 
-def test_the_history_without_some_files_is_another_history_beside_the_run(project):
+def test_the_history_without_some_files_is_another_history_beside_the_run(project: ProjectCopy) -> None:
     head = next(project.versions.glob(f"{HEAD}_*.py"))
     with project.inside(), open_run(Project()) as run:
         shorter = run.without([head])
@@ -68,7 +68,9 @@ def test_the_history_without_some_files_is_another_history_beside_the_run(projec
     assert head.exists()
 
 
-def test_the_checks_get_models_databases_made_once_per_bind_and_removed_with_the_run(project):
+def test_the_checks_get_models_databases_made_once_per_bind_and_removed_with_the_run(
+    project: ProjectCopy,
+) -> None:
     with project.inside(), open_run(Project()) as run:
         models = run.models_databases
         made = models.make(None)
@@ -80,7 +82,7 @@ def test_the_checks_get_models_databases_made_once_per_bind_and_removed_with_the
     assert project.leftovers() == []
 
 
-def test_autogenerate_writes_the_pending_change_in_the_staging_folder_only(project):
+def test_autogenerate_writes_the_pending_change_in_the_staging_folder_only(project: ProjectCopy) -> None:
     project.add_email_column()
     before = project.revision_files()
     with project.inside(), open_run(Project()) as run:

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import TESTS, probe_env, wait_for_report
+from conftest import TESTS, ProjectCopy, probe_env, wait_for_report
 from project_edits import connect_at_import
 
 URL_LINE = 'SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///app.db"),'
@@ -25,7 +25,7 @@ def real_database(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def hard_code_url(project, url: str) -> None:
+def hard_code_url(project: ProjectCopy, url: str) -> None:
     project.edit("app/__init__.py", URL_LINE, f"SQLALCHEMY_DATABASE_URI={url!r},")
 
 
@@ -35,7 +35,7 @@ def assert_untouched(path: Path, content: bytes) -> None:
         assert not Path(f"{path}{suffix}").exists()
 
 
-def test_existing_database_file_is_refused_and_untouched(project, tmp_path):
+def test_existing_database_file_is_refused_and_untouched(project: ProjectCopy, tmp_path: Path) -> None:
     existing = tmp_path / "precious.sqlite"
     content = real_database(existing)
     project.add_email_column()
@@ -46,21 +46,23 @@ def test_existing_database_file_is_refused_and_untouched(project, tmp_path):
     assert_untouched(existing, content)
 
 
-def test_database_in_a_missing_folder_is_refused(project, tmp_path):
+def test_database_in_a_missing_folder_is_refused(project: ProjectCopy, tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "shadow.sqlite"
     error = project.engine_refuses(project.make_migrations, check=True, where={"database": str(missing)})
     assert "does not exist" in error
     assert not (tmp_path / "no").exists()
 
 
-def test_unreachable_server_url_is_refused_without_its_password(project):
+def test_unreachable_server_url_is_refused_without_its_password(project: ProjectCopy) -> None:
     url = "postgresql://u:secret@127.0.0.1:1/x"
     error = project.engine_refuses(project.make_migrations, check=True, where={"database": url})
     assert "cannot reach" in error
     assert "secret" not in error
 
 
-def test_app_with_hard_coded_database_is_refused_and_its_database_untouched(project, tmp_path):
+def test_app_with_hard_coded_database_is_refused_and_its_database_untouched(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     real = tmp_path / "real.sqlite"
     content = real_database(real)
     hard_code_url(project, f"sqlite:///{real}")
@@ -73,7 +75,7 @@ def test_app_with_hard_coded_database_is_refused_and_its_database_untouched(proj
     assert_untouched(real, content)
 
 
-def test_app_with_hard_coded_missing_database_never_creates_it(project, tmp_path):
+def test_app_with_hard_coded_missing_database_never_creates_it(project: ProjectCopy, tmp_path: Path) -> None:
     missing = tmp_path / "never.sqlite"
     hard_code_url(project, f"sqlite:///{missing}")
 
@@ -83,7 +85,7 @@ def test_app_with_hard_coded_missing_database_never_creates_it(project, tmp_path
     assert list(tmp_path.glob("never.sqlite*")) == []
 
 
-def test_app_reading_another_variable_is_refused(project):
+def test_app_reading_another_variable_is_refused(project: ProjectCopy) -> None:
     """The app reads DATABASE_URL but the run says the variable is another: the app falls back to
     its own default (a file in its instance folder), which must not be created."""
     error = project.engine_refuses(project.make_migrations, check=True, where={"url_env": "SOME_OTHER_URL"})
@@ -91,7 +93,9 @@ def test_app_reading_another_variable_is_refused(project):
     assert not (project.root / "instance" / "app.db").exists()
 
 
-def test_app_that_connects_to_another_database_at_import_is_refused(project, tmp_path):
+def test_app_that_connects_to_another_database_at_import_is_refused(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     other = tmp_path / "other.sqlite"
     content = real_database(other)
     connect_at_import(project, f"sqlite:///{other}")
@@ -102,7 +106,7 @@ def test_app_that_connects_to_another_database_at_import_is_refused(project, tmp
     assert_untouched(other, content)
 
 
-def test_app_that_swallows_the_refusal_is_still_refused(project, tmp_path):
+def test_app_that_swallows_the_refusal_is_still_refused(project: ProjectCopy, tmp_path: Path) -> None:
     missing = tmp_path / "other.sqlite"
     connect_at_import(project, f"sqlite:///{missing}", swallow=True)
 
@@ -112,7 +116,9 @@ def test_app_that_swallows_the_refusal_is_still_refused(project, tmp_path):
     assert not missing.exists()
 
 
-def test_env_py_that_builds_its_own_engine_to_another_database_is_refused(project, tmp_path):
+def test_env_py_that_builds_its_own_engine_to_another_database_is_refused(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     """An env.py that reads ``sqlalchemy.url`` from alembic.ini instead of taking the app's URL."""
     real = tmp_path / "real.sqlite"
     content = real_database(real)
@@ -131,7 +137,7 @@ def test_env_py_that_builds_its_own_engine_to_another_database_is_refused(projec
     ["db.create_all()", "__import__('flask_migrate').upgrade()"],
     ids=["create_all", "upgrade"],
 )
-def test_app_whose_factory_builds_its_tables_is_refused(project, build):
+def test_app_whose_factory_builds_its_tables_is_refused(project: ProjectCopy, build: str) -> None:
     """Every model change would then read as "no changes"."""
     project.edit(
         "app/__init__.py",
@@ -143,7 +149,7 @@ def test_app_whose_factory_builds_its_tables_is_refused(project, build):
     assert "create_all()" in error
 
 
-def test_a_bind_on_the_main_databases_url_is_refused(project):
+def test_a_bind_on_the_main_databases_url_is_refused(project: ProjectCopy) -> None:
     project.edit(
         "app/__init__.py",
         URL_LINE,
@@ -153,24 +159,26 @@ def test_a_bind_on_the_main_databases_url_is_refused(project):
     assert error.startswith("the main database and bind 'audit' both use sqlite:///")
 
 
-def test_app_that_fails_to_import(project):
+def test_app_that_fails_to_import(project: ProjectCopy) -> None:
     project.edit("app/models.py", "from .extensions import db", "from .extensions import db, no_such_name")
     error = project.engine_refuses(project.make_migrations, "x")
     assert "could not load the Flask app" in error and "no_such_name" in error
 
 
-def test_app_without_flask_migrate(project):
+def test_app_without_flask_migrate(project: ProjectCopy) -> None:
     project.edit("app/__init__.py", "    migrate.init_app(app, db)\n", "")
     assert "Flask-Migrate" in project.engine_refuses(project.make_migrations, "x")
 
 
-def test_app_that_is_not_found(project):
+def test_app_that_is_not_found(project: ProjectCopy) -> None:
     where = {"app": "no_such_module:create_app"}
     error = project.engine_refuses(project.make_migrations, check=True, where=where)
     assert "could not load the Flask app" in error and "no_such_module" in error
 
 
-def test_shadow_database_lives_in_a_private_temporary_directory(project, probe_dir):
+def test_shadow_database_lives_in_a_private_temporary_directory(
+    project: ProjectCopy, probe_dir: Path
+) -> None:
     """Never inside the project tree; in a directory of its own under TMPDIR; gone afterwards."""
     project.add_probe()
     before = project.snapshot()

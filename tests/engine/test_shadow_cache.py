@@ -6,9 +6,10 @@ head), but for the summary line and ``invoke cache --clear``, which only a proce
 
 import json
 import re
+from pathlib import Path
 
 import pytest
-from conftest import HEAD, synthetic_project
+from conftest import HEAD, ProjectCopy, synthetic_project
 
 SUMMARY = re.compile(
     r"^Shadow database at head: (?:restored at (\S+) from the cache, then )?(\d+) revision", re.M
@@ -20,16 +21,16 @@ def built(result) -> tuple:
     return result.built.restored, result.built.applied
 
 
-def check(project, use_cache: bool = True):
+def check(project: ProjectCopy, use_cache: bool = True):
     return project.make_migrations(check=True, verify=False, use_cache=use_cache)
 
 
-def snapshots(project) -> list:
+def snapshots(project: ProjectCopy) -> list:
     return sorted(project.home.glob(".cache/flask-makemigrations/*/*.sqlite"))
 
 
 @pytest.mark.version_independent  # what the engine reports is tested above, in every session
-def test_the_summary_line_says_how_the_shadow_database_reached_head(project):
+def test_the_summary_line_says_how_the_shadow_database_reached_head(project: ProjectCopy) -> None:
     cold = project.invoke("makemigrations", "--check", "--no-verify")
     warm = project.invoke("makemigrations", "--check", "--no-verify")
 
@@ -38,13 +39,13 @@ def test_the_summary_line_says_how_the_shadow_database_reached_head(project):
     assert SUMMARY.search(warm.stderr).groups() == (HEAD, "0")
 
 
-def test_an_unchanged_history_is_restored_whole(project):
+def test_an_unchanged_history_is_restored_whole(project: ProjectCopy) -> None:
     assert built(check(project)) == (None, 2)
     assert built(check(project)) == (HEAD, 0)
     assert len(snapshots(project)) == 1
 
 
-def test_a_version_table_of_its_own_is_restored_too(project):
+def test_a_version_table_of_its_own_is_restored_too(project: ProjectCopy) -> None:
     """``Migrate(version_table=...)``: the snapshot's revision is read from the table the project uses."""
     project.edit(
         "app/extensions.py", "compare_type=True)", 'compare_type=True, version_table="schema_versions")'
@@ -54,7 +55,7 @@ def test_a_version_table_of_its_own_is_restored_too(project):
     assert built(check(project)) == (HEAD, 0)
 
 
-def test_a_cache_folder_whose_path_needs_quoting_in_a_uri_is_used(project):
+def test_a_cache_folder_whose_path_needs_quoting_in_a_uri_is_used(project: ProjectCopy) -> None:
     """Snapshots are opened by ``file:`` URI (read-only), where a space or an accent is escaped."""
     cache_home = project.home / "caché dir"
     env = {"XDG_CACHE_HOME": str(cache_home)}
@@ -63,14 +64,14 @@ def test_a_cache_folder_whose_path_needs_quoting_in_a_uri_is_used(project):
     assert list(cache_home.glob("flask-makemigrations/*/*.sqlite"))
 
 
-def test_a_grown_history_reuses_its_deepest_cached_revision(project):
+def test_a_grown_history_reuses_its_deepest_cached_revision(project: ProjectCopy) -> None:
     check(project)
     project.add_revision("0003_more", HEAD)
     assert built(check(project)) == (HEAD, 1)
     assert built(check(project)) == ("0003_more", 0)
 
 
-def test_editing_an_old_revision_or_env_py_builds_cold(project):
+def test_editing_an_old_revision_or_env_py_builds_cold(project: ProjectCopy) -> None:
     check(project)
     first = next(project.versions.glob("0001_*.py"))
     first.write_text(first.read_text() + "\n# reviewed\n")
@@ -82,7 +83,7 @@ def test_editing_an_old_revision_or_env_py_builds_cold(project):
     assert built(check(project)) == (None, 2)
 
 
-def test_a_corrupt_snapshot_is_ignored_and_replaced(project):
+def test_a_corrupt_snapshot_is_ignored_and_replaced(project: ProjectCopy) -> None:
     project.add_email_column()
     first = check(project)
     (snapshot,) = snapshots(project)
@@ -95,12 +96,12 @@ def test_a_corrupt_snapshot_is_ignored_and_replaced(project):
     assert built(check(project)) == (HEAD, 0)
 
 
-def test_no_cache_neither_reads_nor_writes_snapshots(project):
+def test_no_cache_neither_reads_nor_writes_snapshots(project: ProjectCopy) -> None:
     assert built(check(project, use_cache=False)) == (None, 2)
     assert snapshots(project) == []
 
 
-def test_cold_and_warm_runs_write_the_same_file(project):
+def test_cold_and_warm_runs_write_the_same_file(project: ProjectCopy) -> None:
     project.add_email_column()
     options = dict(message="add email", dry_run=True, rev_id="fixed0001")
     cold = project.make_migrations(**options, use_cache=False)
@@ -117,7 +118,7 @@ def test_cold_and_warm_runs_write_the_same_file(project):
 
 
 @pytest.mark.version_independent  # file handling of this package's own
-def test_cache_clear_removes_every_snapshot(project):
+def test_cache_clear_removes_every_snapshot(project: ProjectCopy) -> None:
     check(project)
     assert snapshots(project)
     cleared = project.invoke("cache", "--clear")
@@ -126,15 +127,15 @@ def test_cache_clear_removes_every_snapshot(project):
     assert snapshots(project) == []
 
 
-def models_schemas_kept(project) -> list:
+def models_schemas_kept(project: ProjectCopy) -> list:
     return sorted(project.home.glob(".cache/flask-makemigrations/models/*.json"))
 
 
-def verified_check(project, **options):
+def verified_check(project: ProjectCopy, **options):
     return project.make_migrations(dry_run=True, **options)
 
 
-def test_the_models_schema_is_reused_until_the_models_change(project):
+def test_the_models_schema_is_reused_until_the_models_change(project: ProjectCopy) -> None:
     project.add_email_column()
     written = project.make_migrations("add email")
     (kept,) = models_schemas_kept(project)
@@ -151,7 +152,7 @@ def test_the_models_schema_is_reused_until_the_models_change(project):
     assert (changed.operations, changed.differences) == (["~ column user.email (server default)"], [])
 
 
-def test_a_models_schema_that_does_not_load_is_built_again(project):
+def test_a_models_schema_that_does_not_load_is_built_again(project: ProjectCopy) -> None:
     project.add_email_column()
     cold = verified_check(project)
     (kept,) = models_schemas_kept(project)
@@ -172,7 +173,7 @@ def _narrowed_column(text: str) -> str:
     [lambda text: "{}", lambda text: "[]", lambda text: "null", _narrowed_column],
     ids=["empty-object", "list", "null", "edited-column"],
 )
-def test_a_models_schema_file_not_exactly_as_written_is_a_miss(project, edit):
+def test_a_models_schema_file_not_exactly_as_written_is_a_miss(project: ProjectCopy, edit) -> None:
     """Never an answer: ``{}`` would say the models have no table (a false difference for each)."""
     project.add_email_column()
     cold = verified_check(project)
@@ -186,7 +187,7 @@ def test_a_models_schema_file_not_exactly_as_written_is_a_miss(project, edit):
     assert kept.read_text() == written  # built, and kept again
 
 
-def test_the_models_schema_of_tables_with_several_indexes_has_one_key(tmp_path):
+def test_the_models_schema_of_tables_with_several_indexes_has_one_key(tmp_path: Path) -> None:
     """``create_all`` creates a table's indexes in the order of a set, which changes with each
     process's hash seed: the key must not. After a cold run, three warm runs leave one models' file,
     and the third neither builds the models' database again (its file untouched) nor applies a
@@ -207,7 +208,7 @@ def test_the_models_schema_of_tables_with_several_indexes_has_one_key(tmp_path):
     assert json.loads(runs[-1].stdout)["shadow"]["applied"] == 0
 
 
-def test_models_schemas_are_not_kept_with_include_object_or_no_cache(project):
+def test_models_schemas_are_not_kept_with_include_object_or_no_cache(project: ProjectCopy) -> None:
     verified_check(project, use_cache=False)
     assert models_schemas_kept(project) == []
     project.edit(
@@ -224,7 +225,7 @@ def test_models_schemas_are_not_kept_with_include_object_or_no_cache(project):
 
 
 @pytest.mark.version_independent
-def test_cache_clear_removes_the_models_schemas_too(project):
+def test_cache_clear_removes_the_models_schemas_too(project: ProjectCopy) -> None:
     verified_check(project)
     assert models_schemas_kept(project)
     assert project.invoke("cache", "--clear").returncode == 0

@@ -14,20 +14,31 @@ import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import HEAD, USERNAME, interrupt, probe_env, synthetic_project, wait_for, wait_for_report
+from conftest import (
+    HEAD,
+    USERNAME,
+    ProjectCopy,
+    interrupt,
+    probe_env,
+    synthetic_project,
+    wait_for,
+    wait_for_report,
+)
+from pg_cluster import Cluster
 
 
-def squash(project, message: str = "squash", where: dict | None = None, **options):
+def squash(project: ProjectCopy, message: str = "squash", where: dict | None = None, **options):
     from flask_makemigrations import Project, squash_history
 
     with project.inside():
         return squash_history(Project(**(where or {})), message, **options)
 
 
-def grow(project) -> list:
+def grow(project: ProjectCopy) -> list:
     """Two more revisions after the example's two (an email column, then a bio column); their ids."""
     project.add_email_column()
     third = project.make_migrations("email", rev_id="0003_email")
@@ -48,7 +59,7 @@ def schema_of(url: str) -> dict:
         engine.dispose()
 
 
-def test_the_whole_history_becomes_one_revision_with_the_heads_id(project):
+def test_the_whole_history_becomes_one_revision_with_the_heads_id(project: ProjectCopy) -> None:
     before = project.revision_files()
     done = squash(project, "squash to 2026")
 
@@ -69,7 +80,7 @@ def test_the_whole_history_becomes_one_revision_with_the_heads_id(project):
     assert project.leftovers() == []
 
 
-def test_a_squash_after_a_middle_revision_keeps_the_ones_before(project):
+def test_a_squash_after_a_middle_revision_keeps_the_ones_before(project: ProjectCopy) -> None:
     third, fourth = grow(project)
     done = squash(project, "fold email and bio", since=HEAD)
 
@@ -82,7 +93,7 @@ def test_a_squash_after_a_middle_revision_keeps_the_ones_before(project):
 
 
 @pytest.mark.parametrize("since", [None, "001000000000"], ids=["from-base", "from-the-middle"])
-def test_a_longer_synthetic_history_is_squashed_and_verified(tmp_path, since):
+def test_a_longer_synthetic_history_is_squashed_and_verified(tmp_path: Path, since: str | None) -> None:
     """The benchmark's generator: tables created, columns added, indexes added, columns widened, in
     batch mode; its one pending column is made a revision first, as squash asks."""
     project = synthetic_project(tmp_path, 40)
@@ -94,12 +105,14 @@ def test_a_longer_synthetic_history_is_squashed_and_verified(tmp_path, since):
     assert project.make_migrations(check=True).operations == []
 
 
-def flask_db_upgrade(project, url: str):
+def flask_db_upgrade(project: ProjectCopy, url: str):
     command = [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"]
     return project.run(command, env={"DATABASE_URL": url})
 
 
-def test_databases_at_head_stay_valid_and_new_ones_build_the_same_schema(project, tmp_path):
+def test_databases_at_head_stay_valid_and_new_ones_build_the_same_schema(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     grow(project)
     at_head = f"sqlite:///{tmp_path / 'deployed.sqlite'}"
     assert flask_db_upgrade(project, at_head).returncode == 0
@@ -116,7 +129,7 @@ def test_databases_at_head_stay_valid_and_new_ones_build_the_same_schema(project
 
 
 @pytest.mark.version_independent  # the squash's own checks and files
-def test_a_message_that_names_the_file_as_the_heads_replaces_it(project):
+def test_a_message_that_names_the_file_as_the_heads_replaces_it(project: ProjectCopy) -> None:
     """The squashed file keeps the head's id: with the same message, its file has the head's name."""
     head_file = project.versions / next(name for name in project.revision_files() if name.startswith(HEAD))
     done = squash(project, "add post table")
@@ -124,7 +137,7 @@ def test_a_message_that_names_the_file_as_the_heads_replaces_it(project):
     assert "down_revision = None" in head_file.read_text()
 
 
-def test_since_takes_base_and_partial_ids(project):
+def test_since_takes_base_and_partial_ids(project: ProjectCopy) -> None:
     grow(project)
     assert squash(project, since="base", dry_run=True).since is None
     assert squash(project, since="0002_p", dry_run=True).since == HEAD
@@ -135,7 +148,7 @@ def test_since_takes_base_and_partial_ids(project):
 
 
 @pytest.mark.version_independent  # the squash's own checks and files
-def test_dry_run_prints_the_revision_and_changes_nothing(project):
+def test_dry_run_prints_the_revision_and_changes_nothing(project: ProjectCopy) -> None:
     before = project.snapshot()
     done = squash(project, dry_run=True)
     assert done.path is None and done.backup is None
@@ -144,7 +157,7 @@ def test_dry_run_prints_the_revision_and_changes_nothing(project):
 
 
 @pytest.mark.version_independent  # the front ends' parsing and output: this package's own
-def test_invoke_squash_reports_what_it_folded_and_proved(project):
+def test_invoke_squash_reports_what_it_folded_and_proved(project: ProjectCopy) -> None:
     files = ", ".join(f"migrations/versions/{name}" for name in project.revision_files())
     dry = project.invoke("squash", "-m", "squash", "--dry-run")
     assert dry.returncode == 0, dry.stderr
@@ -168,7 +181,7 @@ def test_invoke_squash_reports_what_it_folded_and_proved(project):
 
 
 @pytest.mark.version_independent
-def test_python_m_squash_runs_the_same_squash(project):
+def test_python_m_squash_runs_the_same_squash(project: ProjectCopy) -> None:
     command = [sys.executable, "-m", "flask_makemigrations", "squash", "-m", "squash", "--dry-run"]
     done = project.run(command)
     assert done.returncode == 0, done.stderr
@@ -180,7 +193,7 @@ def test_python_m_squash_runs_the_same_squash(project):
 # -- what is refused ----------------------------------------------------------------------------
 
 
-def test_pending_model_changes_are_refused(project):
+def test_pending_model_changes_are_refused(project: ProjectCopy) -> None:
     project.add_email_column()
     error = project.engine_refuses(squash, project)
     assert error == (
@@ -190,7 +203,7 @@ def test_pending_model_changes_are_refused(project):
 
 
 @pytest.mark.version_independent  # the squash's own checks and files
-def test_several_heads_and_merges_are_refused(project):
+def test_several_heads_and_merges_are_refused(project: ProjectCopy) -> None:
     project.add_revision("0003_side", "0001_users")
     assert "several heads" in project.engine_refuses(squash, project)
     project.add_revision("0004_merge", (HEAD, "0003_side"))
@@ -200,7 +213,7 @@ def test_several_heads_and_merges_are_refused(project):
 
 
 @pytest.mark.version_independent  # the squash's own checks and files
-def test_a_data_migration_in_the_range_is_refused_and_named(project):
+def test_a_data_migration_in_the_range_is_refused_and_named(project: ProjectCopy) -> None:
     grow(project)
     project.add_revision(
         "0005_backfill",
@@ -217,7 +230,7 @@ def test_a_data_migration_in_the_range_is_refused_and_named(project):
     assert "nothing to squash" in project.engine_refuses(squash, project, since="0004_bio")
 
 
-def test_an_unknown_since_and_a_range_of_one_are_refused(project):
+def test_an_unknown_since_and_a_range_of_one_are_refused(project: ProjectCopy) -> None:
     assert (
         project.engine_refuses(squash, project, since="nope")
         == "--since 'nope': no such revision in the history"
@@ -228,12 +241,12 @@ def test_an_unknown_since_and_a_range_of_one_are_refused(project):
 
 
 @pytest.mark.version_independent  # the squash's own checks and files
-def test_a_multi_database_history_is_refused(binds_project):
+def test_a_multi_database_history_is_refused(binds_project: ProjectCopy) -> None:
     error = binds_project.engine_refuses(squash, binds_project)
     assert error == "squash folds the history of a single-database env.py only"
 
 
-def test_a_squash_the_schema_comparison_cannot_prove_is_refused(project):
+def test_a_squash_the_schema_comparison_cannot_prove_is_refused(project: ProjectCopy) -> None:
     """A server default the old history sets and the models lack: autogenerate does not compare
     server defaults here, so the squashed revision would not set it. Proven different: refused."""
     project.add_revision(
@@ -248,7 +261,7 @@ def test_a_squash_the_schema_comparison_cannot_prove_is_refused(project):
     assert "in the old history" in error and error.endswith("; nothing was changed")
 
 
-def two_columns_after(project, parent: str) -> None:
+def two_columns_after(project: ProjectCopy, parent: str) -> None:
     """Two schema-only revisions to fold after ``parent`` (0004_nickname, 0005_motto), models to match."""
     for revision, down, column in (
         ("0004_nickname", parent, "nickname"),
@@ -264,7 +277,7 @@ def two_columns_after(project, parent: str) -> None:
 
 
 @pytest.mark.version_independent  # signal handling of this package's own
-def test_ctrl_c_during_the_squash_changes_nothing(project, tmp_path):
+def test_ctrl_c_during_the_squash_changes_nothing(project: ProjectCopy, tmp_path: Path) -> None:
     """Interrupted while the shadow database is built: exit 130, the project as it was, nothing left."""
     project.add_probe("0003_probe", HEAD)
     two_columns_after(project, "0003_probe")
@@ -291,7 +304,9 @@ _SECOND_RUN_HOLDS = """\
 
 
 @pytest.mark.version_independent  # signal handling of this package's own
-def test_ctrl_c_while_the_squashed_history_is_built_changes_nothing(project, tmp_path):
+def test_ctrl_c_while_the_squashed_history_is_built_changes_nothing(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     project.add_revision("0003_hold", HEAD, _SECOND_RUN_HOLDS, imports="import os, time")
     two_columns_after(project, "0003_hold")
     before = project.snapshot()
@@ -305,7 +320,7 @@ def test_ctrl_c_while_the_squashed_history_is_built_changes_nothing(project, tmp
 
 
 @pytest.mark.version_independent  # file handling of this package's own
-def test_a_full_disk_before_the_swap_changes_nothing(project, tmpfs):
+def test_a_full_disk_before_the_swap_changes_nothing(project: ProjectCopy, tmpfs) -> None:
     """The journal and the copies cannot be written: nothing is removed, and no journal stays."""
     disk = tmpfs(project.migrations, size="64k")
     disk.fill()
@@ -319,11 +334,11 @@ def test_a_full_disk_before_the_swap_changes_nothing(project, tmpfs):
 
 
 @pytest.fixture
-def in_git(project):
+def in_git(project: ProjectCopy):
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
 
-    def git(*args):
+    def git(*args) -> None:
         subprocess.run(["git", *args], cwd=project.root, check=True, capture_output=True)
 
     git("init", "-q")
@@ -334,14 +349,14 @@ def in_git(project):
 
 
 @pytest.mark.version_independent  # file handling of this package's own
-def test_in_git_committed_files_are_removed_without_a_copy(in_git):
+def test_in_git_committed_files_are_removed_without_a_copy(in_git) -> None:
     done = squash(in_git)
     assert done.backup is None and not (in_git.migrations / ".squashed").exists()
     assert [path.exists() for path in done.folded] == [False, False]
 
 
 @pytest.mark.version_independent
-def test_in_git_untracked_or_changed_files_are_refused(in_git):
+def test_in_git_untracked_or_changed_files_are_refused(in_git) -> None:
     in_git.add_revision("0003_untracked", HEAD)
     error = in_git.engine_refuses(squash, in_git)
     assert error == (
@@ -357,7 +372,7 @@ def test_in_git_untracked_or_changed_files_are_refused(in_git):
 
 
 @pytest.mark.version_independent
-def test_a_swap_cut_short_is_named_by_every_task(project):
+def test_a_swap_cut_short_is_named_by_every_task(project: ProjectCopy) -> None:
     """What a kill in the middle of the swap leaves (the journal, the new file, an old one still
     there): every task refuses, saying how to go back and how to finish."""
     done = squash(project, dry_run=True)
@@ -383,7 +398,9 @@ def test_a_swap_cut_short_is_named_by_every_task(project):
 # -- PostgreSQL ---------------------------------------------------------------------------------
 
 
-def test_enum_types_the_tool_created_are_folded_on_postgresql(project, postgres):
+def test_enum_types_the_tool_created_are_folded_on_postgresql(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     """The tool's own enum statements (create with checkfirst) are schema statements to squash."""
     where = {"database": postgres.url_string()}
     project.add_model_line(
@@ -397,7 +414,7 @@ def test_enum_types_the_tool_created_are_folded_on_postgresql(project, postgres)
     assert project.verify_history(where=where).revisions == 1
 
 
-def test_a_squash_on_postgresql_is_proven_there(project, postgres):
+def test_a_squash_on_postgresql_is_proven_there(project: ProjectCopy, postgres: Cluster) -> None:
     grow(project)
     where = {"database": postgres.url_string()}
     before = postgres.databases()
@@ -494,7 +511,9 @@ def recoveries(message: str) -> dict:
 @pytest.mark.parametrize("kept_by", ["copies", "git"])
 @pytest.mark.parametrize("message", ["squash", "add post table"], ids=["new-name", "head-s-name"])
 @pytest.mark.parametrize("fault", ["kill", "disk"])
-def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(project, kept_by, message, fault):
+def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(
+    project: ProjectCopy, kept_by: str, message: str, fault: str
+) -> None:
     """Killed before each of its file-system calls in turn (or with that call failing), the swap
     leaves a history that is the old one or the new one once the journal's advice is followed,
     whichever way out it offers: "finish" only once the squashed file is in place and every file it

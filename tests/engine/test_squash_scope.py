@@ -6,7 +6,8 @@ Through the engine's API in this process, on SQLite and PostgreSQL.
 """
 
 import pytest
-from conftest import HEAD, USERNAME
+from conftest import HEAD, USERNAME, ProjectCopy
+from pg_cluster import Cluster
 from test_squash import squash
 
 TITLE = "title = db.Column(db.String(120), nullable=False)"
@@ -16,7 +17,7 @@ DROP_INDEX = """    with op.get_context().autocommit_block():
         op.drop_index(op.f('ix_post_title'), table_name='post'{concurrently})"""
 
 
-def index_outside_the_transaction(project, concurrently: str = "") -> None:
+def index_outside_the_transaction(project: ProjectCopy, concurrently: str = "") -> None:
     """0003_title_index: an index created in an autocommit block (as PostgreSQL's CREATE INDEX
     CONCURRENTLY must be), then two more revisions (0004_email, 0005_bio), models to match."""
     project.add_revision(
@@ -33,7 +34,7 @@ def index_outside_the_transaction(project, concurrently: str = "") -> None:
 
 
 @pytest.mark.version_independent  # the squash's own checks
-def test_an_index_created_in_an_autocommit_block_is_folded(project):
+def test_an_index_created_in_an_autocommit_block_is_folded(project: ProjectCopy) -> None:
     index_outside_the_transaction(project)
 
     done = squash(project, since="0001_users")
@@ -44,7 +45,9 @@ def test_an_index_created_in_an_autocommit_block_is_folded(project):
     assert project.make_migrations(check=True).operations == []
 
 
-def test_an_index_created_concurrently_is_folded_on_postgresql(project, postgres):
+def test_an_index_created_concurrently_is_folded_on_postgresql(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     index_outside_the_transaction(project, ", postgresql_concurrently=True")
     where = {"database": postgres.url_string()}
 
@@ -59,7 +62,7 @@ LOOP = """    for column in ('title', 'body'):
 
 
 @pytest.mark.version_independent  # the squash's own checks
-def test_a_loop_is_named_as_a_statement_the_check_does_not_read(project):
+def test_a_loop_is_named_as_a_statement_the_check_does_not_read(project: ProjectCopy) -> None:
     project.add_revision("0003_indexes", HEAD, upgrade=LOOP)
     grow_after(project, "0003_indexes")
 
@@ -72,7 +75,7 @@ def test_a_loop_is_named_as_a_statement_the_check_does_not_read(project):
     )
 
 
-def grow_after(project, parent: str) -> list:
+def grow_after(project: ProjectCopy, parent: str) -> list:
     """``grow``'s two revisions (an email column, then a bio column), after ``parent``."""
     project.add_revision(
         "0004_email", parent, upgrade="    op.add_column('user', sa.Column('email', sa.String(120)))"
@@ -89,7 +92,7 @@ BACKFILL = "    op.execute(\"UPDATE post SET body = ''\")"
 
 
 @pytest.mark.version_independent  # the squash's own checks
-def test_the_since_a_refusal_advises_is_one_that_squashes(project):
+def test_the_since_a_refusal_advises_is_one_that_squashes(project: ProjectCopy) -> None:
     project.add_revision("0003_backfill", HEAD, upgrade=BACKFILL)
     grow_after(project, "0003_backfill")
 
@@ -107,7 +110,9 @@ def test_the_since_a_refusal_advises_is_one_that_squashes(project):
 @pytest.mark.parametrize(
     ("followers", "follows"), [(0, "nothing follows it"), (1, "only the head follows it")]
 )
-def test_no_since_is_advised_where_none_can_leave_the_revision_out(project, followers, follows):
+def test_no_since_is_advised_where_none_can_leave_the_revision_out(
+    project: ProjectCopy, followers: int, follows: str
+) -> None:
     project.add_revision("0003_backfill", HEAD, upgrade=BACKFILL)
     if followers:
         grow_after(project, "0003_backfill")

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HEAD, REPO, USERNAME
+from conftest import HEAD, REPO, USERNAME, ProjectCopy
 from test_safety import assert_untouched, real_database
 
 FACTORY_END = "    return app"
 
 
-def run_in_factory(project, code: str) -> None:
+def run_in_factory(project: ProjectCopy, code: str) -> None:
     """Make the app factory run ``code`` (one line) inside an app context, just before it returns."""
     context = f"    with app.app_context():\n        {code}\n\n"
     project.edit("app/__init__.py", FACTORY_END, context + FACTORY_END)
@@ -23,27 +23,27 @@ def run_in_factory(project, code: str) -> None:
 # --- sys.exit() is an error, whatever status it asks for ------------------------------------------
 
 
-def exit_while_loading(project, call: str) -> None:
+def exit_while_loading(project: ProjectCopy, call: str) -> None:
     models = "from .extensions import db"
     project.edit("app/models.py", models, f"import sys\n\n{models}\n{call}")
 
 
 @pytest.mark.parametrize("call", ["sys.exit(0)", "sys.exit(3)", "sys.exit('bye')", "sys.exit()"])
-def test_an_app_that_exits_while_loading_is_an_error(project, call):
+def test_an_app_that_exits_while_loading_is_an_error(project: ProjectCopy, call: str) -> None:
     exit_while_loading(project, call)
 
     for run in (lambda: project.make_migrations(check=True), project.verify_history):
         assert project.engine_refuses(run) == f"the app called {call} while loading"
 
 
-def test_a_process_whose_app_exits_0_while_loading_exits_2(project):
+def test_a_process_whose_app_exits_0_while_loading_exits_2(project: ProjectCopy) -> None:
     """The status an exit asks for is not the process's: ``sys.exit(0)`` must not read as success."""
     exit_while_loading(project, "sys.exit(0)")
     assert project.refuses("makemigrations", "--check") == "Error: the app called sys.exit(0) while loading"
 
 
 @pytest.mark.parametrize("call", ["sys.exit(0)", "sys.exit('bye')"])
-def test_a_migration_that_exits_is_an_error_naming_it(project, call):
+def test_a_migration_that_exits_is_an_error_naming_it(project: ProjectCopy, call: str) -> None:
     project.add_revision("0003_exits", HEAD, upgrade=f"    {call}", imports="import sys")
 
     for run in (lambda: project.make_migrations(check=True), project.verify_history):
@@ -52,7 +52,7 @@ def test_a_migration_that_exits_is_an_error_naming_it(project, call):
         assert error.endswith(f"failed to apply: it called {call}")
 
 
-def test_an_env_py_that_exits_is_an_error_naming_it(project):
+def test_an_env_py_that_exits_is_an_error_naming_it(project: ProjectCopy) -> None:
     online = "def run_migrations_online():"
     project.edit("migrations/env.py", online, f"{online}\n    sys.exit(0)")
     project.edit("migrations/env.py", "import logging", "import logging\nimport sys")
@@ -65,7 +65,7 @@ def test_an_env_py_that_exits_is_an_error_naming_it(project):
 # --- our own bugs: one line, exit 2, the traceback on --verbose -----------------------------------
 
 
-def test_an_unexpected_exception_is_one_line_and_verbose_shows_its_traceback(project):
+def test_an_unexpected_exception_is_one_line_and_verbose_shows_its_traceback(project: ProjectCopy) -> None:
     """env.py's include_object raising where only the tool's own comparison calls it: nothing in the
     engine expects that, so it is reported as an unexpected exception, with where it came from."""
     project.edit(
@@ -95,7 +95,7 @@ def test_an_unexpected_exception_is_one_line_and_verbose_shows_its_traceback(pro
 
 
 @pytest.mark.version_independent  # file descriptors: this package's code alone
-def test_dry_run_output_is_python_whatever_the_app_writes_to_stdout(project):
+def test_dry_run_output_is_python_whatever_the_app_writes_to_stdout(project: ProjectCopy) -> None:
     """``os.write(1, ...)`` and an atexit hook bypass ``sys.stdout``; they must not reach the file."""
     project.edit(
         "app/models.py",
@@ -119,7 +119,9 @@ def test_dry_run_output_is_python_whatever_the_app_writes_to_stdout(project):
 # --- sqlite3.connect is guarded like SQLAlchemy's connections -------------------------------------
 
 
-def test_an_app_that_opens_its_own_sqlite_file_is_refused_and_the_file_untouched(project, tmp_path):
+def test_an_app_that_opens_its_own_sqlite_file_is_refused_and_the_file_untouched(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     real = tmp_path / "app-data.sqlite"
     content = real_database(real)
     project.edit(
@@ -136,7 +138,9 @@ def test_an_app_that_opens_its_own_sqlite_file_is_refused_and_the_file_untouched
     assert_untouched(real, content)
 
 
-def test_an_app_that_swallows_the_sqlite_refusal_is_still_refused(project, tmp_path):
+def test_an_app_that_swallows_the_sqlite_refusal_is_still_refused(
+    project: ProjectCopy, tmp_path: Path
+) -> None:
     missing = tmp_path / "never.sqlite"
     project.edit(
         "app/models.py",
@@ -151,7 +155,7 @@ def test_an_app_that_swallows_the_sqlite_refusal_is_still_refused(project, tmp_p
     assert list(tmp_path.glob("never.sqlite*")) == []
 
 
-def test_in_memory_sqlite_databases_of_the_app_are_let_through(project):
+def test_in_memory_sqlite_databases_of_the_app_are_let_through(project: ProjectCopy) -> None:
     project.edit(
         "app/models.py",
         "from .extensions import db",
@@ -175,13 +179,13 @@ class WebSession(db.Model):
 '''
 
 
-def add_sessions_extension(project) -> None:
+def add_sessions_extension(project: ProjectCopy) -> None:
     """Like Flask-Session's SQLAlchemy backend: its own model, its own table, created at startup."""
     project.write("app/models.py", (project.root / "app/models.py").read_text() + SESSIONS_MODEL)
     run_in_factory(project, "models.WebSession.__table__.create(db.engine, checkfirst=True)")
 
 
-def test_tables_an_extension_creates_while_loading_take_part_in_the_comparison(project):
+def test_tables_an_extension_creates_while_loading_take_part_in_the_comparison(project: ProjectCopy) -> None:
     add_sessions_extension(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
@@ -196,7 +200,7 @@ def test_tables_an_extension_creates_while_loading_take_part_in_the_comparison(p
     assert written.path is not None and written.path.is_file()
 
 
-def test_the_note_on_tables_made_while_loading_goes_to_stderr(project):
+def test_the_note_on_tables_made_while_loading_goes_to_stderr(project: ProjectCopy) -> None:
     add_sessions_extension(project)
     checked = project.invoke("makemigrations", "--check")
     assert checked.returncode == 0 and checked.stdout == "No changes detected\n", checked.stderr
@@ -204,7 +208,7 @@ def test_the_note_on_tables_made_while_loading_goes_to_stderr(project):
     assert [line for line in checked.stderr.splitlines() if line.startswith("Note:")][0].startswith(note)
 
 
-def test_an_app_that_builds_and_stamps_its_tables_is_still_refused(project):
+def test_an_app_that_builds_and_stamps_its_tables_is_still_refused(project: ProjectCopy) -> None:
     """CTFd's way: create_all() and stamp in the factory. The version table gives it away."""
     run_in_factory(project, "db.create_all(); __import__('flask_migrate').stamp()")
 
@@ -213,7 +217,9 @@ def test_an_app_that_builds_and_stamps_its_tables_is_still_refused(project):
     assert "created tables" in error and "alembic_version" in error and "create_all()" in error
 
 
-def test_an_app_that_builds_its_tables_unstamped_is_refused_once_the_history_collides(project):
+def test_an_app_that_builds_its_tables_unstamped_is_refused_once_the_history_collides(
+    project: ProjectCopy,
+) -> None:
     """The first migration then finds its table there; with the cache warm, just the same."""
     assert project.make_migrations(check=True).operations == []  # fills the cache
     run_in_factory(project, "db.create_all()")
@@ -223,7 +229,7 @@ def test_an_app_that_builds_its_tables_unstamped_is_refused_once_the_history_col
     assert "created tables (post, user)" in error and "already exists" in error
 
 
-def test_an_app_that_builds_tables_for_an_empty_history_is_refused(project):
+def test_an_app_that_builds_tables_for_an_empty_history_is_refused(project: ProjectCopy) -> None:
     for revision in project.versions.glob("*.py"):
         revision.unlink()
     run_in_factory(project, "db.create_all()")
@@ -236,7 +242,7 @@ def test_an_app_that_builds_tables_for_an_empty_history_is_refused(project):
 # --- warnings from user code are shown once, attributed to it --------------------------------------
 
 
-def test_a_warning_from_the_models_is_shown_once(project):
+def test_a_warning_from_the_models_is_shown_once(project: ProjectCopy) -> None:
     """A foreign-key cycle makes SQLAlchemy warn when it sorts the tables: autogenerate does; the
     tool's own comparison must not say it a second time, from its own file."""
     project.add_model_line(USERNAME, "favorite_id = db.Column(db.Integer, db.ForeignKey('post.id'))")
@@ -249,7 +255,7 @@ def test_a_warning_from_the_models_is_shown_once(project):
     assert "flask_makemigrations" not in result.stderr
 
 
-def test_a_library_warning_no_project_code_caused_is_shown_at_the_librarys_line(project):
+def test_a_library_warning_no_project_code_caused_is_shown_at_the_librarys_line(project: ProjectCopy) -> None:
     """Alembic warns about an unnamed constraint while it renders the revision, after env.py has
     returned: no frame of the project is on the stack, only the console script that started the run
     (``.venv/bin/invoke``), which is no more the project's than the library it runs."""

@@ -4,6 +4,7 @@ Real SQLite shadow databases on private copies of the example project: real ``in
 output and the exit status are the behaviour, the engine's API in this process where the result is.
 """
 
+from conftest import ProjectCopy
 from project_edits import add_unnamed_check
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
@@ -13,7 +14,7 @@ CHECK = '__table_args__ = (db.CheckConstraint("length(body) > 0", name="body_not
 POSTS = "migrations/versions/0002_posts_add_post_table.py"
 
 
-def break_generated_downgrades(project):
+def break_generated_downgrades(project: ProjectCopy) -> None:
     """A project template whose downgrade() fails: every new revision then fails to downgrade."""
     project.edit(
         "migrations/script.py.mako",
@@ -22,12 +23,12 @@ def break_generated_downgrades(project):
     )
 
 
-def add_revision(project, revision, down_revision, upgrade, downgrade):
+def add_revision(project: ProjectCopy, revision, down_revision, upgrade, downgrade) -> None:
     """A hand-written revision file, as a colleague would commit it (one statement each way)."""
     project.add_revision(revision, down_revision, upgrade=f"    {upgrade}", downgrade=f"    {downgrade}")
 
 
-def add_nickname_revision(project):
+def add_nickname_revision(project: ProjectCopy) -> None:
     project.add_model_line(USERNAME, "nickname = db.Column(db.String(30))")
     add_revision(
         project,
@@ -41,7 +42,7 @@ def add_nickname_revision(project):
 # --- each new revision ----------------------------------------------------------------------------
 
 
-def test_a_new_revision_whose_downgrade_fails_is_not_written(project):
+def test_a_new_revision_whose_downgrade_fails_is_not_written(project: ProjectCopy) -> None:
     before = project.revision_files()
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
@@ -56,7 +57,9 @@ def test_a_new_revision_whose_downgrade_fails_is_not_written(project):
     assert error.endswith("nothing was written; --no-verify writes the revision anyway, for a hand edit")
 
 
-def test_check_lists_a_revision_that_fails_verification_with_the_failure_as_a_warning(project):
+def test_check_lists_a_revision_that_fails_verification_with_the_failure_as_a_warning(
+    project: ProjectCopy,
+) -> None:
     """CI must see the pending operations and exit 1; the failure comes as a warning beside them."""
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
@@ -72,7 +75,7 @@ def test_check_lists_a_revision_that_fails_verification_with_the_failure_as_a_wa
     assert strict == "--strict: 1 warning(s), so nothing was written"
 
 
-def test_dry_run_prints_a_revision_that_fails_verification_with_a_warning(project):
+def test_dry_run_prints_a_revision_that_fails_verification_with_a_warning(project: ProjectCopy) -> None:
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
@@ -85,7 +88,7 @@ def test_dry_run_prints_a_revision_that_fails_verification_with_a_warning(projec
     assert project.engine_refuses(project.make_migrations, dry_run=True, strict=True).startswith("--strict: ")
 
 
-def test_no_verify_writes_the_revision_despite_a_failing_verification(project):
+def test_no_verify_writes_the_revision_despite_a_failing_verification(project: ProjectCopy) -> None:
     before = project.revision_files()
     break_generated_downgrades(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
@@ -96,7 +99,7 @@ def test_no_verify_writes_the_revision_despite_a_failing_verification(project):
     assert result.path == new and new.name.endswith("_add_email.py")
 
 
-def test_what_autogenerate_does_not_see_is_written_and_verified(project):
+def test_what_autogenerate_does_not_see_is_written_and_verified(project: ProjectCopy) -> None:
     """A changed server default and a new check constraint: autogenerate sees neither, verification
     does, and the revision writes both (``revisions/drift.py``)."""
     project.add_model_line(USERNAME, STATUS)
@@ -116,7 +119,7 @@ def test_what_autogenerate_does_not_see_is_written_and_verified(project):
     assert project.make_migrations(check=True).operations == []
 
 
-def test_a_difference_no_operation_writes_is_listed_with_what_to_do(project):
+def test_a_difference_no_operation_writes_is_listed_with_what_to_do(project: ProjectCopy) -> None:
     add_unnamed_check(project)
 
     result = project.make_migrations("nothing autogenerate sees")
@@ -129,7 +132,7 @@ def test_a_difference_no_operation_writes_is_listed_with_what_to_do(project):
     )
 
 
-def test_a_difference_beside_detected_changes_asks_for_a_hand_edit(project):
+def test_a_difference_beside_detected_changes_asks_for_a_hand_edit(project: ProjectCopy) -> None:
     add_unnamed_check(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
@@ -141,7 +144,9 @@ def test_a_difference_beside_detected_changes_asks_for_a_hand_edit(project):
     assert warning.endswith(f"edit migrations/versions/{new} by hand")
 
 
-def test_check_lists_what_autogenerate_missed_as_an_operation_and_strict_accepts_it(project):
+def test_check_lists_what_autogenerate_missed_as_an_operation_and_strict_accepts_it(
+    project: ProjectCopy,
+) -> None:
     project.add_model_line(BODY, CHECK)
 
     checked = project.invoke("makemigrations", "--check")
@@ -152,7 +157,7 @@ def test_check_lists_what_autogenerate_missed_as_an_operation_and_strict_accepts
     assert (strict.returncode, strict.stdout) == (1, checked.stdout), strict.stderr
 
 
-def test_the_comparison_honours_include_object_in_env_py(project):
+def test_the_comparison_honours_include_object_in_env_py(project: ProjectCopy) -> None:
     """A table env.py keeps away from autogenerate is no difference, even one SQLite cannot build."""
     project.edit(
         "migrations/env.py",
@@ -173,7 +178,7 @@ def test_the_comparison_honours_include_object_in_env_py(project):
     assert (result.operations, result.path, result.warnings, result.differences) == ([], None, [], [])
 
 
-def test_models_that_cannot_be_built_are_an_error(project):
+def test_models_that_cannot_be_built_are_an_error(project: ProjectCopy) -> None:
     project.add_model_line(BODY, '__table_args__ = (db.CheckConstraint("length(body) >", name="broken"),)')
 
     error = project.engine_refuses(project.make_migrations, check=True)
@@ -186,7 +191,7 @@ def test_models_that_cannot_be_built_are_an_error(project):
 # --- the whole history: invoke verify -------------------------------------------------------------
 
 
-def test_the_example_app_passes_verify(project):
+def test_the_example_app_passes_verify(project: ProjectCopy) -> None:
     result = project.invoke("verify")
 
     assert result.returncode == 0, result.stderr
@@ -194,7 +199,7 @@ def test_the_example_app_passes_verify(project):
     assert len(result.stdout.strip().splitlines()) == 1
 
 
-def test_verify_passes_with_a_version_table_of_its_own(project):
+def test_verify_passes_with_a_version_table_of_its_own(project: ProjectCopy) -> None:
     project.edit(
         "migrations/env.py",
         "    connectable = get_engine()\n",
@@ -204,7 +209,7 @@ def test_verify_passes_with_a_version_table_of_its_own(project):
     assert project.verify_history().revisions == 2
 
 
-def test_verify_passes_a_history_with_merged_branches(project):
+def test_verify_passes_a_history_with_merged_branches(project: ProjectCopy) -> None:
     """Each branch revision is taken back alone, with its sibling branch still applied."""
     for name in ("a", "b"):
         project.add_model_line(USERNAME, f"{name} = db.Column(db.Integer)")
@@ -220,7 +225,7 @@ def test_verify_passes_a_history_with_merged_branches(project):
     assert project.verify_history().revisions == 5
 
 
-def test_verify_reports_the_first_broken_revision_with_its_step(project):
+def test_verify_reports_the_first_broken_revision_with_its_step(project: ProjectCopy) -> None:
     add_nickname_revision(project)
     project.edit(POSTS, "op.drop_table('post')", "op.drop_table('no_such_table')")
 
@@ -231,7 +236,7 @@ def test_verify_reports_the_first_broken_revision_with_its_step(project):
     assert error.endswith("failed to downgrade: no such table: no_such_table")
 
 
-def test_verify_finds_a_downgrade_that_leaves_a_table_behind(project):
+def test_verify_finds_a_downgrade_that_leaves_a_table_behind(project: ProjectCopy) -> None:
     add_nickname_revision(project)
     project.edit(POSTS, "op.drop_table('post')", "pass")
 
@@ -242,7 +247,7 @@ def test_verify_finds_a_downgrade_that_leaves_a_table_behind(project):
     assert f"revision 0002_posts ({POSTS}) does not give back" in error  # relative, as every message
 
 
-def test_verify_fails_when_the_models_are_ahead_of_the_history(project):
+def test_verify_fails_when_the_models_are_ahead_of_the_history(project: ProjectCopy) -> None:
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
     error = project.engine_refuses(project.verify_history)
@@ -250,7 +255,7 @@ def test_verify_fails_when_the_models_are_ahead_of_the_history(project):
     assert "the models have changes no revision covers (+ column user.email)" in error
 
 
-def test_verify_fails_on_what_only_the_comparison_with_the_models_sees(project):
+def test_verify_fails_on_what_only_the_comparison_with_the_models_sees(project: ProjectCopy) -> None:
     project.add_model_line(BODY, CHECK)
 
     error = project.engine_refuses(project.verify_history)
@@ -258,7 +263,7 @@ def test_verify_fails_on_what_only_the_comparison_with_the_models_sees(project):
     assert "check constraint ck_post_body_not_empty on post (length(body) > 0): only in the models" in error
 
 
-def test_verify_refuses_several_heads(project):
+def test_verify_refuses_several_heads(project: ProjectCopy) -> None:
     add_revision(project, "0002_other", "0001_users", "pass", "pass")
 
     assert "several heads (0002_other, 0002_posts)" in project.engine_refuses(project.verify_history)

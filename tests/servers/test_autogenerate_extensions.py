@@ -6,6 +6,8 @@ whole process.
 """
 
 import pytest
+from conftest import ProjectCopy
+from pg_cluster import Cluster
 
 ENTITIES = '''"""The database's views and functions, declared for alembic-utils."""
 
@@ -26,7 +28,7 @@ shout = PGFunction(
 
 
 @pytest.fixture
-def entities(project):
+def entities(project: ProjectCopy):
     project.write("app/entities.py", ENTITIES)
     project.edit(
         "migrations/env.py",
@@ -37,11 +39,11 @@ def entities(project):
     return project
 
 
-def run(project, postgres, *args):
+def run(project: ProjectCopy, postgres: Cluster, *args):
     return project.invoke("makemigrations", *args, "--database", postgres.url_string())
 
 
-def test_views_and_functions_are_created_replaced_and_verified(entities, postgres):
+def test_views_and_functions_are_created_replaced_and_verified(entities, postgres: Cluster) -> None:
     project = entities
     before = project.revision_files()
     created = run(project, postgres, "-m", "entities")

@@ -10,9 +10,11 @@ import importlib.util
 import signal
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
-from server_backends import BACKENDS, case, on_every_server
+from conftest import ProjectCopy
+from server_backends import BACKENDS, ServerUnderTest, case, on_every_server
 from server_runs import (
     SECRETS,
     assert_no_secret,
@@ -29,7 +31,7 @@ from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
 
 
 @pytest.fixture
-def databases_unchanged(server):
+def databases_unchanged(server: ServerUnderTest):
     """Fail the test if any database appeared or vanished on the server during it."""
     before = server.databases()
     yield
@@ -47,7 +49,7 @@ def driver_available(drivername: str) -> bool:
 
 @on_every_server()
 @pytest.mark.usefixtures("databases_unchanged")
-def test_no_changes_and_the_url_database_is_untouched(project, server):
+def test_no_changes_and_the_url_database_is_untouched(project: ProjectCopy, server: ServerUnderTest) -> None:
     server.sql("CREATE TABLE IF NOT EXISTS keep_me (id INTEGER PRIMARY KEY, note TEXT)")
     server.sql(server.backend.keep_me_row)
     objects = server.app_database_objects()
@@ -70,8 +72,8 @@ def test_no_changes_and_the_url_database_is_untouched(project, server):
     indirect=["server"],
 )
 def test_an_interrupted_upgrade_drops_the_shadow_database(
-    project, server, tmp_path, drivername, signum, code
-):
+    project: ProjectCopy, server: ServerUnderTest, tmp_path: Path, drivername, signum, code
+) -> None:
     if not driver_available(drivername):
         pytest.skip(f"{drivername} or its SQLAlchemy dialect is not installed")
     before = server.databases()
@@ -91,13 +93,13 @@ def test_an_interrupted_upgrade_drops_the_shadow_database(
 
 
 @on_every_server(version_independent_on=("mariadb",))
-def test_unreachable_server(project, server):
+def test_unreachable_server(project: ProjectCopy, server: ServerUnderTest) -> None:
     url = server.url_string(password="Wr0ng-secret").replace(f":{server.port}/", ":1/")
     refused(project, server, f"cannot reach the {server.backend.product} server", url=url)
 
 
 @on_every_server(version_independent_on=tuple(BACKENDS))  # the connect timeout: this package's own
-def test_a_server_that_never_answers_times_out(project, server):
+def test_a_server_that_never_answers_times_out(project: ProjectCopy, server: ServerUnderTest) -> None:
     """A port that accepts connections but never speaks: a bounded wait, then the one-line error."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -112,13 +114,13 @@ def test_a_server_that_never_answers_times_out(project, server):
 
 @on_every_server(version_independent_on=("mariadb",))
 @pytest.mark.usefixtures("databases_unchanged")
-def test_wrong_password(project, server):
+def test_wrong_password(project: ProjectCopy, server: ServerUnderTest) -> None:
     refused(project, server, "authentication failed", url=server.url_string(password="Wr0ng-secret"))
 
 
 @on_every_server(version_independent_on=("mariadb",))
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_missing_url_database(project, server):
+def test_a_missing_url_database(project: ProjectCopy, server: ServerUnderTest) -> None:
     url = server.url_string(database="no_such_db")
     example = f"e.g. {server.backend.example_database}"
     refused(project, server, "the database no_such_db does not exist", example, url=url)
@@ -133,14 +135,18 @@ def test_a_missing_url_database(project, server):
     ],
     indirect=["server"],
 )
-def test_driver_not_installed(project, server, drivername, module, package):
+def test_driver_not_installed(
+    project: ProjectCopy, server: ServerUnderTest, drivername, module, package
+) -> None:
     if importlib.util.find_spec(module) is not None:
         pytest.skip(f"{package} is installed")
     refused(project, server, f"pip install '{package}'", url=server.url_string(drivername=drivername))
 
 
 @on_every_server(version_independent_on=("mariadb",))
-def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, server):
+def test_prune_drops_leaked_shadow_databases_and_nothing_else(
+    project: ProjectCopy, server: ServerUnderTest
+) -> None:
     gone = dead_pid()
     created = ShadowName.new().created
     leaked = str(ShadowName(host_token(), gone, created, "abc123"))
@@ -168,7 +174,9 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(project, server):
 
 
 @on_every_server(version_independent_on=("mariadb",))
-def test_a_run_names_the_shadow_databases_killed_runs_left(project, server):
+def test_a_run_names_the_shadow_databases_killed_runs_left(
+    project: ProjectCopy, server: ServerUnderTest
+) -> None:
     """A SIGKILL leaves its shadow database: the next run on that server says which, for prune."""
     leaked = str(ShadowName(host_token(), dead_pid(), ShadowName.new().created, "def456"))
     server.create_database(leaked)

@@ -8,22 +8,26 @@ comparators in Alembic for the whole process.
 """
 
 import pytest
+from conftest import ProjectCopy
+from pg_cluster import Cluster
 from server_runs import make
 
 ENUM = "db.Enum('draft', 'published', name='post_status')"
 AUTHOR = 'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)'
 
 
-def add_status(project, enum: str = ENUM) -> None:
+def add_status(project: ProjectCopy, enum: str = ENUM) -> None:
     project.add_model_line(AUTHOR, f"status = db.Column({enum}, nullable=True)")
 
 
-def enum_types(postgres) -> list:
+def enum_types(postgres: Cluster) -> list:
     """The enum types of the database the URL names."""
     return postgres.sql("SELECT typname FROM pg_type WHERE typtype = 'e' ORDER BY 1")
 
 
-def test_an_enum_column_on_an_existing_table_creates_its_type(project, postgres):
+def test_an_enum_column_on_an_existing_table_creates_its_type(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     add_status(project)
     result = make(project, postgres, "post status")
 
@@ -40,7 +44,9 @@ def test_an_enum_column_on_an_existing_table_creates_its_type(project, postgres)
     assert project.verify_history(where={"database": postgres.url_string()}).revisions == 3
 
 
-def test_a_new_table_with_an_enum_drops_its_type_on_downgrade(project, postgres):
+def test_a_new_table_with_an_enum_drops_its_type_on_downgrade(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     """``create_table`` creates the type; the downgrade drops it after the table."""
     models = project.root / "app" / "models.py"
     models.write_text(
@@ -53,7 +59,9 @@ def test_a_new_table_with_an_enum_drops_its_type_on_downgrade(project, postgres)
     assert ".create(" not in text and "name='post_status').drop(op.get_bind(), checkfirst=True)" in text
 
 
-def test_an_added_value_is_written_outside_a_transaction_and_verified(project, postgres):
+def test_an_added_value_is_written_outside_a_transaction_and_verified(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     """Autogenerate does not see it; the revision adds the values, and its downgrade rebuilds the
     type with the values it had (PostgreSQL cannot drop one), the column's default kept."""
     add_status(project, ENUM.replace(")", "), server_default='draft'"))
@@ -78,7 +86,7 @@ def test_an_added_value_is_written_outside_a_transaction_and_verified(project, p
 
 
 @pytest.mark.version_independent  # the difference's wording: this package's own
-def test_a_removed_value_is_a_difference_reported_once(project, postgres):
+def test_a_removed_value_is_a_difference_reported_once(project: ProjectCopy, postgres: Cluster) -> None:
     add_status(project)
     make(project, postgres, "post status")
     project.edit("app/models.py", "'draft', 'published'", "'published'")
@@ -92,7 +100,7 @@ def test_a_removed_value_is_a_difference_reported_once(project, postgres):
 
 
 @pytest.mark.version_independent  # the statements' spelling: this package's own
-def test_the_statements_quote_what_postgresql_would_misread():
+def test_the_statements_quote_what_postgresql_would_misread() -> None:
     import sqlalchemy as sa
 
     from flask_makemigrations.revisions.enum_types import EnumValuesOp, UsingColumn
@@ -113,7 +121,7 @@ def test_the_statements_quote_what_postgresql_would_misread():
 
 
 @pytest.fixture
-def with_library(project):
+def with_library(project: ProjectCopy):
     project.edit(
         "migrations/env.py",
         "import logging",
@@ -122,11 +130,11 @@ def with_library(project):
     return project
 
 
-def run(project, postgres, *args):
+def run(project: ProjectCopy, postgres: Cluster, *args):
     return project.invoke("makemigrations", *args, "--database", postgres.url_string())
 
 
-def written(project, postgres, message: str, warning: str | None = None) -> str:
+def written(project: ProjectCopy, postgres: Cluster, message: str, warning: str | None = None) -> str:
     """The revision a real run wrote, with no warning but ``warning``."""
     before = project.revision_files()
     done = run(project, postgres, "-m", message)
@@ -137,7 +145,7 @@ def written(project, postgres, message: str, warning: str | None = None) -> str:
     return new.read_text()
 
 
-def test_the_library_writes_every_enum_change_and_each_is_verified(with_library, postgres):
+def test_the_library_writes_every_enum_change_and_each_is_verified(with_library, postgres: Cluster) -> None:
     project = with_library
     add_status(project)
     text = written(project, postgres, "post status")  # an existing table

@@ -9,15 +9,15 @@ exit statuses, signals and ``prune``.
 import importlib.util
 
 import pytest
-from conftest import USERNAME
-from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, SUPERUSER
+from conftest import USERNAME, ProjectCopy
+from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, SUPERUSER, Server
 from project_edits import connect_at_import
 from server_runs import SECRETS, make, refused
 from sqlalchemy.engine import make_url
 
 
 @pytest.fixture
-def databases_unchanged(mariadb):
+def databases_unchanged(mariadb: Server):
     before = mariadb.databases()
     yield
     assert mariadb.databases() == before
@@ -30,13 +30,13 @@ DROP_INDEX_FIRST = """    with op.batch_alter_table('post', schema=None) as batc
     op.drop_table('post')"""
 
 
-def downgrade_for_mysql(project) -> None:
+def downgrade_for_mysql(project: ProjectCopy) -> None:
     """The example's 0002 downgrade, as Alembic generated it, drops the foreign key's index before the
     table: MySQL refuses that (see the test below). Dropping the table drops its indexes too."""
     project.edit(POSTS, DROP_INDEX_FIRST, "    op.drop_table('post')")
 
 
-def app_database_objects(mariadb) -> list:
+def app_database_objects(mariadb: Server) -> list:
     return mariadb.sql(
         "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = :name ORDER BY 1",
         name=APP_DATABASE,
@@ -47,7 +47,7 @@ def app_database_objects(mariadb) -> list:
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_revision_is_written_then_no_changes_then_verify(project, mariadb):
+def test_a_revision_is_written_then_no_changes_then_verify(project: ProjectCopy, mariadb: Server) -> None:
     before = project.revision_files()
     project.add_email_column()
 
@@ -61,7 +61,7 @@ def test_a_revision_is_written_then_no_changes_then_verify(project, mariadb):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_verify_names_a_downgrade_mysql_refuses(project, mariadb):
+def test_verify_names_a_downgrade_mysql_refuses(project: ProjectCopy, mariadb: Server) -> None:
     """Alembic's generated downgrade drops an index a foreign key needs before dropping the table:
     fine on SQLite and PostgreSQL, refused by MySQL (error 1553). Verification says where."""
     error = project.engine_refuses(project.verify_history, where={"database": mariadb.url_string()})
@@ -70,7 +70,7 @@ def test_verify_names_a_downgrade_mysql_refuses(project, mariadb):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_check_exits_1_then_0_through_a_real_run(project, mariadb):
+def test_check_exits_1_then_0_through_a_real_run(project: ProjectCopy, mariadb: Server) -> None:
     project.add_email_column()
     url = mariadb.url_string()
 
@@ -107,7 +107,9 @@ class Gadget(db.Model):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_synced_project_gives_no_changes_with_every_kind_of_column(project, mariadb):
+def test_a_synced_project_gives_no_changes_with_every_kind_of_column(
+    project: ProjectCopy, mariadb: Server
+) -> None:
     """Boolean as TINYINT(1), Enum, string lengths, DATETIME, NUMERIC, server defaults, a unique
     constraint, an index, and a foreign key whose index MySQL adds by itself."""
     project.write("app/models.py", (project.root / "app/models.py").read_text() + GADGET)
@@ -123,7 +125,7 @@ def test_a_synced_project_gives_no_changes_with_every_kind_of_column(project, ma
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_changed_server_default_is_written_and_verified(project, mariadb):
+def test_a_changed_server_default_is_written_and_verified(project: ProjectCopy, mariadb: Server) -> None:
     status = 'status = db.Column(db.String(20), nullable=False, server_default="active")'
     project.add_model_line(USERNAME, status)
     assert make(project, mariadb, "add status").path is not None
@@ -141,7 +143,9 @@ def test_a_changed_server_default_is_written_and_verified(project, mariadb):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_migration_failing_halfway_names_the_revision_and_leaves_no_database(project, mariadb):
+def test_a_migration_failing_halfway_names_the_revision_and_leaves_no_database(
+    project: ProjectCopy, mariadb: Server
+) -> None:
     """MySQL's DDL is not transactional: the first statement stays done when the second fails."""
     project.add_revision(
         "0003_half",
@@ -155,7 +159,7 @@ def test_a_migration_failing_halfway_names_the_revision_and_leaves_no_database(p
 DRIVERS = {"pymysql": "pymysql", "mysqldb": "MySQLdb", "mariadbconnector": "mariadb"}
 
 
-def driver_url(mariadb, driver: str, **parts) -> str:
+def driver_url(mariadb: Server, driver: str, **parts) -> str:
     if importlib.util.find_spec(DRIVERS[driver]) is None:
         pytest.skip(f"the {driver} driver is not installed")
     dialect = "mariadb" if driver == "mariadbconnector" else "mysql"
@@ -164,7 +168,9 @@ def driver_url(mariadb, driver: str, **parts) -> str:
 
 @pytest.mark.parametrize("driver", DRIVERS)
 @pytest.mark.usefixtures("databases_unchanged")
-def test_each_driver_works_and_an_app_on_the_url_database_is_refused(project, mariadb, driver):
+def test_each_driver_works_and_an_app_on_the_url_database_is_refused(
+    project: ProjectCopy, mariadb: Server, driver
+) -> None:
     """Each driver names the database its own way (mysqlclient ``db``, the others ``database``)."""
     url = driver_url(mariadb, driver)
     project.add_email_column()
@@ -178,7 +184,7 @@ def test_each_driver_works_and_an_app_on_the_url_database_is_refused(project, ma
 
 
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
-def test_a_connect_timeout_that_is_not_a_number(project, mariadb):
+def test_a_connect_timeout_that_is_not_a_number(project: ProjectCopy, mariadb: Server) -> None:
     refused(
         project,
         mariadb,
@@ -189,7 +195,9 @@ def test_a_connect_timeout_that_is_not_a_number(project, mariadb):
 
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_missing_url_database_of_a_user_without_global_privileges(project, mariadb):
+def test_a_missing_url_database_of_a_user_without_global_privileges(
+    project: ProjectCopy, mariadb: Server
+) -> None:
     """MariaDB answers such a user "access denied to database" whether the database is missing or
     only not theirs: that is the URL's database to fix, not a privilege to create databases."""
     url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD, database="no_such_db")
@@ -206,14 +214,14 @@ def test_a_missing_url_database_of_a_user_without_global_privileges(project, mar
 
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_user_without_the_right_to_create_databases(project, mariadb):
+def test_a_user_without_the_right_to_create_databases(project: ProjectCopy, mariadb: Server) -> None:
     url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD)
     refused(project, mariadb, f"{LIMITED_USER} may not create databases", r"ON `fmm\_shadow\_%`.*", url=url)
 
 
 @pytest.mark.version_independent  # the server's lifecycle and messages: this package's own code
 @pytest.mark.usefixtures("databases_unchanged")
-def test_the_grant_the_message_gives_is_enough(project, mariadb):
+def test_the_grant_the_message_gives_is_enough(project: ProjectCopy, mariadb: Server) -> None:
     """With the shadow databases' names granted and nothing global, a whole run works, connected to
     ``information_schema`` (which README's URLs name: every user may open it)."""
     url = mariadb.url_string(user=LIMITED_USER, password=LIMITED_PASSWORD, database="information_schema")
@@ -227,7 +235,7 @@ def test_the_grant_the_message_gives_is_enough(project, mariadb):
         mariadb.sql(f"REVOKE {grant.replace(' TO ', ' FROM ')}")
 
 
-def test_mariadb_urls_are_their_own_dialect(project, mariadb):
+def test_mariadb_urls_are_their_own_dialect(project: ProjectCopy, mariadb: Server) -> None:
     """``mariadb+pymysql://`` is SQLAlchemy's MariaDB dialect: the guard compares it as such, and a
     ``mysql://`` connection to the same server is another dialect's, refused."""
     url = mariadb.url_string(drivername="mariadb+pymysql")
@@ -240,7 +248,7 @@ def test_mariadb_urls_are_their_own_dialect(project, mariadb):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_models_in_another_schema_are_refused(project, mariadb):
+def test_models_in_another_schema_are_refused(project: ProjectCopy, mariadb: Server) -> None:
     """On MySQL a schema is another database of the server: the run would build and drop it there."""
     mariadb.sql("CREATE DATABASE IF NOT EXISTS auth")
     mariadb.sql("CREATE TABLE IF NOT EXISTS auth.keep_me (id INTEGER PRIMARY KEY)")
@@ -261,7 +269,7 @@ def test_models_in_another_schema_are_refused(project, mariadb):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_integer_sizes_are_ranked_by_what_they_hold(project, mariadb):
+def test_integer_sizes_are_ranked_by_what_they_hold(project: ProjectCopy, mariadb: Server) -> None:
     """A Boolean is a TINYINT(1) on MariaDB: a SMALLINT holds more, and an INTEGER holds more than a
     MEDIUMINT."""
     downgrade_for_mysql(project)

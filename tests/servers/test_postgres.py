@@ -6,8 +6,10 @@ must be gone, and the database named in the URL must be as it was.
 
 import signal
 import time
+from pathlib import Path
 
 import pytest
+from conftest import ProjectCopy
 from pg_cluster import (
     APP_DATABASE,
     CREATEDB_PASSWORD,
@@ -15,6 +17,7 @@ from pg_cluster import (
     LIMITED_PASSWORD,
     LIMITED_ROLE,
     SUPERUSER,
+    Cluster,
 )
 from server_runs import (
     assert_one_line_error,
@@ -32,12 +35,12 @@ USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 PG_SLEEP = "SELECT pg_sleep(0.1)"
 
 
-def makemigrations(project, postgres, *args, url=None):
+def makemigrations(project: ProjectCopy, postgres: Cluster, *args, url=None):
     """A real ``invoke makemigrations`` run with the server's URL."""
     return project.invoke("makemigrations", *args, "--database", url or postgres.url_string())
 
 
-def app_database_objects(postgres) -> list:
+def app_database_objects(postgres: Cluster) -> list:
     """Every relation and type a user could have created in the database named in the URL."""
     return postgres.sql(
         "SELECT n.nspname, c.relname, c.relkind FROM pg_class c "
@@ -49,7 +52,7 @@ def app_database_objects(postgres) -> list:
 
 
 @pytest.fixture
-def databases_unchanged(postgres):
+def databases_unchanged(postgres: Cluster):
     """Fail the test if any database appeared or vanished on the server during it."""
     before = postgres.databases()
     yield
@@ -57,7 +60,7 @@ def databases_unchanged(postgres):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_postgresql_types_give_postgresql_operations(project, postgres):
+def test_postgresql_types_give_postgresql_operations(project: ProjectCopy, postgres: Cluster) -> None:
     project.edit(
         "app/models.py",
         "from .extensions import db",
@@ -94,7 +97,7 @@ def test_postgresql_types_give_postgresql_operations(project, postgres):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_revision_applies_and_then_no_changes(project, postgres):
+def test_a_revision_applies_and_then_no_changes(project: ProjectCopy, postgres: Cluster) -> None:
     """The new revision applies on PostgreSQL in the next run's shadow database."""
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
     assert make(project, postgres, "add email").path is not None
@@ -105,7 +108,7 @@ def test_a_revision_applies_and_then_no_changes(project, postgres):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_check_and_dry_run_accept_the_url(project, postgres):
+def test_check_and_dry_run_accept_the_url(project: ProjectCopy, postgres: Cluster) -> None:
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
     before = project.revision_files()
 
@@ -118,7 +121,7 @@ def test_check_and_dry_run_accept_the_url(project, postgres):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_a_failing_migration_leaves_no_shadow_database(project, postgres):
+def test_a_failing_migration_leaves_no_shadow_database(project: ProjectCopy, postgres: Cluster) -> None:
     (project.versions / "0003_broken.py").write_text(
         "from alembic import op\n\nrevision = '0003_broken'\ndown_revision = '0002_posts'\n"
         "branch_labels = None\ndepends_on = None\n\n\n"
@@ -129,7 +132,9 @@ def test_a_failing_migration_leaves_no_shadow_database(project, postgres):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_models_that_cannot_be_built_on_the_server_are_one_error(project, postgres):
+def test_models_that_cannot_be_built_on_the_server_are_one_error(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     """On a server the models' database is built in a thread while the new revision goes up and down:
     its failure is still the run's one error."""
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
@@ -143,7 +148,9 @@ def test_models_that_cannot_be_built_on_the_server_are_one_error(project, postgr
 
 
 @pytest.mark.version_independent  # signals: this package's own code
-def test_ctrl_c_while_the_models_are_built_drops_every_database(project, postgres, tmp_path):
+def test_ctrl_c_while_the_models_are_built_drops_every_database(
+    project: ProjectCopy, postgres: Cluster, tmp_path: Path
+) -> None:
     """Ctrl-C stops the thread that builds the models' database at its next statement, and the run
     waits for it before it drops both databases (which would otherwise end its session under it)."""
     started, stopped = tmp_path / "building", tmp_path / "stopped"
@@ -180,7 +187,9 @@ def test_ctrl_c_while_the_models_are_built_drops_every_database(project, postgre
 
 
 @pytest.mark.version_independent  # signals: this package's own code
-def test_signals_during_the_cleanup_do_not_abandon_it(project, postgres, tmp_path):
+def test_signals_during_the_cleanup_do_not_abandon_it(
+    project: ProjectCopy, postgres: Cluster, tmp_path: Path
+) -> None:
     """An impatient user presses Ctrl-C again and again: the drop must still happen."""
     before = postgres.databases()
     process = start_slow_upgrade(project, postgres.url_string(), tmp_path / "go", PG_SLEEP)
@@ -198,7 +207,7 @@ def test_signals_during_the_cleanup_do_not_abandon_it(project, postgres, tmp_pat
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_an_app_on_the_url_database_is_refused(project, postgres):
+def test_an_app_on_the_url_database_is_refused(project: ProjectCopy, postgres: Cluster) -> None:
     """An app that ignores $DATABASE_URL and uses the named database never reaches it."""
     project.edit(
         "app/__init__.py", 'os.environ.get("DATABASE_URL", "sqlite:///app.db")', repr(postgres.url_string())
@@ -210,7 +219,7 @@ def test_an_app_on_the_url_database_is_refused(project, postgres):
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_role_without_createdb(project, postgres):
+def test_role_without_createdb(project: ProjectCopy, postgres: Cluster) -> None:
     url = postgres.url_string(user=LIMITED_ROLE, password=LIMITED_PASSWORD)
     refused(
         project,
@@ -230,17 +239,19 @@ def test_role_without_createdb(project, postgres):
         ("postgresql+nosuchdriver://someone:Wr0ng-secret@localhost/postgres", "no driver"),
     ],
 )
-def test_unusable_urls_are_refused(project, url, fragment):
+def test_unusable_urls_are_refused(project: ProjectCopy, url: str, fragment: str) -> None:
     refused(project, None, fragment, url=url)
     assert not (project.root / "shadow.db").exists()
 
 
-def test_prune_needs_a_server_url(project):
+def test_prune_needs_a_server_url(project: ProjectCopy) -> None:
     assert_one_line_error(project.invoke("prune"), "prune needs the server's URL")
 
 
 @pytest.mark.version_independent  # the server's messages: this package's own code
-def test_prune_tells_a_database_another_role_owns_from_a_missing_privilege(project, postgres):
+def test_prune_tells_a_database_another_role_owns_from_a_missing_privilege(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     """A role with CREATEDB may drop only the databases it owns: prune names the leaked database and
     its owner, says nothing succeeded, and later runs no longer send that role to prune for it."""
     leaked = str(ShadowName(host_token(), dead_pid(), ShadowName.new().created, "fed321"))
@@ -269,7 +280,7 @@ def test_prune_tells_a_database_another_role_owns_from_a_missing_privilege(proje
 
 
 @pytest.mark.version_independent  # the server's messages: this package's own code
-def test_dropping_a_database_another_role_owns_is_not_a_missing_privilege(postgres):
+def test_dropping_a_database_another_role_owns_is_not_a_missing_privilege(postgres: Cluster) -> None:
     """What the server says when a drop meets another role's database ("must be owner", SQLSTATE 42501
     like a missing CREATEDB), as any drop of the tool would report it."""
     from flask_makemigrations.errors import ShadowDatabaseError

@@ -8,8 +8,8 @@ is not at its revision is discarded, two runs at once both succeed, and only ``c
 import re
 
 import pytest
-from conftest import HEAD, finish
-from pg_cluster import LIMITED_ROLE
+from conftest import HEAD, ProjectCopy, finish
+from pg_cluster import LIMITED_ROLE, Cluster
 from server_runs import make
 
 from flask_makemigrations.cache.postgresql_templates import PREFIX
@@ -18,11 +18,13 @@ from flask_makemigrations.cache.postgresql_templates import PREFIX
 VOLATILE = re.compile(r"Create Date: .*|revision = .*|Revision ID: .*")
 
 
-def project_templates(postgres) -> set:
+def project_templates(postgres: Cluster) -> set:
     return {name for name in postgres.templates() if name.startswith(PREFIX)}
 
 
-def test_a_warm_run_starts_from_a_template_and_gives_what_a_cold_one_gives(project, postgres):
+def test_a_warm_run_starts_from_a_template_and_gives_what_a_cold_one_gives(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     before = postgres.templates()
     project.add_email_column()
     cold = make(project, postgres, dry_run=True)
@@ -45,7 +47,7 @@ def test_a_warm_run_starts_from_a_template_and_gives_what_a_cold_one_gives(proje
 
 
 @pytest.mark.version_independent
-def test_a_template_at_another_revision_is_discarded(project, postgres):
+def test_a_template_at_another_revision_is_discarded(project: ProjectCopy, postgres: Cluster) -> None:
     before = postgres.templates()
     make(project, postgres, check=True)
     (template,) = postgres.templates() - before
@@ -61,7 +63,7 @@ def test_a_template_at_another_revision_is_discarded(project, postgres):
 
 
 @pytest.mark.version_independent
-def test_each_project_keeps_its_newest_templates(project, postgres):
+def test_each_project_keeps_its_newest_templates(project: ProjectCopy, postgres: Cluster) -> None:
     """A history that changes keeps the three most recent heads' templates, no more."""
     before = postgres.templates()
     for number in range(5):
@@ -72,7 +74,9 @@ def test_each_project_keeps_its_newest_templates(project, postgres):
 
 
 @pytest.mark.version_independent
-def test_cache_lists_and_clears_the_servers_templates_and_prune_leaves_them(project, postgres):
+def test_cache_lists_and_clears_the_servers_templates_and_prune_leaves_them(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     url, server = postgres.url_string(), postgres.url().render_as_string(hide_password=True)
     make(project, postgres, check=True)
     templates = postgres.templates()
@@ -94,14 +98,16 @@ def test_cache_lists_and_clears_the_servers_templates_and_prune_leaves_them(proj
 
 
 @pytest.mark.version_independent
-def test_cache_database_needs_a_postgresql_url(project):
+def test_cache_database_needs_a_postgresql_url(project: ProjectCopy) -> None:
     assert project.refuses("cache", "--database", "mysql://u@localhost/x") == (
         "Error: cache --database: only a PostgreSQL server keeps snapshots (postgresql://...)"
     )
 
 
 @pytest.mark.version_independent
-def test_two_runs_at_once_both_succeed_and_leave_one_template(project, postgres):
+def test_two_runs_at_once_both_succeed_and_leave_one_template(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     before, databases = postgres.templates(), postgres.databases()
     project.add_email_column()
     url = postgres.url_string()
@@ -113,7 +119,9 @@ def test_two_runs_at_once_both_succeed_and_leave_one_template(project, postgres)
 
 
 @pytest.mark.version_independent
-def test_another_roles_templates_are_neither_used_nor_dropped(project, postgres):
+def test_another_roles_templates_are_neither_used_nor_dropped(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     """Two projects on one server may share a migrations path (containers): only the URL's role's
     own templates are the cache's."""
     before = postgres.templates()

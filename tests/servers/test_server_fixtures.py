@@ -4,6 +4,7 @@ enter, and where a server's socket path would pass the 107 characters a Unix soc
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 from mariadb_server import find_server, start_server, stop_server
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.version_independent  # the fixtures, not the package
 
 
 @pytest.fixture
-def private_tmpdir(tmp_path, monkeypatch):
+def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """``$TMPDIR`` two levels inside a root-owned folder of mode 0700, for this process."""
     if os.geteuid() != 0:
         pytest.skip("only a server run as another user than the tests' meets a folder only root may enter")
@@ -27,7 +28,7 @@ def private_tmpdir(tmp_path, monkeypatch):
     return inside
 
 
-def test_a_postgresql_cluster_starts_with_tmpdir_in_a_private_folder(private_tmpdir):
+def test_a_postgresql_cluster_starts_with_tmpdir_in_a_private_folder(private_tmpdir: Path) -> None:
     bin_dir = find_bin_dir()
     if bin_dir is None:
         pytest.skip("PostgreSQL is not installed")
@@ -38,7 +39,7 @@ def test_a_postgresql_cluster_starts_with_tmpdir_in_a_private_folder(private_tmp
         stop_cluster(cluster)
 
 
-def test_a_mariadb_server_starts_with_tmpdir_in_a_private_folder(private_tmpdir):
+def test_a_mariadb_server_starts_with_tmpdir_in_a_private_folder(private_tmpdir: Path) -> None:
     sbin = find_server()
     if sbin is None:
         pytest.skip("MariaDB is not installed")

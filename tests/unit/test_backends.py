@@ -16,7 +16,7 @@ from flask_makemigrations.shadow.backends.postgresql import PostgreSQL
 from flask_makemigrations.shadow.backends.sqlite import SQLite, SQLiteFile, SQLiteMemory
 
 
-def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users_path(tmp_path):
+def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users_path(tmp_path: Path) -> None:
     temporary, memory = parse_database(None), parse_database(":memory:")
     file = parse_database(str(tmp_path / "shadow.sqlite"))
     server = parse_database("postgresql://u:secret@localhost:5432/postgres")
@@ -44,7 +44,7 @@ def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users
         ),
     ],
 )
-def test_unusable_urls_are_refused_without_their_password(given, complaint):
+def test_unusable_urls_are_refused_without_their_password(given: str, complaint: str) -> None:
     with pytest.raises(UsageError) as refused:
         parse_database(given)
     assert str(refused.value) == f"--database: {complaint}"
@@ -66,7 +66,7 @@ def _dialect(url):
         "postgresql+pg8000://u:p@db.example:5432/{}",  # pg8000 names the database "database"
     ],
 )
-def test_another_database_on_the_shadow_databases_server_is_not_the_shadow(url, tmp_path):
+def test_another_database_on_the_shadow_databases_server_is_not_the_shadow(url: str, tmp_path: Path) -> None:
     shadow_url = make_url(url.format("fmm_shadow_x"))
     backend = PostgreSQL(make_url(url.format("postgres")))
     shadow = ShadowDatabase(shadow_url, Path(tmp_path), backend)
@@ -89,7 +89,7 @@ def test_another_database_on_the_shadow_databases_server_is_not_the_shadow(url, 
         (Backend, "mysql+pymysql://u:p@db.example:3306/{}"),  # what a new server backend inherits
     ],
 )
-def test_another_database_on_a_mysql_server_is_not_the_shadow(backend, url, tmp_path):
+def test_another_database_on_a_mysql_server_is_not_the_shadow(backend, url, tmp_path: Path) -> None:
     shadow_url, production = make_url(url.format("fmm_shadow_x")), make_url(url.format("production"))
     dialect = _dialect(shadow_url)
     assert backend.identity(*dialect.create_connect_args(shadow_url)) != backend.identity(
@@ -101,7 +101,7 @@ def test_another_database_on_a_mysql_server_is_not_the_shadow(backend, url, tmp_
         assert not reaches(shadow, dialect, *dialect.create_connect_args(production))
 
 
-def test_refused_connections_are_described_by_their_backend_without_a_password():
+def test_refused_connections_are_described_by_their_backend_without_a_password() -> None:
     arguments = {"user": "u", "password": "secret", "host": "h", "port": 5433, "database": "production"}
     assert PostgreSQL.describe("postgresql", [], arguments) == "postgresql://u@h:5433/production"
     assert SQLite.describe("sqlite", ["/srv/app.db"], {}) == "sqlite:////srv/app.db"

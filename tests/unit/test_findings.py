@@ -9,7 +9,7 @@ from flask_makemigrations.findings import Finding, as_entry, extended, in_bind, 
 INVOKE = {NextStep.MERGE: "'invoke merge'"}
 
 
-def test_a_finding_is_its_sentence_with_its_kind_and_objects():
+def test_a_finding_is_its_sentence_with_its_kind_and_objects() -> None:
     finding = Finding("column user.email is dropped", "column_dropped", objects=["user.email"], table=None)
 
     assert finding == "column user.email is dropped"
@@ -22,7 +22,7 @@ def test_a_finding_is_its_sentence_with_its_kind_and_objects():
     }
 
 
-def test_a_hint_reads_neutrally_and_each_front_end_spells_it():
+def test_a_hint_reads_neutrally_and_each_front_end_spells_it() -> None:
     finding = Finding("two heads: run {command} first", "heads", hint=NextStep.MERGE)
 
     assert finding == "two heads: run the merge task first"
@@ -31,7 +31,7 @@ def test_a_hint_reads_neutrally_and_each_front_end_spells_it():
     assert as_entry(finding, spelling=INVOKE)["message"] == "two heads: run 'invoke merge' first"
 
 
-def test_a_line_in_a_bind_or_extended_keeps_its_kind_fields_and_hint():
+def test_a_line_in_a_bind_or_extended_keeps_its_kind_fields_and_hint() -> None:
     finding = Finding("run {command}", "heads", hint=NextStep.MERGE, objects=["a"])
 
     in_audit = in_bind(extended(finding, " now"), "audit")
@@ -41,7 +41,7 @@ def test_a_line_in_a_bind_or_extended_keeps_its_kind_fields_and_hint():
     assert (in_audit.kind, in_audit.fields) == ("heads", {"bind": "audit", "objects": ["a"]})
 
 
-def test_copies_and_pickles_keep_everything():
+def test_copies_and_pickles_keep_everything() -> None:
     finding = Finding("run {command}", "heads", hint=NextStep.PRUNE, objects=["a"])
 
     for again in (copy.copy(finding), pickle.loads(pickle.dumps(finding))):
@@ -55,7 +55,7 @@ def test_copies_and_pickles_keep_everything():
         assert again.render({NextStep.PRUNE: "'invoke prune'"}) == "run 'invoke prune'"
 
 
-def test_a_plain_line_is_kind_other():
+def test_a_plain_line_is_kind_other() -> None:
     assert as_entry("something", "line") == {"kind": "other", "line": "something"}
     assert rendered("something", INVOKE) == "something"
     assert in_bind("something", "audit").fields == {"bind": "audit"}

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ def try_lock(directory, mode) -> bool:
         os.close(fd)
 
 
-def test_writer_excludes_everyone_and_leaves_nothing(tmp_path, monkeypatch):
+def test_writer_excludes_everyone_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     with migrations_lock(tmp_path, exclusive=True):
@@ -33,18 +34,20 @@ def test_writer_excludes_everyone_and_leaves_nothing(tmp_path, monkeypatch):
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-def test_readers_share(tmp_path):
+def test_readers_share(tmp_path: Path) -> None:
     with migrations_lock(tmp_path, exclusive=False):
         assert try_lock(tmp_path, fcntl.LOCK_SH)
         assert not try_lock(tmp_path, fcntl.LOCK_EX)
 
 
-def test_missing_directory_is_left_to_the_caller(tmp_path):
+def test_missing_directory_is_left_to_the_caller(tmp_path: Path) -> None:
     with migrations_lock(tmp_path / "missing", exclusive=True):
         pass
 
 
-def test_falls_back_to_a_lock_file_where_directories_cannot_be_locked(tmp_path, monkeypatch):
+def test_falls_back_to_a_lock_file_where_directories_cannot_be_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """NFS emulates flock with byte-range locks, which a read-only directory cannot take."""
     real_flock = fcntl.flock
     taken = []

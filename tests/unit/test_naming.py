@@ -16,19 +16,19 @@ pytestmark = pytest.mark.version_independent  # see noxfile.py
 CREATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def test_a_name_reads_back_as_host_pid_and_time():
+def test_a_name_reads_back_as_host_pid_and_time() -> None:
     name = ShadowName(host_token("build-01.example.com"), 4321, CREATED, "0a1b2c")
     assert str(name) == "fmm_shadow_build01examplecom_4321_20260102t030405_0a1b2c"
     assert ShadowName.parse(str(name)) == name
 
 
-def test_the_longest_name_fits_an_identifier():
+def test_the_longest_name_fits_an_identifier() -> None:
     name = ShadowName(host_token("x" * 300), 9_999_999_999, CREATED, "ffffff")
     assert len(str(name).encode()) <= MAX_LENGTH
     assert ShadowName.parse(str(name)) == name
 
 
-def test_two_names_in_one_second_differ():
+def test_two_names_in_one_second_differ() -> None:
     assert str(ShadowName.new()) != str(ShadowName.new())
 
 
@@ -45,12 +45,12 @@ def test_two_names_in_one_second_differ():
         "postgres",
     ],
 )
-def test_near_misses_are_not_shadow_names(name):
+def test_near_misses_are_not_shadow_names(name: str) -> None:
     assert ShadowName.parse(name) is None
     assert not is_leaked(name)
 
 
-def test_only_a_dead_process_on_this_machine_leaks():
+def test_only_a_dead_process_on_this_machine_leaks() -> None:
     alive = ShadowName(host_token(), os.getpid(), CREATED, "0a1b2c")
     other_host = ShadowName(
         host_token() + "x" if len(host_token()) < 17 else "zz", 999_999_999, CREATED, "0a1b2c"

@@ -39,12 +39,12 @@ def adapter(tmp_path: Path) -> Iterator[FlaskMigrate]:
         db.engines[None].dispose()
 
 
-def test_the_migrations_directory_is_the_one_migrate_names(adapter):
+def test_the_migrations_directory_is_the_one_migrate_names(adapter) -> None:
     typed: ProjectAdapter = adapter  # the protocol a run reads projects through
     assert typed.directory == "db_migrations"
 
 
-def test_engines_come_main_database_first_then_each_bind(adapter, tmp_path):
+def test_engines_come_main_database_first_then_each_bind(adapter, tmp_path: Path) -> None:
     engines = adapter.engines()
 
     assert list(engines) == [None, "audit"]
@@ -54,7 +54,7 @@ def test_engines_come_main_database_first_then_each_bind(adapter, tmp_path):
     assert list(adapter.metadatas()[None].tables) == []
 
 
-def test_every_config_starts_from_the_options_the_app_set(adapter, tmp_path):
+def test_every_config_starts_from_the_options_the_app_set(adapter, tmp_path: Path) -> None:
     app_set = dict(adapter.state.configure_args)
     # Flask-Migrate's env.py puts its hook into the app-wide options on first use.
     adapter.state.configure_args["process_revision_directives"] = print
@@ -69,7 +69,7 @@ def test_every_config_starts_from_the_options_the_app_set(adapter, tmp_path):
     assert not hasattr(adapter.alembic_config(tmp_path).cmd_opts, "autogenerate")
 
 
-def test_env_settings_leave_out_the_hook_env_py_adds_and_name_the_callbacks(adapter):
+def test_env_settings_leave_out_the_hook_env_py_adds_and_name_the_callbacks(adapter) -> None:
     app_set = dict(adapter.state.configure_args)
     adapter.state.configure_args["process_revision_directives"] = print
 

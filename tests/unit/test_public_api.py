@@ -20,19 +20,19 @@ reveal_type(MakemigrationsError)
 """
 
 
-def test_every_exported_name_is_the_engines_own_object():
+def test_every_exported_name_is_the_engines_own_object() -> None:
     for name in flask_makemigrations.__all__:
         exported = getattr(flask_makemigrations, name)
         assert exported.__name__ == name
         assert exported.__module__.startswith("flask_makemigrations.")
 
 
-def test_a_name_that_is_not_exported_is_an_attribute_error():
+def test_a_name_that_is_not_exported_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="has no attribute 'api_internals'"):
         flask_makemigrations.api_internals  # noqa: B018
 
 
-def test_importing_the_package_imports_no_engine_module():
+def test_importing_the_package_imports_no_engine_module() -> None:
     """A front end checks the installed libraries before the engine imports them (``requirements``)."""
     code = "import sys, flask_makemigrations; print([m for m in sys.modules if m.startswith('flask_')])"
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -41,7 +41,7 @@ def test_importing_the_package_imports_no_engine_module():
 
 
 @pytest.mark.version_independent  # the package's own exports and marker
-def test_a_users_type_checker_sees_the_real_types(tmp_path: Path):
+def test_a_users_type_checker_sees_the_real_types(tmp_path: Path) -> None:
     """Without ``py.typed`` mypy skips the installed package and every name is ``Any``."""
     user = tmp_path / "user.py"
     user.write_text(USER_CODE)

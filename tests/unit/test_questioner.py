@@ -34,7 +34,7 @@ class ScriptedQuestioner:
         return None
 
 
-def test_an_api_caller_gets_the_defaults_the_revision_is_written_with_today():
+def test_an_api_caller_gets_the_defaults_the_revision_is_written_with_today() -> None:
     questioner = QUIET.questioner
 
     assert questioner is ANSWER_DEFAULTS
@@ -44,7 +44,7 @@ def test_an_api_caller_gets_the_defaults_the_revision_is_written_with_today():
     assert questioner.ask_not_null_alteration("user", "age") is None
 
 
-def test_answers_given_up_front_answer_every_question_of_a_kind():
+def test_answers_given_up_front_answer_every_question_of_a_kind() -> None:
     given = Answers(renames=True, not_null_default="0")
 
     assert given.ask_rename_table("post", "article") and given.ask_rename_column("post", "title", "x")
@@ -54,7 +54,7 @@ def test_answers_given_up_front_answer_every_question_of_a_kind():
     )
 
 
-def test_a_front_ends_questioner_reaches_a_rewrite_through_the_runtime():
+def test_a_front_ends_questioner_reaches_a_rewrite_through_the_runtime() -> None:
     double = ScriptedQuestioner(renamed={("post", "title"): "headline"})
     runtime = Runtime(questioner=double)
     assert isinstance(double, Questioner)

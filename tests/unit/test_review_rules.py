@@ -55,11 +55,11 @@ def drop_foreign_key(table: str, name: str | None) -> ops.DropConstraintOp:
 
 
 @pytest.mark.parametrize("rule", [*EXPLAINING_RULES, *RULES], ids=lambda rule: rule.__name__)
-def test_every_rule_says_why_it_exists(rule):
+def test_every_rule_says_why_it_exists(rule) -> None:
     assert rule.__doc__ and len(rule.__doc__.split()) >= 8
 
 
-def test_a_dropped_table_and_column_lose_data_and_other_operations_do_not():
+def test_a_dropped_table_and_column_lose_data_and_other_operations_do_not() -> None:
     dropped_table, dropped_column = (
         drop_table("legacy", sa.Column("id", sa.Integer)),
         drop_column("user", "nick"),
@@ -76,7 +76,7 @@ def test_a_dropped_table_and_column_lose_data_and_other_operations_do_not():
     assert [rule(harmless, every) for rule in RULES] == [[] for _ in RULES]
 
 
-def test_a_dropped_foreign_key_is_named_or_told_by_its_table():
+def test_a_dropped_foreign_key_is_named_or_told_by_its_table() -> None:
     named, unnamed = drop_foreign_key("post", "fk_post_user"), drop_foreign_key("post", None)
 
     (warning,) = foreign_key_dropped(named, revision(named))
@@ -86,7 +86,7 @@ def test_a_dropped_foreign_key_is_named_or_told_by_its_table():
     assert foreign_key_dropped(ops.DropConstraintOp("uq_x", "post", type_="unique"), revision()) == []
 
 
-def test_a_foreign_key_dropped_and_created_again_under_its_name_is_explained_without_a_warning():
+def test_a_foreign_key_dropped_and_created_again_under_its_name_is_explained_without_a_warning() -> None:
     dropped = drop_foreign_key("post", "fk_post_user")
     created = ops.CreateForeignKeyOp("fk_post_user", "post", "user", ["user_id"], ["id"], ondelete="CASCADE")
     unnamed = drop_foreign_key("post", None)
@@ -97,7 +97,7 @@ def test_a_foreign_key_dropped_and_created_again_under_its_name_is_explained_wit
     assert review(ops.UpgradeOps([dropped, created])) == []
 
 
-def test_a_not_null_column_without_a_server_default_fails_only_on_a_table_with_rows():
+def test_a_not_null_column_without_a_server_default_fails_only_on_a_table_with_rows() -> None:
     needed = add_column("user", sa.Column("age", sa.Integer, nullable=False))
     defaulted = add_column("user", sa.Column("age", sa.Integer, nullable=False, server_default="0"))
     in_new_table = add_column("team", sa.Column("age", sa.Integer, nullable=False))
@@ -108,7 +108,7 @@ def test_a_not_null_column_without_a_server_default_fails_only_on_a_table_with_r
     assert not_null_column_added(in_new_table, revision(new_table, in_new_table)) == []
 
 
-def test_a_column_made_not_null_needs_its_null_rows_filled_unless_it_has_a_server_default():
+def test_a_column_made_not_null_needs_its_null_rows_filled_unless_it_has_a_server_default() -> None:
     made = ops.AlterColumnOp("user", "age", modify_nullable=False)
     with_default = ops.AlterColumnOp("user", "age", modify_nullable=False, existing_server_default="0")
 
@@ -118,7 +118,7 @@ def test_a_column_made_not_null_needs_its_null_rows_filled_unless_it_has_a_serve
     assert made_not_null(ops.AlterColumnOp("user", "age", modify_nullable=True), revision()) == []
 
 
-def test_a_type_of_another_kind_or_narrower_may_lose_values_and_a_wider_one_does_not():
+def test_a_type_of_another_kind_or_narrower_may_lose_values_and_a_wider_one_does_not() -> None:
     other_kind = ops.AlterColumnOp("user", "age", existing_type=sa.String(10), modify_type=sa.Integer())
     narrower = ops.AlterColumnOp("user", "nick", existing_type=sa.String(80), modify_type=sa.String(20))
     wider = ops.AlterColumnOp("user", "nick", existing_type=sa.String(20), modify_type=sa.String(80))
@@ -131,7 +131,7 @@ def test_a_type_of_another_kind_or_narrower_may_lose_values_and_a_wider_one_does
     assert type_changed(wider, revision(wider)) == []
 
 
-def test_something_unique_fails_on_duplicates_but_not_on_new_empty_columns():
+def test_something_unique_fails_on_duplicates_but_not_on_new_empty_columns() -> None:
     index = ops.CreateIndexOp("ix_user_email", "user", ["email"], unique=True)
     constraint = ops.CreateUniqueConstraintOp("uq_user_email", "user", ["email"])
     new_column = add_column("user", sa.Column("email", sa.String(80), nullable=True))
@@ -144,7 +144,7 @@ def test_something_unique_fails_on_duplicates_but_not_on_new_empty_columns():
     assert unique_index_added(plain, revision(plain)) == []
 
 
-def test_a_column_dropped_and_one_added_with_its_type_is_a_likely_rename_written_for_batch_mode():
+def test_a_column_dropped_and_one_added_with_its_type_is_a_likely_rename_written_for_batch_mode() -> None:
     dropped, added = drop_column("post", "title"), add_column("post", sa.Column("headline", sa.String(80)))
 
     (plain,) = likely_column_rename(revision(dropped, added))
@@ -157,7 +157,7 @@ def test_a_column_dropped_and_one_added_with_its_type_is_a_likely_rename_written
     assert likely_column_rename(revision(dropped, other_type)) == []
 
 
-def test_a_table_dropped_and_one_created_with_its_columns_is_a_likely_rename():
+def test_a_table_dropped_and_one_created_with_its_columns_is_a_likely_rename() -> None:
     dropped = drop_table("post", sa.Column("id", sa.Integer), sa.Column("title", sa.String(80)))
     created = create_table("article", sa.Column("id", sa.Integer), sa.Column("title", sa.String(80)))
 
@@ -168,7 +168,7 @@ def test_a_table_dropped_and_one_created_with_its_columns_is_a_likely_rename():
     assert likely_table_rename(revision(dropped, create_table("article", sa.Column("id", sa.Integer)))) == []
 
 
-def test_the_review_warns_once_for_what_a_rename_explains_then_per_operation_in_order():
+def test_the_review_warns_once_for_what_a_rename_explains_then_per_operation_in_order() -> None:
     dropped, added = drop_column("post", "title"), add_column("post", sa.Column("headline", sa.String(80)))
     retyped = ops.AlterColumnOp(
         "post", "body", existing_type=sa.Text(), modify_type=sa.Integer(), modify_nullable=False

@@ -15,7 +15,7 @@ def add(table: str, name: str, type_: sa.types.TypeEngine | None = None) -> ops.
     return ops.AddColumnOp(table, sa.Column(name, type_ if type_ is not None else sa.Integer()))
 
 
-def test_an_operation_is_replaced_by_what_the_rewrite_of_its_type_returns():
+def test_an_operation_is_replaced_by_what_the_rewrite_of_its_type_returns() -> None:
     rewriter = Rewriter()
     dropped = ops.DropColumnOp("user", "nick")
     kept = ops.DropTableOp("legacy")
@@ -31,7 +31,7 @@ def test_an_operation_is_replaced_by_what_the_rewrite_of_its_type_returns():
     assert [(type(op), op.modify_name) for op in upgrade.ops[1:]] == [(ops.AlterColumnOp, "nickname")]
 
 
-def test_the_most_specific_registered_type_picks_the_rewrite():
+def test_the_most_specific_registered_type_picks_the_rewrite() -> None:
     rewriter = Rewriter()
     rewriter.rewrites(ops.MigrateOperation)(lambda op: [])  # drops whatever nothing else handles
     rewriter.rewrites(ops.AddColumnOp)(lambda op: [op, op])
@@ -43,7 +43,7 @@ def test_the_most_specific_registered_type_picks_the_rewrite():
     assert upgrade.ops == [column, column]
 
 
-def test_a_chained_rewriter_rewrites_what_the_first_wrote():
+def test_a_chained_rewriter_rewrites_what_the_first_wrote() -> None:
     first, second = Rewriter(), Rewriter()
     first.rewrites(ops.DropTableOp)(lambda op: [ops.DropTableOp(f"{op.table_name}_1")])
     second.rewrites(ops.DropTableOp)(lambda op: [ops.DropTableOp(f"{op.table_name}_2")])
@@ -56,7 +56,7 @@ def test_a_chained_rewriter_rewrites_what_the_first_wrote():
     assert [op.table_name for op in upgrade.ops] == ["t_1_2_3"]
 
 
-def test_a_second_rewrite_for_one_type_is_refused_rather_than_silently_replacing_the_first():
+def test_a_second_rewrite_for_one_type_is_refused_rather_than_silently_replacing_the_first() -> None:
     rewriter = Rewriter()
     rewriter.rewrites(ops.DropTableOp)(lambda op: [op])
 
@@ -64,7 +64,9 @@ def test_a_second_rewrite_for_one_type_is_refused_rather_than_silently_replacing
         rewriter.rewrites(ops.DropTableOp)(lambda op: [])
 
 
-def test_an_enum_type_is_created_before_the_first_operation_that_needs_it_and_dropped_in_the_downgrade():
+def test_an_enum_type_is_created_before_the_first_operation_that_needs_it_and_dropped_in_the_downgrade() -> (
+    None
+):
     context = MigrationContext.configure(dialect_name="postgresql", opts={"as_sql": True})
     schema = context.dialect.default_schema_name
     status = sa.Enum("draft", "published", name="status")
@@ -95,7 +97,7 @@ def test_an_enum_type_is_created_before_the_first_operation_that_needs_it_and_dr
     assert [(op.enum.name, op.create) for op in new_types.drops()] == [("color", False), ("status", False)]
 
 
-def test_the_completion_is_its_named_steps_in_order():
+def test_the_completion_is_its_named_steps_in_order() -> None:
     assert [step.__name__ for step in completion.STEPS] == [
         "with_drift",
         "in_stable_order",

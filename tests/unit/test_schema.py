@@ -1,5 +1,7 @@
 """The schema comparison: the same schema written with different DDL is no difference; a real one is."""
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -8,7 +10,7 @@ from flask_makemigrations.shadow.backends.postgresql import PostgreSQL
 from flask_makemigrations.shadow.backends.sqlite import SQLite
 
 
-def schema_of(tmp_path, name, *ddl):
+def schema_of(tmp_path: Path, name, *ddl):
     """Run DDL on a new SQLite file and reflect it."""
     engine = sa.create_engine(f"sqlite:///{tmp_path / name}.sqlite")
     try:
@@ -20,7 +22,7 @@ def schema_of(tmp_path, name, *ddl):
         engine.dispose()
 
 
-def test_the_same_schema_through_different_ddl_is_no_difference(tmp_path):
+def test_the_same_schema_through_different_ddl_is_no_difference(tmp_path: Path) -> None:
     models = schema_of(
         tmp_path,
         "models",
@@ -38,7 +40,7 @@ def test_the_same_schema_through_different_ddl_is_no_difference(tmp_path):
     assert differences(models, migrated, "the models", "the migrations") == []
 
 
-def test_each_real_difference_names_its_object(tmp_path):
+def test_each_real_difference_names_its_object(tmp_path: Path) -> None:
     models = schema_of(
         tmp_path,
         "models",
@@ -59,14 +61,14 @@ def test_each_real_difference_names_its_object(tmp_path):
     "reflected",
     ["'active'::character varying", "('active')", "'active'", "active", "(('active'::text))"],
 )
-def test_server_default_quoting_and_casts_are_spelling(reflected):
+def test_server_default_quoting_and_casts_are_spelling(reflected: str) -> None:
     """How SQLite and PostgreSQL spell the same default; PostgreSQL is not needed to check that."""
     assert PostgreSQL.normalized_default(reflected) == "active"
     if "::" not in reflected:  # only PostgreSQL writes casts
         assert SQLite.normalized_default(reflected) == "active"
 
 
-def test_different_server_defaults_stay_different():
+def test_different_server_defaults_stay_different() -> None:
     assert PostgreSQL.normalized_default("nextval('item_id_seq'::regclass)") != PostgreSQL.normalized_default(
         "nextval('other_seq'::regclass)"
     )
@@ -74,7 +76,9 @@ def test_different_server_defaults_stay_different():
     assert SQLite.normalized_default("'x'::text") == "'x'::text"  # a cast is SQLite's literal text
 
 
-def test_a_schema_read_back_from_its_json_is_the_same(tmp_path, monkeypatch):
+def test_a_schema_read_back_from_its_json_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What the models' cache keeps (cache/schemas.py) compares exactly like the schema."""
     import sqlalchemy as sa
 

@@ -5,9 +5,11 @@ reflection there is fresh (``test_verify`` covers them).
 """
 
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import ProjectCopy
 
 from flask_makemigrations.cache.schemas import kept_table_shapes, tables_file
 from flask_makemigrations.checks import schema
@@ -15,7 +17,7 @@ from flask_makemigrations.checks.schema import Filters, TableShapes, reflect
 
 
 @pytest.fixture
-def database(tmp_path):
+def database(tmp_path: Path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'shadow.sqlite'}")
     run(
         engine,
@@ -29,7 +31,7 @@ def database(tmp_path):
 
 
 @pytest.fixture
-def reflected(monkeypatch) -> list:
+def reflected(monkeypatch: pytest.MonkeyPatch) -> list:
     """The tables each reflection really asked the database about."""
     asked: list = []
     original = schema._reflected_tables
@@ -53,7 +55,7 @@ def shapes_of(engine, shapes: TableShapes | None, filters: Filters | None = None
         return reflect(connection, filters or Filters(), shapes=shapes)
 
 
-def test_only_what_changed_is_reflected_again(database, reflected):
+def test_only_what_changed_is_reflected_again(database, reflected) -> None:
     shapes = TableShapes()
     assert shapes_of(database, shapes) == shapes_of(database, None)
     assert shapes_of(database, shapes) == shapes_of(database, None)
@@ -66,7 +68,9 @@ def test_only_what_changed_is_reflected_again(database, reflected):
 
 
 @pytest.mark.parametrize("spelling", ["parent", "Parent"])
-def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(database, reflected, spelling):
+def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(
+    database, reflected, spelling: str
+) -> None:
     """``REFERENCES parent`` names no column: SQLite's reflection reads it from parent's primary key,
     found whatever the case the foreign key spells its name in."""
     if spelling != "parent":
@@ -86,7 +90,9 @@ def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(database,
         assert [key[2] for key in again["child"].foreign_keys] == [("code",)]
 
 
-def test_shapes_filtered_by_code_are_reused_in_the_run_only(database, tmp_path, monkeypatch):
+def test_shapes_filtered_by_code_are_reused_in_the_run_only(
+    database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "migrations"
     keeps_all = Filters(include_object=lambda obj, name, type_, reflected, compare_to: True)
@@ -96,7 +102,9 @@ def test_shapes_filtered_by_code_are_reused_in_the_run_only(database, tmp_path, 
     assert not tables_file(project).exists()
 
 
-def test_a_project_keeps_its_shapes_for_the_next_run(database, tmp_path, monkeypatch, reflected):
+def test_a_project_keeps_its_shapes_for_the_next_run(
+    database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reflected
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "migrations"
     with kept_table_shapes(project) as shapes:
@@ -116,7 +124,9 @@ def test_a_project_keeps_its_shapes_for_the_next_run(database, tmp_path, monkeyp
     assert reflected[2:] == [["child", "other", "parent"]] * 2
 
 
-def test_without_the_cache_nothing_is_read_or_kept(database, tmp_path, monkeypatch, reflected):
+def test_without_the_cache_nothing_is_read_or_kept(
+    database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reflected
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "migrations"
     with kept_table_shapes(project) as shapes:
@@ -127,7 +137,7 @@ def test_without_the_cache_nothing_is_read_or_kept(database, tmp_path, monkeypat
     assert reflected == [["child", "other", "parent"], ["child", "other", "parent"], []]
 
 
-def test_a_warm_verification_still_finds_a_difference_autogenerate_misses(project):
+def test_a_warm_verification_still_finds_a_difference_autogenerate_misses(project: ProjectCopy) -> None:
     """End to end: the shadow database's tables come from the kept shapes, the models' from theirs;
     a server default that only verification sees is still found (and written: drift.py)."""
     project.add_email_column()
