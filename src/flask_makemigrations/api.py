@@ -5,8 +5,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from .cache.files import project_id, user_cache_dir
-from .cache.keys import Built, clear_cache
 from .cache.postgresql_templates import Template, cached_templates, clear_templates
+from .cache.shadows import clear_cache
+from .cache.sqlite_files import FileSnapshots
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, Databases, Schemas, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
@@ -16,7 +17,7 @@ from .request import Request, check_rev_id
 from .revisions.drift import drift_operations
 from .revisions.driver import History
 from .revisions.generation import Generated, generate
-from .run.run import Run, open_run
+from .run.run import Built, Run, open_run
 from .run.session import QUIET, Project, Runtime
 from .run.signals import uninterrupted
 from .shadow.backends import parse_database
@@ -243,7 +244,7 @@ def cache_state(directory: str | None = None, database: str | None = None) -> Ca
     if not migrations_dir.is_dir():
         shown = shown_path(migrations_dir)
         raise UsageError(f"{shown} does not exist: pass the migrations directory with --directory")
-    files = SQLiteFile().snapshots(project_id(migrations_dir.absolute()))
+    files = FileSnapshots.of_project(project_id(migrations_dir.absolute()), SQLiteFile())
     state = CacheState(user_cache_dir(), files.folder, len(files.keys_by_recency()))
     if database is not None:
         backend = _template_server(database)

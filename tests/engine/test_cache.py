@@ -12,8 +12,9 @@ from alembic.script import ScriptDirectory
 from conftest import HEAD, REPO
 from sqlalchemy.engine import URL
 
-from flask_makemigrations.cache.keys import ShadowCache, clear_cache, revision_keys
-from flask_makemigrations.cache.snapshots import FileSnapshots
+from flask_makemigrations.cache.keys import revision_keys
+from flask_makemigrations.cache.shadows import ShadowCache, clear_cache
+from flask_makemigrations.cache.sqlite_files import FileSnapshots
 from flask_makemigrations.shadow.backend import ShadowDatabase
 from flask_makemigrations.shadow.backends.sqlite import SQLiteFile
 

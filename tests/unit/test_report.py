@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from flask_makemigrations.api import Result
-from flask_makemigrations.cache.keys import Built
 from flask_makemigrations.errors import (
     Advice,
     ForeignDatabaseError,
@@ -19,6 +18,7 @@ from flask_makemigrations.errors import (
 )
 from flask_makemigrations.frontends import report
 from flask_makemigrations.frontends.invoke_tasks import SPELLING
+from flask_makemigrations.run.run import Built
 from flask_makemigrations.shadow.server import PruneResult
 
 AGAIN = "'invoke makemigrations -m ...'"

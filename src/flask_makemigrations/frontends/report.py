@@ -26,8 +26,8 @@ from ..findings import rendered
 
 if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
     from ..api import CacheState, Result, Squashed
-    from ..cache.keys import Built
     from ..checks.whole_history import Verified
+    from ..run.run import Built
     from ..shadow.server import PruneResult
 
 SUCCESS, CHANGES, ERROR, INTERRUPTED, TERMINATED = 0, 1, 2, 130, 143

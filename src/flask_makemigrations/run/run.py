@@ -13,18 +13,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cache.files import project_id
 from ..cache.headers import RevisionHeaders
-from ..cache.keys import Built, upgrade_with_cache
+from ..cache.keys import canonical, revision_keys
 from ..cache.reflection import reflection_answered_from_cache
+from ..cache.shadows import ShadowCache, snapshot_store
 from ..checks.new_revision import ModelsDatabases
 from ..errors import Advice
-from ..revisions.driver import History
+from ..revisions.driver import History, Progress
 from ..revisions.generation import Generated, generate
 from ..revisions.staging import Staging
 from .app_loading import history_builds_its_own_tables
 from .binds import env_matches_binds
 from .locking import migrations_lock
 from .session import QUIET, Project, Runtime, Session, open_session
+
+
+@dataclass(frozen=True)
+class Built:
+    """How a run's shadow database reached head, for its one-line summary."""
+
+    applied: int  # revisions this run applied
+    restored: str | None = None  # the cached revision it started from, if any
 
 
 @dataclass(frozen=True)
@@ -52,10 +62,33 @@ class Run:
         """The shadow databases upgraded to the head of ``history`` (the run's own by default), from
         the deepest cached snapshot when there is one. A snapshot would replace the tables the app
         made while loading: such runs build cold."""
-        cached = self.use_cache and not self.session.loaded_tables
+        history = history or self.history
         progress = self.runtime.progress if show_progress else None
-        release = self.session.release_connections
-        return upgrade_with_cache(history or self.history, self.session.shadows, cached, progress, release)
+        backend = self.session.shadow.backend
+        cached = self.use_cache and not self.session.loaded_tables
+        store = snapshot_store(backend, project_id(history.staging.project_dir)) if cached else None
+        if store is None:  # MySQL and MariaDB keep no snapshots
+            return Built(history.upgrade(progress=progress))
+        return self._build_from_snapshots(history, ShadowCache(store), progress)
+
+    def _build_from_snapshots(self, history: History, cache: ShadowCache, progress: Progress | None) -> Built:
+        """Restore the deepest snapshot set of the history's revisions, apply what came after, and keep
+        a set at the head if it was not the one restored. The app's pooled connections are closed
+        before a server database is replaced or copied."""
+        shadows = self.session.shadows
+        binds = [bind for bind in shadows if bind is not None]
+        settings = canonical(history.adapter.env_settings())
+        dialect = self.session.shadow.backend.name
+        keys = revision_keys(history.script, history.staging.staged_dir, dialect, binds, settings)
+        heads_first = [revision.revision for revision in history.script.walk_revisions()]
+        self.session.release_connections()
+        restored = cache.restore(keys, heads_first, shadows)
+        applied = history.upgrade(progress=progress)
+        head = history.single_head()
+        if head is not None and head != restored:
+            self.session.release_connections()
+            cache.save(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
+        return Built(applied, restored)
 
     def autogenerate(self, title: str, empty: bool = False, rev_id: str | None = None) -> Generated:
         """The new revision generated from the models, with the reflection of the tables a previous run

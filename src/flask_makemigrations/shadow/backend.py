@@ -4,8 +4,9 @@ implements, and the database one of them made for a run.
 A backend is what ``--database`` asked for, parsed once (``backends.parse_database``): it makes and
 always removes the throwaway database, renders the URL an app receives, says which database a
 driver's connect arguments reach (for the connection guard), normalizes what its reflection reports
-(for verification's schema comparison), and keeps snapshots for the cache where it can.
-Adding a backend means one module in ``backends/`` and one entry in its list; nothing else changes.
+(for verification's schema comparison), and makes what the cache keeps of it where it can (SQLite's
+backups). Adding a backend means one module in ``backends/`` and one entry in its list; one whose
+databases the cache keeps snapshots of adds their store in ``cache/``.
 """
 
 from abc import ABC, abstractmethod
@@ -13,15 +14,12 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, Connection
 
 from ..errors import Advice
-
-if TYPE_CHECKING:  # annotations only (the snapshot stores import this module)
-    from ..cache.snapshots import Snapshots
 
 
 @dataclass
@@ -144,11 +142,6 @@ class Backend(ABC):
         """A digest per table of everything that reflecting it reads, where this kind of database can
         tell in one query: a table whose digest did not change reflects the same. None: it cannot
         (every table is reflected each time)."""
-        return None
-
-    def snapshots(self, project: str) -> "Snapshots | None":
-        """Where this kind of database keeps project ``project``'s snapshots, for the cache; None: it
-        keeps none (every run builds its shadow database from the first revision)."""
         return None
 
 

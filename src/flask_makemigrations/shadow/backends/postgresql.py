@@ -1,4 +1,5 @@
-"""PostgreSQL: a new database on the server for each run; snapshots as template databases there."""
+"""PostgreSQL: a new database on the server for each run (the cache keeps its snapshots as template
+databases there: ``cache/postgresql_templates.py``)."""
 
 import re
 from typing import Any, ClassVar
@@ -7,8 +8,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from ...cache.postgresql_templates import TemplateSnapshots
-from ...cache.snapshots import Snapshots
 from ..server import CONNECT_TIMEOUT, Failure, ServerBackend
 
 _UNREACHABLE_MARKERS = (
@@ -46,10 +45,6 @@ class PostgreSQL(ServerBackend):
         if self.url.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in self.url.query:
             return {"connect_timeout": CONNECT_TIMEOUT}
         return {}
-
-    def snapshots(self, project: str) -> Snapshots:
-        """Template databases on the server (``cache/postgresql_templates.py``)."""
-        return TemplateSnapshots(self, project)
 
     def how_to_allow(self, user: str) -> str:
         return f"grant the role CREATEDB (ALTER ROLE {user} CREATEDB) or use a role that has it"

@@ -19,8 +19,6 @@ from typing import Any
 
 from sqlalchemy.engine import URL, Connection, Dialect, make_url
 
-from ...cache.files import user_cache_dir
-from ...cache.snapshots import FileSnapshots
 from ...errors import UsageError, disk_error
 from ..backend import Backend, ShadowDatabase
 
@@ -59,10 +57,6 @@ def _declared_type_names(dialect: Dialect) -> str:
 
 class SQLite(Backend):
     name = "sqlite"
-
-    def snapshots(self, project: str) -> FileSnapshots:
-        """Files in the user's cache folder, one folder per project."""
-        return FileSnapshots(user_cache_dir() / project, self)
 
     @abstractmethod
     def connect(self, shadow: ShadowDatabase) -> sqlite3.Connection:
