@@ -118,16 +118,19 @@ FRONT_ENDS = {
 }
 
 
-def signalled_once_imported(project, command: list, module: str, signum: int) -> Run:
+def signalled_once_imported(project, probe_dir, command: list, module: str, signum: int) -> Run:
     """Start ``command`` and signal it the moment Python reports ``module`` imported: the event is the
     import-time profile's line on stderr (``PYTHONPROFILEIMPORTTIME``), written as the import ends.
+    The probe migration (which the caller adds) holds the run until the signal is sent, however late
+    a loaded machine lets this process see the line: a run that went on would write its revision.
     Returns the run with those profile lines left out of its stderr."""
     lines: list = []
     imported = threading.Event()
+    env = {"PYTHONPROFILEIMPORTTIME": "1", **probe_env(probe_dir, "run", hold=True)}
     with subprocess.Popen(
         command,
         cwd=project.root,
-        env=project.environment({"PYTHONPROFILEIMPORTTIME": "1"}),
+        env=project.environment(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -145,6 +148,7 @@ def signalled_once_imported(project, command: list, module: str, signum: int) ->
         assert imported.wait(120)
         assert process.poll() is None, f"the run ended before it imported {module}: {''.join(lines)}"
         process.send_signal(signum)
+        (probe_dir / "release").touch()  # a signal that got lost lets the run go on
         stdout = process.stdout.read()
         process.wait(120)
         reader.join()
@@ -161,14 +165,17 @@ SIGNALS = pytest.mark.parametrize(
 
 @SIGNALS
 @pytest.mark.parametrize("front", FRONT_ENDS)
-def test_a_signal_while_the_engine_is_imported_is_reported(project, front, signum, status, word, json_status):
+def test_a_signal_while_the_engine_is_imported_is_reported(
+    project, probe_dir, front, signum, status, word, json_status
+):
     """The first half-second of a run imports SQLAlchemy, Alembic and the engine, before the run has
     a shadow database: a signal there is still the run's status, its line and its JSON object."""
+    project.add_probe()
     project.add_email_column()
     before = project.snapshot()
 
     result = signalled_once_imported(
-        project, [*FRONT_ENDS[front], "-m", "x", "--format", "json"], "sqlalchemy", signum
+        project, probe_dir, [*FRONT_ENDS[front], "-m", "x", "--format", "json"], "sqlalchemy", signum
     )
 
     assert result.returncode == status, result.stderr
@@ -180,13 +187,15 @@ def test_a_signal_while_the_engine_is_imported_is_reported(project, front, signu
 
 
 @SIGNALS
-def test_a_signal_while_python_m_starts_is_reported(project, signum, status, word, json_status):
+def test_a_signal_while_python_m_starts_is_reported(project, probe_dir, signum, status, word, json_status):
     """``python -m`` is this package's process from its first line: a signal before the command line
     is even parsed is held until the run can report it."""
+    project.add_probe()
     project.add_email_column()
 
     result = signalled_once_imported(
         project,
+        probe_dir,
         [*FRONT_ENDS["python -m"], "--check", "--format", "json"],
         "flask_makemigrations.frontends.runs",
         signum,
@@ -196,3 +205,83 @@ def test_a_signal_while_python_m_starts_is_reported(project, signum, status, wor
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(word), result.stderr
     assert json.loads(result.stdout)["status"] == json_status
+
+
+#: A ``sitecustomize`` for the run's process: the first garbage collection in the main thread once
+#: the engine is being imported raises SIGNAL_IN_COLLECTION there, inside the collection's callback,
+#: where Python prints "Exception ignored in" and drops the exception, as it does in a weakref
+#: callback or a ``__del__`` that a collection runs at any instant of the run.
+LOST_IN_A_COLLECTION = """\
+import gc, os, signal, sys, threading
+
+
+def _collecting(phase, info):
+    importing = "flask_makemigrations.api" in sys.modules
+    if phase == "start" and importing and threading.current_thread() is threading.main_thread():
+        gc.callbacks.remove(_collecting)
+        signal.raise_signal(int(os.environ["SIGNAL_IN_COLLECTION"]))
+
+
+gc.callbacks.append(_collecting)
+"""
+
+
+@SIGNALS
+@pytest.mark.parametrize("front", FRONT_ENDS)
+def test_a_signal_lost_while_the_engine_is_imported_is_reported(
+    project, tmp_path, front, signum, status, word, json_status
+):
+    """Before the run has a shadow database there is no next SQL statement to raise a lost signal
+    again: the run's end does, with the usual report."""
+    project.add_email_column()
+    before = project.snapshot()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(LOST_IN_A_COLLECTION)
+    env = {"PYTHONPATH": str(site), "SIGNAL_IN_COLLECTION": str(int(signum))}
+
+    result = project.run([*FRONT_ENDS[front], "-m", "x", "--format", "json"], env=env)
+
+    assert "Exception ignored in" in result.stderr  # the exception was dropped, as under load
+    assert result.returncode == status, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(word), result.stderr
+    report = json.loads(result.stdout)
+    assert (report["status"], report["exit_status"]) == (json_status, status)
+    assert project.snapshot() == before
+
+
+#: ``script.py.mako`` code that swallows the signal while the revision is rendered, after the run's
+#: last SQL statement (a check without verification executes none after autogenerate).
+SWALLOWED_WHILE_RENDERING = """\
+<%
+    import time
+    from pathlib import Path
+    try:
+        Path({started!r}).touch()
+        time.sleep(60)
+    except BaseException:  # as a template's own code or a post-write hook could
+        pass
+%>"""
+
+
+@SIGNALS
+@pytest.mark.parametrize("mode", [["--check"], ["-m", "x"]], ids=["check", "writing"])
+def test_a_signal_swallowed_after_the_last_statement_ends_the_run(
+    project, probe_dir, mode, signum, status, word, json_status
+):
+    """Without the run raising it again before it writes and as it ends, the check would report its
+    pending changes, and the writing run write its revision."""
+    started = probe_dir / "rendering"
+    template = project.root / "migrations" / "script.py.mako"
+    template.write_text(SWALLOWED_WHILE_RENDERING.format(started=str(started)) + template.read_text())
+    project.add_email_column()
+    before = project.snapshot()
+
+    run = project.start("makemigrations", *mode, "--no-verify", "--format", "json")
+    wait_for(started, run)
+    result = interrupt(run, signum)
+
+    assert result.returncode == status, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(word), result.stderr
+    assert json.loads(result.stdout)["status"] == json_status
+    assert project.snapshot() == before

@@ -20,6 +20,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from ..errors import FileSystemError, MigrationError, disk_error, on_disk, shown_path
+from ..run.signals import writing_the_project
 
 #: What a migrations directory holds besides its revisions: env.py and its helpers, the ini, templates.
 REPOSITORY_SUFFIXES = (".py", ".ini", ".mako")
@@ -115,6 +116,12 @@ class Staging:
         unless ``replace`` (a squash's file of the head's name: old or new, never neither)."""
         target = self.project_path(staged_file)
         temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        with writing_the_project():  # a signal from here on comes after the run (see signals.py)
+            self._publish(staged_file, target, temporary, replace)
+        return target
+
+    def _publish(self, staged_file: Path, target: Path, temporary: Path, replace: bool) -> None:
+        """The copy beside ``target`` and its link into place, the copy removed whatever happens."""
         try:
             # Alembic creates the folder it writes into (versions/ is missing from a fresh clone of a
             # project whose history is still empty: git keeps no empty folder); so does publishing.
@@ -130,7 +137,6 @@ class Staging:
             raise disk_error("writing", exc, path=target, then="; nothing was written") from None
         finally:
             temporary.unlink(missing_ok=True)
-        return target
 
 
 def _repository_files(project_dir: Path) -> list[Path]:

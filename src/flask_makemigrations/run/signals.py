@@ -2,11 +2,16 @@
 must not be cut short.
 
 Python's default SIGTERM action kills the process without running ``finally`` blocks, which would
-leave the shadow database behind; Ctrl-C arrives as KeyboardInterrupt. Either exception can be lost on
-the way: raised inside a weakref callback or a ``__del__`` (Python prints "Exception ignored" and goes
-on), or caught by a migration's ``except BaseException``. So the signal is also remembered, and the
-next SQL statement of the run raises it again. And once a run is cleaning up, an impatient second
-Ctrl-C would abandon the cleanup halfway: from then on both are ignored.
+leave the shadow database behind; Ctrl-C arrives as KeyboardInterrupt. Raising the exception is not
+delivering the signal: whatever code runs at that instant may drop it, a garbage collection's weakref
+callback or a ``__del__`` (Python prints "Exception ignored" and goes on: at any instant, importing
+the engine as much as writing the revision) or a migration's ``except BaseException``. So a signal is
+remembered from the command's first instant until its exception leaves the run for the report: the
+run's next SQL statement raises it again, so does the moment before the run writes into the project,
+and so does the end of the run, after its cleanup. Once the run has written, a signal no longer stops
+it: its report could not say "nothing was written". And once a run is cleaning up, an impatient second
+Ctrl-C would abandon the cleanup halfway: from then on both are remembered, not raised, until the
+cleanup is done.
 
 A front end owns the signals from its command's first instant (:func:`signals_held`): until its run
 can report one, a signal is remembered, then raised where the run starts (:func:`signals_raised`),
@@ -20,49 +25,51 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import FrameType
-from typing import Any
 
 from ..errors import Terminated
 
 _INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 _RAISED: dict[int, type[BaseException]] = {signal.SIGINT: KeyboardInterrupt, signal.SIGTERM: Terminated}
+_SIGNALLED = (KeyboardInterrupt, Terminated)
 
 
-class _Pending:
-    """The interrupt that arrived and has not reached the cleanup yet."""
-
-    signum: int | None = None
-
-    def handle(self, signum: int, frame: FrameType | None) -> None:
-        self.signum = signum
-        raise _RAISED[signum]()
-
-    def raise_again(self, *args: Any) -> None:
-        """Before every SQL statement: an interrupt that was swallowed on its way out comes back."""
-        if self.signum is not None:
-            raise _RAISED[self.signum]()
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()  # the only one signals reach
-
-
-class _Held:
-    """The signal that arrived before the run could report it, the first one if several did."""
+class _Arrived:
+    """The signal that arrived and whose exception has not left the run yet, the first one if several
+    did: only that exception reaching the report delivers it."""
 
     signum: int | None = None
+    #: The run has written into the project: a signal from then on is one after the run, which waits
+    #: with those the front end holds (the report cannot say "nothing was written" any more).
+    written: bool = False
 
     def remember(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is None:
             self.signum = signum
 
+    def raise_now(self, signum: int, frame: FrameType | None) -> None:
+        self.remember(signum, frame)
+        if not self.written:
+            raise _RAISED[signum]()
+
+    def raise_again(self) -> None:
+        """Before every SQL statement: an interrupt that was swallowed on its way out comes back."""
+        if self.signum is not None and not self.written:
+            raise _RAISED[self.signum]()
+
     def raise_if_any(self) -> None:
+        """Where the run can still stop: the one remembered is raised, and forgotten here."""
+        if self.written:
+            return
         signum, self.signum = self.signum, None
         if signum is not None:
             raise _RAISED[signum]()
 
 
-_held = _Held()
+_arrived = _Arrived()
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()  # the only one signals reach
 
 
 @contextmanager
@@ -79,6 +86,28 @@ def _handled_by(handler: Callable[[int, FrameType | None], None]) -> Iterator[No
             signal.signal(signum, handler_before)
 
 
+@contextmanager
+def _raised_until_reported() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt and SIGTERM :class:`Terminated` inside the block, and one
+    remembered but not delivered is raised as the block starts and as it ends (after the handlers the
+    process had are back): one that got lost inside ends the block all the same, whatever else would
+    have, and the run's report says so. One whose exception leaves the block is delivered."""
+    _arrived.written = False  # a run starts
+    try:
+        with _handled_by(_arrived.raise_now):
+            _arrived.raise_if_any()
+            try:
+                yield
+            except BaseException as ending:
+                if not isinstance(ending, _SIGNALLED):
+                    _arrived.raise_if_any()
+                raise
+        _arrived.raise_if_any()
+    except _SIGNALLED:
+        _arrived.signum = None  # on its way to the report
+        raise
+
+
 def signals_held() -> AbstractContextManager[None]:
     """A front end's command, from its first instant to the end of its report: Ctrl-C and SIGTERM are
     remembered, not acted on, except inside :func:`signals_raised`.
@@ -88,33 +117,28 @@ def signals_held() -> AbstractContextManager[None]:
     the process without a word; nothing needs cleaning up there, so waiting costs nothing. One that
     arrives once the run has ended waits for the next run of the process (Invoke runs several tasks
     of one command line), which it stops at once."""
-    return _handled_by(_held.remember)
+    return _handled_by(_arrived.remember)
 
 
-@contextmanager
-def signals_raised() -> Iterator[None]:
+def signals_raised() -> AbstractContextManager[None]:
     """The run: Ctrl-C raises KeyboardInterrupt and SIGTERM :class:`Terminated` wherever it is
-    (importing the engine, loading the app), and one held before is raised as the block starts."""
-    with _handled_by(_raise):
-        _held.raise_if_any()
-        yield
+    (importing the engine, loading the app), one held before is raised as the block starts, and one
+    whose exception got lost on the way as it ends."""
+    return _raised_until_reported()
 
 
 def signal_held() -> bool:
     """Whether a signal arrived that the run has not raised yet (a front end about to replace its
     process must not: the signal would be lost)."""
-    return _held.signum is not None
-
-
-def _raise(signum: int, frame: FrameType | None) -> None:
-    raise _RAISED[signum]()
+    return _arrived.signum is not None
 
 
 @contextmanager
 def cleanup_shield() -> Iterator[Callable[[], None]]:
     """Inside the block Ctrl-C raises KeyboardInterrupt and SIGTERM :class:`Terminated`, again at the
-    next SQL statement if it was swallowed; the function it yields makes both ignored from the moment
-    cleanup starts until the block ends, when the handlers the process had are put back."""
+    next SQL statement if it was swallowed, and at the block's end if it got lost after the last one;
+    the function it yields makes both remembered, not raised, from the moment cleanup starts until
+    the block ends, when the handlers the process had are put back."""
     if not _in_main_thread():
         yield lambda: None
         return
@@ -122,30 +146,48 @@ def cleanup_shield() -> Iterator[Callable[[], None]]:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    previous = {signum: signal.getsignal(signum) for signum in _INTERRUPTS}
-    pending = _Pending()
-    for signum in _INTERRUPTS:
-        signal.signal(signum, pending.handle)
-    event.listen(Engine, "before_cursor_execute", pending.raise_again)
+    # This shield's own listener (a bound method's would be every shield's): nested runs stay apart.
+    statement = (Engine, "before_cursor_execute", lambda *args: _arrived.raise_again())
 
     def cleanup_starts() -> None:
         for signum in _INTERRUPTS:
-            signal.signal(signum, signal.SIG_IGN)
-        pending.signum = None  # it got here: the cleanup's own statements must run
-        event.remove(Engine, "before_cursor_execute", pending.raise_again)
+            signal.signal(signum, _arrived.remember)
+        if event.contains(*statement):  # the cleanup's own statements must run
+            event.remove(*statement)
 
+    event.listen(*statement)
     try:
-        yield cleanup_starts
+        with _raised_until_reported():
+            yield cleanup_starts
     finally:
-        if event.contains(Engine, "before_cursor_execute", pending.raise_again):
-            event.remove(Engine, "before_cursor_execute", pending.raise_again)
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        if event.contains(*statement):
+            event.remove(*statement)
+
+
+@contextmanager
+def writing_the_project() -> Iterator[None]:
+    """The run's last act, writing into the project: a signal that arrived and got lost is raised as
+    the block starts, while nothing is written yet (unless the block is part of a longer step that
+    holds signals, :func:`uninterrupted`, which must not stop halfway); inside, both are held, so
+    that the writing is never cut halfway. Once it is done the run has done its work: a signal from
+    then on is one after the run (see :func:`signals_held`), since its report could not say that
+    nothing was written. A writing that fails has written nothing: a signal held inside it ends the
+    run as usual."""
+    if not _holding():
+        _arrived.raise_if_any()
+    with _handled_by(_arrived.remember):
+        yield
+        _arrived.written = True  # before the run's handlers are back
+
+
+def _holding() -> bool:
+    return _in_main_thread() and signal.getsignal(signal.SIGINT) == _arrived.remember
 
 
 @contextmanager
 def uninterrupted() -> Iterator[None]:
-    """Ignore Ctrl-C and SIGTERM inside the block: for cleanup steps that must not stop halfway.
+    """Hold Ctrl-C and SIGTERM inside the block: for cleanup steps that must not stop halfway. One
+    that arrives inside goes, once the block is done, to the handler the process had before it.
 
     The run is ending anyway when cleanup runs; an impatient second Ctrl-C would otherwise abandon
     the drop of a server shadow database and leave it behind. The block must be bounded in time
@@ -154,9 +196,11 @@ def uninterrupted() -> Iterator[None]:
     if not _in_main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _INTERRUPTS}
+    arrived_before = _arrived.signum
     try:
-        yield
+        with _handled_by(_arrived.remember):
+            yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        if arrived_before is None and _arrived.signum is not None:
+            signum, _arrived.signum = _arrived.signum, None
+            signal.raise_signal(signum)
