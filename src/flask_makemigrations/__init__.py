@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         squash_history,
         verify_history,
     )
+    from .checks.whole_history import Verified
     from .errors import MakemigrationsError, Terminated
     from .request import Mode, Request
     from .run.session import Project, Runtime
@@ -40,6 +41,7 @@ _EXPORTS = {
     "prune_shadow_databases": "api",
     "squash_history": "api",
     "Squashed": "api",
+    "Verified": "checks.whole_history",
     "verify_history": "api",
 }
 
@@ -53,6 +55,7 @@ __all__ = [
     "Runtime",
     "Squashed",
     "Terminated",
+    "Verified",
     "make_migrations",
     "merge_heads",
     "prune_shadow_databases",
