@@ -76,8 +76,8 @@ def test_ctrl_c_while_waiting_for_another_writer(project, probe_dir):
 
 
 SWALLOWING = """\
-    Path({started!r}).touch()
     try:
+        Path({started!r}).touch()
         time.sleep(30)
     except BaseException:  # swallows Ctrl-C, as a weakref callback or a __del__ would
         pass
@@ -100,8 +100,7 @@ def test_a_swallowed_interrupt_comes_back_at_the_next_statement(project, probe_d
     )
 
     run = project.start("makemigrations", "--check")
-    wait_for(started, run)
-    time.sleep(0.2)  # inside the sleep the migration guards
+    wait_for(started, run)  # from here on the migration guards
     began = time.monotonic()
     result = interrupt(run, signum)
 
