@@ -7,13 +7,20 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
+from flask_makemigrations.dialects import (
+    DefaultImpl,
+    MariaDBImpl,
+    MySQLImpl,
+    PostgreSQLImpl,
+    SQLiteImpl,
+    impl_for,
+)
 from flask_makemigrations.errors import UsageError
 from flask_makemigrations.run.guard import reaches
-from flask_makemigrations.shadow.backend import Backend, ShadowDatabase
-from flask_makemigrations.shadow.backends import for_dialect, parse_database
-from flask_makemigrations.shadow.backends.mysql import MariaDB, MySQL
+from flask_makemigrations.shadow.backend import ShadowDatabase
+from flask_makemigrations.shadow.backends import SERVERS, parse_database
 from flask_makemigrations.shadow.backends.postgresql import PostgreSQL
-from flask_makemigrations.shadow.backends.sqlite import SQLite, SQLiteFile, SQLiteMemory
+from flask_makemigrations.shadow.backends.sqlite import SQLiteFile, SQLiteMemory
 
 
 def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users_path(tmp_path: Path) -> None:
@@ -26,10 +33,10 @@ def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users
     assert parse_database("relative.sqlite") == SQLiteFile(Path.cwd() / "relative.sqlite")
     assert file.second() == temporary.second() == SQLiteFile()
     assert memory.second() == memory and server.second() == server
-    assert (for_dialect("sqlite"), for_dialect("postgresql"), for_dialect("oracle")) == (
-        SQLite,
-        PostgreSQL,
-        Backend,
+    assert (impl_for("sqlite"), impl_for("postgresql"), impl_for("oracle")) == (
+        SQLiteImpl,
+        PostgreSQLImpl,
+        DefaultImpl,
     )
 
 
@@ -80,29 +87,31 @@ def test_another_database_on_the_shadow_databases_server_is_not_the_shadow(url: 
 
 
 @pytest.mark.parametrize(
-    ("backend", "url"),
+    ("known", "url"),
     [
-        (MySQL, "mysql+mysqldb://u:p@db.example:3306/{}"),  # mysqlclient names the database "db"
-        (MySQL, "mysql+pymysql://u:p@db.example:3306/{}"),  # PyMySQL "database"
-        (MySQL, "mysql+mariadbconnector://u:p@db.example:3306/{}"),
-        (MariaDB, "mariadb+pymysql://u:p@db.example:3306/{}"),
-        (Backend, "mysql+pymysql://u:p@db.example:3306/{}"),  # what a new server backend inherits
+        (MySQLImpl, "mysql+mysqldb://u:p@db.example:3306/{}"),  # mysqlclient names the database "db"
+        (MySQLImpl, "mysql+pymysql://u:p@db.example:3306/{}"),  # PyMySQL "database"
+        (MySQLImpl, "mysql+mariadbconnector://u:p@db.example:3306/{}"),
+        (MariaDBImpl, "mariadb+pymysql://u:p@db.example:3306/{}"),
+        (DefaultImpl, "mysql+pymysql://u:p@db.example:3306/{}"),  # what a new dialect inherits
     ],
 )
-def test_another_database_on_a_mysql_server_is_not_the_shadow(backend, url, tmp_path: Path) -> None:
+def test_another_database_on_a_mysql_server_is_not_the_shadow(
+    known: type[DefaultImpl], url: str, tmp_path: Path
+) -> None:
     shadow_url, production = make_url(url.format("fmm_shadow_x")), make_url(url.format("production"))
     dialect = _dialect(shadow_url)
-    assert backend.identity(*dialect.create_connect_args(shadow_url)) != backend.identity(
+    assert known.identity(*dialect.create_connect_args(shadow_url)) != known.identity(
         *dialect.create_connect_args(production)
     )
-    if backend is not Backend:
-        shadow = ShadowDatabase(shadow_url, Path(tmp_path), backend(production))
+    if known is not DefaultImpl:
+        shadow = ShadowDatabase(shadow_url, Path(tmp_path), SERVERS[known.name](production))
         assert reaches(shadow, dialect, *dialect.create_connect_args(shadow_url))
         assert not reaches(shadow, dialect, *dialect.create_connect_args(production))
 
 
 def test_refused_connections_are_described_by_their_backend_without_a_password() -> None:
     arguments = {"user": "u", "password": "secret", "host": "h", "port": 5433, "database": "production"}
-    assert PostgreSQL.describe("postgresql", [], arguments) == "postgresql://u@h:5433/production"
-    assert SQLite.describe("sqlite", ["/srv/app.db"], {}) == "sqlite:////srv/app.db"
-    assert Backend.describe("mysql", [], {**arguments, "db": "x"}) == "mysql://u@h:5433/x"
+    assert PostgreSQLImpl.describe("postgresql", [], arguments) == "postgresql://u@h:5433/production"
+    assert SQLiteImpl.describe("sqlite", ["/srv/app.db"], {}) == "sqlite:////srv/app.db"
+    assert DefaultImpl.describe("mysql", [], {**arguments, "db": "x"}) == "mysql://u@h:5433/x"

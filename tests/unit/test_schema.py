@@ -6,8 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from flask_makemigrations.checks.schema import Filters, differences, reflect
-from flask_makemigrations.shadow.backends.postgresql import PostgreSQL
-from flask_makemigrations.shadow.backends.sqlite import SQLite
+from flask_makemigrations.dialects import PostgreSQLImpl, SQLiteImpl
 
 
 def schema_of(tmp_path: Path, name, *ddl):
@@ -63,17 +62,17 @@ def test_each_real_difference_names_its_object(tmp_path: Path) -> None:
 )
 def test_server_default_quoting_and_casts_are_spelling(reflected: str) -> None:
     """How SQLite and PostgreSQL spell the same default; PostgreSQL is not needed to check that."""
-    assert PostgreSQL.normalized_default(reflected) == "active"
+    assert PostgreSQLImpl.normalized_default(reflected) == "active"
     if "::" not in reflected:  # only PostgreSQL writes casts
-        assert SQLite.normalized_default(reflected) == "active"
+        assert SQLiteImpl.normalized_default(reflected) == "active"
 
 
 def test_different_server_defaults_stay_different() -> None:
-    assert PostgreSQL.normalized_default("nextval('item_id_seq'::regclass)") != PostgreSQL.normalized_default(
-        "nextval('other_seq'::regclass)"
-    )
-    assert SQLite.normalized_default("(1) + (2)") == "(1) + (2)"
-    assert SQLite.normalized_default("'x'::text") == "'x'::text"  # a cast is SQLite's literal text
+    assert PostgreSQLImpl.normalized_default(
+        "nextval('item_id_seq'::regclass)"
+    ) != PostgreSQLImpl.normalized_default("nextval('other_seq'::regclass)")
+    assert SQLiteImpl.normalized_default("(1) + (2)") == "(1) + (2)"
+    assert SQLiteImpl.normalized_default("'x'::text") == "'x'::text"  # a cast is SQLite's literal text
 
 
 def test_a_schema_read_back_from_its_json_is_the_same(

@@ -3,7 +3,7 @@
 Alembic's comparison reflects every table of the shadow database through the dialect's per-table
 methods (``get_columns``, ``get_indexes`` and the rest; SQLAlchemy 2's bulk methods call them table by
 table on SQLite). What they answer is a function of what they read: on SQLite the table's statements in
-the schema table, which ``Backend.table_fingerprints`` digests with SQLite's version and the names
+the schema table, which ``SQLiteImpl.table_fingerprints`` digests with SQLite's version and the names
 the dialect knows types by, and of SQLAlchemy's version. So a project keeps the answers its last run
 got, by table and fingerprint, in ``<cache>/<project>/reflected.json``: a run answers from there
 for each table whose fingerprint it finds (computed on the connection that asks, when it first
@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeEngine
 
 from ..compat import sqlite_type, table_reflection_answered_by
-from ..shadow.backends import for_dialect
+from ..dialects import impl_for
 from .files import keep_salted_entries, project_file, salted_entries
 
 #: Changes when what is stored changes shape.
@@ -106,7 +106,7 @@ class _Answers:
 
     def _fingerprint(self, connection: Connection, table: str) -> str | None:
         if connection is not self._connection:
-            fingerprints = for_dialect(connection.dialect.name).table_fingerprints(connection)
+            fingerprints = impl_for(connection.dialect.name).table_fingerprints(connection)
             self._connection, self._fingerprints = connection, fingerprints or {}
         return self._fingerprints.get(table)
 
@@ -146,7 +146,7 @@ def _encoded(value: Any, dialect: Dialect) -> Any:
         return [_encoded(item, dialect) for item in value]
     if isinstance(value, dict) and all(isinstance(key, str) and not key.startswith("__") for key in value):
         return {key: _encoded(item, dialect) for key, item in value.items()}
-    if isinstance(value, TypeEngine) and dialect.name == "sqlite":
+    if isinstance(value, TypeEngine) and impl_for(dialect.name).types_by_name:
         return {_TYPE: value.compile(dialect=dialect)}
     raise _NotKept(type(value).__name__)
 

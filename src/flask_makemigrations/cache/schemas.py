@@ -12,7 +12,7 @@ cannot see, so such runs build it every time, as does any doubt (a file that doe
 are JSON, never code.
 
 A table's shape is a function of what reflecting it read, which the backend digests where it can
-(``Backend.table_fingerprints``: SQLite's schema statements), of SQLAlchemy's version and of the same
+(``DefaultImpl.table_fingerprints``: SQLite's schema statements), of SQLAlchemy's version and of the same
 comparison code; a project keeps the shapes its last verification saw (``TableShapes``).
 """
 
@@ -32,8 +32,7 @@ from sqlalchemy.engine import URL, Engine
 
 from ..checks import schema
 from ..checks.schema import Filters, Schema, TableShape, TableShapes
-from ..shadow.backend import Backend
-from ..shadow.backends import for_dialect
+from ..dialects import DefaultImpl, impl_for
 from .files import keep_salted_entries, project_file, salted_entries, user_cache_dir
 
 #: Changes when what is stored changes shape.
@@ -128,17 +127,16 @@ def _server(url: URL) -> str:
 
 def _comparison_code(engine: Engine) -> list[Path]:
     """The source files whose code shapes a reflected schema: the comparison, the models' build, and
-    the backend's normalizations."""
+    the dialect's normalizations."""
     checks = Path(inspect.getfile(schema)).parent
-    backends = [Path(inspect.getfile(cls)) for cls in (Backend, for_dialect(engine.dialect.name))]
-    return [checks / "schema.py", checks / "new_revision.py", *backends]
+    dialects = [Path(inspect.getfile(cls)) for cls in (DefaultImpl, impl_for(engine.dialect.name))]
+    return [checks / "schema.py", checks / "new_revision.py", *dialects]
 
 
 def _shape_code() -> list[Path]:
-    """The source files whose code shapes a reflected table, whichever the backend."""
-    backends = Path(inspect.getfile(Backend)).parent
-    comparison = Path(inspect.getfile(schema))
-    return [comparison, backends / "backend.py", *sorted((backends / "backends").glob("*.py"))]
+    """The source files whose code shapes a reflected table, whichever the dialect."""
+    dialects = Path(inspect.getfile(DefaultImpl)).parent
+    return [Path(inspect.getfile(schema)), *sorted(dialects.glob("*.py"))]
 
 
 def _code_digest(paths: list[Path]) -> str:

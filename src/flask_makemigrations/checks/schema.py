@@ -3,7 +3,7 @@
 Both sides of every comparison are reflected from the same kind of database (the migrated shadow
 database, and a second one built from the models with ``create_all``), so each dialect's reflection
 habits cancel out. What is left to normalize is how the same schema can look after different DDL: a
-quoted or cast server default and reflected SQL (each backend knows its own spellings), a unique
+quoted or cast server default and reflected SQL (each dialect's class knows its own spellings), a unique
 constraint that exists as a unique index (PostgreSQL reflects it both ways), names that only the
 database chose. Alembic's version table and whatever ``env.py``
 filters out (``include_name``, ``include_object``) are not part of the schema, as in autogenerate.
@@ -20,9 +20,8 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.types import NullType, TypeEngine
 
+from ..dialects import DefaultImpl, impl_for
 from ..findings import Finding
-from ..shadow.backend import Backend
-from ..shadow.backends import for_dialect
 
 if TYPE_CHECKING:  # annotations only: SQLAlchemy 2.0's reflection types (1.4 is supported too)
     from sqlalchemy.engine.interfaces import ReflectedCheckConstraint, ReflectedColumn, ReflectedIndex
@@ -129,7 +128,7 @@ class Filters:
 
 
 class TableShapes:
-    """Tables already reflected, by what reflecting them read (``Backend.table_fingerprints``), so a
+    """Tables already reflected, by what reflecting them read (``DefaultImpl.table_fingerprints``), so a
     schema is reflected again only where the database changed: the round trip of a revision that
     alters one table of 250 reflects that one.
 
@@ -155,7 +154,7 @@ class TableShapes:
 
     def reflect(self, connection: Connection, filters: Filters, names: list[str], reflected: bool) -> Schema:
         """``names``' shapes, reflecting only the tables whose fingerprint is new."""
-        fingerprints = for_dialect(connection.dialect.name).table_fingerprints(connection) or {}
+        fingerprints = impl_for(connection.dialect.name).table_fingerprints(connection) or {}
         keys = {
             name: self.key(fingerprints[name], name, filters, reflected)
             for name in names
@@ -244,14 +243,14 @@ def _reflected_table(inspector: Inspector, table: str) -> _Reflected:
 
 
 def _table(found: _Reflected, dialect: Dialect, table: str, filters: Filters, reflected: bool) -> TableShape:
-    backend = for_dialect(dialect.name)  # what its reflection needs normalized
+    known = impl_for(dialect.name)  # what its reflection needs normalized
 
     def keeps(type_: str, name: str | None) -> bool:
         return filters.keeps(type_, name, table, reflected)
 
     def default(column: "ReflectedColumn") -> str | None:
         text = column.get("default")
-        return None if text is None else backend.normalized_default(str(text))
+        return None if text is None else known.normalized_default(str(text))
 
     columns = {
         c["name"]: (_type(c["type"], dialect), bool(c["nullable"]), default(c))
@@ -267,7 +266,7 @@ def _table(found: _Reflected, dialect: Dialect, table: str, filters: Filters, re
     for index in found.indexes:
         if index.get("duplicates_constraint") or not keeps("index", index.get("name")):
             continue  # PostgreSQL lists each unique constraint once more, as an index
-        columns_of = _index_columns(index, backend)
+        columns_of = _index_columns(index, known)
         if index.get("unique"):
             uniques.setdefault(columns_of, index.get("name"))
         else:
@@ -283,7 +282,7 @@ def _table(found: _Reflected, dialect: Dialect, table: str, filters: Filters, re
         if keeps("foreign_key_constraint", fk.get("name"))
     }
     checks = {
-        backend.normalized_sql(str(ck["sqltext"])): ck.get("name")
+        known.normalized_sql(str(ck["sqltext"])): ck.get("name")
         for ck in found.checks
         if keeps("check_constraint", ck.get("name"))
     }
@@ -297,9 +296,9 @@ def _check_constraints(inspector: Inspector, table: str) -> list["ReflectedCheck
         return []
 
 
-def _index_columns(index: "ReflectedIndex", backend: type[Backend]) -> tuple[str, ...]:
+def _index_columns(index: "ReflectedIndex", known: type[DefaultImpl]) -> tuple[str, ...]:
     expressions = index.get("expressions") or index.get("column_names") or ()
-    return tuple(backend.normalized_sql(str(e)) for e in expressions)
+    return tuple(known.normalized_sql(str(e)) for e in expressions)
 
 
 def _type(type_: TypeEngine[Any], dialect: Dialect) -> str:

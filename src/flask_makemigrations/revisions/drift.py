@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import conv
 
 from ..checks.new_revision import MIGRATIONS, MODELS
+from ..dialects import impl_for
 from ..findings import Finding
 from ..run.binds import BindKey
 from .completion import Drift, DriftOperation
@@ -49,7 +50,7 @@ def drift_operations(
 
 def _alters_tables(changes: EngineChanges) -> bool:
     """SQLite changes a column or a constraint only in batch mode (a copy of the table)."""
-    return changes.dialect.name != "sqlite" or bool(changes.context_opts.get("render_as_batch"))
+    return impl_for(changes.dialect.name).alters_in_place or bool(changes.context_opts.get("render_as_batch"))
 
 
 def _metadatas(changes: EngineChanges) -> list[sa.MetaData]:

@@ -25,6 +25,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 
+from ..dialects import impl_for
 from ..findings import Finding
 from .operations import flatten
 from .rewriter import Rewriter
@@ -59,7 +60,7 @@ def _render(autogen_context: AutogenContext, op: EnumTypeOp) -> str:
 
 
 def applies(context: MigrationContext) -> bool:
-    return context.dialect.name == "postgresql" and ENUM_LIBRARY not in sys.modules
+    return impl_for(context.dialect.name).enum_types and ENUM_LIBRARY not in sys.modules
 
 
 #: The database's enum types, by ``schema.name``, with their values in order (``existing``).

@@ -21,9 +21,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Dialect, Engine
 
+from ..dialects import impl_for
 from ..errors import ForeignDatabaseError
 from ..shadow.backend import ShadowDatabase
-from ..shadow.backends import for_dialect
 from ..shadow.server import administering
 
 if TYPE_CHECKING:  # annotations only: SQLAlchemy 2.0 names (1.4 is supported too), typeshed's
@@ -49,7 +49,8 @@ def _reaches_url(
     """Whether a connection with these driver arguments reaches the database ``url`` names."""
     if dialect.name != backend.name:
         return False
-    return backend.identity(cargs, cparams) == backend.identity(*dialect.create_connect_args(url))
+    known = impl_for(backend.name)  # which arguments name the database, in its drivers' spellings
+    return known.identity(cargs, cparams) == known.identity(*dialect.create_connect_args(url))
 
 
 class ConnectionGuard:
@@ -87,7 +88,7 @@ class ConnectionGuard:
             return dialect.connect(*cargs, **cparams)  # the tool's own CREATE or DROP DATABASE
         target = next((shadow for shadow in self.shadows if reaches(shadow, dialect, cargs, cparams)), None)
         if target is None:
-            shown = for_dialect(dialect.name).describe(dialect.name, cargs, cparams)
+            shown = impl_for(dialect.name).describe(dialect.name, cargs, cparams)
             self.refused.append(shown)
             raise ForeignDatabaseError(
                 f"refused a connection to {shown}: only the run's shadow databases may be used; {self.hint}"
@@ -98,7 +99,7 @@ class ConnectionGuard:
 
     def allows_sqlite_file(self, path: Path) -> bool:
         """A SQLite file the tool owns: a shadow database, or one in the run's or the cache's folders."""
-        databases = [s.url.database for s in self.shadows if s.backend.name == "sqlite"]
+        databases = [s.url.database for s in self.shadows if impl_for(s.backend.name).databases_are_files]
         if path in {_real(database) for database in databases if database}:
             return True
         return any(folder == path or folder in path.parents for folder in self.owned_folders)

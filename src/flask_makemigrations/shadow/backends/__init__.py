@@ -20,10 +20,6 @@ from .sqlite import SQLite, SQLiteFile, SQLiteMemory
 
 #: Every server a ``--database`` URL may name, by SQLAlchemy's backend name.
 SERVERS: dict[str, type[ServerBackend]] = {backend.name: backend for backend in (PostgreSQL, MySQL, MariaDB)}
-#: Every backend, by the name of the dialect its connections use.
-# Abstract classes: only their class-level methods are used (mypy takes type[...] to mean "instantiable").
-_BY_DIALECT: dict[str, type[Backend]] = {SQLite.name: SQLite}  # type: ignore[type-abstract]
-_BY_DIALECT.update(SERVERS)
 
 MEMORY = ":memory:"
 
@@ -45,12 +41,6 @@ def parse_database(given: str | None) -> Backend:
             )
         return SERVERS[backend](url)
     return SQLiteFile(Path(given).absolute())
-
-
-def for_dialect(name: str) -> type[Backend]:
-    """The backend whose connections use dialect ``name``; for any other, the interface's defaults
-    (a connection the guard refuses still needs describing)."""
-    return _BY_DIALECT.get(name, Backend)
 
 
 def _url(given: str) -> URL:

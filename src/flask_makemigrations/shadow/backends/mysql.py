@@ -7,7 +7,7 @@ compares dialect names.
 """
 
 import contextlib
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
@@ -36,9 +36,6 @@ class MySQL(ServerBackend):
     title = "MySQL"
     #: Every user may open it, even one granted nothing but the shadow databases' names.
     maintenance_database = "information_schema"
-    #: mysqlclient names the database ``db``, PyMySQL and the MariaDB connector ``database``.
-    identifying_params: ClassVar[tuple[str, ...]] = ("host", "port", "db", "database", "unix_socket")
-    database_params: ClassVar[tuple[str, ...]] = ("db", "database")
 
     def admin_connect_args(self) -> dict[str, Any]:
         # Cleanup ignores Ctrl-C, so a server that stopped answering must not hang it. PyMySQL's

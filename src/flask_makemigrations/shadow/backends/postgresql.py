@@ -1,8 +1,7 @@
 """PostgreSQL: a new database on the server for each run (the cache keeps its snapshots as template
 databases there: ``cache/postgresql_templates.py``)."""
 
-import re
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -21,24 +20,11 @@ _UNREACHABLE_MARKERS = (
     "server closed the connection unexpectedly",
 )
 
-#: The cast PostgreSQL writes after a default's literal: ``'x'::character varying``, ``'{}'::text[]``.
-_CAST = re.compile(r"::[\w .\"]+(\[\])?$")
-
 
 class PostgreSQL(ServerBackend):
     name = "postgresql"
     title = "PostgreSQL"
     maintenance_database = "postgres"
-    #: psycopg's ``dbname``, pg8000's ``database`` and ``unix_sock``, libpq's ``service``.
-    identifying_params: ClassVar[tuple[str, ...]] = (
-        "host",
-        "port",
-        "dbname",
-        "database",
-        "unix_sock",
-        "service",
-    )
-    database_params: ClassVar[tuple[str, ...]] = ("dbname", "database")
 
     def admin_connect_args(self) -> dict[str, Any]:
         # Cleanup ignores Ctrl-C, so a server that stopped answering must not hang it for minutes.
@@ -90,7 +76,3 @@ class PostgreSQL(ServerBackend):
         if any(marker in message for marker in _UNREACHABLE_MARKERS):
             return Failure.UNREACHABLE
         return None
-
-    @classmethod
-    def without_cast(cls, default: str) -> str:
-        return _CAST.sub("", default).strip()
