@@ -67,7 +67,7 @@ class Run:
         backend = self.session.shadow.backend
         cached = self.use_cache and not self.session.loaded_tables
         store = snapshot_store(backend, project_id(history.staging.project_dir)) if cached else None
-        if store is None:  # MySQL and MariaDB keep no snapshots
+        if store is None:  # the cache is off for this run, or MySQL and MariaDB: they keep none
             return Built(history.upgrade(progress=progress))
         return self._build_from_snapshots(history, ShadowCache(store), progress)
 
@@ -78,7 +78,7 @@ class Run:
         shadows = self.session.shadows
         binds = [bind for bind in shadows if bind is not None]
         settings = canonical(history.adapter.env_settings())
-        dialect = self.session.shadow.backend.name
+        dialect = self.session.shadow.backend.name  # the same name as its connections' dialect
         keys = revision_keys(history.script, history.staging.staged_dir, dialect, binds, settings)
         heads_first = [revision.revision for revision in history.script.walk_revisions()]
         self.session.release_connections()
