@@ -2,6 +2,8 @@
 its databases: every backend's dialect is registered under the name its connections carry, and the
 dialect checks that code used to spell (``dialect.name == "postgresql"``) are each one class's answer."""
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -47,7 +49,7 @@ def test_only_postgresql_has_enum_types_and_only_sqlite_keeps_its_databases_in_f
     assert [known for known in classes if not known.alters_in_place] == [SQLiteImpl]
 
 
-def test_only_sqlite_fingerprints_its_tables(tmp_path) -> None:
+def test_only_sqlite_fingerprints_its_tables(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'shadow.sqlite'}")
     try:
         with engine.begin() as connection:
