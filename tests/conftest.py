@@ -18,15 +18,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
-from mariadb_server import find_server, start_server, stop_server
-from pg_cluster import find_bin_dir, start_cluster, stop_cluster
+from mariadb_server import Server, find_server, start_server, stop_server
+from pg_cluster import Cluster, find_bin_dir, start_cluster, stop_cluster
 from sqlalchemy.engine import make_url
+
+from flask_makemigrations.findings import Finding
+
+if TYPE_CHECKING:
+    from flask_makemigrations import Result, Verified
+    from flask_makemigrations.run.run import Built
 
 #: The ``server`` fixture of the conformance suite (tests/servers/test_conformance.py).
 pytest_plugins = ["server_backends"]
@@ -101,7 +108,7 @@ LIBRARY_DEPRECATIONS = [
 ]
 
 
-def pytest_configure(config) -> None:
+def pytest_configure(config: pytest.Config) -> None:
     for message, category in LIBRARY_DEPRECATIONS:
         config.addinivalue_line("filterwarnings", f"ignore:{message}:{category}")
 
@@ -149,14 +156,14 @@ class ProjectCopy:
     def versions(self) -> Path:
         return self.migrations / "versions"
 
-    def revision_files(self) -> list:
+    def revision_files(self) -> list[str]:
         return sorted(p.name for p in self.versions.glob("*.py"))
 
-    def new_revisions(self, before: list) -> list:
+    def new_revisions(self, before: list[str]) -> list[Path]:
         """Paths of the revision files that are not in ``before`` (a ``revision_files()`` list)."""
         return [self.versions / name for name in sorted(set(self.revision_files()) - set(before))]
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, bytes]:
         """Every file of the project and its bytes (bytecode caches aside)."""
         return {
             str(p.relative_to(self.root)): p.read_bytes()
@@ -192,7 +199,7 @@ class ProjectCopy:
     def add_revision(
         self,
         revision: str,
-        down_revision,
+        down_revision: str | tuple[str, ...] | None,  # a tuple: a merge's parents
         upgrade: str = "    pass",
         imports: str = "",
         message: str = "",
@@ -215,26 +222,26 @@ class ProjectCopy:
         """Add the probe migration (see ``_PROBE_UPGRADE``) after the head."""
         return self.add_revision(revision, down_revision, _PROBE_UPGRADE, imports="import json, os, time")
 
-    def revisions(self) -> dict:
+    def revisions(self) -> dict[str, Any]:
         """``{revision: down_revision}`` for every file in ``versions/``, read as Alembic does."""
         from alembic.script import ScriptDirectory
 
         script = ScriptDirectory(str(self.migrations))
         return {rev.revision: rev.down_revision for rev in script.walk_revisions()}
 
-    def heads(self) -> list:
+    def heads(self) -> list[str]:
         from alembic.script import ScriptDirectory
 
         return list(ScriptDirectory(str(self.migrations)).get_heads())
 
-    def leftovers(self) -> list:
+    def leftovers(self) -> list[str]:
         """What runs left in their TMPDIR (shadow databases, staging copies, lock files): nothing."""
         return sorted(p.name for p in self.tmpdir.iterdir())
 
     # -- the engine, in this process ------------------------------------------------------------
 
     @contextmanager
-    def inside(self, env: dict | None = None) -> Iterator[None]:
+    def inside(self, env: dict[str, str] | None = None) -> Iterator[None]:
         """This process as a run of the tool in the project would see it: the project's directory,
         the environment of ``environment()`` (TMPDIR, HOME, nothing pointing elsewhere). Afterwards
         everything is put back, and the modules imported from the project (the app, its models) are
@@ -261,8 +268,12 @@ class ProjectCopy:
                     del sys.modules[name]
 
     def make_migrations(
-        self, message: str | None = None, env: dict | None = None, where: dict | None = None, **options
-    ):
+        self,
+        message: str | None = None,
+        env: dict[str, str] | None = None,
+        where: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> "Result":
         """``make_migrations`` through the engine's API, in this process; returns its ``Result``.
         ``where``: the ``Project``'s fields (``database``, ``app``, ...); ``options``: the request's,
         with ``check``/``dry_run`` for its mode, as the command-line flags give it."""
@@ -273,13 +284,15 @@ class ProjectCopy:
         with self.inside(env):
             return make_migrations(Project(**(where or {})), request)
 
-    def verify_history(self, env: dict | None = None, where: dict | None = None):
+    def verify_history(
+        self, env: dict[str, str] | None = None, where: dict[str, Any] | None = None
+    ) -> "Verified":
         from flask_makemigrations import Project, verify_history
 
         with self.inside(env):
             return verify_history(Project(**(where or {})))
 
-    def engine_refuses(self, call, *args, **kwargs) -> str:
+    def engine_refuses(self, call: Callable[..., object], *args: Any, **kwargs: Any) -> str:
         """Call one of the methods above, expect the engine's error (which every front end reports as
         one ``Error:`` line and exit status 2), and check the project is byte-identical and the run
         left nothing in its TMPDIR; returns the error's one line."""
@@ -296,10 +309,10 @@ class ProjectCopy:
 
     # -- the runs ----------------------------------------------------------------------------------
 
-    def invoke_command(self, *args) -> list:
+    def invoke_command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "invoke", "-r", str(REPO), *args]
 
-    def environment(self, extra: dict | None = None) -> dict:
+    def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The caller's environment without anything that would point the run elsewhere."""
         env = {
             k: v for k, v in os.environ.items() if k not in _SCRUBBED and not k.startswith(_SCRUBBED_PREFIXES)
@@ -308,11 +321,11 @@ class ProjectCopy:
         env.update(extra or {})
         return env
 
-    def invoke(self, *args, env: dict | None = None, timeout: float = 120) -> Run:
+    def invoke(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
         """Run ``invoke -r <repo> ARGS`` in the project and wait for it."""
         return self.run(self.invoke_command(*args), env=env, timeout=timeout)
 
-    def run(self, command: list, env: dict | None = None, timeout: float = 120) -> Run:
+    def run(self, command: list[str], env: dict[str, str] | None = None, timeout: float = 120) -> Run:
         """Run any command line in the project, with the environment of every run, and wait for it."""
         done = subprocess.run(
             command,
@@ -324,7 +337,7 @@ class ProjectCopy:
         )
         return Run(done.returncode, done.stdout, done.stderr)
 
-    def invoke_on_terminal(self, *args, timeout: float = 120) -> Run:
+    def invoke_on_terminal(self, *args: str, timeout: float = 120) -> Run:
         """Like ``invoke``, with stderr on a pseudo-terminal, as a user at a shell sees it
         (the terminal turns each newline into CR LF)."""
         controller, terminal = pty.openpty()
@@ -338,11 +351,14 @@ class ProjectCopy:
         ) as process:
             os.close(terminal)
             shown = _read_until_closed(controller, process, timeout)
+            assert process.stdout is not None  # stdout=PIPE
             stdout = process.stdout.read()
             process.wait()
         return Run(process.returncode, stdout.decode(), shown.decode())
 
-    def start(self, *args, env: dict | None = None, command: list | None = None) -> subprocess.Popen:
+    def start(
+        self, *args: str, env: dict[str, str] | None = None, command: list[str] | None = None
+    ) -> subprocess.Popen[str]:
         """Start ``invoke -r <repo> ARGS`` (or ``command`` and ARGS) in the project without waiting;
         see ``finish``."""
         return subprocess.Popen(
@@ -354,11 +370,11 @@ class ProjectCopy:
             text=True,
         )
 
-    def refuses(self, *args, env: dict | None = None) -> str:
+    def refuses(self, *args: str, env: dict[str, str] | None = None) -> str:
         """Run, expect one ``Error:`` line and exit 2, and check the project is byte-identical."""
         return self.refuses_command(self.invoke_command(*args), env=env)
 
-    def refuses_command(self, command: list, env: dict | None = None) -> str:
+    def refuses_command(self, command: list[str], env: dict[str, str] | None = None) -> str:
         """``refuses`` for any command line (the other front ends)."""
         before = self.snapshot()
         result = self.run(command, env=env)
@@ -373,7 +389,7 @@ def _inside(path: str | None, folder: Path) -> bool:
     return path is not None and Path(path).resolve().is_relative_to(folder.resolve())
 
 
-def _read_until_closed(controller: int, process: subprocess.Popen, timeout: float) -> bytes:
+def _read_until_closed(controller: int, process: subprocess.Popen[bytes], timeout: float) -> bytes:
     """Everything written to a pseudo-terminal until its last writer is gone (Linux then says EIO);
     a run still writing after ``timeout`` seconds is killed and fails the test."""
     deadline = time.monotonic() + timeout
@@ -394,7 +410,7 @@ def _read_until_closed(controller: int, process: subprocess.Popen, timeout: floa
     return shown
 
 
-def finish(process: subprocess.Popen, timeout: float = 120) -> Run:
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> Run:
     """Wait for a started run and collect its output."""
     try:
         stdout, stderr = process.communicate(timeout=timeout)
@@ -405,7 +421,41 @@ def finish(process: subprocess.Popen, timeout: float = 120) -> Run:
     return Run(process.returncode, stdout, stderr)
 
 
-def wait_for(path: Path, *processes: subprocess.Popen, timeout: float = 60) -> Path:
+class Printed(Protocol):
+    """A run's result that may have written a revision (``path``) or printed its script."""
+
+    @property
+    def path(self) -> Path | None: ...
+
+    @property
+    def script(self) -> str | None: ...
+
+
+def written_text(result: Printed) -> str:
+    """The text of the revision file a run wrote (failing the test if it wrote none)."""
+    assert result.path is not None, "the run wrote no revision"
+    return result.path.read_text()
+
+
+def dry_run_script(result: Printed) -> str:
+    """The script a dry run printed instead of writing it (failing the test if there is none)."""
+    assert result.script is not None, "the run printed no script"
+    return result.script
+
+
+def findings(lines: list[str]) -> list[Finding]:
+    """The lines a run reported, each the ``Finding`` it is (every line the engine reports is one)."""
+    assert all(isinstance(line, Finding) for line in lines), lines
+    return [line for line in lines if isinstance(line, Finding)]
+
+
+def shadow_build(result: "Result") -> "Built":
+    """How the run's shadow database reached head (failing the test if it needed none)."""
+    assert result.built is not None, "the run built no shadow database"
+    return result.built
+
+
+def wait_for(path: Path, *processes: subprocess.Popen[str], timeout: float = 60) -> Path:
     """Wait until ``path`` exists, failing early if one of ``processes`` ends first."""
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -419,25 +469,26 @@ def wait_for(path: Path, *processes: subprocess.Popen, timeout: float = 60) -> P
     return path
 
 
-def wait_for_report(probe_dir: Path, name: str, *processes: subprocess.Popen) -> dict:
+def wait_for_report(probe_dir: Path, name: str, *processes: subprocess.Popen[str]) -> dict[str, Any]:
     """Wait until the probe migration reported ``name`` (while ``processes`` are still running)."""
-    return json.loads(wait_for(probe_dir / f"{name}.json", *processes).read_text())
+    report: dict[str, Any] = json.loads(wait_for(probe_dir / f"{name}.json", *processes).read_text())
+    return report
 
 
-def probe_env(probe_dir: Path, name: str, hold: bool = False, **extra) -> dict:
+def probe_env(probe_dir: Path, name: str, hold: bool = False, **extra: str) -> dict[str, str]:
     env = {"PROBE_DIR": str(probe_dir), "PROBE_NAME": name, **extra}
     if hold:
         env["PROBE_HOLD"] = "1"
     return env
 
 
-def interrupt(process: subprocess.Popen, signum: int = signal.SIGINT) -> Run:
+def interrupt(process: subprocess.Popen[str], signum: int = signal.SIGINT) -> Run:
     """Send a signal to a run (the invoke process itself, as a terminal or a supervisor would)."""
     os.kill(process.pid, signum)
     return finish(process)
 
 
-def _copy_project(tmp_path: Path, sources: dict) -> ProjectCopy:
+def _copy_project(tmp_path: Path, sources: dict[str, Path]) -> ProjectCopy:
     root = tmp_path / "project"
     root.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "instance", "*.pyc")
@@ -459,13 +510,13 @@ def synthetic_project(tmp_path: Path, revisions: int) -> ProjectCopy:
     its models match the history but for one pending column."""
     if str(REPO / "benchmarks") not in sys.path:
         sys.path.insert(0, str(REPO / "benchmarks"))
-    import synthetic
+    import synthetic  # type: ignore[import-not-found]  # benchmarks/ is not a package mypy checks
 
     return project_at(synthetic.build(tmp_path / "synthetic", revisions, REPO / "migrations"), tmp_path)
 
 
 @pytest.fixture
-def project(tmp_path: Path):
+def project(tmp_path: Path) -> Iterator[ProjectCopy]:
     """A copy of this repository's example app and its migrations."""
     copy = _copy_project(tmp_path, {"app": REPO / "app", "migrations": REPO / "migrations"})
     yield copy
@@ -473,7 +524,7 @@ def project(tmp_path: Path):
 
 
 @pytest.fixture
-def foreign_project(tmp_path: Path):
+def foreign_project(tmp_path: Path) -> Iterator[ProjectCopy]:
     """Another team's project (``tests/projects/foreign``): package ``mypkg``, its own ``tasks.py``
     and ``app`` package, a ``wsgi.py``, and a Flask-Migrate directory with no revisions yet."""
     copy = _copy_project(tmp_path, {".": TESTS / "projects" / "foreign", "migrations": REPO / "migrations"})
@@ -484,7 +535,7 @@ def foreign_project(tmp_path: Path):
 
 
 @pytest.fixture
-def binds_project(tmp_path: Path):
+def binds_project(tmp_path: Path) -> Iterator[ProjectCopy]:
     """An app with two binds, ``audit`` and ``analytics`` (``tests/projects/binds``), and its history,
     made with ``flask db init --multidb`` and ``flask db migrate``: users, audit entries and page
     views (0001_initial), then a column in ``audit`` (0002_audit_user)."""
@@ -522,12 +573,12 @@ class Tmpfs:
 
 
 @pytest.fixture
-def tmpfs():
+def tmpfs() -> Iterator[Callable[..., Tmpfs]]:
     """``tmpfs(folder, size="64k")`` mounts a fresh tmpfs over ``folder``, keeping what it held.
 
     Needs root (and a kernel that lets this process mount): skipped without. Unmounted at the end.
     """
-    mounted = []
+    mounted: list[Path] = []
 
     def mount(folder: Path, size: str = "64k") -> Tmpfs:
         if os.geteuid() != 0:
@@ -552,7 +603,7 @@ def tmpfs():
 
 
 @pytest.fixture(scope="session")
-def postgres():
+def postgres() -> Iterator[Cluster]:
     """A private PostgreSQL server for this test process (one per pytest-xdist worker).
 
     Skipped where PostgreSQL or its driver is not installed, unless REQUIRE_POSTGRES=1 (CI sets it):
@@ -569,13 +620,14 @@ def postgres():
         pytest.fail(f"{missing}, and REQUIRE_POSTGRES=1 requires the PostgreSQL tests")
     if missing:
         pytest.skip(missing)
+    assert bin_dir is not None  # else skipped above
     cluster = start_cluster(bin_dir)
     yield cluster
     stop_cluster(cluster)
 
 
 @pytest.fixture(scope="session")
-def mariadb():
+def mariadb() -> Iterator[Server]:
     """A private MariaDB server for this test process (one per pytest-xdist worker).
 
     Skipped where MariaDB or PyMySQL is not installed, unless REQUIRE_MARIADB=1 (CI sets it).
@@ -590,6 +642,7 @@ def mariadb():
         pytest.fail(f"{missing}, and REQUIRE_MARIADB=1 requires the MariaDB tests")
     if missing:
         pytest.skip(missing)
+    assert sbin is not None  # else skipped above
     server = start_server(sbin)
     yield server
     stop_server(server)

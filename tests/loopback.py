@@ -34,7 +34,8 @@ def server_folder(title: str, prefix: str, socket_name: str, enters: Callable[[P
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class Startable(Protocol):

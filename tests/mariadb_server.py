@@ -14,6 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from loopback import free_port, server_folder, start_on_a_free_port
 from sqlalchemy import create_engine, pool, text
@@ -44,21 +45,27 @@ class Server:
     sbin: Path
     root: Path
     port: int
-    process: subprocess.Popen | None = field(default=None, repr=False)
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def socket(self) -> Path:
         return self.root / "mariadb.sock"
 
-    def url(self, database=APP_DATABASE, user=SUPERUSER, password=PASSWORD, drivername=DRIVER) -> URL:
+    def url(
+        self,
+        database: str = APP_DATABASE,
+        user: str = SUPERUSER,
+        password: str = PASSWORD,
+        drivername: str = DRIVER,
+    ) -> URL:
         return URL.create(
             drivername, username=user, password=password, host="127.0.0.1", port=self.port, database=database
         )
 
-    def url_string(self, **kwargs) -> str:
+    def url_string(self, **kwargs: str) -> str:
         return self.url(**kwargs).render_as_string(hide_password=False)
 
-    def sql(self, statement: str, database=APP_DATABASE, **params) -> list:
+    def sql(self, statement: str, database: str = APP_DATABASE, **params: object) -> list[tuple[Any, ...]]:
         engine = create_engine(self.url(database), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as connection:
@@ -67,7 +74,7 @@ class Server:
         finally:
             engine.dispose()
 
-    def databases(self) -> set:
+    def databases(self) -> set[str]:
         return {row[0] for row in self.sql("SHOW DATABASES")}
 
     def _as_root(self, statement: str) -> None:

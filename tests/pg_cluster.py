@@ -15,10 +15,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from loopback import free_port, server_folder, start_on_a_free_port
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 
 SUPERUSER = "shadow_admin"
 # Characters that need quoting in a URL, so quoting and redaction are exercised for real.
@@ -51,18 +52,24 @@ class Cluster:
     def data(self) -> Path:
         return self.root / "data"
 
-    def url(self, database=APP_DATABASE, user=SUPERUSER, password=PASSWORD, drivername="postgresql") -> URL:
+    def url(
+        self,
+        database: str = APP_DATABASE,
+        user: str = SUPERUSER,
+        password: str = PASSWORD,
+        drivername: str = "postgresql",
+    ) -> URL:
         return URL.create(
             drivername, username=user, password=password, host="127.0.0.1", port=self.port, database=database
         )
 
-    def url_string(self, **kwargs) -> str:
+    def url_string(self, **kwargs: str) -> str:
         return self.url(**kwargs).render_as_string(hide_password=False)
 
-    def engine(self, database=APP_DATABASE):
+    def engine(self, database: str = APP_DATABASE) -> Engine:
         return create_engine(self.url(database), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
 
-    def sql(self, statement: str, database=APP_DATABASE, **params) -> list:
+    def sql(self, statement: str, database: str = APP_DATABASE, **params: object) -> list[tuple[Any, ...]]:
         engine = self.engine(database)
         try:
             with engine.connect() as connection:
@@ -71,7 +78,7 @@ class Cluster:
         finally:
             engine.dispose()
 
-    def databases(self) -> set:
+    def databases(self) -> set[str]:
         """Every database but the templates the shadow cache keeps (``templates``): what a run must
         leave as it found it."""
         return {name for name in self._all_databases() if not name.startswith("fmm_cache_")}
@@ -79,14 +86,14 @@ class Cluster:
     def version(self) -> str:
         return str(self.sql("SHOW server_version", database="postgres")[0][0])
 
-    def templates(self) -> set:
+    def templates(self) -> set[str]:
         """The template databases the shadow cache keeps on the server."""
         return {name for name in self._all_databases() if name.startswith("fmm_cache_")}
 
-    def _all_databases(self) -> set:
+    def _all_databases(self) -> set[str]:
         return {row[0] for row in self.sql("SELECT datname FROM pg_database", database="postgres")}
 
-    def _run(self, *args) -> subprocess.CompletedProcess:
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = [str(self.bin_dir / args[0]), *args[1:]]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]

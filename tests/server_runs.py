@@ -5,12 +5,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import mariadb_server
 import pg_cluster
-from conftest import ProjectCopy
-from server_backends import ServerUnderTest
+from conftest import ProjectCopy, Run
+
+if TYPE_CHECKING:
+    from flask_makemigrations import Result
+
+
+class AServer(Protocol):
+    """A running test server: the private PostgreSQL cluster, the MariaDB server, or either of them
+    as the conformance suite holds it."""
+
+    def url_string(self, **parts: Any) -> str: ...
+
 
 #: Every password the test servers know, as given and as a URL quotes it, and a wrong one.
 SECRETS = tuple(
@@ -24,13 +35,13 @@ SECRETS = tuple(
 )  # fmt: skip
 
 
-def assert_no_secret(result) -> None:
+def assert_no_secret(result: Run) -> None:
     """Neither output of a real run shows a password the servers know."""
     for secret in SECRETS:
         assert secret not in result.stdout + result.stderr
 
 
-def assert_one_line_error(result, *fragments) -> None:
+def assert_one_line_error(result: Run, *fragments: str) -> None:
     """A real run that failed as a bad input must: status 2, one ``Error:`` line naming ``fragments``."""
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
@@ -40,22 +51,28 @@ def assert_one_line_error(result, *fragments) -> None:
     assert_no_secret(result)
 
 
-def make(project: ProjectCopy, server: ServerUnderTest, message=None, url=None, **options):
+def make(
+    project: ProjectCopy, server: AServer, message: str | None = None, url: str | None = None, **options: Any
+) -> "Result":
     """The engine's ``make_migrations`` in this process, with the server's URL (or ``url``)."""
     return project.make_migrations(message, where={"database": url or server.url_string()}, **options)
 
 
-def refused(project: ProjectCopy, server: ServerUnderTest, *fragments, url=None, **options) -> str:
+def refused(
+    project: ProjectCopy, server: AServer | None, *fragments: str, url: str | None = None, **options: Any
+) -> str:
     """The engine's one-line error for a run with that URL; it names ``fragments``, never a secret."""
-    where = {"database": url or server.url_string()}
-    error = project.engine_refuses(project.make_migrations, "x", where=where, **options)
+    if url is None:
+        assert server is not None, "refused needs the server or a URL"
+        url = server.url_string()
+    error = project.engine_refuses(project.make_migrations, "x", where={"database": url}, **options)
     for fragment in fragments:
         assert fragment in error, error
     assert not any(secret in error for secret in SECRETS), error
     return error
 
 
-def start_slow_upgrade(project: ProjectCopy, url: str, started: Path, sleep: str) -> subprocess.Popen:
+def start_slow_upgrade(project: ProjectCopy, url: str, started: Path, sleep: str) -> subprocess.Popen[str]:
     """A real run whose upgrade begins (touching ``started``) and then takes minutes, one ``sleep``
     statement at a time; returned once it has begun (a wait, not a timing assertion)."""
     (project.versions / "0003_slow.py").write_text(
@@ -68,7 +85,7 @@ def start_slow_upgrade(project: ProjectCopy, url: str, started: Path, sleep: str
     return start_until(project, started, "makemigrations", "-m", "x", "--database", url)
 
 
-def start_until(project: ProjectCopy, started: Path, *args: str) -> subprocess.Popen:
+def start_until(project: ProjectCopy, started: Path, *args: str) -> subprocess.Popen[str]:
     """A real ``invoke`` run, returned once it has touched ``started`` (a wait, not a timing assertion)."""
     process = project.start(*args)
     for _ in range(1200):

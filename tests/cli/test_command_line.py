@@ -12,8 +12,9 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import click
 import pytest
-from conftest import HEAD, ProjectCopy, interrupt, probe_env, wait_for_report
+from conftest import HEAD, ProjectCopy, Run, interrupt, probe_env, wait_for_report
 
 from flask_makemigrations.errors import NextStep
 from flask_makemigrations.frontends import command_line, invoke_tasks, runs, surface
@@ -36,16 +37,17 @@ NEXT_STEP = {
 
 
 @pytest.fixture(params=["python -m", "flask"], ids=str)
-def front(request: pytest.FixtureRequest):
+def front(request: pytest.FixtureRequest) -> str:
     """The two command lines; the console script is ``python -m``'s program (tested once below)."""
-    return request.param
+    front: str = request.param
+    return front
 
 
-def run(project: ProjectCopy, front, *args, env=None):
+def run(project: ProjectCopy, front: str, *args: str, env: dict[str, str] | None = None) -> Run:
     return project.run([*FRONT_ENDS[front], *args], env=env)
 
 
-def test_no_changes_then_a_change_written_then_check(project: ProjectCopy, front) -> None:
+def test_no_changes_then_a_change_written_then_check(project: ProjectCopy, front: str) -> None:
     nothing = run(project, front, "-m", "nothing")
     assert (nothing.returncode, nothing.stdout) == (0, "No changes detected\n"), nothing.stderr
 
@@ -74,7 +76,7 @@ def test_the_console_script_is_the_same_program(project: ProjectCopy) -> None:
 
 
 def test_an_error_is_one_line_and_status_2_and_names_the_next_step_in_its_syntax(
-    project: ProjectCopy, front
+    project: ProjectCopy, front: str
 ) -> None:
     assert project.refuses_command([*FRONT_ENDS[front], "--check", "--dry-run"]) == (
         "Error: --check and --dry-run cannot be combined"
@@ -85,7 +87,7 @@ def test_an_error_is_one_line_and_status_2_and_names_the_next_step_in_its_syntax
     assert error.endswith(f"merge them first with {NEXT_STEP[front]} (or 'flask db merge heads')")
 
 
-def test_ctrl_c_exits_130_and_leaves_nothing(project: ProjectCopy, front, probe_dir: Path) -> None:
+def test_ctrl_c_exits_130_and_leaves_nothing(project: ProjectCopy, front: str, probe_dir: Path) -> None:
     project.add_probe()
     project.add_email_column()
     before = project.snapshot()
@@ -101,7 +103,7 @@ def test_ctrl_c_exits_130_and_leaves_nothing(project: ProjectCopy, front, probe_
 
 
 @pytest.mark.parametrize("declared", surface.TASKS, ids=lambda task: task.name)
-def test_each_declared_option_reaches_every_front_end(declared) -> None:
+def test_each_declared_option_reaches_every_front_end(declared: surface.Task) -> None:
     """The front ends are built from ``surface.py``'s table: each task has exactly its declared options,
     with their flags, help, kind and default, in Invoke and in both Click groups (``--app`` is Flask's
     own under ``flask``)."""
@@ -117,12 +119,13 @@ def test_each_declared_option_reaches_every_front_end(declared) -> None:
 
     for group, own_app_option in ((command_line.main, True), (command_line.flask_command, False)):
         command = group if declared is surface.MAKEMIGRATIONS else group.commands[declared.name]
-        assert command.help.startswith(declared.doc)
+        assert command.help is not None and command.help.startswith(declared.doc)
         options = {parameter.name: parameter for parameter in command.params}
         wanted = [option for option in declared.options if own_app_option or not option.flask_has_it]
         assert list(options) == [option.name for option in wanted]
         for option in wanted:
             parameter = options[option.name]
+            assert isinstance(parameter, click.Option)
             assert parameter.opts == [*([f"-{option.short}"] if option.short else []), option.flag]
             assert (parameter.help, parameter.is_flag) == (option.help, option.kind is surface.Kind.FLAG)
             assert parameter.multiple is (option.kind is surface.Kind.REPEATED)
@@ -156,7 +159,9 @@ def test_every_value_a_run_takes_is_a_declared_option() -> None:
     ],
     ids=["invoke", "python -m", "flask"],
 )
-def test_each_front_end_names_the_tasks_in_its_syntax(spelling, run_again, tasks, main) -> None:
+def test_each_front_end_names_the_tasks_in_its_syntax(
+    spelling: dict[NextStep, str], run_again: str, tasks: str, main: str
+) -> None:
     """The next steps and the run that writes pending changes, spelled with the declared names."""
     assert spelling == {
         NextStep.MERGE: f"'{tasks} merge'",
@@ -282,7 +287,7 @@ def test_an_app_flask_loaded_before_the_command_is_not_reused(project: ProjectCo
     ids=["python-m--app", "flask-discovery", "flask--app", "flask-FLASK_APP"],
 )
 def test_a_foreign_project_finds_its_app_as_flask_does(
-    foreign_project: ProjectCopy, command, flask_app, flavour
+    foreign_project: ProjectCopy, command: list[str], flask_app: str | None, flavour: str
 ) -> None:
     """Another team's project (``tests/projects/foreign``), with its own ``app`` package and ``wsgi.py``
     (default discovery without ``flask`` is the engine's, as under Invoke: see test_foreign_project)."""

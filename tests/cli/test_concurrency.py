@@ -83,7 +83,7 @@ def test_concurrent_writers_are_serialized_into_one_chain(
         "makemigrations",
         "-m",
         "second",
-        env=probe_env(probe_dir, "second", LOADED=str(loaded), **second_env),
+        env={**probe_env(probe_dir, "second", LOADED=str(loaded)), **second_env},
     )
     wait_for(loaded, second)
     time.sleep(0.5)  # let the second run reach the history while the first one still holds it

@@ -8,10 +8,11 @@ All but the '%' path exercise only this package's own code (see noxfile.py).
 import os
 import shutil
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ProjectCopy, finish, probe_env, project_at, wait_for_report
+from conftest import ProjectCopy, Tmpfs, finish, probe_env, project_at, wait_for_report
 
 from flask_makemigrations.shadow.naming import host_token
 
@@ -75,7 +76,7 @@ def test_a_percent_sign_in_tmpdir_works(project: ProjectCopy, tmp_path: Path) ->
 
 
 @pytest.mark.version_independent
-def test_a_full_temporary_file_system_is_one_error(project: ProjectCopy, tmpfs) -> None:
+def test_a_full_temporary_file_system_is_one_error(project: ProjectCopy, tmpfs: Callable[..., Tmpfs]) -> None:
     """Room for Python's own check that TMPDIR is writable (a full one it silently passes over),
     not for the run's files."""
     disk = tmpfs(project.tmpdir)
@@ -89,7 +90,9 @@ def test_a_full_temporary_file_system_is_one_error(project: ProjectCopy, tmpfs) 
 
 
 @pytest.mark.version_independent
-def test_a_read_only_versions_folder_is_refused_before_any_work(project: ProjectCopy, tmpfs) -> None:
+def test_a_read_only_versions_folder_is_refused_before_any_work(
+    project: ProjectCopy, tmpfs: Callable[..., Tmpfs]
+) -> None:
     tmpfs(project.versions).make_read_only()
     project.announce_loading()
     project.add_email_column()
@@ -102,7 +105,9 @@ def test_a_read_only_versions_folder_is_refused_before_any_work(project: Project
 
 
 @pytest.mark.version_independent
-def test_a_full_versions_folder_leaves_no_half_written_file(project: ProjectCopy, tmpfs) -> None:
+def test_a_full_versions_folder_leaves_no_half_written_file(
+    project: ProjectCopy, tmpfs: Callable[..., Tmpfs]
+) -> None:
     """The publish step fails as it copies: its temporary file goes too."""
     disk = tmpfs(project.versions, size="32k")
     before = project.revision_files()
@@ -118,7 +123,7 @@ def test_a_full_versions_folder_leaves_no_half_written_file(project: ProjectCopy
 
 @pytest.mark.version_independent
 def test_a_database_path_in_a_read_only_folder_is_one_error(
-    project: ProjectCopy, tmp_path: Path, tmpfs
+    project: ProjectCopy, tmp_path: Path, tmpfs: Callable[..., Tmpfs]
 ) -> None:
     folder = tmp_path / "readonly"
     tmpfs(folder).make_read_only()

@@ -7,6 +7,7 @@ engine's results in this process.
 
 import json
 import sys
+from typing import Any
 
 from conftest import HEAD, USERNAME, ProjectCopy
 from project_edits import add_unnamed_check
@@ -22,13 +23,13 @@ COMMANDS = {
 }
 
 
-def run_json(project: ProjectCopy, front, *args):
+def run_json(project: ProjectCopy, front: str, *args: str) -> tuple[int, dict[str, Any], str]:
     """A run with --format json; returns its exit status, the parsed object and stderr."""
     if front == "invoke":
         command = project.invoke_command(*(args[:1] if args[:1] == ("verify",) else ("makemigrations",)))
         arguments = [a for a in args if a != "verify"]
     else:
-        command, arguments = COMMANDS[front], list(args)
+        command, arguments = COMMANDS[front] or [], list(args)
     result = project.run([*command, *arguments, "--format", "json"])
     return result.returncode, json.loads(result.stdout), result.stderr
 
@@ -98,9 +99,10 @@ def test_a_usage_error_is_an_object_too(project: ProjectCopy) -> None:
     )
 
 
-def entries(result) -> dict:
+def entries(result: Result) -> dict[str, Any]:
     """The JSON of an engine result, through a real encode and decode."""
-    return json.loads(json.dumps(json_report.of_makemigrations(result, False, SPELLING)))
+    entries: dict[str, Any] = json.loads(json.dumps(json_report.of_makemigrations(result, False, SPELLING)))
+    return entries
 
 
 def test_warnings_and_differences_name_their_kind_and_objects(project: ProjectCopy) -> None:

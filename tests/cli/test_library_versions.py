@@ -1,6 +1,6 @@
 """What differs between the library versions of the Nox matrix, held the same on every one of them."""
 
-from conftest import ProjectCopy
+from conftest import ProjectCopy, Run
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 
@@ -21,7 +21,7 @@ def downgrade():
 '''
 
 
-def _mentions_staging(result) -> bool:
+def _mentions_staging(result: Run) -> bool:
     output = result.stdout + result.stderr
     return "Generating" in output or "flask-makemigrations-" in output
 

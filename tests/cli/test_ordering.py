@@ -7,6 +7,7 @@ sets Alembic iterates differs between its versions: every session of the matrix 
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,7 @@ CREATE_DATE = re.compile(r"^Create Date: .*$", re.M)
 
 
 @pytest.fixture
-def changing_project(tmp_path: Path):
+def changing_project(tmp_path: Path) -> Iterator[ProjectCopy]:
     root = tmp_path / "ordered"
     (root / "app").mkdir(parents=True)
     (root / "app" / "__init__.py").write_text(APP)
@@ -135,7 +136,7 @@ def changing_project(tmp_path: Path):
     assert copy.leftovers() == [], "a run left its shadow database behind"
 
 
-def outputs(project: ProjectCopy, *options: str) -> list:
+def outputs(project: ProjectCopy, *options: str) -> list[tuple[str, str, str]]:
     """``makemigrations --check``'s stdout, its JSON and the ``--dry-run`` script (its date aside),
     one triple per hash seed."""
     found = []
@@ -149,7 +150,7 @@ def outputs(project: ProjectCopy, *options: str) -> list:
     return found
 
 
-def positions(script: str, *fragments: str) -> list:
+def positions(script: str, *fragments: str) -> list[int]:
     return [script.index(fragment) for fragment in fragments]
 
 

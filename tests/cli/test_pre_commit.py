@@ -6,10 +6,11 @@ of the example project: with ``try-repo`` as a user would try them, and from a p
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import HEAD, REPO, ProjectCopy
+from conftest import HEAD, REPO, ProjectCopy, Run
 
 pytestmark = pytest.mark.version_independent  # pre-commit runs this package's command line only
 
@@ -22,13 +23,13 @@ GIT_IDENTITY = {
 }
 
 
-def environment() -> dict:
+def environment() -> dict[str, str]:
     """The project's interpreter first on PATH, as in an activated virtual environment."""
     return {**GIT_IDENTITY, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
 
 @pytest.fixture
-def repository(project: ProjectCopy):
+def repository(project: ProjectCopy) -> ProjectCopy:
     """The example project as a git repository with everything committed."""
     env = project.environment(environment())
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "the project"]):
@@ -36,7 +37,7 @@ def repository(project: ProjectCopy):
     return project
 
 
-def pre_commit(project: ProjectCopy, *args):
+def pre_commit(project: ProjectCopy, *args: str) -> Run:
     return project.run([str(BIN / "pre-commit"), *args], env=environment(), timeout=300)
 
 
@@ -44,7 +45,9 @@ def stage(project: ProjectCopy) -> None:
     subprocess.run(["git", "add", "-A"], cwd=project.root, check=True, env=project.environment(environment()))
 
 
-def test_try_repo_passes_when_models_and_migrations_agree_and_fails_on_a_model_edit(repository) -> None:
+def test_try_repo_passes_when_models_and_migrations_agree_and_fails_on_a_model_edit(
+    repository: ProjectCopy,
+) -> None:
     agreed = pre_commit(repository, "try-repo", str(REPO), "makemigrations-check", "--all-files")
     assert agreed.returncode == 0, agreed.stdout + agreed.stderr
     assert "Passed" in agreed.stdout
@@ -73,7 +76,7 @@ repos:
 """
 
 
-def test_a_projects_config_passes_options_to_both_hooks(repository) -> None:
+def test_a_projects_config_passes_options_to_both_hooks(repository: ProjectCopy) -> None:
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
     repository.write(".pre-commit-config.yaml", CONFIG.format(repo=REPO, rev=rev.stdout.strip()))
     stage(repository)
@@ -104,7 +107,9 @@ def edit_script_template(project: ProjectCopy) -> None:
 
 
 @pytest.mark.parametrize("change", [delete_the_head_revision, edit_alembic_ini, edit_script_template])
-def test_the_hooks_run_for_a_commit_that_changes_no_python_file(repository, change) -> None:
+def test_the_hooks_run_for_a_commit_that_changes_no_python_file(
+    repository: ProjectCopy, change: Callable[[ProjectCopy], None]
+) -> None:
     """pre-commit never gives a hook the files a commit deletes, and filters the others by type: the
     hooks must run all the same, since such a commit can change the answer. Here the models' pending
     column was committed earlier (say with --no-verify); the next commit only makes ``change``."""

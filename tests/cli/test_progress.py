@@ -1,5 +1,6 @@
 """What a long build shows: a progress line on a terminal, the one-line summary everywhere else."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ ERASE = "\r\x1b[K"
 
 
 @pytest.fixture
-def long_project(tmp_path: Path):
+def long_project(tmp_path: Path) -> Iterator[ProjectCopy]:
     copy = synthetic_project(tmp_path, REVISIONS)
     yield copy
     assert copy.leftovers() == [], "a run left its shadow database behind"

@@ -18,7 +18,7 @@ from flask_makemigrations.run.requirements import floors, release
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 
 
-def installed_alone(tmp_path_factory: pytest.TempPathFactory, requirement: str):
+def installed_alone(tmp_path_factory: pytest.TempPathFactory, requirement: str) -> Path:
     """``requirement`` installed without its dependencies into a folder to put on ``PYTHONPATH``."""
     folder = tmp_path_factory.mktemp("old-library")
     subprocess.run(
@@ -30,13 +30,13 @@ def installed_alone(tmp_path_factory: pytest.TempPathFactory, requirement: str):
 
 
 @pytest.fixture(scope="module")
-def old_alembic(tmp_path_factory: pytest.TempPathFactory):
+def old_alembic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Alembic 1.8.1, the release before the floor (1.9)."""
     return installed_alone(tmp_path_factory, "alembic==1.8.1")
 
 
 @pytest.fixture(scope="module")
-def old_sqlalchemy(tmp_path_factory: pytest.TempPathFactory):
+def old_sqlalchemy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """SQLAlchemy 1.3.24, which the installed Alembic cannot even be imported with."""
     return installed_alone(tmp_path_factory, "sqlalchemy==1.3.24")
 
@@ -51,7 +51,7 @@ FRONT_ENDS = {
 
 @pytest.mark.parametrize("task", [["makemigrations", "--check"], ["verify"], ["cache"]])
 def test_an_alembic_below_the_floor_is_named_in_one_line(
-    project: ProjectCopy, old_alembic, task: list[str]
+    project: ProjectCopy, old_alembic: Path, task: list[str]
 ) -> None:
     error = project.refuses(*task, env={"PYTHONPATH": str(old_alembic)})
 
@@ -63,7 +63,7 @@ def test_an_alembic_below_the_floor_is_named_in_one_line(
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
 def test_an_sqlalchemy_alembic_cannot_import_is_named_in_one_line_by_every_front_end(
-    project: ProjectCopy, old_sqlalchemy, front
+    project: ProjectCopy, old_sqlalchemy: Path, front: str
 ) -> None:
     """The version check comes before anything that imports the libraries, in every front end (under
     ``flask``, before the command looks for an app Flask already loaded)."""

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from conftest import ProjectCopy, Run
@@ -23,13 +24,14 @@ FRONT_ENDS = {
 }
 
 
-def command(project: ProjectCopy, front, *args):
-    if FRONT_ENDS[front] is None:
+def command(project: ProjectCopy, front: str, *args: str) -> list[str]:
+    front_end = FRONT_ENDS[front]
+    if front_end is None:
         return project.invoke_command("makemigrations", *args)
-    return [*FRONT_ENDS[front], *args]
+    return [*front_end, *args]
 
 
-def run_with_stdout(project: ProjectCopy, front, stdout, *args) -> Run:
+def run_with_stdout(project: ProjectCopy, front: str, stdout: int | IO[Any] | None, *args: str) -> Run:
     """Run a front end with ``stdout`` as its descriptor 1 (``None``: closed, as ``>&-`` leaves it)."""
     done = subprocess.run(
         command(project, front, *args),
@@ -54,7 +56,7 @@ def last_line_alone(run: Run) -> str:
 
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
-def test_a_full_stdout_is_one_error_naming_the_revision_written(project: ProjectCopy, front) -> None:
+def test_a_full_stdout_is_one_error_naming_the_revision_written(project: ProjectCopy, front: str) -> None:
     project.add_email_column()
     before = project.revision_files()
 
@@ -70,7 +72,7 @@ def test_a_full_stdout_is_one_error_naming_the_revision_written(project: Project
 
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
-def test_a_closed_stdout_is_one_error(project: ProjectCopy, front) -> None:
+def test_a_closed_stdout_is_one_error(project: ProjectCopy, front: str) -> None:
     project.add_email_column()
     before = project.snapshot()
 
@@ -82,7 +84,7 @@ def test_a_closed_stdout_is_one_error(project: ProjectCopy, front) -> None:
 
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
-def test_a_reader_that_went_away_leaves_the_run_quiet(project: ProjectCopy, front) -> None:
+def test_a_reader_that_went_away_leaves_the_run_quiet(project: ProjectCopy, front: str) -> None:
     """``| head -1`` after its line: here the reader is gone before the first write, so every write
     of the run meets a broken pipe, whatever the timing."""
     project.add_email_column()

@@ -5,7 +5,7 @@ and on PostgreSQL (where ``UUIDType`` is the server's own ``uuid``).
 """
 
 import pytest
-from conftest import USERNAME, ProjectCopy
+from conftest import USERNAME, ProjectCopy, findings, written_text
 from pg_cluster import Cluster
 from server_runs import make
 
@@ -37,7 +37,7 @@ class Money(sa.types.TypeDecorator):
 
 
 @pytest.fixture
-def typed(project: ProjectCopy):
+def typed(project: ProjectCopy) -> ProjectCopy:
     project.write("app/types.py", APP_TYPES)
     project.edit(
         "app/models.py", "from .extensions import db", "from .extensions import db\nfrom . import types"
@@ -45,23 +45,23 @@ def typed(project: ProjectCopy):
     return project
 
 
-def test_a_type_of_the_app_is_imported_and_verified(typed) -> None:
+def test_a_type_of_the_app_is_imported_and_verified(typed: ProjectCopy) -> None:
     typed.add_model_line(USERNAME, "nickname = db.Column(types.TrimmedString(40))")
     result = typed.make_migrations("nickname")
 
     assert result.warnings == [] and result.differences == []
-    text = result.path.read_text()
+    text = written_text(result)
     assert "import app.types" in text and "app.types.TrimmedString(length=40)" in text
     assert typed.make_migrations(check=True).operations == []
 
 
-def test_a_variant_of_another_packages_type_is_imported_too(typed) -> None:
+def test_a_variant_of_another_packages_type_is_imported_too(typed: ProjectCopy) -> None:
     typed.add_model_line(
         USERNAME, 'nickname = db.Column(db.String(40).with_variant(types.TrimmedString(40), "sqlite"))'
     )
     result = typed.make_migrations("nickname")
     assert result.warnings == [] and result.differences == []
-    assert "import app.types" in result.path.read_text()
+    assert "import app.types" in written_text(result)
 
 
 def test_sqlalchemy_utils_types_are_imported_and_verified(project: ProjectCopy) -> None:
@@ -73,28 +73,28 @@ def test_sqlalchemy_utils_types_are_imported_and_verified(project: ProjectCopy) 
     result = project.make_migrations("utils types")
 
     assert result.warnings == [] and result.differences == []
-    text = result.path.read_text()
+    text = written_text(result)
     assert "import sqlalchemy_utils.types.uuid" in text and "import sqlalchemy_utils.types.email" in text
     assert project.verify_history().revisions == 3
 
 
-def test_sqlalchemy_utils_and_app_types_on_postgresql(typed, postgres: Cluster) -> None:
+def test_sqlalchemy_utils_and_app_types_on_postgresql(typed: ProjectCopy, postgres: Cluster) -> None:
     typed.edit("app/models.py", "from . import types", "from . import types\nimport sqlalchemy_utils")
     typed.add_model_line(USERNAME, "token = db.Column(sqlalchemy_utils.UUIDType(binary=False))")
     typed.add_model_line(USERNAME, "nickname = db.Column(types.TrimmedString(40))")
     result = make(typed, postgres, "types")
 
     assert result.warnings == [] and result.differences == []
-    text = result.path.read_text()
+    text = written_text(result)
     assert "import sqlalchemy_utils.types.uuid" in text and "import app.types" in text
     assert make(typed, postgres, check=True).operations == []
 
 
-def test_a_type_whose_repr_does_not_rebuild_it_is_named_with_what_to_write(typed) -> None:
+def test_a_type_whose_repr_does_not_rebuild_it_is_named_with_what_to_write(typed: ProjectCopy) -> None:
     typed.add_model_line(USERNAME, 'price = db.Column(types.Money("EUR"))')
     checked = typed.make_migrations(check=True)
 
-    (warning, *failed) = checked.warnings
+    (warning, *failed) = findings(checked.warnings)
     assert warning.startswith(
         "column user.price: its type renders as app.types.Money(precision=12, scale=2), which fails to "
         "rebuild it (TypeError: "
@@ -127,7 +127,7 @@ def test_the_sqlalchemy_utils_choice_type_is_named(project: ProjectCopy) -> None
 
 
 @pytest.mark.version_independent  # the choice to step aside: this package's own
-def test_env_py_that_renders_types_itself_is_left_to_do_so(typed) -> None:
+def test_env_py_that_renders_types_itself_is_left_to_do_so(typed: ProjectCopy) -> None:
     """With ``user_module_prefix`` (or a ``render_item``) the project renders and imports them."""
     typed.edit(
         "migrations/env.py", "**conf_args", 'user_module_prefix="types.",\n                **conf_args'
@@ -139,6 +139,6 @@ def test_env_py_that_renders_types_itself_is_left_to_do_so(typed) -> None:
     )
     typed.add_model_line(USERNAME, "nickname = db.Column(types.TrimmedString(40))")
     result = typed.make_migrations("nickname")
-    text = result.path.read_text()
+    text = written_text(result)
     assert "import app.types" not in text and "types.TrimmedString(length=40)" in text
     assert result.warnings == [] and result.differences == []

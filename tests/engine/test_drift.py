@@ -10,7 +10,7 @@ differs.
 
 import json
 
-from conftest import HEAD, USERNAME, ProjectCopy
+from conftest import HEAD, USERNAME, ProjectCopy, Run, written_text
 from pg_cluster import Cluster
 from project_edits import add_unnamed_check
 from server_runs import make
@@ -18,7 +18,7 @@ from server_runs import make
 UNFIXABLE = "! check constraint on note (length(body) > 0): only in the migrations"
 
 
-def stdout_lines(run) -> list[str]:
+def stdout_lines(run: Run) -> list[str]:
     return run.stdout.strip().splitlines()
 
 
@@ -108,7 +108,7 @@ def add_status_with_a_default_the_model_lacks(project: ProjectCopy) -> None:
     project.add_revision("0003_status", HEAD, f"    {add}", downgrade="    op.drop_column('user', 'status')")
 
 
-def written(project: ProjectCopy, *args) -> str:
+def written(project: ProjectCopy, *args: str) -> str:
     """The revision a real writing run wrote: its text; the run said it on stdout."""
     before = project.revision_files()
     run = project.invoke("makemigrations", "-m", "drift", *args)
@@ -148,7 +148,7 @@ def test_a_check_constraint_only_in_the_models_is_created_and_dropped_on_downgra
         ["+ check constraint ck_post_body_not_empty on post"],
         [],
     )
-    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    upgrade, downgrade = written_text(result).split("def downgrade")
     assert "create_check_constraint(batch_op.f('ck_post_body_not_empty'), 'length(body) > 0')" in upgrade
     assert "drop_constraint(batch_op.f('ck_post_body_not_empty'), type_='check')" in downgrade
     assert project.make_migrations(check=True).operations == []
@@ -169,7 +169,7 @@ def test_a_check_constraint_only_in_the_migrations_is_dropped_and_comes_back_on_
     result = project.make_migrations("no title check")
 
     assert (result.operations, result.differences) == (["- check constraint ck_post_title on post"], [])
-    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    upgrade, downgrade = written_text(result).split("def downgrade")
     assert "drop_constraint(batch_op.f('ck_post_title'), type_='check')" in upgrade
     assert "create_check_constraint(batch_op.f('ck_post_title'), 'length(title) > 1')" in downgrade
 
@@ -212,7 +212,7 @@ def test_on_postgresql_a_server_default_only_the_migrations_have_is_written_and_
     assert (checked.operations, checked.differences) == (["~ column user.status (server default)"], [])
 
     result = make(project, postgres, "drift")
-    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    upgrade, downgrade = written_text(result).split("def downgrade")
     assert "server_default=None" in upgrade
     assert "server_default=sa.text(\"'active'::character varying\")" in downgrade
     assert make(project, postgres, check=True).operations == []
@@ -247,7 +247,7 @@ def test_a_binds_drift_is_written_into_that_binds_functions(binds_project: Proje
         ["analytics: ~ column page_view.kind (server default)"],
         [],
     )
-    script = result.path.read_text()
+    script = written_text(result)
     assert "server_default='page'" in function(script, "upgrade_analytics")
     assert "alter_column" not in function(script, "upgrade_") + function(script, "upgrade_audit")
     assert binds_project.make_migrations(check=True).operations == []

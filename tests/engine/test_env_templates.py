@@ -16,7 +16,7 @@ TEMPLATES = sorted(p for p in (TESTS / "env_templates").glob("flask-migrate-*.py
 
 
 @pytest.fixture(params=TEMPLATES, ids=lambda path: path.stem)
-def old_project(project: ProjectCopy, request: pytest.FixtureRequest):
+def old_project(project: ProjectCopy, request: pytest.FixtureRequest) -> ProjectCopy:
     """The example project with its ``env.py`` replaced by an older Flask-Migrate template."""
     shutil.copyfile(request.param, project.migrations / "env.py")
     return project

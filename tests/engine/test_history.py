@@ -108,7 +108,7 @@ hooks = {name}
 """
 
 
-def add_post_write_hook(project: ProjectCopy, name: str, type: str, **options) -> None:
+def add_post_write_hook(project: ProjectCopy, name: str, type: str, **options: str) -> None:
     lines = "\n".join(f"{name}.{key} = {value}" for key, value in options.items())
     ini = project.migrations / "alembic.ini"
     ini.write_text(ini.read_text() + HOOKS.format(name=name, type=type, options=lines))

@@ -10,7 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import HEAD, ProjectCopy
+from conftest import HEAD, ProjectCopy, Run, dry_run_script
+
+from flask_makemigrations import Result
 
 TAG_MODEL = """
 
@@ -20,7 +22,7 @@ class Tag(db.Model):
 """
 
 
-def written(project: ProjectCopy, result, before) -> str:
+def written(project: ProjectCopy, result: Run, before: list[str]) -> str:
     """The one revision a successful run wrote: its path is the first line of stdout."""
     assert result.returncode == 0, result.stderr
     (new,) = project.new_revisions(before)
@@ -28,7 +30,7 @@ def written(project: ProjectCopy, result, before) -> str:
     return new.read_text()
 
 
-def written_by_engine(project: ProjectCopy, result, before) -> str:
+def written_by_engine(project: ProjectCopy, result: Result, before: list[str]) -> str:
     """The one revision a successful engine call wrote, which its result names."""
     (new,) = project.new_revisions(before)
     assert result.path == new
@@ -133,7 +135,7 @@ def test_dry_run_needs_no_message(project: ProjectCopy) -> None:
     project.add_email_column()
     before = project.snapshot()
     result = project.make_migrations(dry_run=True)
-    assert "add_column(sa.Column('email'" in result.script and result.path is None
+    assert "add_column(sa.Column('email'" in dry_run_script(result) and result.path is None
     assert project.snapshot() == before
 
 
@@ -170,7 +172,7 @@ def test_rev_id(project: ProjectCopy) -> None:
     [(HEAD, "already exists"), ("sub/0003", "cannot contain"), ("0003-email", "not allowed")],
     ids=["existing", "path", "alembic-illegal"],
 )
-def test_unusable_rev_id_is_refused(project: ProjectCopy, rev_id, complaint) -> None:
+def test_unusable_rev_id_is_refused(project: ProjectCopy, rev_id: str, complaint: str) -> None:
     project.add_email_column()
     error = project.engine_refuses(project.make_migrations, "add email", rev_id=rev_id)
     assert rev_id in error and complaint in error
@@ -210,7 +212,8 @@ def test_any_message_gives_a_valid_revision_that_keeps_it(project: ProjectCopy, 
 
     (new,) = project.new_revisions(before)
     assert result.path == new
-    assert ast.get_docstring(ast.parse(new.read_text())).splitlines()[0] == message
+    docstring = ast.get_docstring(ast.parse(new.read_text()))
+    assert docstring is not None and docstring.splitlines()[0] == message
 
 
 @pytest.mark.parametrize("database", [":memory:", "new-shadow.sqlite"])
@@ -240,7 +243,7 @@ def test_a_missing_message_is_one_error_line_of_the_task(project: ProjectCopy) -
 
 
 @pytest.mark.parametrize("flags", [{"check": True, "dry_run": True}, {"check": True, "empty": True}])
-def test_contradictory_flags_are_refused(project: ProjectCopy, flags) -> None:
+def test_contradictory_flags_are_refused(project: ProjectCopy, flags: dict[str, bool]) -> None:
     assert "cannot be combined" in project.engine_refuses(project.make_migrations, "x", **flags)
 
 

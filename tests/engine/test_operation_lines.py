@@ -7,7 +7,7 @@ private server of the ``postgres`` fixture.
 """
 
 import pytest
-from conftest import ProjectCopy
+from conftest import ProjectCopy, findings
 from pg_cluster import Cluster
 from server_runs import make
 
@@ -34,7 +34,7 @@ def test_unnamed_foreign_keys_are_named_by_their_table_and_columns(project: Proj
 
     result = project.make_migrations(check=True)
 
-    keys = sorted((line for line in result.operations if line.kind == "add_constraint"), key=str)
+    keys = sorted((line for line in findings(result.operations) if line.kind == "add_constraint"), key=str)
     assert keys == [
         "+ foreign key on post (editor_id -> user.id)",
         "+ foreign key on post (reviewer_id -> post.id)",
@@ -55,7 +55,7 @@ def test_a_named_constraint_keeps_its_name_and_says_its_columns_in_json(project:
 
     result = project.make_migrations(check=True)
 
-    (key,) = (line for line in result.operations if line.kind == "add_constraint")
+    (key,) = (line for line in findings(result.operations) if line.kind == "add_constraint")
     assert key == "+ foreign key fk_post_editor_id_user on post"
     assert as_entry(key, "line") == {
         "kind": "add_constraint",
@@ -92,7 +92,7 @@ def test_an_unnamed_unique_constraint_added_and_a_foreign_key_dropped(project: P
 
     result = project.make_migrations(check=True)
 
-    keys = sorted((line for line in result.operations if "constraint" in line.kind), key=str)
+    keys = sorted((line for line in findings(result.operations) if "constraint" in line.kind), key=str)
     assert keys == ["+ unique constraint on review (title)", "- foreign key on review (post_id -> post.id)"]
     assert as_entry(keys[1], "line") == {
         "kind": "drop_constraint",
@@ -103,7 +103,7 @@ def test_an_unnamed_unique_constraint_added_and_a_foreign_key_dropped(project: P
         "referred_columns": ["id"],
         "line": "- foreign key on review (post_id -> post.id)",
     }
-    dropped = [warning for warning in result.warnings if warning.kind == "foreign_key_dropped"]
+    dropped = [warning for warning in findings(result.warnings) if warning.kind == "foreign_key_dropped"]
     assert dropped == [
         "foreign key on review (post_id -> post.id) is dropped: the database no longer checks that "
         "these rows point to existing rows."
@@ -122,7 +122,7 @@ def test_a_changed_type_is_shown_as_postgresql_gets_it(project: ProjectCopy, pos
 
     result = make(project, postgres, check=True)
 
-    (change,) = (line for line in result.operations if line.kind == "alter_column")
+    (change,) = (line for line in findings(result.operations) if line.kind == "alter_column")
     assert change == "~ column post.limiting_factor (type VARCHAR(255) -> limitingfactor)"
     assert change.fields["changes"] == "type VARCHAR(255) -> limitingfactor"
 
@@ -134,7 +134,9 @@ def test_a_changed_type_is_shown_as_sqlite_gets_it(project: ProjectCopy) -> None
     project.edit("app/models.py", LIMITING, f"limiting_factor = db.Column({ENUM})")
 
     (change,) = (
-        line for line in project.make_migrations(check=True).operations if line.kind == "alter_column"
+        line
+        for line in findings(project.make_migrations(check=True).operations)
+        if line.kind == "alter_column"
     )
     assert change == "~ column post.limiting_factor (type VARCHAR(255) -> VARCHAR(17))"
 

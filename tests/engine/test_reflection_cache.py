@@ -6,7 +6,9 @@ the engine in this process, on the example project's SQLite shadow databases.
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,12 +23,13 @@ _TABLE_PRAGMA = re.compile(r'PRAGMA (?:main\.)?(?:table_x?info|index_list|foreig
 
 
 @pytest.fixture
-def asked() -> list:
+def asked() -> Iterator[list[str]]:
     """The tables SQLite was asked about (by pragma), in this process, while the test runs; not the
     version table, whose existence Alembic checks itself (``has_table``, which no cache answers)."""
-    tables: list = []
+    tables: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+    def record(*args: Any) -> None:
+        statement = args[2]  # conn, cursor, statement, parameters, context, executemany
         found = _TABLE_PRAGMA.search(statement)
         if found and found.group(1) != "alembic_version":
             tables.append(found.group(1))
@@ -36,19 +39,21 @@ def asked() -> list:
     sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
 
 
-def pending(project: ProjectCopy, **options):
+def pending(project: ProjectCopy, **options: Any) -> tuple[list[str], str]:
     """What a --dry-run --no-verify run finds: its operations, and its file without the date."""
     result = project.make_migrations(dry_run=True, verify=False, rev_id="0003_next", **options)
     script = "\n".join(line for line in (result.script or "").splitlines() if "Create Date" not in line)
     return result.operations, script
 
 
-def answers_file(project: ProjectCopy):
+def answers_file(project: ProjectCopy) -> Path:
     (found,) = project.home.glob(".cache/flask-makemigrations/*/reflected.json")
     return found
 
 
-def test_a_warm_run_asks_nothing_about_known_tables_and_finds_the_same(project: ProjectCopy, asked) -> None:
+def test_a_warm_run_asks_nothing_about_known_tables_and_finds_the_same(
+    project: ProjectCopy, asked: list[str]
+) -> None:
     project.add_email_column()
     cold = pending(project)
     assert {"user", "post"} <= set(asked)
@@ -59,7 +64,9 @@ def test_a_warm_run_asks_nothing_about_known_tables_and_finds_the_same(project: 
     assert cold[0] == ["+ column user.email"]
 
 
-def test_a_table_whose_statements_changed_is_asked_about_again(project: ProjectCopy, asked) -> None:
+def test_a_table_whose_statements_changed_is_asked_about_again(
+    project: ProjectCopy, asked: list[str]
+) -> None:
     """So are the tables whose foreign keys refer to it (post's, to user); the others are answered."""
     columns = "sa.Column('id', sa.Integer, primary_key=True)"
     project.add_revision(
@@ -77,7 +84,7 @@ def test_a_table_whose_statements_changed_is_asked_about_again(project: ProjectC
     assert set(asked) == {"user", "post"}
 
 
-def test_answers_that_do_not_load_are_asked_again(project: ProjectCopy, asked) -> None:
+def test_answers_that_do_not_load_are_asked_again(project: ProjectCopy, asked: list[str]) -> None:
     project.add_email_column()
     cold = pending(project)
     path = answers_file(project)
@@ -97,7 +104,7 @@ def test_answers_that_do_not_load_are_asked_again(project: ProjectCopy, asked) -
     assert json.loads(path.read_text())["entries"]  # written again whole
 
 
-def test_an_answer_json_cannot_hold_exactly_is_not_kept(project: ProjectCopy, asked) -> None:
+def test_an_answer_json_cannot_hold_exactly_is_not_kept(project: ProjectCopy, asked: list[str]) -> None:
     """A column declared with no type reflects as NullType, which has no name to read back."""
     project.add_revision(
         "0003_legacy", HEAD, "    op.execute('CREATE TABLE legacy (id INTEGER PRIMARY KEY, anything)')"
@@ -113,7 +120,7 @@ def test_an_answer_json_cannot_hold_exactly_is_not_kept(project: ProjectCopy, as
     assert "legacy" in asked and "user" not in asked
 
 
-def test_without_the_cache_nothing_is_read_or_kept(project: ProjectCopy, asked) -> None:
+def test_without_the_cache_nothing_is_read_or_kept(project: ProjectCopy, asked: list[str]) -> None:
     project.add_model_line(USERNAME, EMAIL)
     pending(project, use_cache=False)
     assert not list(project.home.glob(".cache/flask-makemigrations/*/reflected.json"))
@@ -125,7 +132,7 @@ def test_without_the_cache_nothing_is_read_or_kept(project: ProjectCopy, asked) 
 
 @pytest.mark.parametrize("change", ["SQLAlchemy's version", "a type name a package adds"])
 def test_answers_of_another_sqlalchemy_or_other_type_names_are_asked_again(
-    project: ProjectCopy, asked, monkeypatch: pytest.MonkeyPatch, change: str
+    project: ProjectCopy, asked: list[str], monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
     project.add_email_column()
     cold = pending(project)
@@ -144,7 +151,7 @@ def test_the_dialects_own_methods_come_back_whatever_ends_the_block(tmp_path: Pa
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY)")
 
-    def answer(method, ask, args, kw):
+    def answer(method: str, ask: Callable[..., Any], args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
         return ask(*args, **kw)
 
     with pytest.raises(RuntimeError), table_reflection_answered_by([engine.dialect], METHODS, answer):

@@ -7,10 +7,12 @@ its API in this process; the last one runs the real task, for how warnings are p
 import pytest
 import sqlalchemy as sa
 from alembic.operations import ops
-from conftest import ProjectCopy
+from conftest import ProjectCopy, Run
 from sqlalchemy.dialects import mysql
 
+from flask_makemigrations import Result
 from flask_makemigrations.checks.review import review
+from flask_makemigrations.findings import Finding
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 TITLE = "title = db.Column(db.String(120), nullable=False)"
@@ -18,9 +20,9 @@ BODY = "body = db.Column(db.Text, nullable=False)"
 AUTHOR = 'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)'
 
 
-def warnings_of(result) -> list:
+def warnings_of(result: Run) -> list[str]:
     """The warning blocks on stderr: each starts with ``Warning:`` and may go on for a few lines."""
-    blocks = []
+    blocks: list[str] = []
     for line in result.stderr.splitlines():
         if line.startswith("Warning: "):
             blocks.append(line[len("Warning: ") :])
@@ -29,12 +31,12 @@ def warnings_of(result) -> list:
     return blocks
 
 
-def shown(result) -> list:
+def shown(result: Result) -> list[str]:
     """What a run shows as warnings: the review's, then verification's differences."""
     return result.warnings + result.differences
 
 
-def new_files(project: ProjectCopy, before) -> list:
+def new_files(project: ProjectCopy, before: list[str]) -> list[str]:
     return sorted(set(project.revision_files()) - set(before))
 
 
@@ -158,7 +160,7 @@ MYSQL_INTEGERS = {
 }
 
 
-def integer_change(before: str, after: str) -> list:
+def integer_change(before: str, after: str) -> list[Finding]:
     """The review of one column changing between two of MySQL's integer types."""
     change = ops.AlterColumnOp(
         "part", "count", existing_type=MYSQL_INTEGERS[before], modify_type=MYSQL_INTEGERS[after]

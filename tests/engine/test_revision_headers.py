@@ -7,11 +7,14 @@ tool gives it; the end-to-end runs at the bottom go through the engine's API.
 
 import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from conftest import HEAD, ProjectCopy
+from conftest import HEAD, ProjectCopy, shadow_build
 
 from flask_makemigrations.cache.headers import RevisionHeaders, plain_module
 from flask_makemigrations.compat import revision_files_loaded_by
@@ -70,7 +73,7 @@ def downgrade(engine_name: str) -> None:
 
 @pytest.mark.version_independent
 @pytest.mark.parametrize("source", [FLASK_MIGRATE_FILE, ANNOTATED_FILE], ids=["flask-migrate", "annotated"])
-def test_the_templates_files_are_plain(source) -> None:
+def test_the_templates_files_are_plain(source: str) -> None:
     assert plain_module(source.encode())
 
 
@@ -113,13 +116,13 @@ class Loads:
     """Alembic's ScriptDirectory on the project's migrations, loaded through the headers; counts the
     files it really imported."""
 
-    def __init__(self, project: ProjectCopy, path) -> None:
+    def __init__(self, project: ProjectCopy, path: Path) -> None:
         self.project, self.headers = project, RevisionHeaders(path)
         self.imported: list[str] = []
 
-    def graph(self) -> dict:
-        def load(path, import_file):
-            def counted():
+    def graph(self) -> dict[str, tuple[Any, ...]]:
+        def load(path: Path, import_file: Callable[[], ModuleType]) -> ModuleType:
+            def counted() -> ModuleType:
                 self.imported.append(path.name)
                 return import_file()
 
@@ -134,7 +137,7 @@ class Loads:
         }
 
 
-def imported_graph(project: ProjectCopy) -> dict:
+def imported_graph(project: ProjectCopy) -> dict[str, tuple[Any, ...]]:
     script = ScriptDirectory(str(project.migrations))
     return {
         r.revision: (r.down_revision, r.branch_labels, r.dependencies, r.doc, r.path)
@@ -207,9 +210,10 @@ def test_a_module_from_its_header_is_the_file_once_asked_for_more(
 # -- end to end ---------------------------------------------------------------------------------
 
 
-def headers_kept(project: ProjectCopy) -> dict:
+def headers_kept(project: ProjectCopy) -> dict[str, Any]:
     (path,) = project.home.glob(".cache/flask-makemigrations/*/headers.json")
-    return json.loads(path.read_text())["entries"]
+    entries: dict[str, Any] = json.loads(path.read_text())["entries"]
+    return entries
 
 
 def test_warm_runs_apply_and_verify_revisions_placed_from_their_headers(project: ProjectCopy) -> None:
@@ -219,7 +223,7 @@ def test_warm_runs_apply_and_verify_revisions_placed_from_their_headers(project:
     project.make_migrations("add email", dry_run=True)  # learns the headers
     assert len(headers_kept(project)) == 2
     written = project.make_migrations("add email")
-    assert written.built.restored == HEAD and written.differences == []
+    assert shadow_build(written).restored == HEAD and written.differences == []
 
     assert project.verify_history().revisions == 3
     assert len(headers_kept(project)) == 3  # the new file's, learnt by the run after the one that wrote it

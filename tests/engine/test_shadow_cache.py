@@ -6,26 +6,30 @@ head), but for the summary line and ``invoke cache --clear``, which only a proce
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import HEAD, ProjectCopy, synthetic_project
+from conftest import HEAD, ProjectCopy, Run, dry_run_script, shadow_build, synthetic_project
+
+from flask_makemigrations import Result
 
 SUMMARY = re.compile(
     r"^Shadow database at head: (?:restored at (\S+) from the cache, then )?(\d+) revision", re.M
 )
 
 
-def built(result) -> tuple:
+def built(result: Result) -> tuple[str | None, int]:
     """(revision restored from the cache or None, revisions applied)."""
-    return result.built.restored, result.built.applied
+    return shadow_build(result).restored, shadow_build(result).applied
 
 
-def check(project: ProjectCopy, use_cache: bool = True):
+def check(project: ProjectCopy, use_cache: bool = True) -> Result:
     return project.make_migrations(check=True, verify=False, use_cache=use_cache)
 
 
-def snapshots(project: ProjectCopy) -> list:
+def snapshots(project: ProjectCopy) -> list[Path]:
     return sorted(project.home.glob(".cache/flask-makemigrations/*/*.sqlite"))
 
 
@@ -35,8 +39,9 @@ def test_the_summary_line_says_how_the_shadow_database_reached_head(project: Pro
     warm = project.invoke("makemigrations", "--check", "--no-verify")
 
     assert cold.returncode == warm.returncode == 0, warm.stderr
-    assert SUMMARY.search(cold.stderr).groups() == (None, "2")
-    assert SUMMARY.search(warm.stderr).groups() == (HEAD, "0")
+    cold_summary, warm_summary = SUMMARY.search(cold.stderr), SUMMARY.search(warm.stderr)
+    assert cold_summary is not None and cold_summary.groups() == (None, "2")
+    assert warm_summary is not None and warm_summary.groups() == (HEAD, "0")
 
 
 def test_an_unchanged_history_is_restored_whole(project: ProjectCopy) -> None:
@@ -103,18 +108,18 @@ def test_no_cache_neither_reads_nor_writes_snapshots(project: ProjectCopy) -> No
 
 def test_cold_and_warm_runs_write_the_same_file(project: ProjectCopy) -> None:
     project.add_email_column()
-    options = dict(message="add email", dry_run=True, rev_id="fixed0001")
-    cold = project.make_migrations(**options, use_cache=False)
-    project.make_migrations(**options)  # fills the cache
-    warm = project.make_migrations(**options)
+    options: dict[str, Any] = dict(dry_run=True, rev_id="fixed0001")
+    cold = project.make_migrations("add email", **options, use_cache=False)
+    project.make_migrations("add email", **options)  # fills the cache
+    warm = project.make_migrations("add email", **options)
 
     assert built(warm) == (HEAD, 0)
 
-    def without_date(script):
+    def without_date(script: str) -> str:
         return re.sub(r"Create Date: .*", "", script)
 
-    assert "add_column" in cold.script
-    assert without_date(warm.script) == without_date(cold.script)
+    assert "add_column" in dry_run_script(cold)
+    assert without_date(dry_run_script(warm)) == without_date(dry_run_script(cold))
 
 
 @pytest.mark.version_independent  # file handling of this package's own
@@ -127,11 +132,11 @@ def test_cache_clear_removes_every_snapshot(project: ProjectCopy) -> None:
     assert snapshots(project) == []
 
 
-def models_schemas_kept(project: ProjectCopy) -> list:
+def models_schemas_kept(project: ProjectCopy) -> list[Path]:
     return sorted(project.home.glob(".cache/flask-makemigrations/models/*.json"))
 
 
-def verified_check(project: ProjectCopy, **options):
+def verified_check(project: ProjectCopy, **options: Any) -> Result:
     return project.make_migrations(dry_run=True, **options)
 
 
@@ -173,7 +178,9 @@ def _narrowed_column(text: str) -> str:
     [lambda text: "{}", lambda text: "[]", lambda text: "null", _narrowed_column],
     ids=["empty-object", "list", "null", "edited-column"],
 )
-def test_a_models_schema_file_not_exactly_as_written_is_a_miss(project: ProjectCopy, edit) -> None:
+def test_a_models_schema_file_not_exactly_as_written_is_a_miss(
+    project: ProjectCopy, edit: Callable[[str], str]
+) -> None:
     """Never an answer: ``{}`` would say the models have no table (a false difference for each)."""
     project.add_email_column()
     cold = verified_check(project)
@@ -194,7 +201,7 @@ def test_the_models_schema_of_tables_with_several_indexes_has_one_key(tmp_path: 
     revision."""
     project = synthetic_project(tmp_path, 8)  # two tables of four indexes and two unique constraints
 
-    def run(seed: str):
+    def run(seed: str) -> Run:
         return project.invoke("makemigrations", "--check", "--format", "json", env={"PYTHONHASHSEED": seed})
 
     runs = [run(seed) for seed in ("0", "1", "2")]

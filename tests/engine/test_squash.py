@@ -13,8 +13,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,23 +24,31 @@ from conftest import (
     HEAD,
     USERNAME,
     ProjectCopy,
+    Run,
+    Tmpfs,
+    dry_run_script,
     interrupt,
     probe_env,
     synthetic_project,
     wait_for,
     wait_for_report,
+    written_text,
 )
 from pg_cluster import Cluster
 
+from flask_makemigrations import Squashed
 
-def squash(project: ProjectCopy, message: str = "squash", where: dict | None = None, **options):
+
+def squash(
+    project: ProjectCopy, message: str = "squash", where: dict[str, Any] | None = None, **options: Any
+) -> Squashed:
     from flask_makemigrations import Project, squash_history
 
     with project.inside():
         return squash_history(Project(**(where or {})), message, **options)
 
 
-def grow(project: ProjectCopy) -> list:
+def grow(project: ProjectCopy) -> list[str | None]:
     """Two more revisions after the example's two (an email column, then a bio column); their ids."""
     project.add_email_column()
     third = project.make_migrations("email", rev_id="0003_email")
@@ -47,7 +57,7 @@ def grow(project: ProjectCopy) -> list:
     return [third.revision, fourth.revision]
 
 
-def schema_of(url: str) -> dict:
+def schema_of(url: str) -> dict[str, list[tuple[str, str, bool]]]:
     engine = sa.create_engine(url)
     try:
         inspector = sa.inspect(engine)
@@ -65,10 +75,11 @@ def test_the_whole_history_becomes_one_revision_with_the_heads_id(project: Proje
 
     assert done.revision == HEAD and done.since is None and len(done.folded) == 2
     assert project.revisions() == {HEAD: None}
-    text = done.path.read_text()
+    text = written_text(done)
     assert f"revision = '{HEAD}'" in text and "down_revision = None" in text
     assert "op.create_table('user'" in text and "op.create_table('post'" in text
     # Outside git, every removed file is kept.
+    assert done.backup is not None
     kept = sorted(done.backup.rglob("*.py"))
     assert [path.relative_to(done.backup).as_posix() for path in kept] == [
         f"migrations/versions/{name}" for name in before
@@ -86,7 +97,7 @@ def test_a_squash_after_a_middle_revision_keeps_the_ones_before(project: Project
 
     assert done.revision == fourth and [path.name.split("_")[0] for path in done.folded] == ["0003", "0004"]
     assert project.revisions() == {"0001_users": None, HEAD: "0001_users", fourth: HEAD}
-    text = done.path.read_text()
+    text = written_text(done)
     assert "sa.Column('email'" in text and "sa.Column('bio'" in text and f"down_revision = '{HEAD}'" in text
     assert project.verify_history().revisions == 3
     assert project.make_migrations(check=True).operations == []
@@ -105,7 +116,7 @@ def test_a_longer_synthetic_history_is_squashed_and_verified(tmp_path: Path, sin
     assert project.make_migrations(check=True).operations == []
 
 
-def flask_db_upgrade(project: ProjectCopy, url: str):
+def flask_db_upgrade(project: ProjectCopy, url: str) -> Run:
     command = [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"]
     return project.run(command, env={"DATABASE_URL": url})
 
@@ -152,7 +163,7 @@ def test_dry_run_prints_the_revision_and_changes_nothing(project: ProjectCopy) -
     before = project.snapshot()
     done = squash(project, dry_run=True)
     assert done.path is None and done.backup is None
-    assert f"revision = '{HEAD}'" in done.script and "def downgrade" in done.script
+    assert f"revision = '{HEAD}'" in dry_run_script(done) and "def downgrade" in dry_run_script(done)
     assert project.snapshot() == before
 
 
@@ -320,7 +331,9 @@ def test_ctrl_c_while_the_squashed_history_is_built_changes_nothing(
 
 
 @pytest.mark.version_independent  # file handling of this package's own
-def test_a_full_disk_before_the_swap_changes_nothing(project: ProjectCopy, tmpfs) -> None:
+def test_a_full_disk_before_the_swap_changes_nothing(
+    project: ProjectCopy, tmpfs: Callable[..., Tmpfs]
+) -> None:
     """The journal and the copies cannot be written: nothing is removed, and no journal stays."""
     disk = tmpfs(project.migrations, size="64k")
     disk.fill()
@@ -334,29 +347,28 @@ def test_a_full_disk_before_the_swap_changes_nothing(project: ProjectCopy, tmpfs
 
 
 @pytest.fixture
-def in_git(project: ProjectCopy):
+def in_git(project: ProjectCopy) -> ProjectCopy:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
 
-    def git(*args) -> None:
+    def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=project.root, check=True, capture_output=True)
 
     git("init", "-q")
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "start")
-    project.git = git
     return project
 
 
 @pytest.mark.version_independent  # file handling of this package's own
-def test_in_git_committed_files_are_removed_without_a_copy(in_git) -> None:
+def test_in_git_committed_files_are_removed_without_a_copy(in_git: ProjectCopy) -> None:
     done = squash(in_git)
     assert done.backup is None and not (in_git.migrations / ".squashed").exists()
     assert [path.exists() for path in done.folded] == [False, False]
 
 
 @pytest.mark.version_independent
-def test_in_git_untracked_or_changed_files_are_refused(in_git) -> None:
+def test_in_git_untracked_or_changed_files_are_refused(in_git: ProjectCopy) -> None:
     in_git.add_revision("0003_untracked", HEAD)
     error = in_git.engine_refuses(squash, in_git)
     assert error == (
@@ -377,7 +389,7 @@ def test_a_swap_cut_short_is_named_by_every_task(project: ProjectCopy) -> None:
     there): every task refuses, saying how to go back and how to finish."""
     done = squash(project, dry_run=True)
     new = project.versions / f"{HEAD}_squash.py"
-    new.write_text(done.script)
+    new.write_text(dry_run_script(done))
     users, posts = (project.versions / name for name in project.revision_files()[:2])
     removed = [str(users), str(posts)]
     users.unlink()
@@ -408,9 +420,9 @@ def test_enum_types_the_tool_created_are_folded_on_postgresql(
         "status = db.Column(db.Enum('draft', 'published', name='post_status'), nullable=True)",
     )
     written = project.make_migrations("status", where=where)
-    assert ".create(op.get_bind(), checkfirst=True)" in written.path.read_text()
+    assert ".create(op.get_bind(), checkfirst=True)" in written_text(written)
     done = squash(project, where=where)
-    assert done.proof.tables == 2 and "post_status" in done.path.read_text()
+    assert done.proof.tables == 2 and "post_status" in written_text(done)
     assert project.verify_history(where=where).revisions == 1
 
 
@@ -446,7 +458,7 @@ _FILE_CALLS = [
 
 
 @contextmanager
-def killed_at(call: int, fault: str = "kill"):
+def killed_at(call: int, fault: str = "kill") -> Iterator[list[int]]:
     """The swap's file-system calls from the ``call``-th on do nothing but raise ``Killed`` (a kill),
     or the ``call``-th alone fails with ENOSPC (a failing disk)."""
     import builtins
@@ -455,10 +467,10 @@ def killed_at(call: int, fault: str = "kill"):
 
     modules = {"os": os, "io": io, "builtins": builtins}
     counter = itertools.count()
-    made = []  # the calls made: whether the fault's turn came
+    made: list[int] = []  # the calls made: whether the fault's turn came
 
-    def dies_at_its_turn(original):
-        def stopping(*args, **kwargs):
+    def dies_at_its_turn(original: Callable[..., Any]) -> Callable[..., Any]:
+        def stopping(*args: Any, **kwargs: Any) -> Any:
             turn = next(counter)
             made.append(turn)
             if fault == "kill" and turn >= call:
@@ -475,11 +487,11 @@ def killed_at(call: int, fault: str = "kill"):
         yield made
 
 
-def files_of(folder) -> dict:
+def files_of(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.glob("*.py"))}
 
 
-def follow(recovery: str, root) -> None:
+def follow(recovery: str, root: Path) -> None:
     """Do what one recovery of the journal's message says, literally, from the project's root."""
     for action in recovery.split(", then "):
         if found := re.fullmatch(r"run '(git checkout HEAD -- .+)'", action):
@@ -494,7 +506,7 @@ def follow(recovery: str, root) -> None:
             raise AssertionError(f"not an action: {action!r}")
 
 
-def recoveries(message: str) -> dict:
+def recoveries(message: str) -> dict[str, str]:
     """The ways out a journal's message offers: 'back' always, 'finish' where finishing is safe."""
     found = re.fullmatch(
         r"a squash was interrupted \(migrations/\.squash-in-progress\.json\)"
@@ -530,7 +542,7 @@ def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(
         for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "start"]):
             command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
             subprocess.run(command, cwd=project.root, check=True, capture_output=True)
-    script = squash(project, message, dry_run=True).script
+    script = dry_run_script(squash(project, message, dry_run=True))
     old = files_of(project.versions)
     folded = [project.versions / name for name in old]
     new_name = f"{HEAD}_{message.replace(' ', '_')}.py"
@@ -538,7 +550,7 @@ def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(
     pristine = project.root.parent / "pristine"
     shutil.copytree(project.versions, pristine)
 
-    def stop_at(call: int) -> tuple:
+    def stop_at(call: int) -> tuple[bool, dict[str, str]]:
         """Start from the old history, kill the swap at ``call``: whether it had finished, and the
         ways out the tasks offer then."""
         shutil.rmtree(project.versions)
@@ -571,7 +583,8 @@ def test_a_swap_stopped_at_any_step_leaves_the_old_history_or_the_new_one(
                 return finished, recoveries(str(exc))
         return finished, {}
 
-    followed, call = [], 0
+    followed: list[tuple[int, str]] = []
+    call = 0
     while True:
         finished, offered = stop_at(call)
         if not offered:

@@ -6,7 +6,7 @@ Through the engine's API in this process, on SQLite and PostgreSQL.
 """
 
 import pytest
-from conftest import HEAD, USERNAME, ProjectCopy
+from conftest import HEAD, USERNAME, ProjectCopy, written_text
 from pg_cluster import Cluster
 from test_squash import squash
 
@@ -40,7 +40,7 @@ def test_an_index_created_in_an_autocommit_block_is_folded(project: ProjectCopy)
     done = squash(project, since="0001_users")
 
     assert [path.name for path in done.folded][0] == "0002_posts_add_post_table.py" and len(done.folded) == 4
-    text = done.path.read_text()
+    text = written_text(done)
     assert "batch_op.create_index(batch_op.f('ix_post_title'), ['title'], unique=False)" in text
     assert project.make_migrations(check=True).operations == []
 
@@ -75,7 +75,7 @@ def test_a_loop_is_named_as_a_statement_the_check_does_not_read(project: Project
     )
 
 
-def grow_after(project: ProjectCopy, parent: str) -> list:
+def grow_after(project: ProjectCopy, parent: str) -> list[str | None]:
     """``grow``'s two revisions (an email column, then a bio column), after ``parent``."""
     project.add_revision(
         "0004_email", parent, upgrade="    op.add_column('user', sa.Column('email', sa.String(120)))"

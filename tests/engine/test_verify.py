@@ -4,7 +4,7 @@ Real SQLite shadow databases on private copies of the example project: real ``in
 output and the exit status are the behaviour, the engine's API in this process where the result is.
 """
 
-from conftest import ProjectCopy
+from conftest import ProjectCopy, dry_run_script, written_text
 from project_edits import add_unnamed_check
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
@@ -23,7 +23,13 @@ def break_generated_downgrades(project: ProjectCopy) -> None:
     )
 
 
-def add_revision(project: ProjectCopy, revision, down_revision, upgrade, downgrade) -> None:
+def add_revision(
+    project: ProjectCopy,
+    revision: str,
+    down_revision: str | tuple[str, ...] | None,
+    upgrade: str,
+    downgrade: str,
+) -> None:
     """A hand-written revision file, as a colleague would commit it (one statement each way)."""
     project.add_revision(revision, down_revision, upgrade=f"    {upgrade}", downgrade=f"    {downgrade}")
 
@@ -81,8 +87,8 @@ def test_dry_run_prints_a_revision_that_fails_verification_with_a_warning(projec
 
     result = project.make_migrations(dry_run=True)
 
-    compile(result.script, "dry-run", "exec")
-    assert "op.execute('DROP TABLE no_such_table')" in result.script
+    compile(dry_run_script(result), "dry-run", "exec")
+    assert "op.execute('DROP TABLE no_such_table')" in dry_run_script(result)
     (warning,) = result.warnings + result.differences
     assert warning.startswith("verification failed at downgrade ")
     assert project.engine_refuses(project.make_migrations, dry_run=True, strict=True).startswith("--strict: ")
@@ -114,7 +120,7 @@ def test_what_autogenerate_does_not_see_is_written_and_verified(project: Project
         "~ column user.status (server default)",
     ]
     assert (result.warnings, result.differences) == ([], [])
-    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    upgrade, downgrade = written_text(result).split("def downgrade")
     assert "server_default='pending'" in upgrade and "server_default=sa.text(\"'active'\")" in downgrade
     assert project.make_migrations(check=True).operations == []
 

@@ -6,7 +6,7 @@ whole process.
 """
 
 import pytest
-from conftest import ProjectCopy
+from conftest import ProjectCopy, Run
 from pg_cluster import Cluster
 
 ENTITIES = '''"""The database's views and functions, declared for alembic-utils."""
@@ -28,7 +28,7 @@ shout = PGFunction(
 
 
 @pytest.fixture
-def entities(project: ProjectCopy):
+def entities(project: ProjectCopy) -> ProjectCopy:
     project.write("app/entities.py", ENTITIES)
     project.edit(
         "migrations/env.py",
@@ -39,11 +39,13 @@ def entities(project: ProjectCopy):
     return project
 
 
-def run(project: ProjectCopy, postgres: Cluster, *args):
+def run(project: ProjectCopy, postgres: Cluster, *args: str) -> Run:
     return project.invoke("makemigrations", *args, "--database", postgres.url_string())
 
 
-def test_views_and_functions_are_created_replaced_and_verified(entities, postgres: Cluster) -> None:
+def test_views_and_functions_are_created_replaced_and_verified(
+    entities: ProjectCopy, postgres: Cluster
+) -> None:
     project = entities
     before = project.revision_files()
     created = run(project, postgres, "-m", "entities")

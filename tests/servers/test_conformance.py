@@ -7,9 +7,10 @@ its shadow databases must be gone, and the database named in the URL must be as 
 """
 
 import importlib.util
+import os
 import signal
 import socket
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
 
 
 @pytest.fixture
-def databases_unchanged(server: ServerUnderTest):
+def databases_unchanged(server: ServerUnderTest) -> Iterator[None]:
     """Fail the test if any database appeared or vanished on the server during it."""
     before = server.databases()
     yield
@@ -72,7 +73,7 @@ def test_no_changes_and_the_url_database_is_untouched(project: ProjectCopy, serv
     indirect=["server"],
 )
 def test_an_interrupted_upgrade_drops_the_shadow_database(
-    project: ProjectCopy, server: ServerUnderTest, tmp_path: Path, drivername, signum, code
+    project: ProjectCopy, server: ServerUnderTest, tmp_path: Path, drivername: str, signum: int, code: int
 ) -> None:
     if not driver_available(drivername):
         pytest.skip(f"{drivername} or its SQLAlchemy dialect is not installed")
@@ -136,7 +137,7 @@ def test_a_missing_url_database(project: ProjectCopy, server: ServerUnderTest) -
     indirect=["server"],
 )
 def test_driver_not_installed(
-    project: ProjectCopy, server: ServerUnderTest, drivername, module, package
+    project: ProjectCopy, server: ServerUnderTest, drivername: str, module: str, package: str
 ) -> None:
     if importlib.util.find_spec(module) is not None:
         pytest.skip(f"{package} is installed")
@@ -151,7 +152,7 @@ def test_prune_drops_leaked_shadow_databases_and_nothing_else(
     created = ShadowName.new().created
     leaked = str(ShadowName(host_token(), gone, created, "abc123"))
     kept = [
-        str(ShadowName(host_token(), subprocess.os.getpid(), created, "abc123")),  # its process is alive
+        str(ShadowName(host_token(), os.getpid(), created, "abc123")),  # its process is alive
         str(ShadowName("someotherhost", gone, created, "abc123")),  # made on another machine
         f"{leaked}x",  # not exactly our pattern
         "foreign_db",

@@ -7,8 +7,10 @@ Runs with alembic-postgresql-enum are real ``invoke`` processes: importing the l
 comparators in Alembic for the whole process.
 """
 
+from typing import Any
+
 import pytest
-from conftest import ProjectCopy
+from conftest import ProjectCopy, Run, written_text
 from pg_cluster import Cluster
 from server_runs import make
 
@@ -20,7 +22,7 @@ def add_status(project: ProjectCopy, enum: str = ENUM) -> None:
     project.add_model_line(AUTHOR, f"status = db.Column({enum}, nullable=True)")
 
 
-def enum_types(postgres: Cluster) -> list:
+def enum_types(postgres: Cluster) -> list[tuple[Any, ...]]:
     """The enum types of the database the URL names."""
     return postgres.sql("SELECT typname FROM pg_type WHERE typtype = 'e' ORDER BY 1")
 
@@ -33,7 +35,7 @@ def test_an_enum_column_on_an_existing_table_creates_its_type(
 
     assert result.operations == ["+ enum type post_status", "+ column post.status"]
     assert result.differences == [] and result.warnings == []
-    text = result.path.read_text()
+    text = written_text(result)
     created = "sa.Enum('draft', 'published', name='post_status').create(op.get_bind(), checkfirst=True)"
     dropped = "sa.Enum('draft', 'published', name='post_status').drop(op.get_bind(), checkfirst=True)"
     upgrade, downgrade = text.split("def downgrade")
@@ -55,7 +57,7 @@ def test_a_new_table_with_an_enum_drops_its_type_on_downgrade(
     )
     result = make(project, postgres, "tags")
     assert result.operations == ["+ table tag"] and result.differences == []
-    text = result.path.read_text()
+    text = written_text(result)
     assert ".create(" not in text and "name='post_status').drop(op.get_bind(), checkfirst=True)" in text
 
 
@@ -73,7 +75,7 @@ def test_an_added_value_is_written_outside_a_transaction_and_verified(
     assert (checked.warnings, checked.differences) == ([], [])  # reported once, as what is written
 
     result = make(project, postgres, "more statuses")
-    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    upgrade, downgrade = written_text(result).split("def downgrade")
     assert (
         "    with op.get_context().autocommit_block():\n"
         "        op.execute(\"ALTER TYPE post_status ADD VALUE 'review' BEFORE 'published'\")\n"
@@ -121,7 +123,7 @@ def test_the_statements_quote_what_postgresql_would_misread() -> None:
 
 
 @pytest.fixture
-def with_library(project: ProjectCopy):
+def with_library(project: ProjectCopy) -> ProjectCopy:
     project.edit(
         "migrations/env.py",
         "import logging",
@@ -130,7 +132,7 @@ def with_library(project: ProjectCopy):
     return project
 
 
-def run(project: ProjectCopy, postgres: Cluster, *args):
+def run(project: ProjectCopy, postgres: Cluster, *args: str) -> Run:
     return project.invoke("makemigrations", *args, "--database", postgres.url_string())
 
 
@@ -145,7 +147,9 @@ def written(project: ProjectCopy, postgres: Cluster, message: str, warning: str 
     return new.read_text()
 
 
-def test_the_library_writes_every_enum_change_and_each_is_verified(with_library, postgres: Cluster) -> None:
+def test_the_library_writes_every_enum_change_and_each_is_verified(
+    with_library: ProjectCopy, postgres: Cluster
+) -> None:
     project = with_library
     add_status(project)
     text = written(project, postgres, "post status")  # an existing table

@@ -7,9 +7,11 @@ exit statuses, signals and ``prune``.
 """
 
 import importlib.util
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from conftest import USERNAME, ProjectCopy
+from conftest import USERNAME, ProjectCopy, written_text
 from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, SUPERUSER, Server
 from project_edits import connect_at_import
 from server_runs import SECRETS, make, refused
@@ -17,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 
 @pytest.fixture
-def databases_unchanged(mariadb: Server):
+def databases_unchanged(mariadb: Server) -> Iterator[None]:
     before = mariadb.databases()
     yield
     assert mariadb.databases() == before
@@ -36,7 +38,7 @@ def downgrade_for_mysql(project: ProjectCopy) -> None:
     project.edit(POSTS, DROP_INDEX_FIRST, "    op.drop_table('post')")
 
 
-def app_database_objects(mariadb: Server) -> list:
+def app_database_objects(mariadb: Server) -> list[tuple[Any, ...]]:
     return mariadb.sql(
         "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = :name ORDER BY 1",
         name=APP_DATABASE,
@@ -135,7 +137,7 @@ def test_a_changed_server_default_is_written_and_verified(project: ProjectCopy, 
     result = make(project, mariadb, "pending")
 
     assert (result.operations, result.differences) == (["~ column user.status (server default)"], [])
-    assert "server_default='pending'" in result.path.read_text()
+    assert "server_default='pending'" in written_text(result)
     assert make(project, mariadb, check=True).operations == []
 
 
@@ -159,7 +161,7 @@ def test_a_migration_failing_halfway_names_the_revision_and_leaves_no_database(
 DRIVERS = {"pymysql": "pymysql", "mysqldb": "MySQLdb", "mariadbconnector": "mariadb"}
 
 
-def driver_url(mariadb: Server, driver: str, **parts) -> str:
+def driver_url(mariadb: Server, driver: str, **parts: str) -> str:
     if importlib.util.find_spec(DRIVERS[driver]) is None:
         pytest.skip(f"the {driver} driver is not installed")
     dialect = "mariadb" if driver == "mariadbconnector" else "mysql"
@@ -169,7 +171,7 @@ def driver_url(mariadb: Server, driver: str, **parts) -> str:
 @pytest.mark.parametrize("driver", DRIVERS)
 @pytest.mark.usefixtures("databases_unchanged")
 def test_each_driver_works_and_an_app_on_the_url_database_is_refused(
-    project: ProjectCopy, mariadb: Server, driver
+    project: ProjectCopy, mariadb: Server, driver: str
 ) -> None:
     """Each driver names the database its own way (mysqlclient ``db``, the others ``database``)."""
     url = driver_url(mariadb, driver)

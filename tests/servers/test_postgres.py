@@ -6,10 +6,12 @@ must be gone, and the database named in the URL must be as it was.
 
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import ProjectCopy
+from conftest import ProjectCopy, Run
 from pg_cluster import (
     APP_DATABASE,
     CREATEDB_PASSWORD,
@@ -35,12 +37,12 @@ USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 PG_SLEEP = "SELECT pg_sleep(0.1)"
 
 
-def makemigrations(project: ProjectCopy, postgres: Cluster, *args, url=None):
+def makemigrations(project: ProjectCopy, postgres: Cluster, *args: str, url: str | None = None) -> Run:
     """A real ``invoke makemigrations`` run with the server's URL."""
     return project.invoke("makemigrations", *args, "--database", url or postgres.url_string())
 
 
-def app_database_objects(postgres: Cluster) -> list:
+def app_database_objects(postgres: Cluster) -> list[tuple[Any, ...]]:
     """Every relation and type a user could have created in the database named in the URL."""
     return postgres.sql(
         "SELECT n.nspname, c.relname, c.relkind FROM pg_class c "
@@ -52,7 +54,7 @@ def app_database_objects(postgres: Cluster) -> list:
 
 
 @pytest.fixture
-def databases_unchanged(postgres: Cluster):
+def databases_unchanged(postgres: Cluster) -> Iterator[None]:
     """Fail the test if any database appeared or vanished on the server during it."""
     before = postgres.databases()
     yield
@@ -285,12 +287,14 @@ def test_dropping_a_database_another_role_owns_is_not_a_missing_privilege(postgr
     like a missing CREATEDB), as any drop of the tool would report it."""
     from flask_makemigrations.errors import ShadowDatabaseError
     from flask_makemigrations.shadow.backends import parse_database
-    from flask_makemigrations.shadow.server import connect
+    from flask_makemigrations.shadow.server import ServerBackend, connect
 
     postgres.sql('CREATE DATABASE "owned_by_admin"', database="postgres")
     url = postgres.url_string(user=CREATEDB_ROLE, password=CREATEDB_PASSWORD)
     try:
-        with connect(parse_database(url)) as server, pytest.raises(ShadowDatabaseError) as refused_drop:
+        backend = parse_database(url)
+        assert isinstance(backend, ServerBackend)
+        with connect(backend) as server, pytest.raises(ShadowDatabaseError) as refused_drop:
             server.drop("owned_by_admin")
     finally:
         postgres.sql('DROP DATABASE IF EXISTS "owned_by_admin"', database="postgres")

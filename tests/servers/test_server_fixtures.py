@@ -14,7 +14,7 @@ pytestmark = pytest.mark.version_independent  # the fixtures, not the package
 
 
 @pytest.fixture
-def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``$TMPDIR`` two levels inside a root-owned folder of mode 0700, for this process."""
     if os.geteuid() != 0:
         pytest.skip("only a server run as another user than the tests' meets a folder only root may enter")

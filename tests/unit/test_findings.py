@@ -58,4 +58,5 @@ def test_copies_and_pickles_keep_everything() -> None:
 def test_a_plain_line_is_kind_other() -> None:
     assert as_entry("something", "line") == {"kind": "other", "line": "something"}
     assert rendered("something", INVOKE) == "something"
-    assert in_bind("something", "audit").fields == {"bind": "audit"}
+    plain = in_bind("something", "audit")
+    assert isinstance(plain, Finding) and plain.fields == {"bind": "audit"}

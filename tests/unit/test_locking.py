@@ -13,7 +13,7 @@ pytestmark = pytest.mark.version_independent  # see noxfile.py
 fcntl = pytest.importorskip("fcntl", reason="advisory locks are POSIX-only")
 
 
-def try_lock(directory, mode) -> bool:
+def try_lock(directory: Path, mode: int) -> bool:
     """Whether another open file description could take the lock on ``directory`` right now."""
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -50,13 +50,13 @@ def test_falls_back_to_a_lock_file_where_directories_cannot_be_locked(
 ) -> None:
     """NFS emulates flock with byte-range locks, which a read-only directory cannot take."""
     real_flock = fcntl.flock
-    taken = []
+    taken: list[int] = []
 
-    def flock(target, mode):
+    def flock(target: object, mode: int) -> None:
         if isinstance(target, int):
             raise OSError(9, "Bad file descriptor")
         taken.append(mode)
-        return real_flock(target, mode)
+        real_flock(target, mode)
 
     monkeypatch.setattr(fcntl, "flock", flock)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

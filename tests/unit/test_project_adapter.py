@@ -5,15 +5,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.config import Config
 from flask import Flask
-from flask_migrate import Migrate
+from flask_migrate import Migrate  # type: ignore[import-untyped]  # Flask-Migrate ships no type hints
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_makemigrations.run.adapter import FlaskMigrate, ProjectAdapter
 from flask_makemigrations.run.app_loading import migrate_extension
 
 
-def _stamp(config):
+def _stamp(config: Config) -> Config:
     """A ``Migrate.configure`` callback, as a project writes one."""
     config.set_main_option("stamped_by", "the project")
     return config
@@ -39,12 +40,12 @@ def adapter(tmp_path: Path) -> Iterator[FlaskMigrate]:
         db.engines[None].dispose()
 
 
-def test_the_migrations_directory_is_the_one_migrate_names(adapter) -> None:
+def test_the_migrations_directory_is_the_one_migrate_names(adapter: FlaskMigrate) -> None:
     typed: ProjectAdapter = adapter  # the protocol a run reads projects through
     assert typed.directory == "db_migrations"
 
 
-def test_engines_come_main_database_first_then_each_bind(adapter, tmp_path: Path) -> None:
+def test_engines_come_main_database_first_then_each_bind(adapter: FlaskMigrate, tmp_path: Path) -> None:
     engines = adapter.engines()
 
     assert list(engines) == [None, "audit"]
@@ -54,7 +55,7 @@ def test_engines_come_main_database_first_then_each_bind(adapter, tmp_path: Path
     assert list(adapter.metadatas()[None].tables) == []
 
 
-def test_every_config_starts_from_the_options_the_app_set(adapter, tmp_path: Path) -> None:
+def test_every_config_starts_from_the_options_the_app_set(adapter: FlaskMigrate, tmp_path: Path) -> None:
     app_set = dict(adapter.state.configure_args)
     # Flask-Migrate's env.py puts its hook into the app-wide options on first use.
     adapter.state.configure_args["process_revision_directives"] = print
@@ -65,11 +66,11 @@ def test_every_config_starts_from_the_options_the_app_set(adapter, tmp_path: Pat
     assert app_set["compare_type"] is True
     assert config.get_main_option("script_location") == str(tmp_path / "100%")
     assert config.get_main_option("stamped_by") == "the project"
-    assert config.cmd_opts.autogenerate is True
+    assert config.cmd_opts is not None and config.cmd_opts.autogenerate is True
     assert not hasattr(adapter.alembic_config(tmp_path).cmd_opts, "autogenerate")
 
 
-def test_env_settings_leave_out_the_hook_env_py_adds_and_name_the_callbacks(adapter) -> None:
+def test_env_settings_leave_out_the_hook_env_py_adds_and_name_the_callbacks(adapter: FlaskMigrate) -> None:
     app_set = dict(adapter.state.configure_args)
     adapter.state.configure_args["process_revision_directives"] = print
 

@@ -79,5 +79,8 @@ def test_a_front_ends_questioner_reaches_a_rewrite_through_the_runtime() -> None
     renames.rewrite(upgrade)
 
     assert double.asked == [("rename_column", "post", "title", "headline")]
-    (rename,) = upgrade.ops[0].ops
+    (modified,) = upgrade.ops
+    assert isinstance(modified, ops.ModifyTableOps)
+    (rename,) = modified.ops
+    assert isinstance(rename, ops.AlterColumnOp)
     assert (rename.column_name, rename.modify_name) == ("title", "headline")

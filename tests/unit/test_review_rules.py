@@ -1,5 +1,8 @@
 """Each review rule on hand-built Alembic operations: what it warns about, and what it leaves alone."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from alembic.operations import ops
@@ -22,19 +25,20 @@ from flask_makemigrations.checks.review import (
     unique_constraint_added,
     unique_index_added,
 )
+from flask_makemigrations.findings import Finding
 
-DIALECT = postgresql.dialect()
+DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect class is untyped
 
 
 def revision(*operations: ops.MigrateOperation, batch: bool = False) -> Revision:
     return Revision(operations, DIALECT, batch)
 
 
-def kinds(found: list) -> list[str]:
+def kinds(found: list[Finding]) -> list[str]:
     return [finding.kind for finding in found]
 
 
-def add_column(table: str, column: sa.Column) -> ops.AddColumnOp:
+def add_column(table: str, column: sa.Column[Any]) -> ops.AddColumnOp:
     return ops.AddColumnOp(table, column)
 
 
@@ -42,11 +46,11 @@ def drop_column(table: str, name: str) -> ops.DropColumnOp:
     return ops.DropColumnOp.from_column_and_tablename(None, table, sa.Column(name, sa.String(80)))
 
 
-def create_table(name: str, *columns: sa.Column) -> ops.CreateTableOp:
+def create_table(name: str, *columns: sa.Column[Any]) -> ops.CreateTableOp:
     return ops.CreateTableOp(name, list(columns))
 
 
-def drop_table(name: str, *columns: sa.Column) -> ops.DropTableOp:
+def drop_table(name: str, *columns: sa.Column[Any]) -> ops.DropTableOp:
     return ops.DropTableOp.from_table(sa.Table(name, sa.MetaData(), *columns))
 
 
@@ -55,7 +59,7 @@ def drop_foreign_key(table: str, name: str | None) -> ops.DropConstraintOp:
 
 
 @pytest.mark.parametrize("rule", [*EXPLAINING_RULES, *RULES], ids=lambda rule: rule.__name__)
-def test_every_rule_says_why_it_exists(rule) -> None:
+def test_every_rule_says_why_it_exists(rule: Callable[..., object]) -> None:
     assert rule.__doc__ and len(rule.__doc__.split()) >= 8
 
 
@@ -151,6 +155,7 @@ def test_a_column_dropped_and_one_added_with_its_type_is_a_likely_rename_written
     (batch,) = likely_column_rename(revision(dropped, added, batch=True))
 
     assert plain.operations == (dropped, added)
+    assert plain.finding is not None and batch.finding is not None
     assert "    op.alter_column('post', 'title', new_column_name='headline')" in plain.finding
     assert "batch_op.alter_column('title', new_column_name='headline')" in batch.finding
     other_type = add_column("post", sa.Column("headline", sa.Integer))
@@ -163,7 +168,7 @@ def test_a_table_dropped_and_one_created_with_its_columns_is_a_likely_rename() -
 
     (explanation,) = likely_table_rename(revision(dropped, created))
 
-    assert explanation.finding.kind == "likely_table_rename"
+    assert explanation.finding is not None and explanation.finding.kind == "likely_table_rename"
     assert "op.rename_table('post', 'article')" in explanation.finding
     assert likely_table_rename(revision(dropped, create_table("article", sa.Column("id", sa.Integer)))) == []
 

@@ -5,19 +5,23 @@ reflection there is fresh (``test_verify`` covers them).
 """
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import ProjectCopy
+from conftest import ProjectCopy, shadow_build
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.reflection import Inspector
 
 from flask_makemigrations.cache.schemas import kept_table_shapes, tables_file
 from flask_makemigrations.checks import schema
-from flask_makemigrations.checks.schema import Filters, TableShapes, reflect
+from flask_makemigrations.checks.schema import Filters, Schema, TableShapes, reflect
 
 
 @pytest.fixture
-def database(tmp_path: Path):
+def database(tmp_path: Path) -> Iterator[Engine]:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'shadow.sqlite'}")
     run(
         engine,
@@ -31,12 +35,12 @@ def database(tmp_path: Path):
 
 
 @pytest.fixture
-def reflected(monkeypatch: pytest.MonkeyPatch) -> list:
+def reflected(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The tables each reflection really asked the database about."""
-    asked: list = []
+    asked: list[list[str]] = []
     original = schema._reflected_tables
 
-    def recording(inspector, names):
+    def recording(inspector: Inspector, names: list[str]) -> Any:
         asked.append(sorted(names))
         return original(inspector, names)
 
@@ -44,18 +48,18 @@ def reflected(monkeypatch: pytest.MonkeyPatch) -> list:
     return asked
 
 
-def run(engine, *statements: str) -> None:
+def run(engine: Engine, *statements: str) -> None:
     with engine.begin() as connection:
         for statement in statements:
             connection.exec_driver_sql(statement)
 
 
-def shapes_of(engine, shapes: TableShapes | None, filters: Filters | None = None) -> dict:
+def shapes_of(engine: Engine, shapes: TableShapes | None, filters: Filters | None = None) -> Schema:
     with engine.connect() as connection:
         return reflect(connection, filters or Filters(), shapes=shapes)
 
 
-def test_only_what_changed_is_reflected_again(database, reflected) -> None:
+def test_only_what_changed_is_reflected_again(database: Engine, reflected: list[list[str]]) -> None:
     shapes = TableShapes()
     assert shapes_of(database, shapes) == shapes_of(database, None)
     assert shapes_of(database, shapes) == shapes_of(database, None)
@@ -69,7 +73,7 @@ def test_only_what_changed_is_reflected_again(database, reflected) -> None:
 
 @pytest.mark.parametrize("spelling", ["parent", "Parent"])
 def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(
-    database, reflected, spelling: str
+    database: Engine, reflected: list[list[str]], spelling: str
 ) -> None:
     """``REFERENCES parent`` names no column: SQLite's reflection reads it from parent's primary key,
     found whatever the case the foreign key spells its name in."""
@@ -91,7 +95,7 @@ def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(
 
 
 def test_shapes_filtered_by_code_are_reused_in_the_run_only(
-    database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "migrations"
@@ -103,7 +107,7 @@ def test_shapes_filtered_by_code_are_reused_in_the_run_only(
 
 
 def test_a_project_keeps_its_shapes_for_the_next_run(
-    database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reflected
+    database: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reflected: list[list[str]]
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "migrations"
@@ -125,7 +129,7 @@ def test_a_project_keeps_its_shapes_for_the_next_run(
 
 
 def test_without_the_cache_nothing_is_read_or_kept(
-    database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reflected
+    database: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reflected: list[list[str]]
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "migrations"
@@ -146,5 +150,5 @@ def test_a_warm_verification_still_finds_a_difference_autogenerate_misses(projec
     email = "email = db.Column(db.String(120))"
     project.edit("app/models.py", email, email[:-1] + ', server_default="x")')
     warm = project.make_migrations(dry_run=True)
-    assert warm.built.restored is not None
+    assert shadow_build(warm).restored is not None
     assert (warm.operations, warm.differences) == (["~ column user.email (server default)"], [])
