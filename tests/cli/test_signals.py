@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Run, finish, interrupt, probe_env, wait_for, wait_for_report
+from conftest import REPO, ProjectCopy, Run, finish, interrupt, probe_env, wait_for, wait_for_report
 
 pytestmark = pytest.mark.version_independent  # see noxfile.py
 
@@ -25,8 +25,14 @@ pytestmark = pytest.mark.version_independent  # see noxfile.py
 )
 @pytest.mark.parametrize("database", [None, ":memory:", "chosen.sqlite"])
 def test_signal_during_upgrade_leaves_no_shadow_database(
-    project, probe_dir, tmp_path, signum, status, word, database
-):
+    project: ProjectCopy,
+    probe_dir: Path,
+    tmp_path: Path,
+    signum: int,
+    status: int,
+    word: str,
+    database: str | None,
+) -> None:
     project.add_probe()
     project.add_email_column()
     options = []
@@ -53,7 +59,7 @@ def test_signal_during_upgrade_leaves_no_shadow_database(
     assert project.snapshot() == before
 
 
-def test_ctrl_c_while_waiting_for_another_writer(project, probe_dir):
+def test_ctrl_c_while_waiting_for_another_writer(project: ProjectCopy, probe_dir: Path) -> None:
     """The waiting run removes its own shadow database and leaves the other run's alone."""
     project.add_probe()
     project.add_email_column()
@@ -89,7 +95,9 @@ SWALLOWING = """\
 @pytest.mark.parametrize(
     ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
 )
-def test_a_swallowed_interrupt_comes_back_at_the_next_statement(project, probe_dir, signum, status):
+def test_a_swallowed_interrupt_comes_back_at_the_next_statement(
+    project: ProjectCopy, probe_dir: Path, signum: int, status: int
+) -> None:
     """Without that, the run would go on for half a minute and then succeed."""
     started = probe_dir / "started"
     project.add_revision(
@@ -117,13 +125,15 @@ FRONT_ENDS = {
 }
 
 
-def signalled_once_imported(project, probe_dir, command: list, module: str, signum: int) -> Run:
+def signalled_once_imported(
+    project: ProjectCopy, probe_dir: Path, command: list[str], module: str, signum: int
+) -> Run:
     """Start ``command`` and signal it the moment Python reports ``module`` imported: the event is the
     import-time profile's line on stderr (``PYTHONPROFILEIMPORTTIME``), written as the import ends.
     The probe migration (which the caller adds) holds the run until the signal is sent, however late
     a loaded machine lets this process see the line: a run that went on would write its revision.
     Returns the run with those profile lines left out of its stderr."""
-    lines: list = []
+    lines: list[str] = []
     imported = threading.Event()
     env = {"PYTHONPROFILEIMPORTTIME": "1", **probe_env(probe_dir, "run", hold=True)}
     with subprocess.Popen(
@@ -134,9 +144,11 @@ def signalled_once_imported(project, probe_dir, command: list, module: str, sign
         stderr=subprocess.PIPE,
         text=True,
     ) as process:
+        assert process.stdout is not None and process.stderr is not None  # both PIPE
+        stderr_lines = process.stderr
 
         def read_stderr() -> None:
-            for line in process.stderr:
+            for line in stderr_lines:
                 lines.append(line)
                 if line.startswith("import time:") and line.rsplit("|", 1)[-1].strip() == module:
                     imported.set()
@@ -165,8 +177,8 @@ SIGNALS = pytest.mark.parametrize(
 @SIGNALS
 @pytest.mark.parametrize("front", FRONT_ENDS)
 def test_a_signal_while_the_engine_is_imported_is_reported(
-    project, probe_dir, front, signum, status, word, json_status
-):
+    project: ProjectCopy, probe_dir: Path, front: str, signum: int, status: int, word: str, json_status: str
+) -> None:
     """The first half-second of a run imports SQLAlchemy, Alembic and the engine, before the run has
     a shadow database: a signal there is still the run's status, its line and its JSON object."""
     project.add_probe()
@@ -186,7 +198,9 @@ def test_a_signal_while_the_engine_is_imported_is_reported(
 
 
 @SIGNALS
-def test_a_signal_while_python_m_starts_is_reported(project, probe_dir, signum, status, word, json_status):
+def test_a_signal_while_python_m_starts_is_reported(
+    project: ProjectCopy, probe_dir: Path, signum: int, status: int, word: str, json_status: str
+) -> None:
     """``python -m`` is this package's process from its first line: a signal before the command line
     is even parsed is held until the run can report it."""
     project.add_probe()
@@ -228,8 +242,8 @@ gc.callbacks.append(_collecting)
 @SIGNALS
 @pytest.mark.parametrize("front", FRONT_ENDS)
 def test_a_signal_lost_while_the_engine_is_imported_is_reported(
-    project, tmp_path, front, signum, status, word, json_status
-):
+    project: ProjectCopy, tmp_path: Path, front: str, signum: int, status: int, word: str, json_status: str
+) -> None:
     """Before the run has a shadow database there is no next SQL statement to raise a lost signal
     again: the run's end does, with the usual report."""
     project.add_email_column()
@@ -266,8 +280,14 @@ SWALLOWED_WHILE_RENDERING = """\
 @SIGNALS
 @pytest.mark.parametrize("mode", [["--check"], ["-m", "x"]], ids=["check", "writing"])
 def test_a_signal_swallowed_after_the_last_statement_ends_the_run(
-    project, probe_dir, mode, signum, status, word, json_status
-):
+    project: ProjectCopy,
+    probe_dir: Path,
+    mode: list[str],
+    signum: int,
+    status: int,
+    word: str,
+    json_status: str,
+) -> None:
     """Without the run raising it again before it writes and as it ends, the check would report its
     pending changes, and the writing run write its revision."""
     started = probe_dir / "rendering"

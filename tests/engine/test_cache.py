@@ -6,10 +6,14 @@ import re
 import shutil
 import sqlite3
 import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from conftest import HEAD, REPO
+from conftest import HEAD, REPO, ProjectCopy, Tmpfs, shadow_build
+from pg_cluster import Cluster
 from sqlalchemy.engine import URL
 
 from flask_makemigrations.cache.keys import revision_keys
@@ -20,21 +24,28 @@ from flask_makemigrations.shadow.backends.sqlite import SQLiteFile
 
 
 @pytest.fixture
-def migrations(tmp_path):
+def migrations(tmp_path: Path) -> Path:
     path = tmp_path / "migrations"
     shutil.copytree(REPO / "migrations", path, ignore=shutil.ignore_patterns("__pycache__"))
     return path
 
 
-def file_cache(folder, keep: int = 3) -> ShadowCache:
+def file_cache(folder: Path, keep: int = 3) -> ShadowCache:
+    """A cache of snapshot files in ``folder``."""
     return ShadowCache(FileSnapshots(folder, SQLiteFile()), keep)
 
 
-def keys_of(migrations):
+def folder_of(cache: ShadowCache) -> Path:
+    """The folder of a cache of snapshot files."""
+    assert isinstance(cache.store, FileSnapshots)
+    return cache.store.folder
+
+
+def keys_of(migrations: Path) -> dict[str, str]:
     return revision_keys(ScriptDirectory(str(migrations)), migrations, "sqlite")
 
 
-def shadow_at(folder, revision: str | None) -> ShadowDatabase:
+def shadow_at(folder: Path, revision: str | None) -> ShadowDatabase:
     """A SQLite shadow database file at ``revision`` (None: empty), as the SQLite backend made it."""
     path = folder / f"shadow-{uuid.uuid4().hex}.sqlite"
     with contextlib.closing(sqlite3.connect(path)) as connection:
@@ -45,12 +56,14 @@ def shadow_at(folder, revision: str | None) -> ShadowDatabase:
     return ShadowDatabase(URL.create("sqlite", database=str(path)), folder, SQLiteFile())
 
 
-def version_of(shadow: ShadowDatabase):
+def version_of(shadow: ShadowDatabase) -> str:
+    assert shadow.url.database is not None
     with contextlib.closing(sqlite3.connect(shadow.url.database)) as connection:
-        return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        version: str = connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        return version
 
 
-def test_editing_a_revision_changes_its_key_and_its_descendants_only(migrations):
+def test_editing_a_revision_changes_its_key_and_its_descendants_only(migrations: Path) -> None:
     before = keys_of(migrations)
     first = next(migrations.glob("versions/0001_*.py"))
     first.write_text(first.read_text() + "\n# edited\n")
@@ -63,7 +76,7 @@ def test_editing_a_revision_changes_its_key_and_its_descendants_only(migrations)
     assert keys_of(migrations)["0001_users"] == after["0001_users"]
 
 
-def test_env_py_alembic_ini_the_dialect_and_the_template_are_in_every_key(migrations):
+def test_env_py_alembic_ini_the_dialect_and_the_template_are_in_every_key(migrations: Path) -> None:
     before = keys_of(migrations)
     assert revision_keys(ScriptDirectory(str(migrations)), migrations, "postgresql") != before
     (migrations / "env.py").write_text((migrations / "env.py").read_text() + "\n# edited\n")
@@ -73,7 +86,7 @@ def test_env_py_alembic_ini_the_dialect_and_the_template_are_in_every_key(migrat
     assert set(keys_of(migrations).values()).isdisjoint(edited.values())
 
 
-def test_restore_finds_the_deepest_snapshot_after_the_history_grew(tmp_path, migrations):
+def test_restore_finds_the_deepest_snapshot_after_the_history_grew(tmp_path: Path, migrations: Path) -> None:
     cache = file_cache(tmp_path / "cache")
     keys = keys_of(migrations)
     cache.save(keys["0001_users"], {None: shadow_at(tmp_path, "0001_users")})
@@ -88,26 +101,26 @@ def test_restore_finds_the_deepest_snapshot_after_the_history_grew(tmp_path, mig
     assert version_of(target) == "0002_posts"
 
 
-def test_a_corrupt_or_mislabelled_snapshot_is_discarded(tmp_path, migrations):
+def test_a_corrupt_or_mislabelled_snapshot_is_discarded(tmp_path: Path, migrations: Path) -> None:
     cache = file_cache(tmp_path / "cache")
     keys = keys_of(migrations)
     cache.save(keys["0002_posts"], {None: shadow_at(tmp_path, "0002_posts")})
-    (cache.store.folder / f"{keys['0002_posts']}.sqlite").write_bytes(b"not a database at all" * 100)
+    (folder_of(cache) / f"{keys['0002_posts']}.sqlite").write_bytes(b"not a database at all" * 100)
     cache.save(
         keys["0001_users"], {None: shadow_at(tmp_path, "0002_posts")}
     )  # says it is at another revision
 
     assert cache.restore(keys, ["0002_posts", "0001_users"], {None: shadow_at(tmp_path, None)}) is None
-    assert list(cache.store.folder.glob("*.sqlite")) == []
+    assert list(folder_of(cache).glob("*.sqlite")) == []
 
 
-def test_size_is_bounded_and_clear_empties_the_cache(tmp_path):
+def test_size_is_bounded_and_clear_empties_the_cache(tmp_path: Path) -> None:
     cache = file_cache(tmp_path / "cache" / "project", keep=2)
     for number in range(4):
         cache.save(f"key{number}", {None: shadow_at(tmp_path, f"r{number}")})
-    assert len(list(cache.store.folder.glob("*.sqlite"))) == 2
+    assert len(list(folder_of(cache).glob("*.sqlite"))) == 2
     assert clear_cache(tmp_path / "cache") == 2
-    assert list(cache.store.folder.glob("*.sqlite")) == []
+    assert list(folder_of(cache).glob("*.sqlite")) == []
 
 
 # -- what Migrate(...) gives env.py is in the key -------------------------------------------------
@@ -122,24 +135,30 @@ def test_size_is_bounded_and_clear_empties_the_cache(tmp_path):
         "transaction_per_migration=True",
     ],
 )
-def test_a_migrate_setting_changed_after_a_warm_run_builds_as_without_the_cache(project, setting):
+def test_a_migrate_setting_changed_after_a_warm_run_builds_as_without_the_cache(
+    project: ProjectCopy, setting: str
+) -> None:
     """``Migrate(...)``'s options reach env.py's ``context.configure``: where the version is kept and
     what the history builds. Changed after the cache was filled, the next run answers as ``--no-cache``
     does (the snapshot of the old settings is not used), and is cached in turn."""
     project.make_migrations(check=True, verify=False)
-    assert project.make_migrations(check=True, verify=False).built.restored == HEAD
+    assert shadow_build(project.make_migrations(check=True, verify=False)).restored == HEAD
     project.edit("app/extensions.py", "compare_type=True)", f"compare_type=True, {setting})")
 
     warm = project.make_migrations(check=True, verify=False)
     cold = project.make_migrations(check=True, verify=False, use_cache=False)
-    assert (warm.operations, warm.built.restored, warm.built.applied) == (cold.operations, None, 2)
-    assert project.make_migrations(check=True, verify=False).built.restored == HEAD
+    assert (warm.operations, shadow_build(warm).restored, shadow_build(warm).applied) == (
+        cold.operations,
+        None,
+        2,
+    )
+    assert shadow_build(project.make_migrations(check=True, verify=False)).restored == HEAD
 
 
 # -- a cache file of the wrong shape is a miss --------------------------------------------------
 
 
-def _wrongly_typed(value):
+def _wrongly_typed(value: Any) -> Any:
     """The same structure with every string a number and every number a string."""
     if isinstance(value, dict):
         return {key: _wrongly_typed(item) for key, item in value.items()}
@@ -153,7 +172,7 @@ def _wrongly_typed(value):
 
 
 #: Ways an entry can be valid JSON of the wrong shape.
-_WRONG_SHAPES = {
+_WRONG_SHAPES: dict[str, Callable[[Any], Any]] = {
     "types": _wrongly_typed,
     "empty-object": lambda entry: {},
     "empty-list": lambda entry: [],
@@ -164,7 +183,7 @@ _WRONG_SHAPES = {
 
 @pytest.mark.parametrize("wrong", list(_WRONG_SHAPES))
 @pytest.mark.parametrize("name", ["headers.json", "reflected.json", "tables.json"])
-def test_a_cache_file_of_the_wrong_shape_is_a_miss(project, name, wrong):
+def test_a_cache_file_of_the_wrong_shape_is_a_miss(project: ProjectCopy, name: str, wrong: str) -> None:
     """Each of the project's cache files, its container intact (format, salt) and every entry valid
     JSON of another shape: the run answers as without the cache, and the next one is cached again."""
     project.add_email_column()
@@ -182,14 +201,16 @@ def test_a_cache_file_of_the_wrong_shape_is_a_miss(project, name, wrong):
         cold.differences,
         cold.warnings,
     )
-    assert project.make_migrations(dry_run=True).built.restored == HEAD
+    assert shadow_build(project.make_migrations(dry_run=True)).restored == HEAD
 
 
 # -- the cache folder and the cache task --------------------------------------------------------
 
 
 @pytest.mark.version_independent  # file handling of this package's own
-def test_cache_clear_on_a_read_only_cache_folder_is_one_line_naming_the_file(project, tmpfs):
+def test_cache_clear_on_a_read_only_cache_folder_is_one_line_naming_the_file(
+    project: ProjectCopy, tmpfs: Callable[..., Tmpfs]
+) -> None:
     """A read-only mount binds root too; what could not be removed is named, the rest is kept."""
     project.make_migrations(check=True, verify=False)
     cache = project.home / ".cache" / "flask-makemigrations"
@@ -205,17 +226,19 @@ def test_cache_clear_on_a_read_only_cache_folder_is_one_line_naming_the_file(pro
     assert sorted(project_folder.iterdir()) == kept
 
 
-def test_a_relative_xdg_cache_home_is_ignored(project):
+def test_a_relative_xdg_cache_home_is_ignored(project: ProjectCopy) -> None:
     """The XDG specification: a relative $XDG_CACHE_HOME is invalid and is ignored (~/.cache then)."""
     env = {"XDG_CACHE_HOME": "relative-cache"}
     project.make_migrations(check=True, verify=False, env=env)
-    assert project.make_migrations(check=True, verify=False, env=env).built.restored == HEAD
+    assert shadow_build(project.make_migrations(check=True, verify=False, env=env)).restored == HEAD
     assert not (project.root / "relative-cache").exists()
     assert list(project.home.glob(".cache/flask-makemigrations/*/*.sqlite"))
 
 
 @pytest.mark.version_independent  # the cache task's own check
-def test_the_cache_task_says_the_migrations_directory_it_was_given_does_not_exist(project):
+def test_the_cache_task_says_the_migrations_directory_it_was_given_does_not_exist(
+    project: ProjectCopy,
+) -> None:
     error = project.refuses("cache", "-d", "elsewhere/migrations")
     assert (
         error == "Error: elsewhere/migrations does not exist: pass the migrations directory with --directory"
@@ -224,16 +247,22 @@ def test_the_cache_task_says_the_migrations_directory_it_was_given_does_not_exis
     assert shown.returncode == 0 and "This project (migrations): " in shown.stdout, shown.stderr
 
 
-def test_a_version_table_changed_after_a_warm_run_on_postgresql(project, postgres):
+def test_a_version_table_changed_after_a_warm_run_on_postgresql(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
     """The same key names PostgreSQL's template databases: a changed setting is not answered from one."""
     where = {"database": postgres.url_string()}
     project.make_migrations(check=True, verify=False, where=where)
-    assert project.make_migrations(check=True, verify=False, where=where).built.restored == HEAD
+    assert shadow_build(project.make_migrations(check=True, verify=False, where=where)).restored == HEAD
     project.edit(
         "app/extensions.py", "compare_type=True)", 'compare_type=True, version_table="schema_versions")'
     )
 
     warm = project.make_migrations(check=True, verify=False, where=where)
     cold = project.make_migrations(check=True, verify=False, where=where, use_cache=False)
-    assert (warm.operations, warm.built.restored, warm.built.applied) == (cold.operations, None, 2)
-    assert project.make_migrations(check=True, verify=False, where=where).built.restored == HEAD
+    assert (warm.operations, shadow_build(warm).restored, shadow_build(warm).applied) == (
+        cold.operations,
+        None,
+        2,
+    )
+    assert shadow_build(project.make_migrations(check=True, verify=False, where=where)).restored == HEAD

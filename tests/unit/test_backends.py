@@ -4,7 +4,7 @@ database" for every driver's connect arguments (what the connection guard relies
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import NoSuchModuleError
 
 from flask_makemigrations.dialects import (
@@ -58,7 +58,7 @@ def test_unusable_urls_are_refused_without_their_password(given: str, complaint:
     assert "secret" not in str(refused.value)
 
 
-def _dialect(url):
+def _dialect(url: URL) -> Dialect:
     try:
         return url.get_dialect()()
     except NoSuchModuleError:  # psycopg 3's dialect is new in SQLAlchemy 2.0

@@ -28,14 +28,16 @@ def of(result: Result, dry_run: bool = False) -> report.Report:
     return report.of_makemigrations(result, dry_run, AGAIN, SPELLING)
 
 
-def test_no_changes_is_one_line_on_stdout_whatever_the_mode():
+def test_no_changes_is_one_line_on_stdout_whatever_the_mode() -> None:
     for dry_run in (False, True):
         shown = of(Result(built=Built(applied=2)), dry_run)
         assert (shown.stdout, shown.status, shown.closing) == (["No changes detected"], report.SUCCESS, None)
         assert shown.stderr == ["Shadow database at head: 2 revision(s) applied"]
 
 
-def test_a_written_revision_is_its_path_then_its_operations(tmp_path, monkeypatch):
+def test_a_written_revision_is_its_path_then_its_operations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "migrations" / "versions" / "0003_add_email.py"
     shown = of(Result(operations=["+ column user.email"], path=path, built=Built(1, restored="0001")))
@@ -46,7 +48,7 @@ def test_a_written_revision_is_its_path_then_its_operations(tmp_path, monkeypatc
     assert shown.status == report.SUCCESS
 
 
-def test_check_with_changes_lists_them_on_stdout_and_exits_1():
+def test_check_with_changes_lists_them_on_stdout_and_exits_1() -> None:
     shown = of(Result(operations=["+ column user.email"], warnings=["risky"], differences=["differs"]))
     assert shown.stdout == ["+ column user.email", "! differs"]
     assert shown.stderr == ["Warning: risky"]
@@ -54,7 +56,7 @@ def test_check_with_changes_lists_them_on_stdout_and_exits_1():
     assert shown.status == report.CHANGES
 
 
-def test_differences_alone_are_pending_too_in_every_mode():
+def test_differences_alone_are_pending_too_in_every_mode() -> None:
     """Drift that no operation writes: listed, exit 1, never "No changes detected"."""
     for dry_run in (False, True):
         shown = of(Result(differences=["check constraint ck on t: only in the models"]), dry_run)
@@ -63,7 +65,7 @@ def test_differences_alone_are_pending_too_in_every_mode():
         assert shown.closing == "Models and migrations differ in what no operation writes: write it by hand"
 
 
-def test_a_dry_run_puts_the_script_alone_on_stdout():
+def test_a_dry_run_puts_the_script_alone_on_stdout() -> None:
     script = '"""add email"""\nrevision = "x"\n'
     shown = of(Result(operations=["+ column user.email"], script=script), dry_run=True)
     assert shown.stdout == [script.removesuffix("\n")]
@@ -71,7 +73,7 @@ def test_a_dry_run_puts_the_script_alone_on_stdout():
     assert shown.status == report.SUCCESS
 
 
-def test_notes_name_the_next_task_in_the_front_ends_syntax():
+def test_notes_name_the_next_task_in_the_front_ends_syntax() -> None:
     note = Advice("shadow databases were left; {command} drops them", NextStep.PRUNE)
     shown = of(Result(notes=[note]))
     assert shown.stderr == [
@@ -84,19 +86,19 @@ def test_notes_name_the_next_task_in_the_front_ends_syntax():
     [UsageError("--rev-id 'x': bad"), ForeignDatabaseError("refused a connection to sqlite:///x")],
     ids=["usage", "foreign database"],
 )
-def test_every_error_of_the_engine_is_one_line_and_status_2(error):
+def test_every_error_of_the_engine_is_one_line_and_status_2(error: Exception) -> None:
     shown = report.of_exception(error, SPELLING)
     assert (shown.stdout, shown.stderr, shown.status) == ([], [], report.ERROR)
     assert shown.closing == f"Error: {error}"
 
 
-def test_strict_shows_the_warnings_that_made_it_fail_first():
+def test_strict_shows_the_warnings_that_made_it_fail_first() -> None:
     error = StrictError("--strict: 1 warning(s), so nothing was written", ["drops a column"])
     shown = report.of_exception(error, SPELLING)
     assert shown.stderr == ["Warning: drops a column"] and shown.status == report.ERROR
 
 
-def test_advice_from_the_cleanup_comes_before_the_error():
+def test_advice_from_the_cleanup_comes_before_the_error() -> None:
     error = UsageError("the run failed")
     attach_advice(error, Advice("the shadow database x was left behind; {command} drops it", NextStep.PRUNE))
     shown = report.of_exception(error, SPELLING)
@@ -106,7 +108,7 @@ def test_advice_from_the_cleanup_comes_before_the_error():
     assert shown.closing == "Error: the run failed"
 
 
-def test_advice_attached_to_any_exception_is_read_back_in_the_order_attached():
+def test_advice_attached_to_any_exception_is_read_back_in_the_order_attached() -> None:
     interrupted = KeyboardInterrupt()
     first, second = Advice("a database was left"), Advice("{command} drops it", NextStep.PRUNE)
     attach_advice(interrupted, first)
@@ -120,22 +122,24 @@ def test_advice_attached_to_any_exception_is_read_back_in_the_order_attached():
     ]
 
 
-def test_signals_and_exits_and_bugs_are_never_status_0_or_1():
+def test_signals_and_exits_and_bugs_are_never_status_0_or_1() -> None:
     interrupted = report.of_exception(KeyboardInterrupt(), SPELLING)
     terminated = report.of_exception(Terminated(), SPELLING)
     exited = report.of_exception(SystemExit(0), SPELLING)
     assert (interrupted.status, terminated.status, exited.status) == (130, 143, report.ERROR)
     assert exited.closing == "Error: the app or a migration called sys.exit(0)"
     try:
-        {}["missing"]
+        {"present": 1}["missing"]
     except KeyError as bug:
         quiet, verbose = report.of_exception(bug, SPELLING), report.of_exception(bug, SPELLING, verbose=True)
     assert quiet.status == verbose.status == report.ERROR and quiet.stderr == []
-    assert quiet.closing.startswith("Error: unexpected KeyError in test_report.py:")
+    assert quiet.closing is not None and quiet.closing.startswith(
+        "Error: unexpected KeyError in test_report.py:"
+    )
     assert verbose.stderr[0].startswith("Traceback (most recent call last)")
 
 
-def test_prune_lists_what_it_dropped_and_fails_on_what_it_could_not():
+def test_prune_lists_what_it_dropped_and_fails_on_what_it_could_not() -> None:
     assert report.of_prune(PruneResult()).stdout == ["No leaked shadow databases"]
     shown = report.of_prune(PruneResult(dropped=["fmm_shadow_a"], failures=["fmm_shadow_b: in use"]))
     assert shown.stdout == ["dropped fmm_shadow_a"]

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from flask_makemigrations.checks.schema import Filters, differences, reflect
+from flask_makemigrations.checks.schema import Filters, Schema, differences, reflect
 from flask_makemigrations.dialects import PostgreSQLImpl, SQLiteImpl
 
 
-def schema_of(tmp_path: Path, name, *ddl):
+def schema_of(tmp_path: Path, name: str, *ddl: str) -> Schema:
     """Run DDL on a new SQLite file and reflect it."""
     engine = sa.create_engine(f"sqlite:///{tmp_path / name}.sqlite")
     try:
