@@ -147,8 +147,10 @@ def _check_installed(session: nox.Session, pins: dict) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff, and the package's types with mypy --strict (pyproject.toml)."""
-    session.install(RUFF, MYPY, "-e", ".[tasks]")  # mypy reads the libraries' own type hints
+    """Check style and formatting with ruff, and the types of the package and of its tests with mypy
+    --strict (pyproject.toml)."""
+    # mypy reads the libraries' own type hints: those the package imports, and those the tests do.
+    session.install(RUFF, MYPY, "-e", ".[tasks,test]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "src/flask_makemigrations")
+    session.run("mypy", "src/flask_makemigrations", "tests")
