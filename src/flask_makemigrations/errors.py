@@ -7,7 +7,7 @@ imports this module before it knows whether the installed libraries are usable a
 
 import os
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -163,6 +163,23 @@ def disk_error(
     path = path or exc.filename
     where = f" {shown_path(path)}" if path else ""
     return FileSystemError(f"{doing}{where} failed: {exc.strerror or exc}{then}")
+
+
+@contextmanager
+def foreign_failures(
+    exited: Callable[[SystemExit], MakemigrationsError], failed: Callable[[Exception], MakemigrationsError]
+) -> Iterator[None]:
+    """Around code that is not ours (the app, a revision file): our own errors pass as they are, any
+    other becomes one of ours, made by ``failed``. ``SystemExit`` too, made by ``exited``: it is not
+    a way out, as exit 0 would pass a CI check that never ran."""
+    try:
+        yield
+    except MakemigrationsError:
+        raise
+    except SystemExit as exc:
+        raise exited(exc) from None
+    except Exception as exc:
+        raise failed(exc) from exc
 
 
 @contextmanager

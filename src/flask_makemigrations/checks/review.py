@@ -188,12 +188,11 @@ def not_null_column_added(op: ops.MigrateOperation, revision: Revision) -> list[
     column = op.column
     if column.nullable or column.primary_key or column.server_default is not None:
         return []
-    text = (
-        f"column {op.table_name}.{column.name} is added as NOT NULL without a server default: this "
-        "fails on a table that has rows. Give it a server_default=..., or add it nullable, fill it, "
-        "then make it NOT NULL."
+    risk = (
+        "added as NOT NULL without a server default: this fails on a table that has rows. Give it a "
+        "server_default=..., or add it nullable, fill it, then make it NOT NULL."
     )
-    return [Finding(text, "not_null_without_default", objects=[f"{op.table_name}.{column.name}"])]
+    return _not_null_without_default(f"{op.table_name}.{column.name}", risk)
 
 
 def made_not_null(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:
@@ -202,12 +201,16 @@ def made_not_null(op: ops.MigrateOperation, revision: Revision) -> list[Finding]
         return []
     if op.modify_nullable is not False or op.existing_server_default or op.modify_server_default:
         return []
-    text = (
-        f"column {op.table_name}.{op.column_name} is made NOT NULL without a server default: this "
-        "fails if any row holds NULL. Fill those rows first (op.execute('UPDATE ...')) or give it a "
-        "server default."
+    risk = (
+        "made NOT NULL without a server default: this fails if any row holds NULL. Fill those rows "
+        "first (op.execute('UPDATE ...')) or give it a server default."
     )
-    return [Finding(text, "not_null_without_default", objects=[f"{op.table_name}.{op.column_name}"])]
+    return _not_null_without_default(f"{op.table_name}.{op.column_name}", risk)
+
+
+def _not_null_without_default(column: str, risk: str) -> list[Finding]:
+    """The one finding of both ways a column becomes NOT NULL: ``column`` is ``table.column``."""
+    return [Finding(f"column {column} is {risk}", "not_null_without_default", objects=[column])]
 
 
 def type_changed(op: ops.MigrateOperation, revision: Revision) -> list[Finding]:

@@ -34,11 +34,11 @@ from ..compat import (
 )
 from ..errors import (
     AppExitError,
-    MakemigrationsError,
     MigrationError,
     MultipleHeadsError,
     NextStep,
     exit_call,
+    foreign_failures,
     shown_path,
 )
 from .staging import Staging
@@ -280,17 +280,12 @@ class History:
         with redirect_stdout(io.StringIO()):
             yield
 
-    @contextmanager
-    def failures(self, what: str) -> Iterator[None]:
+    def failures(self, what: str) -> AbstractContextManager[None]:
         """Name the revision file a failure came from and keep the database's own words."""
-        try:
-            yield
-        except MakemigrationsError:
-            raise
-        except SystemExit as exc:  # not a way out: exit 0 would pass a CI check that never ran
-            raise AppExitError(f"{self._culprit(exc)} {what}: it called {exit_call(exc)}") from None
-        except Exception as exc:
-            raise MigrationError(f"{self._culprit(exc)} {what}: {_reason(exc)}") from exc
+        return foreign_failures(
+            lambda exc: AppExitError(f"{self._culprit(exc)} {what}: it called {exit_call(exc)}"),
+            lambda exc: MigrationError(f"{self._culprit(exc)} {what}: {_reason(exc)}"),
+        )
 
     def _culprit(self, exc: BaseException) -> str:
         folders = {self.staging.staged_dir.resolve(), self.staging.versions.resolve()}

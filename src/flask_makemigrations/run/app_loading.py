@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import NoAppException, ScriptInfo
 
-from ..errors import AppLoadError, MakemigrationsError, MigrationError, exit_call
+from ..errors import AppLoadError, MigrationError, exit_call, foreign_failures
 
 if TYPE_CHECKING:  # annotations only
     from flask_sqlalchemy import SQLAlchemy
@@ -130,17 +130,19 @@ def _module_dir(module: ModuleType) -> str | None:
 def load_app(app_import: str | None) -> Flask:
     """Flask's own discovery: ``module:name``, ``module:factory(args)``, ``file.py`` or, given
     nothing, ``wsgi.py``/``app.py`` in the current directory."""
-    try:
+    with foreign_failures(
+        lambda exc: AppLoadError(f"the app called {exit_call(exc)} while loading"),
+        lambda exc: _load_failure(app_import, exc),
+    ):
         return ScriptInfo(app_import_path=app_import, set_debug_flag=False).load_app()
-    except MakemigrationsError:
-        raise
-    except SystemExit as exc:  # not a way out: exit 0 would pass a CI check that never ran
-        raise AppLoadError(f"the app called {exit_call(exc)} while loading") from None
-    except NoAppException as exc:
-        raise AppLoadError(f"could not load the Flask app: {_summary(str(exc))}") from exc
-    except Exception as exc:
-        where = app_import or "found by Flask's default discovery"
-        raise AppLoadError(f"could not load the Flask app {where}: {type(exc).__name__}: {exc}") from exc
+
+
+def _load_failure(app_import: str | None, exc: Exception) -> AppLoadError:
+    """Flask's own "could not locate" in short; any other error with the app it came from."""
+    if isinstance(exc, NoAppException):
+        return AppLoadError(f"could not load the Flask app: {_summary(str(exc))}")
+    where = app_import or "found by Flask's default discovery"
+    return AppLoadError(f"could not load the Flask app {where}: {type(exc).__name__}: {exc}")
 
 
 def _summary(text: str) -> str:
