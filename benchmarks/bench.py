@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 import synthetic  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests"))  # the tests' private PostgreSQL server, reused as it is
+import loopback  # noqa: E402
 import pg_cluster  # noqa: E402
 
 FLOOR = "import invoke, flask, flask_sqlalchemy, flask_migrate, alembic"
@@ -250,7 +251,7 @@ def main() -> None:
             )
     finally:
         if server is not None:
-            pg_cluster.stop_cluster(server)
+            loopback.stop_and_remove(server)
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     report = (

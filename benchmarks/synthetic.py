@@ -1,4 +1,5 @@
-"""Synthetic Flask-Migrate projects with N revisions, for the benchmark and its smoke test.
+"""Synthetic Flask-Migrate projects with N revisions, for the benchmark and the tests (which also
+write their own revisions with ``REVISION`` and start projects from ``skeleton``).
 
 The history is a realistic mix, repeated per table: create a table (a foreign key to another table,
 a unique constraint, an enum and a timestamp with server defaults, three indexes), add a column,
@@ -30,17 +31,18 @@ def create_app():
     return app
 """
 
-REVISION = '''\
-"""{message}
+#: A revision file as Flask-Migrate's script.py.mako writes one (the tests write theirs with it too).
+REVISION = '''"""{message}
 
-Revision ID: {rev}
-Revises: {down}
+Revision ID: {revision}
+Revises: {down_revision}
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+{imports}
 
-revision = {rev!r}
-down_revision = {down!r}
+revision = {revision!r}
+down_revision = {down_revision!r}
 branch_labels = None
 depends_on = None
 
@@ -135,26 +137,40 @@ def _model(table: int, steps_done: int, pending: bool) -> str:
     return f"t{table} = db.Table(\n    't{table}',\n    {body},\n)\n"
 
 
-def build(root: Path, revisions: int, migrations_template: Path) -> Path:
-    """Write an app package and a migrations directory with ``revisions`` revisions under ``root``.
-
-    ``migrations_template`` is an existing Flask-Migrate directory whose env.py, alembic.ini and
-    script.py.mako are reused, so the synthetic project runs the same env.py as a real one.
-    """
+def skeleton(root: Path, migrations_template: Path) -> Path:
+    """Write the app package (``APP``, no models yet) and an empty migrations directory under ``root``,
+    whose env.py, alembic.ini and script.py.mako are ``migrations_template``'s; return its versions
+    folder."""
     (root / "app").mkdir(parents=True)
     (root / "app" / "__init__.py").write_text(APP)
     versions = root / "migrations" / "versions"
     versions.mkdir(parents=True)
     for name in ("env.py", "alembic.ini", "script.py.mako"):
         (root / "migrations" / name).write_text((migrations_template / name).read_text())
+    return versions
 
+
+def build(root: Path, revisions: int, migrations_template: Path) -> Path:
+    """Write an app package and a migrations directory with ``revisions`` revisions under ``root``.
+
+    ``migrations_template`` is an existing Flask-Migrate directory whose env.py, alembic.ini and
+    script.py.mako are reused, so the synthetic project runs the same env.py as a real one.
+    """
+    versions = skeleton(root, migrations_template)
     down = None
     for number in range(revisions):
         table, step = divmod(number, len(STEPS))
         message, upgrade, downgrade = (part.format(t=table, p=_parent(table)) for part in STEPS[step])
         rev = f"{number:04d}{'0' * 8}"
         (versions / f"{rev}_{message.replace(' ', '_').replace('.', '_')}.py").write_text(
-            REVISION.format(message=message, rev=rev, down=down, upgrade=upgrade, downgrade=downgrade)
+            REVISION.format(
+                message=message,
+                revision=rev,
+                down_revision=down,
+                imports="",
+                upgrade=upgrade,
+                downgrade=downgrade,
+            )
         )
         down = rev
 

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
-from mariadb_server import Server, find_server, start_server, stop_server
-from pg_cluster import Cluster, find_bin_dir, start_cluster, stop_cluster
+from loopback import stop_and_remove
+from mariadb_server import Server, find_server, start_server
+from pg_cluster import Cluster, find_bin_dir, start_cluster
 from sqlalchemy.engine import make_url
 
 from flask_makemigrations.findings import Finding
@@ -51,29 +52,6 @@ HEAD = "0002_posts"
 #: Variables that would point a run at another app, database or configuration.
 _SCRUBBED = ("FLASK_APP", "DATABASE_URL", "TMPDIR", "HOME", "XDG_CACHE_HOME")
 _SCRUBBED_PREFIXES = ("INVOKE_",)
-
-_REVISION = '''"""{message}
-
-Revision ID: {revision}
-Revises: {down_revision}
-"""
-from alembic import op
-import sqlalchemy as sa
-{imports}
-
-revision = {revision!r}
-down_revision = {down_revision!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-{upgrade}
-
-
-def downgrade():
-{downgrade}
-'''
 
 #: A migration that reports which database it runs on and, if asked, holds the upgrade there.
 #: Driven by environment variables of the run: PROBE_DIR (where to report; unset: do nothing),
@@ -208,7 +186,7 @@ class ProjectCopy:
         """Hand-write a revision file, as a developer (or a merged branch) would (bodies indented)."""
         return self.write(
             f"migrations/versions/{revision}.py",
-            _REVISION.format(
+            _synthetic().REVISION.format(
                 message=message or revision,
                 revision=revision,
                 down_revision=down_revision,
@@ -505,14 +483,27 @@ def project_at(root: Path, tmp_path: Path) -> ProjectCopy:
     return ProjectCopy(root, tmpdir, home)
 
 
-def synthetic_project(tmp_path: Path, revisions: int) -> ProjectCopy:
-    """A project with a long history, built by the benchmark's generator (``benchmarks/synthetic.py``):
-    its models match the history but for one pending column."""
+def _synthetic() -> Any:
+    """The benchmark's project generator (``benchmarks/synthetic.py``), whose app, revision template
+    and projects the tests use too."""
     if str(REPO / "benchmarks") not in sys.path:
         sys.path.insert(0, str(REPO / "benchmarks"))
     import synthetic  # type: ignore[import-not-found]  # benchmarks/ is not a package mypy checks
 
-    return project_at(synthetic.build(tmp_path / "synthetic", revisions, REPO / "migrations"), tmp_path)
+    return synthetic
+
+
+def synthetic_project(tmp_path: Path, revisions: int) -> ProjectCopy:
+    """A project with a long history, built by the benchmark's generator: its models match the history
+    but for one pending column."""
+    return project_at(_synthetic().build(tmp_path / "synthetic", revisions, REPO / "migrations"), tmp_path)
+
+
+def synthetic_skeleton(root: Path) -> Path:
+    """The benchmark's app (no models yet) and this repository's env.py under ``root``, no revisions:
+    the versions folder, for a test to fill."""
+    versions: Path = _synthetic().skeleton(root, REPO / "migrations")
+    return versions
 
 
 @pytest.fixture
@@ -604,45 +595,51 @@ def tmpfs() -> Iterator[Callable[..., Tmpfs]]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Cluster]:
-    """A private PostgreSQL server for this test process (one per pytest-xdist worker).
-
-    Skipped where PostgreSQL or its driver is not installed, unless REQUIRE_POSTGRES=1 (CI sets it):
-    there, a missing server must fail the run rather than pass it silently.
-    """
-    bin_dir = find_bin_dir()
+    """A private PostgreSQL server for this test process (one per pytest-xdist worker)."""
     default_driver = make_url("postgresql://").get_dialect().driver  # psycopg2 or, from 2.1, psycopg
-    missing = None
-    if bin_dir is None:
-        missing = "PostgreSQL server programs (initdb, pg_ctl) are not installed"
-    elif importlib.util.find_spec(default_driver) is None:
-        missing = f"the {default_driver} driver is not installed (pip install -e '.[dev]')"
-    if missing and os.environ.get("REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"{missing}, and REQUIRE_POSTGRES=1 requires the PostgreSQL tests")
-    if missing:
-        pytest.skip(missing)
-    assert bin_dir is not None  # else skipped above
+    bin_dir = _server_programs(
+        find_bin_dir(),
+        not_found="PostgreSQL server programs (initdb, pg_ctl) are not installed",
+        driver=(default_driver, default_driver),
+        required_by="REQUIRE_POSTGRES",
+        tests="PostgreSQL",
+    )
     cluster = start_cluster(bin_dir)
     yield cluster
-    stop_cluster(cluster)
+    stop_and_remove(cluster)
 
 
 @pytest.fixture(scope="session")
 def mariadb() -> Iterator[Server]:
-    """A private MariaDB server for this test process (one per pytest-xdist worker).
-
-    Skipped where MariaDB or PyMySQL is not installed, unless REQUIRE_MARIADB=1 (CI sets it).
-    """
-    sbin = find_server()
-    missing = None
-    if sbin is None:
-        missing = "the MariaDB server (mariadbd, mariadb-install-db) is not installed"
-    elif importlib.util.find_spec("pymysql") is None:
-        missing = "the PyMySQL driver is not installed (pip install -e '.[dev]')"
-    if missing and os.environ.get("REQUIRE_MARIADB") == "1":
-        pytest.fail(f"{missing}, and REQUIRE_MARIADB=1 requires the MariaDB tests")
-    if missing:
-        pytest.skip(missing)
-    assert sbin is not None  # else skipped above
+    """A private MariaDB server for this test process (one per pytest-xdist worker)."""
+    sbin = _server_programs(
+        find_server(),
+        not_found="the MariaDB server (mariadbd, mariadb-install-db) is not installed",
+        driver=("pymysql", "PyMySQL"),
+        required_by="REQUIRE_MARIADB",
+        tests="MariaDB",
+    )
     server = start_server(sbin)
     yield server
-    stop_server(server)
+    stop_and_remove(server)
+
+
+def _server_programs(
+    found: Path | None, *, not_found: str, driver: tuple[str, str], required_by: str, tests: str
+) -> Path:
+    """The folder of a server's programs, ``found`` by its fixture. Where they or the ``driver``
+    (module, name) are not installed the tests that need the server are skipped, unless
+    ``$required_by`` is 1 (CI sets it): there, a missing server must fail the run rather than pass
+    it silently."""
+    module, name = driver
+    missing = None
+    if found is None:
+        missing = not_found
+    elif importlib.util.find_spec(module) is None:
+        missing = f"the {name} driver is not installed (pip install -e '.[dev]')"
+    if missing and os.environ.get(required_by) == "1":
+        pytest.fail(f"{missing}, and {required_by}=1 requires the {tests} tests")
+    if missing:
+        pytest.skip(missing)
+    assert found is not None  # else skipped above
+    return found

@@ -14,17 +14,14 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from loopback import free_port, server_folder, start_on_a_free_port
+import loopback
+from loopback import LoopbackServer, free_port, server_folder, start_prepared
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import URL
 
-SUPERUSER = "shadow_admin"
-PASSWORD = "Tr1cky@pass%word"
 LIMITED_USER = "no_create"
 LIMITED_PASSWORD = "limited-pass-1234"
-APP_DATABASE = "appdb"
 DRIVER = "mysql+pymysql"
 
 
@@ -41,38 +38,16 @@ def _accepts(port: int) -> bool:
 
 
 @dataclass
-class Server:
+class Server(LoopbackServer):
     sbin: Path
     root: Path
     port: int
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    driver = DRIVER
 
     @property
     def socket(self) -> Path:
         return self.root / "mariadb.sock"
-
-    def url(
-        self,
-        database: str = APP_DATABASE,
-        user: str = SUPERUSER,
-        password: str = PASSWORD,
-        drivername: str = DRIVER,
-    ) -> URL:
-        return URL.create(
-            drivername, username=user, password=password, host="127.0.0.1", port=self.port, database=database
-        )
-
-    def url_string(self, **kwargs: str) -> str:
-        return self.url(**kwargs).render_as_string(hide_password=False)
-
-    def sql(self, statement: str, database: str = APP_DATABASE, **params: object) -> list[tuple[Any, ...]]:
-        engine = create_engine(self.url(database), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                result = connection.execute(text(statement), params)
-                return [tuple(row) for row in result] if result.returns_rows else []
-        finally:
-            engine.dispose()
 
     def databases(self) -> set[str]:
         return {row[0] for row in self.sql("SHOW DATABASES")}
@@ -87,7 +62,8 @@ class Server:
         finally:
             engine.dispose()
 
-    def install(self) -> None:
+    def prepare(self) -> None:
+        """A new data directory (``mariadb-install-db``)."""
         done = subprocess.run(
             [
                 "mariadb-install-db", "--no-defaults", f"--datadir={self.root / 'data'}", "--user=root",
@@ -129,38 +105,21 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
-    def log(self) -> str:
-        path = self.root / "log"
-        return path.read_text() if path.exists() else ""
-
 
 def start_server(sbin: Path) -> Server:
     """Install a data directory, start on a free port (retrying if another process took it), add the
     test users and the app's database."""
     # As root the server runs as root, else as this user: whatever folder it is given, it may enter.
     root = server_folder("MariaDB", "mariadb-server-", "mariadb.sock", lambda folder: True)
-    server = Server(sbin, root, free_port())
-    try:
-        server.install()
-        start_on_a_free_port(server, "MariaDB")
-        _add_users_and_app_database(server)
-    except BaseException:
-        stop_server(server)
-        raise
-    return server
+    return start_prepared(Server(sbin, root, free_port()), "MariaDB", _add_users_and_app_database)
 
 
 def _add_users_and_app_database(server: Server) -> None:
     for statement in (
-        f"CREATE USER '{SUPERUSER}'@'%' IDENTIFIED BY '{PASSWORD}'",
-        f"GRANT ALL PRIVILEGES ON *.* TO '{SUPERUSER}'@'%' WITH GRANT OPTION",
+        f"CREATE USER '{loopback.SUPERUSER}'@'%' IDENTIFIED BY '{loopback.PASSWORD}'",
+        f"GRANT ALL PRIVILEGES ON *.* TO '{loopback.SUPERUSER}'@'%' WITH GRANT OPTION",
         f"CREATE USER '{LIMITED_USER}'@'%' IDENTIFIED BY '{LIMITED_PASSWORD}'",
-        f"CREATE DATABASE {APP_DATABASE}",
-        f"GRANT ALL PRIVILEGES ON {APP_DATABASE}.* TO '{LIMITED_USER}'@'%'",
+        f"CREATE DATABASE {loopback.APP_DATABASE}",
+        f"GRANT ALL PRIVILEGES ON {loopback.APP_DATABASE}.* TO '{LIMITED_USER}'@'%'",
     ):
         server._as_root(statement)
-
-
-def stop_server(server: Server) -> None:
-    server.stop()
-    shutil.rmtree(server.root, ignore_errors=True)

@@ -15,21 +15,15 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from loopback import free_port, server_folder, start_on_a_free_port
-from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import URL, Engine
+import loopback
+from loopback import LoopbackServer, free_port, server_folder, start_prepared
 
-SUPERUSER = "shadow_admin"
-# Characters that need quoting in a URL, so quoting and redaction are exercised for real.
-PASSWORD = "Tr1cky@pass%word"
 LIMITED_ROLE = "no_createdb"
 LIMITED_PASSWORD = "limited-pass-1234"
 #: A role that may create databases but is no superuser: it may drop only the databases it owns.
 CREATEDB_ROLE = "createdb_only"
 CREATEDB_PASSWORD = "createdb-pass-5678"
-APP_DATABASE = "appdb"
 
 
 def find_bin_dir() -> Path | None:
@@ -43,40 +37,15 @@ def find_bin_dir() -> Path | None:
 
 
 @dataclass
-class Cluster:
+class Cluster(LoopbackServer):
     bin_dir: Path
     root: Path
     port: int
+    driver = "postgresql"
 
     @property
     def data(self) -> Path:
         return self.root / "data"
-
-    def url(
-        self,
-        database: str = APP_DATABASE,
-        user: str = SUPERUSER,
-        password: str = PASSWORD,
-        drivername: str = "postgresql",
-    ) -> URL:
-        return URL.create(
-            drivername, username=user, password=password, host="127.0.0.1", port=self.port, database=database
-        )
-
-    def url_string(self, **kwargs: str) -> str:
-        return self.url(**kwargs).render_as_string(hide_password=False)
-
-    def engine(self, database: str = APP_DATABASE) -> Engine:
-        return create_engine(self.url(database), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
-
-    def sql(self, statement: str, database: str = APP_DATABASE, **params: object) -> list[tuple[Any, ...]]:
-        engine = self.engine(database)
-        try:
-            with engine.connect() as connection:
-                result = connection.execute(text(statement), params)
-                return [tuple(row) for row in result] if result.returns_rows else []
-        finally:
-            engine.dispose()
 
     def databases(self) -> set[str]:
         """Every database but the templates the shadow cache keeps (``templates``): what a run must
@@ -99,13 +68,14 @@ class Cluster:
             command = ["runuser", "-u", "postgres", "--", *command]
         return subprocess.run(command, capture_output=True, text=True, cwd=self.root, timeout=120)
 
-    def init(self) -> None:
+    def prepare(self) -> None:
+        """A new cluster (``initdb``)."""
         pwfile = self.root / "pwfile"
-        pwfile.write_text(PASSWORD + "\n")
+        pwfile.write_text(loopback.PASSWORD + "\n")
         _give_to_server_user(pwfile)
         done = self._run(
-            "initdb", "-D", str(self.data), "-U", SUPERUSER, f"--pwfile={pwfile}", "--auth-local=trust",
-            "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync",
+            "initdb", "-D", str(self.data), "-U", loopback.SUPERUSER, f"--pwfile={pwfile}",
+            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync",
         )  # fmt: skip
         pwfile.unlink()
         if done.returncode:
@@ -122,10 +92,6 @@ class Cluster:
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-
-    def log(self) -> str:
-        path = self.root / "log"
-        return path.read_text() if path.exists() else ""
 
 
 def _give_to_server_user(path: Path) -> None:
@@ -151,15 +117,7 @@ def start_cluster(bin_dir: Path) -> Cluster:
     # The socket is .s.PGSQL.<port>, port at most 5 digits.
     root = server_folder("PostgreSQL", "pg-cluster-", ".s.PGSQL.65535", _server_user_enters)
     _give_to_server_user(root)
-    cluster = Cluster(bin_dir, root, free_port())
-    try:
-        cluster.init()
-        start_on_a_free_port(cluster, "PostgreSQL")
-        _add_roles_and_app_database(cluster)
-    except BaseException:
-        stop_cluster(cluster)
-        raise
-    return cluster
+    return start_prepared(Cluster(bin_dir, root, free_port()), "PostgreSQL", _add_roles_and_app_database)
 
 
 def _add_roles_and_app_database(cluster: Cluster) -> None:
@@ -167,9 +125,4 @@ def _add_roles_and_app_database(cluster: Cluster) -> None:
     cluster.sql(f"CREATE ROLE {LIMITED_ROLE} LOGIN NOCREATEDB PASSWORD '{quoted}'", database="postgres")
     quoted = CREATEDB_PASSWORD.replace("'", "''")
     cluster.sql(f"CREATE ROLE {CREATEDB_ROLE} LOGIN CREATEDB PASSWORD '{quoted}'", database="postgres")
-    cluster.sql(f"CREATE DATABASE {APP_DATABASE}", database="postgres")
-
-
-def stop_cluster(cluster: Cluster) -> None:
-    cluster.stop()
-    shutil.rmtree(cluster.root, ignore_errors=True)
+    cluster.sql(f"CREATE DATABASE {loopback.APP_DATABASE}", database="postgres")

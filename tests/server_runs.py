@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+import loopback
 import mariadb_server
 import pg_cluster
 from conftest import ProjectCopy, Run
@@ -27,8 +28,7 @@ class AServer(Protocol):
 SECRETS = tuple(
     {
         secret
-        for password in (pg_cluster.PASSWORD, pg_cluster.LIMITED_PASSWORD, pg_cluster.CREATEDB_PASSWORD,
-                         mariadb_server.PASSWORD,
+        for password in (loopback.PASSWORD, pg_cluster.LIMITED_PASSWORD, pg_cluster.CREATEDB_PASSWORD,
                          mariadb_server.LIMITED_PASSWORD, "Wr0ng-secret")
         for secret in (password, quote(password, safe=""))
     }

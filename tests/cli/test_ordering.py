@@ -11,28 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ProjectCopy, project_at
+from conftest import ProjectCopy, project_at, synthetic_skeleton
 from pg_cluster import Cluster
-
-APP = """\
-import os
-
-from flask import Flask
-from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
-
-db = SQLAlchemy()
-migrate = Migrate(render_as_batch=True, compare_type=True)
-
-
-def create_app():
-    app = Flask(__name__)
-    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    db.init_app(app)
-    migrate.init_app(app, db)
-    from . import models  # noqa: F401
-    return app
-"""
 
 #: The history: a table the models keep and change, four tables they drop (gone_c and gone_d refer
 #: to gone_b or gone_a, gone_b to gone_a), each with indexes.
@@ -124,13 +104,8 @@ CREATE_DATE = re.compile(r"^Create Date: .*$", re.M)
 @pytest.fixture
 def changing_project(tmp_path: Path) -> Iterator[ProjectCopy]:
     root = tmp_path / "ordered"
-    (root / "app").mkdir(parents=True)
-    (root / "app" / "__init__.py").write_text(APP)
+    (synthetic_skeleton(root) / "0001_first.py").write_text(HISTORY)
     (root / "app" / "models.py").write_text(MODELS)
-    (root / "migrations" / "versions").mkdir(parents=True)
-    for name in ("env.py", "alembic.ini", "script.py.mako"):
-        (root / "migrations" / name).write_text((REPO / "migrations" / name).read_text())
-    (root / "migrations" / "versions" / "0001_first.py").write_text(HISTORY)
     copy = project_at(root, tmp_path)
     yield copy
     assert copy.leftovers() == [], "a run left its shadow database behind"

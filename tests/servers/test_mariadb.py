@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from conftest import USERNAME, ProjectCopy, written_text
-from mariadb_server import APP_DATABASE, LIMITED_PASSWORD, LIMITED_USER, SUPERUSER, Server
+from loopback import APP_DATABASE, SUPERUSER
+from mariadb_server import LIMITED_PASSWORD, LIMITED_USER, Server
 from project_edits import connect_at_import
 from server_runs import SECRETS, make, refused
 from sqlalchemy.engine import make_url

@@ -12,15 +12,8 @@ from typing import Any
 
 import pytest
 from conftest import ProjectCopy, Run
-from pg_cluster import (
-    APP_DATABASE,
-    CREATEDB_PASSWORD,
-    CREATEDB_ROLE,
-    LIMITED_PASSWORD,
-    LIMITED_ROLE,
-    SUPERUSER,
-    Cluster,
-)
+from loopback import APP_DATABASE, SUPERUSER
+from pg_cluster import CREATEDB_PASSWORD, CREATEDB_ROLE, LIMITED_PASSWORD, LIMITED_ROLE, Cluster
 from server_runs import (
     assert_one_line_error,
     dead_pid,

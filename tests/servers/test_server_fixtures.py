@@ -4,11 +4,13 @@ enter, and where a server's socket path would pass the 107 characters a Unix soc
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from mariadb_server import find_server, start_server, stop_server
-from pg_cluster import find_bin_dir, start_cluster, stop_cluster
+from loopback import APP_DATABASE, LoopbackServer, stop_and_remove
+from mariadb_server import find_server, start_server
+from pg_cluster import find_bin_dir, start_cluster
 
 pytestmark = pytest.mark.version_independent  # the fixtures, not the package
 
@@ -28,23 +30,26 @@ def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return inside
 
 
-def test_a_postgresql_cluster_starts_with_tmpdir_in_a_private_folder(private_tmpdir: Path) -> None:
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed")
-    cluster = start_cluster(bin_dir)
+@pytest.mark.parametrize(
+    ("find", "start", "database", "product"),
+    [
+        (find_bin_dir, start_cluster, "postgres", "PostgreSQL"),
+        (find_server, start_server, APP_DATABASE, "MariaDB"),
+    ],
+    ids=["postgresql", "mariadb"],
+)
+def test_a_server_starts_with_tmpdir_in_a_private_folder(
+    private_tmpdir: Path,
+    find: Callable[[], Path | None],
+    start: Callable[[Path], LoopbackServer],
+    database: str,
+    product: str,
+) -> None:
+    programs = find()
+    if programs is None:
+        pytest.skip(f"{product} is not installed")
+    server = start(programs)
     try:
-        assert cluster.sql("SELECT 1", database="postgres") == [(1,)]
+        assert server.sql("SELECT 1", database=database) == [(1,)]
     finally:
-        stop_cluster(cluster)
-
-
-def test_a_mariadb_server_starts_with_tmpdir_in_a_private_folder(private_tmpdir: Path) -> None:
-    sbin = find_server()
-    if sbin is None:
-        pytest.skip("MariaDB is not installed")
-    server = start_server(sbin)
-    try:
-        assert server.sql("SELECT 1") == [(1,)]
-    finally:
-        stop_server(server)
+        stop_and_remove(server)
