@@ -144,10 +144,12 @@ def test_a_bind_that_ignores_its_variable_is_refused_and_its_database_untouched(
     binds_project: ProjectCopy,
 ) -> None:
     real = binds_project.root / "real-audit.db"
-    binds_project.edit(
-        "app/__init__.py", 'os.environ.get("AUDIT_DATABASE_URL", "sqlite:///audit.db")', f'"sqlite:///{real}"'
+    error = _refused_after_edit(
+        binds_project,
+        "app/__init__.py",
+        'os.environ.get("AUDIT_DATABASE_URL", "sqlite:///audit.db")',
+        f'"sqlite:///{real}"',
     )
-    error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
     assert f"bind 'audit' uses sqlite:///{real}, not its shadow database" in error
     assert "$AUDIT_DATABASE_URL" in error and "--bind-env audit=VAR" in error
     assert not real.exists()
@@ -175,12 +177,12 @@ def test_binds_not_named_are_found_by_loading_the_app_again(binds_project: Proje
 
 
 def test_a_bind_with_no_url_names_the_variable_to_set(binds_project: ProjectCopy) -> None:
-    binds_project.edit(
+    error = _refused_after_edit(
+        binds_project,
         "app/__init__.py",
         'os.environ.get("ANALYTICS_DATABASE_URL", "sqlite:///analytics.db")',
         'os.environ.get("STATS_URL")',
     )
-    error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
     assert error == (
         "bind 'analytics' has no URL (SQLALCHEMY_BINDS['analytics'] is empty): make bind 'analytics' read "
         "its URL from $ANALYTICS_DATABASE_URL (or name its variable: --bind-env analytics=VAR)"
@@ -189,16 +191,18 @@ def test_a_bind_with_no_url_names_the_variable_to_set(binds_project: ProjectCopy
 
 @pytest.mark.version_independent
 def test_two_binds_on_one_url_are_refused(binds_project: ProjectCopy) -> None:
-    binds_project.edit("app/__init__.py", '"ANALYTICS_DATABASE_URL"', '"AUDIT_DATABASE_URL"')
-    error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
+    error = _refused_after_edit(
+        binds_project, "app/__init__.py", '"ANALYTICS_DATABASE_URL"', '"AUDIT_DATABASE_URL"'
+    )
     assert re.fullmatch(
         r"bind 'audit' and bind 'analytics' both use \S+: give each bind a database of its own", error
     )
 
 
 def test_a_bind_the_configuration_does_not_declare_is_refused(binds_project: ProjectCopy) -> None:
-    binds_project.edit("app/models.py", '__bind_key__ = "analytics"', '__bind_key__ = "stats"')
-    error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
+    error = _refused_after_edit(
+        binds_project, "app/models.py", '__bind_key__ = "analytics"', '__bind_key__ = "stats"'
+    )
     assert error == (
         "the models put table(s) page_view in bind 'stats', which SQLALCHEMY_BINDS does not declare: add it "
         "there, with its URL"
@@ -401,24 +405,24 @@ def test_an_app_that_connects_to_a_bind_while_loading_is_loaded_again_on_its_sha
 
 @pytest.mark.version_independent
 def test_an_app_that_needs_a_variable_that_is_not_set_is_told_to_name_it(binds_project: ProjectCopy) -> None:
-    binds_project.edit(
+    error = _refused_after_edit(
+        binds_project,
         "app/__init__.py",
         'os.environ.get("ANALYTICS_DATABASE_URL", "sqlite:///analytics.db")',
         'os.environ["STATS_URL"]',
     )
-    error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
     assert error.endswith(
         "KeyError: 'STATS_URL'; if a bind reads $STATS_URL, name it: --bind-env NAME=STATS_URL"
     )
 
 
 def test_a_bind_built_by_the_app_while_loading_is_refused(binds_project: ProjectCopy) -> None:
-    binds_project.edit(
+    error = _refused_after_edit(
+        binds_project,
         "app/__init__.py",
         "    return app",
         '    with app.app_context():\n        db.create_all(bind_key="audit")\n    return app',
     )
-    error = binds_project.engine_refuses(binds_project.make_migrations, check=True)
     assert error.startswith("the app created tables (audit_entry) while loading")
 
 
@@ -487,3 +491,10 @@ def test_two_binds_whose_files_would_share_a_name_are_refused(tmp_path: Path) ->
     assert str(refused.value) == (
         f"--database {tmp_path / 'shadow.sqlite'}: bind 'A_b' and bind 'a/b' would share shadow.A_b.sqlite"
     )
+
+
+def _refused_after_edit(binds_project: ProjectCopy, path: str, old: str, new: str) -> str:
+    """The engine's one-line refusal of ``makemigrations --check`` once ``old`` in the project's file
+    ``path`` reads ``new``."""
+    binds_project.edit(path, old, new)
+    return binds_project.engine_refuses(binds_project.make_migrations, check=True)

@@ -7,6 +7,7 @@ Through the engine in this process, but for a hard-coded URL, the flagship refus
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,19 +61,33 @@ def test_unreachable_server_url_is_refused_without_its_password(project: Project
     assert "secret" not in error
 
 
+def refused_and_untouched(
+    project: ProjectCopy,
+    tmp_path: Path,
+    point_app: Callable[[ProjectCopy, str], None],
+    run: Callable[[], str],
+) -> str:
+    """The refusal ``run`` returns once ``point_app`` aims the app at a real database: it names that
+    database, which the run left as it was."""
+    real = tmp_path / "real.sqlite"
+    content = real_database(real)
+    point_app(project, f"sqlite:///{real}")
+
+    error = run()
+
+    assert f"sqlite:///{real}" in error
+    assert_untouched(real, content)
+    return error
+
+
 def test_app_with_hard_coded_database_is_refused_and_its_database_untouched(
     project: ProjectCopy, tmp_path: Path
 ) -> None:
-    real = tmp_path / "real.sqlite"
-    content = real_database(real)
-    hard_code_url(project, f"sqlite:///{real}")
     project.add_email_column()
-
-    error = project.refuses("makemigrations", "-m", "add email")
-
-    assert f"sqlite:///{real}" in error
+    error = refused_and_untouched(
+        project, tmp_path, hard_code_url, lambda: project.refuses("makemigrations", "-m", "add email")
+    )
     assert "DATABASE_URL" in error
-    assert_untouched(real, content)
 
 
 def test_app_with_hard_coded_missing_database_never_creates_it(project: ProjectCopy, tmp_path: Path) -> None:
@@ -96,14 +111,12 @@ def test_app_reading_another_variable_is_refused(project: ProjectCopy) -> None:
 def test_app_that_connects_to_another_database_at_import_is_refused(
     project: ProjectCopy, tmp_path: Path
 ) -> None:
-    other = tmp_path / "other.sqlite"
-    content = real_database(other)
-    connect_at_import(project, f"sqlite:///{other}")
-
-    error = project.engine_refuses(project.make_migrations, check=True)
-
-    assert f"sqlite:///{other}" in error
-    assert_untouched(other, content)
+    refused_and_untouched(
+        project,
+        tmp_path,
+        connect_at_import,
+        lambda: project.engine_refuses(project.make_migrations, check=True),
+    )
 
 
 def test_app_that_swallows_the_refusal_is_still_refused(project: ProjectCopy, tmp_path: Path) -> None:

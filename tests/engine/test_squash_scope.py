@@ -63,16 +63,21 @@ LOOP = """    for column in ('title', 'body'):
 
 @pytest.mark.version_independent  # the squash's own checks
 def test_a_loop_is_named_as_a_statement_the_check_does_not_read(project: ProjectCopy) -> None:
-    project.add_revision("0003_indexes", HEAD, upgrade=LOOP)
-    grow_after(project, "0003_indexes")
-
-    error = project.engine_refuses(squash, project)
+    error = refused_squash_after(project, "0003_indexes", LOOP)
 
     assert error == (
         "revisions in the range hold statements this check does not read, so the squash could not prove "
         "it keeps what they do: 0003_indexes (migrations/versions/0003_indexes.py: a for loop at line 17); "
         "write each schema operation as a statement of its own; squash after them (--since 0003_indexes)"
     )
+
+
+def refused_squash_after(project: ProjectCopy, revision: str, upgrade: str) -> str:
+    """The squash's refusal of the history once ``revision`` (``upgrade`` its body) and ``grow``'s two
+    revisions follow the head."""
+    project.add_revision(revision, HEAD, upgrade=upgrade)
+    grow_after(project, revision)
+    return project.engine_refuses(squash, project)
 
 
 def grow_after(project: ProjectCopy, parent: str) -> list[str | None]:
@@ -93,10 +98,7 @@ BACKFILL = "    op.execute(\"UPDATE post SET body = ''\")"
 
 @pytest.mark.version_independent  # the squash's own checks
 def test_the_since_a_refusal_advises_is_one_that_squashes(project: ProjectCopy) -> None:
-    project.add_revision("0003_backfill", HEAD, upgrade=BACKFILL)
-    grow_after(project, "0003_backfill")
-
-    error = project.engine_refuses(squash, project)
+    error = refused_squash_after(project, "0003_backfill", BACKFILL)
 
     assert error == (
         "revisions in the range do more than change the schema, which the squash could not prove it keeps: "

@@ -48,6 +48,13 @@ def reflected(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return asked
 
 
+@pytest.fixture
+def migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project's migrations folder, whose kept shapes go to a user cache of this test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "migrations"
+
+
 def run(engine: Engine, *statements: str) -> None:
     with engine.begin() as connection:
         for statement in statements:
@@ -94,48 +101,40 @@ def test_a_referred_tables_primary_key_is_part_of_a_foreign_keys_shape(
         assert [key[2] for key in again["child"].foreign_keys] == [("code",)]
 
 
-def test_shapes_filtered_by_code_are_reused_in_the_run_only(
-    database: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    project = tmp_path / "migrations"
+def test_shapes_filtered_by_code_are_reused_in_the_run_only(database: Engine, migrations: Path) -> None:
     keeps_all = Filters(include_object=lambda obj, name, type_, reflected, compare_to: True)
-    with kept_table_shapes(project) as shapes:
+    with kept_table_shapes(migrations) as shapes:
         shapes_of(database, shapes, keeps_all)
         assert len(shapes.shapes) == 3 and shapes.kept == {}
-    assert not tables_file(project).exists()
+    assert not tables_file(migrations).exists()
 
 
 def test_a_project_keeps_its_shapes_for_the_next_run(
-    database: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reflected: list[list[str]]
+    database: Engine, migrations: Path, reflected: list[list[str]]
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    project = tmp_path / "migrations"
-    with kept_table_shapes(project) as shapes:
+    with kept_table_shapes(migrations) as shapes:
         first = shapes_of(database, shapes)
-    with kept_table_shapes(project) as shapes:
+    with kept_table_shapes(migrations) as shapes:
         assert shapes_of(database, shapes) == first
     assert reflected == [["child", "other", "parent"], []]
 
-    stored = json.loads(tables_file(project).read_text())
+    stored = json.loads(tables_file(migrations).read_text())
     stored["salt"] = "another SQLAlchemy"
-    tables_file(project).write_text(json.dumps(stored))
-    with kept_table_shapes(project) as shapes:
+    tables_file(migrations).write_text(json.dumps(stored))
+    with kept_table_shapes(migrations) as shapes:
         assert shapes_of(database, shapes) == first
-    tables_file(project).write_text("not JSON")
-    with kept_table_shapes(project) as shapes:
+    tables_file(migrations).write_text("not JSON")
+    with kept_table_shapes(migrations) as shapes:
         assert shapes_of(database, shapes) == first
     assert reflected[2:] == [["child", "other", "parent"]] * 2
 
 
 def test_without_the_cache_nothing_is_read_or_kept(
-    database: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reflected: list[list[str]]
+    database: Engine, migrations: Path, reflected: list[list[str]]
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    project = tmp_path / "migrations"
-    with kept_table_shapes(project) as shapes:
+    with kept_table_shapes(migrations) as shapes:
         shapes_of(database, shapes)
-    with kept_table_shapes(project, enabled=False) as shapes:
+    with kept_table_shapes(migrations, enabled=False) as shapes:
         shapes_of(database, shapes)
         shapes_of(database, shapes)  # within the run, still reused
     assert reflected == [["child", "other", "parent"], ["child", "other", "parent"], []]
