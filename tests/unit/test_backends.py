@@ -7,14 +7,7 @@ import pytest
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import NoSuchModuleError
 
-from flask_makemigrations.dialects import (
-    DefaultImpl,
-    MariaDBImpl,
-    MySQLImpl,
-    PostgreSQLImpl,
-    SQLiteImpl,
-    impl_for,
-)
+from flask_makemigrations.dialects import DefaultImpl, MariaDBImpl, MySQLImpl
 from flask_makemigrations.errors import UsageError
 from flask_makemigrations.run.guard import reaches
 from flask_makemigrations.shadow.backend import ShadowDatabase
@@ -33,11 +26,6 @@ def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users
     assert parse_database("relative.sqlite") == SQLiteFile(Path.cwd() / "relative.sqlite")
     assert file.second() == temporary.second() == SQLiteFile()
     assert memory.second() == memory and server.second() == server
-    assert (impl_for("sqlite"), impl_for("postgresql"), impl_for("oracle")) == (
-        SQLiteImpl,
-        PostgreSQLImpl,
-        DefaultImpl,
-    )
 
 
 @pytest.mark.parametrize(
@@ -108,10 +96,3 @@ def test_another_database_on_a_mysql_server_is_not_the_shadow(
         shadow = ShadowDatabase(shadow_url, Path(tmp_path), SERVERS[known.name](production))
         assert reaches(shadow, dialect, *dialect.create_connect_args(shadow_url))
         assert not reaches(shadow, dialect, *dialect.create_connect_args(production))
-
-
-def test_refused_connections_are_described_by_their_backend_without_a_password() -> None:
-    arguments = {"user": "u", "password": "secret", "host": "h", "port": 5433, "database": "production"}
-    assert PostgreSQLImpl.describe("postgresql", [], arguments) == "postgresql://u@h:5433/production"
-    assert SQLiteImpl.describe("sqlite", ["/srv/app.db"], {}) == "sqlite:////srv/app.db"
-    assert DefaultImpl.describe("mysql", [], {**arguments, "db": "x"}) == "mysql://u@h:5433/x"

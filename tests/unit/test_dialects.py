@@ -59,3 +59,10 @@ def test_only_sqlite_fingerprints_its_tables(tmp_path: Path) -> None:
             assert PostgreSQLImpl.table_fingerprints(connection) is None
     finally:
         engine.dispose()
+
+
+def test_refused_connections_are_described_by_their_dialect_without_a_password() -> None:
+    arguments = {"user": "u", "password": "secret", "host": "h", "port": 5433, "database": "production"}
+    assert PostgreSQLImpl.describe("postgresql", [], arguments) == "postgresql://u@h:5433/production"
+    assert SQLiteImpl.describe("sqlite", ["/srv/app.db"], {}) == "sqlite:////srv/app.db"
+    assert DefaultImpl.describe("mysql", [], {**arguments, "db": "x"}) == "mysql://u@h:5433/x"
