@@ -12,8 +12,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import alembic
+import sqlalchemy
 from alembic import util as alembic_util
+from alembic.autogenerate import render as alembic_render
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
+from alembic.operations import ops
 from alembic.runtime.migration import RevisionStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Dialect
@@ -26,6 +31,16 @@ from sqlalchemy.types import TypeEngine
 ALEMBIC_HAS_QUIET = hasattr(Config, "messaging_opts")
 
 
+#: Alembic 1.19 renders ``create_check_constraint`` (it added CHECK constraints to autogenerate); before,
+#: its renderer for ``CreateCheckConstraintOp`` raises NotImplementedError.
+ALEMBIC_RENDERS_CHECK_CREATION = tuple(int(part) for part in alembic.__version__.split(".")[:2]) >= (1, 19)
+
+
+#: SQLAlchemy 1.4's PostgreSQL dialect reflects an enum type's values in the order of their oids, not
+#: the type's (``enumsortorder``): wrong after ``ADD VALUE ... BEFORE``. 2.0 reads them in order.
+SQLALCHEMY_ENUM_VALUES_BY_OID = int(sqlalchemy.__version__.split(".")[0]) < 2
+
+
 def alembic_option(config: Config, name: str) -> str | None:
     """One of Alembic's own options (``revision_environment``, ...): since 1.16 read with
     ``get_alembic_option``, which also looks in ``pyproject.toml``; before, a main option."""
@@ -34,6 +49,23 @@ def alembic_option(config: Config, name: str) -> str | None:
 
 
 # -- Alembic internals -------------------------------------------------------------------------------
+
+
+def rendered_check_creation(autogen_context: AutogenContext, op: ops.CreateCheckConstraintOp) -> str:
+    """``op`` as Alembic 1.19 renders it, for the versions before, which cannot (see
+    ``ALEMBIC_RENDERS_CHECK_CREATION``): the name through ``op.f()`` when a naming convention made it,
+    the table and schema unless in batch mode (``AutogenContext._has_batch``), the SQL as a string.
+    The helpers are the ones Alembic's other renderers use, as 1.9 spells them."""
+    in_batch = autogen_context._has_batch
+    arguments = [repr(alembic_render._render_gen_name(autogen_context, op.constraint_name))]
+    if not in_batch:
+        arguments.append(repr(alembic_render._ident(op.table_name)))
+    sqltext = op.to_constraint().sqltext  # as SQL, the way Alembic renders it: a string
+    arguments.append(repr(autogen_context.migration_context.impl.render_ddl_sql_expr(sqltext)))
+    if not in_batch and op.schema:
+        arguments.append(f"schema={alembic_render._ident(op.schema)!r}")
+    prefix = alembic_render._alembic_autogenerate_prefix(autogen_context)
+    return f"{prefix}create_check_constraint({', '.join(arguments)})"
 
 
 def upgrade_steps(

@@ -11,7 +11,7 @@ filters out (``include_name``, ``include_object``) are not part of the schema, a
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.types import NullType, TypeEngine
 
+from ..compat import SQLALCHEMY_ENUM_VALUES_BY_OID
 from ..dialects import DefaultImpl, impl_for
 from ..findings import Finding
 
@@ -184,6 +185,8 @@ def reflect(
 
 def _shapes(connection: Connection, filters: Filters, names: list[str], reflected: bool) -> Schema:
     found = _reflected_tables(sa.inspect(connection), names)
+    if SQLALCHEMY_ENUM_VALUES_BY_OID:
+        _enum_values_in_order(found.values(), connection)
     return {name: _table(found[name], connection.dialect, name, filters, reflected) for name in names}
 
 
@@ -197,6 +200,16 @@ class _Reflected:
     indexes: list["ReflectedIndex"] = field(default_factory=list)
     foreign_keys: list[Any] = field(default_factory=list)
     checks: list["ReflectedCheckConstraint"] = field(default_factory=list)
+
+
+def _enum_values_in_order(tables: Iterable["_Reflected"], connection: Connection) -> None:
+    """Put each reflected enum type's values in the type's order (see ``SQLALCHEMY_ENUM_VALUES_BY_OID``)."""
+    labels = impl_for(connection.dialect.name).enum_labels(connection)
+    for column in (column for table in tables for column in table.columns):
+        type_ = column["type"]
+        if isinstance(type_, sa.Enum) and type_.name:
+            key = f"{type_.schema or connection.dialect.default_schema_name}.{type_.name}"
+            type_.enums = labels.get(key, type_.enums)
 
 
 def _reflected_tables(inspector: Inspector, names: list[str]) -> dict[str, _Reflected]:

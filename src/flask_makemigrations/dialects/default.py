@@ -95,6 +95,17 @@ class DefaultImpl:
         return unwrap_parentheses(" ".join(text.split()))
 
     @classmethod
+    def reflected_check(cls, text: str) -> str:
+        """A reflected CHECK constraint's SQL, cut to the constraint where the dialect's reflection
+        reads past its end; as the database has it otherwise."""
+        return text
+
+    @classmethod
+    def enum_labels(cls, connection: Connection) -> dict[str, list[str]]:
+        """Each enum type's values in order, by ``schema.name``: none where enums are not types."""
+        return {}
+
+    @classmethod
     def table_fingerprints(cls, connection: Connection) -> dict[str, str] | None:
         """A digest per table of everything that reflecting it reads, where this kind of database can
         tell in one query: a table whose digest did not change reflects the same. None: it cannot

@@ -55,11 +55,15 @@ class SQLiteImpl(DefaultImpl):
 
     @classmethod
     def normalized_sql(cls, text: str) -> str:
-        # SQLAlchemy 1.4 reflects a CHECK with one closing parenthesis too many.
-        text = " ".join(text.split())
-        while text.endswith(")") and text.count(")") > text.count("("):
-            text = text[:-1].rstrip()
-        return super().normalized_sql(text)
+        return super().normalized_sql(cls.reflected_check(text))
+
+    @classmethod
+    def reflected_check(cls, text: str) -> str:
+        """SQLAlchemy 1.4 reads a CHECK up to the last closing parenthesis of its line: one too many,
+        or, when a clause follows it, that clause too (``length(body) > 0), CONSTRAINT pk_note
+        PRIMARY KEY (id``). A CHECK's own parentheses balance: it ends before the first one that
+        closes nothing."""
+        return text[: _first_unmatched_close(text)].rstrip()
 
     @classmethod
     def table_fingerprints(cls, connection: Connection) -> dict[str, str]:
@@ -85,6 +89,21 @@ class SQLiteImpl(DefaultImpl):
             )
             for table, own in statements.items()
         }
+
+
+def _first_unmatched_close(text: str) -> int:
+    """Where the first ``)`` that closes nothing is (outside quotes), else the length of ``text``."""
+    depth, quote = 0, ""
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote  # a doubled quote closes and opens again
+        elif char in "'\"`[":
+            quote = "]" if char == "[" else char
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+            if depth < 0:
+                return index
+    return len(text)
 
 
 def _digest(*parts: str) -> str:

@@ -10,23 +10,40 @@ operation stays a difference, listed for a hand edit.
 
 Each operation's downgrade puts back what the migrations had, as the shadow database reflects it.
 SQLite alters a table only by copying it, which Alembic does in batch mode: there, without
-``render_as_batch``, no operation is written.
+``render_as_batch``, no operation is written. Alembic renders ``create_check_constraint`` since 1.19;
+before, this module registers the rendering (``CheckCreation``).
 """
 
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.autogenerate import renderers
+from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import conv
 
 from ..checks.new_revision import MIGRATIONS, MODELS
+from ..compat import ALEMBIC_RENDERS_CHECK_CREATION, rendered_check_creation
 from ..dialects import impl_for
 from ..findings import Finding
 from ..run.binds import BindKey
 from .completion import Drift, DriftOperation
 from .generation import EngineChanges, Generated
+
+
+class CheckCreation(ops.CreateCheckConstraintOp):
+    """``create_check_constraint``, rendered by this package where Alembic cannot (before 1.19)."""
+
+
+@renderers.dispatch_for(CheckCreation)
+def _render_check_creation(autogen_context: AutogenContext, op: CheckCreation) -> str:
+    return rendered_check_creation(autogen_context, op)
+
+
+#: What writes a CHECK constraint's creation: Alembic's own operation wherever Alembic renders it.
+_CHECK_CREATION = ops.CreateCheckConstraintOp if ALEMBIC_RENDERS_CHECK_CREATION else CheckCreation
 
 
 def drift_operations(
@@ -122,7 +139,7 @@ def _create_check(table: str, name: str, metadatas: list[sa.MetaData]) -> DriftO
     )
     if constraint is None:
         return None
-    created = ops.CreateCheckConstraintOp.from_constraint(constraint)
+    created = _CHECK_CREATION.from_constraint(constraint)
     dropped = ops.DropConstraintOp(created.constraint_name, table, type_="check")
     return ops.ModifyTableOps(table, [created]), ops.ModifyTableOps(table, [dropped])
 
@@ -133,9 +150,10 @@ def _drop_check(table: str, name: str, engine: Engine) -> DriftOperation | None:
     sqltext = next((str(c["sqltext"]) for c in checks if c.get("name") == name), None)
     if sqltext is None:
         return None
+    sqltext = impl_for(engine.dialect.name).reflected_check(sqltext)
     named = conv(name)  # the database's name: no naming convention applies to it again
     dropped = ops.DropConstraintOp(named, table, type_="check")
-    created = ops.CreateCheckConstraintOp(named, table, sa.text(sqltext))
+    created = _CHECK_CREATION(named, table, sa.text(sqltext))
     return ops.ModifyTableOps(table, [dropped]), ops.ModifyTableOps(table, [created])
 
 

@@ -221,9 +221,9 @@ def _literal(value: str) -> str:
 
 def existing(context: MigrationContext) -> EnumTypes:
     """The database's enum types, by ``schema.name``, with their values in order: listed once per
-    engine, for both uses."""
-    inspector: Any = sa.inspect(context.connection)  # PostgreSQL's, which has get_enums()
-    return {f"{found['schema']}.{found['name']}": list(found["labels"]) for found in inspector.get_enums("*")}
+    engine, for both uses. Read in the type's order (SQLAlchemy 1.4's ``get_enums`` lists them by oid,
+    wrong after ``ADD VALUE ... BEFORE``)."""
+    return impl_for(context.dialect.name).enum_labels(context.connection)  # type: ignore[arg-type]  # autogenerate has a connection
 
 
 def _key(enum: sa.Enum, context: MigrationContext) -> str:
