@@ -7,6 +7,7 @@ import ast
 import sys
 from pathlib import Path
 
+import alembic
 import pytest
 from conftest import HEAD, REPO, USERNAME, ProjectCopy
 from test_safety import assert_untouched, real_database
@@ -255,12 +256,15 @@ def test_a_warning_from_the_models_is_shown_once(project: ProjectCopy) -> None:
     assert "flask_makemigrations" not in result.stderr
 
 
+@pytest.mark.skipif(
+    tuple(map(int, alembic.__version__.split(".")[:2])) < (1, 20),
+    reason="Alembic warns of an unnamed constraint's drop since 1.20 (alembic#916); before, nothing a "
+    "project can cause and still render a revision makes its rendering warn",
+)
 def test_a_library_warning_no_project_code_caused_is_shown_at_the_librarys_line(project: ProjectCopy) -> None:
     """Alembic warns about an unnamed constraint while it renders the revision, after env.py has
     returned: no frame of the project is on the stack, only the console script that started the run
     (``.venv/bin/invoke``), which is no more the project's than the library it runs."""
-    import alembic
-
     project.edit(
         "app/extensions.py", '    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",\n', ""
     )
