@@ -41,6 +41,12 @@ ALEMBIC_RENDERS_CHECK_CREATION = tuple(int(part) for part in alembic.__version__
 SQLALCHEMY_ENUM_VALUES_BY_OID = int(sqlalchemy.__version__.split(".")[0]) < 2
 
 
+#: Alembic 1.16 marks the names of the constraints and indexes it reflects as final (``conv``, rendered
+#: through ``op.f()``); before, they render as plain strings. With SQLAlchemy 1.4 it misses the tables
+#: another table's reflection pulled in through a foreign key.
+ALEMBIC_MARKS_REFLECTED_NAMES = tuple(int(part) for part in alembic.__version__.split(".")[:2]) >= (1, 16)
+
+
 def alembic_option(config: Config, name: str) -> str | None:
     """One of Alembic's own options (``revision_environment``, ...): since 1.16 read with
     ``get_alembic_option``, which also looks in ``pyproject.toml``; before, a main option."""

@@ -24,6 +24,12 @@ end undoes the upgrade's i-th, within a table too), and operations added after i
 at the end of the upgrade and the start of the downgrade), so it is put in the mirrored order rather
 than rebuilt from the upgrade, which would lose a downgrade given with its operation (Alembic cannot
 reverse raw SQL). One that is not a mirror is left as it is.
+
+One difference is not an order: since 1.16 Alembic marks every name it reflects as final
+(``conv``, rendered through ``op.f()``), but with SQLAlchemy 1.4 it misses a dropped table that the
+reflection of another one pulled in through a foreign key, which set order decides. The tables the
+downgrade creates back get their constraints' names marked alike, as Alembic marks those it reflects
+itself.
 """
 
 import itertools
@@ -31,6 +37,9 @@ from dataclasses import dataclass, field
 
 from alembic.autogenerate import render_python_code
 from alembic.operations import ops
+from sqlalchemy.schema import Constraint, conv
+
+from ..compat import ALEMBIC_MARKS_REFLECTED_NAMES
 
 #: (schema, name) of a table.
 TableKey = tuple[str, str]
@@ -49,6 +58,8 @@ _COMMUTING = (
 
 def put_in_stable_order(upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps) -> None:
     """Order one engine's operations (see the module's docstring), and its downgrade with them."""
+    if ALEMBIC_MARKS_REFLECTED_NAMES:
+        _mark_names_of_recreated_tables(upgrade, downgrade)
     mirrored = len(upgrade.ops) == len(downgrade.ops)
     _reorder(upgrade, downgrade if mirrored else None, _top_level_order(upgrade.ops))
     for index, operation in enumerate(upgrade.ops):
@@ -57,6 +68,22 @@ def put_in_stable_order(upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps) ->
             if not isinstance(partner, ops.ModifyTableOps) or len(partner.ops) != len(operation.ops):
                 partner = None
             _reorder(operation, partner, _table_order(operation.ops))
+
+
+def _mark_names_of_recreated_tables(upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps) -> None:
+    """Mark the constraints' names of each table the upgrade drops and the downgrade creates back as
+    reflected (``conv``), as Alembic marks them in the tables it reflects itself: whether it missed
+    one depends on the order of a set."""
+    dropped = {_key(operation) for operation in upgrade.ops if isinstance(operation, ops.DropTableOp)}
+    for operation in downgrade.ops:
+        if isinstance(operation, ops.CreateTableOp) and _key(operation) in dropped:
+            for constraint in operation.columns:
+                if (
+                    isinstance(constraint, Constraint)
+                    and isinstance(constraint.name, str)
+                    and not isinstance(constraint.name, conv)
+                ):
+                    constraint.name = conv(constraint.name)
 
 
 def _reorder(container: ops.OpContainer, mirror: ops.OpContainer | None, order: list[int]) -> None:
@@ -120,7 +147,7 @@ def _referred_tables(drop: ops.DropTableOp) -> set[TableKey]:
     }
 
 
-def _key(operation: ops.DropTableOp | ops.ModifyTableOps) -> TableKey:
+def _key(operation: ops.DropTableOp | ops.CreateTableOp | ops.ModifyTableOps) -> TableKey:
     return (operation.schema or "", operation.table_name)
 
 
