@@ -8,6 +8,7 @@ builds, and a key that changed is a miss.
 """
 
 import hashlib
+import inspect
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -47,7 +48,9 @@ def revision_keys(
 
 def canonical(value: object) -> str:
     """``value`` as text that only changes when it does: mappings and sets sorted, functions and
-    classes by their qualified name, other objects by their ``repr`` without memory addresses."""
+    classes by their qualified name and a digest of their source (a ``configure`` callback whose body
+    changed must not restore what the old body built), other objects by their ``repr`` without
+    memory addresses."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return json.dumps(value)
     if isinstance(value, Mapping):
@@ -57,8 +60,18 @@ def canonical(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(map(canonical, value)) + "]"
     if callable(value) and hasattr(value, "__qualname__"):
-        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}:{_source_digest(value)}"
     return re.sub(r" at 0x[0-9a-fA-F]+", "", f"{type(value).__qualname__}:{value!r}")
+
+
+def _source_digest(value: object) -> str:
+    """A digest of a function's or class's source, or ``?`` where Python has none (a builtin, code
+    made by ``exec``): then its name alone keys it, as it did before."""
+    try:
+        source = inspect.getsource(value)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return "?"
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 def _ancestors_named_by(script: ScriptDirectory, revision: Script) -> list[str]:
