@@ -9,6 +9,7 @@ import json
 import sys
 from typing import Any
 
+import pytest
 from conftest import HEAD, USERNAME, ProjectCopy
 from project_edits import add_unnamed_check
 
@@ -90,6 +91,7 @@ def test_an_error_is_an_object_too_with_status_2_and_its_line_on_stderr(project:
     assert stderr.strip().splitlines()[-1] == f"Error: {shown['error']['message']}"
 
 
+@pytest.mark.version_independent  # the front end's parsing and JSON: this package's own
 def test_a_usage_error_is_an_object_too(project: ProjectCopy) -> None:
     status, shown, _ = run_json(project, "invoke", "--check", "--dry-run")
     assert (status, shown["error"]["kind"], shown["error"]["message"]) == (

@@ -114,6 +114,7 @@ def test_a_corrupt_or_mislabelled_snapshot_is_discarded(tmp_path: Path, migratio
     assert list(folder_of(cache).glob("*.sqlite")) == []
 
 
+@pytest.mark.version_independent  # file handling of this package's own
 def test_size_is_bounded_and_clear_empties_the_cache(tmp_path: Path) -> None:
     cache = file_cache(tmp_path / "cache" / "project", keep=2)
     for number in range(4):
@@ -181,6 +182,7 @@ _WRONG_SHAPES: dict[str, Callable[[Any], Any]] = {
 }
 
 
+@pytest.mark.version_independent  # the seal of this package's own files
 @pytest.mark.parametrize("wrong", list(_WRONG_SHAPES))
 @pytest.mark.parametrize("name", ["headers.json", "reflected.json", "tables.json"])
 def test_a_cache_file_of_the_wrong_shape_is_a_miss(project: ProjectCopy, name: str, wrong: str) -> None:
@@ -226,6 +228,7 @@ def test_cache_clear_on_a_read_only_cache_folder_is_one_line_naming_the_file(
     assert sorted(project_folder.iterdir()) == kept
 
 
+@pytest.mark.version_independent  # the cache folder's choice: this package's own
 def test_a_relative_xdg_cache_home_is_ignored(project: ProjectCopy) -> None:
     """The XDG specification: a relative $XDG_CACHE_HOME is invalid and is ignored (~/.cache then)."""
     env = {"XDG_CACHE_HOME": "relative-cache"}

@@ -36,6 +36,7 @@ def assert_untouched(path: Path, content: bytes) -> None:
         assert not Path(f"{path}{suffix}").exists()
 
 
+@pytest.mark.version_independent  # the SQLite backend's own checks
 def test_existing_database_file_is_refused_and_untouched(project: ProjectCopy, tmp_path: Path) -> None:
     existing = tmp_path / "precious.sqlite"
     content = real_database(existing)
@@ -47,6 +48,7 @@ def test_existing_database_file_is_refused_and_untouched(project: ProjectCopy, t
     assert_untouched(existing, content)
 
 
+@pytest.mark.version_independent  # the SQLite backend's own checks
 def test_database_in_a_missing_folder_is_refused(project: ProjectCopy, tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "shadow.sqlite"
     error = project.engine_refuses(project.make_migrations, check=True, where={"database": str(missing)})
@@ -189,6 +191,7 @@ def test_app_that_is_not_found(project: ProjectCopy) -> None:
     assert "could not load the Flask app" in error and "no_such_module" in error
 
 
+@pytest.mark.version_independent  # file handling of this package's own
 def test_shadow_database_lives_in_a_private_temporary_directory(
     project: ProjectCopy, probe_dir: Path
 ) -> None:

@@ -3,8 +3,12 @@
 import copy
 import pickle
 
+import pytest
+
 from flask_makemigrations.errors import NextStep
 from flask_makemigrations.findings import Finding, as_entry, extended, in_bind, rendered
+
+pytestmark = pytest.mark.version_independent  # see noxfile.py
 
 INVOKE = {NextStep.MERGE: "'invoke merge'"}
 

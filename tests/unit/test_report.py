@@ -21,6 +21,8 @@ from flask_makemigrations.frontends.invoke_tasks import SPELLING
 from flask_makemigrations.run.run import Built
 from flask_makemigrations.shadow.server import PruneResult
 
+pytestmark = pytest.mark.version_independent  # the front ends' reports: this package's own
+
 AGAIN = "'invoke makemigrations -m ...'"
 
 

@@ -5,7 +5,11 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from flask_makemigrations.cache.keys import canonical
+
+pytestmark = pytest.mark.version_independent  # see noxfile.py
 
 CALLBACK = """
 def configure(config):
