@@ -6,13 +6,16 @@ the rest of the package uses the libraries' public API only.
 import functools
 import os
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import alembic
+import flask
 import sqlalchemy
 from alembic import util as alembic_util
 from alembic.autogenerate import render as alembic_render
@@ -21,8 +24,11 @@ from alembic.config import Config
 from alembic.operations import ops
 from alembic.runtime.migration import RevisionStep
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy.engine import Dialect
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeEngine
+
+from .run.requirements import release
 
 # -- version differences ----------------------------------------------------------------------------
 
@@ -224,6 +230,65 @@ def sqlite_type(dialect: Dialect, declared: str) -> TypeEngine[Any]:
     type (1.4 to 2.1); no public API turns a type's name back into the type."""
     resolved: TypeEngine[Any] = dialect._resolve_type_affinity(declared)  # type: ignore[attr-defined]
     return resolved
+
+
+# -- Flask-SQLAlchemy versions ----------------------------------------------------------------------
+
+#: Flask-SQLAlchemy 2.x joins every SQLite database name but ``:memory:`` to the app's folder
+#: (``apply_driver_hacks``), the ``file:`` name of a URI (``?uri=true``) too, which then names a file
+#: there; 3.0 leaves a URI's name as it is. The in-memory shadow database is such a URI.
+FLASK_SQLALCHEMY_KEEPS_SQLITE_URIS = release(metadata.version("flask-sqlalchemy")) >= (3,)
+
+
+def flask_sqlalchemy_engines(db: Any) -> dict[str | None, Engine]:
+    """Every engine of the app in the current app context, by bind key (None: the main database).
+
+    Flask-SQLAlchemy 3.0 makes them all in ``init_app`` and lists them in ``db.engines``; 2.x has no
+    such list: ``get_engine(app, bind)`` makes each on first use (``_EngineConnector``), from the
+    URL the app's configuration holds at that moment, for the main database and each key of
+    ``SQLALCHEMY_BINDS``.
+    """
+    if hasattr(db, "engines"):
+        return dict(db.engines)
+    binds = flask.current_app.config.get("SQLALCHEMY_BINDS") or {}
+    return {bind: db.get_engine(bind=bind) for bind in [None, *binds]}
+
+
+def flask_sqlalchemy_metadatas(db: Any) -> dict[str | None, MetaData]:
+    """The models' metadata of each bind key.
+
+    Flask-SQLAlchemy 3.0 keeps one MetaData per bind (``db.metadatas``); 2.x keeps every table in one
+    (``db.metadata``), each bind's marked by ``info["bind_key"]``. There, an app without binds is
+    that MetaData itself, and one with binds is given a copy per bind, as Flask-Migrate's own
+    multi-database ``env.py`` builds them for 2.x (``get_metadata(bind)``), with the naming convention.
+    """
+    if hasattr(db, "metadatas"):
+        return dict(db.metadatas)
+    metadata: MetaData = db.metadata
+    keys = {None, *(table.info.get("bind_key") for table in metadata.tables.values())}
+    if keys == {None}:
+        return {None: metadata}
+    copies = {key: MetaData(naming_convention=metadata.naming_convention) for key in keys}
+    for table in metadata.tables.values():
+        table.to_metadata(copies[table.info.get("bind_key")])
+    return copies
+
+
+def ignore_flask_sqlalchemy_deprecations() -> None:
+    """Let the run's filters hide Flask-SQLAlchemy 2.x's deprecation warnings, as they hide the other
+    libraries' (inside the run's ``warnings.catch_warnings()``, before the app loads).
+
+    Flask-SQLAlchemy 2.x, when imported, puts ``simplefilter("always", FSADeprecationWarning)`` first
+    among the process's filters, so its warnings pass every filter after it: the run's and the
+    interpreter's. Every app of that era gets one from ``init_app`` (``SQLALCHEMY_TRACK_MODIFICATIONS``
+    not set), on stderr at each run. Imported first here, an ``ignore`` goes in front of that filter.
+    3.0 has neither the category nor the filter.
+    """
+    import flask_sqlalchemy
+
+    category = getattr(flask_sqlalchemy, "FSADeprecationWarning", None)
+    if category is not None:
+        warnings.filterwarnings("ignore", category=category)
 
 
 # -- Flask internals ---------------------------------------------------------------------------------

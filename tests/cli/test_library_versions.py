@@ -1,6 +1,10 @@
-"""What differs between the library versions of the Nox matrix, held the same on every one of them."""
+"""What differs between the library versions of the Nox matrix: held the same on every one of them,
+or, where an old line cannot do something, said in one line."""
 
+import pytest
 from conftest import ProjectCopy, Run
+
+from flask_makemigrations.compat import FLASK_SQLALCHEMY_KEEPS_SQLITE_URIS
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 
@@ -45,3 +49,19 @@ def test_no_word_about_the_staging_copy_when_merging(project: ProjectCopy) -> No
     assert result.returncode == 0, result.stderr
     assert not _mentions_staging(result), result.stderr
     assert result.stdout.strip().endswith("_merge_heads.py")
+
+
+@pytest.mark.skipif(FLASK_SQLALCHEMY_KEEPS_SQLITE_URIS, reason="Flask-SQLAlchemy 3.0 and later reach it")
+def test_an_in_memory_shadow_database_is_refused_where_flask_sqlalchemy_would_make_it_a_file(
+    project: ProjectCopy,
+) -> None:
+    """Flask-SQLAlchemy 2.x joins the in-memory database's ``file:`` name to the app's folder: the app
+    would make a file there. Said before anything is made."""
+    project.add_email_column()
+
+    error = project.engine_refuses(project.make_migrations, "add email", where={"database": ":memory:"})
+
+    assert error == (
+        "--database :memory: needs Flask-SQLAlchemy 3.0 or later (2.x would make the in-memory "
+        "database a file in the app's folder): give a file path, or leave --database out"
+    )

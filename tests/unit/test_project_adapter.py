@@ -25,6 +25,7 @@ def adapter(tmp_path: Path) -> Iterator[FlaskMigrate]:
     app = Flask("adapted")
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'main.db'}"
     app.config["SQLALCHEMY_BINDS"] = {"audit": f"sqlite:///{tmp_path / 'audit.db'}"}
+    app.config["SQLALCHEMY_TRACK_MODIFICATIONS"] = False  # Flask-SQLAlchemy 2.x warns when it is unset
     db = SQLAlchemy()
 
     class Entry(db.Model):  # type: ignore[name-defined,misc]
@@ -35,9 +36,10 @@ def adapter(tmp_path: Path) -> Iterator[FlaskMigrate]:
     migrate = Migrate(app, db, directory="db_migrations", compare_type=True)
     migrate.configure(_stamp)
     with app.app_context():
-        yield FlaskMigrate(migrate_extension(app))
-        db.engines["audit"].dispose()
-        db.engines[None].dispose()
+        adapter = FlaskMigrate(migrate_extension(app))
+        yield adapter
+        for engine in adapter.engines().values():
+            engine.dispose()
 
 
 def test_the_migrations_directory_is_the_one_migrate_names(adapter: FlaskMigrate) -> None:

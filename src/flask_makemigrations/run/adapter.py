@@ -15,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
+from ..compat import flask_sqlalchemy_engines, flask_sqlalchemy_metadatas
 from ..revisions.driver import option_value
 from .app_loading import MigrateState
 from .binds import BindKey
@@ -66,6 +67,7 @@ class FlaskMigrate:
         # on first use; a second command would inherit a hook bound to the first command's config.
         # Every command starts from the arguments as the app set them.
         self._configure_args = dict(state.configure_args)
+        self._metadatas: Mapping[BindKey, MetaData] | None = None
 
     @property
     def directory(self) -> str:
@@ -78,12 +80,14 @@ class FlaskMigrate:
 
     def engines(self) -> dict[BindKey, Engine]:
         """Needs an app context (Flask-SQLAlchemy keys its engines by app)."""
-        engines = self.state.db.engines
+        engines = flask_sqlalchemy_engines(self.state.db)
         return {key: engines[key] for key in sorted(engines, key=lambda key: key is not None)}
 
     def metadatas(self) -> Mapping[BindKey, MetaData]:
-        metadatas: Mapping[BindKey, MetaData] = self.state.db.metadatas
-        return metadatas
+        """Read once: with Flask-SQLAlchemy 2.x and binds they are copies, made once per run."""
+        if self._metadatas is None:
+            self._metadatas = flask_sqlalchemy_metadatas(self.state.db)
+        return self._metadatas
 
     def env_settings(self) -> Mapping[str, object]:
         """The options ``Migrate`` passes to ``context.configure`` (the version table and its schema,

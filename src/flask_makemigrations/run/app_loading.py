@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import NoAppException, ScriptInfo
 
+from ..compat import ignore_flask_sqlalchemy_deprecations
 from ..errors import AppLoadError, MigrationError, exit_call, foreign_failures
 
 if TYPE_CHECKING:  # annotations only
@@ -130,6 +131,7 @@ def _module_dir(module: ModuleType) -> str | None:
 def load_app(app_import: str | None) -> Flask:
     """Flask's own discovery: ``module:name``, ``module:factory(args)``, ``file.py`` or, given
     nothing, ``wsgi.py``/``app.py`` in the current directory."""
+    ignore_flask_sqlalchemy_deprecations()  # as the run ignores the other libraries' (2.x's filter)
     with foreign_failures(
         lambda exc: AppLoadError(f"the app called {exit_call(exc)} while loading"),
         lambda exc: _load_failure(app_import, exc),

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 
+from ...compat import FLASK_SQLALCHEMY_KEEPS_SQLITE_URIS
 from ...errors import UsageError, disk_error
 from ..backend import Backend, ShadowDatabase
 
@@ -174,6 +175,11 @@ class SQLiteMemory(SQLite):
         # env.py that builds its own engine from the URL still sees it. The name is an absolute path
         # so Flask-SQLAlchemy does not rewrite it relative to the instance folder; mode=memory keeps
         # it off the file system. The database lives as long as one connection holds it: ours.
+        if not FLASK_SQLALCHEMY_KEEPS_SQLITE_URIS:
+            raise UsageError(
+                "--database :memory: needs Flask-SQLAlchemy 3.0 or later (2.x would make the in-memory "
+                "database a file in the app's folder): give a file path, or leave --database out"
+            )
         name = f"file:/flask-makemigrations-{uuid.uuid4().hex}"
         keeper = sqlite3.connect(f"{name}?mode=memory&cache=shared", uri=True)
         try:
