@@ -49,7 +49,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
     with open_run(project, runtime, request.mode.writes, request.use_cache) as run:
         _check_rev_id_is_new(request.rev_id, run.history)
         previous_head = run.history.single_head()
-        with run.migrating(previous_head) as migrated:
+        with run.migrating() as migrated:
             built = run.build_to_head() if request.verify or not request.empty else None
             generated = run.autogenerate(request.title, request.empty, request.rev_id)
             result = Result(
@@ -124,7 +124,7 @@ def _drift_written(
 def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base."""
     with open_run(project, runtime) as run:
-        with run.migrating(run.history.single_head()) as migrated:
+        with run.migrating() as migrated:
             made_while_loading = run.session.made_while_loading
             verified = check_history(run.models_databases, run.history, made_while_loading, runtime.progress)
         verified.notes = run.notes + migrated
@@ -182,7 +182,7 @@ def squash_history(
     with open_run(project, runtime, writes=not dry_run, use_cache=use_cache) as run:
         span = squash_range(run.history, since)
         needs_backup = check_removable(span.files)  # refused before the work, dry run or not
-        with run.migrating(span.head):
+        with run.migrating():
             old = _old_schemas(run)
             squashed = run.without(span.files)
             run.build_to_head(squashed, show_progress=False)

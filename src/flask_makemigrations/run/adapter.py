@@ -7,13 +7,14 @@ today: Flask-Migrate's, which reads the state ``Migrate`` puts in ``app.extensio
 """
 
 from argparse import Namespace
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapper
 
 from ..compat import flask_sqlalchemy_engines, flask_sqlalchemy_metadatas
 from ..revisions.driver import option_value
@@ -52,6 +53,10 @@ class ProjectAdapter(Protocol):
     def metadatas(self) -> Mapping[BindKey, MetaData]:
         """The models' metadata of each bind."""
 
+    def mappers(self) -> "Iterable[Mapper[Any]]":  # quoted: SQLAlchemy 1.4's Mapper is no generic
+        """The mapped classes of the app's models, to tell an installed extension's models (Flask-Session's,
+        in the app's metadata) from the project's own."""
+
     def env_settings(self) -> Mapping[str, object]:
         """What the project gives ``env.py`` beside the files, for the cache's keys: a change in it may
         change what the migrations build."""
@@ -88,6 +93,11 @@ class FlaskMigrate:
         if self._metadatas is None:
             self._metadatas = flask_sqlalchemy_metadatas(self.state.db)
         return self._metadatas
+
+    def mappers(self) -> "Iterable[Mapper[Any]]":  # quoted: SQLAlchemy 1.4's Mapper is no generic
+        """The mappers of ``db.Model``'s registry (SQLAlchemy 1.4's declarative base has one too)."""
+        registry = getattr(self.state.db.Model, "registry", None)
+        return list(registry.mappers) if registry is not None else []
 
     def env_settings(self) -> Mapping[str, object]:
         """The options ``Migrate`` passes to ``context.configure`` (the version table and its schema,

@@ -1,10 +1,7 @@
-"""Load the user's Flask app the way ``flask --app`` does, and refuse apps that are unsafe to run.
+"""Load the user's Flask app the way ``flask --app`` does, and tell why it could not be loaded.
 
-Unsafe means: the app would reach a database other than the shadow ones, or it already built the
-migrations' tables in the shadow database while loading (``create_all()`` or an upgrade in the
-factory), which would make every model change read as "no changes". Tables that an extension creates
-for itself while the app loads (Flask-Session's ``sessions``) are another matter: ``flask db migrate``
-sees them in the developer's database too, so they take part in the comparison.
+What the app builds in its databases while loading is ``made_while_loading``'s concern; which
+databases it may reach, the guard's (``guard``) and the redirection's (``redirection``).
 """
 
 import os
@@ -17,7 +14,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
-import sqlalchemy as sa
 from flask import Flask
 from flask.cli import NoAppException, ScriptInfo
 
@@ -90,7 +86,7 @@ def forget_modules_since(imported: set[str], binds: list[str]) -> None:
     stay, and models imported anew onto its metadata would clash: such a run names the binds to
     give instead.
     """
-    project = _project_modules()
+    project = project_modules()
     before = [name for name in imported if project(sys.modules.get(name))]
     if before:
         variables = " ".join(f"--bind-env {bind}=VAR" for bind in binds)
@@ -104,7 +100,7 @@ def forget_modules_since(imported: set[str], binds: list[str]) -> None:
             del sys.modules[name]
 
 
-def _project_modules() -> Callable[[ModuleType | None], bool]:
+def project_modules() -> Callable[[ModuleType | None], bool]:
     """Whether a module is the project's (see ``forget_modules_since``)."""
     project = os.path.join(os.path.realpath(os.getcwd()), "")
     paths = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -184,35 +180,17 @@ def dispose_engines(app: Flask) -> None:
                 engine.dispose()
 
 
-def _built_while_loading(tables: Iterable[str], how: str) -> AppLoadError:
-    return AppLoadError(
-        f"the app created tables ({', '.join(sorted(tables))}) while loading, e.g. with db.create_all() "
-        f"or an upgrade in its factory ({how}); the comparison would be meaningless: move that out of "
-        "the factory"
-    )
-
-
-def tables_made_while_loading(engine: sa.engine.Engine) -> list[str]:
-    """The tables the app created in the shadow database while it loaded; refused if it stamped or
-    upgraded it (a version table: Alembic's own name, or any table of just a ``version_num``)."""
-    with engine.connect() as connection:
-        inspector = sa.inspect(connection)
-        tables = sorted(inspector.get_table_names())
-        versioned = [t for t in tables if {c["name"] for c in inspector.get_columns(t)} == {"version_num"}]
-    if "alembic_version" in tables or versioned:
-        raise _built_while_loading(tables, "its version table is there")
-    return tables
-
-
 @contextmanager
-def history_builds_its_own_tables(made_while_loading: list[str], head: str | None) -> Iterator[None]:
-    """Refuse tables made while loading when the migrations create them themselves: their upgrade
-    fails with "already exists" (or, with no revision at all, there would be nothing to upgrade)."""
-    if made_while_loading and head is None:
-        raise _built_while_loading(made_while_loading, "and the history has no revision to build them")
+def history_builds_its_own_tables(extension_tables: list[str]) -> Iterator[None]:
+    """Tell a history that creates a table an extension made while the app loaded as such: its
+    upgrade fails with "already exists", as ``flask db upgrade`` does on a new database."""
     try:
         yield
     except MigrationError as exc:
-        if made_while_loading and "already exists" in str(exc):
-            raise _built_while_loading(made_while_loading, f"then {exc}") from exc
+        if extension_tables and "already exists" in str(exc):
+            raise AppLoadError(
+                f"the app created table(s) {', '.join(extension_tables)} while loading (an extension does), "
+                f"and the history creates one of them too ({exc}): let the history create it, or the "
+                "extension, not both"
+            ) from exc
         raise

@@ -162,9 +162,7 @@ def _check_multidb_has_binds(binds: list[str], history: "History", cause: Except
         ) from cause
 
 
-def check_databases(
-    adapter: "ProjectAdapter", shadows: Mapping[BindKey, "ShadowDatabase"], variables: BindVariables
-) -> None:
+def check_databases(adapter: "ProjectAdapter", shadows: Mapping[BindKey, "ShadowDatabase"]) -> None:
     """Every bind of the models is declared, no two databases share a URL, and each database's engine
     reaches its own shadow database."""
     engines = adapter.engines()
@@ -183,12 +181,10 @@ def check_databases(
         if reaches(shadows[key], engine.dialect, cargs, cparams):
             continue
         url = engine.url.render_as_string(hide_password=True)
-        if key is None:
-            raise ForeignDatabaseError(
-                f"the app uses {url}, not the shadow database: make it read its database URL from "
-                f"${variables.url_env} (or name its variable with --url-env)"
-            )
-        raise ForeignDatabaseError(f"bind {key!r} uses {url}, not its shadow database: {variables.fix(key)}")
+        raise ForeignDatabaseError(
+            f"{label(key)} uses {url}, not its shadow database: the app changed its configuration after "
+            "Flask-SQLAlchemy's init_app read it; configure the database before init_app"
+        )
 
 
 def _check_distinct(engines: Mapping[BindKey, Engine]) -> None:

@@ -26,6 +26,7 @@ from ..revisions.staging import Staging
 from .app_loading import history_builds_its_own_tables
 from .binds import env_matches_binds
 from .locking import migrations_lock
+from .made_while_loading import fingerprints
 from .session import QUIET, Project, Runtime, Session, open_session
 
 
@@ -48,25 +49,24 @@ class Run:
     use_cache: bool  # snapshots, revision headers, reflection answers and models' schemas reused
 
     @contextmanager
-    def migrating(self, head: str | None) -> Iterator[list[Advice]]:
-        """The block that applies the history: a failure that means the app built the migrations'
-        tables while loading, or that env.py and the app's binds do not agree, is told as such. The
+    def migrating(self) -> Iterator[list[Advice]]:
+        """The block that applies the history: a failure that means an extension made a table the
+        history creates too, or that env.py and the app's binds do not agree, is told as such. The
         list yielded gets, by the end of the block, what to know about the binds env.py migrated."""
         with (
-            history_builds_its_own_tables(self.session.loaded_tables, head),
+            history_builds_its_own_tables(self.session.loaded_tables),
             env_matches_binds(self.session.binds, self.history) as migrated,
         ):
             yield migrated
 
     def build_to_head(self, history: History | None = None, show_progress: bool = True) -> Built:
         """The shadow databases upgraded to the head of ``history`` (the run's own by default), from
-        the deepest cached snapshot when there is one. A snapshot would replace the tables the app
-        made while loading: such runs build cold."""
+        the deepest cached snapshot when there is one (which holds the extensions' tables too: their
+        DDL is part of its key)."""
         history = history or self.history
         progress = self.runtime.progress if show_progress else None
         backend = self.session.shadow.backend
-        cached = self.use_cache and not self.session.loaded_tables
-        store = snapshot_store(backend, project_id(history.staging.project_dir)) if cached else None
+        store = snapshot_store(backend, project_id(history.staging.project_dir)) if self.use_cache else None
         if store is None:  # the cache is off for this run, or MySQL and MariaDB: they keep none
             return Built(history.upgrade(progress=progress))
         return self._build_from_snapshots(history, ShadowCache(store), progress)
@@ -77,7 +77,7 @@ class Run:
         before a server database is replaced or copied."""
         shadows = self.session.shadows
         binds = [bind for bind in shadows if bind is not None]
-        settings = canonical(history.adapter.env_settings())
+        settings = canonical({**history.adapter.env_settings(), "extension_tables": self._extension_ddl()})
         dialect = self.session.shadow.backend.name  # the same name as its connections' dialect
         keys = revision_keys(history.script, history.staging.staged_dir, dialect, binds, settings)
         heads_first = [revision.revision for revision in history.script.walk_revisions()]
@@ -89,6 +89,10 @@ class Run:
             self.session.release_connections()
             cache.save(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
         return Built(applied, restored)
+
+    def _extension_ddl(self) -> dict[str, list[str]]:
+        """The extensions' tables' DDL, for the cache's keys."""
+        return fingerprints(self.session.extension_tables, self.session.adapter.engines())
 
     def autogenerate(self, title: str, empty: bool = False, rev_id: str | None = None) -> Generated:
         """The new revision generated from the models, with the reflection of the tables a previous run
@@ -104,11 +108,8 @@ class Run:
         return History(self.session.adapter, staging)
 
     def empty_shadows(self) -> None:
-        """Every shadow database emptied (the app's pooled connections closed first), to build another
-        history in."""
-        self.session.release_connections()
-        for shadow in self.session.shadows.values():
-            shadow.backend.empty(shadow)
+        """Every shadow database emptied, to build another history in (``Session.empty``)."""
+        self.session.empty()
 
     @property
     def models_databases(self) -> ModelsDatabases:

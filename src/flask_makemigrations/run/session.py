@@ -37,7 +37,7 @@ from .app_loading import (
     load_app,
     migrate_extension,
     project_imports,
-    tables_made_while_loading,
+    project_modules,
 )
 from .binds import (
     BindKey,
@@ -50,6 +50,8 @@ from .binds import (
     no_url_error,
 )
 from .guard import ConnectionGuard, only_shadow_connections
+from .made_while_loading import ExtensionTables, library_tables, set_aside, tables_in
+from .redirection import Redirected, configured_urls_redirected
 from .signals import cleanup_shield, uninterrupted
 from .streams import stdout_to_stderr
 from .user_warnings import ShownPaths, attributed_to_the_project
@@ -61,7 +63,9 @@ class Project:
 
     app: str | None = None  # --app; else $FLASK_APP; else Flask's default discovery
     directory: str | None = None  # migrations directory; else the one the app's Migrate names
-    url_env: str = "DATABASE_URL"  # the variable the app reads its database URL from
+    #: A variable set to the shadow database's URL while the app loads (optional: the URL the app
+    #: configures is redirected, wherever it came from).
+    url_env: str = "DATABASE_URL"
     database: str | None = None  # --database: shadow file path, ':memory:' or server URL
     #: --bind-env: bind -> the variable it reads its URL from; one not named reads <BIND>_DATABASE_URL.
     bind_env: Mapping[str, str] = field(default_factory=dict)
@@ -98,8 +102,10 @@ class Session:
     #: Further empty ones, by bind key, that verification built the models in (``models_database``).
     models_shadows: dict[BindKey, ShadowDatabase] = field(default_factory=dict)
     #: Tables an extension created while the app loaded (Flask-Session's), by bind key: part of the
-    #: comparison.
-    made_while_loading: dict[BindKey, list[str]] = field(default_factory=dict)
+    #: comparison, made again whenever a shadow database is emptied.
+    extension_tables: dict[BindKey, ExtensionTables] = field(default_factory=dict)
+    #: What the app's configuration named before its URLs were redirected to the shadow databases.
+    redirected: Redirected | None = None
 
     @property
     def shadow(self) -> ShadowDatabase:
@@ -127,6 +133,16 @@ class Session:
             self.models_shadows[bind] = made
         return self.models_shadows[bind]
 
+    def empty(self) -> None:
+        """Every shadow database emptied (the app's pooled connections closed first), with the
+        extensions' tables made again, to build a history in."""
+        self.release_connections()
+        engines = self.adapter.engines()
+        for key, shadow in self.shadows.items():
+            shadow.backend.empty(shadow)
+            if key in self.extension_tables:
+                self.extension_tables[key].create(engines[key])
+
     def release_connections(self) -> None:
         """Close the app's pooled connections (before a server's shadow database is copied or replaced;
         the engines connect again when next used)."""
@@ -134,14 +150,21 @@ class Session:
             engine.dispose()
 
     @property
+    def made_while_loading(self) -> dict[BindKey, list[str]]:
+        """The extensions' tables, by bind key."""
+        return {key: tables.names for key, tables in self.extension_tables.items()}
+
+    @property
     def loaded_tables(self) -> list[str]:
-        """Every table the app made while loading, in any of its databases."""
+        """Every table an extension made while the app loaded, in any of its databases."""
         return [table for tables in self.made_while_loading.values() for table in tables]
 
     @property
     def notes(self) -> list[Advice]:
         """What the user should know about this session, beside the result."""
         notes = [advice for shadow in self.shadows.values() for advice in shadow.advice]
+        if self.redirected is not None:
+            notes += self.redirected.notes
         if self.made_while_loading:
             made = "; ".join(
                 f"{label(bind)}: {', '.join(tables)}" if bind else ", ".join(tables)
@@ -187,7 +210,10 @@ def _enter(stack: ExitStack, project: Project, runtime: Runtime) -> Session:
     stack.enter_context(stdout_to_stderr())
     stack.enter_context(project_imports(runtime.hidden_dirs))
     backend = parse_database(project.database)
-    hint = f"make the app read its database URL from ${project.url_env} (or pass --url-env)"
+    hint = (
+        "the engines Flask-SQLAlchemy makes from the app's configuration are redirected to them; "
+        "connect through those (db.engine, db.session), not an engine or a driver connection of the app's own"
+    )
     guard = stack.enter_context(only_shadow_connections(hint, [user_cache_dir()]))
     loading = _Loading(project, backend, project.variables, guard, shown_paths)
     imported = set(sys.modules)
@@ -210,8 +236,9 @@ def _enter(stack: ExitStack, project: Project, runtime: Runtime) -> Session:
 
 
 def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
-    """Make the shadow databases (for the main database and each of ``binds``), set the variables,
-    load the app, and check that each of its databases is its shadow database."""
+    """Make the shadow databases (for the main database and each of ``binds``; another bind's when the
+    app declares it), set the variables, load the app with its configured URLs redirected to them,
+    check that each of its databases is its shadow database, and throw away what it built there."""
     loading.variables.check_distinct(binds)
     loading.guard.refused.clear()  # what an abandoned attempt tried is no concern of this one
     shadows = _shadow_databases(stack, loading, binds)
@@ -219,28 +246,51 @@ def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
     for bind in binds:
         stack.enter_context(environment_variable(loading.variables.of(bind), shadows[bind].url_string))
 
-    app = _loaded_app(loading, binds)
+    def url_for(key: BindKey) -> str:
+        if key not in shadows:  # a bind the app declares, not named before it loaded
+            shadows[key] = _bind_shadow(stack, loading, [bind for bind in shadows if bind], str(key))
+        return shadows[key].url_string
+
+    with configured_urls_redirected(url_for, loading.backend.name) as redirected:
+        app = _loaded_app(loading, binds)
     stack.callback(dispose_engines, app)  # close pooled connections before the databases go
     guard = loading.guard
-    _check_provisioned(app.config, binds)  # a refused connection may be a bind's that had no shadow yet
+    _check_provisioned(app.config, [bind for bind in shadows if bind])
     if guard.refused:  # the app swallowed the guard's error; it is still unsafe
         raise ForeignDatabaseError(f"the app tried to connect to {guard.refused[0]}; {guard.hint}")
     loading.variables.check_declared(declared_binds(app.config))
     adapter = FlaskMigrate(migrate_extension(app))
     stack.enter_context(app.app_context())
-    check_databases(adapter, shadows, loading.variables)
-    made_while_loading = {}
-    for key, engine in adapter.engines().items():
-        metadata = adapter.metadatas().get(key)
-        if metadata is not None:
+    check_databases(adapter, shadows)
+    for key, metadata in adapter.metadatas().items():
+        if key in shadows:
             shadows[key].backend.check_isolated(metadata)
-        tables = tables_made_while_loading(engine)
-        if tables:
-            made_while_loading[key] = tables
     directory = Path(loading.project.directory or adapter.directory).absolute()
-    return Session(
-        app, adapter, shadows, guard, directory, loading.shown_paths, stack, {}, made_while_loading
+    session = Session(
+        app, adapter, shadows, guard, directory, loading.shown_paths, stack, redirected=redirected
     )
+    session.extension_tables = _start_afresh(session)
+    return session
+
+
+def _start_afresh(session: Session) -> dict[BindKey, ExtensionTables]:
+    """Throw away what the app built while loading (see ``made_while_loading``): every shadow database
+    it built in is emptied, then given back the extensions' tables; those are returned."""
+    adapter = session.adapter
+    engines = adapter.engines()
+    made = {key: tables for key, engine in engines.items() if (tables := tables_in(engine))}
+    if not made:
+        return {}
+    libraries = library_tables(adapter.mappers(), project_modules())
+    metadatas = adapter.metadatas()
+    kept = {
+        key: set_aside(engines[key], tables, metadatas.get(key), libraries) for key, tables in made.items()
+    }
+    session.release_connections()
+    for key, extension in kept.items():
+        session.shadows[key].backend.empty(session.shadows[key])
+        extension.create(engines[key])
+    return {key: extension for key, extension in kept.items() if extension.names}
 
 
 def _shadow_databases(stack: ExitStack, loading: _Loading, binds: list[str]) -> dict[BindKey, ShadowDatabase]:
@@ -249,11 +299,21 @@ def _shadow_databases(stack: ExitStack, loading: _Loading, binds: list[str]) -> 
     backend = loading.backend
     bind_backends = backend.for_binds(binds)
     shadows: dict[BindKey, ShadowDatabase] = {None: stack.enter_context(shadow_database(backend))}
+    stack.enter_context(loading.guard.allowing(shadows[None]))
     for bind in binds:
-        shadows[bind] = stack.enter_context(shadow_database(bind_backends[bind], first=False))
-    for shadow in shadows.values():
-        stack.enter_context(loading.guard.allowing(shadow))
+        shadows[bind] = _bind_shadow(stack, loading, binds, bind, bind_backends[bind])
     return shadows
+
+
+def _bind_shadow(
+    stack: ExitStack, loading: _Loading, binds: list[str], bind: str, backend: Backend | None = None
+) -> ShadowDatabase:
+    """Bind ``bind``'s shadow database, which the guard lets connections reach while the run lasts
+    (where it goes may depend on the other ``binds``: ``Backend.for_binds``)."""
+    backend = backend or loading.backend.for_binds([*binds, bind])[bind]
+    shadow = stack.enter_context(shadow_database(backend, first=False))
+    stack.enter_context(loading.guard.allowing(shadow))
+    return shadow
 
 
 def _loaded_app(loading: _Loading, binds: list[str]) -> Flask:
