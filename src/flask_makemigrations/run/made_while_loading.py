@@ -80,7 +80,9 @@ def _is_version_table(inspector: sa.engine.Inspector, table: str) -> bool:
     return {column["name"] for column in inspector.get_columns(table)} == {"version_num"}
 
 
-def library_tables(mappers: "Iterable[Mapper[Any]]", projects: Callable[[ModuleType | None], bool]) -> set[str]:
+def library_tables(
+    mappers: "Iterable[Mapper[Any]]", projects: Callable[[ModuleType | None], bool]
+) -> set[str]:
     """The tables that only classes of installed libraries map (an extension's models, in the app's
     metadata); ``projects`` says whether a module is the project's own."""
     owned: dict[str, bool] = {}
