@@ -76,7 +76,10 @@ DIRECTORY = Option(
     "directory", "the migrations directory (default: the one the app's Migrate was given)", short="d"
 )
 URL_ENV = Option(
-    "url_env", "environment variable the app reads its database URL from", default="DATABASE_URL"
+    "url_env",
+    "optional: environment variable set to the shadow database's URL while the app loads (the URL the "
+    "app configures is redirected anyway)",
+    default="DATABASE_URL",
 )
 DATABASE = Option(
     "database",
@@ -85,8 +88,8 @@ DATABASE = Option(
 )
 BIND_ENV = Option(
     "bind_env",
-    "the environment variable bind NAME reads its URL from (repeatable; default: NAME_DATABASE_URL, "
-    "upper-cased)",
+    "optional: environment variable set to bind NAME's shadow database's URL while the app loads "
+    "(repeatable; default: NAME_DATABASE_URL, upper-cased)",
     Kind.REPEATED,
     metavar="NAME=VAR",
 )
