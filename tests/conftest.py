@@ -7,6 +7,7 @@ database lives) and ``HOME`` (so no user's Invoke configuration applies), and ev
 checking that no shadow database was left behind there.
 """
 
+import compileall
 import importlib.util
 import json
 import os
@@ -89,6 +90,21 @@ LIBRARY_DEPRECATIONS = [
 def pytest_configure(config: pytest.Config) -> None:
     for message, category in LIBRARY_DEPRECATIONS:
         config.addinivalue_line("filterwarnings", f"ignore:{message}:{category}")
+    if not hasattr(config, "workerinput"):  # once: in the controller, not in each xdist worker
+        compile_package()
+
+
+def compile_package() -> None:
+    """Write the package's bytecode before the tests start their processes, which all import it.
+
+    Where ``PYTHONDONTWRITEBYTECODE`` is set (CI machines often set it), no process writes it, so
+    each one would compile every module of the package again. An editable install keeps the package
+    in ``src/``, which no installer compiles. Up-to-date files are left as they are; a module edited
+    later is compiled again by Python, as always; a folder that cannot be written is skipped.
+    """
+    spec = importlib.util.find_spec("flask_makemigrations")
+    assert spec is not None and spec.origin is not None  # the package under test is installed
+    compileall.compile_dir(Path(spec.origin).parent, quiet=2)
 
 
 def subprocess_warnings() -> str:
