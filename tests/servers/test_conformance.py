@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ProjectCopy
+from conftest import ProjectCopy, shadow_build
 from server_backends import BACKENDS, ServerUnderTest, case, on_every_server
 from server_runs import (
     SECRETS,
@@ -190,3 +190,31 @@ def test_a_run_names_the_shadow_databases_killed_runs_left(
     assert note.startswith("runs on this machine that were killed left shadow databases on ")
     assert note.endswith(f": {leaked}; the prune task drops them")
     assert not any(secret in note for secret in SECRETS)
+
+
+@on_every_server()
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_factory_configured_for_the_url_database_that_builds_and_stamps_it(
+    project: ProjectCopy, server: ServerUnderTest
+) -> None:
+    """The app's configuration names the server's own database, and its factory calls ``create_all()``
+    then ``stamp()`` there: all of it happens in the shadow database, and the comparison still starts
+    from the history, warm from the cache where the backend keeps one."""
+    project.edit(
+        "app/__init__.py", 'os.environ.get("DATABASE_URL", "sqlite:///app.db")', repr(server.url_string())
+    )
+    project.edit(
+        "app/__init__.py",
+        "    return app",
+        "    with app.app_context():\n        db.create_all()\n        __import__('flask_migrate').stamp()\n"
+        "    return app",
+    )
+    project.add_email_column()
+    objects = server.app_database_objects()
+
+    cold = make(project, server, check=True)
+    warm = make(project, server, check=True)
+
+    assert cold.operations == warm.operations == ["+ column user.email"]
+    assert shadow_build(warm).applied == (0 if server.name == "postgresql" else 2)  # MariaDB: no cache
+    assert server.app_database_objects() == objects
