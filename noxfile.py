@@ -1,6 +1,6 @@
 """The test suite across the supported library versions, and lint.
 
-``nox`` runs every session below; ``nox -s "tests(sa1.4-alembic1.9)"`` runs one combination;
+``nox`` runs every session below; ``nox -s "tests(floor)"`` runs one combination;
 ``nox -l`` lists them. Arguments after ``--`` go to pytest (``nox -s tests -- -k merge -x``).
 """
 
@@ -19,32 +19,19 @@ nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint"]
 
-# The floor (3.11) runs every combination; the newer Pythons the newest one, where a Python version
-# could matter (the libraries' newest releases are the ones that support it first).
+# The floor (3.11) runs every combination; the newer Pythons the newest libraries, where a Python
+# version could matter (the libraries' newest releases are the ones that support it first).
 PYTHON = "3.11"
-NEWER_PYTHONS = ("3.12", "3.13")
 
 # What a session reports, and checks against what it pinned: the four libraries the tool drives,
-# plus Flask and Invoke. What a combination does not pin, the resolver picks (the newest).
-PINNED = ("sqlalchemy", "alembic", "flask-sqlalchemy", "flask-migrate", "flask", "invoke")
+# plus Flask, the Werkzeug it runs on, and Invoke. What a combination does not pin, the resolver picks
+# (the newest it can).
+PINNED = ("sqlalchemy", "alembic", "flask-sqlalchemy", "flask-migrate", "flask", "werkzeug", "invoke")
 
 # One ruff and one mypy for everyone: a newer one may add rules or change formatting, or find new
 # errors (keep both in step with the dev extra).
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
-
-
-SQLALCHEMY_LINES = ("1.4", "2.0", "2.1")
-# The oldest Alembic line supported, the newest for SQLAlchemy 1.4, the newest. Middle lines (1.13,
-# say) install and pass too, but add time and no coverage: the one Alembic feature the engine detects
-# (the quiet option, new in 1.11) is exercised missing by 1.9 and present by the newest.
-ALEMBIC_LINES = ("1.9", "1.19", "1.20")
-
-
-def _installable(sqlalchemy: str, alembic: str) -> bool:
-    """Whether the two lines can be installed together at all."""
-    # Alembic 1.20 requires SQLAlchemy >= 2.0: the 1.19 line is the newest one for SQLAlchemy 1.4.
-    return not (sqlalchemy == "1.4" and Version(alembic) >= Version("1.20"))
 
 
 def _floor() -> dict:
@@ -57,37 +44,80 @@ def _floor() -> dict:
     return pins
 
 
-def _library_combinations():
-    """Each SQLAlchemy line with the oldest and the newest Alembic line it can be installed with."""
-    for sqlalchemy in SQLALCHEMY_LINES:
-        alembics = [alembic for alembic in ALEMBIC_LINES if _installable(sqlalchemy, alembic)]
-        for alembic in (alembics[0], alembics[-1]):
-            pins = {
-                "sqlalchemy": f"=={sqlalchemy}.*",
-                "alembic": f"=={alembic}.*",
-                # Flask-SQLAlchemy 3.1 requires SQLAlchemy >= 2.0.16; 3.0.5 is the last 3.0 release.
-                "flask-sqlalchemy": "==3.0.5" if sqlalchemy == "1.4" else "==3.1.*",
-                # Both Flask-Migrate lines: 4.0.7 with the oldest Alembic, 4.1.0 with the newest.
-                "flask-migrate": "==4.0.7" if alembic == alembics[0] else "==4.1.0",
-            }
-            if (sqlalchemy, alembic) == (SQLALCHEMY_LINES[0], ALEMBIC_LINES[0]):
-                pins = _floor()  # the oldest lines, at exactly the oldest versions supported
-            yield pins, f"sa{sqlalchemy}-alembic{alembic}"
+# Flask 2.0 and 2.1 require Werkzeug >= 2.0 and no more, but import ``werkzeug.urls.url_quote``, which
+# Werkzeug 2.3 deprecates and 3.0 removes: each runs on the Werkzeug of its own release, as projects on
+# those lines pin it.
+WERKZEUG_OF_FLASK = {"2.0": "==2.0.*", "2.1": "==2.1.*"}
+# Flask 2.0 finds plugin commands (``flask makemigrations``, and ``flask db`` before Flask-Migrate 4.0)
+# through setuptools' pkg_resources, which uv's environments lack: the setuptools Python 3.11's venv
+# installs (later ones warn when pkg_resources is imported, and the newest have none).
+SETUPTOOLS_OF_FLASK_2_0 = "==65.5.*"
+
+
+# Each combination run on Python 3.11, with what it proves. The Alembic lines: 1.9 (the oldest
+# supported), 1.19 (the newest for SQLAlchemy 1.4: Alembic 1.20 requires 2.0) and the newest; the one
+# Alembic feature the engine detects (the quiet option, new in 1.11) is exercised missing and present.
+# Flask-SQLAlchemy 2.5.1 requires SQLAlchemy 1.4 (and Flask < 2.3); 3.0.5 is the last 3.0 release;
+# 3.1 requires SQLAlchemy >= 2.0.16. Middle combinations (SQLAlchemy 2.1 with Alembic 1.9, 2.0 with
+# the newest Alembic on 3.11) install and pass too, but add time and no coverage.
+COMBINATIONS = {
+    # Every lower bound of pyproject.toml at once: Flask 2.0, Flask-SQLAlchemy 2.5.1 (no db.engines or
+    # db.metadatas: one MetaData, engines made on demand), Flask-Migrate 2.5.3, Alembic 1.9.0,
+    # SQLAlchemy 1.4.46, Click 8.1.3, Invoke 2.2.
+    "floor": {**_floor(), "werkzeug": WERKZEUG_OF_FLASK["2.0"], "setuptools": SETUPTOOLS_OF_FLASK_2_0},
+    # The 2.x lines as projects pin them (Flask 2.1, Flask-SQLAlchemy 2.5.1, Flask-Migrate 2.5.3), on
+    # the newest SQLAlchemy 1.4 and the newest Alembic it allows.
+    "flask2.1-fsa2.5-fm2.5": {
+        "flask": "==2.1.*",
+        "werkzeug": WERKZEUG_OF_FLASK["2.1"],
+        "flask-sqlalchemy": "==2.5.1",
+        "flask-migrate": "==2.5.3",
+        "sqlalchemy": "==1.4.*",
+        "alembic": "==1.19.*",
+    },
+    # Flask-Migrate 3.x, with Flask-SQLAlchemy 3.0 on SQLAlchemy 1.4 and the newest Flask.
+    "fm3.1-fsa3.0-sa1.4": {
+        "flask-migrate": "==3.1.0",
+        "flask-sqlalchemy": "==3.0.5",
+        "sqlalchemy": "==1.4.*",
+        "alembic": "==1.19.*",
+    },
+    # The oldest Flask-Migrate 4.x supported, and SQLAlchemy 2.0 with the oldest Alembic.
+    "fm4.0.5-sa2.0-alembic1.9": {
+        "flask-migrate": "==4.0.5",
+        "flask-sqlalchemy": "==3.1.*",
+        "sqlalchemy": "==2.0.*",
+        "alembic": "==1.9.*",
+    },
+    # The newest of everything: the one session that also runs the version_independent tests.
+    "sa2.1-alembic1.20": {
+        "flask-migrate": "==4.1.0",
+        "flask-sqlalchemy": "==3.1.*",
+        "sqlalchemy": "==2.1.*",
+        "alembic": "==1.20.*",
+    },
+}
+NEWEST = "sa2.1-alembic1.20"
+
+# The newer Pythons, each with the newest libraries; 3.12 with SQLAlchemy 2.0 instead, which also
+# proves 2.0 with the newest Alembic.
+NEWER_PYTHONS = {
+    "3.12": ("sa2.0-alembic1.20", {**COMBINATIONS[NEWEST], "sqlalchemy": "==2.0.*"}),
+    "3.13": (NEWEST, COMBINATIONS[NEWEST]),
+}
 
 
 def _combinations():
-    """Every library combination on Python 3.11, the newest on each newer Python.
+    """Every library combination on Python 3.11, then the newer Pythons.
 
     Tests marked ``version_independent`` (signals, concurrency, the progress line, the benchmark's
     smoke run, ...) exercise only this package's own code: they run in one session, the newest
     combination on 3.11, and are deselected in the others.
     """
-    combinations = list(_library_combinations())
-    newest = combinations[-1]
-    for pins, name in combinations:
-        yield nox.param(PYTHON, pins, pins is newest[0], id=name)
-    for python in NEWER_PYTHONS:
-        yield nox.param(python, newest[0], False, id=f"{newest[1]}-py{python}")
+    for name, pins in COMBINATIONS.items():
+        yield nox.param(PYTHON, pins, name == NEWEST, id=name)
+    for python, (name, pins) in NEWER_PYTHONS.items():
+        yield nox.param(python, pins, False, id=f"{name}-py{python}")
 
 
 # Prints {distribution: version} for the pinned packages, as installed in the session's environment.

@@ -232,6 +232,14 @@ def sqlite_type(dialect: Dialect, declared: str) -> TypeEngine[Any]:
     return resolved
 
 
+def column_copy(column: "sqlalchemy.Column[Any]") -> "sqlalchemy.Column[Any]":
+    """A copy of a column, to change (a one-off server default) without changing the models' own:
+    ``Column.copy()`` is deprecated since SQLAlchemy 1.4, which left ``_copy()``, the one Alembic
+    itself uses."""
+    copied: sqlalchemy.Column[Any] = column._copy()
+    return copied
+
+
 # -- Flask-SQLAlchemy versions ----------------------------------------------------------------------
 
 #: Flask-SQLAlchemy 2.x joins every SQLite database name but ``:memory:`` to the app's folder
@@ -299,6 +307,6 @@ def loaded_flask_app(info: object) -> object | None:
 
     ``flask makemigrations`` must not reuse an app that was imported with the developer's own URL.
     ``ScriptInfo.load_app()`` would import it, so only its cache says whether that happened:
-    ``ScriptInfo._loaded_app``, set by ``load_app`` since Flask 2.2 (2.3 is the floor).
+    ``ScriptInfo._loaded_app``, set by ``load_app`` in every Flask the matrix runs (2.0 on).
     """
     return getattr(info, "_loaded_app", None)

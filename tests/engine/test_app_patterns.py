@@ -9,6 +9,7 @@ comparison needs it.
 import os
 import sqlite3
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -211,7 +212,9 @@ def test_a_bind_with_a_hard_coded_url_gets_a_shadow_database_of_its_own(
 
     checked = project.make_migrations(check=True)
 
-    assert checked.operations == []  # a single-database env.py migrates the main database only
+    # A single-database env.py migrates the main database only; with Flask-SQLAlchemy 2.x its metadata
+    # holds the bind's table too, which 'flask db migrate' then puts in the main database.
+    assert checked.operations == (["+ table entry"] if version("flask-sqlalchemy").startswith("2.") else [])
     assert not audit.exists()
     assert project.leftovers() == []
 

@@ -117,8 +117,8 @@ def test_a_longer_synthetic_history_is_squashed_and_verified(tmp_path: Path, sin
 
 
 def flask_db_upgrade(project: ProjectCopy, url: str) -> Run:
-    command = [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"]
-    return project.run(command, env={"DATABASE_URL": url})
+    command = [sys.executable, "-m", "flask", "db", "upgrade"]  # FLASK_APP: no --app before Flask 2.2
+    return project.run(command, env={"DATABASE_URL": url, "FLASK_APP": "app"})
 
 
 def test_databases_at_head_stay_valid_and_new_ones_build_the_same_schema(
@@ -187,7 +187,9 @@ def test_invoke_squash_reports_what_it_folded_and_proved(project: ProjectCopy) -
     )
     assert lines[-1].startswith("Copies of the removed files: migrations/.squashed/")
 
-    flask = project.run([sys.executable, "-m", "flask", "--app", "app", "makemigrations", "squash", "--help"])
+    flask = project.run(
+        [sys.executable, "-m", "flask", "makemigrations", "squash", "--help"], env={"FLASK_APP": "app"}
+    )
     assert flask.returncode == 0 and "--since" in flask.stdout
 
 
