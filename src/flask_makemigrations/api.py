@@ -90,13 +90,17 @@ def _verify(
     shown = shown_path(run.staging.project_path(staged)) if writes and staged else "the pending revision"
     hint = NO_VERIFY_HINT if writes else CHECK_HINT
     try:
-        result.differences = verify_new_revision(
+        verified = verify_new_revision(
             run.models_databases, run.history, generated, previous_head, hint, shown, request.use_cache
         )
     except RevisionFailedError as exc:
         if writes:
             raise
         result.warnings.append(Finding(str(exc), "verification_failed"))
+        return
+    result.differences = verified.differences
+    result.warnings += verified.warnings  # what the rows showed that depends on the data
+    result.notes += [Advice(note) for note in verified.notes]
 
 
 def _drift_written(

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from ..revisions.driver import History
 from ..revisions.generation import Generated
 from ..run.binds import BindKey
 from ..run.signals import uninterrupted
+from .rows.verification import RowsFindings, verify_with_rows
 from .schema import Filters, Schema, TableShapes, differences, reflect
 
 if TYPE_CHECKING:  # annotations only
@@ -217,6 +218,15 @@ def check_restored(
         raise failed(name, reason, hint, RevisionFailedError)
 
 
+@dataclass(frozen=True)
+class Verification:
+    """What verifying a new revision found that is no error."""
+
+    differences: list[str]  # the models against the migrated schema, beyond what autogenerate sees
+    warnings: list[str] = field(default_factory=list)  # what rows showed that depends on the data
+    notes: list[str] = field(default_factory=list)  # the tables rows could not go into, and why
+
+
 def verify_new_revision(
     models: ModelsDatabases,
     history: History,
@@ -225,8 +235,9 @@ def verify_new_revision(
     hint: str = NO_VERIFY_HINT,
     shown: str = "the pending revision",
     use_cache: bool = True,
-) -> list[str]:
-    """Upgrade, compare with the models, downgrade, upgrade again; return the differences as warnings.
+) -> Verification:
+    """Upgrade, compare with the models, downgrade, upgrade again; then the same over rows in the
+    tables the revision touches (``rows/``). Returns the differences, and what the rows showed.
 
     The shadow databases are at ``previous_head`` on entry. Without a new revision (no changes) only
     the comparison runs: "No changes detected" while the models differ is what users never notice.
@@ -247,7 +258,7 @@ def _verified(
     hint: str,
     shown: str,
     use_cache: bool,
-) -> list[str]:
+) -> Verification:
     history = databases.history
     with models_schemas(databases, list(databases.configured), models_databases, use_cache) as models:
         before = databases.snapshot()
@@ -255,13 +266,32 @@ def _verified(
             unseen = "; autogenerate does not see this: write it by hand in a new revision"
             unseen += " (makemigrations --empty)"
             found = schema_differences(databases, models(), before, MODELS, MIGRATIONS)
-            return [extended(line, unseen) for line in found]
+            return Verification([extended(line, unseen) for line in found])
         target = previous_head or "base"
         new = RoundTrip(generated.revision, target, target, f"the pending revision {generated.revision}")
         after = round_trip(history, databases, new, before, hint)
         found = schema_differences(databases, models(), after, MODELS, MIGRATIONS)
     by_hand = f"; autogenerate did not see this or cannot render it: edit {shown} by hand"
-    return [extended(line, by_hand) for line in found]
+    rows = _with_rows(databases, generated, previous_head, before, found, hint)
+    return Verification([extended(line, by_hand) for line in found], rows.warnings, rows.notes)
+
+
+def _with_rows(
+    databases: Databases,
+    generated: Generated,
+    previous_head: str | None,
+    before: Schemas,
+    found: list[str],
+    hint: str,
+) -> RowsFindings:
+    """The revision over rows (``rows/verification.py``), unless the differences have operations:
+    then it is generated again with them and verified again, rows and all (``api._drift_written``)."""
+    from ..revisions.drift import drift_operations  # it imports this module
+
+    if drift_operations(found, generated, databases.engines):
+        return RowsFindings()
+    existing = {bind: set(schema) for bind, schema in before.items()}
+    return verify_with_rows(databases, generated, previous_head, existing, hint)
 
 
 @dataclass(frozen=True)

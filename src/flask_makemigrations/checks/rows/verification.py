@@ -1,0 +1,135 @@
+"""The new revision taken up and down over made-up rows, once it has passed on empty tables.
+
+Two kinds of failure, told apart. Plain rows (``filling``: what any table in use holds) that make
+the upgrade fail make it fail on every production database with rows: an error for a writing run, a
+finding for ``--check`` and ``--dry-run`` (``api._verify``). Chosen rows (``conditions``: the data the
+revision depends on) that make it fail show what production data it would fail on: a warning naming
+the condition, an error under ``--strict``. A downgrade that fails over rows is a note: no deploy runs
+it, and the downgrade autogenerate writes for a dropped NOT NULL column fails on every table with rows
+(a warning would make ``--strict`` refuse every such drop).
+
+The shadow databases are at the new revision with empty tables on entry, and again on a normal exit.
+After a warning the upgrade or downgrade that failed may have been applied in part (SQLite and MariaDB
+run DDL outside transactions): the run uses them for nothing more.
+"""
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ...errors import AppExitError, MigrationError, RevisionFailedError
+from ...findings import Finding
+from ...revisions.generation import Generated
+from ...run.binds import BindKey
+from .conditions import conditions, meet, required_columns, touched_tables
+from .filling import Filled, empty, fill
+
+if TYPE_CHECKING:  # annotations only: new_revision imports this module
+    from ..new_revision import Databases
+
+
+@dataclass
+class RowsFindings:
+    """What the rows showed that is no error: warnings, and notes (the tables left empty, a downgrade
+    that fails over rows)."""
+
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def verify_with_rows(
+    databases: "Databases",
+    generated: Generated,
+    previous_head: str | None,
+    existing: dict[BindKey, set[str]],
+    hint: str,
+) -> RowsFindings:
+    """Fill the tables the revision touches (of ``existing``: those at ``previous_head``, by bind) at
+    the previous head, then up, down (with the rows its conditions meet), up."""
+    new, target = generated.revision, previous_head or "base"
+    touched = {
+        engine.bind: sorted(touched_tables(engine.upgrade_ops) & existing.get(engine.bind, set()))
+        for engine in generated.engines
+        if engine.bind in databases.engines
+    }
+    if new is None or not any(touched.values()):
+        return RowsFindings()
+    history = databases.history
+    history.downgrade(target)  # it has just gone down and up on empty tables
+    filled = {bind: fill(databases.engines[bind], names) for bind, names in touched.items() if names}
+    notes = [line for bind, rows in filled.items() for line in databases.prefixed(bind, rows.notes)]
+    found = RowsFindings(notes=notes)
+    try:
+        history.upgrade(new)
+    except AppExitError:
+        raise
+    except MigrationError as exc:
+        raise _plain_failure(databases, generated, filled, exc, hint) from exc
+    try:
+        history.downgrade(target)
+    except AppExitError:
+        raise
+    except MigrationError as exc:
+        found.notes.append(
+            f"the downgrade would fail on a table with rows: {exc}; edit it by hand to take it back on data"
+        )
+        return found
+    chosen = _chosen(databases, generated, filled)
+    try:
+        history.upgrade(new)
+    except AppExitError:
+        raise
+    except MigrationError as exc:
+        if not chosen:
+            raise _plain_failure(databases, generated, filled, exc, hint) from exc
+        found.warnings.append(_condition_failure(chosen, exc))
+        return found
+    for bind, rows in filled.items():
+        empty(databases.engines[bind], rows)
+    return found
+
+
+def _chosen(databases: "Databases", generated: Generated, filled: dict[BindKey, Filled]) -> list[str]:
+    """Meet the revision's conditions on the rows; the ones met, as the user reads them."""
+    met = []
+    for engine in generated.engines:
+        if engine.bind not in filled:
+            continue
+        rows = filled[engine.bind].rows
+        met += databases.prefixed(
+            engine.bind,
+            [str(c) for c in conditions(engine.upgrade_ops) if meet(databases.engines[engine.bind], c, rows)],
+        )
+    return met
+
+
+def _plain_failure(
+    databases: "Databases",
+    generated: Generated,
+    filled: dict[BindKey, Filled],
+    exc: MigrationError,
+    hint: str,
+) -> RevisionFailedError:
+    """The error for a revision that fails on any table with rows, saying why where the operations
+    do (a NOT NULL column added without a default), else in the database's own words."""
+    required = []
+    for engine in generated.engines:
+        if engine.bind in filled:
+            with_rows = set(filled[engine.bind].rows)
+            required += databases.prefixed(engine.bind, required_columns(engine.upgrade_ops, with_rows))
+    if not required:
+        return RevisionFailedError(f"revision would fail on a table with rows: {exc}; {hint}")
+    reason = "; ".join(f"{column} is NOT NULL with no default for existing rows" for column in required)
+    fix = (
+        f"give it a server default in the model, or a one-off default for the rows there are "
+        f"(--default {required[0]}=VALUE)"
+    )
+    return RevisionFailedError(f"revision would fail on a table with rows: {reason}; {fix}; {hint}")
+
+
+def _condition_failure(chosen: list[str], exc: MigrationError) -> Finding:
+    conditions_met = " or if ".join(chosen)
+    return Finding(
+        f"fails if {conditions_met}: {exc}; check the production data before it is deployed",
+        "fails_with_rows",
+        conditions=chosen,
+    )
