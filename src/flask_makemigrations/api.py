@@ -11,8 +11,9 @@ from .cache.sqlite_files import FileSnapshots
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, Databases, Schemas, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
-from .errors import Advice, RevisionFailedError, StrictError, UsageError, shown_path
+from .errors import Advice, RevisionFailedError, StrictError, UnansweredQuestionError, UsageError, shown_path
 from .findings import Finding
+from .questioner import NOT_NULL_DEFAULT, Question
 from .request import Request, check_rev_id
 from .revisions.drift import drift_operations
 from .revisions.driver import History
@@ -41,6 +42,7 @@ class Result:
     path: Path | None = None  # the file written into the project, if any
     script: str | None = None  # the new revision's source (what --dry-run prints)
     built: Built | None = None  # how the shadow database reached head (None: it did not need to)
+    questions: list[Question] = field(default_factory=list)  # what no one answered (renames assumed no)
 
 
 def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET) -> Result:
@@ -52,12 +54,14 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
         with run.migrating() as migrated:
             built = run.build_to_head() if request.verify or not request.empty else None
             generated = run.autogenerate(request.title, request.empty, request.rev_id)
+            _check_answered(generated, request)
             result = Result(
                 operations=generated.operations,
                 warnings=generated.warnings + _review(generated),
                 notes=run.notes,
                 script=generated.script,
                 built=built,
+                questions=generated.questions,
             )
             if request.verify:
                 _verify(run, generated, previous_head, result, request)
@@ -68,6 +72,19 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
             result.path = run.publish(generated.staged_file)
             result.revision = generated.revision
         return result
+
+
+def _check_answered(generated: Generated, request: Request) -> None:
+    """A writing run cannot add a NOT NULL column to a table with rows without a value for them: with
+    no answer it writes nothing and says which option answers the question (Django's status 3)."""
+    unanswered = [question for question in generated.questions if question.kind == NOT_NULL_DEFAULT]
+    if request.mode.writes and unanswered:
+        asked = "; ".join(f"{question.text}: answer with {question.option}" for question in unanswered)
+        raise UnansweredQuestionError(
+            f"{asked} (a one-off default for the rows it has), or give the model a server_default; "
+            "nothing was written",
+            list(unanswered),
+        )
 
 
 def _check_strict(request: Request, result: Result) -> None:
@@ -117,7 +134,14 @@ def _drift_written(
         history.downgrade(previous_head or "base")
         generated.staged_file.unlink()
         history.reload()
-    again = generate(history, request.title, request.empty, generated.revision or request.rev_id, drift)
+    again = generate(
+        history,
+        request.title,
+        request.empty,
+        generated.revision or request.rev_id,
+        drift,
+        run.runtime.questioner,
+    )
     result.operations, result.script = again.operations, again.script
     result.warnings = again.warnings + _review(again)
     result.differences = []

@@ -80,6 +80,15 @@ def rendered_check_creation(autogen_context: AutogenContext, op: ops.CreateCheck
     return f"{prefix}create_check_constraint({', '.join(arguments)})"
 
 
+def rendered_table_rename(autogen_context: AutogenContext, op: ops.RenameTableOp) -> str:
+    """``op.rename_table(old, new)``: Alembic has the operation but no autogenerate renderer for it (it
+    never detects a rename). The prefix (``op.``, or what ``env.py`` configures) comes from the helper
+    Alembic's other renderers use."""
+    prefix = alembic_render._alembic_autogenerate_prefix(autogen_context)
+    schema = f", schema={op.schema!r}" if op.schema else ""
+    return f"{prefix}rename_table({op.table_name!r}, {op.new_table_name!r}{schema})"
+
+
 def upgrade_steps(
     script: ScriptDirectory, destination: str, current: tuple[str, ...]
 ) -> Iterable[RevisionStep]:

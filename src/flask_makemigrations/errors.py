@@ -140,6 +140,16 @@ class StrictError(MakemigrationsError):
         self.result = result
 
 
+class UnansweredQuestionError(MakemigrationsError):
+    """A writing run met a question only the user can answer (a NOT NULL column's value for the rows
+    a table has) and no one answered it: nothing is written, and the status is Django's for this
+    case, 3. ``questions`` are the ``questioner.Question``s, for the report."""
+
+    def __init__(self, message: str, questions: list[object]):
+        super().__init__(message)
+        self.questions = list(questions)
+
+
 def shown_path(path: str | os.PathLike[str]) -> str:
     """A path as the user would type it from where they ran the command: relative inside the current
     directory, absolute elsewhere (``../../tmp/x`` says less than ``/tmp/x``)."""

@@ -1,61 +1,130 @@
-"""What the engine may ask the user about a revision that autogenerate cannot know.
+"""What the engine asks the user about a revision that autogenerate cannot know, and the answers.
 
 Autogenerate sees the models and the database, not intent: a column dropped and another added with
-its type may be a rename; a NOT NULL column added to a table with rows needs a value for them. Today
-the review only warns about both (``checks/review.py``); the rewrites that will act on them
-(``revisions/rewriter.py``) ask a ``Questioner``, the one the front end passes in ``Runtime``,
-instead of deciding inside the engine. Django's ``MigrationQuestioner`` is the model: the engine
-calls ``ask_*`` and never knows whether a person answered. ``ANSWER_DEFAULTS`` answers without
-asking, what the generated revision does today: no rename, no value. Standard library only, like
-``errors``: a front end may build one before the engine is imported.
+its type may be a rename; a NOT NULL column added to a table with rows needs a value for them. The
+rewrites that act on the answers (``revisions/answers.py``) ask a ``Questioner``, the one the front end
+passes in ``Runtime``, instead of deciding inside the engine. Django's ``MigrationQuestioner`` is the
+model: the engine calls ``ask_*`` and never knows whether a person answered. ``Answers`` holds what was
+given up front (``--rename``, ``--default``) and asks someone else, if anyone, the rest;
+``ANSWER_DEFAULTS`` asks no one: no rename, no value, the revision as autogenerate writes it.
+Standard library only, like ``errors``: a front end builds one before the engine is imported.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+from .errors import UsageError
 
 
 @runtime_checkable
 class Questioner(Protocol):
     """The questions, each with the answer that leaves the revision as autogenerate wrote it."""
 
-    def ask_rename_table(self, old: str, new: str) -> bool:
-        """Is table ``old``, dropped, the table ``new``, created with the same columns? (False)"""
+    def ask_rename_table(self, old: str, new: str) -> bool | None:
+        """Is table ``old``, dropped, the table ``new``, created with the same columns? (None: no one
+        answered, which is a no)"""
         ...
 
-    def ask_rename_column(self, table: str, old: str, new: str) -> bool:
-        """Is ``table.old``, dropped, the column ``table.new``, added with the same type? (False)"""
+    def ask_rename_column(self, table: str, old: str, new: str, type_: str) -> bool | None:
+        """Is ``table.old``, dropped, the column ``table.new``, added with the same type ``type_``?
+        (None: no one answered, which is a no)"""
         ...
 
-    def ask_not_null_addition(self, table: str, column: str) -> str | None:
-        """The server default (SQL) that NOT NULL column ``table.column``, added without one, gets for
-        the rows the table has. (None: none, and the review warns)"""
+    def ask_not_null_addition(self, table: str, column: str, type_: str) -> str | None:
+        """The one-off default that NOT NULL column ``table.column``, added without a server default,
+        gives the rows the table has: a value, which the DEFAULT clause gives as a string and the
+        database converts to the column's type. (None: none was given; a writing run cannot go on)"""
         ...
 
-    def ask_not_null_alteration(self, table: str, column: str) -> str | None:
-        """The value (SQL) the rows holding NULL get before ``table.column`` is made NOT NULL.
-        (None: none, and the review warns)"""
-        ...
+
+def rename_option(old: str, new: str) -> str:
+    """The option that answers a rename up front: ``--rename user.name=full_name`` (a column, ``old``
+    as ``table.column``) or ``--rename old_table=new_table``."""
+    return f"--rename {old}={new}"
+
+
+def default_option(table: str, column: str) -> str:
+    """The option that gives a one-off default up front."""
+    return f"--default {table}.{column}=VALUE"
+
+
+#: The kinds of question.
+RENAME_TABLE, RENAME_COLUMN, NOT_NULL_DEFAULT = "rename_table", "rename_column", "not_null_default"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question no one answered: what a report lists, and the option that answers it."""
+
+    kind: str  # RENAME_TABLE, RENAME_COLUMN or NOT_NULL_DEFAULT
+    text: str
+    option: str
 
 
 @dataclass(frozen=True)
 class Answers:
-    """Answers given up front, the same for every question of a kind: no one is asked. Frozen, so
-    that one value is safe to share (``Runtime``'s default)."""
+    """Answers given up front; what they do not answer, ``otherwise`` is asked (no one, if None).
+    Frozen, so that one value is safe to share (``Runtime``'s default)."""
 
-    renames: bool = False
-    not_null_default: str | None = None
+    table_renames: Mapping[str, str] = field(default_factory=dict)  # old -> new
+    column_renames: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, old) -> new
+    defaults: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, column) -> value
+    otherwise: Questioner | None = None
 
-    def ask_rename_table(self, old: str, new: str) -> bool:
-        return self.renames
+    @classmethod
+    def parse(
+        cls, renames: Iterable[str] = (), defaults: Iterable[str] = (), otherwise: Questioner | None = None
+    ) -> "Answers":
+        """``--rename`` (``table.old=new`` or ``old_table=new_table``) and ``--default``
+        (``table.column=VALUE``), as a command line gives them."""
+        tables: dict[str, str] = {}
+        columns: dict[tuple[str, str], str] = {}
+        for given in renames:
+            old, new = _pair("--rename", given, "user.name=full_name (a column) or old_table=new_table")
+            table, dot, column = old.rpartition(".")
+            if dot and table and column and "." not in new:
+                columns[(table, column)] = new
+            elif not dot and "." not in new:
+                tables[old] = new
+            else:
+                raise UsageError(
+                    f"--rename {given}: give user.name=full_name (a column) or old_table=new_table"
+                )
+        values: dict[tuple[str, str], str] = {}
+        for given in defaults:
+            target, value = _pair("--default", given, "table.column=VALUE, e.g. user.age=0")
+            table, dot, column = target.rpartition(".")
+            if not (dot and table and column):
+                raise UsageError(f"--default {given}: give table.column=VALUE, e.g. user.age=0")
+            values[(table, column)] = value
+        return cls(tables, columns, values, otherwise)
 
-    def ask_rename_column(self, table: str, old: str, new: str) -> bool:
-        return self.renames
+    def ask_rename_table(self, old: str, new: str) -> bool | None:
+        if old in self.table_renames:
+            return self.table_renames[old] == new
+        return self.otherwise.ask_rename_table(old, new) if self.otherwise is not None else None
 
-    def ask_not_null_addition(self, table: str, column: str) -> str | None:
-        return self.not_null_default
+    def ask_rename_column(self, table: str, old: str, new: str, type_: str) -> bool | None:
+        if (table, old) in self.column_renames:
+            return self.column_renames[(table, old)] == new
+        return (
+            self.otherwise.ask_rename_column(table, old, new, type_) if self.otherwise is not None else None
+        )
 
-    def ask_not_null_alteration(self, table: str, column: str) -> str | None:
-        return self.not_null_default
+    def ask_not_null_addition(self, table: str, column: str, type_: str) -> str | None:
+        if (table, column) in self.defaults:
+            return self.defaults[(table, column)]
+        return (
+            self.otherwise.ask_not_null_addition(table, column, type_) if self.otherwise is not None else None
+        )
+
+
+def _pair(option: str, given: str, form: str) -> tuple[str, str]:
+    left, separator, right = given.partition("=")
+    if not (separator and left.strip() and right.strip()):
+        raise UsageError(f"{option} {given}: give {form}")
+    return left.strip(), right.strip()
 
 
 #: Each question's default, the revision as autogenerate writes it: what an API caller gets.

@@ -277,6 +277,8 @@ def test_every_option_has_help(project: ProjectCopy) -> None:
         "--message",
         "--no-cache",
         "--no-verify",
+        "--rename",
+        "--default",
         "--rev-id",
         "--strict",
         "--url-env",

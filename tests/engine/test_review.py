@@ -41,13 +41,11 @@ def new_files(project: ProjectCopy, before: list[str]) -> list[str]:
 
 
 def test_a_likely_rename_shows_the_alter_column_to_write(project: ProjectCopy) -> None:
-    before = project.revision_files()
     project.edit("app/models.py", TITLE, TITLE.replace("title", "headline"))
 
-    result = project.make_migrations("rename title")
+    result = project.make_migrations(check=True)  # a writing run asks for post.headline's value too
 
-    assert len(new_files(project, before)) == 1  # warnings never stop a normal run
-    (warning,) = shown(result)
+    warning = shown(result)[0]
     assert warning.startswith("column post.title is dropped and post.headline added with the same type")
     assert "batch_op.alter_column('title', new_column_name='headline')" in warning
     assert "with op.batch_alter_table('post') as batch_op:" in warning
@@ -86,10 +84,10 @@ def test_a_not_null_column_without_default_warns_and_one_with_default_does_not(p
     project.add_model_line(USERNAME, "email = db.Column(db.String(120), nullable=False)")
     project.add_model_line(USERNAME, 'role = db.Column(db.String(20), nullable=False, server_default="user")')
 
-    result = project.make_migrations("add email and role")
+    result = project.make_migrations(check=True)  # a writing run stops on the question (test_questions)
 
-    (warning,) = shown(result)
-    assert warning.startswith("column user.email is added as NOT NULL without a server default")
+    warnings = [warning for warning in shown(result) if warning.startswith("column user.")]
+    assert len(warnings) == 1 and warnings[0].startswith("column user.email is added as NOT NULL without a")
 
 
 def test_a_narrowed_type_warns(project: ProjectCopy) -> None:

@@ -21,37 +21,35 @@ class ScriptedQuestioner:
         self.asked.append(("rename_table", old, new))
         return False
 
-    def ask_rename_column(self, table: str, old: str, new: str) -> bool:
+    def ask_rename_column(self, table: str, old: str, new: str, type_: str) -> bool:
         self.asked.append(("rename_column", table, old, new))
         return self.renamed.get((table, old)) == new
 
-    def ask_not_null_addition(self, table: str, column: str) -> str | None:
+    def ask_not_null_addition(self, table: str, column: str, type_: str) -> str | None:
         self.asked.append(("not_null_addition", table, column))
         return None
 
-    def ask_not_null_alteration(self, table: str, column: str) -> str | None:
-        self.asked.append(("not_null_alteration", table, column))
-        return None
 
-
-def test_an_api_caller_gets_the_defaults_the_revision_is_written_with_today() -> None:
+def test_an_api_caller_gets_no_answer_the_revision_as_autogenerate_writes_it() -> None:
     questioner = QUIET.questioner
 
     assert questioner is ANSWER_DEFAULTS
-    assert questioner.ask_rename_table("post", "article") is False
-    assert questioner.ask_rename_column("post", "title", "headline") is False
-    assert questioner.ask_not_null_addition("user", "age") is None
-    assert questioner.ask_not_null_alteration("user", "age") is None
+    assert questioner.ask_rename_table("post", "article") is None
+    assert questioner.ask_rename_column("post", "title", "headline", "VARCHAR(80)") is None
+    assert questioner.ask_not_null_addition("user", "age", "INTEGER") is None
 
 
-def test_answers_given_up_front_answer_every_question_of_a_kind() -> None:
-    given = Answers(renames=True, not_null_default="0")
+def test_answers_given_up_front_answer_their_own_questions_and_ask_the_rest() -> None:
+    asked = ScriptedQuestioner(renamed={("post", "body"): "text"})
+    given = Answers.parse(["post.title=headline", "post=article"], ["user.age=0"], asked)
 
-    assert given.ask_rename_table("post", "article") and given.ask_rename_column("post", "title", "x")
-    assert (given.ask_not_null_addition("user", "age"), given.ask_not_null_alteration("user", "age")) == (
-        "0",
-        "0",
-    )
+    assert given.ask_rename_table("post", "article") is True
+    assert given.ask_rename_table("post", "entry") is False  # answered: not that one
+    assert given.ask_rename_column("post", "title", "headline", "VARCHAR(80)") is True
+    assert given.ask_rename_column("post", "body", "text", "TEXT") is True  # asked
+    assert given.ask_not_null_addition("user", "age", "INTEGER") == "0"
+    assert given.ask_not_null_addition("user", "rank", "INTEGER") is None  # asked
+    assert asked.asked == [("rename_column", "post", "body", "text"), ("not_null_addition", "user", "rank")]
 
 
 def test_a_front_ends_questioner_reaches_a_rewrite_through_the_runtime() -> None:
@@ -71,7 +69,7 @@ def test_a_front_ends_questioner_reaches_a_rewrite_through_the_runtime() -> None
         drops = [op for op in table.ops if isinstance(op, ops.DropColumnOp)]
         adds = [op for op in table.ops if isinstance(op, ops.AddColumnOp)]
         for drop, add in zip(drops, adds, strict=False):
-            if runtime.questioner.ask_rename_column(table.table_name, drop.column_name, add.column.name):
+            if runtime.questioner.ask_rename_column(table.table_name, drop.column_name, add.column.name, ""):
                 rename = ops.AlterColumnOp(table.table_name, drop.column_name, modify_name=add.column.name)
                 table.ops = [rename if op is drop else op for op in table.ops if op is not add]
         return [table]

@@ -106,6 +106,7 @@ def test_an_enum_type_is_created_before_the_first_operation_that_needs_it_and_dr
 
 def test_the_completion_is_its_named_steps_in_order() -> None:
     assert [step.__name__ for step in completion.STEPS] == [
+        "with_answers",
         "with_drift",
         "in_stable_order",
         "with_custom_type_imports",

@@ -22,7 +22,16 @@ from sqlalchemy.engine import Dialect
 
 from ..compat import type_affinity
 from ..findings import Finding
-from ..revisions.operations import constraint_name, constraint_named, flatten, rendered_type, table_of
+from ..questioner import default_option, rename_option
+from ..revisions.operations import (
+    column_renames,
+    constraint_name,
+    constraint_named,
+    flatten,
+    rendered_type,
+    table_of,
+    table_renames,
+)
 
 
 @dataclass(frozen=True)
@@ -87,49 +96,28 @@ def review(
 
 def likely_table_rename(revision: Revision) -> list[Explanation]:
     """A table dropped and another created with the same columns is most likely a rename, which
-    autogenerate cannot see: as generated, every row of the old table is lost."""
+    autogenerate cannot see: as generated, every row of the old table is lost (unless the question
+    was answered: then the revision renames it, and there is no pair left to warn about)."""
     found: list[Explanation] = []
-    created = [op for op in revision.operations if isinstance(op, ops.CreateTableOp)]
-    for dropped in (op for op in revision.operations if isinstance(op, ops.DropTableOp)):
-        shape = _columns_shape(dropped.to_table().columns, revision.dialect)
-        match = next(
-            (op for op in created if _columns_shape(op.to_table().columns, revision.dialect) == shape), None
+    for dropped, match in table_renames(revision.operations, revision.dialect):
+        old, new = dropped.table_name, match.table_name
+        text = (
+            f"table {old} is dropped and table {new} created with the same columns: if this is a rename, "
+            f"every row in {old} is lost as generated. Answer it with {rename_option(old, new)}, or "
+            f"replace the drop_table/create_table pair with:\n    op.rename_table('{old}', '{new}')\n"
+            "and the reverse rename_table in downgrade()."
         )
-        if shape and match is not None:
-            created.remove(match)
-            text = (
-                f"table {dropped.table_name} is dropped and table {match.table_name} created with the "
-                f"same columns: if this is a rename, every row in {dropped.table_name} is lost as "
-                "generated. Replace the drop_table/create_table pair with:\n"
-                f"    op.rename_table('{dropped.table_name}', '{match.table_name}')\n"
-                "and the reverse rename_table in downgrade()."
-            )
-            objects = [dropped.table_name, match.table_name]
-            found.append(Explanation(Finding(text, "likely_table_rename", objects=objects), (dropped, match)))
+        found.append(Explanation(Finding(text, "likely_table_rename", objects=[old, new]), (dropped, match)))
     return found
 
 
 def likely_column_rename(revision: Revision) -> list[Explanation]:
     """In one table, a column dropped and another added with the same type is most likely a rename,
     which autogenerate cannot see: as generated, the column's data is lost."""
-    found: list[Explanation] = []
-    added = [op for op in revision.operations if isinstance(op, ops.AddColumnOp)]
-    for dropped in (op for op in revision.operations if isinstance(op, ops.DropColumnOp)):
-        type_ = rendered_type(dropped.to_column().type, revision.dialect)
-        match = next(
-            (
-                op
-                for op in added
-                if op.table_name == dropped.table_name
-                and rendered_type(op.column.type, revision.dialect) == type_
-            ),
-            None,
-        )
-        if match is not None and not isinstance(dropped.to_column().type, sa.types.NullType):
-            added.remove(match)
-            finding = _column_rename_warning(dropped, match, type_, revision.batch)
-            found.append(Explanation(finding, (dropped, match)))
-    return found
+    return [
+        Explanation(_column_rename_warning(dropped, added, type_, revision.batch), (dropped, added))
+        for dropped, added, type_ in column_renames(revision.operations, revision.dialect)
+    ]
 
 
 def foreign_key_recreated(revision: Revision) -> list[Explanation]:
@@ -189,7 +177,8 @@ def not_null_column_added(op: ops.MigrateOperation, revision: Revision) -> list[
     if column.nullable or column.primary_key or column.server_default is not None:
         return []
     risk = (
-        "added as NOT NULL without a server default: this fails on a table that has rows. Give it a "
+        "added as NOT NULL without a server default: this fails on a table that has rows. Answer it with "
+        f"{default_option(op.table_name, column.name)} (a one-off default for those rows), or give it a "
         "server_default=..., or add it nullable, fill it, then make it NOT NULL."
     )
     return _not_null_without_default(f"{op.table_name}.{column.name}", risk)
@@ -338,11 +327,8 @@ def _column_rename_warning(
         replacement = f"    op.alter_column('{table}', '{old}', new_column_name='{new}')"
     text = (
         f"column {table}.{old} is dropped and {table}.{new} added with the same type ({type_}): if this "
-        f"is a rename, the data in {table}.{old} is lost as generated. Replace the drop_column/add_column "
-        f"pair with:\n{replacement}\nand the reverse rename in downgrade()."
+        f"is a rename, the data in {table}.{old} is lost as generated. Answer it with "
+        f"{rename_option(f'{table}.{old}', new)}, or replace the drop_column/add_column pair with:\n"
+        f"{replacement}\nand the reverse rename in downgrade()."
     )
     return Finding(text, "likely_column_rename", objects=[f"{table}.{old}", f"{table}.{new}"])
-
-
-def _columns_shape(columns: Iterable[sa.Column[Any]], dialect: Dialect | None) -> frozenset[tuple[str, str]]:
-    return frozenset((c.name, rendered_type(c.type, dialect)) for c in columns)

@@ -10,17 +10,31 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import MakemigrationsError, Spelling, StrictError, attached_advice, shown_path
+from ..errors import (
+    MakemigrationsError,
+    Spelling,
+    StrictError,
+    UnansweredQuestionError,
+    attached_advice,
+    shown_path,
+)
 from ..findings import as_entry
 from . import report
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ..api import Result
     from ..checks.whole_history import Verified
+    from ..questioner import Question
 
 FORMAT = 1
 
-_STATUS_OF_EXIT = {report.INTERRUPTED: "interrupted", report.TERMINATED: "terminated"}
+_STATUS_OF_EXIT = {
+    report.INTERRUPTED: "interrupted",
+    report.TERMINATED: "terminated",
+    report.UNANSWERED: "unanswered",
+}
 
 
 def as_json(shown: report.Report, payload: dict[str, Any]) -> report.Report:
@@ -41,8 +55,14 @@ def of_makemigrations(result: "Result", dry_run: bool, spelling: Spelling) -> di
         "revision": result.revision,
         "script": result.script if dry_run else None,
         "shadow": {"applied": built.applied, "restored": built.restored} if built else None,
+        "questions": _questions(result.questions),
         "error": None,
     }
+
+
+def _questions(questions: "Iterable[Question]") -> list[dict[str, str]]:
+    """What no one answered: its kind, the question, and the option that answers it up front."""
+    return [{"kind": q.kind, "question": q.text, "option": q.option} for q in questions]
 
 
 def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> dict[str, Any]:
@@ -61,7 +81,7 @@ def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> dict[
 _UNKNOWN: dict[str, dict[str, Any]] = {
     "makemigrations": {
         "operations": [], "warnings": [], "differences": [], "notes": [],
-        "path": None, "revision": None, "script": None, "shadow": None,
+        "path": None, "revision": None, "script": None, "shadow": None, "questions": [],
     },
     "verify": {"revisions": None, "seconds": None, "warnings": [], "notes": []},
 }  # fmt: skip
@@ -85,6 +105,8 @@ def of_exception(
         finished = of_makemigrations(cast("Result", exc.result), False, spelling)
         found = {key: finished[key] for key in found}
         warnings = finished["warnings"]
+    if isinstance(exc, UnansweredQuestionError):
+        found["questions"] = _questions(cast("list[Question]", exc.questions))
     return {
         "command": command,
         "status": _STATUS_OF_EXIT.get(shown.status, "error"),

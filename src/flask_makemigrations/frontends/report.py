@@ -17,6 +17,7 @@ from ..errors import (
     MakemigrationsError,
     Spelling,
     Terminated,
+    UnansweredQuestionError,
     attached_advice,
     exit_call,
     shown_path,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:  # the engine's types, for the checker only: this module must 
     from ..shadow.server import PruneResult
 
 SUCCESS, CHANGES, ERROR, INTERRUPTED, TERMINATED = 0, 1, 2, 130, 143
+#: A question only the user can answer stopped a writing run (Django's status for it).
+UNANSWERED = 3
 
 
 @dataclass
@@ -191,7 +194,7 @@ def _of_exception(exc: BaseException, spelling: Spelling, verbose: bool) -> Repo
         return Report(
             stderr=_warnings(getattr(exc, "warnings", ()), spelling),
             closing=f"Error: {exc.render(spelling)}",
-            status=ERROR,
+            status=UNANSWERED if isinstance(exc, UnansweredQuestionError) else ERROR,
         )
     if isinstance(exc, KeyboardInterrupt):
         return Report(

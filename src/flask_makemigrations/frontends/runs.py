@@ -9,7 +9,7 @@ importing it with an SQLAlchemy too old would fail before any message could say 
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from ..errors import Spelling, Terminated, UsageError
 from ..run.requirements import check_installed
 from ..run.signals import signals_raised
 from ..run.streams import discard_results, results_stream
-from . import json_report, report
+from . import json_report, questions, report
 from .terminal import progress_line
 
 if TYPE_CHECKING:  # imported at run time only once the libraries are checked (see above)
@@ -51,6 +51,8 @@ class Given:
     dry_run: bool = False
     empty: bool = False
     rev_id: str | None = None
+    rename: tuple[str, ...] = ()  # OLD=NEW, as --rename gives them
+    default: tuple[str, ...] = ()  # TABLE.COLUMN=VALUE, as --default gives them
     no_verify: bool = False
     strict: bool = False
     no_cache: bool = False
@@ -85,7 +87,9 @@ def make_migrations(front: FrontEnd, given: Given) -> report.Report:
                 strict=given.strict,
                 use_cache=not given.no_cache,
             )
-            result = api.make_migrations(_project(given), request, _runtime(front, given, progress))
+            questioner = questions.questioner(given.rename, given.default, request.mode.writes, progress)
+            runtime = replace(_runtime(front, given, progress), questioner=questioner)
+            result = api.make_migrations(_project(given), request, runtime)
         shown = report.of_makemigrations(result, given.dry_run, front.run_again, front.spelling)
         if given.json:
             return json_report.as_json(

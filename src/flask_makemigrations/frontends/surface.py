@@ -120,6 +120,18 @@ NO_CACHE = Option(
     "use no cache: build the shadow databases, read the revision files and reflect the schemas from scratch",
     Kind.FLAG,
 )
+RENAME = Option(
+    "rename",
+    "answer a rename up front: table.old=new (a column) or old_table=new_table (repeatable)",
+    Kind.REPEATED,
+    metavar="OLD=NEW",
+)
+DEFAULT = Option(
+    "default",
+    "a one-off default for the rows a NOT NULL column is added to: table.column=VALUE (repeatable)",
+    Kind.REPEATED,
+    metavar="TABLE.COLUMN=VALUE",
+)
 SINCE = Option("since", "keep this revision and those before it; fold the ones after (default: fold all)")
 CLEAR = Option(
     "clear",
@@ -130,7 +142,21 @@ CLEAR = Option(
 MAKEMIGRATIONS = Task(
     "makemigrations",
     "Autogenerate a migration against a throwaway shadow database at head, then review and verify it.",
-    (APP, MESSAGE, CHECK, DRY_RUN, EMPTY, REV_ID, NO_VERIFY, STRICT, NO_CACHE, *WHERE, FORMAT),
+    (
+        APP,
+        MESSAGE,
+        CHECK,
+        DRY_RUN,
+        EMPTY,
+        REV_ID,
+        RENAME,
+        DEFAULT,
+        NO_VERIFY,
+        STRICT,
+        NO_CACHE,
+        *WHERE,
+        FORMAT,
+    ),
     runs.make_migrations,
 )
 MERGE = Task(

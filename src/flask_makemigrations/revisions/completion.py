@@ -4,12 +4,15 @@ Our ``process_revision_directives`` (``generation.py``) runs once per engine tha
 migrates, before the hook ``env.py`` configures, and completes that engine's operations in the script
 with ``STEPS``, in order:
 
-1. ``with_drift``: the operations for what verification found and autogenerate did not see
+1. ``with_answers``: the questions autogenerate cannot answer (a rename, a NOT NULL column's value
+   for existing rows), asked of the run's ``Questioner``, and the operations rewritten by the
+   answers (``answers.py``);
+2. ``with_drift``: the operations for what verification found and autogenerate did not see
    (``drift.py``), at the end of the upgrade and their downgrades first in the downgrade;
-2. ``in_stable_order``: the same order in every process (``ordering.py``);
-3. ``with_custom_type_imports``: the imports of other packages' types, and a finding for each type
+3. ``in_stable_order``: the same order in every process (``ordering.py``);
+4. ``with_custom_type_imports``: the imports of other packages' types, and a finding for each type
    of this engine whose ``repr()`` would not rebuild it (``custom_types.py``);
-4. ``with_enum_types``: PostgreSQL's enum types created before the operations that need them (a
+5. ``with_enum_types``: PostgreSQL's enum types created before the operations that need them (a
    ``Rewriter`` of the operations, ``rewriter.py``), dropped in the downgrade, and the values they
    gain (``enum_types.py``).
 
@@ -24,7 +27,8 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 
 from ..findings import Finding
-from . import enum_types, ordering
+from ..questioner import ANSWER_DEFAULTS, Question, Questioner
+from . import answers, enum_types, ordering
 from .custom_types import custom_types, imports_for, renders_by_module, unrebuildable
 from .driver import upgrade_token
 
@@ -41,7 +45,9 @@ class Completing:
     context: MigrationContext  # the engine's: its dialect, env.py's options, a connection
     directives: list[ops.MigrationScript]
     drift: list[DriftOperation] = field(default_factory=list)
+    questioner: Questioner = ANSWER_DEFAULTS
     findings: list[Finding] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)  # what no one answered
 
     def pairs(self) -> Iterator[tuple[ops.UpgradeOps, ops.DowngradeOps]]:
         """This engine's upgrade and downgrade in each script (the others are other engines')."""
@@ -54,6 +60,14 @@ class Completing:
 
 #: One part of the completion.
 Step = Callable[[Completing], None]
+
+
+def with_answers(completing: Completing) -> None:
+    """Ask, and rewrite the operations by the answers (before anything else sees them)."""
+    for upgrade, downgrade in completing.pairs():
+        completing.questions += answers.ask_and_rewrite(
+            completing.questioner, upgrade, downgrade, completing.context.dialect
+        )
 
 
 def with_drift(completing: Completing) -> None:
@@ -95,14 +109,24 @@ def with_enum_types(completing: Completing) -> None:
         enum_types.add_values(completing.context, existing, upgrade, downgrade)
 
 
-STEPS: tuple[Step, ...] = (with_drift, in_stable_order, with_custom_type_imports, with_enum_types)
+STEPS: tuple[Step, ...] = (
+    with_answers,
+    with_drift,
+    in_stable_order,
+    with_custom_type_imports,
+    with_enum_types,
+)
 
 
 def complete(
-    context: MigrationContext, directives: list[ops.MigrationScript], drift: list[DriftOperation]
-) -> list[Finding]:
-    """Each step on this engine's operations in ``directives``; what they found about them."""
-    completing = Completing(context, directives, drift)
+    context: MigrationContext,
+    directives: list[ops.MigrationScript],
+    drift: list[DriftOperation],
+    questioner: Questioner = ANSWER_DEFAULTS,
+) -> Completing:
+    """Each step on this engine's operations in ``directives``; what they found about them and the
+    questions no one answered are in what is returned."""
+    completing = Completing(context, directives, drift, questioner)
     for step in STEPS:
         step(completing)
-    return completing.findings
+    return completing

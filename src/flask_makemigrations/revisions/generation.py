@@ -17,6 +17,7 @@ from sqlalchemy.engine import Dialect
 from ..compat import raised_by_post_write_hook
 from ..errors import MigrationError
 from ..findings import Finding, in_bind
+from ..questioner import ANSWER_DEFAULTS, Question, Questioner
 from . import operations
 from .completion import Drift, complete
 from .driver import SINGLE_DATABASE_TOKEN, History, bind_of_token, upgrade_token
@@ -46,6 +47,7 @@ class Generated:
     revision: str | None = None
     warnings: list[str] = field(default_factory=list)
     engines: list[EngineChanges] = field(default_factory=list)  # what autogenerate found, per engine
+    questions: list[Question] = field(default_factory=list)  # what no one answered (``answers.py``)
 
     @property
     def script(self) -> str | None:
@@ -53,14 +55,21 @@ class Generated:
 
 
 def generate(
-    history: History, message: str, empty: bool = False, rev_id: str | None = None, drift: Drift | None = None
+    history: History,
+    message: str,
+    empty: bool = False,
+    rev_id: str | None = None,
+    drift: Drift | None = None,
+    questioner: Questioner = ANSWER_DEFAULTS,
 ) -> Generated:
     """Autogenerate (or, with ``empty``, write a blank revision) on a shadow database at head; with
-    ``drift``, the operations for what verification found and autogenerate did not see, after its own."""
+    ``drift``, the operations for what verification found and autogenerate did not see, after its own;
+    what autogenerate cannot know asked of ``questioner``."""
     captured: list[ops.MigrationScript] = []
     # By upgrade token: env.py configures each engine in turn, updating one dict of options in place.
     contexts: dict[str, tuple[dict[str, Any], Dialect]] = {}
     engine_warnings: dict[str, list[Finding]] = {}
+    questions: list[Question] = []
 
     def capture(
         context: MigrationContext, revision: str | Iterable[str | None], directives: list[ops.MigrationScript]
@@ -68,9 +77,11 @@ def generate(
         captured.extend(directives)
         token = upgrade_token(context)
         contexts[token] = (dict(context.opts), context.dialect)
-        engine_warnings[token] = complete(context, directives, (drift or {}).get(bind_of_token(token), []))
+        completed = complete(context, directives, (drift or {}).get(bind_of_token(token), []), questioner)
+        engine_warnings[token] = completed.findings
+        questions.extend(completed.questions)
 
-    result = Generated()
+    result = Generated(questions=questions)
     written = None
     with history.failures("broke revision generation"), history.quiet():
         try:

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from alembic.operations import ops
+from sqlalchemy import Column
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import NullType, TypeEngine
 
 from ..findings import Finding
 
@@ -34,6 +35,9 @@ def describe(op: ops.MigrateOperation, dialect: Dialect | None = None) -> Findin
         return Finding(f"+ table {op.table_name}", "create_table", table=op.table_name)
     if isinstance(op, ops.DropTableOp):
         return Finding(f"- table {op.table_name}", "drop_table", table=op.table_name)
+    if isinstance(op, ops.RenameTableOp):
+        line = f"~ table {op.table_name} renamed to {op.new_table_name}"
+        return Finding(line, "rename_table", table=op.table_name, new_table=op.new_table_name)
     if isinstance(op, ops.AddColumnOp):
         line = f"+ column {op.table_name}.{op.column.name}"
         return Finding(line, "add_column", table=op.table_name, column=op.column.name)
@@ -156,6 +160,53 @@ def _constraint_shape(op: ops.AddConstraintOp | ops.DropConstraintOp) -> str:
 def describe_all(upgrade_ops: ops.UpgradeOps, dialect: Dialect | None = None) -> list[str]:
     """Each one's line (a ``Finding``: it says what it is, for ``--format json``)."""
     return [describe(op, dialect) for op in flatten(upgrade_ops.ops)]
+
+
+def column_renames(
+    operations: Iterable[ops.MigrateOperation], dialect: Dialect | None
+) -> list[tuple[ops.DropColumnOp, ops.AddColumnOp, str]]:
+    """The pairs that may be a rename: in one table, a column dropped and one added with the same
+    type (as ``dialect`` spells it, the third item), each column in one pair at most."""
+    leaves = list(operations)
+    added = [op for op in leaves if isinstance(op, ops.AddColumnOp)]
+    pairs = []
+    for dropped in (op for op in leaves if isinstance(op, ops.DropColumnOp)):
+        old_type = dropped.to_column().type
+        type_ = rendered_type(old_type, dialect)
+        match = next(
+            (
+                op
+                for op in added
+                if op.table_name == dropped.table_name and rendered_type(op.column.type, dialect) == type_
+            ),
+            None,
+        )
+        if match is not None and not isinstance(old_type, NullType):
+            added.remove(match)
+            pairs.append((dropped, match, type_))
+    return pairs
+
+
+def table_renames(
+    operations: Iterable[ops.MigrateOperation], dialect: Dialect | None
+) -> list[tuple[ops.DropTableOp, ops.CreateTableOp]]:
+    """The pairs that may be a rename: a table dropped and one created with the same columns (names
+    and types), each table in one pair at most."""
+    leaves = list(operations)
+    created = [op for op in leaves if isinstance(op, ops.CreateTableOp)]
+    pairs = []
+    for dropped in (op for op in leaves if isinstance(op, ops.DropTableOp)):
+        shape = columns_shape(dropped.to_table().columns, dialect)
+        match = next((op for op in created if columns_shape(op.to_table().columns, dialect) == shape), None)
+        if shape and match is not None:
+            created.remove(match)
+            pairs.append((dropped, match))
+    return pairs
+
+
+def columns_shape(columns: Iterable["Column[Any]"], dialect: Dialect | None) -> frozenset[tuple[str, str]]:
+    """A table's columns, by name and type: what two tables that are one renamed have alike."""
+    return frozenset((c.name, rendered_type(c.type, dialect)) for c in columns)
 
 
 def rendered_type(type_: TypeEngine[Any], dialect: Dialect | None) -> str:

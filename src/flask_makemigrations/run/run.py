@@ -99,7 +99,7 @@ class Run:
         saw unchanged answered from the cache."""
         engines = self.session.adapter.engines().values()
         with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
-            return generate(self.history, title, empty, rev_id)
+            return generate(self.history, title, empty, rev_id, questioner=self.runtime.questioner)
 
     def without(self, left_out: list[Path]) -> History:
         """The history with ``left_out`` taken out of it (what a squash replaces), staged in this run's
