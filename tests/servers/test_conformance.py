@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ProjectCopy, shadow_build
+from conftest import USERNAME, ProjectCopy, shadow_build
 from server_backends import BACKENDS, ServerUnderTest, case, on_every_server
 from server_runs import (
     SECRETS,
@@ -218,3 +218,79 @@ def test_a_factory_configured_for_the_url_database_that_builds_and_stamps_it(
     assert cold.operations == warm.operations == ["+ column user.email"]
     assert shadow_build(warm).applied == (0 if server.name == "postgresql" else 2)  # MariaDB: no cache
     assert server.app_database_objects() == objects
+
+
+#: Model edits (the text before, after) whose revision applies to empty tables and depends on rows,
+#: and what verification with rows says of each, by server: MariaDB adds a NOT NULL column to a table
+#: with rows (it gives them the type's implicit default), PostgreSQL refuses.
+TITLE = "title = db.Column(db.String(120), nullable=False)"
+ROW_DEPENDENT = {
+    "not null": (
+        (USERNAME, f"{USERNAME}\n    age = db.Column(db.Integer, nullable=False)"),
+        {
+            "postgresql": "revision would fail on a table with rows: user.age is NOT NULL with no default "
+            "for existing rows",
+            "mariadb": None,
+        },
+    ),
+    "unique over duplicates": (
+        (TITLE, TITLE.replace("nullable=False", "nullable=False, unique=True")),
+        dict.fromkeys(BACKENDS, "fails if post.title holds duplicate values: "),
+    ),
+    "narrowed type": (
+        (TITLE, TITLE.replace("120", "12")),
+        dict.fromkeys(BACKENDS, "fails if post.title holds values longer than 12 characters: "),
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(ROW_DEPENDENT))
+@on_every_server()
+@pytest.mark.usefixtures("databases_unchanged")
+def test_a_revision_that_depends_on_rows_is_caught_before_anything_is_written(
+    project: ProjectCopy, server: ServerUnderTest, change: str
+) -> None:
+    """The revision passes on empty tables (no verification failure), and verification with rows
+    names what it fails on: a finding under ``--check``, and a writing run under ``--strict`` refuses
+    it with the project untouched."""
+    (old, new), expected = ROW_DEPENDENT[change]
+    project.edit("app/models.py", old, new)
+
+    checked = make(project, server, check=True)
+
+    found = [line for line in checked.warnings if line.startswith(("revision would fail", "fails if"))]
+    assert not any(line.startswith("verification failed at") for line in checked.warnings)
+    if expected[server.name] is None:
+        assert found == []
+        return
+    (line,) = found
+    assert line.startswith(expected[server.name])
+    assert not any(secret in line for secret in SECRETS)
+    project.engine_refuses(make, project, server, "rows", strict=True)
+
+
+@on_every_server()
+@pytest.mark.usefixtures("databases_unchanged")
+def test_answered_questions_write_a_rename_and_a_one_off_default(
+    project: ProjectCopy, server: ServerUnderTest
+) -> None:
+    """Answered up front: the revision renames the column and fills the new NOT NULL one, and is
+    proven on the server (verification takes it up, down and up over rows)."""
+    from flask_makemigrations import Mode, Project, Request, make_migrations
+    from flask_makemigrations.questioner import Answers
+    from flask_makemigrations.run.session import Runtime
+
+    project.edit("app/models.py", "username = db.Column(", "handle = db.Column(")
+    project.add_model_line(
+        "handle = db.Column(db.String(80), unique=True, nullable=False)",
+        "age = db.Column(db.Integer, nullable=False)",
+    )
+    answers = Answers.parse(["user.username=handle"], ["user.age=0"])
+    request = Request(mode=Mode.WRITE, message="handle")
+
+    with project.inside():
+        written = make_migrations(Project(database=server.url_string()), request, Runtime(questioner=answers))
+
+    assert written.path is not None and written.differences == []
+    assert written.operations[0] == "~ column user.username (renamed to handle)"
+    assert "+ column user.age" in written.operations and written.questions == []
