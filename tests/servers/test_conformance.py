@@ -224,7 +224,7 @@ def test_a_factory_configured_for_the_url_database_that_builds_and_stamps_it(
 #: and what verification with rows says of each, by server: MariaDB adds a NOT NULL column to a table
 #: with rows (it gives them the type's implicit default), PostgreSQL refuses.
 TITLE = "title = db.Column(db.String(120), nullable=False)"
-ROW_DEPENDENT = {
+ROW_DEPENDENT: dict[str, tuple[tuple[str, str], dict[str, str | None]]] = {
     "not null": (
         (USERNAME, f"{USERNAME}\n    age = db.Column(db.Integer, nullable=False)"),
         {
@@ -260,11 +260,12 @@ def test_a_revision_that_depends_on_rows_is_caught_before_anything_is_written(
 
     found = [line for line in checked.warnings if line.startswith(("revision would fail", "fails if"))]
     assert not any(line.startswith("verification failed at") for line in checked.warnings)
-    if expected[server.name] is None:
+    said = expected[server.name]
+    if said is None:
         assert found == []
         return
     (line,) = found
-    assert line.startswith(expected[server.name])
+    assert line.startswith(said)
     assert not any(secret in line for secret in SECRETS)
     project.engine_refuses(make, project, server, "rows", strict=True)
 
