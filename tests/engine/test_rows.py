@@ -142,3 +142,17 @@ def test_identical_runs_report_identically(project: ProjectCopy) -> None:
     assert any(line.startswith("Warning: fails if post.title holds duplicate values") for line in warnings)
     assert (second.returncode, second.stdout) == (first.returncode, first.stdout)
     assert [line for line in second.stderr.splitlines() if line.startswith("Warning: ")] == warnings
+
+
+def test_a_column_made_not_null_warns_that_it_fails_if_it_holds_nulls(project: ProjectCopy) -> None:
+    nickname = "nickname = db.Column(db.String(30))"
+    project.add_model_line(USERNAME, nickname)
+    assert project.make_migrations("nicknames").path is not None
+    project.edit("app/models.py", nickname, nickname.replace("))", "), nullable=False)"))
+
+    result = project.make_migrations(check=True)
+
+    assert result.operations == ["~ column user.nickname (not null)"]
+    (warning,) = rows_findings(result.warnings)
+    assert warning.startswith("fails if user.nickname holds NULL values: the pending revision ")
+    assert "NOT NULL constraint failed: _alembic_tmp_user.nickname" in warning
