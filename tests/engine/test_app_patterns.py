@@ -278,3 +278,34 @@ def test_a_url_changed_after_init_app_is_never_reached(project: ProjectCopy, tmp
         error = project.engine_refuses(project.make_migrations, check=True)
         assert "the app changed its configuration after Flask-SQLAlchemy's init_app read it" in error
     assert not late.exists()
+
+
+PLUGIN_MIGRATION = (
+    "context = __import__('alembic.runtime.migration', fromlist=['x'])"
+    ".MigrationContext.configure(connection)",
+    "__import__('alembic.operations', fromlist=['x']).Operations(context).add_column("
+    "'user', db.Column('plugin_flag', db.Integer))",
+)
+
+
+def test_a_factory_running_migrations_of_its_own_is_refused(project: ProjectCopy) -> None:
+    """A plugin system's migrations (CTFd's): the history cannot build what they did."""
+    run_in_factory(
+        project,
+        "__import__('flask_migrate').upgrade()",
+        "with db.engine.begin() as connection:",
+        *(f"    {line}" for line in PLUGIN_MIGRATION),
+    )
+    error = project.engine_refuses(project.make_migrations, check=True)
+    assert error.startswith("the app ran migrations that are not the project's history while loading")
+
+
+def test_a_factory_that_only_reads_its_revision_is_fine(project: ProjectCopy) -> None:
+    run_in_factory(
+        project,
+        "__import__('flask_migrate').upgrade()",
+        "with db.engine.connect() as connection:",
+        "    __import__('alembic.runtime.migration', fromlist=['x']).MigrationContext.configure("
+        "connection).get_current_revision()",
+    )
+    assert_email_found_twice(project)

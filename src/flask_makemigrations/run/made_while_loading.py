@@ -9,17 +9,24 @@ run's. What ``flask db migrate`` would find of the extensions' own tables in a d
 is put back first, as the extension made them: the tables the app's own models do not declare.
 """
 
+import os
+import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event
 from sqlalchemy.orm import Mapper
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 K = TypeVar("K")  # a bind key
+#: A statement that changes the schema.
+_DDL = re.compile(r"\s*(CREATE|ALTER|DROP|RENAME)\b", re.IGNORECASE)
 
 #: Alembic's own version table; a table of just a ``version_num`` is another one (``version_table``).
 VERSION_TABLE = "alembic_version"
@@ -49,6 +56,55 @@ class ExtensionTables:
 
     def _tables(self) -> list[sa.Table]:
         return [self.metadata.tables[name] for name in self.names]
+
+
+@dataclass
+class MigrationsRun:
+    """The Alembic migration contexts the app configured while it loaded: where each one's scripts
+    were (None: a context made without an ``env.py``, as a plugin system's migrations make one), and
+    whether it changed the schema."""
+
+    contexts: list[tuple[str | None, list[bool]]] = field(default_factory=list)
+
+    def foreign(self, project_dir: str) -> list[str]:
+        """Where the migrations that changed the schema came from, those not the project's history."""
+        own = os.path.realpath(project_dir)
+        return sorted(
+            {
+                where or "a migration context of the app's own"
+                for where, changed in self.contexts
+                if changed and (where is None or os.path.realpath(where) != own)
+            }
+        )
+
+
+@contextmanager
+def migrations_watched() -> Iterator[MigrationsRun]:
+    """While the app loads, note every ``MigrationContext`` it configures (``upgrade()`` through
+    ``env.py``, or one of its own) and whether its connection runs DDL."""
+    run = MigrationsRun()
+    original = MigrationContext.__dict__["configure"]
+
+    def configure(cls: type[MigrationContext], *args: Any, **kwargs: Any) -> MigrationContext:
+        context: MigrationContext = original.__func__(cls, *args, **kwargs)
+        environment = context.environment_context
+        where = environment.script.dir if environment is not None else None
+        changed: list[bool] = []
+        run.contexts.append((where, changed))
+        if context.connection is not None:
+
+            def noted(conn: object, cursor: object, statement: str, *rest: object) -> None:
+                if _DDL.match(statement):
+                    changed.append(True)
+
+            event.listen(context.connection, "before_cursor_execute", noted)
+        return context
+
+    MigrationContext.configure = classmethod(configure)  # type: ignore[assignment,method-assign]
+    try:
+        yield run
+    finally:
+        MigrationContext.configure = original  # type: ignore[method-assign]
 
 
 def tables_in(engine: sa.engine.Engine) -> list[str]:

@@ -50,7 +50,14 @@ from .binds import (
     no_url_error,
 )
 from .guard import ConnectionGuard, only_shadow_connections
-from .made_while_loading import ExtensionTables, library_tables, set_aside, tables_in
+from .made_while_loading import (
+    ExtensionTables,
+    MigrationsRun,
+    library_tables,
+    migrations_watched,
+    set_aside,
+    tables_in,
+)
 from .redirection import Redirected, configured_urls_redirected
 from .signals import cleanup_shield, uninterrupted
 from .streams import stdout_to_stderr
@@ -251,7 +258,10 @@ def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
             shadows[key] = _bind_shadow(stack, loading, [bind for bind in shadows if bind], str(key))
         return shadows[key].url_string
 
-    with configured_urls_redirected(url_for, loading.backend.name) as redirected:
+    with (
+        configured_urls_redirected(url_for, loading.backend.name) as redirected,
+        migrations_watched() as migrations,
+    ):
         app = _loaded_app(loading, binds)
     stack.callback(dispose_engines, app)  # close pooled connections before the databases go
     guard = loading.guard
@@ -266,11 +276,25 @@ def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
         if key in shadows:
             shadows[key].backend.check_isolated(metadata)
     directory = Path(loading.project.directory or adapter.directory).absolute()
+    _check_no_foreign_migrations(migrations, directory)
     session = Session(
         app, adapter, shadows, guard, directory, loading.shown_paths, stack, redirected=redirected
     )
     session.extension_tables = _start_afresh(session)
     return session
+
+
+def _check_no_foreign_migrations(migrations: MigrationsRun, directory: Path) -> None:
+    """Migrations other than the project's that changed the schema while the app loaded (a plugin
+    system's own): a shadow database built from the history would lack what they did, and the
+    comparison would be wrong, so the run stops."""
+    foreign = migrations.foreign(str(directory))
+    if foreign:
+        raise AppLoadError(
+            "the app ran migrations that are not the project's history while loading "
+            f"({', '.join(foreign)}), so a shadow database built from the history would lack what they "
+            "did and the comparison would be wrong: make the app skip them when it loads, for this run"
+        )
 
 
 def _start_afresh(session: Session) -> dict[BindKey, ExtensionTables]:
