@@ -156,3 +156,15 @@ def test_a_column_made_not_null_warns_that_it_fails_if_it_holds_nulls(project: P
     (warning,) = rows_findings(result.warnings)
     assert warning.startswith("fails if user.nickname holds NULL values: the pending revision ")
     assert "NOT NULL constraint failed: _alembic_tmp_user.nickname" in warning
+
+
+def test_rows_a_data_migration_put_in_a_table_are_left_alone(project: ProjectCopy) -> None:
+    """The history's own row (named as the first made-up one would be) is what the revision meets in
+    its table: no rows are added there, so none collides with it."""
+    project.add_revision("0003_seed", HEAD, "    op.execute(\"INSERT INTO user (username) VALUES ('r1')\")")
+    project.add_model_line(USERNAME, "nickname = db.Column(db.String(30))")
+
+    result = project.make_migrations(check=True)
+
+    assert (result.operations, result.warnings) == (["+ column user.nickname"], [])
+    assert [str(note) for note in result.notes if "with rows" in str(note)] == []

@@ -28,21 +28,31 @@ Row = dict[str, Any]
 @dataclass
 class Filled:
     """What ``fill`` put in: each table's rows as the database gives them back, in the order the
-    tables were filled (parents first), and a note for each table left empty."""
+    tables were filled (parents first); the rows the tables that had some already hold; a note for
+    each table left empty."""
 
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    held: dict[str, list[Row]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def with_rows(self) -> set[str]:
+        return set(self.rows) | set(self.held)
 
 
 def fill(engine: Engine, names: Iterable[str]) -> Filled:
     """Insert made-up rows into the tables ``names`` and the parents their NOT NULL foreign keys need;
-    each table in a transaction of its own, so one the database refuses stays empty alone."""
+    each table in a transaction of its own, so one the database refuses stays empty alone. A table
+    that has rows already (a data migration's) keeps them alone: those are what the revision meets."""
     with engine.connect() as connection:
         tables = _reflected(connection, names)
-    filled = Filled()
+        held = {table.name: _read_back(connection, table) for table in tables.values()}
+    filled = Filled(held={name: rows for name, rows in held.items() if rows})
     for table in _parents_first(tables):
+        if table.name in filled.held:
+            continue
         try:
-            rows = made_up(table, filled.rows)
+            rows = made_up(table, {**filled.held, **filled.rows})
         except Unfillable as exc:
             filled.notes.append(_left_empty(table.name, str(exc)))
             continue

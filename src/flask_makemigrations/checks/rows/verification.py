@@ -58,6 +58,9 @@ def verify_with_rows(
     filled = {bind: fill(databases.engines[bind], names) for bind, names in touched.items() if names}
     notes = [line for bind, rows in filled.items() for line in databases.prefixed(bind, rows.notes)]
     found = RowsFindings(notes=notes)
+    if not any(rows.with_rows for rows in filled.values()):  # nothing to learn: back where it was
+        history.upgrade(new)
+        return found
     try:
         history.upgrade(new)
     except AppExitError:
@@ -114,7 +117,7 @@ def _plain_failure(
     required = []
     for engine in generated.engines:
         if engine.bind in filled:
-            with_rows = set(filled[engine.bind].rows)
+            with_rows = filled[engine.bind].with_rows
             required += databases.prefixed(engine.bind, required_columns(engine.upgrade_ops, with_rows))
     if not required:
         return RevisionFailedError(f"revision would fail on a table with rows: {exc}; {hint}")
