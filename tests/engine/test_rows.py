@@ -31,8 +31,8 @@ class Memo(db.Model):
 
 def flask_upgrade(project: ProjectCopy, database: Path, revision: str = "head") -> Run:
     """``flask db upgrade`` of the project, on a SQLite file of the test's."""
-    command = [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade", revision]
-    return project.run(command, env={"DATABASE_URL": f"sqlite:///{database}"})
+    command = [sys.executable, "-m", "flask", "db", "upgrade", revision]  # FLASK_APP: no --app before 2.2
+    return project.run(command, env={"DATABASE_URL": f"sqlite:///{database}", "FLASK_APP": "app"})
 
 
 def rows_findings(lines: list[str]) -> list[str]:
