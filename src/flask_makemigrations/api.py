@@ -8,6 +8,7 @@ from .cache.files import project_id, user_cache_dir
 from .cache.postgresql_templates import Template, cached_templates, clear_templates
 from .cache.shadows import clear_cache
 from .cache.sqlite_files import FileSnapshots
+from .checks.branches import Against, check_against
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, Databases, Schemas, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
@@ -43,6 +44,7 @@ class Result:
     script: str | None = None  # the new revision's source (what --dry-run prints)
     built: Built | None = None  # how the shadow database reached head (None: it did not need to)
     questions: list[Question] = field(default_factory=list)  # what no one answered (renames assumed no)
+    against: Against | None = None  # with --against: the history merged with the ref's
 
 
 def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET) -> Result:
@@ -51,6 +53,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
     with open_run(project, runtime, request.mode.writes, request.use_cache) as run:
         _check_rev_id_is_new(request.rev_id, run.history)
         previous_head = run.history.single_head()
+        against = _against(run, request.against)  # git's answer first: it costs no database work
         with run.migrating() as migrated:
             built = run.build_to_head() if request.verify or not request.empty else None
             generated = run.autogenerate(request.title, request.empty, request.rev_id)
@@ -67,6 +70,8 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
                 _verify(run, generated, previous_head, result, request)
                 generated = _drift_written(run, generated, previous_head, result, request)
         result.notes += migrated
+        if against is not None:
+            result.against, result.warnings = against, [*result.warnings, *against.findings]
         _check_strict(request, result)
         if request.mode.writes and generated.staged_file:
             result.path = run.publish(generated.staged_file)
@@ -149,14 +154,21 @@ def _drift_written(
     return again
 
 
-def verify_history(project: Project, runtime: Runtime = QUIET) -> Verified:
-    """Check the whole history on a shadow database: the stairway, the head against the models, base."""
+def verify_history(project: Project, runtime: Runtime = QUIET, against: str | None = None) -> Verified:
+    """Check the whole history on a shadow database: the stairway, the head against the models, base;
+    with ``against`` (a git ref), the history merged with that ref's too."""
     with open_run(project, runtime) as run:
+        merged = _against(run, against)
         with run.migrating() as migrated:
             made_while_loading = run.session.made_while_loading
             verified = check_history(run.models_databases, run.history, made_while_loading, runtime.progress)
-        verified.notes = run.notes + migrated
+        verified.notes, verified.against = run.notes + migrated, merged
         return verified
+
+
+def _against(run: Run, ref: str | None) -> Against | None:
+    """The run's history merged with the one the git ref ``ref`` has, if one was given."""
+    return None if ref is None else check_against(run.history, run.session.shadow.workdir / "against", ref)
 
 
 def merge_heads(

@@ -42,10 +42,13 @@ class Request:
     verify: bool = True  # apply, compare, downgrade and apply the new revision on the shadow database
     strict: bool = False  # any warning is an error
     use_cache: bool = True  # start from the deepest cached snapshot of the shadow database
+    against: str | None = None  # a git ref whose history, merged with this one, must keep one head
 
     def __post_init__(self) -> None:
         if self.empty and self.mode is Mode.CHECK:
             raise UsageError("--empty and --check cannot be combined")
+        if self.against is not None and self.mode is not Mode.CHECK:
+            raise UsageError("--against goes with --check (or with verify): it checks, it writes nothing")
         if self.mode.writes and not (self.message and self.message.strip()):
             raise UsageError('a message is required: --message "what changed"')
         if self.rev_id is not None:

@@ -16,6 +16,7 @@ from ..errors import Advice, shown_path
 from ..revisions.driver import History, Progress, reported
 from ..revisions.generation import generate
 from ..run.binds import BindKey
+from .branches import Against
 from .new_revision import (
     MIGRATIONS,
     MODELS,
@@ -38,6 +39,7 @@ class Verified:
 
     revisions: int
     notes: list[Advice] = field(default_factory=list)  # what to know beside the result (tables the app made)
+    against: Against | None = None  # with --against: the history merged with the ref's
 
 
 def check_history(

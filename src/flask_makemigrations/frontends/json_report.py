@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ..api import Result
+    from ..checks.branches import Against, Placed
     from ..checks.whole_history import Verified
     from ..questioner import Question
 
@@ -56,6 +57,7 @@ def of_makemigrations(result: "Result", dry_run: bool, spelling: Spelling) -> di
         "script": result.script if dry_run else None,
         "shadow": {"applied": built.applied, "restored": built.restored} if built else None,
         "questions": _questions(result.questions),
+        "against": _against(result.against),
         "error": None,
     }
 
@@ -65,14 +67,39 @@ def _questions(questions: "Iterable[Question]") -> list[dict[str, str]]:
     return [{"kind": q.kind, "question": q.text, "option": q.option} for q in questions]
 
 
+def _against(against: "Against | None") -> dict[str, Any] | None:
+    """``--against``'s answer: the merged history's heads, and the tables both sides change."""
+    if against is None:
+        return None
+    return {
+        "ref": against.ref,
+        "heads": [{**_placed(head), "side": head.side} for head in against.heads],
+        "conflicts": [
+            {
+                "table": conflict.table,
+                **({"bind": conflict.bind} if conflict.bind else {}),
+                "this_branch": [_placed(placed) for placed in conflict.this_branch],
+                "target": [_placed(placed) for placed in conflict.target],
+            }
+            for conflict in against.conflicts
+        ],
+    }
+
+
+def _placed(placed: "Placed") -> dict[str, str]:
+    return {"revision": placed.revision, "path": placed.path}
+
+
 def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> dict[str, Any]:
+    found = verified.against.findings if verified.against is not None else []
     return {
         "command": "verify",
-        "status": "verified",
+        "status": report.BRANCH_CONFLICT if found else "verified",
         "revisions": verified.revisions,
         "seconds": round(seconds, 3),
-        "warnings": [],
+        "warnings": [as_entry(warning, spelling=spelling) for warning in found],
         "notes": [note.render(spelling) for note in verified.notes],
+        "against": _against(verified.against),
         "error": None,
     }
 
@@ -81,9 +108,9 @@ def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> dict[
 _UNKNOWN: dict[str, dict[str, Any]] = {
     "makemigrations": {
         "operations": [], "warnings": [], "differences": [], "notes": [],
-        "path": None, "revision": None, "script": None, "shadow": None, "questions": [],
+        "path": None, "revision": None, "script": None, "shadow": None, "questions": [], "against": None,
     },
-    "verify": {"revisions": None, "seconds": None, "warnings": [], "notes": []},
+    "verify": {"revisions": None, "seconds": None, "warnings": [], "notes": [], "against": None},
 }  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from ..findings import rendered
 
 if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
     from ..api import CacheState, Result, Squashed
+    from ..checks.branches import Against
     from ..checks.whole_history import Verified
     from ..run.run import Built
     from ..shadow.server import PruneResult
@@ -67,6 +68,8 @@ def _notes(notes: Iterable[Advice], spelling: Spelling) -> list[str]:
 
 #: What a ``make_migrations`` run came to (``--format json`` calls it ``status``).
 WRITTEN, DRY_RUN, CHANGES_PENDING, NO_CHANGES = "written", "dry-run", "changes-pending", "no-changes"
+#: What a check ``--against`` a branch came to when the merged history is all it found (``verify`` too).
+BRANCH_CONFLICT = "branch-conflict"
 
 
 def outcome(result: "Result", dry_run: bool) -> str:
@@ -75,7 +78,20 @@ def outcome(result: "Result", dry_run: bool) -> str:
     if result.path:
         return WRITTEN
     # Pending: a check found operations, or any run differences no operation writes (drift).
-    return CHANGES_PENDING if result.operations or result.differences else NO_CHANGES
+    if result.operations or result.differences:
+        return CHANGES_PENDING
+    return BRANCH_CONFLICT if conflicting(result.against) else NO_CHANGES
+
+
+def conflicting(against: "Against | None") -> bool:
+    """Whether ``--against`` found the merged history with several heads or a table both sides change."""
+    return against is not None and bool(against.findings)
+
+
+def _branch_conflict(against: "Against | None") -> str:
+    """The closing line of a check whose only failure is the branch's: the warnings say what."""
+    ref = against.ref if against is not None else "the target"
+    return f"The migrations of this branch and {ref} conflict: see the warnings above"
 
 
 #: The prefix of a difference among the operations (``+``, ``-``, ``~``): drift no operation writes.
@@ -110,6 +126,8 @@ def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling:
             else "Models and migrations differ in what no operation writes: write it by hand"
         )
         report.status = CHANGES
+    elif came_to == BRANCH_CONFLICT:
+        report.closing, report.status = _branch_conflict(result.against), CHANGES
     else:
         report.stdout = ["No changes detected"]
     return report
@@ -140,13 +158,19 @@ def of_squash(squashed: "Squashed", spelling: Spelling) -> Report:
 
 
 def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> Report:
-    return Report(
-        stderr=_notes(verified.notes, spelling),
+    """The one line of a verified history; with ``--against``, what merging the ref would do, as
+    warnings and status 1 when it conflicts."""
+    found = verified.against.findings if verified.against is not None else []
+    report = Report(
+        stderr=_notes(verified.notes, spelling) + _warnings(found, spelling),
         stdout=[
             f"Verified {verified.revisions} revision(s) in {seconds:.1f}s: each upgrades, downgrades and "
             "upgrades again; head matches the models; base leaves no table behind"
         ],
     )
+    if found:
+        report.closing, report.status = _branch_conflict(verified.against), CHANGES
+    return report
 
 
 def of_prune(result: "PruneResult") -> Report:

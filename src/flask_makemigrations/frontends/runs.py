@@ -53,6 +53,7 @@ class Given:
     rev_id: str | None = None
     rename: tuple[str, ...] = ()  # OLD=NEW, as --rename gives them
     default: tuple[str, ...] = ()  # TABLE.COLUMN=VALUE, as --default gives them
+    against: str | None = None  # a git ref: the history merged with its history is checked too
     no_verify: bool = False
     strict: bool = False
     no_cache: bool = False
@@ -86,6 +87,7 @@ def make_migrations(front: FrontEnd, given: Given) -> report.Report:
                 verify=not given.no_verify,
                 strict=given.strict,
                 use_cache=not given.no_cache,
+                against=given.against,
             )
             questioner = questions.questioner(given.rename, given.default, request.mode.writes, progress)
             runtime = replace(_runtime(front, given, progress), questioner=questioner)
@@ -129,7 +131,9 @@ def verify(front: FrontEnd, given: Given) -> report.Report:
 
     def run() -> report.Report:
         with progress_line("Verifying revisions", wanted=not given.verbose) as progress:
-            verified = _engine().verify_history(_project(given), _runtime(front, given, progress))
+            verified = _engine().verify_history(
+                _project(given), _runtime(front, given, progress), given.against
+            )
         seconds = time.monotonic() - started
         shown = report.of_verify(verified, seconds, front.spelling)
         if given.json:

@@ -132,6 +132,12 @@ DEFAULT = Option(
     Kind.REPEATED,
     metavar="TABLE.COLUMN=VALUE",
 )
+AGAINST = Option(
+    "against",
+    "also check the history merged with this git ref's (e.g. origin/main): exit 1 if it would have "
+    "several heads or both sides change a table",
+    metavar="REF",
+)
 SINCE = Option("since", "keep this revision and those before it; fold the ones after (default: fold all)")
 CLEAR = Option(
     "clear",
@@ -151,6 +157,10 @@ MAKEMIGRATIONS = Task(
         REV_ID,
         RENAME,
         DEFAULT,
+        AGAINST.helped(
+            "with --check: also check the history merged with this git ref's (e.g. origin/main): exit 1 "
+            "if it would have several heads or both sides change a table"
+        ),
         NO_VERIFY,
         STRICT,
         NO_CACHE,
@@ -181,7 +191,7 @@ SQUASH = Task(
 VERIFY = Task(
     "verify",
     "Check the whole history on a shadow database: each revision up, down and up again; head = models.",
-    (APP, *WHERE, FORMAT),
+    (APP, AGAINST, *WHERE, FORMAT),
     runs.verify,
 )
 PRUNE = Task(

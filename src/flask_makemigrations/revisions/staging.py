@@ -13,8 +13,9 @@ link), a named pipe or a backup in the migrations directory is not part of the r
 import contextlib
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -79,6 +80,34 @@ class Staging:
         except OSError as exc:
             raise disk_error("copying the revision files to", exc, path=copies) from exc
         return Staging(self.project_dir, self.staged_dir, versions, list(origins), origins)
+
+    def beside(self, files: Mapping[Path, Mapping[PurePosixPath, bytes]], folder: Path) -> "Staging":
+        """The same repository with another history: ``files`` (each of the project's revision folders
+        -> the files it holds there, by their path inside it, and their bytes; ``--against`` reads
+        them from git) written into ``folder``, folder by folder, new revisions staged there too."""
+        origins: dict[Path, Path] = {}
+        try:
+            for number, location in enumerate(self.version_locations):
+                copy = folder / str(number)
+                copy.mkdir(parents=True)
+                origins[copy] = location
+                for relative, content in files.get(location, {}).items():
+                    target = copy / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(content)
+            versions = folder / "new-revisions"
+            versions.mkdir()
+        except OSError as exc:
+            raise disk_error("writing the revision files to", exc, path=folder) from exc
+        return Staging(self.project_dir, self.staged_dir, versions, list(origins), origins)
+
+    def joined(self, other: "Staging") -> "Staging":
+        """One repository with this history and ``other``'s (``beside``): both sets of revision
+        folders, new revisions staged in ``other``'s folder."""
+        locations = [*self.version_locations, *other.version_locations]
+        return Staging(
+            self.project_dir, self.staged_dir, other.versions, locations, {**self.origins, **other.origins}
+        )
 
     def project_path(self, path: str | os.PathLike[str]) -> Path:
         """Where a file is in the project, for messages: staged ones are shown where they will be."""

@@ -1,0 +1,135 @@
+"""``--against REF``: would merging the target branch leave the history with several heads, and do
+both sides change the same table?
+
+Two branches that each add a revision on the same parent merge cleanly in git (they are different
+files) and leave the history with two heads, found at deploy. The target's revision files are read
+from git (``revisions/target_branch.py``) into the run's private folder (``Staging.beside``) and
+combined with the working tree's, where this branch's file wins for a revision id both have
+(uncommitted and untracked files are this branch's); Alembic's own graph of the combination
+(``ScriptDirectory``, through ``History``) says which heads the merged history has. The revisions
+only one side has are compared by the tables their upgrades change (``tables_touched.py``).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic.script import Script
+
+from ..compat import every_revision
+from ..errors import MigrationError, NextStep, shown_path
+from ..findings import Finding
+from ..revisions.driver import History
+from ..revisions.target_branch import revision_files_at
+from .tables_touched import Touched, tables_touched
+
+#: The side of a revision this branch has (in its working tree); one the target has is the ref's.
+THIS_BRANCH = "this branch"
+#: The side of a revision both have.
+BOTH = "both"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A revision of the merged history: its id, its file (where it is in the working tree, or would
+    be once merged) and which side has it: ``this branch``, the ref, or ``both``."""
+
+    revision: str
+    path: str
+    side: str
+
+    def __str__(self) -> str:
+        return f"{self.revision}, {self.path}"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A table both sides change, and the revisions on each side that change it."""
+
+    table: str
+    bind: str | None
+    this_branch: list[Placed]
+    target: list[Placed]
+
+
+@dataclass
+class Against:
+    """What ``--against`` found: the merged history's heads and the tables both sides change."""
+
+    ref: str
+    heads: list[Placed]
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """A warning for several heads, and one for each table both sides change."""
+        found = [self._several_heads()] if len(self.heads) > 1 else []
+        return found + [self._conflict(conflict) for conflict in self.conflicts]
+
+    def _several_heads(self) -> Finding:
+        named = ", ".join(f"{head.revision} ({head.path}) on {self._side(head.side)}" for head in self.heads)
+        return Finding(
+            f"merging {self.ref} would leave the history with {len(self.heads)} heads: {named}; merge "
+            f"{self.ref} into this branch, then join them with {{command}}",
+            "branch_heads",
+            hint=NextStep.MERGE,
+            objects=[head.revision for head in self.heads],
+        )
+
+    def _conflict(self, conflict: Conflict) -> Finding:
+        ours, theirs = "; ".join(map(str, conflict.this_branch)), "; ".join(map(str, conflict.target))
+        table = f"{conflict.table} (bind {conflict.bind})" if conflict.bind else conflict.table
+        return Finding(
+            f"both {THIS_BRANCH} ({ours}) and {self.ref} ({theirs}) change table {table}: verify the "
+            "history once they are merged",
+            "branch_conflict",
+            table=conflict.table,
+            bind=conflict.bind,
+            objects=[conflict.table],
+        )
+
+    def _side(self, side: str) -> str:
+        return "both branches" if side == BOTH else side
+
+
+def check_against(history: History, folder: Path, ref: str) -> Against:
+    """The run's ``history`` merged with the one ``ref`` has, built in ``folder`` (the run's own)."""
+    files = revision_files_at(ref, history.staging.project_dir, history.staging.version_locations)
+    ours = {revision.revision: revision for revision in every_revision(history.script)}
+    try:
+        target = History(history.adapter, history.staging.beside(files, folder), history.headers)
+        theirs = {revision.revision: revision for revision in every_revision(target.script)}
+        for revision, script in theirs.items():
+            if revision in ours:  # this branch's file wins: the target's leaves the combination
+                Path(script.path).unlink()
+        merged = History(history.adapter, history.staging.joined(target.staging), history.headers)
+    except MigrationError as exc:
+        raise MigrationError(f"--against {ref!r}: {exc}") from None
+    sides = {revision: BOTH if revision in theirs else THIS_BRANCH for revision in ours}
+    sides.update({revision: ref for revision in theirs if revision not in ours})
+
+    def placed(script: Script) -> Placed:
+        return Placed(
+            script.revision, shown_path(merged.staging.project_path(script.path)), sides[script.revision]
+        )
+
+    heads = [placed(merged.script.get_revision(head)) for head in merged.script.get_heads()]
+    heads.sort(key=lambda head: (head.side != THIS_BRANCH, head.revision))
+    only_ours = [placed(script) for revision, script in ours.items() if sides[revision] == THIS_BRANCH]
+    only_theirs = [placed(script) for revision, script in theirs.items() if revision not in ours]
+    paths = {revision: Path(script.path) for revision, script in {**theirs, **ours}.items()}
+    return Against(ref, heads, _conflicts(only_ours, only_theirs, paths))
+
+
+def _conflicts(ours: list[Placed], theirs: list[Placed], paths: dict[str, Path]) -> list[Conflict]:
+    """The tables both sides' own revisions change, each with those revisions."""
+    touched_by: dict[Touched, tuple[list[Placed], list[Placed]]] = defaultdict(lambda: ([], []))
+    for side, revisions in enumerate((ours, theirs)):
+        for revision in sorted(revisions, key=lambda placed: placed.revision):
+            for touched in tables_touched(paths[revision.revision].read_bytes()):
+                touched_by[touched][side].append(revision)
+    return [
+        Conflict(touched.table, touched.bind or None, on_ours, on_theirs)
+        for touched, (on_ours, on_theirs) in sorted(touched_by.items())
+        if on_ours and on_theirs
+    ]

@@ -1,0 +1,47 @@
+"""Real git repositories for the tests of ``--against``: a project copy committed on ``main``, and
+branches made from it, as a team's repository has them."""
+
+import subprocess
+
+from conftest import ProjectCopy
+
+#: Who commits: git refuses to commit without a name, and the runs' HOME has no configuration.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+
+def git(project: ProjectCopy, *args: str) -> str:
+    """Run git in the project (failing the test if git fails); its output, stripped."""
+    done = subprocess.run(
+        ["git", *args],
+        cwd=project.root,
+        env=project.environment(GIT_IDENTITY),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def commit_all(project: ProjectCopy, message: str) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", message)
+
+
+def init_repository(project: ProjectCopy) -> None:
+    """The project as a git repository whose branch ``main`` holds everything, checked out."""
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "the project")
+
+
+def on_branch(project: ProjectCopy, branch: str, start: str = "main") -> None:
+    """Check out a new branch made from ``start``."""
+    git(project, "checkout", "-q", "-b", branch, start)
+
+
+def checkout(project: ProjectCopy, branch: str) -> None:
+    git(project, "checkout", "-q", branch)
