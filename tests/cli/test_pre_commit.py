@@ -11,16 +11,11 @@ from pathlib import Path
 
 import pytest
 from conftest import HEAD, REPO, ProjectCopy, Run
+from git_branches import GIT_IDENTITY, git
 
 pytestmark = pytest.mark.version_independent  # pre-commit runs this package's command line only
 
 BIN = Path(sys.executable).parent
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-}
 
 
 def environment() -> dict[str, str]:
@@ -133,3 +128,25 @@ def test_the_hooks_run_for_a_commit_that_changes_no_python_file(
     assert "Failed" in checked.stdout and "+ column user.email" in checked.stdout
     assert verified.returncode == 1, verified.stdout + verified.stderr
     assert "Failed" in verified.stdout and "no files to check" not in verified.stdout
+
+
+def test_the_against_hook_fails_when_merging_origin_main_would_leave_two_heads(
+    repository: ProjectCopy,
+) -> None:
+    """``makemigrations-check-against`` reads origin/main as the last fetch left it: here main got a
+    revision after this branch parted from it, and this branch adds its own on the same parent."""
+    repository.add_revision("0003_main", HEAD)
+    commit(repository, "main's revision")
+    git(repository, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(repository, "checkout", "-q", "-b", "feature", "HEAD~1")
+    agreed = pre_commit(repository, "try-repo", str(REPO), "makemigrations-check-against", "--all-files")
+    assert agreed.returncode == 0, agreed.stdout + agreed.stderr
+
+    repository.add_revision("0003_feature", HEAD)
+    stage(repository)
+    diverged = pre_commit(repository, "try-repo", str(REPO), "makemigrations-check-against")
+
+    assert diverged.returncode == 1, diverged.stdout + diverged.stderr
+    assert "Failed" in diverged.stdout
+    assert "merging origin/main would leave the history with 2 heads: 0003_feature" in diverged.stdout
+    assert "0003_main (migrations/versions/0003_main.py) on origin/main" in diverged.stdout
