@@ -162,7 +162,7 @@ def verify_history(project: Project, runtime: Runtime = QUIET, against: str | No
         with run.migrating() as migrated:
             made_while_loading = run.session.made_while_loading
             verified = check_history(run.models_databases, run.history, made_while_loading, runtime.progress)
-        verified.notes, verified.against = run.notes + migrated, merged
+        verified.notes, verified.against = run.notes + migrated + verified.notes, merged
         return verified
 
 

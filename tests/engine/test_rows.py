@@ -168,3 +168,29 @@ def test_rows_a_data_migration_put_in_a_table_are_left_alone(project: ProjectCop
 
     assert (result.operations, result.warnings) == (["+ column user.nickname"], [])
     assert [str(note) for note in result.notes if "with rows" in str(note)] == []
+
+
+def test_verify_goes_up_the_history_again_over_rows_and_notes_where_it_stops(project: ProjectCopy) -> None:
+    """The users the first revision's table got are there when the third adds a NOT NULL column: on
+    empty tables every revision passes, so ``verify`` passes, with a note naming where rows stop."""
+    project.add_model_line(USERNAME, AGE)
+    batch = "    with op.batch_alter_table('user') as batch_op:\n        batch_op."
+    project.add_revision(
+        "0003_age",
+        HEAD,
+        f"{batch}add_column(sa.Column('age', sa.Integer(), nullable=False))",
+        downgrade=f"{batch}drop_column('age')",
+    )
+
+    verified = project.verify_history()
+    clean = project.invoke("verify")
+
+    assert verified.revisions == 3
+    (note,) = [str(note) for note in verified.notes if "with rows" in str(note)]
+    assert note.startswith(
+        "verification with rows stopped at revision 3 of 3, which fails on a table with rows: "
+        "revision 0003_age (migrations/versions/0003_age.py) failed to apply: "
+    )
+    assert "Cannot add a NOT NULL column with default value NULL" in note
+    assert clean.returncode == 0 and clean.stdout.startswith("Verified 3 revision(s) in "), clean.stderr
+    assert f"Note: {note}" in clean.stderr

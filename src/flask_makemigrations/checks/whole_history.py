@@ -3,7 +3,8 @@
 Every revision, in order, must upgrade, downgrade (giving back the schema it started from) and upgrade
 again; at head the models must match the migrations (no pending operation, no difference with a
 database built from the models); a full downgrade must leave nothing but Alembic's version table. The
-first failure is reported with its step and the database's own words.
+first failure is reported with its step and the database's own words. Then the history goes up once
+more over rows (``rows/history.py``), where a failure is a note.
 """
 
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from .new_revision import (
     schema_differences,
     step,
 )
+from .rows.history import upgrade_over_rows
 from .schema import TableShapes
 
 
@@ -68,7 +70,7 @@ def check_history(
         left += databases.prefixed(bind, sorted(set(schema) - own))
     if left:
         raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
-    return Verified(len(revisions))
+    return Verified(len(revisions), [Advice(note) for note in upgrade_over_rows(databases, revisions)])
 
 
 def _stair(history: History, databases: Databases, revision: Script, where: str, before: Schemas) -> Schemas:
