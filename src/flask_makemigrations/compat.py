@@ -178,6 +178,23 @@ def revision_files_loaded_by(load: RevisionLoader) -> Iterator[None]:
         alembic_util.load_python_file = original
 
 
+def revision_id_of(path: Path, load: RevisionLoader | None = None) -> object:
+    """The ``revision`` a revision file declares, its module loaded as Alembic loads it (through
+    ``load``, which may answer from the file's known header, as above).
+
+    ``ScriptDirectory`` reads ids only by building the graph of a whole folder, which fails when the
+    files' parents are elsewhere: ``--against`` places in the graph only the target branch's files
+    that differ from the working tree's, and needs their ids first (this branch's file wins for an
+    id both have). ``alembic.util.load_python_file(dir, filename)`` is the loader ``Script`` uses,
+    with that signature in every release since 1.0.
+    """
+
+    def imported() -> ModuleType:
+        return alembic_util.load_python_file(str(path.parent), path.name)
+
+    return getattr(load(path, imported) if load else imported(), "revision", None)
+
+
 # -- SQLAlchemy internals ----------------------------------------------------------------------------
 
 

@@ -182,3 +182,19 @@ def test_against_needs_check(project: ProjectCopy) -> None:
 def verify(project: ProjectCopy, against: str) -> Verified:
     with project.inside():
         return verify_history(Project(), against=against)
+
+
+def test_a_revision_both_sides_have_is_read_from_this_branchs_file(project: ProjectCopy) -> None:
+    """This branch edited a shared revision: its file, not the ref's, is in the merged history."""
+    init_repository(project)
+    on_branch(project, "feature")
+    project.edit(
+        f"migrations/versions/{HEAD}_add_post_table.py", '"""add post table', '"""add post table (edited)'
+    )
+
+    result = project.make_migrations(check=True, against="main")
+
+    assert result.against is not None
+    assert [(head.revision, head.side) for head in result.against.heads] == [(HEAD, "both")]
+    assert result.against.heads[0].path == f"migrations/versions/{HEAD}_add_post_table.py"
+    assert result.warnings == []

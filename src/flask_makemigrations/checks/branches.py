@@ -6,20 +6,26 @@ files) and leave the history with two heads, found at deploy. The target's revis
 from git (``revisions/target_branch.py``) into the run's private folder (``Staging.beside``) and
 combined with the working tree's, where this branch's file wins for a revision id both have
 (uncommitted and untracked files are this branch's); Alembic's own graph of the combination
-(``ScriptDirectory``, through ``History``) says which heads the merged history has. The revisions
-only one side has are compared by the tables their upgrades change (``tables_touched.py``).
+(``ScriptDirectory``, through ``History``) says which heads the merged history has. Only the
+target's files that differ from the working tree's are read and placed in it: the history both
+share is this branch's own. The revisions only one side has are compared by the tables their
+upgrades change (``tables_touched.py``).
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic.script import Script
 
-from ..compat import every_revision
-from ..errors import MigrationError, NextStep, shown_path
+from ..cache.headers import RevisionHeaders
+from ..compat import RevisionLoader, every_revision, revision_id_of
+from ..errors import AppExitError, MigrationError, NextStep, exit_call, foreign_failures, shown_path
 from ..findings import Finding
 from ..revisions.driver import History
+from ..revisions.staging import Staging
 from ..revisions.target_branch import revision_files_at
 from .tables_touched import Touched, tables_touched
 
@@ -96,17 +102,19 @@ def check_against(history: History, folder: Path, ref: str) -> Against:
     """The run's ``history`` merged with the one ``ref`` has, built in ``folder`` (the run's own)."""
     files = revision_files_at(ref, history.staging.project_dir, history.staging.version_locations)
     ours = {revision.revision: revision for revision in every_revision(history.script)}
-    try:
-        target = History(history.adapter, history.staging.beside(files, folder), history.headers)
-        theirs = {revision.revision: revision for revision in every_revision(target.script)}
-        for revision, script in theirs.items():
-            if revision in ours:  # this branch's file wins: the target's leaves the combination
-                Path(script.path).unlink()
-        merged = History(history.adapter, history.staging.joined(target.staging), history.headers)
-    except MigrationError as exc:
-        raise MigrationError(f"--against {ref!r}: {exc}") from None
-    sides = {revision: BOTH if revision in theirs else THIS_BRANCH for revision in ours}
-    sides.update({revision: ref for revision in theirs if revision not in ours})
+    shared = set(files.same)  # this branch's files the ref has byte for byte
+    merged = history  # when the ref has no file this branch lacks, the merged history is this one
+    if any(files.differing.values()):
+        target = history.staging.beside(files.differing, folder)
+        for copy, revision in _revision_ids(target, history.headers, ref):
+            if isinstance(revision, str) and revision in ours:  # this branch's file wins
+                copy.unlink()
+                shared.add(Path(ours[revision].path))
+        with _about(ref):
+            merged = History(history.adapter, history.staging.joined(target), history.headers)
+    every = {revision.revision: revision for revision in every_revision(merged.script)}
+    sides = {revision: THIS_BRANCH if revision in ours else ref for revision in every}
+    sides.update({revision: BOTH for revision, script in ours.items() if Path(script.path) in shared})
 
     def placed(script: Script) -> Placed:
         return Placed(
@@ -115,10 +123,40 @@ def check_against(history: History, folder: Path, ref: str) -> Against:
 
     heads = [placed(merged.script.get_revision(head)) for head in merged.script.get_heads()]
     heads.sort(key=lambda head: (head.side != THIS_BRANCH, head.revision))
-    only_ours = [placed(script) for revision, script in ours.items() if sides[revision] == THIS_BRANCH]
-    only_theirs = [placed(script) for revision, script in theirs.items() if revision not in ours]
-    paths = {revision: Path(script.path) for revision, script in {**theirs, **ours}.items()}
-    return Against(ref, heads, _conflicts(only_ours, only_theirs, paths))
+    only = {
+        side: [placed(every[r]) for r in sorted(every) if sides[r] == side] for side in (THIS_BRANCH, ref)
+    }
+    paths = {revision: Path(script.path) for revision, script in every.items()}
+    return Against(ref, heads, _conflicts(only[THIS_BRANCH], only[ref], paths))
+
+
+def _revision_ids(target: Staging, headers: RevisionHeaders | None, ref: str) -> list[tuple[Path, object]]:
+    """Each of the ref's files (their copies in ``target``) and the revision id it declares."""
+    load = headers.load if headers else None
+    return [
+        (copy, _revision_id(copy, f"{shown_path(target.project_path(copy))} on {ref}", ref, load))
+        for location in target.version_locations
+        for copy in sorted(location.rglob("*.py"))
+    ]
+
+
+def _revision_id(copy: Path, shown: str, ref: str, load: RevisionLoader | None) -> object:
+    with foreign_failures(
+        lambda exc: AppExitError(f"--against {ref!r}: {shown} called {exit_call(exc)} when loaded"),
+        lambda exc: MigrationError(
+            f"--against {ref!r}: {shown} cannot be loaded: {type(exc).__name__}: {exc}"
+        ),
+    ):
+        return revision_id_of(copy, load)
+
+
+@contextmanager
+def _about(ref: str) -> Iterator[None]:
+    """A broken merged history is told as ``--against``'s."""
+    try:
+        yield
+    except MigrationError as exc:
+        raise MigrationError(f"--against {ref!r}: {exc}") from None
 
 
 def _conflicts(ours: list[Placed], theirs: list[Placed], paths: dict[str, Path]) -> list[Conflict]:

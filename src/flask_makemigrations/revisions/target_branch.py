@@ -8,8 +8,10 @@ would leave it: a file the target still has, unchanged since the merge base, tha
 longer has. Every failure of git is one line: git not installed, no repository, no such ref.
 """
 
+import hashlib
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import UsageError, shown_path
@@ -19,36 +21,83 @@ GIT_TIMEOUT = 60
 #: What ``ls-tree`` calls a regular file, executable or not: links and submodules are no revisions.
 _FILE_MODES = (b"100644", b"100755")
 
-#: Each revision folder of the project -> its files at the ref: their paths inside it, and their bytes.
-RefFiles = dict[Path, dict[PurePosixPath, bytes]]
 #: The error a failed git command means, given git's own words.
 _Failure = Callable[[str], UsageError]
 
 
+@dataclass(frozen=True)
+class RefFiles:
+    """A ref's revision files, as they differ from the working tree's."""
+
+    #: Each revision folder of the project -> the ref's files there that the working tree does not
+    #: have byte for byte: their paths inside it, and their bytes.
+    differing: dict[Path, dict[PurePosixPath, bytes]]
+    #: The working tree's files that the ref has byte for byte: the same revisions on both sides.
+    same: set[Path] = field(default_factory=set)
+
+
 def revision_files_at(ref: str, project_dir: Path, locations: list[Path]) -> RefFiles:
     """The ``.py`` files under ``locations`` (the project's revision folders, in the repository that
-    holds ``project_dir``) as the commit ``ref`` names has them, less those this branch deleted."""
+    holds ``project_dir``) as the commit ``ref`` names has them, less those this branch deleted.
+
+    Only the files that differ from the working tree's are read: a file the working tree has byte
+    for byte (its git object id says so) is the same revision on both sides, and a history shared up
+    to where the branches parted costs no more than listing it."""
     if not ref.strip() or ref.startswith("-"):  # git would read it as an option
         raise _no_such_ref(ref)
     top = Path(_toplevel(project_dir))
     commit = _commit(top, ref)
     inside = {location: _inside(location, top) for location in locations}
-    listed = _listed(top, commit, inside.values())
-    base = _merge_base(top, commit)
-    at_base = _listed(top, base, inside.values()) if base else {}
-    kept = {
-        path: blob
-        for path, blob in listed.items()
-        if not (at_base.get(path) == blob and not (top / path).exists())  # deleted on this branch
-    }
+    found = RefFiles({location: {} for location in locations})
+    differing = {}
+    for path, blob in _listed(top, commit, inside.values()).items():
+        if _object_id(top / path, like=blob) == blob:
+            found.same.add(_in_working_tree(path, inside))
+        else:
+            differing[path] = blob
+    deleted = _deleted_here(top, commit, inside.values(), differing)
+    kept = {path: blob for path, blob in differing.items() if path not in deleted}
     contents = _contents(top, kept.values())
-    files: RefFiles = {location: {} for location in locations}
     for path, blob in kept.items():
-        for location, relative in inside.items():
-            if path.is_relative_to(relative):
-                files[location][path.relative_to(relative)] = contents[blob]
-                break
-    return files
+        location = _location_of(path, inside)
+        found.differing[location][path.relative_to(inside[location])] = contents[blob]
+    return found
+
+
+def _location_of(path: PurePosixPath, inside: dict[Path, PurePosixPath]) -> Path:
+    """The project's revision folder that holds ``path`` (from the repository's root)."""
+    return next(location for location, relative in inside.items() if path.is_relative_to(relative))
+
+
+def _in_working_tree(path: PurePosixPath, inside: dict[Path, PurePosixPath]) -> Path:
+    """Where ``path`` (from the repository's root) is in the working tree, named from the revision
+    folder that holds it, as Alembic names the files it reads there (no link resolved)."""
+    location = _location_of(path, inside)
+    return location / path.relative_to(inside[location])
+
+
+def _object_id(path: Path, like: str) -> str | None:
+    """The id git gives ``path``'s bytes as a blob, in the format of ``like`` (SHA-1, or SHA-256 in
+    a repository made with it); None if there is no such file."""
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    algorithm = "sha256" if len(like) == 64 else "sha1"
+    return hashlib.new(algorithm, b"blob %d\0%s" % (len(content), content)).hexdigest()
+
+
+def _deleted_here(
+    top: Path, commit: str, folders: Iterable[PurePosixPath], differing: dict[PurePosixPath, str]
+) -> set[PurePosixPath]:
+    """The ref's files that this branch deleted: unchanged on the ref since the branches parted,
+    gone from the working tree (a squash). git's merge deletes them too."""
+    gone = [path for path in differing if not (top / path).exists()]
+    base = _merge_base(top, commit) if gone else None
+    if base is None:
+        return set()
+    at_base = _listed(top, base, folders)
+    return {path for path in gone if at_base.get(path) == differing[path]}
 
 
 def _toplevel(project_dir: Path) -> str:
