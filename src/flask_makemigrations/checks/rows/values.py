@@ -8,6 +8,7 @@ report identical results.
 """
 
 import datetime
+import math
 import re
 import string
 import uuid
@@ -73,7 +74,7 @@ def value(type_: TypeEngine[Any], number: int, hint: Hint = NO_HINT) -> Any:
         made = uuid.UUID(int=number + 1)
         return made if _python_type(type_) is uuid.UUID else str(made)
     python = _python_type(type_)
-    least = int(hint.least) if hint.least is not None else 1
+    least = math.ceil(hint.least) if hint.least is not None else 1
     if python is bool:
         return number % 2 == 0
     if python is int:
