@@ -198,3 +198,17 @@ def test_a_revision_both_sides_have_is_read_from_this_branchs_file(project: Proj
     assert [(head.revision, head.side) for head in result.against.heads] == [(HEAD, "both")]
     assert result.against.heads[0].path == f"migrations/versions/{HEAD}_add_post_table.py"
     assert result.warnings == []
+
+
+def test_a_target_revision_that_does_not_load_is_one_line(project: ProjectCopy) -> None:
+    init_repository(project)
+    git(project, "branch", "feature")
+    project.write("migrations/versions/0003_broken.py", "revision = '0003_broken'\ndown_revision = (\n")
+    commit_all(project, "a broken revision on main")
+    checkout(project, "feature")
+
+    error = project.engine_refuses(project.make_migrations, check=True, against="main")
+
+    assert error.startswith(
+        "--against 'main': migrations/versions/0003_broken.py on main cannot be loaded: SyntaxError"
+    )
