@@ -26,7 +26,7 @@ from ..errors import AppExitError, MigrationError, NextStep, exit_call, foreign_
 from ..findings import Finding
 from ..revisions.driver import History
 from ..revisions.staging import Staging
-from ..revisions.target_branch import revision_files_at
+from ..revisions.target_branch import RefFiles, revision_files_at
 from .tables_touched import Touched, tables_touched
 
 #: The side of a revision this branch has (in its working tree); one the target has is the ref's.
@@ -102,24 +102,14 @@ def check_against(history: History, folder: Path, ref: str) -> Against:
     """The run's ``history`` merged with the one ``ref`` has, built in ``folder`` (the run's own)."""
     files = revision_files_at(ref, history.staging.project_dir, history.staging.version_locations)
     ours = {revision.revision: revision for revision in every_revision(history.script)}
-    shared = set(files.same)  # this branch's files the ref has byte for byte
-    merged = history  # when the ref has no file this branch lacks, the merged history is this one
-    if any(files.differing.values()):
-        target = history.staging.beside(files.differing, folder)
-        for copy, revision in _revision_ids(target, history.headers, ref):
-            if isinstance(revision, str) and revision in ours:  # this branch's file wins
-                copy.unlink()
-                shared.add(Path(ours[revision].path))
-        with _about(ref):
-            merged = History(history.adapter, history.staging.joined(target), history.headers)
+    merged, shared = _merged(history, files, folder, ref, ours)
     every = {revision.revision: revision for revision in every_revision(merged.script)}
     sides = {revision: THIS_BRANCH if revision in ours else ref for revision in every}
     sides.update({revision: BOTH for revision, script in ours.items() if Path(script.path) in shared})
 
     def placed(script: Script) -> Placed:
-        return Placed(
-            script.revision, shown_path(merged.staging.project_path(script.path)), sides[script.revision]
-        )
+        shown = shown_path(merged.staging.project_path(script.path))
+        return Placed(script.revision, shown, sides[script.revision])
 
     heads = [placed(merged.script.get_revision(head)) for head in merged.script.get_heads()]
     heads.sort(key=lambda head: (head.side != THIS_BRANCH, head.revision))
@@ -128,6 +118,23 @@ def check_against(history: History, folder: Path, ref: str) -> Against:
     }
     paths = {revision: Path(script.path) for revision, script in every.items()}
     return Against(ref, heads, _conflicts(only[THIS_BRANCH], only[ref], paths))
+
+
+def _merged(
+    history: History, files: RefFiles, folder: Path, ref: str, ours: dict[str, Script]
+) -> tuple[History, set[Path]]:
+    """The history with the ref's files that differ from the working tree's, and the working tree's
+    files the ref has too (byte for byte, or by revision id: this branch's file wins)."""
+    shared = set(files.same)
+    if not any(files.differing.values()):  # the ref has no file this branch lacks: this history
+        return history, shared
+    target = history.staging.beside(files.differing, folder)
+    for copy, revision in _revision_ids(target, history.headers, ref):
+        if isinstance(revision, str) and revision in ours:
+            copy.unlink()
+            shared.add(Path(ours[revision].path))
+    with _about(ref):
+        return History(history.adapter, history.staging.joined(target), history.headers), shared
 
 
 def _revision_ids(target: Staging, headers: RevisionHeaders | None, ref: str) -> list[tuple[Path, object]]:
@@ -141,6 +148,7 @@ def _revision_ids(target: Staging, headers: RevisionHeaders | None, ref: str) ->
 
 
 def _revision_id(copy: Path, shown: str, ref: str, load: RevisionLoader | None) -> object:
+    """What the file declares as its ``revision``; a file that fails to load is one line naming it."""
     with foreign_failures(
         lambda exc: AppExitError(f"--against {ref!r}: {shown} called {exit_call(exc)} when loaded"),
         lambda exc: MigrationError(
