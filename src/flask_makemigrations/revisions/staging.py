@@ -7,7 +7,9 @@ migrations directory's own files (``env.py``, ``alembic.ini``, ``script.py.mako`
 module or template beside them); the project's revision files are read where they are, as
 ``flask db`` reads them, so Python's compiled copies of them are reused instead of every revision
 being compiled again on every run. Nothing else is copied: an editor's lock file (often a dangling
-link), a named pipe or a backup in the migrations directory is not part of the repository.
+link), a named pipe or a backup in the migrations directory is not part of the repository. Histories
+that are not the project's as it is (what a squash keeps, ``without``; another git ref's files for
+``--against``, ``beside``) are copies there too, mapped back to the project's folders for messages.
 """
 
 import contextlib
