@@ -188,7 +188,7 @@ def test_verify_goes_up_the_history_again_over_rows_and_notes_where_it_stops(pro
     assert verified.revisions == 3
     (note,) = [str(note) for note in verified.notes if "with rows" in str(note)]
     assert note.startswith(
-        "verification with rows stopped at revision 3 of 3, which fails on a table with rows: "
+        "verification with rows stopped where a database with rows would: "
         "revision 0003_age (migrations/versions/0003_age.py) failed to apply: "
     )
     assert "Cannot add a NOT NULL column with default value NULL" in note

@@ -31,7 +31,7 @@ from .new_revision import (
     schema_differences,
     step,
 )
-from .rows.history import upgrade_over_rows
+from .rows.history import Created, upgrade_over_rows
 from .schema import TableShapes
 
 
@@ -58,9 +58,10 @@ def check_history(
         databases = Databases.of(
             history, shapes=shapes
         )  # the stairway checks every table but the version table
-        before = databases.snapshot()
+        before, created = databases.snapshot(), Created()
         for number, revision in enumerate(reported(revisions, progress), 1):
-            before = _stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
+            after = _stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
+            before = created.record(revision.revision, before, after)
         _check_head(models, history, shapes)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
@@ -70,7 +71,7 @@ def check_history(
         left += databases.prefixed(bind, sorted(set(schema) - own))
     if left:
         raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
-    return Verified(len(revisions), [Advice(note) for note in upgrade_over_rows(databases, revisions)])
+    return Verified(len(revisions), [Advice(note) for note in upgrade_over_rows(databases, created)])
 
 
 def _stair(history: History, databases: Databases, revision: Script, where: str, before: Schemas) -> Schemas:
