@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from .values import NO_HINT, Unfillable, hints, value
 
@@ -178,8 +179,17 @@ def _filled_by_database(column: sa.Column[Any]) -> bool:
 
 def _read_back(connection: Connection, table: sa.Table) -> list[Row]:
     """The rows as the database holds them (its defaults and generated keys too), in key order."""
-    query = sa.select(table).order_by(*table.primary_key.columns)
+    query = sa.select(*[_as_read(column) for column in table.columns]).order_by(*table.primary_key.columns)
     return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def _as_read(column: sa.Column[Any]) -> "ColumnElement[Any]":
+    """A column as its rows are read back: a number with decimals as a float, which is exact enough
+    for rows only the database compares (SQLAlchemy warns of a Decimal read where the database has
+    no decimal type of its own, SQLite's)."""
+    if isinstance(column.type, sa.Numeric):
+        return sa.type_coerce(column, sa.Numeric(asdecimal=False)).label(column.name)
+    return column
 
 
 def _left_empty(table: str, reason: str) -> str:
