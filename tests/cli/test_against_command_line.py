@@ -10,6 +10,10 @@ import pytest
 from conftest import HEAD, ProjectCopy
 from git_branches import checkout, commit_all, git, init_repository
 
+#: Real processes through this package's front ends and report; what the engine does under them is
+#: tested in process in every session (tests/engine/test_against.py).
+pytestmark = pytest.mark.version_independent
+
 BIN = Path(sys.executable).parent
 FRONT_ENDS = {
     "invoke": [sys.executable, "-m", "invoke", "-r", str(Path(__file__).resolve().parents[2])],
