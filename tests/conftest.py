@@ -82,8 +82,6 @@ LIBRARY_DEPRECATIONS = [
     # Flask-Migrate's env.py template calls db.get_engine(), deprecated in Flask-SQLAlchemy 3.0 and 3.1
     # (it falls back to db.engine only on TypeError/AttributeError).
     ("'get_engine' is deprecated", "DeprecationWarning"),
-    # Alembic 1.9 calls execute() with an empty parameter list, deprecated in SQLAlchemy 2.1.
-    ("Empty parameter sequence passed to execute()", "DeprecationWarning"),
 ]
 
 
