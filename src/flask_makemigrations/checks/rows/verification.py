@@ -72,8 +72,9 @@ def verify_with_rows(
     except AppExitError:
         raise
     except MigrationError as exc:
+        words = _words(exc)
         found.notes.append(
-            f"the downgrade would fail on a table with rows: {exc}; edit it by hand to take it back on data"
+            f"the downgrade would fail on a table with rows: {words}; edit it to take it back on data"
         )
         return found
     chosen = _chosen(databases, generated, filled)
@@ -120,7 +121,7 @@ def _plain_failure(
             with_rows = filled[engine.bind].with_rows
             required += databases.prefixed(engine.bind, required_columns(engine.upgrade_ops, with_rows))
     if not required:
-        return RevisionFailedError(f"revision would fail on a table with rows: {exc}; {hint}")
+        return RevisionFailedError(f"revision would fail on a table with rows: {_words(exc)}; {hint}")
     reason = "; ".join(f"{column} is NOT NULL with no default for existing rows" for column in required)
     fix = (
         f"give it a server default in the model, or a one-off default for the rows there are "
@@ -132,7 +133,16 @@ def _plain_failure(
 def _condition_failure(chosen: list[str], exc: MigrationError) -> Finding:
     conditions_met = " or if ".join(chosen)
     return Finding(
-        f"fails if {conditions_met}: {exc}; check the production data before it is deployed",
+        f"fails if {conditions_met}: {_words(exc)}; check the production data before it is deployed",
         "fails_with_rows",
         conditions=chosen,
     )
+
+
+def _words(exc: MigrationError) -> str:
+    """The database's own words, without the revision's id (random in a run that writes nothing):
+    the same models and history give the same report."""
+    cause = exc.__cause__
+    if cause is None:
+        return str(exc)
+    return " ".join(str(getattr(cause, "orig", None) or cause).split())
