@@ -266,6 +266,7 @@ def test_every_option_has_help(project: ProjectCopy) -> None:
     options = [line[2:] for line in result.stdout.splitlines() if line.startswith("  -")]
     long_flags = {o.split("  ")[0].split("=")[0].split(", ")[-1] for o in options}
     assert long_flags == {
+        "--against",
         "--app",
         "--bind-env",
         "--check",
