@@ -204,3 +204,22 @@ def test_verify_goes_up_the_history_again_over_rows_and_notes_where_it_stops(pro
     assert "Cannot add a NOT NULL column with default value NULL" in note
     assert clean.returncode == 0 and clean.stdout.startswith("Verified 3 revision(s) in "), clean.stderr
     assert f"Note: {note}" in clean.stderr
+
+
+def test_a_check_constraint_the_made_up_rows_break_is_a_warning_not_a_refusal(project: ProjectCopy) -> None:
+    """Whether rows satisfy a CHECK the revision adds depends on the data (``r1`` is shorter than the
+    titles this one asks for): a warning naming the constraint, and the revision is written."""
+    project.add_model_line(
+        "body = db.Column(db.Text, nullable=False)",
+        '__table_args__ = (db.CheckConstraint("length(title) > 5", name="title_long"),)',
+    )
+
+    result = project.make_migrations("long titles")
+
+    assert result.operations == ["+ check constraint ck_post_title_long on post"]
+    assert result.path is not None
+    (warning,) = rows_findings(result.warnings)
+    assert warning == (
+        "fails if post holds rows its new check constraint ck_post_title_long rejects: "
+        "CHECK constraint failed: ck_post_title_long; check the production data before it is deployed"
+    )

@@ -1,7 +1,8 @@
 """What a revision does that depends on the rows, read from its operations: the tables it touches,
-the NOT NULL columns it adds without a default (which fail on any table with rows), and the
-conditions on the data it fails under (NULLs in a column it makes NOT NULL, equal values in columns
-it makes unique, values beyond the type it narrows a column to), with the rows that meet each.
+the NOT NULL columns it adds without a default (which fail on any table with rows), the constraints
+it adds that rows may break (a CHECK, a foreign key), and the conditions on the data it fails under
+(NULLs in a column it makes NOT NULL, equal values in columns it makes unique, values beyond the type
+it narrows a column to), with the rows that meet each.
 """
 
 from collections.abc import Iterator, Mapping
@@ -65,6 +66,22 @@ def required_columns(upgrade_ops: ops.UpgradeOps, tables: set[str]) -> list[str]
         and not operation.column.nullable
         and operation.column.server_default is None
     ]
+
+
+def constraints_on_data(upgrade_ops: ops.UpgradeOps, tables: set[str]) -> list[str]:
+    """What the data of ``tables`` (which hold rows) must meet for the constraints the operations add
+    to them: made-up rows may break a CHECK or a foreign key that production data meets, so a failure
+    over them depends on the data."""
+    found = []
+    for operation in walked(upgrade_ops):
+        if isinstance(operation, ops.CreateCheckConstraintOp) and operation.table_name in tables:
+            named = f"check constraint {operation.constraint_name}"
+            found.append(f"{operation.table_name} holds rows its new {named} rejects")
+        elif isinstance(operation, ops.CreateForeignKeyOp) and operation.source_table in tables:
+            columns = ", ".join(operation.local_cols)
+            referred = f"{operation.referent_table}.{', '.join(operation.remote_cols)}"
+            found.append(f"{operation.source_table}.{columns} holds values {referred} lacks")
+    return found
 
 
 def conditions(upgrade_ops: ops.UpgradeOps) -> list[Condition]:

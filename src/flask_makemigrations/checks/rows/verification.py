@@ -2,9 +2,11 @@
 
 Two kinds of failure, told apart. Plain rows (``filling``: what any table in use holds) that make
 the upgrade fail make it fail on every production database with rows: an error for a writing run, a
-finding for ``--check`` and ``--dry-run`` (``api._verify``). Chosen rows (``conditions``: the data the
-revision depends on) that make it fail show what production data it would fail on: a warning naming
-the condition, an error under ``--strict``. A downgrade that fails over rows is a note: no deploy runs
+finding for ``--check`` and ``--dry-run`` (``api._verify``); but for a revision that adds a CHECK or a
+foreign key to a table with rows, which made-up values may break and production data meet (a
+warning, as for chosen rows). Chosen rows (``conditions``: the data the revision depends on) that
+make it fail show what production data it would fail on: a warning naming the condition, an error
+under ``--strict``. A downgrade that fails over rows is a note: no deploy runs
 it, and the downgrade autogenerate writes for a dropped NOT NULL column fails on every table with rows
 (a warning would make ``--strict`` refuse every such drop).
 
@@ -13,14 +15,17 @@ After a warning the upgrade or downgrade that failed may have been applied in pa
 run DDL outside transactions): the run uses them for nothing more.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from alembic.operations import ops
 
 from ...errors import AppExitError, MigrationError, RevisionFailedError
 from ...findings import Finding
 from ...revisions.generation import Generated
 from ...run.binds import BindKey
-from .conditions import conditions, meet, required_columns, touched_tables
+from .conditions import conditions, constraints_on_data, meet, required_columns, touched_tables
 from .filling import Filled, empty, fill
 
 if TYPE_CHECKING:  # annotations only: new_revision imports this module
@@ -66,7 +71,11 @@ def verify_with_rows(
     except AppExitError:
         raise
     except MigrationError as exc:
-        raise _plain_failure(databases, generated, filled, exc, hint) from exc
+        constrained = _constrained(databases, generated, filled)
+        if not constrained or _required(databases, generated, filled):
+            raise _plain_failure(databases, generated, filled, exc, hint) from exc
+        found.warnings.append(_condition_failure(constrained, exc))  # made-up rows broke it
+        return found
     try:
         history.downgrade(target)
     except AppExitError:
@@ -106,6 +115,30 @@ def _chosen(databases: "Databases", generated: Generated, filled: dict[BindKey, 
     return met
 
 
+def _required(databases: "Databases", generated: Generated, filled: dict[BindKey, Filled]) -> list[str]:
+    """The NOT NULL columns without a default the revision adds to tables with rows."""
+    return _about_tables_with_rows(databases, generated, filled, required_columns)
+
+
+def _constrained(databases: "Databases", generated: Generated, filled: dict[BindKey, Filled]) -> list[str]:
+    """What the data must meet for the constraints the revision adds to tables with rows."""
+    return _about_tables_with_rows(databases, generated, filled, constraints_on_data)
+
+
+def _about_tables_with_rows(
+    databases: "Databases",
+    generated: Generated,
+    filled: dict[BindKey, Filled],
+    read: Callable[[ops.UpgradeOps, set[str]], list[str]],
+) -> list[str]:
+    """What ``read`` finds in each database's operations about its tables with rows."""
+    found = []
+    for engine in generated.engines:
+        if engine.bind in filled:
+            found += databases.prefixed(engine.bind, read(engine.upgrade_ops, filled[engine.bind].with_rows))
+    return found
+
+
 def _plain_failure(
     databases: "Databases",
     generated: Generated,
@@ -115,11 +148,7 @@ def _plain_failure(
 ) -> RevisionFailedError:
     """The error for a revision that fails on any table with rows, saying why where the operations
     do (a NOT NULL column added without a default), else in the database's own words."""
-    required = []
-    for engine in generated.engines:
-        if engine.bind in filled:
-            with_rows = filled[engine.bind].with_rows
-            required += databases.prefixed(engine.bind, required_columns(engine.upgrade_ops, with_rows))
+    required = _required(databases, generated, filled)
     if not required:
         return RevisionFailedError(f"revision would fail on a table with rows: {_words(exc)}; {hint}")
     reason = "; ".join(f"{column} is NOT NULL with no default for existing rows" for column in required)
