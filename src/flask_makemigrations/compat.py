@@ -5,6 +5,7 @@ the rest of the package uses the libraries' public API only.
 
 import functools
 import os
+import re
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +20,7 @@ import flask
 import sqlalchemy
 from alembic import util as alembic_util
 from alembic.autogenerate import render as alembic_render
+from alembic.autogenerate import render_python_code, renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.operations import ops
@@ -35,6 +37,14 @@ from .run.requirements import release
 #: Alembic 1.11 added the quiet messaging option (``Config.messaging_opts`` reads ``cmd_opts.quiet``);
 #: older versions print "Generating <path> ... done" straight to stdout whatever the options say.
 ALEMBIC_HAS_QUIET = hasattr(Config, "messaging_opts")
+
+
+#: Alembic renders ``alter_column``'s ``new_column_name`` since 1.10 or so (autogenerate never finds a
+#: rename, so nothing said when); 1.9 leaves it out, writing an alter_column that does nothing. Asked of
+#: Alembic's own public renderer rather than of its version.
+ALEMBIC_RENDERS_COLUMN_RENAME = "new_column_name" in render_python_code(
+    ops.UpgradeOps([ops.AlterColumnOp("t", "a", modify_name="b")])
+)
 
 
 #: Alembic 1.19 renders ``create_check_constraint`` (it added CHECK constraints to autogenerate); before,
@@ -78,6 +88,19 @@ def rendered_check_creation(autogen_context: AutogenContext, op: ops.CreateCheck
         arguments.append(f"schema={alembic_render._ident(op.schema)!r}")
     prefix = alembic_render._alembic_autogenerate_prefix(autogen_context)
     return f"{prefix}create_check_constraint({', '.join(arguments)})"
+
+
+def rendered_column_rename(autogen_context: AutogenContext, op: ops.AlterColumnOp) -> str:
+    """``alter_column`` with ``new_column_name``, for the Alembic versions whose renderer leaves the
+    new name out (``ALEMBIC_RENDERS_COLUMN_RENAME``): Alembic's own rendering of the rest (the prefix,
+    batch mode, ``existing_*``), with the new name put after the column's."""
+    dialect = autogen_context.migration_context.impl.__dialect__
+    rendered = str(renderers.dispatch(ops.AlterColumnOp, dialect)(autogen_context, op))
+    # The column's name is the last positional argument: what follows it is a line break or the end.
+    at = re.search(re.escape(repr(op.column_name)) + r"(?=,\n|\)$)", rendered)
+    if at is None:  # a rendering of another shape: nothing to add the name to safely
+        raise NotImplementedError(f"cannot render the rename of {op.column_name} with this Alembic")
+    return f"{rendered[: at.end()]}, new_column_name={op.modify_name!r}{rendered[at.end() :]}"
 
 
 def rendered_table_rename(autogen_context: AutogenContext, op: ops.RenameTableOp) -> str:
@@ -286,6 +309,17 @@ def flask_sqlalchemy_engines(db: Any) -> dict[str | None, Engine]:
         return dict(db.engines)
     binds = flask.current_app.config.get("SQLALCHEMY_BINDS") or {}
     return {bind: db.get_engine(bind=bind) for bind in [None, *binds]}
+
+
+def flask_sqlalchemy_engines_made(state: Any) -> list[Engine]:
+    """The engines the app made so far, from what ``app.extensions["sqlalchemy"]`` holds, in the
+    current app context: 3.0 keeps the ``SQLAlchemy`` object there (``engines``); 2.x a state whose
+    ``connectors`` hold each engine made on first use (``_EngineConnector._engine``), which asking
+    ``get_engine`` would make just to close."""
+    if hasattr(state, "engines"):
+        return list(state.engines.values())
+    connectors = getattr(state, "connectors", {}).values()
+    return [engine for engine in (getattr(c, "_engine", None) for c in connectors) if engine is not None]
 
 
 def flask_sqlalchemy_metadatas(db: Any) -> dict[str | None, MetaData]:

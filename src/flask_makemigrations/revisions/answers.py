@@ -21,7 +21,12 @@ from alembic.operations import ops
 from sqlalchemy import Column, DefaultClause
 from sqlalchemy.engine import Dialect
 
-from ..compat import column_copy, rendered_table_rename
+from ..compat import (
+    ALEMBIC_RENDERS_COLUMN_RENAME,
+    column_copy,
+    rendered_column_rename,
+    rendered_table_rename,
+)
 from ..questioner import (
     NOT_NULL_DEFAULT,
     RENAME_COLUMN,
@@ -32,6 +37,18 @@ from ..questioner import (
     rename_option,
 )
 from .operations import column_renames, flatten, rendered_type, table_of, table_renames
+
+
+class ColumnRename(ops.AlterColumnOp):
+    """``alter_column(..., new_column_name=...)``: Alembic renders the new name where it can, this
+    package where it cannot (``ALEMBIC_RENDERS_COLUMN_RENAME``)."""
+
+
+if not ALEMBIC_RENDERS_COLUMN_RENAME:
+
+    @renderers.dispatch_for(ColumnRename)
+    def _render_column_rename(autogen_context: AutogenContext, op: ColumnRename) -> str:
+        return rendered_column_rename(autogen_context, op)
 
 
 class TableRename(ops.RenameTableOp):
@@ -73,10 +90,10 @@ def _renamed_columns(
     return questions
 
 
-def _renaming(table: str, old: str, new: str, column: "Column[Any]", schema: str | None) -> ops.AlterColumnOp:
+def _renaming(table: str, old: str, new: str, column: "Column[Any]", schema: str | None) -> ColumnRename:
     """``alter_column(table, old, new_column_name=new)``, with what it needs to know of the column
     where the database rebuilds it (batch mode, MySQL's ``CHANGE``)."""
-    return ops.AlterColumnOp(
+    return ColumnRename(
         table,
         old,
         schema=schema,
