@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Flask
 from flask.cli import NoAppException, ScriptInfo
 
-from ..compat import ignore_flask_sqlalchemy_deprecations
+from ..compat import flask_sqlalchemy_engines_made, ignore_flask_sqlalchemy_deprecations
 from ..errors import AppLoadError, MigrationError, exit_call, foreign_failures
 
 if TYPE_CHECKING:  # annotations only
@@ -176,7 +176,7 @@ def dispose_engines(app: Flask) -> None:
     state = app.extensions.get("sqlalchemy")
     if state is not None:
         with app.app_context():
-            for engine in getattr(state, "engines", {}).values():
+            for engine in flask_sqlalchemy_engines_made(state):
                 engine.dispose()
 
 
