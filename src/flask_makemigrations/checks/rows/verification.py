@@ -10,6 +10,9 @@ under ``--strict``. A downgrade that fails over rows is a note: no deploy runs
 it, and the downgrade autogenerate writes for a dropped NOT NULL column fails on every table with rows
 (a warning would make ``--strict`` refuse every such drop).
 
+A rename (answered to a question, ``revisions/answers.py``) must keep its column's values through the
+upgrade and the downgrade (``renames``): a revision that loses them is refused like one that fails.
+
 The shadow databases are at the new revision with empty tables on entry, and again on a normal exit.
 After a warning the upgrade or downgrade that failed may have been applied in part (SQLite and MariaDB
 run DDL outside transactions): the run uses them for nothing more.
@@ -27,6 +30,7 @@ from ...revisions.generation import Generated
 from ...run.binds import BindKey
 from .conditions import conditions, constraints_on_data, meet, required_columns, touched_tables
 from .filling import Filled, empty, fill
+from .renames import Renamed, read_before
 
 if TYPE_CHECKING:  # annotations only: new_revision imports this module
     from ..new_revision import Databases
@@ -66,6 +70,7 @@ def verify_with_rows(
     if not any(rows.with_rows for rows in filled.values()):  # nothing to learn: back where it was
         history.upgrade(new)
         return found
+    renamed = _renamed_before(databases, generated, filled)
     try:
         history.upgrade(new)
     except AppExitError:
@@ -76,6 +81,7 @@ def verify_with_rows(
             raise _plain_failure(databases, generated, filled, exc, hint) from exc
         found.warnings.append(_condition_failure(constrained, exc))  # made-up rows broke it
         return found
+    _check_kept(databases, renamed, "after the upgrade", hint)
     try:
         history.downgrade(target)
     except AppExitError:
@@ -86,6 +92,7 @@ def verify_with_rows(
             f"the downgrade would fail on a table with rows: {words}; edit it to take it back on data"
         )
         return found
+    _check_kept(databases, renamed, "after the downgrade", hint)
     chosen = _chosen(databases, generated, filled)
     try:
         history.upgrade(new)
@@ -99,6 +106,31 @@ def verify_with_rows(
     for bind, rows in filled.items():
         empty(databases.engines[bind], rows)
     return found
+
+
+def _renamed_before(
+    databases: "Databases", generated: Generated, filled: dict[BindKey, Filled]
+) -> dict[BindKey, list[Renamed]]:
+    """The values of the columns the revision renames, in each database's tables with rows."""
+    return {
+        engine.bind: read_before(
+            databases.engines[engine.bind], engine.upgrade_ops, filled[engine.bind].with_rows
+        )
+        for engine in generated.engines
+        if engine.bind in filled
+    }
+
+
+def _check_kept(databases: "Databases", renamed: dict[BindKey, list[Renamed]], when: str, hint: str) -> None:
+    """A renamed column holds the values it held, under its new name after the upgrade and its old one
+    after the downgrade: an error otherwise, as for a revision that fails on rows."""
+    after_upgrade = when == "after the upgrade"
+    for bind, columns in renamed.items():
+        for column in columns:
+            lost = column.lost(databases.engines[bind], column.new if after_upgrade else column.old, when)
+            if lost is not None:
+                (shown,) = databases.prefixed(bind, [lost])
+                raise RevisionFailedError(f"revision would lose data on a table with rows: {shown}; {hint}")
 
 
 def _chosen(databases: "Databases", generated: Generated, filled: dict[BindKey, Filled]) -> list[str]:
