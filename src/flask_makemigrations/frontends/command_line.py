@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from ..run.requirements import problems
-from ..run.signals import signal_held, signals_held
+from ..run.signals import signal_held, signals_held_to_the_end
 from . import report, runs, surface
 
 #: ``python -m flask_makemigrations`` (and the console script), and ``flask makemigrations``.
@@ -55,14 +55,15 @@ def _exit(shown: report.Report) -> NoReturn:
 class _Command(click.Command):
     """A mistyped option is one ``Error:`` line and status 2, like every error of the tool (Click
     would print the usage line and a hint around it); a signal from the command's first instant is
-    the run's to report (``signals.signals_held``), never Click's "Aborted!"."""
+    the run's to report (``signals.signals_held``), never Click's "Aborted!"; once the command is
+    done the process only ends, and they are ignored (``signals.signals_held_to_the_end``)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         with _one_line_usage_errors():
             return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with signals_held():
+        with signals_held_to_the_end():
             return super().invoke(ctx)
 
 

@@ -19,7 +19,7 @@ from invoke.exceptions import Exit
 from invoke.parser.argument import Argument
 from invoke.tasks import Task
 
-from ..run.signals import signals_held
+from ..run.signals import signals_held_to_the_end
 from . import report, runs, surface
 
 # How messages name the other tasks they send the user to, in Invoke's syntax.
@@ -49,8 +49,9 @@ class FlaskDbTask(Task[Any]):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """A signal from the task's first instant is the run's to report (``signals.signals_held``):
-        Invoke would make Ctrl-C status 1, which CI reads as pending changes."""
-        with signals_held():
+        Invoke would make Ctrl-C status 1, which CI reads as pending changes. Once the task is done the
+        process ends (or Invoke runs the next task, which holds them again): they are ignored."""
+        with signals_held_to_the_end():
             return super().__call__(*args, **kwargs)
 
     def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Argument]:

@@ -120,6 +120,21 @@ def signals_held() -> AbstractContextManager[None]:
     return _handled_by(_arrived.remember)
 
 
+@contextmanager
+def signals_held_to_the_end() -> Iterator[None]:
+    """:func:`signals_held` for a front end's command, after which the process only ends: from then
+    on Ctrl-C and SIGTERM are ignored. The report is written and its status is the process's; a
+    signal that came now (or one raised again on its way out) would replace that status with the
+    signal's, as the interpreter puts the default actions back while it shuts down."""
+    try:
+        with signals_held():
+            yield
+    finally:
+        if _in_main_thread():
+            for signum in _INTERRUPTS:
+                signal.signal(signum, signal.SIG_IGN)
+
+
 def signals_raised() -> AbstractContextManager[None]:
     """The run: Ctrl-C raises KeyboardInterrupt and SIGTERM :class:`Terminated` wherever it is
     (importing the engine, loading the app), one held before is raised as the block starts, and one
