@@ -59,8 +59,9 @@ def test_a_not_null_column_without_a_default_fails_on_rows_but_applies_to_empty_
     empty, with_rows = project.root / "empty.sqlite", project.root / "rows.sqlite"
     assert flask_upgrade(project, empty).returncode == 0
     assert flask_upgrade(project, with_rows, HEAD).returncode == 0
-    with sqlite3.connect(with_rows) as connection:
+    with sqlite3.connect(with_rows) as connection:  # commits, but does not close
         connection.execute("INSERT INTO user (username) VALUES ('ann')")
+    connection.close()
     failed = flask_upgrade(project, with_rows)
     assert failed.returncode != 0 and "Cannot add a NOT NULL column with default value NULL" in failed.stderr
 
