@@ -5,7 +5,7 @@ it adds that rows may break (a CHECK, a foreign key), and the conditions on the 
 it narrows a column to), with the rows that meet each.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.engine import Engine
 
+from ...revisions.operations import flatten
 from .filling import Row
 
 #: The largest value of each integer type, the widest first (BIGINT and SMALLINT are INTEGERs).
@@ -34,20 +35,11 @@ class Condition:
         return f"{self.table}.{shown} holds {self.holds}"
 
 
-def walked(upgrade_ops: ops.UpgradeOps) -> Iterator[ops.MigrateOperation]:
-    """Every operation, those inside ``batch_alter_table`` blocks too."""
-    for operation in upgrade_ops.ops:
-        if isinstance(operation, ops.ModifyTableOps):
-            yield from operation.ops
-        else:
-            yield operation
-
-
 def touched_tables(upgrade_ops: ops.UpgradeOps) -> set[str]:
     """The tables the operations change or refer to (a table they create has no rows yet: the
     caller keeps the ones that exist)."""
     names = set()
-    for operation in walked(upgrade_ops):
+    for operation in flatten(upgrade_ops.ops):
         for attribute in ("table_name", "source_table", "referent_table"):
             name = getattr(operation, attribute, None)
             if isinstance(name, str):
@@ -60,7 +52,7 @@ def required_columns(upgrade_ops: ops.UpgradeOps, tables: set[str]) -> list[str]
     (which hold rows): no database can fill it for the rows already there."""
     return [
         f"{operation.table_name}.{operation.column.name}"
-        for operation in walked(upgrade_ops)
+        for operation in flatten(upgrade_ops.ops)
         if isinstance(operation, ops.AddColumnOp)
         and operation.table_name in tables
         and not operation.column.nullable
@@ -73,7 +65,7 @@ def constraints_on_data(upgrade_ops: ops.UpgradeOps, tables: set[str]) -> list[s
     to them: made-up rows may break a CHECK or a foreign key that production data meets, so a failure
     over them depends on the data."""
     found = []
-    for operation in walked(upgrade_ops):
+    for operation in flatten(upgrade_ops.ops):
         if isinstance(operation, ops.CreateCheckConstraintOp) and operation.table_name in tables:
             named = f"check constraint {operation.constraint_name}"
             found.append(f"{operation.table_name} holds rows its new {named} rejects")
@@ -87,7 +79,7 @@ def constraints_on_data(upgrade_ops: ops.UpgradeOps, tables: set[str]) -> list[s
 def conditions(upgrade_ops: ops.UpgradeOps) -> list[Condition]:
     """The conditions on the data the operations fail under, in the operations' order."""
     found = []
-    for operation in walked(upgrade_ops):
+    for operation in flatten(upgrade_ops.ops):
         if isinstance(operation, ops.AlterColumnOp):
             found += _altered(operation)
         elif isinstance(operation, ops.CreateUniqueConstraintOp):

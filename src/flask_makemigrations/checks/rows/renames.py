@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.engine import Engine
 
-from .conditions import walked
+from ...revisions.operations import flatten
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def renamed_columns(upgrade_ops: ops.UpgradeOps) -> list[tuple[str, str, str]]:
     """``(table, old, new)`` for each column the operations rename."""
     return [
         (op.table_name, op.column_name, op.modify_name)
-        for op in walked(upgrade_ops)
+        for op in flatten(upgrade_ops.ops)
         if isinstance(op, ops.AlterColumnOp) and op.modify_name
     ]
 

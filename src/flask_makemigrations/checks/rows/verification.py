@@ -71,41 +71,44 @@ def verify_with_rows(
         history.upgrade(new)
         return found
     renamed = _renamed_before(databases, generated, filled)
-    try:
-        history.upgrade(new)
-    except AppExitError:
-        raise
-    except MigrationError as exc:
+    failed = _failure(lambda: history.upgrade(new))
+    if failed is not None:
         constrained = _constrained(databases, generated, filled)
         if not constrained or _required(databases, generated, filled):
-            raise _plain_failure(databases, generated, filled, exc, hint) from exc
-        found.warnings.append(_condition_failure(constrained, exc))  # made-up rows broke it
+            raise _plain_failure(databases, generated, filled, failed, hint) from failed
+        found.warnings.append(_condition_failure(constrained, failed))  # made-up rows broke it
         return found
     _check_kept(databases, renamed, "after the upgrade", hint)
-    try:
-        history.downgrade(target)
-    except AppExitError:
-        raise
-    except MigrationError as exc:
-        words = _words(exc)
+    failed = _failure(lambda: history.downgrade(target))
+    if failed is not None:
+        words = _words(failed)
         found.notes.append(
             f"the downgrade would fail on a table with rows: {words}; edit it to take it back on data"
         )
         return found
     _check_kept(databases, renamed, "after the downgrade", hint)
     chosen = _chosen(databases, generated, filled)
-    try:
-        history.upgrade(new)
-    except AppExitError:
-        raise
-    except MigrationError as exc:
+    failed = _failure(lambda: history.upgrade(new))
+    if failed is not None:
         if not chosen:
-            raise _plain_failure(databases, generated, filled, exc, hint) from exc
-        found.warnings.append(_condition_failure(chosen, exc))
+            raise _plain_failure(databases, generated, filled, failed, hint) from failed
+        found.warnings.append(_condition_failure(chosen, failed))
         return found
     for bind, rows in filled.items():
         empty(databases.engines[bind], rows)
     return found
+
+
+def _failure(step: Callable[[], object]) -> MigrationError | None:
+    """The error an upgrade or downgrade over the rows failed with, or None; ``sys.exit()`` in a
+    migration stays the error of its own it is."""
+    try:
+        step()
+    except AppExitError:
+        raise
+    except MigrationError as exc:
+        return exc
+    return None
 
 
 def _renamed_before(
