@@ -28,9 +28,6 @@ K = TypeVar("K")  # a bind key
 #: A statement that changes the schema.
 _DDL = re.compile(r"\s*(CREATE|ALTER|DROP|RENAME)\b", re.IGNORECASE)
 
-#: Alembic's own version table; a table of just a ``version_num`` is another one (``version_table``).
-VERSION_TABLE = "alembic_version"
-
 
 @dataclass(frozen=True)
 class ExtensionTables:
@@ -59,21 +56,29 @@ class ExtensionTables:
 
 
 @dataclass
-class MigrationsRun:
-    """The Alembic migration contexts the app configured while it loaded: where each one's scripts
-    were (None: a context made without an ``env.py``, as a plugin system's migrations make one), and
-    whether it changed the schema."""
+class ContextRun:
+    """One Alembic migration context the app configured while it loaded: where its scripts were
+    (None: a context made without an ``env.py``, as a plugin system's migrations make one), and
+    whether its connection changed the schema."""
 
-    contexts: list[tuple[str | None, list[bool]]] = field(default_factory=list)
+    where: str | None
+    changed: bool = False
+
+
+@dataclass
+class MigrationsRun:
+    """The Alembic migration contexts the app configured while it loaded."""
+
+    contexts: list[ContextRun] = field(default_factory=list)
 
     def foreign(self, project_dir: str) -> list[str]:
         """Where the migrations that changed the schema came from, those not the project's history."""
         own = os.path.realpath(project_dir)
         return sorted(
             {
-                where or "a migration context of the app's own"
-                for where, changed in self.contexts
-                if changed and (where is None or os.path.realpath(where) != own)
+                run.where or "a migration context of the app's own"
+                for run in self.contexts
+                if run.changed and (run.where is None or os.path.realpath(run.where) != own)
             }
         )
 
@@ -88,14 +93,12 @@ def migrations_watched() -> Iterator[MigrationsRun]:
     def configure(cls: type[MigrationContext], *args: Any, **kwargs: Any) -> MigrationContext:
         context: MigrationContext = original.__func__(cls, *args, **kwargs)
         environment = context.environment_context
-        where = environment.script.dir if environment is not None else None
-        changed: list[bool] = []
-        run.contexts.append((where, changed))
+        this = ContextRun(environment.script.dir if environment is not None else None)
+        run.contexts.append(this)
         if context.connection is not None:
 
             def noted(conn: object, cursor: object, statement: str, *rest: object) -> None:
-                if _DDL.match(statement):
-                    changed.append(True)
+                this.changed = this.changed or bool(_DDL.match(statement))
 
             event.listen(context.connection, "before_cursor_execute", noted)
         return context
@@ -121,11 +124,7 @@ def set_aside(
     own = set(models.tables) - library_tables if models is not None else set()
     with engine.connect() as connection:
         inspector = sa.inspect(connection)
-        names = [
-            name
-            for name in made
-            if name not in own and name != VERSION_TABLE and not _is_version_table(inspector, name)
-        ]
+        names = [name for name in made if name not in own and not _is_version_table(inspector, name)]
         metadata = sa.MetaData()
         if names:
             metadata.reflect(connection, only=names)
@@ -133,6 +132,7 @@ def set_aside(
 
 
 def _is_version_table(inspector: sa.engine.Inspector, table: str) -> bool:
+    """Alembic's version table, under its own name or the one ``version_table`` gives: by its shape."""
     return {column["name"] for column in inspector.get_columns(table)} == {"version_num"}
 
 

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,13 +140,13 @@ class Session:
             self.models_shadows[bind] = made
         return self.models_shadows[bind]
 
-    def empty(self) -> None:
-        """Every shadow database emptied (the app's pooled connections closed first), with the
-        extensions' tables made again, to build a history in."""
+    def empty(self, keys: Iterable[BindKey] | None = None) -> None:
+        """The shadow databases of ``keys`` (every one by default) emptied, the app's pooled
+        connections closed first, with the extensions' tables made again: to build a history in."""
         self.release_connections()
         engines = self.adapter.engines()
-        for key, shadow in self.shadows.items():
-            shadow.backend.empty(shadow)
+        for key in self.shadows if keys is None else keys:
+            self.shadows[key].backend.empty(self.shadows[key])
             if key in self.extension_tables:
                 self.extension_tables[key].create(engines[key])
 
@@ -280,7 +280,7 @@ def _load(stack: ExitStack, loading: _Loading, binds: list[str]) -> Session:
     session = Session(
         app, adapter, shadows, guard, directory, loading.shown_paths, stack, redirected=redirected
     )
-    session.extension_tables = _start_afresh(session)
+    _start_afresh(session)
     return session
 
 
@@ -297,24 +297,21 @@ def _check_no_foreign_migrations(migrations: MigrationsRun, directory: Path) -> 
         )
 
 
-def _start_afresh(session: Session) -> dict[BindKey, ExtensionTables]:
+def _start_afresh(session: Session) -> None:
     """Throw away what the app built while loading (see ``made_while_loading``): every shadow database
-    it built in is emptied, then given back the extensions' tables; those are returned."""
+    it built in is emptied, then given back the extensions' tables, which the session keeps."""
     adapter = session.adapter
     engines = adapter.engines()
     made = {key: tables for key, engine in engines.items() if (tables := tables_in(engine))}
     if not made:
-        return {}
+        return
     libraries = library_tables(adapter.mappers(), project_modules())
     metadatas = adapter.metadatas()
     kept = {
         key: set_aside(engines[key], tables, metadatas.get(key), libraries) for key, tables in made.items()
     }
-    session.release_connections()
-    for key, extension in kept.items():
-        session.shadows[key].backend.empty(session.shadows[key])
-        extension.create(engines[key])
-    return {key: extension for key, extension in kept.items() if extension.names}
+    session.extension_tables = {key: extension for key, extension in kept.items() if extension.names}
+    session.empty(made)
 
 
 def _shadow_databases(stack: ExitStack, loading: _Loading, binds: list[str]) -> dict[BindKey, ShadowDatabase]:
