@@ -38,6 +38,21 @@ class Questioner(Protocol):
         ...
 
 
+def table_rename_question(old: str, new: str) -> str:
+    return f"Did you rename table {old} to {new}?"
+
+
+def column_rename_question(table: str, old: str, new: str, type_: str) -> str:
+    return f"Did you rename {table}.{old} to {table}.{new} ({type_})?"
+
+
+def not_null_question(table: str, column: str, type_: str) -> str:
+    return (
+        f"It is impossible to add the NOT NULL column {table}.{column} ({type_}) without a default: "
+        f"the rows {table} has need a value"
+    )
+
+
 def rename_option(old: str, new: str) -> str:
     """The option that answers a rename up front: ``--rename user.name=full_name`` (a column, ``old``
     as ``table.column``) or ``--rename old_table=new_table``."""
@@ -81,22 +96,20 @@ class Answers:
         tables: dict[str, str] = {}
         columns: dict[tuple[str, str], str] = {}
         for given in renames:
-            old, new = _pair("--rename", given, "user.name=full_name (a column) or old_table=new_table")
+            old, new = _pair("--rename", given, _RENAME_FORM)
             table, dot, column = old.rpartition(".")
             if dot and table and column and "." not in new:
                 columns[(table, column)] = new
             elif not dot and "." not in new:
                 tables[old] = new
             else:
-                raise UsageError(
-                    f"--rename {given}: give user.name=full_name (a column) or old_table=new_table"
-                )
+                raise _unreadable("--rename", given, _RENAME_FORM)
         values: dict[tuple[str, str], str] = {}
         for given in defaults:
-            target, value = _pair("--default", given, "table.column=VALUE, e.g. user.age=0")
+            target, value = _pair("--default", given, _DEFAULT_FORM)
             table, dot, column = target.rpartition(".")
             if not (dot and table and column):
-                raise UsageError(f"--default {given}: give table.column=VALUE, e.g. user.age=0")
+                raise _unreadable("--default", given, _DEFAULT_FORM)
             values[(table, column)] = value
         return cls(tables, columns, values, otherwise)
 
@@ -120,11 +133,20 @@ class Answers:
         )
 
 
+#: What each option's value looks like, as its error says.
+_RENAME_FORM = "user.name=full_name (a column) or old_table=new_table"
+_DEFAULT_FORM = "table.column=VALUE, e.g. user.age=0"
+
+
 def _pair(option: str, given: str, form: str) -> tuple[str, str]:
     left, separator, right = given.partition("=")
     if not (separator and left.strip() and right.strip()):
-        raise UsageError(f"{option} {given}: give {form}")
+        raise _unreadable(option, given, form)
     return left.strip(), right.strip()
+
+
+def _unreadable(option: str, given: str, form: str) -> UsageError:
+    return UsageError(f"{option} {given}: give {form}")
 
 
 #: Each question's default, the revision as autogenerate writes it: what an API caller gets.

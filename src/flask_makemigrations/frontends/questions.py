@@ -9,12 +9,17 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from ..questioner import Answers, Questioner
+from ..questioner import (
+    Answers,
+    Questioner,
+    column_rename_question,
+    not_null_question,
+    table_rename_question,
+)
 from .terminal import ProgressLine
 
 NOT_NULL_MENU = (
-    "It is impossible to add a NOT NULL column {column} ({type_}) to table {table} without a default: "
-    "the rows it has need a value.\n"
+    "{question}.\n"
     "Please select a fix:\n"
     " 1) Provide a one-off default now (used for existing rows only)\n"
     " 2) Quit and add a default to the model\n"
@@ -32,18 +37,17 @@ class TerminalQuestioner:
         self.asked: dict[tuple[str, ...], bool | str | None] = {}
 
     def ask_rename_table(self, old: str, new: str) -> bool:
-        return self._yes(("table", old, new), f"Did you rename table {old} to {new}? [y/N] ")
+        return self._yes(("table", old, new), f"{table_rename_question(old, new)} [y/N] ")
 
     def ask_rename_column(self, table: str, old: str, new: str, type_: str) -> bool:
-        return self._yes(
-            ("column", table, old, new), f"Did you rename {table}.{old} to {table}.{new} ({type_})? [y/N] "
-        )
+        question = column_rename_question(table, old, new, type_)
+        return self._yes(("column", table, old, new), f"{question} [y/N] ")
 
     def ask_not_null_addition(self, table: str, column: str, type_: str) -> str | None:
         key = ("default", table, column)
         if key not in self.asked:
             self.before_asking()
-            self.ask_on.write(NOT_NULL_MENU.format(column=column, type_=type_, table=table))
+            self.ask_on.write(NOT_NULL_MENU.format(question=not_null_question(table, column, type_)))
             self.asked[key] = self._value() if self._choice() == "1" else None
         answer = self.asked[key]
         return answer if isinstance(answer, str) else None

@@ -13,7 +13,8 @@ Alembic renders the operations in batch mode where ``env.py`` asks for it. What 
 ``Question`` the report lists, with the option that answers it up front.
 """
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
@@ -33,10 +34,15 @@ from ..questioner import (
     RENAME_TABLE,
     Question,
     Questioner,
+    column_rename_question,
     default_option,
+    not_null_question,
     rename_option,
+    table_rename_question,
 )
 from .operations import column_renames, flatten, rendered_type, table_of, table_renames
+
+_Op = TypeVar("_Op", bound=ops.MigrateOperation)
 
 
 class ColumnRename(ops.AlterColumnOp):
@@ -78,7 +84,7 @@ def _renamed_columns(
         table, old, new = dropped.table_name, dropped.column_name, added.column.name
         answer = questioner.ask_rename_column(table, old, new, type_)
         if answer is None:
-            text = f"Did you rename {table}.{old} to {table}.{new} ({type_})?"
+            text = column_rename_question(table, old, new, type_)
             questions.append(Question(RENAME_COLUMN, text, rename_option(f"{table}.{old}", new)))
         if not answer:
             continue
@@ -110,22 +116,8 @@ def _replace_column_ops(
     """In the downgrade, the reverse: the old column added back and the new one dropped become one
     rename back."""
     leaves = list(flatten(downgrade.ops))
-    add_back = next(
-        (
-            op
-            for op in leaves
-            if isinstance(op, ops.AddColumnOp) and (op.table_name, op.column.name) == (table, old)
-        ),
-        None,
-    )
-    drop_new = next(
-        (
-            op
-            for op in leaves
-            if isinstance(op, ops.DropColumnOp) and (op.table_name, op.column_name) == (table, new)
-        ),
-        None,
-    )
+    add_back = _first(leaves, ops.AddColumnOp, lambda op: (op.table_name, op.column.name) == (table, old))
+    drop_new = _first(leaves, ops.DropColumnOp, lambda op: (op.table_name, op.column_name) == (table, new))
     if add_back is None or drop_new is None:  # a downgrade env.py shaped otherwise: leave it be
         return
     _on_its_own(downgrade, add_back, _renaming(table, new, old, column, schema), before=True)
@@ -141,14 +133,12 @@ def _renamed_tables(
         old, new = dropped.table_name, created.table_name
         answer = questioner.ask_rename_table(old, new)
         if answer is None:
-            questions.append(
-                Question(RENAME_TABLE, f"Did you rename table {old} to {new}?", rename_option(old, new))
-            )
+            questions.append(Question(RENAME_TABLE, table_rename_question(old, new), rename_option(old, new)))
         if not answer:
             continue
         _rename_table_in(upgrade, dropped, created)
-        back_created = _create_table_op(downgrade, old)
-        back_dropped = _drop_table_op(downgrade, new)
+        back_created = _first(downgrade.ops, ops.CreateTableOp, _on_table(old))
+        back_dropped = _first(downgrade.ops, ops.DropTableOp, _on_table(new))
         if back_created is not None and back_dropped is not None:
             _rename_table_in(downgrade, back_dropped, back_created)
     return questions
@@ -165,21 +155,20 @@ def _rename_table_in(
         container.ops.remove(op)
     rename = TableRename(old, created.table_name, schema=dropped.schema)
     _replace(container, created, rename)
-    at = container.ops.index(rename)
+    at = _position(container, rename)
     container.ops[at:at] = moved
     _remove(container, dropped)
 
 
-def _create_table_op(container: ops.OpContainer, table: str) -> ops.CreateTableOp | None:
-    return next(
-        (op for op in container.ops if isinstance(op, ops.CreateTableOp) and op.table_name == table), None
-    )
+def _first(
+    operations: Iterable[ops.MigrateOperation], kind: type[_Op], matches: Callable[[_Op], bool]
+) -> _Op | None:
+    """The first operation of ``kind`` that ``matches``, if any."""
+    return next((op for op in operations if isinstance(op, kind) and matches(op)), None)
 
 
-def _drop_table_op(container: ops.OpContainer, table: str) -> ops.DropTableOp | None:
-    return next(
-        (op for op in container.ops if isinstance(op, ops.DropTableOp) and op.table_name == table), None
-    )
+def _on_table(table: str) -> Callable[[ops.MigrateOperation], bool]:
+    return lambda op: table_of(op) == table
 
 
 def _one_off_defaults(questioner: Questioner, upgrade: ops.UpgradeOps, dialect: Dialect) -> list[Question]:
@@ -195,10 +184,7 @@ def _one_off_defaults(questioner: Questioner, upgrade: ops.UpgradeOps, dialect: 
         type_ = rendered_type(column.type, dialect)
         value = questioner.ask_not_null_addition(op.table_name, column.name, type_)
         if value is None:
-            text = (
-                f"It is impossible to add the NOT NULL column {op.table_name}.{column.name} ({type_}) "
-                f"without a default: the rows {op.table_name} has need a value"
-            )
+            text = not_null_question(op.table_name, column.name, type_)
             questions.append(Question(NOT_NULL_DEFAULT, text, default_option(op.table_name, column.name)))
             continue
         with_default = column_copy(column)
@@ -233,7 +219,12 @@ def _container_of(root: ops.OpContainer, op: ops.MigrateOperation) -> ops.OpCont
 
 def _replace(root: ops.OpContainer, op: ops.MigrateOperation, by: ops.MigrateOperation) -> None:
     container = _container_of(root, op)
-    container.ops[next(i for i, child in enumerate(container.ops) if child is op)] = by
+    container.ops[_position(container, op)] = by
+
+
+def _position(container: ops.OpContainer, op: ops.MigrateOperation) -> int:
+    """Where ``op`` itself is in ``container`` (operations compare as the same object only)."""
+    return next(i for i, child in enumerate(container.ops) if child is op)
 
 
 def _on_its_own(
@@ -245,9 +236,9 @@ def _on_its_own(
     one-off default must fill the rows before another rebuild drops it."""
     container = _container_of(root, beside)
     if container is root:
-        at = next(i for i, child in enumerate(root.ops) if child is beside)
+        at = _position(root, beside)
     else:
-        at = next(i for i, child in enumerate(root.ops) if child is container)
+        at = _position(root, container)
         table = getattr(container, "table_name", None) or table_of(op)
         op = ops.ModifyTableOps(table, [op], schema=getattr(container, "schema", None))
     root.ops.insert(at if before else at + 1, op)
