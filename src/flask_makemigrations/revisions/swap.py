@@ -13,13 +13,13 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..cache.files import write_whole
 from ..errors import MakemigrationsError, MigrationError, UsageError, disk_error, shown_path
+from .git import GitError, git
 from .staging import Staging
 
 #: The journal of a swap in progress, in the migrations directory.
@@ -215,7 +215,6 @@ def _in_git_work_tree(folder: Path) -> bool:
 def _git(folder: Path, *args: str) -> str | None:
     """git's output in ``folder``, or None if it failed (or git is not installed)."""
     try:
-        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
+        return os.fsdecode(git(folder, *args, timeout=30)).rstrip("\n")
+    except GitError:
         return None
-    return done.stdout.rstrip("\n") if done.returncode == 0 else None

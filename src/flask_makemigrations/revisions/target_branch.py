@@ -9,12 +9,12 @@ longer has. Every failure of git is one line: git not installed, no repository, 
 """
 
 import hashlib
-import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import UsageError, shown_path
+from .git import GitFailed, GitNotInstalled, GitTimedOut, git
 
 #: How long one git command may take (a repository on a slow network disk, say).
 GIT_TIMEOUT = 60
@@ -180,16 +180,14 @@ def _git(folder: Path, *args: str, given: bytes = b"", failed: _Failure | None =
     """git's output in ``folder``; a failure is one line, ``failed``'s (given git's own words) or
     the command's with git's words."""
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=folder, input=given, capture_output=True, timeout=GIT_TIMEOUT
-        )
-    except FileNotFoundError:
+        return git(folder, *args, given=given, timeout=GIT_TIMEOUT)
+    except GitNotInstalled:
         raise UsageError(
             "--against reads the target branch with git, which is not installed (or not on PATH)"
         ) from None
-    except subprocess.TimeoutExpired:
+    except GitTimedOut:
         raise UsageError(f"--against: git {args[0]} did not answer within {GIT_TIMEOUT} s") from None
-    if done.returncode != 0:
-        said = " ".join(done.stderr.decode(errors="replace").split()) or f"exit status {done.returncode}"
-        raise failed(said) if failed else UsageError(f"--against: git {args[0]} failed: {said}")
-    return done.stdout
+    except GitFailed as exc:
+        raise (
+            failed(exc.said) if failed else UsageError(f"--against: git {args[0]} failed: {exc.said}")
+        ) from None
