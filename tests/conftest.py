@@ -92,6 +92,18 @@ def pytest_configure(config: pytest.Config) -> None:
         compile_package()
 
 
+#: The fixtures that start a server: a test that uses one (directly or through another fixture) is
+#: marked ``server``, which the Nox sessions whose libraries another session proves on the servers
+#: deselect (see noxfile.py).
+SERVER_FIXTURES = {"postgres", "mariadb", "server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
+
+
 def compile_package() -> None:
     """Write the package's bytecode before the tests start their processes, which all import it.
 

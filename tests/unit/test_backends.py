@@ -14,6 +14,7 @@ from flask_makemigrations.shadow.backend import ShadowDatabase
 from flask_makemigrations.shadow.backends import SERVERS, parse_database
 from flask_makemigrations.shadow.backends.postgresql import PostgreSQL
 from flask_makemigrations.shadow.backends.sqlite import SQLiteFile, SQLiteMemory
+from flask_makemigrations.shadow.server import CONNECT_TIMEOUT
 
 
 def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users_path(tmp_path: Path) -> None:
@@ -26,6 +27,19 @@ def test_each_form_names_its_backend_and_the_second_database_never_takes_a_users
     assert parse_database("relative.sqlite") == SQLiteFile(Path.cwd() / "relative.sqlite")
     assert file.second() == temporary.second() == SQLiteFile()
     assert memory.second() == memory and server.second() == server
+
+
+def test_a_postgresql_url_without_a_connect_timeout_gets_the_tools_own() -> None:
+    """A server that never answers must not hang a run (its cleanup ignores Ctrl-C): the wait is
+    bounded unless the URL bounds it itself. That libpq honours the bound, and what a run says when it
+    is reached, is tests/servers/test_conformance.py's."""
+    for driver in ("postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
+        bare, bounded = (
+            PostgreSQL(make_url(f"{driver}://u@h/d")),
+            PostgreSQL(make_url(f"{driver}://u@h/d?connect_timeout=3")),
+        )
+        assert bare.admin_connect_args() == {"connect_timeout": CONNECT_TIMEOUT}
+        assert bounded.admin_connect_args() == {}
 
 
 @pytest.mark.parametrize(
