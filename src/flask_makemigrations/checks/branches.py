@@ -98,73 +98,114 @@ class Against:
         return "both branches" if side == BOTH else side
 
 
-def check_against(history: History, folder: Path, ref: str) -> Against:
-    """The run's ``history`` merged with the one ``ref`` has, built in ``folder`` (the run's own)."""
-    files = revision_files_at(ref, history.staging.project_dir, history.staging.version_locations)
+@dataclass(frozen=True)
+class Merged:
+    """The run's history merged with a ref's, and which side has each revision."""
+
+    ref: str
+    history: History  # the merged history (the run's own, when the ref has no file it lacks)
+    target: Staging | None  # the ref's files this branch lacks, beside the project's (None: none)
+    sides: dict[str, str]  # each revision -> ``this branch``, the ref, or ``both``
+
+    def only(self, side: str) -> list[Script]:
+        """The revisions only ``side`` has, by id."""
+        return [
+            script for script in every_revision(self.history.script) if self.sides[script.revision] == side
+        ]
+
+
+def merged_with(history: History, folder: Path, ref: str, option: str = "--against") -> Merged:
+    """The run's ``history`` merged with the one ``ref`` has, built in ``folder`` (the run's own);
+    ``option`` is what its failures are told as."""
+    locations = history.staging.version_locations
+    files = revision_files_at(ref, history.staging.project_dir, locations, option)
     ours = {revision.revision: revision for revision in every_revision(history.script)}
-    merged, shared = _merged(history, files, folder, ref, ours)
-    every = {revision.revision: revision for revision in every_revision(merged.script)}
+    merged, target, shared = _merged(history, files, folder, (option, ref), ours)
+    every = [revision.revision for revision in every_revision(merged.script)]
     sides = {revision: THIS_BRANCH if revision in ours else ref for revision in every}
     sides.update({revision: BOTH for revision, script in ours.items() if Path(script.path) in shared})
+    return Merged(ref, merged, target, sides)
+
+
+def check_against(history: History, folder: Path, ref: str) -> Against:
+    """The run's ``history`` merged with the one ``ref`` has, built in ``folder`` (the run's own)."""
+    found = merged_with(history, folder, ref)
+    merged = found.history
+    every = {revision.revision: revision for revision in every_revision(merged.script)}
 
     def placed(script: Script) -> Placed:
         shown = shown_path(merged.staging.project_path(script.path))
-        return Placed(script.revision, shown, sides[script.revision])
+        return Placed(script.revision, shown, found.sides[script.revision])
 
     heads = [placed(merged.script.get_revision(head)) for head in merged.script.get_heads()]
     heads.sort(key=lambda head: (head.side != THIS_BRANCH, head.revision))
     only = {
-        side: [placed(every[r]) for r in sorted(every) if sides[r] == side] for side in (THIS_BRANCH, ref)
+        side: [placed(script) for script in sorted(found.only(side), key=_revision)]
+        for side in (THIS_BRANCH, ref)
     }
     paths = {revision: Path(script.path) for revision, script in every.items()}
     return Against(ref, heads, _conflicts(only[THIS_BRANCH], only[ref], paths))
 
 
+def _revision(script: Script) -> str:
+    return script.revision
+
+
+#: The option and the ref a failure is told as: ``("--against", "main")``.
+_ToldAs = tuple[str, str]
+
+
 def _merged(
-    history: History, files: RefFiles, folder: Path, ref: str, ours: dict[str, Script]
-) -> tuple[History, set[Path]]:
-    """The history with the ref's files that differ from the working tree's, and the working tree's
-    files the ref has too (byte for byte, or by revision id: this branch's file wins)."""
+    history: History, files: RefFiles, folder: Path, told_as: _ToldAs, ours: dict[str, Script]
+) -> tuple[History, Staging | None, set[Path]]:
+    """The history with the ref's files that differ from the working tree's, those files' staging,
+    and the working tree's files the ref has too (byte for byte, or by revision id: this branch's
+    file wins)."""
     shared = set(files.same)
     if not any(files.differing.values()):  # the ref has no file this branch lacks: this history
-        return history, shared
+        return history, None, shared
     target = history.staging.beside(files.differing, folder)
-    for copy, revision in _revision_ids(target, history.headers, ref):
+    for copy, revision in _revision_ids(target, history.headers, told_as):
         if isinstance(revision, str) and revision in ours:
             copy.unlink()
             shared.add(Path(ours[revision].path))
-    with _about(ref):
-        return History(history.adapter, history.staging.joined(target), history.headers), shared
+    with _about(told_as):
+        return History(history.adapter, history.staging.joined(target), history.headers), target, shared
 
 
-def _revision_ids(target: Staging, headers: RevisionHeaders | None, ref: str) -> list[tuple[Path, object]]:
+def _revision_ids(
+    target: Staging, headers: RevisionHeaders | None, told_as: _ToldAs
+) -> list[tuple[Path, object]]:
     """Each of the ref's files (their copies in ``target``) and the revision id it declares."""
     load = headers.load if headers else None
+    ref = told_as[1]
     return [
-        (copy, _revision_id(copy, f"{shown_path(target.project_path(copy))} on {ref}", ref, load))
+        (copy, _revision_id(copy, f"{shown_path(target.project_path(copy))} on {ref}", told_as, load))
         for location in target.version_locations
         for copy in sorted(location.rglob("*.py"))
     ]
 
 
-def _revision_id(copy: Path, shown: str, ref: str, load: RevisionLoader | None) -> object:
+def _revision_id(copy: Path, shown: str, told_as: _ToldAs, load: RevisionLoader | None) -> object:
     """What the file declares as its ``revision``; a file that fails to load is one line naming it."""
+    option, ref = told_as
     with foreign_failures(
-        lambda exc: AppExitError(f"--against {ref!r}: {shown} called {exit_call(exc)} when loaded"),
+        lambda exc: AppExitError(f"{option} {ref!r}: {shown} called {exit_call(exc)} when loaded"),
         lambda exc: MigrationError(
-            f"--against {ref!r}: {shown} cannot be loaded: {type(exc).__name__}: {exc}"
+            f"{option} {ref!r}: {shown} cannot be loaded: {type(exc).__name__}: {exc}"
         ),
     ):
         return revision_id_of(copy, load)
 
 
 @contextmanager
-def _about(ref: str) -> Iterator[None]:
-    """A broken merged history is told as ``--against``'s."""
+def _about(told_as: _ToldAs) -> Iterator[None]:
+    """A broken merged history is told as the option's (``--against 'main'``)."""
+    option, ref = told_as
     try:
         yield
     except MigrationError as exc:
-        raise MigrationError(f"--against {ref!r}: {exc}") from None
+        raise MigrationError(f"{option} {ref!r}: {exc}") from None
 
 
 def _conflicts(ours: list[Placed], theirs: list[Placed], paths: dict[str, Path]) -> list[Conflict]:

@@ -1,4 +1,5 @@
-"""A target branch's revision files, read from git without checking it out (``--against REF``).
+"""A target branch's revision files, read from git without checking it out (``--against REF``,
+``rebase --onto REF``).
 
 The branch is not checked out, nor is any file of the working tree touched: ``git ls-tree`` lists the
 files under the project's revision folders at ``REF`` (each folder's path relative to the repository's
@@ -36,28 +37,31 @@ class RefFiles:
     same: set[Path] = field(default_factory=set)
 
 
-def revision_files_at(ref: str, project_dir: Path, locations: list[Path]) -> RefFiles:
+def revision_files_at(
+    ref: str, project_dir: Path, locations: list[Path], option: str = "--against"
+) -> RefFiles:
     """The ``.py`` files under ``locations`` (the project's revision folders, in the repository that
-    holds ``project_dir``) as the commit ``ref`` names has them, less those this branch deleted.
+    holds ``project_dir``) as the commit ``ref`` names has them, less those this branch deleted;
+    ``option`` (``--against``, ``--onto``) is what git's failures are told as.
 
     Only the files that differ from the working tree's are read: a file the working tree has byte
     for byte (its git object id says so) is the same revision on both sides, and a history shared up
     to where the branches parted costs no more than listing it."""
     if not ref.strip() or ref.startswith("-"):  # git would read it as an option
-        raise _no_such_ref(ref)
-    top = Path(_toplevel(project_dir))
-    commit = _commit(top, ref)
-    inside = {location: _inside(location, top) for location in locations}
+        raise _no_such_ref(ref, option)
+    top = Path(_toplevel(project_dir, option))
+    commit = _commit(top, ref, option)
+    inside = {location: _inside(location, top, option) for location in locations}
     found = RefFiles({location: {} for location in locations})
     differing = {}
-    for path, blob in _listed(top, commit, inside.values()).items():
+    for path, blob in _listed(top, commit, inside.values(), option).items():
         if _object_id(top / path, like=blob) == blob:
             found.same.add(_in_working_tree(path, inside))
         else:
             differing[path] = blob
-    deleted = _deleted_here(top, commit, inside.values(), differing)
+    deleted = _deleted_here(top, commit, inside.values(), differing, option)
     kept = {path: blob for path, blob in differing.items() if path not in deleted}
-    contents = _contents(top, kept.values())
+    contents = _contents(top, kept.values(), option)
     for path, blob in kept.items():
         location = _location_of(path, inside)
         found.differing[location][path.relative_to(inside[location])] = contents[blob]
@@ -88,56 +92,69 @@ def _object_id(path: Path, like: str) -> str | None:
 
 
 def _deleted_here(
-    top: Path, commit: str, folders: Iterable[PurePosixPath], differing: dict[PurePosixPath, str]
+    top: Path,
+    commit: str,
+    folders: Iterable[PurePosixPath],
+    differing: dict[PurePosixPath, str],
+    option: str,
 ) -> set[PurePosixPath]:
     """The ref's files that this branch deleted: unchanged on the ref since the branches parted,
     gone from the working tree (a squash). git's merge deletes them too."""
     gone = [path for path in differing if not (top / path).exists()]
-    base = _merge_base(top, commit) if gone else None
+    base = _merge_base(top, commit, option) if gone else None
     if base is None:
         return set()
-    at_base = _listed(top, base, folders)
+    at_base = _listed(top, base, folders, option)
     return {path for path in gone if at_base.get(path) == differing[path]}
 
 
-def _toplevel(project_dir: Path) -> str:
+def _toplevel(project_dir: Path, option: str) -> str:
     def not_a_repository(message: str) -> UsageError:
         return UsageError(
-            f"--against needs a git repository, and {shown_path(project_dir)} is in none: {message}"
+            f"{option} needs a git repository, and {shown_path(project_dir)} is in none: {message}"
         )
 
-    return _git(project_dir, "rev-parse", "--show-toplevel", failed=not_a_repository).decode().strip()
+    found = _git(project_dir, "rev-parse", "--show-toplevel", option=option, failed=not_a_repository)
+    return found.decode().strip()
 
 
-def _commit(top: Path, ref: str) -> str:
+def _commit(top: Path, ref: str, option: str) -> str:
     """The commit ``ref`` names (a branch, a remote's branch, a tag, an id)."""
     found = _git(
-        top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", failed=lambda _: _no_such_ref(ref)
+        top,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        f"{ref}^{{commit}}",
+        option=option,
+        failed=lambda _: _no_such_ref(ref, option),
     )
     return found.decode().strip()
 
 
-def _no_such_ref(ref: str) -> UsageError:
+def _no_such_ref(ref: str, option: str) -> UsageError:
     return UsageError(
-        f"--against {ref!r}: git knows no such branch, tag or commit here (a remote's branch is known "
+        f"{option} {ref!r}: git knows no such branch, tag or commit here (a remote's branch is known "
         "once fetched: git fetch <remote> <branch>)"
     )
 
 
-def _inside(location: Path, top: Path) -> PurePosixPath:
+def _inside(location: Path, top: Path, option: str) -> PurePosixPath:
     """A revision folder's path from the repository's root, as git names paths."""
     try:
         return PurePosixPath(location.resolve().relative_to(top.resolve()).as_posix())
     except ValueError:
         raise UsageError(
-            f"--against: the revision folder {shown_path(location)} is outside the git repository at "
+            f"{option}: the revision folder {shown_path(location)} is outside the git repository at "
             f"{shown_path(top)}"
         ) from None
 
 
-def _listed(top: Path, commit: str, folders: Iterable[PurePosixPath]) -> dict[PurePosixPath, str]:
+def _listed(
+    top: Path, commit: str, folders: Iterable[PurePosixPath], option: str
+) -> dict[PurePosixPath, str]:
     """The revision files under ``folders`` at ``commit``: their paths from the root, and blob ids."""
-    output = _git(top, "ls-tree", "-r", "-z", commit, "--", *map(str, folders))
+    output = _git(top, "ls-tree", "-r", "-z", commit, "--", *map(str, folders), option=option)
     listed = {}
     for entry in filter(None, output.split(b"\0")):
         meta, _, name = entry.partition(b"\t")
@@ -153,20 +170,21 @@ def _listed(top: Path, commit: str, folders: Iterable[PurePosixPath]) -> dict[Pu
     return listed
 
 
-def _merge_base(top: Path, commit: str) -> str | None:
+def _merge_base(top: Path, commit: str, option: str) -> str | None:
     """Where this branch and the target parted, or None (no commit yet, unrelated histories)."""
     try:
-        return _git(top, "merge-base", "HEAD", commit).decode().strip() or None
+        return _git(top, "merge-base", "HEAD", commit, option=option).decode().strip() or None
     except UsageError:
         return None
 
 
-def _contents(top: Path, blobs: Iterable[str]) -> dict[str, bytes]:
+def _contents(top: Path, blobs: Iterable[str], option: str) -> dict[str, bytes]:
     """Each blob's bytes, read by one ``git cat-file --batch``."""
     wanted = sorted(set(blobs))
     if not wanted:
         return {}
-    output = _git(top, "cat-file", "--batch", given="".join(f"{blob}\n" for blob in wanted).encode())
+    asked = "".join(f"{blob}\n" for blob in wanted).encode()
+    output = _git(top, "cat-file", "--batch", given=asked, option=option)
     contents, at = {}, 0
     for blob in wanted:
         header_end = output.index(b"\n", at)
@@ -176,18 +194,18 @@ def _contents(top: Path, blobs: Iterable[str]) -> dict[str, bytes]:
     return contents
 
 
-def _git(folder: Path, *args: str, given: bytes = b"", failed: _Failure | None = None) -> bytes:
+def _git(folder: Path, *args: str, option: str, given: bytes = b"", failed: _Failure | None = None) -> bytes:
     """git's output in ``folder``; a failure is one line, ``failed``'s (given git's own words) or
-    the command's with git's words."""
+    the command's with git's words, told as ``option``'s."""
     try:
         return git(folder, *args, given=given, timeout=GIT_TIMEOUT)
     except GitNotInstalled:
         raise UsageError(
-            "--against reads the target branch with git, which is not installed (or not on PATH)"
+            f"{option} reads the target branch with git, which is not installed (or not on PATH)"
         ) from None
     except GitTimedOut:
-        raise UsageError(f"--against: git {args[0]} did not answer within {GIT_TIMEOUT} s") from None
+        raise UsageError(f"{option}: git {args[0]} did not answer within {GIT_TIMEOUT} s") from None
     except GitFailed as exc:
         raise (
-            failed(exc.said) if failed else UsageError(f"--against: git {args[0]} failed: {exc.said}")
+            failed(exc.said) if failed else UsageError(f"{option}: git {args[0]} failed: {exc.said}")
         ) from None
