@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .api import (
+        Rebased,
         Result,
         Squashed,
         make_migrations,
         merge_heads,
         prune_shadow_databases,
+        rebase_onto,
         squash_history,
         verify_history,
     )
@@ -39,6 +41,8 @@ _EXPORTS = {
     "make_migrations": "api",
     "merge_heads": "api",
     "prune_shadow_databases": "api",
+    "rebase_onto": "api",
+    "Rebased": "api",
     "squash_history": "api",
     "Squashed": "api",
     "Verified": "checks.whole_history",
@@ -50,6 +54,7 @@ __all__ = [
     "MakemigrationsError",
     "Mode",
     "Project",
+    "Rebased",
     "Request",
     "Result",
     "Runtime",
@@ -59,6 +64,7 @@ __all__ = [
     "make_migrations",
     "merge_heads",
     "prune_shadow_databases",
+    "rebase_onto",
     "squash_history",
     "verify_history",
 ]

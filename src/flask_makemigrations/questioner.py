@@ -1,7 +1,8 @@
 """What the engine asks the user about a revision that autogenerate cannot know, and the answers.
 
 Autogenerate sees the models and the database, not intent: a column dropped and another added with
-its type may be a rename; a NOT NULL column added to a table with rows needs a value for them. The
+its type may be a rename; a NOT NULL column added to a table with rows needs a value for them;
+``rebase`` asks whether revisions that no longer apply after the target's head may be replaced. The
 rewrites that act on the answers (``revisions/answers.py``) ask a ``Questioner``, the one the front end
 passes in ``Runtime``, instead of deciding inside the engine. Django's ``MigrationQuestioner`` is the
 model: the engine calls ``ask_*`` and never knows whether a person answered. ``Answers`` holds what was
@@ -37,6 +38,11 @@ class Questioner(Protocol):
         database converts to the column's type. (None: none was given; a writing run cannot go on)"""
         ...
 
+    def ask_regenerate(self, ref: str, head: str, reason: str) -> bool | None:
+        """This branch's revisions fail after ``ref``'s head ``head`` (``reason``): may they be
+        replaced by one revision generated against it? (None: no one answered; nothing changes)"""
+        ...
+
 
 def table_rename_question(old: str, new: str) -> str:
     return f"Did you rename table {old} to {new}?"
@@ -53,6 +59,17 @@ def not_null_question(table: str, column: str, type_: str) -> str:
     )
 
 
+def regenerate_question(ref: str, head: str, reason: str) -> str:
+    return (
+        f"This branch's revisions do not apply after {ref}'s head {head} ({reason}). Replace them by one "
+        "revision generated against it?"
+    )
+
+
+#: The option that answers the regeneration question up front.
+REGENERATE_OPTION = "--regenerate"
+
+
 def rename_option(old: str, new: str) -> str:
     """The option that answers a rename up front: ``--rename user.name=full_name`` (a column, ``old``
     as ``table.column``) or ``--rename old_table=new_table``."""
@@ -66,13 +83,14 @@ def default_option(table: str, column: str) -> str:
 
 #: The kinds of question.
 RENAME_TABLE, RENAME_COLUMN, NOT_NULL_DEFAULT = "rename_table", "rename_column", "not_null_default"
+REGENERATE = "regenerate"
 
 
 @dataclass(frozen=True)
 class Question:
     """A question no one answered: what a report lists, and the option that answers it."""
 
-    kind: str  # RENAME_TABLE, RENAME_COLUMN or NOT_NULL_DEFAULT
+    kind: str  # RENAME_TABLE, RENAME_COLUMN, NOT_NULL_DEFAULT or REGENERATE
     text: str
     option: str
 
@@ -86,13 +104,18 @@ class Answers:
     column_renames: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, old) -> new
     defaults: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, column) -> value
     otherwise: Questioner | None = None
+    regenerate: bool = False  # --regenerate: yes to the regeneration question
 
     @classmethod
     def parse(
-        cls, renames: Iterable[str] = (), defaults: Iterable[str] = (), otherwise: Questioner | None = None
+        cls,
+        renames: Iterable[str] = (),
+        defaults: Iterable[str] = (),
+        otherwise: Questioner | None = None,
+        regenerate: bool = False,
     ) -> "Answers":
-        """``--rename`` (``table.old=new`` or ``old_table=new_table``) and ``--default``
-        (``table.column=VALUE``), as a command line gives them."""
+        """``--rename`` (``table.old=new`` or ``old_table=new_table``), ``--default``
+        (``table.column=VALUE``) and ``--regenerate``, as a command line gives them."""
         tables: dict[str, str] = {}
         columns: dict[tuple[str, str], str] = {}
         for given in renames:
@@ -111,7 +134,7 @@ class Answers:
             if not (dot and table and column):
                 raise _unreadable("--default", given, _DEFAULT_FORM)
             values[(table, column)] = value
-        return cls(tables, columns, values, otherwise)
+        return cls(tables, columns, values, otherwise, regenerate)
 
     def ask_rename_table(self, old: str, new: str) -> bool | None:
         if old in self.table_renames:
@@ -131,6 +154,11 @@ class Answers:
         return (
             self.otherwise.ask_not_null_addition(table, column, type_) if self.otherwise is not None else None
         )
+
+    def ask_regenerate(self, ref: str, head: str, reason: str) -> bool | None:
+        if self.regenerate:
+            return True
+        return self.otherwise.ask_regenerate(ref, head, reason) if self.otherwise is not None else None
 
 
 #: What each option's value looks like, as its error says.

@@ -29,6 +29,10 @@ class ScriptedQuestioner:
         self.asked.append(("not_null_addition", table, column))
         return None
 
+    def ask_regenerate(self, ref: str, head: str, reason: str) -> bool | None:
+        self.asked.append(("regenerate", ref, head))
+        return None
+
 
 def test_an_api_caller_gets_no_answer_the_revision_as_autogenerate_writes_it() -> None:
     questioner = QUIET.questioner

@@ -60,9 +60,9 @@ def check_history(
         )  # the stairway checks every table but the version table
         before, created = databases.snapshot(), Created()
         for number, revision in enumerate(reported(revisions, progress), 1):
-            after = _stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
+            after = stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
             before = created.record(revision.revision, before, after)
-        _check_head(models, history, shapes)
+        check_head(models, history, shapes)
     with step("the full downgrade to base", hint=""):
         history.downgrade("base")
     left = []
@@ -74,8 +74,9 @@ def check_history(
     return Verified(len(revisions), [Advice(note) for note in upgrade_over_rows(databases, created)])
 
 
-def _stair(history: History, databases: Databases, revision: Script, where: str, before: Schemas) -> Schemas:
-    """Upgrade, downgrade, upgrade again; return the schemas at this revision (the next one's start)."""
+def stair(history: History, databases: Databases, revision: Script, where: str, before: Schemas) -> Schemas:
+    """Upgrade, downgrade, upgrade again; return the schemas at this revision (the next one's start).
+    ``rebase``'s proof takes this branch's revisions up these stairs too (``rebased.py``)."""
     target, shown = _down_target(revision)
     culprit = f"revision {revision.revision} ({shown_path(history.staging.project_path(revision.path))})"
     trip = RoundTrip(revision.revision, target, shown, culprit, f"({where})")
@@ -97,8 +98,9 @@ def _down_target(revision: Script) -> tuple[str, str]:
     return down[0], " + ".join(down)
 
 
-def _check_head(models_databases: ModelsDatabases, history: History, shapes: TableShapes) -> None:
-    """At head, autogenerate finds nothing and each database's schema is the one its models build."""
+def check_head(models_databases: ModelsDatabases, history: History, shapes: TableShapes) -> None:
+    """At head, autogenerate finds nothing and each database's schema is the one its models build
+    (``rebase``'s proof ends with it too)."""
     pending = generate(history, "pending changes")
     if pending.operations:
         raise failed(

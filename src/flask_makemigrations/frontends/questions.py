@@ -14,6 +14,7 @@ from ..questioner import (
     Questioner,
     column_rename_question,
     not_null_question,
+    regenerate_question,
     table_rename_question,
 )
 from .terminal import ProgressLine
@@ -52,6 +53,9 @@ class TerminalQuestioner:
         answer = self.asked[key]
         return answer if isinstance(answer, str) else None
 
+    def ask_regenerate(self, ref: str, head: str, reason: str) -> bool:
+        return self._yes(("regenerate", ref, head), f"{regenerate_question(ref, head, reason)} [y/N] ")
+
     def _yes(self, key: tuple[str, ...], question: str) -> bool:
         if key not in self.asked:
             self.before_asking()
@@ -85,11 +89,15 @@ class TerminalQuestioner:
 
 
 def questioner(
-    renames: tuple[str, ...], defaults: tuple[str, ...], may_ask: bool, progress: ProgressLine | None = None
+    renames: tuple[str, ...],
+    defaults: tuple[str, ...],
+    may_ask: bool,
+    progress: ProgressLine | None = None,
+    regenerate: bool = False,
 ) -> Questioner:
-    """The answers given up front, and a person at the terminal for the rest where one may be asked
-    (a writing run, stdin and stderr both a terminal)."""
+    """The answers given up front (``--regenerate`` among them), and a person at the terminal for the
+    rest where one may be asked (a writing run, stdin and stderr both a terminal)."""
     if not (may_ask and sys.stdin.isatty() and sys.stderr.isatty()):
-        return Answers.parse(renames, defaults)
+        return Answers.parse(renames, defaults, regenerate=regenerate)
     person = TerminalQuestioner(sys.stdin, sys.stderr, progress.erase if progress else lambda: None)
-    return Answers.parse(renames, defaults, person)
+    return Answers.parse(renames, defaults, person, regenerate)

@@ -111,6 +111,14 @@ class Staging:
             self.project_dir, self.staged_dir, other.versions, locations, {**self.origins, **other.origins}
         )
 
+    def copy_path(self, path: Path) -> Path:
+        """Where the project's revision file ``path`` goes among this history's copies (``without``):
+        a rewritten revision stands in for the project's file there (``rebase``)."""
+        for copy, origin in self.origins.items():
+            with contextlib.suppress(ValueError):
+                return copy / path.resolve().relative_to(origin.resolve())
+        raise ValueError(f"{path} is in none of the revision folders")
+
     def project_path(self, path: str | os.PathLike[str]) -> Path:
         """Where a file is in the project, for messages: staged ones are shown where they will be."""
         path = Path(path)

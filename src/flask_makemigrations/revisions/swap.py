@@ -38,27 +38,39 @@ class Swapped:
 def check_removable(files: list[Path]) -> bool:
     """Whether the files need a backup (they are not in a git work tree); refuse files git does not
     keep as they are (untracked, or changed since the last commit): the squash would lose them."""
-    folder = files[0].parent
-    if not _in_git_work_tree(folder):
+    if not _in_git_work_tree(files[0].parent):
         return True
-    untracked = [
-        path for path in files if _git(folder, "ls-files", "--error-unmatch", "--", str(path)) is None
-    ]
+    untracked, modified = _not_kept_by_git(files)
     if untracked:
         raise UsageError(
             f"git does not track {', '.join(map(shown_path, untracked))}, which the squash would remove: "
             "commit them first"
         )
-    top = Path(_git(folder, "rev-parse", "--show-toplevel") or folder)
-    status = _git(folder, "status", "--porcelain", "-z", "--", *map(str, files)) or ""
-    changed = {(top / entry[3:]).resolve() for entry in status.split("\0") if entry}
-    modified = [path for path in files if path.resolve() in changed]
     if modified:
         raise UsageError(
             f"{', '.join(map(shown_path, modified))} changed since the last commit, which the squash would "
             "lose: commit first"
         )
     return False
+
+
+def needs_backup(files: list[Path]) -> bool:
+    """Whether git cannot give ``files`` back as they are (outside a work tree, untracked, or changed
+    since the last commit), so a swap that removes them copies them first: ``rebase`` removes this
+    branch's revisions, which may not be committed yet (they are this branch's all the same)."""
+    return not _in_git_work_tree(files[0].parent) or any(_not_kept_by_git(files))
+
+
+def _not_kept_by_git(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The files of a git work tree that git does not track, and those changed since the last commit."""
+    folder = files[0].parent
+    untracked = [
+        path for path in files if _git(folder, "ls-files", "--error-unmatch", "--", str(path)) is None
+    ]
+    top = Path(_git(folder, "rev-parse", "--show-toplevel") or folder)
+    status = _git(folder, "status", "--porcelain", "-z", "--", *map(str, files)) or ""
+    changed = {(top / entry[3:]).resolve() for entry in status.split("\0") if entry}
+    return untracked, [path for path in files if path.resolve() in changed and path not in untracked]
 
 
 def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -> Swapped:

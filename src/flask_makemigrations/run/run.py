@@ -101,11 +101,12 @@ class Run:
         with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
             return generate(self.history, title, empty, rev_id, questioner=self.runtime.questioner)
 
-    def without(self, left_out: list[Path]) -> History:
-        """The history with ``left_out`` taken out of it (what a squash replaces), staged in this run's
+    def without(self, left_out: list[Path], beside: Staging | None = None) -> History:
+        """The history with ``left_out`` taken out of it (what a squash replaces, the revisions a rebase
+        moves), and with ``beside``'s files too (a git ref's, ``Staging.beside``), staged in this run's
         private folder; every file is imported (no headers: the squashed revision is new)."""
         staging = self.staging.without(left_out, self.session.shadow.workdir)
-        return History(self.session.adapter, staging)
+        return History(self.session.adapter, staging.joined(beside) if beside else staging)
 
     def empty_shadows(self) -> None:
         """Every shadow database emptied, to build another history in (``Session.empty``)."""
