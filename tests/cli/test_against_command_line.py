@@ -130,3 +130,45 @@ def test_a_ref_git_does_not_know_is_one_line(project: ProjectCopy, front: str) -
         "branch is known once fetched: git fetch <remote> <branch>)"
     )
     assert project.leftovers() == []
+
+
+def test_rebase_through_a_front_end(project: ProjectCopy) -> None:
+    """``rebase --onto`` moves the branch's revision after main's and says so; the next run has nothing
+    to do."""
+    init_repository(project)
+    git(project, "branch", "feature")
+    project.add_revision("0003_main", HEAD)
+    commit_all(project, "main's revision")
+    checkout(project, "feature")
+    project.add_revision("0003_email", HEAD)
+    commit_all(project, "feature's revision")
+    rebase = [*FRONT_ENDS["python -m"], "rebase", "--onto", "main"]
+
+    done = project.run(rebase)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "migrations/versions/0003_email.py\n"
+    assert done.stderr.splitlines() == [
+        "Rebased 1 revision(s) of this branch onto main's head 0003_main: 0003_email "
+        f"(migrations/versions/0003_email.py) revises 0003_main instead of {HEAD}",
+        "Proven on the shadow database: after 0003_main, 1 revision(s) of this branch upgrade, downgrade "
+        "and upgrade again, and the new head matches the models (2 table(s))",
+        "Note: a database where this branch's revisions (0003_email) were applied must be downgraded to "
+        f"{HEAD} with the old files before it upgrades with these: their parent changed",
+    ]
+    commit_all(project, "feature's revision rebased")
+    git(project, "merge", "-q", "--no-edit", "main")  # the revision it now revises
+    again = project.run(rebase)
+    assert (again.returncode, again.stdout) == (
+        0,
+        "Nothing to rebase: this branch's revisions already follow main's head 0003_main\n",
+    )
+
+
+def test_rebase_without_onto_is_one_line(project: ProjectCopy) -> None:
+    error = project.refuses_command([*FRONT_ENDS["flask"], "rebase"])
+
+    assert error == (
+        "Error: rebase needs --onto REF: the git ref whose head this branch's revisions are to follow "
+        "(e.g. origin/main)"
+    )

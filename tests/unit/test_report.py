@@ -1,6 +1,7 @@
 """The report every front end renders: which lines go to stdout and stderr, and the exit status, for
 each kind of result and error. Unit tests on hand-built results; the CLI tests show it end to end."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,35 @@ def test_prune_lists_what_it_dropped_and_fails_on_what_it_could_not() -> None:
     shown = report.of_prune(PruneResult(dropped=["fmm_shadow_a"], failures=["fmm_shadow_b: in use"]))
     assert shown.stdout == ["dropped fmm_shadow_a"]
     assert (shown.closing, shown.status) == ("Error: fmm_shadow_b: in use", report.ERROR)
+
+
+def test_a_regenerated_rebase_says_what_the_old_revisions_did_and_what_the_new_one_does() -> None:
+    from flask_makemigrations.api import Rebased, Regenerated
+
+    old = Path("migrations/versions/0003_wide.py")
+    regenerated = Regenerated(
+        "0003_wide",
+        "verification failed at downgrade ...",
+        [old],
+        ["with op.batch_alter_table('user') as batch_op:\n    batch_op.alter_column('username')"],
+        ["~ column user.username (type VARCHAR(100) -> VARCHAR(200))"],
+        '"""wider names\n',
+    )
+    rebased = Rebased("main", "0003_main", regenerated=regenerated)
+
+    dry = report.of_rebase(rebased, SPELLING)
+    rebased.regenerated = replace(regenerated, path=Path("migrations/versions/n.py"))  # written
+    written = report.of_rebase(rebased, SPELLING)
+
+    assert dry.stdout == ['"""wider names'] and (dry.status, dry.written) == (report.SUCCESS, None)
+    assert dry.stderr[1:] == [
+        "Regenerated them as 0003_wide against 0003_main, verified; would remove: "
+        "migrations/versions/0003_wide.py",
+        "They did:",
+        "  with op.batch_alter_table('user') as batch_op:",
+        "      batch_op.alter_column('username')",
+        "It does:",
+        "  ~ column user.username (type VARCHAR(100) -> VARCHAR(200))",
+    ]
+    assert written.stdout == ["migrations/versions/n.py"] and written.written == "migrations/versions/n.py"
+    assert "removed: migrations/versions/0003_wide.py" in written.stderr[1]

@@ -1,8 +1,8 @@
 """``python -m flask_makemigrations`` (also the ``flask-makemigrations`` console script) and
 ``flask makemigrations``: one Click command group for both, built from the tasks and options of
 ``surface.py`` (those of the Invoke tasks). Without a subcommand it runs the main job; ``merge``,
-``squash``, ``verify``, ``prune`` and ``cache`` are the other tasks (``flask makemigrations verify``,
-``python -m flask_makemigrations verify``).
+``squash``, ``rebase``, ``verify``, ``prune`` and ``cache`` are the other tasks (``flask makemigrations
+verify``, ``python -m flask_makemigrations verify``).
 
 Click comes with Flask, so these front ends need nothing beyond the package's own dependencies. Like the
 Invoke tasks they only parse options, hand them to ``runs`` and exit with the report's status.

@@ -116,6 +116,7 @@ def _exit(shown: report.Report) -> None:
 makemigrations = FlaskDbTask(surface.MAKEMIGRATIONS)
 merge = FlaskDbTask(surface.MERGE)
 squash = FlaskDbTask(surface.SQUASH)
+rebase = FlaskDbTask(surface.REBASE)
 verify = FlaskDbTask(surface.VERIFY)
 prune = FlaskDbTask(surface.PRUNE)
 cache = FlaskDbTask(surface.CACHE)
@@ -123,5 +124,5 @@ cache = FlaskDbTask(surface.CACHE)
 # Declaring the setting lets Invoke fill it from every configuration source, including the
 # environment (INVOKE_MAKEMIGRATIONS_URL_ENV), which only overrides keys that already exist. bind_env
 # is a mapping, {audit: AUDIT_URL}, so it comes from configuration files only.
-ns = Collection(makemigrations, merge, squash, verify, prune, cache)
+ns = Collection(makemigrations, merge, squash, rebase, verify, prune, cache)
 ns.configure({"makemigrations": {"url_env": None, "bind_env": {}}})

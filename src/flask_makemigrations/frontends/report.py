@@ -26,7 +26,7 @@ from ..errors import (
 from ..findings import rendered
 
 if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
-    from ..api import CacheState, Result, Squashed
+    from ..api import CacheState, Rebased, Regenerated, Result, Squashed
     from ..checks.branches import Against
     from ..checks.whole_history import Verified
     from ..run.run import Built
@@ -155,6 +155,61 @@ def of_squash(squashed: "Squashed", spelling: Spelling) -> Report:
     if squashed.path is None:
         return Report(stderr=stderr, stdout=(squashed.script or "").splitlines())
     return Report(stderr=stderr, stdout=[shown_path(squashed.path)], written=shown_path(squashed.path))
+
+
+def of_rebase(rebased: "Rebased", spelling: Spelling) -> Report:
+    """The rewritten file on stdout (with --dry-run, the diff); on stderr what moved and the proof, or
+    what the regenerated revision replaced and does."""
+    if rebased.nothing is not None:
+        return Report(
+            stderr=_notes(rebased.notes, spelling), stdout=[f"Nothing to rebase: {rebased.nothing}"]
+        )
+    notes = _notes(rebased.notes, spelling)
+    copies = [f"Copies of the removed files: {shown_path(rebased.backup)}"] if rebased.backup else []
+    if rebased.regenerated is not None:
+        return _of_regenerated(rebased.regenerated, rebased, notes + copies)
+    moved, proof = rebased.moved, rebased.proof
+    first, written = moved[0], not rebased.diff  # a dry run's diff is never empty: the parent changes
+    stderr = [
+        f"Rebased {len(moved)} revision(s) of this branch onto {rebased.ref}'s head {rebased.onto}: "
+        f"{first.revision} ({shown_path(first.old_path)}) {'revises' if written else 'would revise'} "
+        f"{first.new_parent} instead of {first.old_parent}",
+        *[
+            f"{'Renamed' if written else 'Would rename'} {shown_path(m.old_path)} -> {shown_path(m.path)}"
+            for m in moved
+            if m.path != m.old_path
+        ],
+    ]
+    if proof is not None:
+        stderr.append(
+            f"Proven on the shadow database: after {proof.onto}, {proof.revisions} revision(s) of this "
+            "branch upgrade, downgrade and upgrade again, and the new head matches the models "
+            f"({proof.tables} table(s))"
+        )
+    if not written:
+        return Report(stderr=stderr + notes, stdout=rebased.diff)
+    path = shown_path(first.path)
+    return Report(stderr=stderr + copies + notes, stdout=[path], written=path)
+
+
+def _of_regenerated(regenerated: "Regenerated", rebased: "Rebased", notes: list[str]) -> Report:
+    """This branch's revisions replaced by one generated against the target's head: why, what they
+    did and what it does."""
+    replaced = ", ".join(map(shown_path, regenerated.replaced))
+    removed = "removed" if regenerated.path is not None else "would remove"
+    stderr = [
+        f"This branch's revisions did not apply after {rebased.ref}'s head {rebased.onto} "
+        f"({regenerated.reason})",
+        f"Regenerated them as {regenerated.revision} against {rebased.onto}, verified; {removed}: {replaced}",
+        "They did:",
+        *[f"  {line}" for statement in regenerated.old_operations for line in statement.splitlines()],
+        "It does:",
+        *[f"  {operation}" for operation in regenerated.operations or ["nothing (a blank revision)"]],
+    ]
+    if regenerated.path is None:
+        return Report(stderr=stderr + notes, stdout=regenerated.script.splitlines())
+    path = shown_path(regenerated.path)
+    return Report(stderr=stderr + notes, stdout=[path], written=path)
 
 
 def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> Report:

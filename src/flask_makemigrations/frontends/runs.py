@@ -58,6 +58,8 @@ class Given:
     strict: bool = False
     no_cache: bool = False
     since: str | None = None
+    onto: str | None = None  # a git ref: rebase moves this branch's revisions after its head
+    regenerate: bool = False  # rebase's answer up front: regenerate what no longer applies
     directory: str | None = None
     url_env: str = "DATABASE_URL"
     database: str | None = None
@@ -122,6 +124,19 @@ def squash(front: FrontEnd, given: Given) -> report.Report:
                 _runtime(front, given, progress),
             )
         return report.of_squash(squashed, front.spelling)
+
+    return _reported(given, front, run)
+
+
+def rebase(front: FrontEnd, given: Given) -> report.Report:
+    def run() -> report.Report:
+        with progress_line("Applying revisions", wanted=not given.verbose) as progress:
+            asked = questions.questioner((), (), not given.dry_run, progress, given.regenerate)
+            runtime = replace(_runtime(front, given, progress), questioner=asked)
+            rebased = _engine().rebase_onto(
+                _project(given), given.onto or "", given.dry_run, not given.no_cache, runtime
+            )
+        return report.of_rebase(rebased, front.spelling)
 
     return _reported(given, front, run)
 

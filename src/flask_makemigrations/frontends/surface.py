@@ -138,6 +138,17 @@ AGAINST = Option(
     "several heads or both sides change a table",
     metavar="REF",
 )
+ONTO = Option(
+    "onto",
+    "the git ref whose head this branch's revisions are to follow, e.g. origin/main (required)",
+    metavar="REF",
+)
+REGENERATE = Option(
+    "regenerate",
+    "where this branch's revisions no longer apply after the ref's head: replace them by one revision "
+    "generated against it",
+    Kind.FLAG,
+)
 SINCE = Option("since", "keep this revision and those before it; fold the ones after (default: fold all)")
 CLEAR = Option(
     "clear",
@@ -188,6 +199,19 @@ SQUASH = Task(
     ),
     runs.squash,
 )
+REBASE = Task(
+    "rebase",
+    "Move this branch's revisions after --onto's head, proven on a shadow database first.",
+    (
+        APP,
+        ONTO,
+        REGENERATE,
+        DRY_RUN.helped("write nothing; print what would change"),
+        NO_CACHE,
+        *WHERE,
+    ),
+    runs.rebase,
+)
 VERIFY = Task(
     "verify",
     "Check the whole history on a shadow database: each revision up, down and up again; head = models.",
@@ -213,7 +237,7 @@ CACHE = Task(
     runs.cache,
 )
 #: The main job first: the Click group is made of it, and the others are its subcommands.
-TASKS = (MAKEMIGRATIONS, MERGE, SQUASH, VERIFY, PRUNE, CACHE)
+TASKS = (MAKEMIGRATIONS, MERGE, SQUASH, REBASE, VERIFY, PRUNE, CACHE)
 
 
 def spelling(tasks: str) -> Spelling:
