@@ -321,7 +321,7 @@ def rebase_onto(
         line = line_to_move(merged)
         if not line.revisions:
             return Rebased(onto, line.onto, line.nothing, notes=run.notes)
-        rebased = run.without(line.files, merged.target)
+        rebased = run.without(line.files, merged.target, known_headers=True)
         with run.migrating():
             run.build_to_head(rebased, show_progress=False)
             staged = _staged_rewrites(rebased, line)

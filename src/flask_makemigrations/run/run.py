@@ -101,12 +101,17 @@ class Run:
         with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
             return generate(self.history, title, empty, rev_id, questioner=self.runtime.questioner)
 
-    def without(self, left_out: list[Path], beside: Staging | None = None) -> History:
+    def without(
+        self, left_out: list[Path], beside: Staging | None = None, known_headers: bool = False
+    ) -> History:
         """The history with ``left_out`` taken out of it (what a squash replaces, the revisions a rebase
         moves), and with ``beside``'s files too (a git ref's, ``Staging.beside``), staged in this run's
-        private folder; every file is imported (no headers: the squashed revision is new)."""
+        private folder. Every file is imported (the squashed revision is new), unless
+        ``known_headers``: then the files whose header the run's cache knows by their bytes are placed
+        without (a rebase's history is the project's, less a few files, more the ref's)."""
         staging = self.staging.without(left_out, self.session.shadow.workdir)
-        return History(self.session.adapter, staging.joined(beside) if beside else staging)
+        headers = self.history.headers if known_headers else None
+        return History(self.session.adapter, staging.joined(beside) if beside else staging, headers)
 
     def empty_shadows(self) -> None:
         """Every shadow database emptied, to build another history in (``Session.empty``)."""
