@@ -46,3 +46,21 @@ def on_branch(project: ProjectCopy, branch: str, start: str = "main") -> None:
 
 def checkout(project: ProjectCopy, branch: str) -> None:
     git(project, "checkout", "-q", branch)
+
+
+#: Revisions to hand-write, each with its parent (a tuple: a merge's parents); their bodies change nothing.
+Revisions = dict[str, str | tuple[str, ...]]
+
+
+def blank_revisions_on_both(project: ProjectCopy, on_main: Revisions, on_feature: Revisions) -> None:
+    """``main`` and a branch ``feature`` made from it each add revisions that change nothing (so the
+    models still match), committed; ``feature`` is checked out."""
+    init_repository(project)
+    git(project, "branch", "feature")
+    for revision, parent in on_main.items():
+        project.add_revision(revision, parent)
+    commit_all(project, "main's revisions")
+    checkout(project, "feature")
+    for revision, parent in on_feature.items():
+        project.add_revision(revision, parent)
+    commit_all(project, "feature's revisions")

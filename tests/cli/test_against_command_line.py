@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import HEAD, ProjectCopy
-from git_branches import checkout, commit_all, git, init_repository
+from git_branches import blank_revisions_on_both, checkout, commit_all, git, init_repository
 
 #: Real processes through this package's front ends and report; what the engine does under them is
 #: tested in process in every session (tests/engine/test_against.py).
@@ -135,13 +135,7 @@ def test_a_ref_git_does_not_know_is_one_line(project: ProjectCopy, front: str) -
 def test_rebase_through_a_front_end(project: ProjectCopy) -> None:
     """``rebase --onto`` moves the branch's revision after main's and says so; the next run has nothing
     to do."""
-    init_repository(project)
-    git(project, "branch", "feature")
-    project.add_revision("0003_main", HEAD)
-    commit_all(project, "main's revision")
-    checkout(project, "feature")
-    project.add_revision("0003_email", HEAD)
-    commit_all(project, "feature's revision")
+    blank_revisions_on_both(project, {"0003_main": HEAD}, {"0003_email": HEAD})
     rebase = [*FRONT_ENDS["python -m"], "rebase", "--onto", "main"]
 
     done = project.run(rebase)

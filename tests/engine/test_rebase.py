@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 from conftest import HEAD, ProjectCopy
-from git_branches import checkout, commit_all, git, init_repository, on_branch
+from git_branches import (
+    Revisions,
+    blank_revisions_on_both,
+    checkout,
+    commit_all,
+    git,
+    init_repository,
+    on_branch,
+)
 
 from flask_makemigrations import Rebased
 from flask_makemigrations.errors import UnansweredQuestionError
@@ -234,15 +242,8 @@ def test_a_project_outside_any_git_repository_is_one_line(project: ProjectCopy) 
 
 def test_revisions_of_its_own_that_are_no_line_are_refused(project: ProjectCopy) -> None:
     """This branch joined two revisions of its own with a merge revision: it is no line to move."""
-    init_repository(project)
-    git(project, "branch", "feature")
-    project.add_revision("0003_main", HEAD)
-    commit_all(project, "main's revision")
-    checkout(project, "feature")
-    project.add_revision("0003_a", HEAD)
-    project.add_revision("0003_b", HEAD)
-    project.add_revision("0004_join", ("0003_a", "0003_b"))
-    commit_all(project, "two lines joined")
+    own: Revisions = {"0003_a": HEAD, "0003_b": HEAD, "0004_join": ("0003_a", "0003_b")}
+    blank_revisions_on_both(project, {"0003_main": HEAD}, own)
 
     error = project.engine_refuses(rebase, project, "main")
 
@@ -253,14 +254,7 @@ def test_revisions_of_its_own_that_are_no_line_are_refused(project: ProjectCopy)
 
 
 def test_more_heads_than_the_two_it_joins_are_refused(project: ProjectCopy) -> None:
-    init_repository(project)
-    git(project, "branch", "feature")
-    project.add_revision("0003_main", HEAD)
-    commit_all(project, "main's revision")
-    checkout(project, "feature")
-    project.add_revision("0003_a", HEAD)
-    project.add_revision("0003_b", HEAD)
-    commit_all(project, "two heads of its own")
+    blank_revisions_on_both(project, {"0003_main": HEAD}, {"0003_a": HEAD, "0003_b": HEAD})
 
     error = project.engine_refuses(rebase, project, "main")
 

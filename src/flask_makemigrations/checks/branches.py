@@ -9,7 +9,8 @@ combined with the working tree's, where this branch's file wins for a revision i
 (``ScriptDirectory``, through ``History``) says which heads the merged history has. Only the
 target's files that differ from the working tree's are read and placed in it: the history both
 share is this branch's own. The revisions only one side has are compared by the tables their
-upgrades change (``tables_touched.py``).
+upgrades change (``tables_touched.py``). ``rebase --onto`` starts from the same merged history
+(``merged_with``).
 """
 
 from collections import defaultdict
