@@ -186,6 +186,7 @@ def test_a_file_named_with_the_old_parent_is_renamed_and_uncommitted_files_are_t
     diverged(project, commit_feature=False)
     named = project.versions / f"0003_email_after_{HEAD}.py"
     (project.versions / "0003_email.py").rename(named)
+    original = named.read_bytes()
 
     done = rebase(project)
 
@@ -193,6 +194,8 @@ def test_a_file_named_with_the_old_parent_is_renamed_and_uncommitted_files_are_t
     assert moved.old_path == named
     assert moved.path == project.versions / "0003_email_after_0003_main.py"
     assert not named.exists() and moved.path.is_file()
+    assert done.backup is not None  # untracked: git could not give the old file back
+    assert (done.backup / "migrations" / "versions" / named.name).read_bytes() == original
     assert project.revision_files() == [
         "0001_users_create_user_table.py",
         "0002_posts_add_post_table.py",
