@@ -389,7 +389,9 @@ def _publish_rewrites(staging: Staging, staged: list[_Rewrite]) -> Path | None:
     with uninterrupted():
         for moved, copy in staged:
             if moved.old_path in renamed:
-                backup = swap(staging, copy, [moved.old_path], renamed[moved.old_path]).backup or backup
+                backup = (
+                    swap(staging, copy, [moved.old_path], renamed[moved.old_path], "rebase").backup or backup
+                )
             else:
                 staging.publish(copy, replace=True)
     return backup
@@ -432,7 +434,7 @@ def _regenerated(
     if not dry_run:
         backup = needs_backup(line.files)
         with uninterrupted():
-            swapped = swap(rebased.staging, cast(Path, generated.staged_file), line.files, backup)
+            swapped = swap(rebased.staging, cast(Path, generated.staged_file), line.files, backup, "rebase")
         result.regenerated = replace(done, path=swapped.path)
         result.backup = swapped.backup
     return result

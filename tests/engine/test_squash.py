@@ -386,9 +386,11 @@ def test_in_git_untracked_or_changed_files_are_refused(in_git: ProjectCopy) -> N
 
 
 @pytest.mark.version_independent
-def test_a_swap_cut_short_is_named_by_every_task(project: ProjectCopy) -> None:
+@pytest.mark.parametrize("task", ["squash", "rebase", None], ids=["squash", "rebase", "unnamed"])
+def test_a_swap_cut_short_is_named_by_every_task(project: ProjectCopy, task: str | None) -> None:
     """What a kill in the middle of the swap leaves (the journal, the new file, an old one still
-    there): every task refuses, saying how to go back and how to finish."""
+    there): every task refuses, saying which task was cut short (a journal written before rebase
+    existed names none: a squash's), how to go back and how to finish."""
     done = squash(project, dry_run=True)
     new = project.versions / f"{HEAD}_squash.py"
     new.write_text(dry_run_script(done))
@@ -398,10 +400,10 @@ def test_a_swap_cut_short_is_named_by_every_task(project: ProjectCopy) -> None:
     journal = project.migrations / ".squash-in-progress.json"
     digest = hashlib.sha256(new.read_bytes()).hexdigest()
     record = {"new": str(new), "sha256": digest, "removed": removed, "backup": None}
-    journal.write_text(json.dumps(record))
+    journal.write_text(json.dumps(record if task is None else {"task": task, **record}))
     error = project.engine_refuses(project.make_migrations, check=True)
     assert error == (
-        "a squash was interrupted (migrations/.squash-in-progress.json): to go back, remove "
+        f"a {task or 'squash'} was interrupted (migrations/.squash-in-progress.json): to go back, remove "
         f"migrations/versions/{HEAD}_squash.py, then run 'git checkout HEAD -- migrations/versions/"
         f"{users.name}', then remove migrations/.squash-in-progress.json; to finish it, remove "
         f"migrations/versions/{posts.name}, then remove migrations/.squash-in-progress.json"

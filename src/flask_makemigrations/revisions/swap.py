@@ -24,6 +24,8 @@ from .staging import Staging
 
 #: The journal of a swap in progress, in the migrations directory.
 JOURNAL = ".squash-in-progress.json"
+#: What each task that swaps calls the revision it publishes.
+_MADE_BY = {"squash": "squashed", "rebase": "rebased"}
 #: Where the removed files are kept outside git, in the migrations directory.
 BACKUPS = ".squashed"
 
@@ -73,9 +75,12 @@ def _not_kept_by_git(files: list[Path]) -> tuple[list[Path], list[Path]]:
     return untracked, [path for path in files if path.resolve() in changed and path not in untracked]
 
 
-def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -> Swapped:
-    """Publish the squashed revision and remove ``files`` (copied to a backup folder first if
-    ``backup``); to be called with interruptions ignored (``uninterrupted``).
+def swap(
+    staging: Staging, staged_file: Path, files: list[Path], backup: bool, task: str = "squash"
+) -> Swapped:
+    """Publish the new revision and remove ``files`` (copied to a backup folder first if
+    ``backup``); to be called with interruptions ignored (``uninterrupted``). ``task`` (squash,
+    rebase) is what the journal says was interrupted.
 
     The order makes every state a kill can leave recoverable: the copies are made and synced before
     the journal exists (until then the history is untouched), so a journal means every file to
@@ -86,6 +91,7 @@ def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -
     folder = staging.project_dir / BACKUPS / time.strftime("%Y%m%d-%H%M%S") if backup else None
     try:
         record = {
+            "task": task,
             "new": str(target),
             "sha256": _sha256(staged_file),
             "removed": [str(path) for path in files],
@@ -99,7 +105,10 @@ def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -
     except OSError as exc:
         _abandon(journal, folder)
         raise disk_error(
-            "keeping the squashed revisions in", exc, path=folder or journal, then="; nothing was changed"
+            f"keeping the revisions the {task} replaces in",
+            exc,
+            path=folder or journal,
+            then="; nothing was changed",
         ) from None
     same_name = any(path.resolve() == target.resolve() for path in files)
     try:
@@ -116,7 +125,7 @@ def swap(staging: Staging, staged_file: Path, files: list[Path], backup: bool) -
                 raise disk_error("writing", exc, path=target, then="; nothing was changed") from None
             raise
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise MigrationError(f"the squash stopped halfway ({reason}); {interrupted(journal)}") from None
+        raise MigrationError(f"the {task} stopped halfway ({reason}); {interrupted(journal)}") from None
     return Swapped(published, files, folder)
 
 
@@ -168,23 +177,25 @@ def check_no_interrupted_squash(migrations_dir: Path) -> None:
 
 
 def interrupted(journal: Path) -> str:
-    """What the journal of a squash cut short says to do: each way out as steps to follow in order.
+    """What the journal of a squash or rebase cut short says to do: each way out as steps to follow in order.
 
     Going back is always offered, and restores what was removed already; finishing only once the
     new file is in place (its bytes are the journal's), since a journal means every file to remove
     is kept (in git, or copied and synced before the journal was written)."""
     try:
         record = json.loads(journal.read_text())
+        task = record.get("task", "squash")  # journals written before rebase existed name none
+        made = _MADE_BY[task]  # a task this version does not know: not a journal it can read
         new, digest, removed, backup = (
             Path(record["new"]),
             record["sha256"],
             [Path(path) for path in record["removed"]],
             None if record["backup"] is None else Path(record["backup"]),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return (
-            f"{shown_path(journal)} is left by an interrupted squash and cannot be read: check the history "
-            "by hand, then remove it"
+            f"{shown_path(journal)} is left by an interrupted squash or rebase and cannot be read: check the "
+            "history by hand, then remove it"
         )
     in_place = new.is_file() and _sha256_or_none(new) == digest
     gone = [path for path in removed if not path.exists() or (in_place and path.resolve() == new.resolve())]
@@ -197,12 +208,12 @@ def interrupted(journal: Path) -> str:
     back.append(f"remove {shown_path(journal)}")
     going_back = f"to go back, {', then '.join(back)}"
     if not in_place:
-        where = f"a squash was interrupted ({shown_path(journal)}) before the squashed revision was in place"
+        where = f"a {task} was interrupted ({shown_path(journal)}) before the {made} revision was in place"
         return f"{where}, so it cannot be finished: {going_back}"
     finish = [f"remove {', '.join(map(shown_path, left))}"] if left else []
     finish.append(f"remove {shown_path(journal)}")
     finishing = f"to finish it, {', then '.join(finish)}"
-    return f"a squash was interrupted ({shown_path(journal)}): {going_back}; {finishing}"
+    return f"a {task} was interrupted ({shown_path(journal)}): {going_back}; {finishing}"
 
 
 def _restoring(gone: list[Path], backup: Path | None) -> str:
