@@ -9,6 +9,8 @@ from .cache.postgresql_templates import Template, cached_templates, clear_templa
 from .cache.shadows import clear_cache
 from .cache.sqlite_files import FileSnapshots
 from .checks.branches import Against, check_against
+from .checks.locks.findings import lock_findings
+from .checks.locks.report import LockReport
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, Databases, Schemas, verify_new_revision
 from .checks.review import review
 from .checks.whole_history import Verified, check_history
@@ -57,6 +59,7 @@ class Result:
     built: Built | None = None  # how the shadow database reached head (None: it did not need to)
     questions: list[Question] = field(default_factory=list)  # what no one answered (renames assumed no)
     against: Against | None = None  # with --against: the history merged with the ref's
+    locks: LockReport | None = None  # what the new revision's statements locked (PostgreSQL), as verified
 
 
 def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET) -> Result:
@@ -134,6 +137,8 @@ def _verify(
         return
     result.differences = verified.differences
     result.warnings += verified.warnings  # what the rows showed that depends on the data
+    result.locks = verified.locks
+    result.warnings += lock_findings(verified.locks)  # the patterns that block production
     result.notes += [Advice(note) for note in verified.notes]
 
 

@@ -110,7 +110,10 @@ def test_check_and_dry_run_accept_the_url(project: ProjectCopy, postgres: Cluste
     check = makemigrations(project, postgres, "--check")
     dry_run = makemigrations(project, postgres, "--dry-run")
 
-    assert check.returncode == 1 and check.stdout.strip() == "+ column user.email"
+    assert check.returncode == 1 and check.stdout.strip() == (
+        "+ column user.email: ACCESS EXCLUSIVE lock on user (blocks reads and writes) "
+        "until the revision commits"
+    )
     assert dry_run.returncode == 0 and "batch_op.add_column(sa.Column('email'" in dry_run.stdout
     assert project.revision_files() == before
 

@@ -8,7 +8,7 @@ is not at its revision is discarded, two runs at once both succeed, and only ``c
 import re
 
 import pytest
-from conftest import HEAD, ProjectCopy, dry_run_script, finish, shadow_build
+from conftest import HEAD, ProjectCopy, dry_run_script, findings, finish, shadow_build
 from pg_cluster import LIMITED_ROLE, Cluster
 from server_runs import make
 
@@ -32,7 +32,12 @@ def test_a_warm_run_starts_from_a_template_and_gives_what_a_cold_one_gives(
     warm = make(project, postgres, dry_run=True)
 
     assert shadow_build(cold).restored is None and shadow_build(warm).restored == HEAD
-    assert (warm.operations, warm.differences, warm.warnings) == (cold.operations, cold.differences, [])
+    assert (warm.operations, warm.differences, warm.warnings) == (
+        cold.operations,
+        cold.differences,
+        cold.warnings,
+    )
+    assert [warning.kind for warning in findings(warm.warnings)] == ["lock_timeout_missing"]  # measured
     assert VOLATILE.sub("", dry_run_script(warm)) == VOLATILE.sub("", dry_run_script(cold))
     assert postgres.templates() - before == {template}
     # Nothing may connect to a template, so that a copy never fails for a connection left open.
@@ -115,7 +120,11 @@ def test_two_runs_at_once_both_succeed_and_leave_one_template(
     url = postgres.url_string()
     runs = [project.start("makemigrations", "--check", "--database", url) for _ in range(2)]
     for run in map(finish, runs):
-        assert (run.returncode, run.stdout) == (1, "+ column user.email\n"), run.stderr
+        assert (run.returncode, run.stdout) == (
+            1,
+            "+ column user.email: ACCESS EXCLUSIVE lock on user (blocks reads and writes) "
+            "until the revision commits\n",
+        ), run.stderr
     assert len(postgres.templates() - before) == 1
     assert postgres.databases() == databases
 

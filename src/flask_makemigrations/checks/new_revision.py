@@ -13,7 +13,7 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,8 @@ from ..revisions.driver import History
 from ..revisions.generation import Generated
 from ..run.binds import BindKey
 from ..run.signals import uninterrupted
+from .locks.capture import OperationStatements, capture, operation_statements
+from .locks.report import LockReport
 from .rows.verification import RowsFindings, verify_with_rows
 from .schema import Filters, Schema, TableShapes, differences, reflect
 
@@ -96,6 +98,14 @@ class Databases:
     def prefixed(self, bind: BindKey, lines: list[str]) -> list[str]:
         """A bind's lines name the bind, as a multi-database env.py's operations do."""
         return [in_bind(line, bind) for line in lines] if bind and self.history.multidb else lines
+
+    def measured(self, into: LockReport | None, lines: OperationStatements) -> AbstractContextManager[None]:
+        """Around an upgrade: what each statement locks recorded ``into`` the report, beside the
+        operation whose SQL it is (``lines``; PostgreSQL's databases only, ``locks/capture.py``), or
+        nothing without a report."""
+        if into is None:
+            return nullcontext()
+        return capture(self.engines, self.history.version_table, lines, into)
 
 
 @contextmanager
@@ -225,6 +235,7 @@ class Verification:
     differences: list[str]  # the models against the migrated schema, beyond what autogenerate sees
     warnings: list[str] = field(default_factory=list)  # what rows showed that depends on the data
     notes: list[str] = field(default_factory=list)  # the tables rows could not go into, and why
+    locks: LockReport | None = None  # what its statements locked (PostgreSQL), measured as it went up
 
 
 def verify_new_revision(
@@ -260,6 +271,8 @@ def _verified(
     use_cache: bool,
 ) -> Verification:
     history = databases.history
+    # Before the models' thread starts: Alembic writes the operations' SQL with the models' own types.
+    lines = operation_statements(generated.engines)
     with models_schemas(databases, list(databases.configured), models_databases, use_cache) as models:
         before = databases.snapshot()
         if generated.staged_file is None or generated.revision is None:
@@ -268,12 +281,14 @@ def _verified(
             found = schema_differences(databases, models(), before, MODELS, MIGRATIONS)
             return Verification([extended(line, unseen) for line in found])
         target = previous_head or "base"
-        new = RoundTrip(generated.revision, target, target, f"the pending revision {generated.revision}")
+        locks = LockReport(revision=generated.revision)
+        shown_new = f"the pending revision {generated.revision}"
+        new = RoundTrip(generated.revision, target, target, shown_new, locks=locks, lines=lines)
         after = round_trip(history, databases, new, before, hint)
         found = schema_differences(databases, models(), after, MODELS, MIGRATIONS)
     by_hand = f"; autogenerate did not see this or cannot render it: edit {shown} by hand"
     rows = _with_rows(databases, generated, previous_head, before, found, hint)
-    return Verification([extended(line, by_hand) for line in found], rows.warnings, rows.notes)
+    return Verification([extended(line, by_hand) for line in found], rows.warnings, rows.notes, locks)
 
 
 def _with_rows(
@@ -303,6 +318,8 @@ class RoundTrip:
     down_shown: str  # how the message names where it went down to
     culprit: str  # how a message names the revision (its file, or "the pending revision")
     where: str = ""  # "(revision 3 of 10)": where in a longer check it stands
+    locks: LockReport | None = None  # given: what its first upgrade locks is recorded into it
+    lines: OperationStatements = field(default_factory=dict)  # the operations' lines by their SQL
 
 
 def round_trip(
@@ -311,7 +328,7 @@ def round_trip(
     """Apply a revision, take it back (which must give back ``before``), apply it again: the check of
     a new revision and of each revision ``verify`` walks. Returns the schemas the revision builds."""
     new, where = trip.revision, f" {trip.where}" if trip.where else ""
-    with step(f"upgrade to {new}{where}", hint):
+    with step(f"upgrade to {new}{where}", hint), databases.measured(trip.locks, trip.lines):
         history.upgrade(new)
     after = databases.snapshot()
     down = f"downgrade {new} -> {trip.down_shown}{where}"

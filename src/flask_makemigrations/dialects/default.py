@@ -7,11 +7,31 @@ it is class-level: nothing here makes, or needs, a database.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy.engine import URL, Connection
 
 _BY_NAME: dict[str, "type[DefaultImpl]"] = {}
+
+
+@dataclass(frozen=True)
+class TableState:
+    """One table as a connection's transaction sees it at an instant (``DefaultImpl.lock_probe``)."""
+
+    name: str  # as SQL names it: schema-qualified outside the connection's current schema
+    locks: frozenset[str]  # the lock modes this transaction holds on it, as the database names them
+    storage: int  # the table's file: another after a statement means the statement rewrote it
+    scans: int  # sequential scans of it in this transaction (a validation scans the table)
+
+
+@dataclass(frozen=True)
+class LockProbe:
+    """What a database says, between two statements, of what a connection holds (``lock_probe``)."""
+
+    transaction: str  # the transaction the probe ran in: another one means a commit came between
+    lock_timeout: str  # the connection's setting, as the database shows it ("0": wait forever)
+    tables: dict[int, TableState]  # every user table, by the database's id for it
 
 
 class DefaultImpl:
@@ -104,6 +124,18 @@ class DefaultImpl:
     def enum_labels(cls, connection: Connection) -> dict[str, list[str]]:
         """Each enum type's values in order, by ``schema.name``: none where enums are not types."""
         return {}
+
+    #: The lock modes a table can be held in, weakest first, each with what it keeps other sessions
+    #: from doing to the table (``reads``, ``writes``); empty where the database cannot say
+    #: (``lock_probe``).
+    lock_modes: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    @classmethod
+    def lock_probe(cls, dbapi_connection: Any) -> LockProbe | None:
+        """The locks a connection's transaction holds on tables, their files and scans, read on the
+        driver's connection itself (no SQLAlchemy event fires for it); None where the database has no
+        way to tell (the lock report is PostgreSQL's)."""
+        return None
 
     @classmethod
     def table_fingerprints(cls, connection: Connection) -> dict[str, str] | None:

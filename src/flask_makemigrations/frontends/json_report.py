@@ -10,6 +10,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
+from ..checks.locks.report import as_entries
 from ..errors import (
     MakemigrationsError,
     Spelling,
@@ -58,6 +59,7 @@ def of_makemigrations(result: "Result", dry_run: bool, spelling: Spelling) -> di
         "shadow": {"applied": built.applied, "restored": built.restored} if built else None,
         "questions": _questions(result.questions),
         "against": _against(result.against),
+        "locks": as_entries(result.locks),
         "error": None,
     }
 
@@ -109,6 +111,7 @@ _UNKNOWN: dict[str, dict[str, Any]] = {
     "makemigrations": {
         "operations": [], "warnings": [], "differences": [], "notes": [],
         "path": None, "revision": None, "script": None, "shadow": None, "questions": [], "against": None,
+        "locks": None,
     },
     "verify": {"revisions": None, "seconds": None, "warnings": [], "notes": [], "against": None},
 }  # fmt: skip

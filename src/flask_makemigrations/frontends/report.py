@@ -99,9 +99,11 @@ DIFFERENCE = "!"
 
 
 def _listed(result: "Result") -> list[str]:
-    """The operations, then verification's differences: everything by which the models and the
-    migrations differ, one line each."""
-    return list(result.operations) + [f"{DIFFERENCE} {line}" for line in result.differences]
+    """The operations, each with what it locked on the shadow database (PostgreSQL's), then
+    verification's differences: everything by which the models and the migrations differ, one line each."""
+    locks = result.locks
+    operations = [line + (locks.beside(line) if locks else "") for line in result.operations]
+    return operations + [f"{DIFFERENCE} {line}" for line in result.differences]
 
 
 def of_makemigrations(result: "Result", dry_run: bool, run_again: str, spelling: Spelling) -> Report:
