@@ -65,13 +65,15 @@ class Result:
 def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET) -> Result:
     """Autogenerate a revision against a shadow database at head, review and verify it, and write it
     if the request's mode writes (and, with ``strict``, nothing is worth a warning)."""
+    if request.safe:
+        _check_measured(project.database, "--safe")
     with open_run(project, runtime, request.mode.writes, request.use_cache) as run:
         _check_rev_id_is_new(request.rev_id, run.history)
         previous_head = run.history.single_head()
         against = _against(run, request.against)  # git's answer first: it costs no database work
         with run.migrating() as migrated:
             built = run.build_to_head() if request.verify or not request.empty else None
-            generated = run.autogenerate(request.title, request.empty, request.rev_id)
+            generated = run.autogenerate(request.title, request.empty, request.rev_id, request.safe)
             _check_answered(generated, request)
             result = Result(
                 operations=generated.operations,
@@ -163,6 +165,7 @@ def _drift_written(
         generated.revision or request.rev_id,
         drift,
         run.runtime.questioner,
+        request.safe,
     )
     result.operations, result.script = again.operations, again.script
     result.warnings = again.warnings + _review(again)
@@ -513,6 +516,15 @@ def clear_snapshots(database: str | None = None) -> tuple[int, str]:
         return clear_cache(), str(user_cache_dir())
     backend = _template_server(database)
     return clear_templates(backend), backend.url.render_as_string(hide_password=True)
+
+
+def _check_measured(database: str | None, option: str) -> None:
+    """What a revision locks is measured on PostgreSQL only: ``option`` needs such a shadow database."""
+    if not isinstance(parse_database(database), PostgreSQL):
+        raise UsageError(
+            f"{option}: the lock report is PostgreSQL's; give --database a PostgreSQL server's URL "
+            "(postgresql://user:password@host/dbname)"
+        )
 
 
 def _template_server(database: str) -> PostgreSQL:

@@ -43,6 +43,7 @@ class Request:
     strict: bool = False  # any warning is an error
     use_cache: bool = True  # start from the deepest cached snapshot of the shadow database
     against: str | None = None  # a git ref whose history, merged with this one, must keep one head
+    safe: bool = False  # the revision in the forms that do not block production (PostgreSQL)
 
     def __post_init__(self) -> None:
         if self.empty and self.mode is Mode.CHECK:
@@ -53,6 +54,11 @@ class Request:
             raise UsageError('a message is required: --message "what changed"')
         if self.rev_id is not None:
             check_rev_id(self.rev_id)
+        if self.safe and not self.verify:
+            raise UsageError(
+                "--safe and --no-verify cannot be combined: the rewritten revision is proven by its "
+                "lock report"
+            )
 
     @property
     def title(self) -> str:

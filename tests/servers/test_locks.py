@@ -4,8 +4,11 @@ none."""
 
 import json
 import sys
+from collections.abc import Iterator
+from typing import Any
 
-from conftest import ProjectCopy, findings
+import pytest
+from conftest import ProjectCopy, findings, written_text
 from pg_cluster import Cluster
 from server_runs import make
 
@@ -101,3 +104,82 @@ def test_strict_refuses_a_blocking_finding_with_the_report_in_json(
     assert statement["locks"] == [{"relation": "post", "mode": "SHARE", "blocks": ["writes"]}]
     assert (statement["rewrote"], statement["scanned"], statement["in_transaction"]) == ([], ["post"], True)
     assert statement["lock_timeout"] == "0" and statement["elapsed"] >= 0
+
+
+#: The example project's schema at 0002_posts, as its two revisions build it, with rows.
+PRODUCTION = (
+    'CREATE TABLE "user" (id SERIAL CONSTRAINT pk_user PRIMARY KEY, username VARCHAR(80) NOT NULL '
+    "CONSTRAINT uq_user_username UNIQUE)",
+    "CREATE TABLE post (id SERIAL CONSTRAINT pk_post PRIMARY KEY, title VARCHAR(120) NOT NULL, "
+    "body TEXT NOT NULL, author_id INTEGER NOT NULL "
+    'CONSTRAINT fk_post_author_id_user REFERENCES "user" (id))',
+    "CREATE INDEX ix_post_author_id ON post (author_id)",
+    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL "
+    "CONSTRAINT alembic_version_pkc PRIMARY KEY)",
+    "INSERT INTO alembic_version VALUES ('0002_posts')",
+    """INSERT INTO "user" (username) SELECT 'u' || n FROM generate_series(1, 50) AS n""",
+    "INSERT INTO post (title, body, author_id) SELECT 't' || n, 'b', n FROM generate_series(1, 50) AS n",
+)
+
+
+@pytest.fixture
+def production(postgres: Cluster) -> Iterator[str]:
+    """A database of its own on the server, at 0002_posts with rows: the URL of it."""
+    postgres.sql("CREATE DATABASE locks_production", database="postgres")
+    try:
+        for statement in PRODUCTION:
+            production_sql(postgres, statement)
+        yield postgres.url_string(database="locks_production")
+    finally:
+        postgres.sql("DROP DATABASE locks_production WITH (FORCE)", database="postgres")
+
+
+def test_safe_rewrites_what_blocks_and_flask_db_upgrade_applies_it_on_rows(
+    project: ProjectCopy, postgres: Cluster, production: str
+) -> None:
+    """--safe: the index built concurrently, the foreign key NOT VALID then validated, SET NOT NULL
+    proven by a validated CHECK, a lock_timeout first; its report no longer shows a blocking pattern,
+    and ``flask db upgrade`` applies it on a database with rows."""
+    project.add_model_line(AUTHOR, "views = db.Column(db.Integer, server_default='0')")
+    make(project, postgres, "views")
+    project.edit("app/models.py", TITLE, TITLE.replace("nullable=False", "nullable=False, index=True"))
+    project.edit("app/models.py", "server_default='0')", "server_default='0', nullable=False)")
+    project.add_model_line(AUTHOR, 'editor_id = db.Column(db.Integer, db.ForeignKey("user.id"))')
+
+    result = make(project, postgres, "safe", safe=True)
+
+    assert lock_kinds(result.warnings) == [], result.warnings
+    locks = result.locks
+    assert beside(locks, "+ index ix_post_title on post") == ""  # built outside the transaction
+    assert beside(locks, "~ column post.views (not null)") == (
+        ": ACCESS EXCLUSIVE lock on post (blocks reads and writes) "
+        "until the autocommit block after it commits them"
+    )  # taken again after the VALIDATE's autocommit block, without a scan: the CHECK proves it
+    assert beside(locks, "+ foreign key fk_post_editor_id_user on post").startswith(
+        ": SHARE ROW EXCLUSIVE lock on post (blocks writes) until the autocommit block after it commits them"
+    )  # NOT VALID: no scan; the VALIDATE after it is outside the transaction
+    assert result.operations[0] == "~ lock_timeout 5s"
+    script = written_text(result)
+    assert (
+        "postgresql_concurrently=True" in script
+        and "DROP INDEX CONCURRENTLY IF EXISTS ix_post_title" in script
+    )
+    assert "NOT VALID" in script and "VALIDATE CONSTRAINT fk_post_editor_id_user" in script
+
+    upgraded = project.run(["flask", "db", "upgrade"], env={"DATABASE_URL": production})
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert production_sql(
+        postgres, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_post_title'::regclass"
+    ) == [(True,)]
+    constraints = (
+        "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'post'::regclass ORDER BY 1"
+    )
+    assert production_sql(postgres, constraints) == [
+        ("fk_post_author_id_user", True), ("fk_post_editor_id_user", True), ("pk_post", True),
+    ]  # fmt: skip
+    nullable = "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'post'::regclass AND attname = 'views'"
+    assert production_sql(postgres, nullable) == [(True,)]
+
+
+def production_sql(postgres: Cluster, statement: str) -> list[tuple[Any, ...]]:
+    return postgres.sql(statement, database="locks_production")

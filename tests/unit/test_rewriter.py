@@ -111,5 +111,6 @@ def test_the_completion_is_its_named_steps_in_order() -> None:
         "in_stable_order",
         "with_custom_type_imports",
         "with_enum_types",
+        "in_safe_forms",
     ]
     assert all(step.__doc__ for step in completion.STEPS)

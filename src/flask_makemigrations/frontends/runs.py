@@ -54,6 +54,7 @@ class Given:
     rename: tuple[str, ...] = ()  # OLD=NEW, as --rename gives them
     default: tuple[str, ...] = ()  # TABLE.COLUMN=VALUE, as --default gives them
     against: str | None = None  # a git ref: the history merged with its history is checked too
+    safe: bool = False  # the revision in the forms that do not block production (PostgreSQL)
     no_verify: bool = False
     strict: bool = False
     no_cache: bool = False
@@ -90,6 +91,7 @@ def make_migrations(front: FrontEnd, given: Given) -> report.Report:
                 strict=given.strict,
                 use_cache=not given.no_cache,
                 against=given.against,
+                safe=given.safe,
             )
             questioner = questions.questioner(given.rename, given.default, request.mode.writes, progress)
             runtime = replace(_runtime(front, given, progress), questioner=questioner)

@@ -149,6 +149,13 @@ REGENERATE = Option(
     "generated against it",
     Kind.FLAG,
 )
+SAFE = Option(
+    "safe",
+    "on a PostgreSQL shadow database: write the revision in the forms that do not block production "
+    "(CREATE INDEX CONCURRENTLY, NOT VALID then VALIDATE, a lock_timeout), verified and its locks "
+    "reported again",
+    Kind.FLAG,
+)
 SINCE = Option("since", "keep this revision and those before it; fold the ones after (default: fold all)")
 CLEAR = Option(
     "clear",
@@ -174,6 +181,7 @@ MAKEMIGRATIONS = Task(
         ),
         NO_VERIFY,
         STRICT,
+        SAFE,
         NO_CACHE,
         *WHERE,
         FORMAT,

@@ -14,7 +14,9 @@ with ``STEPS``, in order:
    of this engine whose ``repr()`` would not rebuild it (``custom_types.py``);
 5. ``with_enum_types``: PostgreSQL's enum types created before the operations that need them (a
    ``Rewriter`` of the operations, ``rewriter.py``), dropped in the downgrade, and the values they
-   gain (``enum_types.py``).
+   gain (``enum_types.py``);
+6. ``in_safe_forms``: with ``--safe``, on PostgreSQL, the operations on existing tables in the forms
+   that do not block production (``safe_forms.py``).
 
 A step is a function of the ``Completing`` engine; a rewrite of single operations (a drop and an add
 that are a rename, a NOT NULL column's default) is a ``Rewriter`` a step applies.
@@ -26,11 +28,13 @@ from dataclasses import dataclass, field
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 
+from ..dialects import impl_for
 from ..findings import Finding
 from ..questioner import ANSWER_DEFAULTS, Question, Questioner
 from . import answers, enum_types, ordering
 from .custom_types import custom_types, imports_for, renders_by_module, unrebuildable
 from .driver import upgrade_token
+from .safe_forms import SafeForms
 
 #: An operation the revision gets besides autogenerate's, with its downgrade (``drift``).
 DriftOperation = tuple[ops.MigrateOperation, ops.MigrateOperation]
@@ -48,6 +52,7 @@ class Completing:
     questioner: Questioner = ANSWER_DEFAULTS
     findings: list[Finding] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)  # what no one answered
+    safe: bool = False  # --safe: the operations rewritten into the forms that do not block production
 
     def pairs(self) -> Iterator[tuple[ops.UpgradeOps, ops.DowngradeOps]]:
         """This engine's upgrade and downgrade in each script (the others are other engines')."""
@@ -109,12 +114,22 @@ def with_enum_types(completing: Completing) -> None:
         enum_types.add_values(completing.context, existing, upgrade, downgrade)
 
 
+def in_safe_forms(completing: Completing) -> None:
+    """With ``--safe``, where the lock report is measured (PostgreSQL), the operations on existing
+    tables in their safe forms, last: after the enum types they may need."""
+    if not completing.safe or not impl_for(completing.context.dialect.name).lock_modes:
+        return
+    for upgrade, _ in completing.pairs():
+        SafeForms(completing.context.dialect, upgrade).rewrite(upgrade)
+
+
 STEPS: tuple[Step, ...] = (
     with_answers,
     with_drift,
     in_stable_order,
     with_custom_type_imports,
     with_enum_types,
+    in_safe_forms,
 )
 
 
@@ -123,10 +138,11 @@ def complete(
     directives: list[ops.MigrationScript],
     drift: list[DriftOperation],
     questioner: Questioner = ANSWER_DEFAULTS,
+    safe: bool = False,
 ) -> Completing:
     """Each step on this engine's operations in ``directives``; what they found about them and the
     questions no one answered are in what is returned."""
-    completing = Completing(context, directives, drift, questioner)
+    completing = Completing(context, directives, drift, questioner, safe=safe)
     for step in STEPS:
         step(completing)
     return completing

@@ -61,10 +61,12 @@ def generate(
     rev_id: str | None = None,
     drift: Drift | None = None,
     questioner: Questioner = ANSWER_DEFAULTS,
+    safe: bool = False,
 ) -> Generated:
     """Autogenerate (or, with ``empty``, write a blank revision) on a shadow database at head; with
     ``drift``, the operations for what verification found and autogenerate did not see, after its own;
-    what autogenerate cannot know asked of ``questioner``."""
+    what autogenerate cannot know asked of ``questioner``; with ``safe``, the operations in the forms
+    that do not block production (``safe_forms.py``)."""
     captured: list[ops.MigrationScript] = []
     # By upgrade token: env.py configures each engine in turn, updating one dict of options in place.
     contexts: dict[str, tuple[dict[str, Any], Dialect]] = {}
@@ -77,7 +79,8 @@ def generate(
         captured.extend(directives)
         token = upgrade_token(context)
         contexts[token] = (dict(context.opts), context.dialect)
-        completed = complete(context, directives, (drift or {}).get(bind_of_token(token), []), questioner)
+        drifted = (drift or {}).get(bind_of_token(token), [])
+        completed = complete(context, directives, drifted, questioner, safe)
         engine_warnings[token] = completed.findings
         questions.extend(completed.questions)
 

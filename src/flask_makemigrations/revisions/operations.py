@@ -5,10 +5,12 @@ also says what it is for ``--format json`` (``findings.Finding``).
 ``~ column user.name (type VARCHAR(80) -> VARCHAR(120))``, each type as the database gets it.
 """
 
+import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from alembic.operations import ops
+from alembic.operations import Operations, ops
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import NullType, TypeEngine
@@ -23,6 +25,26 @@ def flatten(operations: Iterable[ops.MigrateOperation]) -> Iterator[ops.MigrateO
             yield from flatten(op.ops)
         else:
             yield op
+
+
+#: How Alembic ends each statement it writes as SQL (``--sql``).
+_TERMINATOR = ";\n\n"
+
+
+def offline_sql(op: ops.MigrateOperation, dialect: Dialect) -> list[str]:
+    """The statements an operation runs, as Alembic itself writes them for ``dialect`` in its offline
+    mode (``--sql``); an operation of this tool's says its own (``statements()``). None, for one that
+    Alembic cannot write as SQL (no implementation, or one that needs a database)."""
+    own = getattr(op, "statements", None)
+    if callable(own):
+        return list(own())
+    buffer = io.StringIO()
+    context = MigrationContext.configure(dialect=dialect, opts={"as_sql": True, "output_buffer": buffer})
+    try:
+        Operations(context).invoke(op)
+    except Exception:
+        return []
+    return [sql.strip() for sql in buffer.getvalue().split(_TERMINATOR) if sql.strip()]
 
 
 def describe(op: ops.MigrateOperation, dialect: Dialect | None = None) -> Finding:

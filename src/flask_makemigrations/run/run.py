@@ -94,12 +94,14 @@ class Run:
         """The extensions' tables' DDL, for the cache's keys."""
         return fingerprints(self.session.extension_tables, self.session.adapter.engines())
 
-    def autogenerate(self, title: str, empty: bool = False, rev_id: str | None = None) -> Generated:
+    def autogenerate(
+        self, title: str, empty: bool = False, rev_id: str | None = None, safe: bool = False
+    ) -> Generated:
         """The new revision generated from the models, with the reflection of the tables a previous run
-        saw unchanged answered from the cache."""
+        saw unchanged answered from the cache; with ``safe``, in the forms that do not block production."""
         engines = self.session.adapter.engines().values()
         with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
-            return generate(self.history, title, empty, rev_id, questioner=self.runtime.questioner)
+            return generate(self.history, title, empty, rev_id, questioner=self.runtime.questioner, safe=safe)
 
     def without(
         self, left_out: list[Path], beside: Staging | None = None, known_headers: bool = False

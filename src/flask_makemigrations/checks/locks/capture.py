@@ -12,28 +12,31 @@ block runs its operations' statements when it ends, so the moment a statement ru
 Where the database cannot say (SQLite, MariaDB, MySQL), nothing is attached: it costs nothing there.
 """
 
-import io
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from typing import Any
 
-from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from ...dialects import impl_for
 from ...dialects.default import DefaultImpl, LockProbe, TableState
 from ...revisions.generation import EngineChanges
-from ...revisions.operations import describe, flatten
+from ...revisions.operations import describe, flatten, offline_sql
 from ...run.binds import BindKey
-from .report import Lock, LockReport, Statement
+from .report import (
+    UNTIL_THE_NEXT_AUTOCOMMIT_BLOCK,
+    UNTIL_THE_REVISION_COMMITS,
+    WHILE_IT_RUNS,
+    Lock,
+    LockReport,
+    Statement,
+)
 
 #: Statements that read the catalogs or the version table for SQLAlchemy and Alembic: not the revision's.
 _READS = ("select", "show")
-#: How Alembic ends each statement it writes as SQL (``--sql``).
-_TERMINATOR = ";\n\n"
 #: Each operation's line by the SQL it runs, as ``sql_key`` writes it.
 OperationStatements = dict[str, str]
 
@@ -44,27 +47,17 @@ def sql_key(sql: str) -> str:
 
 
 def operation_statements(engines: list[EngineChanges]) -> OperationStatements:
-    """Each generated operation's statements, written as SQL by Alembic itself (its offline mode, on
+    """Each generated operation's statements, written as SQL by Alembic itself (``offline_sql``, on
     the engine's dialect), mapped to the operation's line: what the report puts a statement beside.
-    An operation Alembic cannot write as SQL (one of this tool's, a ``CREATE TYPE``) has none, and
-    an engine whose database cannot say what it locks needs none."""
+    An engine whose database cannot say what it locks needs none."""
     found: OperationStatements = {}
     for engine in engines:
         if not impl_for(engine.dialect.name).lock_modes:
             continue
         for operation in flatten(engine.upgrade_ops.ops):
-            buffer = io.StringIO()
-            context = MigrationContext.configure(
-                dialect=engine.dialect, opts={"as_sql": True, "output_buffer": buffer}
-            )
-            try:
-                Operations(context).invoke(operation)
-            except Exception:  # no implementation, or one that needs a database: no line to match
-                continue
             line = engine.prefixed(describe(operation, engine.dialect))
-            for sql in buffer.getvalue().split(_TERMINATOR):
-                if sql.strip():
-                    found.setdefault(sql_key(sql), line)
+            for sql in offline_sql(operation, engine.dialect):
+                found.setdefault(sql_key(sql), line)
     return found
 
 
@@ -112,6 +105,7 @@ class _Recorder:
         self.existing: set[int] | None = None  # the tables there were before the revision, by id
         self.last: LockProbe | None = None
         self.started = 0.0
+        self.first_uncommitted = 0  # the statements from there on hold their locks to the next commit
 
     def before(self, conn: Connection, *args: Any) -> None:
         if self.existing is None:
@@ -127,7 +121,18 @@ class _Recorder:
         if before is None or not self._of_the_revision(sql):
             return
         in_transaction = not getattr(conn.connection.dbapi_connection, "autocommit", False)
+        if not in_transaction:  # an autocommit block committed the statements before it
+            self._committed_early()
         self.into.statements.append(self._statement(sql, before, after, in_transaction, elapsed))
+
+    def _committed_early(self) -> None:
+        """The statements of this database's transaction so far held their locks until now, not to the
+        end of the revision."""
+        statements = self.into.statements
+        for index in range(self.first_uncommitted, len(statements)):
+            if statements[index].bind == self.bind and statements[index].in_transaction:
+                statements[index] = replace(statements[index], held_until=UNTIL_THE_NEXT_AUTOCOMMIT_BLOCK)
+        self.first_uncommitted = len(statements) + 1
 
     def _probe(self, conn: Connection) -> LockProbe:
         probe = self.impl.lock_probe(conn.connection.dbapi_connection)
@@ -176,6 +181,7 @@ class _Recorder:
             sql=sql.strip(),
             operation=self.lines.get(sql_key(sql)),
             in_transaction=in_transaction,
+            held_until=UNTIL_THE_REVISION_COMMITS if in_transaction else WHILE_IT_RUNS,
             lock_timeout=after.lock_timeout,
             elapsed=elapsed,
             locks=tuple(locks),

@@ -78,7 +78,7 @@ def _patterns(statement: Statement) -> list[Finding]:
         lock = statement.held_on(table)
         if lock is None or not lock.blocking:
             continue
-        held = lock.describe(statement.in_transaction)
+        held = lock.describe(statement.held_until)
         if _INDEX.search(sql):
             text = f"{_named(statement)} is built under the {held}: {INDEX_SAFE_FORM}"
             found.append(_finding(text, "index_not_concurrent", statement, table))
@@ -92,7 +92,7 @@ def _patterns(statement: Statement) -> list[Finding]:
             found.append(_finding(text, "set_not_null_scan", statement, table))
     for table in statement.rewrote:
         lock = statement.held_on(table)
-        held = f" under the {lock.describe(statement.in_transaction)}" if lock else ""
+        held = f" under the {lock.describe(statement.held_until)}" if lock else ""
         text = f"{_named(statement)} rewrites table {table}{held}: {REWRITE_SAFE_FORM}"
         found.append(_finding(text, "table_rewritten", statement, table))
     return found

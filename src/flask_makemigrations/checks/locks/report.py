@@ -12,6 +12,11 @@ from typing import Any
 
 #: What a lock keeps other sessions from doing to its table; a lock that blocks writes blocks production.
 READS, WRITES = "reads", "writes"
+#: How long a statement's locks are held: to the end of the revision's transaction, to the autocommit
+#: block that commits it earlier, or (outside a transaction) while the statement runs.
+UNTIL_THE_REVISION_COMMITS = "until the revision commits"
+UNTIL_THE_NEXT_AUTOCOMMIT_BLOCK = "until the autocommit block after it commits them"
+WHILE_IT_RUNS = "while it runs"
 
 
 @dataclass(frozen=True)
@@ -26,10 +31,9 @@ class Lock:
     def blocking(self) -> bool:
         return WRITES in self.blocks
 
-    def describe(self, in_transaction: bool) -> str:
+    def describe(self, held: str) -> str:
         """``SHARE lock on user (blocks writes) until the revision commits``."""
-        held = " until the revision commits" if in_transaction else " while it runs"
-        return f"{self.mode} lock on {self.table} (blocks {' and '.join(self.blocks)}){held}"
+        return f"{self.mode} lock on {self.table} (blocks {' and '.join(self.blocks)}) {held}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Statement:
     #: (taken by it or by a statement before it).
     held: tuple[Lock, ...] = ()
     bind: str | None = None  # the database's bind key (None: the main database)
+    held_until: str = UNTIL_THE_REVISION_COMMITS  # how long its locks are held
 
     @property
     def blocking(self) -> list[Lock]:
@@ -60,7 +65,7 @@ class Statement:
     def summary(self) -> str:
         """What it did that blocks production: its blocking locks, then rewrites and scans (under a
         blocking lock an earlier statement took, if so)."""
-        parts = [", ".join(lock.describe(self.in_transaction) for lock in self.blocking)]
+        parts = [", ".join(lock.describe(self.held_until) for lock in self.blocking)]
         parts += [f"rewrote {self._under(self.rewrote)}"] if self.rewrote else []
         parts += [f"scanned {self._under(self.scanned)}"] if self.scanned else []
         return "; ".join(part for part in parts if part)
