@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         merge_heads,
         prune_shadow_databases,
         rebase_onto,
+        revision_locks,
         squash_history,
         verify_history,
     )
@@ -43,6 +44,7 @@ _EXPORTS = {
     "prune_shadow_databases": "api",
     "rebase_onto": "api",
     "Rebased": "api",
+    "revision_locks": "api",
     "squash_history": "api",
     "Squashed": "api",
     "Verified": "checks.whole_history",
@@ -65,6 +67,7 @@ __all__ = [
     "merge_heads",
     "prune_shadow_databases",
     "rebase_onto",
+    "revision_locks",
     "squash_history",
     "verify_history",
 ]

@@ -10,6 +10,8 @@ from .cache.shadows import clear_cache
 from .cache.sqlite_files import FileSnapshots
 from .checks.branches import Against, check_against
 from .checks.locks.findings import lock_findings
+from .checks.locks.history import reported as lock_report
+from .checks.locks.history import revisions_in, start_of
 from .checks.locks.report import LockReport
 from .checks.new_revision import CHECK_HINT, NO_VERIFY_HINT, Databases, Schemas, verify_new_revision
 from .checks.review import review
@@ -174,16 +176,45 @@ def _drift_written(
     return again
 
 
-def verify_history(project: Project, runtime: Runtime = QUIET, against: str | None = None) -> Verified:
+def verify_history(
+    project: Project, runtime: Runtime = QUIET, against: str | None = None, locks: bool = False
+) -> Verified:
     """Check the whole history on a shadow database: the stairway, the head against the models, base;
-    with ``against`` (a git ref), the history merged with that ref's too."""
+    with ``against`` (a git ref), the history merged with that ref's too; with ``locks``, what each
+    revision locks (a PostgreSQL shadow database's, ``checks/locks/``)."""
+    if locks:
+        _check_measured(project.database, "verify --locks")
     with open_run(project, runtime) as run:
         merged = _against(run, against)
         with run.migrating() as migrated:
             made_while_loading = run.session.made_while_loading
-            verified = check_history(run.models_databases, run.history, made_while_loading, runtime.progress)
+            verified = check_history(
+                run.models_databases, run.history, made_while_loading, runtime.progress, locks
+            )
         verified.notes, verified.against = run.notes + migrated + verified.notes, merged
         return verified
+
+
+def revision_locks(
+    project: Project, revisions: str | None = None, runtime: Runtime = QUIET
+) -> list[LockReport]:
+    """What existing revisions lock on a PostgreSQL shadow database (``locks``): the history applied up
+    to the first one's parents, then each of ``revisions`` (one, ``START:END``, or the head) measured
+    as it goes up."""
+    _check_measured(project.database, "locks")
+    with open_run(project, runtime) as run, run.migrating():
+        history = run.history
+        scripts = revisions_in(history, revisions)
+        for parent in start_of(scripts):
+            history.upgrade(parent, runtime.progress)
+        databases = Databases.of(history)
+        reports = []
+        for script in scripts:
+            report = lock_report(history, script)
+            with databases.measured(report, {}):
+                history.upgrade(script.revision)
+            reports.append(report)
+        return reports
 
 
 def _against(run: Run, ref: str | None) -> Against | None:

@@ -116,6 +116,7 @@ def test_each_declared_option_reaches_every_front_end(declared: surface.Task) ->
         assert all(shown in argument.help for shown in (option.metavar, option.default) if shown)
         # Not given: the declared value, or None where Invoke configuration comes before it.
         assert argument.default == (None if option in invoke_tasks.CONFIGURED else option.unset)
+        assert argument.positional is option.positional  # invoke locks REV, or --revisions REV
 
     for group, own_app_option in ((command_line.main, True), (command_line.flask_command, False)):
         command = group if declared is surface.MAKEMIGRATIONS else group.commands[declared.name]
@@ -125,6 +126,10 @@ def test_each_declared_option_reaches_every_front_end(declared: surface.Task) ->
         assert list(options) == [option.name for option in wanted]
         for option in wanted:
             parameter = options[option.name]
+            if option.positional:  # Click's argument: the value alone, optional
+                assert isinstance(parameter, click.Argument) and not parameter.required
+                assert parameter.metavar == option.metavar
+                continue
             assert isinstance(parameter, click.Option)
             assert parameter.opts == [*([f"-{option.short}"] if option.short else []), option.flag]
             assert (parameter.help, parameter.is_flag) == (option.help, option.kind is surface.Kind.FLAG)

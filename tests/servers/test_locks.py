@@ -4,7 +4,7 @@ none."""
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from conftest import ProjectCopy, findings, written_text
 from pg_cluster import Cluster
 from server_runs import make
 
+from flask_makemigrations.checks.locks.findings import history_findings
 from flask_makemigrations.checks.locks.report import LockReport
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
@@ -25,9 +26,9 @@ def beside(report: LockReport | None, operation: str) -> str:
     return report.beside(operation)
 
 
-def lock_kinds(warnings: list[str]) -> list[str]:
+def lock_kinds(warnings: Sequence[str]) -> list[str]:
     """The kinds of the lock findings among the warnings, sorted."""
-    return sorted(finding.kind for finding in findings(warnings) if "lock" in finding.fields)
+    return sorted(finding.kind for finding in findings(list(warnings)) if "lock" in finding.fields)
 
 
 def test_each_blocking_pattern_is_measured_and_found(project: ProjectCopy, postgres: Cluster) -> None:
@@ -183,3 +184,58 @@ def test_safe_rewrites_what_blocks_and_flask_db_upgrade_applies_it_on_rows(
 
 def production_sql(postgres: Cluster, statement: str) -> list[tuple[Any, ...]]:
     return postgres.sql(statement, database="locks_production")
+
+
+HAND_WRITTEN = """from alembic import op
+import sqlalchemy as sa
+
+revision = "0003_hand"
+down_revision = "0002_posts"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("SET lock_timeout = '2s'")
+    op.execute("CREATE INDEX ix_post_body ON post (body)")
+    op.add_column("user", sa.Column("age", sa.Integer()))
+
+
+def downgrade():
+    op.drop_column("user", "age")
+    op.drop_index("ix_post_body", table_name="post")
+"""
+
+
+def test_an_existing_revision_reports_what_it_runs_in_locks_and_verify(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
+    """``locks 0003_hand`` and ``verify --locks``: a hand-written revision's own statements, in order,
+    each with what it did; its lock_timeout keeps it from a finding but the index's."""
+    from flask_makemigrations import Project, revision_locks, verify_history
+
+    (project.versions / "0003_hand.py").write_text(HAND_WRITTEN)
+    project.add_model_line(USERNAME, "age = db.Column(db.Integer)")
+    project.add_model_line(TITLE, "__table_args__ = (db.Index('ix_post_body', 'body'),)")
+    where = Project(database=postgres.url_string())
+    with project.inside():
+        (report,) = revision_locks(where, "0003")
+        verified = verify_history(where, locks=True)
+
+    assert [statement.sql for statement in report.statements] == [
+        "SET lock_timeout = '2s'", "CREATE INDEX ix_post_body ON post (body)",
+        'ALTER TABLE "user" ADD COLUMN age INTEGER',
+    ]  # fmt: skip
+    assert report.listed() == [
+        "0003_hand (migrations/versions/0003_hand.py):",
+        "  SET lock_timeout = '2s'",
+        "  CREATE INDEX ix_post_body ON post (body): SHARE lock on post (blocks writes) until the revision "
+        "commits; scanned post",
+        '  ALTER TABLE "user" ADD COLUMN age INTEGER: ACCESS EXCLUSIVE lock on user '
+        "(blocks reads and writes) until the revision commits",
+    ]
+    assert verified.locks is not None and [locked.revision for locked in verified.locks] == [
+        "0001_users", "0002_posts", "0003_hand",
+    ]  # fmt: skip
+    assert verified.locks[-1].listed() == report.listed()
+    assert lock_kinds(history_findings([report])) == ["index_not_concurrent"]

@@ -18,6 +18,8 @@ from ..revisions.driver import History, Progress, reported
 from ..revisions.generation import generate
 from ..run.binds import BindKey
 from .branches import Against
+from .locks.history import reported as lock_report
+from .locks.report import LockReport
 from .new_revision import (
     MIGRATIONS,
     MODELS,
@@ -42,6 +44,7 @@ class Verified:
     revisions: int
     notes: list[Advice] = field(default_factory=list)  # what to know beside the result (tables the app made)
     against: Against | None = None  # with --against: the history merged with the ref's
+    locks: list[LockReport] | None = None  # with --locks: what each revision locked as it first went up
 
 
 def check_history(
@@ -49,9 +52,11 @@ def check_history(
     history: History,
     made_while_loading: Mapping[BindKey, list[str]],
     progress: Progress | None = None,
+    locks: bool = False,
 ) -> Verified:
     """The stairway, the head, and base (where only the tables the app itself made while loading,
-    ``made_while_loading``, which no downgrade takes away, may be left)."""
+    ``made_while_loading``, which no downgrade takes away, may be left); with ``locks``, what each
+    revision locks, measured as it first goes up (PostgreSQL)."""
     history.single_head()
     revisions = list(reversed(list(history.script.walk_revisions("base", "heads"))))
     with kept_table_shapes(history.staging.project_dir) as shapes:
@@ -59,8 +64,12 @@ def check_history(
             history, shapes=shapes
         )  # the stairway checks every table but the version table
         before, created = databases.snapshot(), Created()
+        measured: list[LockReport] = []
         for number, revision in enumerate(reported(revisions, progress), 1):
-            after = stair(history, databases, revision, f"revision {number} of {len(revisions)}", before)
+            report = lock_report(history, revision) if locks else None
+            where = f"revision {number} of {len(revisions)}"
+            after = stair(history, databases, revision, where, before, report)
+            measured += [report] if report is not None else []
             before = created.record(revision.revision, before, after)
         check_head(models, history, shapes)
     with step("the full downgrade to base", hint=""):
@@ -71,15 +80,24 @@ def check_history(
         left += databases.prefixed(bind, sorted(set(schema) - own))
     if left:
         raise failed("base", f"tables left behind after the full downgrade: {', '.join(left)}", hint="")
-    return Verified(len(revisions), [Advice(note) for note in upgrade_over_rows(databases, created)])
+    notes = [Advice(note) for note in upgrade_over_rows(databases, created)]
+    return Verified(len(revisions), notes, locks=measured if locks else None)
 
 
-def stair(history: History, databases: Databases, revision: Script, where: str, before: Schemas) -> Schemas:
-    """Upgrade, downgrade, upgrade again; return the schemas at this revision (the next one's start).
-    ``rebase``'s proof takes this branch's revisions up these stairs too (``rebased.py``)."""
+def stair(
+    history: History,
+    databases: Databases,
+    revision: Script,
+    where: str,
+    before: Schemas,
+    locks: LockReport | None = None,
+) -> Schemas:
+    """Upgrade (measured into ``locks``, if given), downgrade, upgrade again; return the schemas at
+    this revision (the next one's start). ``rebase``'s proof takes this branch's revisions up these
+    stairs too (``rebased.py``)."""
     target, shown = _down_target(revision)
     culprit = f"revision {revision.revision} ({shown_path(history.staging.project_path(revision.path))})"
-    trip = RoundTrip(revision.revision, target, shown, culprit, f"({where})")
+    trip = RoundTrip(revision.revision, target, shown, culprit, f"({where})", locks=locks)
     return round_trip(history, databases, trip, before, hint="")
 
 

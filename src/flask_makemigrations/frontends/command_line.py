@@ -115,8 +115,10 @@ def _options(task: surface.Task, own_app_option: bool) -> list[click.Parameter]:
     return [_option(option) for option in declared]
 
 
-def _option(option: surface.Option) -> click.Option:
-    """A declared option as Click parses and shows it."""
+def _option(option: surface.Option) -> click.Parameter:
+    """A declared option as Click parses and shows it (a positional one as the command's argument)."""
+    if option.positional:
+        return click.Argument([option.name], required=False, metavar=option.metavar)
     flags = [*([f"-{option.short}"] if option.short else []), option.flag]
     shown: dict[str, Any] = {"metavar": option.metavar} if option.metavar else {}
     if option.default is not None:

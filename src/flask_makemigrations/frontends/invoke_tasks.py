@@ -44,7 +44,8 @@ class FlaskDbTask(Task[Any]):
 
         body.__name__ = body.__qualname__ = declared.name
         body.__doc__ = declared.doc
-        super().__init__(body, name=declared.name, positional=())
+        positional = [option.name for option in declared.options if option.positional]
+        super().__init__(body, name=declared.name, positional=positional)
         self.declared = declared
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -69,7 +70,9 @@ def _argument(option: surface.Option) -> Argument:
     default = None if option in CONFIGURED else option.unset
     # The attribute name only where it is not the flag's: Invoke aliases one to the other.
     attr_name = option.name if option.name != flag else None
-    return Argument(names=names, kind=kind, default=default, help=help, attr_name=attr_name)
+    return Argument(
+        names=names, kind=kind, default=default, help=help, attr_name=attr_name, positional=option.positional
+    )
 
 
 def _front(c: Context) -> runs.FrontEnd:
@@ -118,11 +121,12 @@ merge = FlaskDbTask(surface.MERGE)
 squash = FlaskDbTask(surface.SQUASH)
 rebase = FlaskDbTask(surface.REBASE)
 verify = FlaskDbTask(surface.VERIFY)
+locks = FlaskDbTask(surface.LOCKS_TASK)
 prune = FlaskDbTask(surface.PRUNE)
 cache = FlaskDbTask(surface.CACHE)
 
 # Declaring the setting lets Invoke fill it from every configuration source, including the
 # environment (INVOKE_MAKEMIGRATIONS_URL_ENV), which only overrides keys that already exist. bind_env
 # is a mapping, {audit: AUDIT_URL}, so it comes from configuration files only.
-ns = Collection(makemigrations, merge, squash, rebase, verify, prune, cache)
+ns = Collection(makemigrations, merge, squash, rebase, verify, locks, prune, cache)
 ns.configure({"makemigrations": {"url_env": None, "bind_env": {}}})

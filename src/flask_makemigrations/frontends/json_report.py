@@ -10,7 +10,8 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from ..checks.locks.report import as_entries
+from ..checks.locks.findings import history_findings
+from ..checks.locks.report import as_entries, revision_entries
 from ..errors import (
     MakemigrationsError,
     Spelling,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from ..api import Result
     from ..checks.branches import Against, Placed
+    from ..checks.locks.report import LockReport
     from ..checks.whole_history import Verified
     from ..questioner import Question
 
@@ -99,9 +101,24 @@ def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> dict[
         "status": report.BRANCH_CONFLICT if found else "verified",
         "revisions": verified.revisions,
         "seconds": round(seconds, 3),
-        "warnings": [as_entry(warning, spelling=spelling) for warning in found],
+        "warnings": [
+            as_entry(warning, spelling=spelling)
+            for warning in [*found, *history_findings(verified.locks or [])]
+        ],
         "notes": [note.render(spelling) for note in verified.notes],
         "against": _against(verified.against),
+        "locks": revision_entries(verified.locks),
+        "error": None,
+    }
+
+
+def of_locks(reports: "list[LockReport]") -> dict[str, Any]:
+    """``locks``: each revision's statements, and the patterns that block production."""
+    return {
+        "command": "locks",
+        "status": "measured",
+        "revisions": revision_entries(reports),
+        "warnings": [as_entry(warning) for warning in history_findings(reports)],
         "error": None,
     }
 
@@ -113,7 +130,10 @@ _UNKNOWN: dict[str, dict[str, Any]] = {
         "path": None, "revision": None, "script": None, "shadow": None, "questions": [], "against": None,
         "locks": None,
     },
-    "verify": {"revisions": None, "seconds": None, "warnings": [], "notes": [], "against": None},
+    "verify": {
+        "revisions": None, "seconds": None, "warnings": [], "notes": [], "against": None, "locks": None,
+    },
+    "locks": {"revisions": None, "warnings": []},
 }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..checks.locks.findings import history_findings
 from ..errors import (
     Advice,
     MakemigrationsError,
@@ -28,6 +29,7 @@ from ..findings import rendered
 if TYPE_CHECKING:  # the engine's types, for the checker only: this module must import without them
     from ..api import CacheState, Rebased, Regenerated, Result, Squashed
     from ..checks.branches import Against
+    from ..checks.locks.report import LockReport
     from ..checks.whole_history import Verified
     from ..run.run import Built
     from ..shadow.server import PruneResult
@@ -225,9 +227,20 @@ def of_verify(verified: "Verified", seconds: float, spelling: Spelling) -> Repor
             "upgrades again; head matches the models; base leaves no table behind"
         ],
     )
+    if verified.locks is not None:
+        report.stdout += [line for locked in verified.locks for line in locked.listed()]
+        report.stderr += _warnings(history_findings(verified.locks), spelling)
     if found:
         report.closing, report.status = _branch_conflict(verified.against), CHANGES
     return report
+
+
+def of_locks(reports: "list[LockReport]") -> Report:
+    """What each revision ran and locked, on stdout; the patterns that block production as warnings."""
+    return Report(
+        stdout=[line for locked in reports for line in locked.listed()],
+        stderr=_warnings(history_findings(reports)),
+    )
 
 
 def of_prune(result: "PruneResult") -> Report:

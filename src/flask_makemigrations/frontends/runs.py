@@ -55,6 +55,8 @@ class Given:
     default: tuple[str, ...] = ()  # TABLE.COLUMN=VALUE, as --default gives them
     against: str | None = None  # a git ref: the history merged with its history is checked too
     safe: bool = False  # the revision in the forms that do not block production (PostgreSQL)
+    locks: bool = False  # verify: also what each revision locks (PostgreSQL)
+    revisions: str | None = None  # locks: REV or START:END (default: the head)
     no_verify: bool = False
     strict: bool = False
     no_cache: bool = False
@@ -149,7 +151,7 @@ def verify(front: FrontEnd, given: Given) -> report.Report:
     def run() -> report.Report:
         with progress_line("Verifying revisions", wanted=not given.verbose) as progress:
             verified = _engine().verify_history(
-                _project(given), _runtime(front, given, progress), given.against
+                _project(given), _runtime(front, given, progress), given.against, given.locks
             )
         seconds = time.monotonic() - started
         shown = report.of_verify(verified, seconds, front.spelling)
@@ -158,6 +160,18 @@ def verify(front: FrontEnd, given: Given) -> report.Report:
         return shown
 
     return _reported(given, front, run, "verify")
+
+
+def locks(front: FrontEnd, given: Given) -> report.Report:
+    def run() -> report.Report:
+        with progress_line("Applying revisions", wanted=not given.verbose) as progress:
+            reports = _engine().revision_locks(
+                _project(given), given.revisions, _runtime(front, given, progress)
+            )
+        shown = report.of_locks(reports)
+        return json_report.as_json(shown, json_report.of_locks(reports)) if given.json else shown
+
+    return _reported(given, front, run, "locks")
 
 
 def prune(front: FrontEnd, given: Given) -> report.Report:

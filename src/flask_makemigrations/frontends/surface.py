@@ -35,6 +35,8 @@ class Option:
     choices: tuple[str, ...] = ()  # the values it accepts (any, if empty)
     #: Under ``flask`` the option is Flask's own (``flask --app``): that front end does not add it.
     flask_has_it: bool = False
+    #: Also given without its flag, as the task's argument (``invoke locks REV``).
+    positional: bool = False
 
     @property
     def flag(self) -> str:
@@ -156,6 +158,19 @@ SAFE = Option(
     "reported again",
     Kind.FLAG,
 )
+LOCKS = Option(
+    "locks",
+    "on a PostgreSQL shadow database: also report what each revision locks (its SQL, the locks it takes "
+    "and what they block, the tables it rewrites and scans)",
+    Kind.FLAG,
+)
+REVISIONS = Option(
+    "revisions",
+    "a revision (full or partial id), or START:END for the revisions after START up to END "
+    "(default: the head)",
+    metavar="REV",
+    positional=True,
+)
 SINCE = Option("since", "keep this revision and those before it; fold the ones after (default: fold all)")
 CLEAR = Option(
     "clear",
@@ -223,8 +238,14 @@ REBASE = Task(
 VERIFY = Task(
     "verify",
     "Check the whole history on a shadow database: each revision up, down and up again; head = models.",
-    (APP, AGAINST, *WHERE, FORMAT),
+    (APP, AGAINST, LOCKS, *WHERE, FORMAT),
     runs.verify,
+)
+LOCKS_TASK = Task(
+    "locks",
+    "Print the SQL each revision runs on a PostgreSQL shadow database and what it locks, as measured there.",
+    (APP, REVISIONS, *WHERE, FORMAT),
+    runs.locks,
 )
 PRUNE = Task(
     "prune",
@@ -245,7 +266,7 @@ CACHE = Task(
     runs.cache,
 )
 #: The main job first: the Click group is made of it, and the others are its subcommands.
-TASKS = (MAKEMIGRATIONS, MERGE, SQUASH, REBASE, VERIFY, PRUNE, CACHE)
+TASKS = (MAKEMIGRATIONS, MERGE, SQUASH, REBASE, VERIFY, LOCKS_TASK, PRUNE, CACHE)
 
 
 def spelling(tasks: str) -> Spelling:

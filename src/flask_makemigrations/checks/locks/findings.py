@@ -48,6 +48,20 @@ TIMEOUT_SAFE_FORM = (
 SAFE_FORMS = (INDEX_SAFE_FORM, CONSTRAINT_SAFE_FORM, NOT_NULL_SAFE_FORM, REWRITE_SAFE_FORM, TIMEOUT_SAFE_FORM)
 
 
+def history_findings(reports: list[LockReport]) -> list[Finding]:
+    """The findings of existing revisions, each naming its revision."""
+    return [
+        Finding(
+            f"revision {report.revision} ({report.path}): {found.template}",
+            found.kind,
+            revision=report.revision,
+            **found.fields,
+        )
+        for report in reports
+        for found in lock_findings(report)
+    ]
+
+
 def lock_findings(report: LockReport | None) -> list[Finding]:
     """A warning per blocking pattern among the revision's statements, and one for the revision if a
     blocking lock was taken with no ``lock_timeout``."""

@@ -87,6 +87,16 @@ class LockReport:
     statements: list[Statement] = field(default_factory=list)
     revision: str | None = None  # the revision it is of
     measured: bool = False  # whether the database could say (PostgreSQL's can; else nothing is listed)
+    path: str | None = None  # its file, for an existing revision (``locks``, ``verify --locks``)
+
+    def listed(self) -> list[str]:
+        """An existing revision's report: a line naming it, then each statement's SQL and what it
+        did that blocks production (``sqlmigrate``'s listing, measured)."""
+        lines = [f"{self.revision} ({self.path}):" if self.path else f"{self.revision}:"]
+        for statement in self.statements:
+            summary = statement.summary()
+            lines.append(f"  {' '.join(statement.sql.split())}" + (f": {summary}" if summary else ""))
+        return lines if self.statements else [*lines, "  (no statement)"]
 
     def beside(self, operation: str) -> str:
         """What ``operation``'s statements did, to follow its line (``: SHARE lock on user ...``)."""
@@ -101,6 +111,13 @@ class LockReport:
             for s in self.statements
             if s.summary() and s.operation is None
         ]
+
+
+def revision_entries(reports: list[LockReport] | None) -> list[dict[str, Any]] | None:
+    """Each existing revision's report as a JSON entry: its id, its file and its statements."""
+    if reports is None:
+        return None
+    return [{"revision": r.revision, "path": r.path, "statements": as_entries(r) or []} for r in reports]
 
 
 def as_entries(report: LockReport | None) -> list[dict[str, Any]] | None:
