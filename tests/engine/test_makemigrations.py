@@ -281,6 +281,7 @@ def test_every_option_has_help(project: ProjectCopy) -> None:
         "--rename",
         "--default",
         "--rev-id",
+        "--safe",
         "--strict",
         "--url-env",
         "--verbose",

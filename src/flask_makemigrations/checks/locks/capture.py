@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from ...dialects import impl_for
 from ...dialects.default import DefaultImpl, LockProbe, TableState
@@ -52,7 +52,7 @@ def operation_statements(engines: list[EngineChanges]) -> OperationStatements:
     An engine whose database cannot say what it locks needs none."""
     found: OperationStatements = {}
     for engine in engines:
-        if not impl_for(engine.dialect.name).lock_modes:
+        if not measures_locks(engine.dialect):
             continue
         for operation in flatten(engine.upgrade_ops.ops):
             line = engine.prefixed(describe(operation, engine.dialect))
@@ -61,9 +61,9 @@ def operation_statements(engines: list[EngineChanges]) -> OperationStatements:
     return found
 
 
-def measures_locks(engine: Engine) -> bool:
-    """Whether the engine's database can say what a statement locked (PostgreSQL)."""
-    return bool(impl_for(engine.dialect.name).lock_modes)
+def measures_locks(dialect: Dialect) -> bool:
+    """Whether the dialect's database can say what a statement locked (PostgreSQL)."""
+    return bool(impl_for(dialect.name).lock_modes)
 
 
 @contextmanager
@@ -72,7 +72,7 @@ def capture(
 ) -> Iterator[None]:
     """Record ``into`` each statement run on ``engines`` during the block, with what it did and the
     operation it is of (by its SQL, ``lines``)."""
-    measured = {bind: engine for bind, engine in engines.items() if measures_locks(engine)}
+    measured = {bind: engine for bind, engine in engines.items() if measures_locks(engine.dialect)}
     if not measured:
         yield
         return
