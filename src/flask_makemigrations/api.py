@@ -9,7 +9,7 @@ from .cache.postgresql_templates import Template, cached_templates, clear_templa
 from .cache.shadows import clear_cache
 from .cache.sqlite_files import FileSnapshots
 from .checks.branches import Against, check_against
-from .checks.locks.findings import lock_findings
+from .checks.locks.findings import lock_findings, of_locks
 from .checks.locks.history import reported as lock_report
 from .checks.locks.history import revisions_in, start_of
 from .checks.locks.report import LockReport
@@ -44,6 +44,7 @@ from .shadow.server import PruneResult, ServerBackend, prune
 if TYPE_CHECKING:  # squash's and rebase's modules are imported by their runs only (others would pay)
     from .checks.rebased import RebaseProof
     from .checks.squashed import Proof
+    from .revisions.completion import Drift
     from .revisions.rebasing import Line, Moved
 
 
@@ -87,6 +88,7 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
             )
             if request.verify:
                 _verify(run, generated, previous_head, result, request)
+                generated, request = _safe_written(run, generated, previous_head, result, request)
                 generated = _drift_written(run, generated, previous_head, result, request)
         result.notes += migrated
         if against is not None:
@@ -155,8 +157,34 @@ def _drift_written(
     drift = drift_operations(result.differences, generated, run.session.adapter.engines())
     if request.empty or not drift:
         return generated
+    return _generated_again(run, generated, previous_head, result, request, drift)
+
+
+def _safe_written(
+    run: Run, generated: Generated, previous_head: str | None, result: Result, request: Request
+) -> tuple[Generated, Request]:
+    """Where verification measured locks that block production and the user, asked, wants the safe
+    forms (a writing run at a terminal), the revision generated again with them (as ``--safe``) and
+    verified again; the request is ``--safe``'s from then on."""
+    blocking = of_locks(result.warnings)
+    if request.safe or not blocking or not run.runtime.questioner.ask_safe_forms(blocking):
+        return generated, request
+    safe = replace(request, safe=True)
+    return _generated_again(run, generated, previous_head, result, safe), safe
+
+
+def _generated_again(
+    run: Run,
+    generated: Generated,
+    previous_head: str | None,
+    result: Result,
+    request: Request,
+    drift: "Drift | None" = None,
+) -> Generated:
+    """The shadow databases back at the previous head without the first attempt, the revision
+    generated again (with ``drift``, and in the request's safe forms), and verified again."""
     history = run.history
-    if generated.staged_file is not None:  # back to the previous head, without the first attempt
+    if generated.staged_file is not None:
         history.downgrade(previous_head or "base")
         generated.staged_file.unlink()
         history.reload()

@@ -43,6 +43,12 @@ class Questioner(Protocol):
         replaced by one revision generated against it? (None: no one answered; nothing changes)"""
         ...
 
+    def ask_safe_forms(self, findings: list[str]) -> bool | None:
+        """The revision takes locks that block production on PostgreSQL (``findings``, as measured on
+        the shadow database): write it in its safe form (``--safe``)? (None: no one answered, which
+        is a no)"""
+        ...
+
 
 def table_rename_question(old: str, new: str) -> str:
     return f"Did you rename table {old} to {new}?"
@@ -68,6 +74,15 @@ def regenerate_question(ref: str, head: str, reason: str) -> str:
 
 #: The option that answers the regeneration question up front.
 REGENERATE_OPTION = "--regenerate"
+
+
+def safe_forms_question(findings: list[str]) -> str:
+    listed = "".join(f"  - {finding}\n" for finding in findings)
+    return (
+        f"The revision blocks production on PostgreSQL, as measured on the shadow database:\n{listed}"
+        "Write it in its safe form (CREATE INDEX CONCURRENTLY, NOT VALID then VALIDATE, a lock_timeout; "
+        "as --safe does)?"
+    )
 
 
 def rename_option(old: str, new: str) -> str:
@@ -159,6 +174,9 @@ class Answers:
         if self.regenerate:
             return True
         return self.otherwise.ask_regenerate(ref, head, reason) if self.otherwise is not None else None
+
+    def ask_safe_forms(self, findings: list[str]) -> bool | None:
+        return self.otherwise.ask_safe_forms(findings) if self.otherwise is not None else None
 
 
 #: What each option's value looks like, as its error says.

@@ -5,6 +5,7 @@ none."""
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from server_runs import make
 
 from flask_makemigrations.checks.locks.findings import history_findings
 from flask_makemigrations.checks.locks.report import LockReport
+from flask_makemigrations.run.session import Runtime
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 TITLE = "title = db.Column(db.String(120), nullable=False)"
@@ -239,3 +241,44 @@ def test_an_existing_revision_reports_what_it_runs_in_locks_and_verify(
     ]  # fmt: skip
     assert verified.locks[-1].listed() == report.listed()
     assert lock_kinds(history_findings([report])) == ["index_not_concurrent"]
+
+
+@dataclass
+class SaysYesToSafeForms:
+    """A person at the terminal who answers yes to the safe forms, and no to the rest."""
+
+    asked: list[list[str]] = field(default_factory=list)
+
+    def ask_rename_table(self, old: str, new: str) -> bool:
+        return False
+
+    def ask_rename_column(self, table: str, old: str, new: str, type_: str) -> bool:
+        return False
+
+    def ask_not_null_addition(self, table: str, column: str, type_: str) -> str | None:
+        return None
+
+    def ask_safe_forms(self, findings: list[str]) -> bool:
+        self.asked.append(findings)
+        return True
+
+
+def test_a_yes_to_the_question_writes_the_safe_forms(project: ProjectCopy, postgres: Cluster) -> None:
+    """Asked (a writing run at a terminal) about the measured findings, a yes rewrites the revision
+    as --safe does, and it is verified and measured again."""
+    from flask_makemigrations import Project, Request, make_migrations
+
+    project.edit("app/models.py", TITLE, TITLE.replace("nullable=False", "nullable=False, index=True"))
+    person = SaysYesToSafeForms()
+    with project.inside():
+        result = make_migrations(
+            Project(database=postgres.url_string()),
+            Request(message="title index"),
+            Runtime(questioner=person),
+        )
+
+    (asked,) = person.asked  # once, with what was measured
+    assert [finding.kind for finding in findings(asked)] == ["index_not_concurrent", "lock_timeout_missing"]
+    assert result.operations == ["~ lock_timeout 5s", "+ index ix_post_title on post"]
+    assert lock_kinds(result.warnings) == [] and beside(result.locks, "+ index ix_post_title on post") == ""
+    assert "postgresql_concurrently=True" in written_text(result)

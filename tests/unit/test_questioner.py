@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+import pytest
 import sqlalchemy as sa
 from alembic.operations import ops
 
@@ -33,6 +34,10 @@ class ScriptedQuestioner:
         self.asked.append(("regenerate", ref, head))
         return None
 
+    def ask_safe_forms(self, findings: list[str]) -> bool:
+        self.asked.append(("safe_forms", *findings))
+        return False
+
 
 def test_an_api_caller_gets_no_answer_the_revision_as_autogenerate_writes_it() -> None:
     questioner = QUIET.questioner
@@ -41,6 +46,7 @@ def test_an_api_caller_gets_no_answer_the_revision_as_autogenerate_writes_it() -
     assert questioner.ask_rename_table("post", "article") is None
     assert questioner.ask_rename_column("post", "title", "headline", "VARCHAR(80)") is None
     assert questioner.ask_not_null_addition("user", "age", "INTEGER") is None
+    assert questioner.ask_safe_forms(["index ix_user_age on user is built under the SHARE lock ..."]) is None
 
 
 def test_answers_given_up_front_answer_their_own_questions_and_ask_the_rest() -> None:
@@ -86,3 +92,24 @@ def test_a_front_ends_questioner_reaches_a_rewrite_through_the_runtime() -> None
     (rename,) = modified.ops
     assert isinstance(rename, ops.AlterColumnOp)
     assert (rename.column_name, rename.modify_name) == ("title", "headline")
+
+
+@pytest.mark.version_independent
+def test_the_terminal_asks_about_the_safe_forms_once_listing_what_was_measured() -> None:
+    from io import StringIO
+
+    from flask_makemigrations.frontends.questions import TerminalQuestioner
+
+    asked_on = StringIO()
+    person = TerminalQuestioner(StringIO("y\n"), asked_on)
+    measured = ["index ix_post_title on post is built under the SHARE lock on post ..."]
+
+    assert person.ask_safe_forms(measured) is True
+    assert person.ask_safe_forms(measured) is True  # a revision generated again is not asked again
+    assert asked_on.getvalue() == (
+        "The revision blocks production on PostgreSQL, as measured on the shadow database:\n"
+        f"  - {measured[0]}\n"
+        "Write it in its safe form (CREATE INDEX CONCURRENTLY, NOT VALID then VALIDATE, a lock_timeout; "
+        "as --safe does)? [y/N] "
+    )
+    assert TerminalQuestioner(StringIO(""), StringIO()).ask_safe_forms(measured) is False  # no answer: no

@@ -15,6 +15,7 @@ from ..questioner import (
     column_rename_question,
     not_null_question,
     regenerate_question,
+    safe_forms_question,
     table_rename_question,
 )
 from .terminal import ProgressLine
@@ -55,6 +56,9 @@ class TerminalQuestioner:
 
     def ask_regenerate(self, ref: str, head: str, reason: str) -> bool:
         return self._yes(("regenerate", ref, head), f"{regenerate_question(ref, head, reason)} [y/N] ")
+
+    def ask_safe_forms(self, findings: list[str]) -> bool:
+        return self._yes(("safe",), f"{safe_forms_question(findings)} [y/N] ")
 
     def _yes(self, key: tuple[str, ...], question: str) -> bool:
         if key not in self.asked:

@@ -48,6 +48,21 @@ TIMEOUT_SAFE_FORM = (
 SAFE_FORMS = (INDEX_SAFE_FORM, CONSTRAINT_SAFE_FORM, NOT_NULL_SAFE_FORM, REWRITE_SAFE_FORM, TIMEOUT_SAFE_FORM)
 
 
+#: The kinds of finding a revision's locks give (``--safe`` rewrites all but a table's rewrite).
+KINDS = (
+    "index_not_concurrent",
+    "constraint_validated",
+    "set_not_null_scan",
+    "table_rewritten",
+    "lock_timeout_missing",
+)
+
+
+def of_locks(warnings: list[str]) -> list[str]:
+    """The warnings that are lock findings."""
+    return [warning for warning in warnings if isinstance(warning, Finding) and warning.kind in KINDS]
+
+
 def history_findings(reports: list[LockReport]) -> list[Finding]:
     """The findings of existing revisions, each naming its revision."""
     return [
