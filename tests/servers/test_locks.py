@@ -282,3 +282,18 @@ def test_a_yes_to_the_question_writes_the_safe_forms(project: ProjectCopy, postg
     assert result.operations == ["~ lock_timeout 5s", "+ index ix_post_title on post"]
     assert lock_kinds(result.warnings) == [] and beside(result.locks, "+ index ix_post_title on post") == ""
     assert "postgresql_concurrently=True" in written_text(result)
+
+
+def test_locks_refuses_a_revision_the_history_does_not_have(project: ProjectCopy, postgres: Cluster) -> None:
+    from flask_makemigrations import Project, revision_locks
+
+    def locks_of(revisions: str) -> object:
+        with project.inside():
+            return revision_locks(Project(database=postgres.url_string()), revisions)
+
+    assert (
+        project.engine_refuses(locks_of, "nope") == "locks nope: Can't locate revision identified by 'nope'"
+    )
+    assert project.engine_refuses(locks_of, "0001_users:nope") == (
+        "locks 0001_users:nope: Can't locate revision identified by 'nope'"
+    )

@@ -4,6 +4,7 @@ cannot tell) and ``verify --locks``.
 """
 
 from alembic.script import Script
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
 from ...errors import UsageError, shown_path
@@ -21,13 +22,13 @@ def revisions_in(history: History, revisions: str | None) -> list[Script]:
             found = history.script.get_revision(named)
             return [found] if isinstance(found, Script) else []
         start, end = revisions.split(":", 1)
-        walked = history.script.walk_revisions(start or "base", end or "heads")
+        walked = list(history.script.walk_revisions(start or "base", end or "heads"))
         first = history.script.get_revision(start) if start not in ("", "base") else None
-    except CommandError as exc:
+    except (CommandError, RevisionError) as exc:  # walking raises the latter, unwrapped
         raise UsageError(f"locks {revisions}: {exc}") from None
     start = first.revision if isinstance(first, Script) else start  # a partial id, in full
     return [  # after START, which walk_revisions includes
-        script for script in reversed(list(walked)) if isinstance(script, Script) and script.revision != start
+        script for script in reversed(walked) if isinstance(script, Script) and script.revision != start
     ]
 
 
