@@ -197,6 +197,29 @@ def test_a_signal_while_the_engine_is_imported_is_reported(
     assert project.snapshot() == before
 
 
+@pytest.mark.parametrize("front", FRONT_ENDS)
+def test_ctrl_c_that_leaves_code_run_from_a_string_is_still_the_runs_status(
+    project: ProjectCopy, front: str
+) -> None:
+    """dataclasses and namedtuple make methods with ``exec`` of a string while modules are imported.
+    CPython ends a ``python -m`` process by SIGINT once a KeyboardInterrupt has left such code, even
+    one the program handled: here the app's import, in the run, sends Ctrl-C to its own process
+    inside such code, and the status is still the run's 130, after its report."""
+    project.edit(
+        "app/models.py",
+        "from .extensions import db",
+        "from .extensions import db\n"
+        "import os, signal\n"
+        'exec("os.kill(os.getpid(), signal.SIGINT)\\nfor _ in range(10 ** 6): pass")',
+    )
+
+    result = project.run([*FRONT_ENDS[front], "-m", "x", "--format", "json"])
+
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Interrupted"), result.stderr
+    assert json.loads(result.stdout)["status"] == "interrupted"
+
+
 @SIGNALS
 def test_a_signal_while_python_m_starts_is_reported(
     project: ProjectCopy, probe_dir: Path, signum: int, status: int, word: str, json_status: str

@@ -258,6 +258,9 @@ class SaysYesToSafeForms:
     def ask_not_null_addition(self, table: str, column: str, type_: str) -> str | None:
         return None
 
+    def ask_regenerate(self, ref: str, head: str, reason: str) -> bool | None:
+        return None
+
     def ask_safe_forms(self, findings: list[str]) -> bool:
         self.asked.append(findings)
         return True

@@ -125,14 +125,34 @@ def signals_held_to_the_end() -> Iterator[None]:
     """:func:`signals_held` for a front end's command, after which the process only ends: from then
     on Ctrl-C and SIGTERM are ignored. The report is written and its status is the process's; a
     signal that came now (or one raised again on its way out) would replace that status with the
-    signal's, as the interpreter puts the default actions back while it shuts down."""
+    signal's, as the interpreter puts the default actions back while it shuts down.
+
+    The handlers go from holding straight to ignoring, never back to the process's own in between,
+    and a command inside another (``python -m``'s, then Click's group, then its subcommand) leaves
+    both to the outermost: a nested block that put the process's handlers back as it ended would
+    open a moment, before the outer block ignores them, in which a signal ends the process with
+    Python's default action instead of the report's status."""
+    if not _in_main_thread() or _holding():
+        yield
+        return
+    for signum in _INTERRUPTS:
+        signal.signal(signum, _arrived.remember)
     try:
-        with signals_held():
-            yield
+        yield
     finally:
-        if _in_main_thread():
-            for signum in _INTERRUPTS:
-                signal.signal(signum, signal.SIG_IGN)
+        for signum in _INTERRUPTS:
+            signal.signal(signum, signal.SIG_IGN)
+        _forget_interrupts_left_in_exec()
+
+
+def _forget_interrupts_left_in_exec() -> None:
+    """CPython ends a ``python -m`` process by SIGINT, whatever its exit status, once a
+    KeyboardInterrupt has left code that ``exec`` or ``eval`` ran from a string: it takes that for an
+    interrupt no one handled (the interpreter's flag, which each such ``exec`` clears as it starts).
+    dataclasses and namedtuple make their methods that way while modules are imported, so Ctrl-C in
+    the run's first half-second can land there; the run handled it and its report says so. An empty
+    ``exec`` clears the flag, and the process ends with the report's status."""
+    exec("")  # a constant: it runs nothing
 
 
 def signals_raised() -> AbstractContextManager[None]:
