@@ -17,7 +17,7 @@ from ..cache.files import project_id
 from ..cache.headers import RevisionHeaders
 from ..cache.keys import canonical, revision_keys
 from ..cache.reflection import reflection_answered_from_cache
-from ..cache.shadows import ShadowCache, snapshot_store
+from ..cache.shadows import ShadowCache, snapshot_stores
 from ..checks.new_revision import ModelsDatabases
 from ..errors import Advice
 from ..revisions.driver import History, Progress
@@ -66,15 +66,15 @@ class Run:
         history = history or self.history
         progress = self.runtime.progress if show_progress else None
         backend = self.session.shadow.backend
-        store = snapshot_store(backend, project_id(history.staging.project_dir)) if self.use_cache else None
-        if store is None:  # the cache is off for this run, or MySQL and MariaDB: they keep none
+        stores = snapshot_stores(backend, project_id(history.staging.project_dir)) if self.use_cache else []
+        if not stores:  # the cache is off for this run, or MySQL and MariaDB: they keep none
             return Built(history.upgrade(progress=progress))
-        return self._build_from_snapshots(history, ShadowCache(store), progress)
+        return self._build_from_snapshots(history, ShadowCache(stores), progress)
 
     def _build_from_snapshots(self, history: History, cache: ShadowCache, progress: Progress | None) -> Built:
         """Restore the deepest snapshot set of the history's revisions, apply what came after, and keep
-        a set at the head if it was not the one restored. The app's pooled connections are closed
-        before a server database is replaced or copied."""
+        a set at the head if it was not the one restored or came from a store after the first. The
+        app's pooled connections are closed before a server database is replaced or copied."""
         shadows = self.session.shadows
         binds = [bind for bind in shadows if bind is not None]
         settings = canonical({**history.adapter.env_settings(), "extension_tables": self._extension_ddl()})
@@ -85,7 +85,7 @@ class Run:
         restored = cache.restore(keys, heads_first, shadows)
         applied = history.upgrade(progress=progress)
         head = history.single_head()
-        if head is not None and head != restored:
+        if head is not None and (head != restored or cache.restored_from_fallback):
             self.session.release_connections()
             cache.save(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
         return Built(applied, restored)
