@@ -8,6 +8,7 @@ result: anything doubtful is discarded and the run builds cold.
 """
 
 import contextlib
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class ShadowCache:
         #: Whether the set restored came from a store after the first (which lacked it, so it is to be
         #: kept there: a new server gets its template from the first run's restored dump).
         self.restored_from_fallback = False
+        self._saving: threading.Thread | None = None  # the later stores' save, under way
+        self._failure: BaseException | None = None  # what ended it, other than the cache's own misses
 
     def restore(
         self,
@@ -92,12 +95,38 @@ class ShadowCache:
         """Snapshot every database under ``key`` in each store, the main one last, so a reader never
         finds a set without its binds (it looks for the main one first).
 
-        A cache that cannot be written (full disk, read-only home, a server that refuses, no client
-        programs for a dump) only costs the next run time.
+        The first store's set is saved now; the later stores' (PostgreSQL's dumps, which only read
+        the databases) in a thread, while the run goes on reading them: ``settle`` waits for it, and
+        must be called before anything changes or drops them. A cache that cannot be written (full
+        disk, read-only home, a server that refuses, no client programs for a dump) only costs the
+        next run time.
         """
-        for store in self.stores:
-            with contextlib.suppress(OSError, MakemigrationsError):
-                self._save(store, key, shadows)
+        first, *later = self.stores
+        self._save_quietly([first], key, shadows)
+        if later:
+            self._saving = threading.Thread(
+                target=self._save_quietly, args=(later, key, shadows), daemon=True
+            )
+            self._saving.start()
+
+    def settle(self) -> None:
+        """Wait for the save under way, if any; what ended it other than a miss is raised here."""
+        if self._saving is not None:
+            self._saving.join()
+            self._saving = None
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+
+    def _save_quietly(
+        self, stores: Sequence[Snapshots], key: str, shadows: Mapping[str | None, ShadowDatabase]
+    ) -> None:
+        try:
+            for store in stores:
+                with contextlib.suppress(OSError, MakemigrationsError):
+                    self._save(store, key, shadows)
+        except BaseException as exc:  # a bug: raised by settle, in the run's own thread
+            self._failure = exc
 
     def _save(self, store: Snapshots, key: str, shadows: Mapping[str | None, ShadowDatabase]) -> None:
         if all(store.has(key, bind) for bind in shadows):

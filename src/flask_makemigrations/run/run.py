@@ -10,7 +10,7 @@ named steps.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache.files import project_id
@@ -47,6 +47,9 @@ class Run:
     history: History
     runtime: Runtime
     use_cache: bool  # snapshots, revision headers, reflection answers and models' schemas reused
+    #: Caches still saving snapshots of the shadow databases (``ShadowCache.save``): settled before
+    #: anything changes them, and before the session drops them.
+    saving: list[ShadowCache] = field(default_factory=list)
 
     @contextmanager
     def migrating(self) -> Iterator[list[Advice]]:
@@ -63,6 +66,7 @@ class Run:
         """The shadow databases upgraded to the head of ``history`` (the run's own by default), from
         the deepest cached snapshot when there is one (which holds the extensions' tables too: their
         DDL is part of its key)."""
+        self.settle()
         history = history or self.history
         progress = self.runtime.progress if show_progress else None
         backend = self.session.shadow.backend
@@ -87,8 +91,15 @@ class Run:
         head = history.single_head()
         if head is not None and (head != restored or cache.restored_from_fallback):
             self.session.release_connections()
+            self.session.stack.callback(cache.settle)  # before the session drops the databases
+            self.saving.append(cache)
             cache.save(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
         return Built(applied, restored)
+
+    def settle(self) -> None:
+        """Wait for the snapshots still being saved from the shadow databases: before they change."""
+        while self.saving:
+            self.saving.pop().settle()
 
     def _extension_ddl(self) -> dict[str, list[str]]:
         """The extensions' tables' DDL, for the cache's keys."""
@@ -98,8 +109,11 @@ class Run:
         """The new revision generated from the models, with the reflection of the tables a previous run
         saw unchanged answered from the cache."""
         engines = self.session.adapter.engines().values()
-        with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
-            return generate(self.history, title, empty, rev_id, questioner=self.runtime.questioner)
+        try:
+            with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
+                return generate(self.history, title, empty, rev_id, questioner=self.runtime.questioner)
+        finally:
+            self.settle()  # generating only reads the shadow databases; what comes next may change them
 
     def without(self, left_out: list[Path]) -> History:
         """The history with ``left_out`` taken out of it (what a squash replaces), staged in this run's
@@ -109,11 +123,14 @@ class Run:
 
     def empty_shadows(self) -> None:
         """Every shadow database emptied, to build another history in (``Session.empty``)."""
+        self.settle()
         self.session.empty()
 
     @property
     def models_databases(self) -> ModelsDatabases:
-        """Where the checks build the models of each database: all they need of the session."""
+        """Where the checks build the models of each database: all they need of the session. The
+        checks change the shadow databases: the snapshots still being saved from them are settled."""
+        self.settle()
         return ModelsDatabases(self.session.models_database, self.session.shadow.backend.builds_alongside)
 
     @property
