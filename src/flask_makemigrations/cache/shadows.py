@@ -45,9 +45,6 @@ class ShadowCache:
     def __init__(self, stores: Sequence[Snapshots], keep: int = KEEP):
         self.stores = stores
         self.keep = keep
-        #: Whether the set restored came from a store after the first (which lacked it, so it is to be
-        #: kept there: a new server gets its template from the first run's restored dump).
-        self.restored_from_fallback = False
         self._saving: threading.Thread | None = None  # the later stores' save, under way
         self._failure: BaseException | None = None  # what ended it, other than the cache's own misses
 
@@ -65,9 +62,8 @@ class ShadowCache:
         every database is at the revision its own version table names, from which the upgrade goes on.
         """
         for revision in ordered_revisions:
-            for position, store in enumerate(self.stores):
+            for store in self.stores:
                 if self._restored(store, keys[revision], revision, shadows):
-                    self.restored_from_fallback = position > 0
                     return revision
         return None
 

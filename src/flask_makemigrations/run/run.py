@@ -77,7 +77,8 @@ class Run:
 
     def _build_from_snapshots(self, history: History, cache: ShadowCache, progress: Progress | None) -> Built:
         """Restore the deepest snapshot set of the history's revisions, apply what came after, and keep
-        a set at the head if it was not the one restored or came from a store after the first. The
+        a set at the head if it was not the one restored (one restored from a later store is not copied
+        into the first: a new server restored from a dump is CI's, thrown away after one run). The
         app's pooled connections are closed before a server database is replaced or copied."""
         shadows = self.session.shadows
         binds = [bind for bind in shadows if bind is not None]
@@ -89,7 +90,7 @@ class Run:
         restored = cache.restore(keys, heads_first, shadows)
         applied = history.upgrade(progress=progress)
         head = history.single_head()
-        if head is not None and (head != restored or cache.restored_from_fallback):
+        if head is not None and head != restored:
             self.session.release_connections()
             self.session.stack.callback(cache.settle)  # before the session drops the databases
             self.saving.append(cache)
