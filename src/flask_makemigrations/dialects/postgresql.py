@@ -37,7 +37,7 @@ SELECT n.nspname, c.relname, format('%L %L %L %L %L %L %L %L %L %L %L %L %L',
   (SELECT array_agg(p.oid::regclass::text ORDER BY i.inhseqno)
      FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
      WHERE i.inhrelid = c.oid),
-  (SELECT array_agg(format('%L %L %L %L %L %L %L %L %L %L %L',
+  (SELECT array_agg(format('%L %L %L %L %L %L %L %L %L %L %L %L %L',
                            a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                            a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid),
                            CASE WHEN a.attcollation <> t.typcollation
@@ -47,9 +47,12 @@ SELECT n.nspname, c.relname, format('%L %L %L %L %L %L %L %L %L %L %L %L %L',
                              format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
                              (SELECT array_agg(pg_get_constraintdef(dc.oid) ORDER BY dc.conname)
                                 FROM pg_catalog.pg_constraint dc WHERE dc.contypid = t.oid)) END,
-                           (SELECT array_agg(e.enumlabel ORDER BY e.enumtypid, e.enumsortorder)
-                              FROM pg_catalog.pg_enum e
-                              WHERE e.enumtypid IN (t.oid, t.typelem, t.typbasetype)))
+                           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder)
+                              FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid),
+                           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder)
+                              FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.typelem),
+                           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder)
+                              FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.typbasetype))
                     ORDER BY a.attnum)
      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
      LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
