@@ -22,9 +22,10 @@ _ENUM_LABELS = sa.text(
 #: Per relation of the user's schemas (tables, views, sequences, ...), everything about it that the
 #: catalog holds and SQLAlchemy's reflection or a dump reads, as text: its kind, persistence, options,
 #: comment, partitioning and parents; each column's name, type (with an enum's values in order and a
-#: domain's definition), nullability, default, identity, generation, collation and comment, in order;
-#: each constraint's and index's definition and comment; triggers, a view's query, a sequence's
-#: parameters. Nothing in it is an oid or a position that a dump restored elsewhere would change.
+#: domain's definition, its constraints by name), nullability, default, identity, generation,
+#: collation and comment, in order; each constraint's and index's definition and comment; triggers, a
+#: view's query, a sequence's parameters. Nothing in it is an oid or a position that a dump restored
+#: elsewhere would change.
 _RELATIONS = sa.text(
     r"""
 SELECT n.nspname, c.relname, format('%L %L %L %L %L %L %L %L %L %L %L %L %L',
@@ -45,7 +46,8 @@ SELECT n.nspname, c.relname, format('%L %L %L %L %L %L %L %L %L %L %L %L %L',
                            col_description(c.oid, a.attnum), t.typtype,
                            CASE WHEN t.typtype = 'd' THEN format('%L %L %L %L',
                              format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
-                             (SELECT array_agg(pg_get_constraintdef(dc.oid) ORDER BY dc.conname)
+                             (SELECT array_agg(format('%L %L', dc.conname, pg_get_constraintdef(dc.oid))
+                                               ORDER BY dc.conname)
                                 FROM pg_catalog.pg_constraint dc WHERE dc.contypid = t.oid)) END,
                            (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder)
                               FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid),
