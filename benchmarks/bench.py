@@ -5,7 +5,8 @@ runs once as a warm-up, then the variants run round-robin (paired and interleave
 hits all of them alike) for ``--runs`` rounds. The table reports medians with min–max and the ratios
 the targets are stated in. Where PostgreSQL's server programs are installed, a private server (the
 one the tests start, fsync off) gives a second table: the recipe on a fresh database there, and the
-tool cold and warm with ``--database``. Usage::
+tool cold and warm with ``--database``, and warm on a server that has never seen the project (its
+templates dropped: the run restores the portable snapshot the user cache kept). Usage::
 
     python benchmarks/bench.py                    # N = 1, 50, 200, 1000; 5 rounds
     python benchmarks/bench.py --sizes 5 --runs 1 --no-warm-up --output -   # the tests' smoke run
@@ -145,6 +146,9 @@ class Bench:
             "pg cold": Variant(lambda: self.ours("--no-verify", "--database", url), self.pg_forget_templates),
             "pg cold+verify": Variant(lambda: self.ours("--database", url), self.pg_forget_templates),
             "pg warm+verify": Variant(lambda: self.ours("--database", url, cold=False)),
+            "pg fresh+verify": Variant(
+                lambda: self.ours("--database", url, cold=False), self.pg_forget_templates
+            ),
         }
 
 
@@ -178,6 +182,8 @@ SQLITE_RATIOS = {
 PG_RATIOS = {
     "recipe / cold+verify": lambda m: f"{m['pg recipe'] / m['pg cold+verify']:.2f}×",
     "recipe / warm+verify": lambda m: f"{m['pg recipe'] / m['pg warm+verify']:.2f}×",
+    "recipe / fresh+verify": lambda m: f"{m['pg recipe'] / m['pg fresh+verify']:.2f}×",
+    "warm+verify / floor": lambda m: f"{m['pg warm+verify'] / m['floor']:.2f}×",
     "verify cost": lambda m: f"{m['pg cold+verify'] / m['pg cold'] - 1:+.0%}",
 }
 

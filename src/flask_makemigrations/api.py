@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from .cache.files import project_id, user_cache_dir
+from .cache.postgresql_dumps import clear_dumps, dump_sets
 from .cache.postgresql_templates import Template, cached_templates, clear_templates
 from .cache.shadows import clear_cache
 from .cache.sqlite_files import FileSnapshots
@@ -549,6 +550,7 @@ class CacheState:
     folder: Path  # the user's cache folder
     project_folder: Path  # this project's snapshot files, in it
     snapshot_sets: int
+    dump_sets: int  # this project's portable PostgreSQL snapshots, in the same folder
     server: str | None = None  # the --database server (password hidden), if one was given
     templates: list[Template] = field(default_factory=list)  # the templates cached there, of any project
 
@@ -560,7 +562,7 @@ def cache_state(directory: str | None = None, database: str | None = None) -> Ca
         shown = shown_path(migrations_dir)
         raise UsageError(f"{shown} does not exist: pass the migrations directory with --directory")
     files = FileSnapshots.of_project(project_id(migrations_dir.absolute()), SQLiteFile())
-    state = CacheState(user_cache_dir(), files.folder, len(files.keys_by_recency()))
+    state = CacheState(user_cache_dir(), files.folder, len(files.keys_by_recency()), dump_sets(files.folder))
     if database is not None:
         backend = _template_server(database)
         state.server = backend.url.render_as_string(hide_password=True)
@@ -568,13 +570,15 @@ def cache_state(directory: str | None = None, database: str | None = None) -> Ca
     return state
 
 
-def clear_snapshots(database: str | None = None) -> tuple[int, str]:
-    """Remove every snapshot of every project: the files, or with ``database`` the server's templates;
-    return how many sets there were, and where."""
+def clear_snapshots(database: str | None = None) -> list[tuple[int, str]]:
+    """Remove every snapshot of every project: the files, or with ``database`` the server's templates
+    and the portable PostgreSQL snapshots in the cache folder (which would restore them); return how
+    many sets there were, and where."""
     if database is None:
-        return clear_cache(), str(user_cache_dir())
+        return [(clear_cache(), str(user_cache_dir()))]
     backend = _template_server(database)
-    return clear_templates(backend), backend.url.render_as_string(hide_password=True)
+    templates = clear_templates(backend), backend.url.render_as_string(hide_password=True)
+    return [templates, (clear_dumps(), str(user_cache_dir()))]
 
 
 def _check_measured(database: str | None, option: str) -> None:

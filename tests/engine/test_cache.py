@@ -32,13 +32,14 @@ def migrations(tmp_path: Path) -> Path:
 
 def file_cache(folder: Path, keep: int = 3) -> ShadowCache:
     """A cache of snapshot files in ``folder``."""
-    return ShadowCache(FileSnapshots(folder, SQLiteFile()), keep)
+    return ShadowCache([FileSnapshots(folder, SQLiteFile())], keep)
 
 
 def folder_of(cache: ShadowCache) -> Path:
     """The folder of a cache of snapshot files."""
-    assert isinstance(cache.store, FileSnapshots)
-    return cache.store.folder
+    (store,) = cache.stores
+    assert isinstance(store, FileSnapshots)
+    return store.folder
 
 
 def keys_of(migrations: Path) -> dict[str, str]:

@@ -1,18 +1,26 @@
-"""The shadow cache on a PostgreSQL server: template databases (``fmm_cache_...``) that warm runs copy.
+"""The shadow cache on a PostgreSQL server: template databases (``fmm_cache_...``) that warm runs copy,
+and the portable dumps beside them in the user's cache folder that a new server restores.
 
 Every reuse is checked to change no result: a warm run gives what a cold one gives, a template that
-is not at its revision is discarded, two runs at once both succeed, and only ``cache --clear
---database`` removes templates (``prune`` never does).
+is not at its revision is discarded, a dump that is not what was dumped too, two runs at once both
+succeed, and only ``cache --clear --database`` removes templates (``prune`` never does).
 """
 
+import json
 import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from conftest import HEAD, ProjectCopy, dry_run_script, findings, finish, shadow_build
-from pg_cluster import LIMITED_ROLE, Cluster
+from loopback import stop_and_remove
+from pg_cluster import LIMITED_ROLE, Cluster, start_cluster
 from server_runs import make
 
+from flask_makemigrations.cache.files import keep_salted_entries, salted_entries
+from flask_makemigrations.cache.postgresql_dumps import SUFFIX
 from flask_makemigrations.cache.postgresql_templates import PREFIX
+from flask_makemigrations.run.run import Built
 
 #: What differs between two scripts for the same change: the revision id and the date.
 VOLATILE = re.compile(r"Create Date: .*|revision = .*|Revision ID: .*")
@@ -20,6 +28,90 @@ VOLATILE = re.compile(r"Create Date: .*|revision = .*|Revision ID: .*")
 
 def project_templates(postgres: Cluster) -> set[str]:
     return {name for name in postgres.templates() if name.startswith(PREFIX)}
+
+
+def dumps(project: ProjectCopy) -> list[Path]:
+    """The portable snapshots in the project's user cache folder."""
+    return sorted((project.home / ".cache" / "flask-makemigrations").glob(f"*/*{SUFFIX}"))
+
+
+def drop_templates(postgres: Cluster) -> None:
+    for name in postgres.templates():
+        postgres.sql(f'DROP DATABASE "{name}"', database="postgres")
+
+
+@pytest.fixture
+def new_server(postgres: Cluster) -> Iterator[Cluster]:
+    """A second private server of the same version, which has never seen the project."""
+    cluster = start_cluster(postgres.bin_dir)
+    yield cluster
+    stop_and_remove(cluster)
+
+
+def test_a_new_server_starts_warm_from_the_portable_snapshot_and_gives_what_a_cold_run_gives(
+    project: ProjectCopy, postgres: Cluster, new_server: Cluster
+) -> None:
+    project.add_email_column()
+    cold = make(project, postgres, dry_run=True)
+    (dump,) = dumps(project)
+    databases = new_server.databases()
+
+    fresh = make(project, new_server, dry_run=True)
+
+    assert shadow_build(cold).restored is None and shadow_build(fresh) == Built(0, HEAD)
+    assert (fresh.operations, fresh.differences, fresh.warnings) == (cold.operations, cold.differences, [])
+    assert VOLATILE.sub("", dry_run_script(fresh)) == VOLATILE.sub("", dry_run_script(cold))
+    assert dumps(project) == [dump]
+    assert (new_server.databases(), new_server.templates()) == (databases, set())  # CI's: thrown away
+
+
+def entries_of(dump: Path) -> dict[str, object]:
+    """A portable snapshot's entries, read as the cache reads them (none if its seal is broken)."""
+    return salted_entries(dump, json.loads(dump.read_text().partition(', "entries": ')[0] + "}")["salt"])
+
+
+def _edited(path: Path) -> None:
+    path.write_text(path.read_text().replace("CREATE TABLE", "CREATE  TABLE", 1))
+
+
+def _resealed(change: Callable[[dict[str, object]], None]) -> Callable[[Path], None]:
+    """A file rewritten with its seal made good again, so that only the check after the restore can
+    find what changed."""
+
+    def tamper(path: Path) -> None:
+        salt = json.loads(path.read_text().partition(', "entries": ')[0] + "}")["salt"]
+        entries = entries_of(path)
+        change(entries)
+        keep_salted_entries(path, salt, entries)
+
+    return tamper
+
+
+@pytest.mark.version_independent
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _edited,
+        _resealed(lambda entries: entries.update(dump=f"{entries['dump']}\nCREATE TABLE tampered (id int);")),
+        _resealed(lambda entries: entries.update(major=int(str(entries["major"])) - 1)),
+    ],
+    ids=["edited", "other schema", "other major version"],
+)
+def test_a_portable_snapshot_that_is_not_what_was_dumped_is_discarded(
+    project: ProjectCopy, postgres: Cluster, tamper: Callable[[Path], None]
+) -> None:
+    make(project, postgres, check=True)
+    (dump,) = dumps(project)
+    kept = entries_of(dump)
+    drop_templates(postgres)
+    tamper(dump)
+
+    result = make(project, postgres, check=True)
+
+    assert shadow_build(result).restored is None and shadow_build(result).applied == 2
+    assert dumps(project) == [dump]
+    again = entries_of(dump)  # made again by this cold build (each dump has a key of its own)
+    assert (again["major"], again["fingerprint"]) == (kept["major"], kept["fingerprint"])
 
 
 def test_a_warm_run_starts_from_a_template_and_gives_what_a_cold_one_gives(
@@ -61,6 +153,8 @@ def test_a_template_at_another_revision_is_discarded(project: ProjectCopy, postg
     postgres.sql(f'ALTER DATABASE "{template}" ALLOW_CONNECTIONS true', database="postgres")
     postgres.sql("UPDATE alembic_version SET version_num = '0001_users'", database=template)
     postgres.sql(f'ALTER DATABASE "{template}" ALLOW_CONNECTIONS false', database="postgres")
+    for dump in dumps(project):  # the templates alone
+        dump.unlink()
 
     project.add_email_column()
     result = make(project, postgres, check=True)
@@ -85,23 +179,33 @@ def test_cache_lists_and_clears_the_servers_templates_and_prune_leaves_them(
     project: ProjectCopy, postgres: Cluster
 ) -> None:
     url, server = postgres.url_string(), postgres.url().render_as_string(hide_password=True)
+    folder = project.home / ".cache" / "flask-makemigrations"
+    before = postgres.templates()  # other tests'
+    make(project, postgres, check=True, use_cache=False)
+    assert (postgres.templates(), dumps(project)) == (before, [])
     make(project, postgres, check=True)
     templates = postgres.templates()
-    assert templates
+    assert templates and len(dumps(project)) == 1
 
     shown = project.invoke("cache", "--database", url)
     assert shown.returncode == 0, shown.stderr
     assert f"Template databases on {server}: {len(templates)}" in shown.stdout
     assert all(f"  {name}" in shown.stdout.splitlines() for name in templates)
+    assert "(0 snapshot(s), 1 portable PostgreSQL snapshot(s))\n" in shown.stdout
 
     assert project.invoke("prune", "--database", url).returncode == 0
-    assert project.invoke("cache", "--clear").returncode == 0  # the files only
-    assert postgres.templates() == templates
-
     cleared = project.invoke("cache", "--clear", "--database", url)
     assert cleared.returncode == 0, cleared.stderr
-    assert cleared.stdout == f"Removed {len(templates)} snapshot(s) from {server}\n"
-    assert postgres.templates() == set()
+    assert cleared.stdout == (
+        f"Removed {len(templates)} snapshot(s) from {server}\nRemoved 1 snapshot(s) from {folder}\n"
+    )
+    assert (postgres.templates(), dumps(project)) == (set(), [])
+
+    make(project, postgres, check=True)
+    templates = postgres.templates()
+    cleared = project.invoke("cache", "--clear")  # the files only
+    assert cleared.returncode == 0 and cleared.stdout == f"Removed 1 snapshot(s) from {folder}\n"
+    assert (postgres.templates(), dumps(project)) == (templates, [])
 
 
 @pytest.mark.version_independent
@@ -139,6 +243,8 @@ def test_another_roles_templates_are_neither_used_nor_dropped(
     make(project, postgres, check=True)
     (ours,) = postgres.templates() - before
     postgres.sql(f'ALTER DATABASE "{ours}" OWNER TO {LIMITED_ROLE}', database="postgres")
+    for dump in dumps(project):  # the templates alone
+        dump.unlink()
     try:
         result = make(project, postgres, check=True)
         # not ours: built cold; saving under its name fails quietly

@@ -14,7 +14,9 @@ dropped.
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import text
@@ -25,6 +27,8 @@ from ..errors import MakemigrationsError
 from ..shadow.backend import ShadowDatabase
 from ..shadow.server import ServerBackend, connect, quoted
 from .snapshots import Snapshots, bind_hash
+
+_T = TypeVar("_T")
 
 PREFIX = "fmm_cache_"
 _PROJECT, _KEY, _BIND = 12, 24, 8  # hex digits of each part: at most 56 characters in all
@@ -88,7 +92,7 @@ class TemplateSnapshots(Snapshots):
             try:
                 server.drop(target)
                 server.run(f"restoring {target} from {name}", _copy, name, target)
-                if _versions(shadow) == [revision]:
+                if versions_in(shadow) == [revision]:
                     return True
                 server.drop(target)
             except MakemigrationsError:  # dropped by another run's bound meanwhile, say
@@ -177,28 +181,37 @@ def _mark_used(connection: Connection, name: str) -> None:
     connection.execute(text(f"COMMENT ON DATABASE {quoted(connection, name)} IS '{int(time.time())}'"))
 
 
-def _versions(shadow: ShadowDatabase) -> list[str] | None:
-    """The revisions the restored database's version table holds (found by its shape, one
-    ``version_num`` column, in any schema: a project may name it and place it), or None without one."""
+def read_shadow(shadow: ShadowDatabase, read: Callable[[Connection], _T]) -> _T | None:
+    """What ``read`` finds in the shadow database, on a connection of its own; None if it fails."""
     engine = sa.create_engine(shadow.url_string, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            tables = connection.execute(
-                text(
-                    "SELECT table_schema, table_name FROM information_schema.columns "
-                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
-                    "GROUP BY table_schema, table_name "
-                    "HAVING array_agg(column_name::text) = ARRAY['version_num']"
-                )
-            ).fetchall()
-            if len(tables) != 1:
-                return None
-            schema, table = tables[0]
-            rows = connection.execute(
-                text(f"SELECT version_num FROM {quoted(connection, schema)}.{quoted(connection, table)}")
-            )
-            return [str(row[0]) for row in rows]
+            return read(connection)
     except SQLAlchemyError:
         return None
     finally:
         engine.dispose()
+
+
+def versions_in(shadow: ShadowDatabase) -> list[str] | None:
+    """The revisions the restored database's version table holds (found by its shape, one
+    ``version_num`` column, in any schema: a project may name it and place it), or None without one."""
+    return read_shadow(shadow, _versions)
+
+
+def _versions(connection: Connection) -> list[str] | None:
+    tables = connection.execute(
+        text(
+            "SELECT table_schema, table_name FROM information_schema.columns "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+            "GROUP BY table_schema, table_name "
+            "HAVING array_agg(column_name::text) = ARRAY['version_num']"
+        )
+    ).fetchall()
+    if len(tables) != 1:
+        return None
+    schema, table = tables[0]
+    rows = connection.execute(
+        text(f"SELECT version_num FROM {quoted(connection, schema)}.{quoted(connection, table)}")
+    )
+    return [str(row[0]) for row in rows]

@@ -7,8 +7,12 @@ cache folder (``sqlite_files.py``); PostgreSQL as a template database on the ser
 (``postgresql_templates.py``).
 """
 
+import contextlib
 import hashlib
+import os
 from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
 
 from ..shadow.backend import ShadowDatabase
 
@@ -49,3 +53,48 @@ def bind_hash(bind: str, digits: int) -> str:
 
 def bind_suffix(bind: str | None) -> str:
     return "" if bind is None else "+" + bind_hash(bind, 16)
+
+
+class FolderSnapshots(Snapshots):
+    """Snapshots kept as files in one project's folder of the user's cache folder:
+    ``<key><suffix>`` for the main database and ``<key>+<bind's hash><suffix>`` for each bind; a
+    file's time is its set's last use."""
+
+    #: How the files of this kind of snapshot end.
+    suffix: ClassVar[str] = ""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def _path(self, key: str, bind: str | None) -> Path:
+        return self.folder / f"{key}{bind_suffix(bind)}{self.suffix}"
+
+    def has(self, key: str, bind: str | None) -> bool:
+        return self._path(key, bind).is_file()
+
+    def touch(self, key: str) -> None:
+        for path in self._set(key):
+            with contextlib.suppress(FileNotFoundError):  # removed by another run meanwhile
+                os.utime(path)
+
+    def discard(self, key: str) -> None:
+        for path in self._set(key):
+            path.unlink(missing_ok=True)
+
+    def keys_by_recency(self) -> list[str]:
+        """By the main file's time; a bind's without one (a run killed in between) is the oldest."""
+        used: dict[str, float] = {}
+        for path in self.folder.glob(f"*{self.suffix}"):
+            key = _key_of(path, self.suffix)
+            with contextlib.suppress(OSError):  # removed by another run meanwhile
+                when = 0.0 if "+" in path.name else path.stat().st_mtime
+                used[key] = max(used.get(key, 0.0), when)
+        return sorted(used, key=lambda key: used[key], reverse=True)
+
+    def _set(self, key: str) -> list[Path]:
+        paths = self.folder.glob(f"{key}*{self.suffix}")
+        return [path for path in paths if _key_of(path, self.suffix) == key]
+
+
+def _key_of(path: Path, suffix: str) -> str:
+    return path.name.removesuffix(suffix).split("+")[0]

@@ -1,6 +1,7 @@
-"""PostgreSQL: its drivers' names for the database, the cast it writes after a default's literal, and
-what its table locks block."""
+"""PostgreSQL: its drivers' names for the database, the cast it writes after a default's literal, what
+its table locks block, and the catalog's fingerprint of a database's schema."""
 
+import hashlib
 import re
 from typing import Any, ClassVar
 
@@ -57,6 +58,83 @@ LEFT JOIN (
 ) AS t ON true
 """
 
+#: Per relation of the user's schemas (tables, views, sequences, ...), everything about it that the
+#: catalog holds and SQLAlchemy's reflection or a dump reads, as text: its kind, persistence, options,
+#: comment, partitioning and parents; each column's name, type (with an enum's values in order and a
+#: domain's definition, its constraints by name), nullability, default, identity, generation,
+#: collation and comment, in order; each constraint's and index's definition and comment; triggers, a
+#: view's query, a sequence's parameters. Nothing in it is an oid or a position that a dump restored
+#: elsewhere would change.
+_RELATIONS = sa.text(
+    r"""
+SELECT n.nspname, c.relname, format('%L %L %L %L %L %L %L %L %L %L %L %L %L',
+  c.relkind, c.relpersistence, c.reloptions, obj_description(c.oid, 'pg_class'),
+  pg_get_expr(c.relpartbound, c.oid), CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
+  (SELECT format('%L %L %L %L %L %L %L', format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+                 s.seqmax, s.seqmin, s.seqcache, s.seqcycle)
+     FROM pg_catalog.pg_sequence s WHERE s.seqrelid = c.oid),
+  (SELECT array_agg(p.oid::regclass::text ORDER BY i.inhseqno)
+     FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
+     WHERE i.inhrelid = c.oid),
+  (SELECT array_agg(format('%L %L %L %L %L %L %L %L %L %L %L %L %L',
+                           a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                           a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid),
+                           CASE WHEN a.attcollation <> t.typcollation
+                             THEN a.attcollation::regcollation::text END,
+                           col_description(c.oid, a.attnum), t.typtype,
+                           CASE WHEN t.typtype = 'd' THEN format('%L %L %L %L',
+                             format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
+                             (SELECT array_agg(format('%L %L', dc.conname, pg_get_constraintdef(dc.oid))
+                                               ORDER BY dc.conname)
+                                FROM pg_catalog.pg_constraint dc WHERE dc.contypid = t.oid)) END,
+                           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder)
+                              FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid),
+                           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder)
+                              FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.typelem),
+                           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder)
+                              FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.typbasetype))
+                    ORDER BY a.attnum)
+     FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+     LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+  (SELECT array_agg(format('%L %L %L', k.conname, pg_get_constraintdef(k.oid),
+                           obj_description(k.oid, 'pg_constraint')) ORDER BY k.conname)
+     FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid),
+  (SELECT array_agg(format('%L %L %L %L', pg_get_indexdef(x.indexrelid), x.indisprimary, x.indisclustered,
+                           obj_description(x.indexrelid, 'pg_class')) ORDER BY xc.relname)
+     FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class xc ON xc.oid = x.indexrelid
+     WHERE x.indrelid = c.oid),
+  (SELECT array_agg(pg_get_triggerdef(g.oid) ORDER BY g.tgname)
+     FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal))
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname <> 'information_schema'
+  AND n.nspname NOT LIKE 'pg\_%'
+"""
+)
+
+#: What a schema holds besides its relations: schemas, extensions, types (enums, domains, range and
+#: multirange types) and functions, each as its definition.
+_OTHER_OBJECTS = sa.text(
+    r"""
+SELECT 'schema', nspname, format('%L', obj_description(oid, 'pg_namespace')) FROM pg_catalog.pg_namespace
+  WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\_%'
+UNION ALL SELECT 'extension', extname, format('%L %L', extversion, extnamespace::regnamespace::text)
+  FROM pg_catalog.pg_extension
+UNION ALL SELECT 'type', t.oid::regtype::text, format('%L %L %L %L %L %L', t.typtype,
+    obj_description(t.oid, 'pg_type'),
+    (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e
+       WHERE e.enumtypid = t.oid),
+    format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault)
+  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+  WHERE t.typtype IN ('e', 'd', 'r', 'm') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+UNION ALL SELECT 'function', p.oid::regprocedure::text, format('%L', pg_get_functiondef(p.oid))
+  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  WHERE p.prokind IN ('f', 'p', 'w') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+"""
+)
+
 #: The cast PostgreSQL writes after a default's literal: ``'x'::character varying``, ``'{}'::text[]``.
 _CAST = re.compile(r"::[\w .\"]+(\[\])?$")
 
@@ -106,3 +184,13 @@ class PostgreSQLImpl(DefaultImpl):
             values = labels.setdefault(f"{schema}.{name}", [])
             values += [label] if label is not None else []
         return labels
+
+    @classmethod
+    def schema_fingerprint(cls, connection: Connection) -> str:
+        """A digest of everything the user's schemas hold (``_RELATIONS``, ``_OTHER_OBJECTS``) and of
+        the server's major version, which prints it: two databases with the same digest are the same
+        schema for reflection and for a dump. Data is not in it."""
+        major = str(connection.dialect.server_version_info[:1])  # type: ignore[index]
+        relations = (f"{schema}.{name}|{text}" for schema, name, text in connection.execute(_RELATIONS))
+        others = (f"{kind}|{name}|{text}" for kind, name, text in connection.execute(_OTHER_OBJECTS))
+        return hashlib.sha256("\n".join([major, *sorted(relations), *sorted(others)]).encode()).hexdigest()

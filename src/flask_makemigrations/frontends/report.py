@@ -254,9 +254,11 @@ def of_prune(result: "PruneResult") -> Report:
 
 
 def of_cache(state: "CacheState", directory: str) -> Report:
+    dumps = f", {state.dump_sets} portable PostgreSQL snapshot(s)" if state.dump_sets else ""
+    snapshots = f"{state.snapshot_sets} snapshot(s){dumps}"
     lines = [
         f"Cache: {state.folder}",
-        f"This project ({shown_path(directory)}): {state.project_folder} ({state.snapshot_sets} snapshot(s))",
+        f"This project ({shown_path(directory)}): {state.project_folder} ({snapshots})",
     ]
     if state.server is not None:
         lines.append(f"Template databases on {state.server}: {len(state.templates)}")
@@ -264,8 +266,9 @@ def of_cache(state: "CacheState", directory: str) -> Report:
     return Report(stdout=lines)
 
 
-def of_cleared_cache(removed: int, where: str) -> Report:
-    return Report(stdout=[f"Removed {removed} snapshot(s) from {where}"])
+def of_cleared_cache(cleared: list[tuple[int, str]]) -> Report:
+    """A line per place the snapshots were removed from: how many sets, and where."""
+    return Report(stdout=[f"Removed {removed} snapshot(s) from {where}" for removed, where in cleared])
 
 
 def of_unwritable_stdout(exc: OSError, written: str | None) -> str:

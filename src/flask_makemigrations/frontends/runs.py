@@ -182,7 +182,7 @@ def cache(front: FrontEnd, given: Given) -> report.Report:
     def run() -> report.Report:
         api = _engine()
         if given.clear:
-            return report.of_cleared_cache(*api.clear_snapshots(given.database))
+            return report.of_cleared_cache(api.clear_snapshots(given.database))
         state = api.cache_state(given.directory, given.database)
         return report.of_cache(state, given.directory or "migrations")
 

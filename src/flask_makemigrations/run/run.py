@@ -10,14 +10,14 @@ named steps.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache.files import project_id
 from ..cache.headers import RevisionHeaders
 from ..cache.keys import canonical, revision_keys
 from ..cache.reflection import reflection_answered_from_cache
-from ..cache.shadows import ShadowCache, snapshot_store
+from ..cache.shadows import ShadowCache, snapshot_stores
 from ..checks.new_revision import ModelsDatabases
 from ..errors import Advice
 from ..revisions.driver import History, Progress
@@ -47,6 +47,9 @@ class Run:
     history: History
     runtime: Runtime
     use_cache: bool  # snapshots, revision headers, reflection answers and models' schemas reused
+    #: Caches still saving snapshots of the shadow databases (``ShadowCache.save``): settled before
+    #: anything changes them, and before the session drops them.
+    saving: list[ShadowCache] = field(default_factory=list)
 
     @contextmanager
     def migrating(self) -> Iterator[list[Advice]]:
@@ -63,18 +66,20 @@ class Run:
         """The shadow databases upgraded to the head of ``history`` (the run's own by default), from
         the deepest cached snapshot when there is one (which holds the extensions' tables too: their
         DDL is part of its key)."""
+        self.settle()
         history = history or self.history
         progress = self.runtime.progress if show_progress else None
         backend = self.session.shadow.backend
-        store = snapshot_store(backend, project_id(history.staging.project_dir)) if self.use_cache else None
-        if store is None:  # the cache is off for this run, or MySQL and MariaDB: they keep none
+        stores = snapshot_stores(backend, project_id(history.staging.project_dir)) if self.use_cache else []
+        if not stores:  # the cache is off for this run, or MySQL and MariaDB: they keep none
             return Built(history.upgrade(progress=progress))
-        return self._build_from_snapshots(history, ShadowCache(store), progress)
+        return self._build_from_snapshots(history, ShadowCache(stores), progress)
 
     def _build_from_snapshots(self, history: History, cache: ShadowCache, progress: Progress | None) -> Built:
         """Restore the deepest snapshot set of the history's revisions, apply what came after, and keep
-        a set at the head if it was not the one restored. The app's pooled connections are closed
-        before a server database is replaced or copied."""
+        a set at the head if it was not the one restored (one restored from a later store is not copied
+        into the first: a new server restored from a dump is CI's, thrown away after one run). The
+        app's pooled connections are closed before a server database is replaced or copied."""
         shadows = self.session.shadows
         binds = [bind for bind in shadows if bind is not None]
         settings = canonical({**history.adapter.env_settings(), "extension_tables": self._extension_ddl()})
@@ -87,8 +92,15 @@ class Run:
         head = history.single_head()
         if head is not None and head != restored:
             self.session.release_connections()
+            self.session.stack.callback(cache.settle)  # before the session drops the databases
+            self.saving.append(cache)
             cache.save(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
         return Built(applied, restored)
+
+    def settle(self) -> None:
+        """Wait for the snapshots still being saved from the shadow databases: before they change."""
+        while self.saving:
+            self.saving.pop().settle()
 
     def _extension_ddl(self) -> dict[str, list[str]]:
         """The extensions' tables' DDL, for the cache's keys."""
@@ -100,8 +112,13 @@ class Run:
         """The new revision generated from the models, with the reflection of the tables a previous run
         saw unchanged answered from the cache; with ``safe``, in the forms that do not block production."""
         engines = self.session.adapter.engines().values()
-        with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
-            return generate(self.history, title, empty, rev_id, questioner=self.runtime.questioner, safe=safe)
+        try:
+            with reflection_answered_from_cache(engines, self.staging.project_dir, self.use_cache):
+                return generate(
+                    self.history, title, empty, rev_id, questioner=self.runtime.questioner, safe=safe
+                )
+        finally:
+            self.settle()  # generating only reads the shadow databases; what comes next may change them
 
     def without(
         self, left_out: list[Path], beside: Staging | None = None, known_headers: bool = False
@@ -117,11 +134,14 @@ class Run:
 
     def empty_shadows(self) -> None:
         """Every shadow database emptied, to build another history in (``Session.empty``)."""
+        self.settle()
         self.session.empty()
 
     @property
     def models_databases(self) -> ModelsDatabases:
-        """Where the checks build the models of each database: all they need of the session."""
+        """Where the checks build the models of each database: all they need of the session. The
+        checks change the shadow databases: the snapshots still being saved from them are settled."""
+        self.settle()
         return ModelsDatabases(self.session.models_database, self.session.shadow.backend.builds_alongside)
 
     @property
