@@ -53,4 +53,4 @@ def test_a_users_type_checker_sees_the_real_types(tmp_path: Path) -> None:
     revealed = [line for line in checked.stdout.splitlines() if "Revealed type" in line]
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert len(revealed) == 4 and not any('"Any"' in line for line in revealed), checked.stdout
-    assert "-> flask_makemigrations.api.Result" in revealed[0]
+    assert "-> flask_makemigrations.api.makemigrations.Result" in revealed[0]

@@ -5,7 +5,7 @@ revisions, built from the cache); this branch's revisions, rewritten to follow t
 the stairs ``verify`` takes every revision up (``whole_history.stair``: up, down to exactly the
 schema it started from, up again), and at the new head the models must match the migrated schema
 (``whole_history.check_head``, the comparison a new revision's verification makes). A failure is a
-``VerificationError`` naming the revision and the step, for ``api.py`` to offer regeneration.
+``VerificationError`` naming the revision and the step, for ``api/rebase.py`` to offer regeneration.
 """
 
 from dataclasses import dataclass

@@ -4,8 +4,8 @@ Every entry point opens the same way: the session (``session``: guard, shadow da
 loaded), the migrations directory locked (exclusively for a run that writes), its staging copy made,
 its history read; it applies the history with the errors that mean the app or ``env.py`` is set up
 wrong told as such, builds the shadow databases to head from the cache, generates, hands the checks
-the narrow things they need, and publishes. ``api.py`` tells each entry point as a few of these
-named steps.
+the narrow things they need, and publishes. ``api/`` tells each entry point, a module per task, as
+a few of these named steps.
 """
 
 from collections.abc import Iterator
