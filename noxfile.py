@@ -153,24 +153,18 @@ def tests(session: nox.Session, pins: dict, selected: str | None) -> None:
     """Run the pytest suite on one combination of Python, SQLAlchemy, Alembic and the Flask extensions."""
     requirements = [f"{name}{spec}" for name, spec in pins.items()]
     # One resolution for the project, its test dependencies and the pins together: the pins win or
-    # the install fails, and nothing is installed twice.
-    session.install("-e", ".[test]", *requirements, *_native_mysql_drivers())
+    # the install fails, and nothing is installed twice. Bytecode is compiled at install time because
+    # every test starts Python subprocesses, which would otherwise recompile the libraries each time
+    # (PYTHONDONTWRITEBYTECODE, which CI machines often set); compiling on first import instead would
+    # also compile them under the tests' warnings-as-errors, and a library's invalid escape sequence
+    # (the MariaDB connector's, a SyntaxWarning from Python 3.12) would then fail its import.
+    session.install(
+        "-e", ".[test]", *requirements, *_native_mysql_drivers(), env={"UV_COMPILE_BYTECODE": "1"}
+    )
     _check_installed(session, pins)
     selection = [] if selected is None else ["-m", selected]
     # worksteal: a worker that is done takes tests from a busy one (a few take 10 s or more).
-    # Bytecode is written as modules are first imported, even where PYTHONDONTWRITEBYTECODE is set (CI
-    # machines often set it): every test starts Python processes, which would otherwise compile the
-    # libraries again each time. Compiling every installed module up front costs twice as much.
-    session.run(
-        "pytest",
-        "-n",
-        "auto",
-        "--dist",
-        "worksteal",
-        *selection,
-        *session.posargs,
-        env={"PYTHONDONTWRITEBYTECODE": ""},
-    )
+    session.run("pytest", "-n", "auto", "--dist", "worksteal", *selection, *session.posargs)
 
 
 def _native_mysql_drivers() -> list[str]:
