@@ -287,6 +287,28 @@ def test_a_yes_to_the_question_writes_the_safe_forms(project: ProjectCopy, postg
     assert "postgresql_concurrently=True" in written_text(result)
 
 
+def test_an_env_py_that_makes_its_own_engine_is_measured_too(project: ProjectCopy, postgres: Cluster) -> None:
+    """Flask-Migrate 2.x's env.py makes an engine of its own from the URL (``engine_from_config``)
+    instead of using the app's: the revision runs on the same database, and is measured there."""
+    from flask_makemigrations import Project, revision_locks
+
+    project.edit(
+        "migrations/env.py",
+        "    connectable = get_engine()",
+        "    connectable = sa.create_engine(get_engine().url, poolclass=sa.pool.NullPool)",
+    )
+    project.edit("migrations/env.py", "import logging", "import logging\n\nimport sqlalchemy as sa")
+    (project.versions / "0003_hand.py").write_text(HAND_WRITTEN)
+    with project.inside():
+        (report,) = revision_locks(Project(database=postgres.url_string()), "0003")
+
+    assert [statement.sql for statement in report.statements] == [
+        "SET lock_timeout = '2s'", "CREATE INDEX ix_post_body ON post (body)",
+        'ALTER TABLE "user" ADD COLUMN age INTEGER',
+    ]  # fmt: skip
+    assert "SHARE lock on post (blocks writes)" in report.listed()[2]
+
+
 def test_locks_refuses_a_revision_the_history_does_not_have(project: ProjectCopy, postgres: Cluster) -> None:
     from flask_makemigrations import Project, revision_locks
 

@@ -77,16 +77,31 @@ def capture(
         yield
         return
     into.measured = True
+    recorders = {
+        _database(engine): _Recorder(engine, bind, version_table, lines, into)
+        for bind, engine in measured.items()
+    }
+
+    def before(conn: Connection, *args: Any) -> None:
+        if (recorder := recorders.get(_database(conn.engine))) is not None:
+            recorder.before(conn, *args)
+
+    def after(conn: Connection, *args: Any) -> None:
+        if (recorder := recorders.get(_database(conn.engine))) is not None:
+            recorder.after(conn, *args)
+
+    # Every engine, not only the app's: an env.py of Flask-Migrate 2.x makes one of its own from the
+    # URL (engine_from_config), and it runs the revision on the same database.
     with ExitStack() as stack:
-        for bind, engine in measured.items():
-            recorder = _Recorder(engine, bind, version_table, lines, into)
-            for name, listener in (
-                ("before_cursor_execute", recorder.before),
-                ("after_cursor_execute", recorder.after),
-            ):
-                event.listen(engine, name, listener)
-                stack.callback(event.remove, engine, name, listener)
+        for name, listener in (("before_cursor_execute", before), ("after_cursor_execute", after)):
+            event.listen(Engine, name, listener)
+            stack.callback(event.remove, Engine, name, listener)
         yield
+
+
+def _database(engine: Engine) -> tuple[str | None, int | None, str | None]:
+    """Which database an engine reaches: the app's engine and one env.py made from its URL alike."""
+    return engine.url.host, engine.url.port, engine.url.database
 
 
 class _Recorder:
