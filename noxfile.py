@@ -19,8 +19,8 @@ nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint"]
 
-# The floor (3.11) runs every combination; the newer Pythons the newest libraries, where a Python
-# version could matter (the libraries' newest releases are the ones that support it first).
+# The floor Python (3.11) runs the old library lines; the newer Pythons the newer lines (the
+# libraries' newest releases are the ones that support a new Python first).
 PYTHON = "3.11"
 
 # What a session reports, and checks against what it pinned: the four libraries the tool drives,
@@ -60,7 +60,8 @@ SETUPTOOLS_OF_FLASK_2_0 = "==65.5.*"
 # Flask-SQLAlchemy 2.5.1 requires SQLAlchemy 1.4 (and Flask < 2.3); 3.0.5 is the last 3.0 release;
 # 3.1 requires SQLAlchemy >= 2.0.16. Middle combinations (Alembic 1.9 with SQLAlchemy 2.0 or 2.1,
 # Flask-Migrate 4.1 with SQLAlchemy 1.4, 2.0 with the newest Alembic on 3.11) install and pass too,
-# but add time and no coverage: each line is proven at its ends, and CI stays under 12 minutes.
+# but add time and no coverage: each line is proven at its ends. So does the newest of everything
+# on 3.11 as well as on 3.13: each of the two dimensions is proven at its ends by the other sessions.
 COMBINATIONS = {
     # Every lower bound of pyproject.toml at once: Flask 2.0, Flask-SQLAlchemy 2.5.1 (no db.engines or
     # db.metadatas: one MetaData, engines made on demand), Flask-Migrate 2.5.3, Alembic 1.9.0,
@@ -83,44 +84,42 @@ COMBINATIONS = {
         "sqlalchemy": "==1.4.*",
         "alembic": "==1.19.*",
     },
-    # The newest of everything: the one session that also runs the version_independent tests.
-    "sa2.1-alembic1.20": {
-        "flask-migrate": "==4.1.0",
-        "flask-sqlalchemy": "==3.1.*",
-        "sqlalchemy": "==2.1.*",
-        "alembic": "==1.20.*",
-    },
 }
-NEWEST = "sa2.1-alembic1.20"
 
-# The newer Pythons, each with the newest libraries; 3.12 with SQLAlchemy 2.0 and the oldest
-# Flask-Migrate 4.x supported instead, which proves them with the newest Alembic (and the Python).
+# The newest of everything.
+NEWEST = "sa2.1-alembic1.20"
+NEWEST_PINS = {
+    "flask-migrate": "==4.1.0",
+    "flask-sqlalchemy": "==3.1.*",
+    "sqlalchemy": "==2.1.*",
+    "alembic": "==1.20.*",
+}
+
+# The newer Pythons: 3.12 with SQLAlchemy 2.0 and the oldest Flask-Migrate 4.x supported, which
+# proves them with the newest Alembic (and the Python); 3.13 with the newest of everything.
 NEWER_PYTHONS = {
     "3.12": (
         "fm4.0.5-sa2.0-alembic1.20",
-        {**COMBINATIONS[NEWEST], "sqlalchemy": "==2.0.*", "flask-migrate": "==4.0.5"},
+        {**NEWEST_PINS, "sqlalchemy": "==2.0.*", "flask-migrate": "==4.0.5"},
     ),
-    "3.13": (NEWEST, COMBINATIONS[NEWEST]),
+    "3.13": (NEWEST, NEWEST_PINS),
 }
 
 # Which tests a session runs, as a pytest marker expression (None: all of them). Tests marked
 # ``version_independent`` (signals, concurrency, the progress line, the benchmark's smoke run, ...)
-# exercise only this package's own code: the newest combination on 3.11 runs them, the others
-# deselect them. Tests marked ``server`` (tests/conftest.py: those that start PostgreSQL or MariaDB)
-# prove what SQLAlchemy, Alembic and Flask-SQLAlchemy do on a server: a session whose lines other
+# exercise only this package's own code: the newest combination runs them, the others deselect
+# them. Tests marked ``server`` (tests/conftest.py: those that start PostgreSQL or MariaDB) prove
+# what SQLAlchemy, Alembic and Flask-SQLAlchemy do on a server: a session whose lines other
 # sessions prove there leaves them out.
 EVERY_TEST = None
 LIBRARY_TESTS = "not version_independent"
 LIBRARY_TESTS_BUT_SERVERS = "not version_independent and not server"
 SELECTION = {
-    NEWEST: EVERY_TEST,
+    f"{NEWEST}-py3.13": EVERY_TEST,
     # Its SQLAlchemy 1.4 and Alembic 1.19 are fm3.1's, its Flask-SQLAlchemy 2.5.1 and Flask-Migrate
     # 2.5.3 the floor's: both run the server tests with them. What is its own, Flask 2.1's app
     # discovery and plugin commands, runs on SQLite.
     "flask2.1-fsa2.5-fm2.5": LIBRARY_TESTS_BUT_SERVERS,
-    # The newest libraries, which tests(sa2.1-alembic1.20) runs on the servers: what Python 3.13
-    # changes is this package's own code and the interpreter under it, which the rest exercises.
-    f"{NEWEST}-py3.13": LIBRARY_TESTS_BUT_SERVERS,
 }
 
 
