@@ -4,6 +4,7 @@ Library exceptions are caught here, where it is known what was being attempted, 
 one-line errors that name the revision file and the database's own message.
 """
 
+import configparser
 import io
 import os
 import re
@@ -305,6 +306,15 @@ class History:
         return "the migration environment"
 
 
+def _from_config_parser(exc: BaseException) -> bool:
+    """Whether ConfigParser raised ``exc`` reading or setting an option: a '%' not doubled
+    (``ValueError`` from ``set``, ``InterpolationError`` from ``get``)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return isinstance(exc, configparser.InterpolationError) or (
+        isinstance(exc, ValueError) and bool(frames) and frames[-1].filename == configparser.__file__
+    )
+
+
 def _runs_environment(config: Config) -> bool:
     """Whether a revision without autogenerate runs env.py, as the project configured it."""
     return alembic_util.asbool(alembic_option(config, "revision_environment"))
@@ -337,6 +347,12 @@ def _revision_of(script: ScriptDirectory | None, path: Path) -> str | None:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         return str(exc.orig)
+    if _from_config_parser(exc):
+        return (
+            f"{type(exc).__name__}: {exc}; a '%' in a value of Alembic's config must be doubled: "
+            "Flask-Migrate 2.0's env.py gives it the app's URL as it is, where a password that a URL "
+            "quotes leaves a '%' (write .replace('%', '%%') after it, as later env.py do)"
+        )
     if isinstance(exc, SyntaxError):
         return f"SyntaxError: {exc.msg} (line {exc.lineno})"
     if isinstance(exc, OSError) and exc.strerror:

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Dialect, Engine
 
 from ..dialects import impl_for
-from ..errors import ForeignDatabaseError
+from ..errors import ForeignDatabaseError, MigrationError
 from ..shadow.backend import ShadowDatabase
 from ..shadow.server import administering
 
@@ -93,6 +93,7 @@ class ConnectionGuard:
             raise ForeignDatabaseError(
                 f"refused a connection to {shown}: only the run's shadow databases may be used; {self.hint}"
             )
+        _refuse_a_hidden_password(target, dialect, cparams)
         connection = dialect.connect(*cargs, **cparams)
         target.backend.prepare_connection(connection)
         return connection
@@ -120,6 +121,27 @@ class ConnectionGuard:
         # A transparent wrapper (connect's arguments, connect's result), so it has connect's type:
         # typeshed's overloads of sqlite3.connect, which it replaces.
         return cast(_Connect, guarded)
+
+
+#: How ``str(url)`` writes a password from SQLAlchemy 2.0 on (``render_as_string``'s default).
+HIDDEN_PASSWORD = "***"
+
+
+def _refuse_a_hidden_password(shadow: ShadowDatabase, dialect: Dialect, cparams: Mapping[str, Any]) -> None:
+    """Refuse a connection to ``shadow`` that carries the password as ``str(url)`` hides it.
+
+    Flask-Migrate 2.x's ``env.py`` makes its own engine from ``str(db.engine.url)``: on SQLAlchemy 2
+    the server would refuse the password (``flask db upgrade`` fails the same way on any database
+    behind one), and its words, "password authentication failed", would blame the URL the user gave.
+    """
+    _, own = dialect.create_connect_args(shadow.url)
+    if any(value == HIDDEN_PASSWORD != own.get(name) for name, value in cparams.items()):
+        raise MigrationError(
+            f"a connection to the shadow database came with the password hidden as {HIDDEN_PASSWORD!r}: an "
+            "engine made from str(url), which SQLAlchemy 2 writes without the password (Flask-Migrate "
+            "2.x's env.py makes one so, and flask db upgrade fails the same way behind a password); "
+            "write url.render_as_string(hide_password=False) there, as Flask-Migrate 4's env.py does"
+        )
 
 
 def _real(path: str | os.PathLike[str]) -> Path:
