@@ -34,7 +34,8 @@ from sqlalchemy.engine import make_url
 from flask_makemigrations.findings import Finding
 
 if TYPE_CHECKING:
-    from flask_makemigrations import Result, Verified
+    from flask_makemigrations import Result, Runtime, Verified
+    from flask_makemigrations.frontends.report import Report
     from flask_makemigrations.run.run import Built
 
 #: The ``server`` fixture of the conformance suite (tests/servers/test_conformance.py).
@@ -276,17 +277,37 @@ class ProjectCopy:
         message: str | None = None,
         env: dict[str, str] | None = None,
         where: dict[str, Any] | None = None,
+        runtime: "Runtime | None" = None,
         **options: Any,
     ) -> "Result":
         """``make_migrations`` through the engine's API, in this process; returns its ``Result``.
         ``where``: the ``Project``'s fields (``database``, ``app``, ...); ``options``: the request's,
-        with ``check``/``dry_run`` for its mode, as the command-line flags give it."""
-        from flask_makemigrations import Mode, Project, Request, make_migrations
-
-        mode = Mode.from_flags(options.pop("check", False), options.pop("dry_run", False))
-        request = Request(mode=mode, message=message, **options)
+        with ``check``/``dry_run`` for its mode, as the command-line flags give it; ``runtime``: how
+        a front end runs it (``verbose``), the API's default if not given."""
         with self.inside(env):
-            return make_migrations(Project(**(where or {})), request)
+            return _make_migrations_here(message, where, options, runtime)
+
+    def makemigrations_shown(
+        self,
+        message: str | None = None,
+        env: dict[str, str] | None = None,
+        where: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> Run:
+        """``make_migrations`` in this process, and what ``invoke makemigrations`` would write of its
+        ``Result``, made by that front end's own render functions as ``runs.py`` calls them: the text
+        and exit status a process shows, without the process (most of its time is imports).
+        ``format="json"``: stdout is the JSON document; other arguments as ``make_migrations``."""
+        from flask_makemigrations.frontends import json_report, report
+        from flask_makemigrations.frontends.invoke_tasks import RUN_AGAIN, SPELLING
+
+        as_json, dry_run = options.pop("format", "text") == "json", options.get("dry_run", False)
+        with self.inside(env):  # paths are shown relative to the project, as from its directory
+            result = _make_migrations_here(message, where, options)
+            shown = report.of_makemigrations(result, dry_run, RUN_AGAIN, SPELLING)
+            if as_json:
+                shown = json_report.as_json(shown, json_report.of_makemigrations(result, dry_run, SPELLING))
+        return _as_run(shown)
 
     def verify_history(
         self, env: dict[str, str] | None = None, where: dict[str, Any] | None = None
@@ -295,6 +316,16 @@ class ProjectCopy:
 
         with self.inside(env):
             return verify_history(Project(**(where or {})))
+
+    def verify_shown(self, env: dict[str, str] | None = None, where: dict[str, Any] | None = None) -> Run:
+        """``verify_history`` in this process, and what ``invoke verify`` would write of it (see
+        ``makemigrations_shown``); the time it took is measured as ``runs.py`` measures it."""
+        from flask_makemigrations.frontends import report
+        from flask_makemigrations.frontends.invoke_tasks import SPELLING
+
+        started = time.monotonic()
+        verified = self.verify_history(env, where)
+        return _as_run(report.of_verify(verified, time.monotonic() - started, SPELLING))
 
     def engine_refuses(self, call: Callable[..., object], *args: Any, **kwargs: Any) -> str:
         """Call one of the methods above, expect the engine's error (which every front end reports as
@@ -387,6 +418,31 @@ class ProjectCopy:
         error = result.error
         assert self.snapshot() == before, "a failed run changed the project"
         return error
+
+
+def _make_migrations_here(
+    message: str | None,
+    where: dict[str, Any] | None,
+    options: dict[str, Any],
+    runtime: "Runtime | None" = None,
+) -> "Result":
+    """``ProjectCopy.make_migrations``'s call, made inside the project (``ProjectCopy.inside``)."""
+    from flask_makemigrations import Mode, Project, Request, make_migrations
+
+    mode = Mode.from_flags(options.pop("check", False), options.pop("dry_run", False))
+    request = Request(mode=mode, message=message, **options)
+    if runtime is None:
+        return make_migrations(Project(**(where or {})), request)
+    return make_migrations(Project(**(where or {})), request, runtime)
+
+
+def _as_run(shown: "Report") -> Run:
+    """A front end's report as the process that writes it out shows it (``runs.write``): its lines on
+    stdout and on stderr, the closing line last on stderr, and its exit status."""
+    stderr = [*shown.stderr, *([shown.closing] if shown.closing else [])]
+    return Run(
+        shown.status, "".join(f"{line}\n" for line in shown.stdout), "".join(f"{line}\n" for line in stderr)
+    )
 
 
 def _inside(path: str | None, folder: Path) -> bool:

@@ -3,9 +3,9 @@
 ``--check`` exits 1 for an operation or a difference and lists both on stdout; "No changes detected"
 only when there is neither. Where Alembic has an operation for a difference (a server default, a
 CHECK constraint, PostgreSQL enum values added), the revision writes it and verification proves it;
-what has none is listed. Real ``invoke`` runs where the output and the exit status are the
-behaviour, the engine's API in this process where the result is; SQLite, and PostgreSQL where it
-differs.
+what has none is listed. The engine's API in this process, with the output and the exit status
+the invoke front end's own functions make of its result where they are the behaviour; SQLite, and
+PostgreSQL where it differs.
 """
 
 import json
@@ -28,7 +28,7 @@ def stdout_lines(run: Run) -> list[str]:
 def test_check_exits_1_for_a_difference_alone_and_lists_it_on_stdout(project: ProjectCopy) -> None:
     add_unnamed_check(project)
 
-    checked = project.invoke("makemigrations", "--check")
+    checked = project.makemigrations_shown(check=True)
 
     assert checked.returncode == 1, checked.stderr
     (line,) = stdout_lines(checked)
@@ -42,7 +42,7 @@ def test_differences_come_after_the_operations(project: ProjectCopy) -> None:
     add_unnamed_check(project)
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
 
-    checked = project.invoke("makemigrations", "--check")
+    checked = project.makemigrations_shown(check=True)
 
     assert checked.returncode == 1, checked.stderr
     operation, difference = stdout_lines(checked)
@@ -53,7 +53,7 @@ def test_differences_come_after_the_operations(project: ProjectCopy) -> None:
 def test_json_carries_the_difference_with_exit_1(project: ProjectCopy) -> None:
     add_unnamed_check(project)
 
-    run = project.invoke("makemigrations", "--check", "--format", "json")
+    run = project.makemigrations_shown(check=True, format="json")
 
     shown = json.loads(run.stdout)
     assert (run.returncode, shown["status"], shown["exit_status"]) == (1, "changes-pending", 1)
@@ -71,7 +71,7 @@ def test_a_writing_run_that_cannot_write_the_difference_lists_it_and_exits_1(pro
     add_unnamed_check(project)
     before = project.snapshot()
 
-    run = project.invoke("makemigrations", "-m", "nothing to write")
+    run = project.makemigrations_shown("nothing to write")
 
     assert run.returncode == 1, run.stderr
     assert project.snapshot() == before
@@ -83,14 +83,15 @@ def test_a_writing_run_that_cannot_write_the_difference_lists_it_and_exits_1(pro
 def test_strict_still_turns_a_difference_into_exit_2(project: ProjectCopy) -> None:
     add_unnamed_check(project)
 
-    strict = project.invoke("makemigrations", "--check", "--strict")
+    error = project.engine_refuses(project.make_migrations, check=True, strict=True)
 
-    assert strict.returncode == 2
-    assert strict.stderr.strip().splitlines()[-1] == "Error: --strict: 1 warning(s), so nothing was written"
+    assert (
+        error == "--strict: 1 warning(s), so nothing was written"
+    )  # its Error line, exit 2: tests/cli/test_json_output.py
 
 
 def test_no_changes_detected_only_when_there_is_nothing(project: ProjectCopy) -> None:
-    checked = project.invoke("makemigrations", "--check")
+    checked = project.makemigrations_shown(check=True)
     assert (checked.returncode, checked.stdout) == (0, "No changes detected\n"), checked.stderr
 
 
@@ -108,10 +109,10 @@ def add_status_with_a_default_the_model_lacks(project: ProjectCopy) -> None:
     project.add_revision("0003_status", HEAD, f"    {add}", downgrade="    op.drop_column('user', 'status')")
 
 
-def written(project: ProjectCopy, *args: str) -> str:
-    """The revision a real writing run wrote: its text; the run said it on stdout."""
+def written(project: ProjectCopy) -> str:
+    """The revision a writing run wrote: its text; the run said it on stdout."""
     before = project.revision_files()
-    run = project.invoke("makemigrations", "-m", "drift", *args)
+    run = project.makemigrations_shown("drift")
     assert run.returncode == 0, run.stderr
     (new,) = project.new_revisions(before)
     assert stdout_lines(run)[0] == f"migrations/versions/{new.name}"
@@ -123,7 +124,7 @@ def test_a_server_default_only_the_migrations_have_is_an_operation_written_and_v
 ) -> None:
     add_status_with_a_default_the_model_lacks(project)
 
-    checked = project.invoke("makemigrations", "--check")
+    checked = project.makemigrations_shown(check=True)
     assert checked.returncode == 1, checked.stderr
     assert stdout_lines(checked) == ["~ column user.status (server default)"]
 
@@ -177,7 +178,7 @@ def test_a_check_constraint_only_in_the_migrations_is_dropped_and_comes_back_on_
 def test_json_carries_the_operation_verification_found(project: ProjectCopy) -> None:
     add_status_with_a_default_the_model_lacks(project)
 
-    run = project.invoke("makemigrations", "--check", "--format", "json")
+    run = project.makemigrations_shown(check=True, format="json")
 
     shown = json.loads(run.stdout)
     assert (run.returncode, shown["differences"], shown["revision"]) == (1, [], None)
@@ -194,7 +195,7 @@ def test_without_batch_mode_sqlite_lists_what_it_cannot_alter(project: ProjectCo
     project.edit("app/extensions.py", "render_as_batch=True", "render_as_batch=False")
     project.add_model_line(BODY, CHECK)
 
-    checked = project.invoke("makemigrations", "--check")
+    checked = project.makemigrations_shown(check=True)
 
     assert checked.returncode == 1, checked.stderr
     (line,) = stdout_lines(checked)

@@ -1,8 +1,9 @@
 """The main job end to end, and each option of ``invoke makemigrations``.
 
-The main job, the exit statuses of ``--check`` and stdout of ``--dry-run``, help and ``--verbose`` go
-through a real ``invoke`` subprocess on a private copy of the example project; what each option does,
-its refusals and the message's escaping through the engine's API in this process.
+The engine's API in this process on a private copy of the example project: the main job, the exit
+statuses of ``--check`` and the lines shown (the invoke front end's own functions render the result),
+what each option does, its refusals and the message's escaping. A real ``invoke`` subprocess where only
+a process shows it: stdout of ``--dry-run`` and help.
 """
 
 import ast
@@ -50,16 +51,17 @@ def test_added_column_gives_one_revision_then_no_changes(project: ProjectCopy) -
     before = project.revision_files()
     project.add_email_column()
 
-    result = project.invoke("makemigrations", "-m", "add email")
+    result = project.makemigrations_shown("add email")
 
     script = written(project, result, before)
     assert project.new_revisions(before)[0].name.endswith("_add_email.py")
     assert result.stdout.splitlines()[1:] == ["  + column user.email"]
     assert "add_column(sa.Column('email'" in script
     assert f"down_revision = {HEAD!r}" in script
-    assert "Warning" not in result.stderr  # library deprecation warnings do not flood the output
+    # library deprecation warnings do not flood the output (any other would fail the test: pyproject.toml)
+    assert "Warning" not in result.stderr
 
-    again = project.invoke("makemigrations", "-m", "again")
+    again = project.makemigrations_shown("again")
     assert again.returncode == 0, again.stderr
     assert again.stdout == "No changes detected\n"
     assert len(project.revision_files()) == len(before) + 1
@@ -91,7 +93,7 @@ def test_check_lists_pending_operations_and_exits_1(project: ProjectCopy) -> Non
     project.add_email_column()
     before = project.snapshot()
 
-    result = project.invoke("makemigrations", "--check")
+    result = project.makemigrations_shown(check=True)
 
     assert result.returncode == 1, result.stderr
     assert result.stdout == "+ column user.email\n"
@@ -101,14 +103,15 @@ def test_check_lists_pending_operations_and_exits_1(project: ProjectCopy) -> Non
 
 def test_check_exits_0_when_models_match(project: ProjectCopy) -> None:
     before = project.snapshot()
-    result = project.invoke("makemigrations", "--check")
+    result = project.makemigrations_shown(check=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "No changes detected\n"
     assert project.snapshot() == before
 
 
 def test_dry_run_prints_the_script_and_writes_nothing(project: ProjectCopy) -> None:
-    """stdout is the script alone, so it can be piped: even what the app prints goes to stderr."""
+    """stdout is the script alone, so it can be piped: even what the app prints goes to stderr (the
+    front end moves descriptor 1 at the start of the run: a process)."""
     project.add_email_column()
     project.edit("app/__init__.py", "    return app", '    print("factory says hello")\n    return app')
     before = project.snapshot()
@@ -293,8 +296,10 @@ def test_every_option_has_help(project: ProjectCopy) -> None:
     assert any(o.startswith("-d STRING, --directory") for o in options)
 
 
-def test_verbose_shows_alembic_log(project: ProjectCopy) -> None:
+def test_verbose_shows_alembic_log(project: ProjectCopy, capfd: pytest.CaptureFixture[str]) -> None:
+    from flask_makemigrations import Runtime
+
     project.add_email_column()
-    result = project.invoke("makemigrations", "--check", "--verbose")
-    assert result.returncode == 1, result.stderr
-    assert f"Running upgrade 0001_users -> {HEAD}" in result.stderr
+    result = project.make_migrations(check=True, runtime=Runtime(verbose=True))
+    assert result.operations == ["+ column user.email"]  # what exits 1
+    assert f"Running upgrade 0001_users -> {HEAD}" in capfd.readouterr().err
