@@ -297,17 +297,24 @@ class ProjectCopy:
         """``make_migrations`` in this process, and what ``invoke makemigrations`` would write of its
         ``Result``, made by that front end's own render functions as ``runs.py`` calls them: the text
         and exit status a process shows, without the process (most of its time is imports).
-        ``format="json"``: stdout is the JSON document; other arguments as ``make_migrations``."""
+        The engine's error is shown as the front end shows it (one ``Error:`` line, its exit status);
+        anything else raises. ``format="json"``: stdout is the JSON document; other arguments as
+        ``make_migrations``."""
+        from flask_makemigrations import MakemigrationsError
         from flask_makemigrations.frontends import json_report, report
         from flask_makemigrations.frontends.invoke_tasks import RUN_AGAIN, SPELLING
 
         as_json, dry_run = options.pop("format", "text") == "json", options.get("dry_run", False)
         with self.inside(env):  # paths are shown relative to the project, as from its directory
-            result = _make_migrations_here(message, where, options)
-            shown = report.of_makemigrations(result, dry_run, RUN_AGAIN, SPELLING)
-            if as_json:
-                shown = json_report.as_json(shown, json_report.of_makemigrations(result, dry_run, SPELLING))
-        return _as_run(shown)
+            try:
+                result = _make_migrations_here(message, where, options)
+            except MakemigrationsError as exc:
+                shown = report.of_exception(exc, SPELLING)
+                payload = json_report.of_exception(exc, shown, "makemigrations", SPELLING)
+            else:
+                shown = report.of_makemigrations(result, dry_run, RUN_AGAIN, SPELLING)
+                payload = json_report.of_makemigrations(result, dry_run, SPELLING)
+        return _as_run(json_report.as_json(shown, payload) if as_json else shown)
 
     def verify_history(
         self, env: dict[str, str] | None = None, where: dict[str, Any] | None = None

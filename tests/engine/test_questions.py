@@ -2,8 +2,9 @@
 up front (``--rename``, ``--default``), on a terminal, or not at all; the revisions written keep the
 rows' values when ``flask db upgrade`` applies them to a database that holds rows.
 
-Through the engine in this process where the answers are given as values; real processes for the
-terminal (a pseudo-terminal on stdin and stderr), the exit status 3 and the JSON object.
+Through the engine in this process where the answers are given as values, the exit status 3 and the
+JSON object as the invoke front end's own functions render them; real processes for the terminal (a
+pseudo-terminal on stdin and stderr), for answers the command line cannot read, and for ``flask db``.
 """
 
 import json
@@ -158,7 +159,7 @@ def test_an_unanswered_not_null_column_stops_a_writing_run_with_status_3(project
     add_age(project)
     before = project.snapshot()
 
-    result = project.invoke("makemigrations", "-m", "age")
+    result = project.makemigrations_shown("age")
 
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
@@ -169,10 +170,7 @@ def test_an_unanswered_not_null_column_stops_a_writing_run_with_status_3(project
 
 def test_check_lists_the_question_and_json_names_the_option(project: ProjectCopy) -> None:
     add_age(project)
-    checked = project.run(
-        [sys.executable, "-m", "flask_makemigrations", "--check", "--format", "json"],
-        env={"FLASK_APP": "app"},
-    )
+    checked = project.makemigrations_shown(check=True, format="json")
     assert checked.returncode == 1, checked.stderr
     shown = json.loads(checked.stdout)
     assert shown["questions"] == [
@@ -187,10 +185,7 @@ def test_check_lists_the_question_and_json_names_the_option(project: ProjectCopy
 
 def test_json_of_a_run_stopped_by_a_question(project: ProjectCopy) -> None:
     add_age(project)
-    stopped = project.run(
-        [sys.executable, "-m", "flask_makemigrations", "-m", "age", "--format", "json"],
-        env={"FLASK_APP": "app"},
-    )
+    stopped = project.makemigrations_shown("age", format="json")
     assert stopped.returncode == 3, stopped.stderr
     shown = json.loads(stopped.stdout)
     assert shown["status"] == "unanswered" and shown["exit_status"] == 3
