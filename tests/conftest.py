@@ -316,6 +316,34 @@ class ProjectCopy:
                 payload = json_report.of_makemigrations(result, dry_run, SPELLING)
         return _as_run(json_report.as_json(shown, payload) if as_json else shown)
 
+    def refused_shown(self, shown: Callable[..., Run], *args: Any, **kwargs: Any) -> str:
+        """``refuses`` for a run in this process (``makemigrations_shown``...): exit status 2, nothing
+        on stdout, one ``Error:`` line, the project byte-identical and nothing left in its TMPDIR."""
+        before = self.snapshot()
+        result = shown(*args, **kwargs)
+        assert (result.returncode, result.stdout) == (2, ""), (
+            result.returncode,
+            result.stdout,
+            result.stderr,
+        )
+        error = result.error
+        assert self.snapshot() == before, "a failed run changed the project"
+        assert self.leftovers() == [], "a failed run left files behind"
+        return error
+
+    def merge_shown(self, rev_id: str | None = None) -> Run:
+        """``merge_heads`` in this process, and what ``invoke merge`` would write of its result or of
+        the engine's error."""
+        from flask_makemigrations import MakemigrationsError, Project, merge_heads
+        from flask_makemigrations.frontends import report
+        from flask_makemigrations.frontends.invoke_tasks import SPELLING
+
+        with self.inside():
+            try:
+                return _as_run(report.of_merge(merge_heads(Project(), rev_id=rev_id)))
+            except MakemigrationsError as exc:
+                return _as_run(report.of_exception(exc, SPELLING))
+
     def verify_history(
         self, env: dict[str, str] | None = None, where: dict[str, Any] | None = None
     ) -> "Verified":

@@ -257,7 +257,7 @@ def test_what_flask_db_migrate_finds_on_a_scratch_database_is_what_the_tool_find
 
 
 def test_the_note_on_an_extensions_table_goes_to_stderr(with_extension: ProjectCopy) -> None:
-    checked = with_extension.invoke("makemigrations", "--check")
+    checked = with_extension.makemigrations_shown(check=True)
     assert checked.returncode == 0 and checked.stdout == "No changes detected\n", checked.stderr
     (note,) = [line for line in checked.stderr.splitlines() if line.startswith("Note:")]
     assert note.startswith("Note: the app created table(s) sessions while loading")

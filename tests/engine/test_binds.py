@@ -118,7 +118,7 @@ def test_check_lists_each_binds_operations_and_exits_1(binds_project: ProjectCop
     add_referrer(binds_project)
     binds_project.edit("app/models.py", USERNAME, f"{USERNAME}\n    email = db.Column(db.String(120))")
 
-    run = binds_project.invoke("makemigrations", "--check")
+    run = binds_project.makemigrations_shown(check=True)
 
     assert run.returncode == 1, run.stderr
     assert run.stdout.splitlines() == ["+ column user.email", "analytics: + column page_view.referrer"]
