@@ -1,7 +1,8 @@
 """Warnings about destructive and risky operations, printed before the revision is written.
 
 Each test changes the models of a private copy of the example project and runs the engine through
-its API in this process; the last one runs the real task, for how warnings are printed.
+its API in this process; the last one shows how warnings are printed, as the invoke front end's own
+functions render the result.
 """
 
 import pytest
@@ -137,7 +138,7 @@ def test_strict_refuses_with_the_warnings_and_writes_nothing(project: ProjectCop
     before = project.revision_files()
     project.edit("app/models.py", USERNAME, USERNAME.replace("String(80)", "String(40)"))
 
-    result = project.invoke("makemigrations", "-m", "shorter names", "--strict")
+    result = project.makemigrations_shown("shorter names", strict=True)
 
     assert result.returncode == 2
     assert project.revision_files() == before

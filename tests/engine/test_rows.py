@@ -1,7 +1,8 @@
 """Verification with rows in the tables: made-up rows (``checks/rows/``) in the tables a new revision
 touches, on real SQLite shadow databases (the rows themselves: ``unit/test_made_up_rows.py``); the
-engine's API in this process, a real ``invoke`` run where the exit status and the one ``Error:`` line
-are the behaviour, ``flask db upgrade`` to show the same revision applies to empty tables.
+engine's API in this process, rendered by the invoke front end's own functions where the exit status
+and the one ``Error:`` line are the behaviour, ``flask db upgrade`` to show the same revision applies
+to empty tables.
 """
 
 import json
@@ -77,7 +78,7 @@ def test_a_writing_run_refuses_a_revision_that_fails_on_any_table_with_rows(proj
     project.add_model_line(TITLE, "subtitle = db.Column(db.String(120))")
     before = project.revision_files()
 
-    error = project.refuses("makemigrations", "-m", "subtitle")
+    error = project.refused_shown(project.makemigrations_shown, "subtitle")
     written = project.make_migrations("subtitle", verify=False)
 
     assert error == (
@@ -141,8 +142,8 @@ def test_identical_runs_report_identically(project: ProjectCopy) -> None:
     """Without a revision id given, each run's pending revision has another: the report names none."""
     project.edit("app/models.py", TITLE, TITLE.replace("nullable=False", "nullable=False, unique=True"))
 
-    first = project.invoke("makemigrations", "--check", "--format", "json")
-    second = project.invoke("makemigrations", "--check", "--format", "json")
+    first = project.makemigrations_shown(check=True, format="json")
+    second = project.makemigrations_shown(check=True, format="json")
 
     assert (first.returncode, second.returncode) == (1, 1), first.stderr + second.stderr
     reports = [json.loads(run.stdout) for run in (first, second)]
@@ -194,7 +195,7 @@ def test_verify_goes_up_the_history_again_over_rows_and_notes_where_it_stops(pro
     )
 
     verified = project.verify_history()
-    clean = project.invoke("verify")
+    clean = project.verify_shown()
 
     assert verified.revisions == 3
     (note,) = [str(note) for note in verified.notes if "with rows" in str(note)]

@@ -1,8 +1,8 @@
 """Refused inputs: the tool never touches a database but its own shadow one, never deletes what it did
 not create, and stops (with one ``Error:`` line, writing nothing) when the comparison cannot be trusted.
 
-Through the engine in this process, but for a hard-coded URL, the flagship refusal, shown by a real
-``invoke`` run, and where the shadow database lives, which a probe in the app reports from a real run.
+Through the engine in this process, the flagship (a hard-coded URL) rendered as the invoke front end
+shows it; where the shadow database lives, which a probe in the app reports, from a real run.
 """
 
 import shutil
@@ -85,13 +85,13 @@ def refused_and_untouched(
 def test_app_with_hard_coded_database_is_redirected_and_its_database_untouched(
     project: ProjectCopy, tmp_path: Path
 ) -> None:
-    """The flagship: a real ``invoke`` run writes the revision; the database in the code is as it was."""
+    """The flagship: a writing run writes the revision; the database in the code is as it was."""
     real = tmp_path / "real.sqlite"
     content = real_database(real)
     hard_code_url(project, f"sqlite:///{real}")
     project.add_email_column()
 
-    written = project.invoke("makemigrations", "-m", "add email")
+    written = project.makemigrations_shown("add email")
 
     assert written.returncode == 0, written.stderr
     assert [path.name for path in project.versions.glob("*add_email*.py")] != []

@@ -1,7 +1,8 @@
 """Verification on the shadow database: each new revision, and the whole history with ``invoke verify``.
 
-Real SQLite shadow databases on private copies of the example project: real ``invoke`` runs where the
-output and the exit status are the behaviour, the engine's API in this process where the result is.
+Real SQLite shadow databases on private copies of the example project, through the engine's API in
+this process; where the output and the exit status are the behaviour, as the invoke front end's own
+functions render the result.
 """
 
 from conftest import ProjectCopy, dry_run_script, written_text
@@ -155,8 +156,8 @@ def test_check_lists_what_autogenerate_missed_as_an_operation_and_strict_accepts
 ) -> None:
     project.add_model_line(BODY, CHECK)
 
-    checked = project.invoke("makemigrations", "--check")
-    strict = project.invoke("makemigrations", "--check", "--strict")
+    checked = project.makemigrations_shown(check=True)
+    strict = project.makemigrations_shown(check=True, strict=True)
 
     assert checked.returncode == 1, checked.stderr
     assert checked.stdout == "+ check constraint ck_post_body_not_empty on post\n"
@@ -198,7 +199,7 @@ def test_models_that_cannot_be_built_are_an_error(project: ProjectCopy) -> None:
 
 
 def test_the_example_app_passes_verify(project: ProjectCopy) -> None:
-    result = project.invoke("verify")
+    result = project.verify_shown()
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Verified 2 revision(s) in ")
