@@ -2,8 +2,8 @@
 
 As for PostgreSQL, every test that runs against the server lists its databases before and after: whatever
 ends a run, its shadow databases must be gone and the database named in the URL as it was. Through the
-engine in this process where the result or the error is the behaviour; real ``invoke`` runs for the
-exit statuses, signals and ``prune``.
+engine in this process, with the exit statuses and lines the invoke front end's own functions make of
+its result; real ``invoke`` runs for signals and ``prune``.
 """
 
 import importlib.util
@@ -73,16 +73,20 @@ def test_verify_names_a_downgrade_mysql_refuses(project: ProjectCopy, mariadb: S
 
 
 @pytest.mark.usefixtures("databases_unchanged")
-def test_check_exits_1_then_0_through_a_real_run(project: ProjectCopy, mariadb: Server) -> None:
+def test_check_exits_1_and_dry_run_0_with_the_url(
+    project: ProjectCopy, mariadb: Server, capfd: pytest.CaptureFixture[str]
+) -> None:
     project.add_email_column()
-    url = mariadb.url_string()
+    where = {"database": mariadb.url_string()}
 
-    pending = project.invoke("makemigrations", "--check", "--database", url)
-    dry_run = project.invoke("makemigrations", "--dry-run", "--database", url)
+    pending = project.makemigrations_shown(check=True, where=where)
+    dry_run = project.makemigrations_shown(dry_run=True, where=where)
 
     assert (pending.returncode, pending.stdout) == (1, "+ column user.email\n"), pending.stderr
     assert dry_run.returncode == 0 and "batch_op.add_column(sa.Column('email'" in dry_run.stdout
-    assert not any(secret in pending.stderr + dry_run.stderr for secret in SECRETS)
+    printed = capfd.readouterr()  # what the app and the libraries wrote while the runs were made
+    shown = pending.stderr + dry_run.stderr + printed.out + printed.err
+    assert not any(secret in shown for secret in SECRETS)
 
 
 # --- no invented changes ----------------------------------------------------------------------------

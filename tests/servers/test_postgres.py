@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ProjectCopy, Run
+from conftest import ProjectCopy
 from loopback import SUPERUSER
 from pg_cluster import CREATEDB_PASSWORD, CREATEDB_ROLE, LIMITED_PASSWORD, LIMITED_ROLE, Cluster
 from server_runs import (
@@ -28,11 +28,6 @@ from flask_makemigrations.shadow.naming import ShadowName, host_token
 
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 PG_SLEEP = "SELECT pg_sleep(0.1)"
-
-
-def makemigrations(project: ProjectCopy, postgres: Cluster, *args: str, url: str | None = None) -> Run:
-    """A real ``invoke makemigrations`` run with the server's URL."""
-    return project.invoke("makemigrations", *args, "--database", url or postgres.url_string())
 
 
 def app_database_objects(postgres: Cluster) -> list[tuple[Any, ...]]:
@@ -107,8 +102,9 @@ def test_check_and_dry_run_accept_the_url(project: ProjectCopy, postgres: Cluste
     project.add_model_line(USERNAME, "email = db.Column(db.String(120))")
     before = project.revision_files()
 
-    check = makemigrations(project, postgres, "--check")
-    dry_run = makemigrations(project, postgres, "--dry-run")
+    where = {"database": postgres.url_string()}
+    check = project.makemigrations_shown(check=True, where=where)
+    dry_run = project.makemigrations_shown(dry_run=True, where=where)
 
     assert check.returncode == 1 and check.stdout.strip() == (
         "+ column user.email: ACCESS EXCLUSIVE lock on user (blocks reads and writes) "
