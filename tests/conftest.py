@@ -292,24 +292,26 @@ class ProjectCopy:
         message: str | None = None,
         env: dict[str, str] | None = None,
         where: dict[str, Any] | None = None,
+        verbose: bool = False,
         **options: Any,
     ) -> Run:
         """``make_migrations`` in this process, and what ``invoke makemigrations`` would write of its
         ``Result``, made by that front end's own render functions as ``runs.py`` calls them: the text
         and exit status a process shows, without the process (most of its time is imports).
-        The engine's error is shown as the front end shows it (one ``Error:`` line, its exit status);
-        anything else raises. ``format="json"``: stdout is the JSON document; other arguments as
-        ``make_migrations``."""
-        from flask_makemigrations import MakemigrationsError
+        An exception is shown as the front end shows it (one ``Error:`` line and its exit status; with
+        ``verbose``, as ``--verbose`` does, a bug's traceback too). ``format="json"``: stdout is the
+        JSON document; other arguments as ``make_migrations``."""
+        from flask_makemigrations import Runtime
         from flask_makemigrations.frontends import json_report, report
         from flask_makemigrations.frontends.invoke_tasks import RUN_AGAIN, SPELLING
 
         as_json, dry_run = options.pop("format", "text") == "json", options.get("dry_run", False)
+        runtime = Runtime(verbose=True) if verbose else None
         with self.inside(env):  # paths are shown relative to the project, as from its directory
             try:
-                result = _make_migrations_here(message, where, options)
-            except MakemigrationsError as exc:
-                shown = report.of_exception(exc, SPELLING)
+                result = _make_migrations_here(message, where, options, runtime)
+            except Exception as exc:  # as runs._reported: the engine's errors and bugs alike
+                shown = report.of_exception(exc, SPELLING, verbose)
                 payload = json_report.of_exception(exc, shown, "makemigrations", SPELLING)
             else:
                 shown = report.of_makemigrations(result, dry_run, RUN_AGAIN, SPELLING)

@@ -82,8 +82,8 @@ def test_an_unexpected_exception_is_one_line_and_verbose_shows_its_traceback(pro
         "migrations/env.py", "**conf_args\n", "include_object=include_object,\n            **conf_args\n"
     )
 
-    quiet = project.refuses("makemigrations", "--check")
-    verbose = project.invoke("makemigrations", "--check", "--verbose")
+    quiet = project.refused_shown(project.makemigrations_shown, check=True)
+    verbose = project.makemigrations_shown(check=True, verbose=True)
 
     assert quiet.startswith("Error: unexpected LookupError in ")
     assert quiet.endswith("(include_object): no such thing; --verbose shows the traceback")
