@@ -334,17 +334,37 @@ class ProjectCopy:
         return error
 
     def merge_shown(self, rev_id: str | None = None) -> Run:
-        """``merge_heads`` in this process, and what ``invoke merge`` would write of its result or of
-        the engine's error."""
-        from flask_makemigrations import MakemigrationsError, Project, merge_heads
+        """``merge_heads`` in this process, and what ``invoke merge`` would write of it (see
+        ``makemigrations_shown``)."""
+        from flask_makemigrations import Project, merge_heads
         from flask_makemigrations.frontends import report
-        from flask_makemigrations.frontends.invoke_tasks import SPELLING
 
         with self.inside():
-            try:
-                return _as_run(report.of_merge(merge_heads(Project(), rev_id=rev_id)))
-            except MakemigrationsError as exc:
-                return _as_run(report.of_exception(exc, SPELLING))
+            return _shown_here(lambda: report.of_merge(merge_heads(Project(), rev_id=rev_id)))
+
+    def cache_shown(
+        self, clear: bool = False, directory: str | None = None, database: str | None = None
+    ) -> Run:
+        """The cache task's engine calls in this process, and what ``invoke cache`` would write of them
+        (see ``makemigrations_shown``): its files and templates listed, or with ``clear`` removed."""
+        from flask_makemigrations.api import cache_state, clear_snapshots
+        from flask_makemigrations.frontends import report
+
+        def shown() -> "Report":
+            if clear:
+                return report.of_cleared_cache(clear_snapshots(database))
+            return report.of_cache(cache_state(directory, database), directory or "migrations")
+
+        with self.inside():
+            return _shown_here(shown)
+
+    def prune_shown(self, database: str | None = None) -> Run:
+        """``prune_shadow_databases`` in this process, and what ``invoke prune`` would write of it."""
+        from flask_makemigrations import prune_shadow_databases
+        from flask_makemigrations.frontends import report
+
+        with self.inside():
+            return _shown_here(lambda: report.of_prune(prune_shadow_databases(database)))
 
     def verify_history(
         self, env: dict[str, str] | None = None, where: dict[str, Any] | None = None
@@ -471,6 +491,18 @@ def _make_migrations_here(
     if runtime is None:
         return make_migrations(Project(**(where or {})), request)
     return make_migrations(Project(**(where or {})), request, runtime)
+
+
+def _shown_here(run: Callable[[], "Report"]) -> Run:
+    """A task's report, or the exception that ended it as the front end reports one (``runs._reported``),
+    as its process would show them (``_as_run``)."""
+    from flask_makemigrations.frontends import report
+    from flask_makemigrations.frontends.invoke_tasks import SPELLING
+
+    try:
+        return _as_run(run())
+    except Exception as exc:
+        return _as_run(report.of_exception(exc, SPELLING))
 
 
 def _as_run(shown: "Report") -> Run:

@@ -221,7 +221,7 @@ def test_cache_clear_on_a_read_only_cache_folder_is_one_line_naming_the_file(
     tmpfs(project_folder).make_read_only()
     kept = sorted(project_folder.iterdir())
 
-    error = project.refuses("cache", "--clear")
+    error = project.refused_shown(project.cache_shown, clear=True)
 
     assert re.fullmatch(
         rf"Error: removing {re.escape(str(project_folder))}/\S+ failed: Read-only file system", error
@@ -243,11 +243,11 @@ def test_a_relative_xdg_cache_home_is_ignored(project: ProjectCopy) -> None:
 def test_the_cache_task_says_the_migrations_directory_it_was_given_does_not_exist(
     project: ProjectCopy,
 ) -> None:
-    error = project.refuses("cache", "-d", "elsewhere/migrations")
+    error = project.refused_shown(project.cache_shown, directory="elsewhere/migrations")
     assert (
         error == "Error: elsewhere/migrations does not exist: pass the migrations directory with --directory"
     )
-    shown = project.invoke("cache", "-d", "migrations")
+    shown = project.cache_shown(directory="migrations")
     assert shown.returncode == 0 and "This project (migrations): " in shown.stdout, shown.stderr
 
 

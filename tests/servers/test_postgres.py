@@ -246,7 +246,7 @@ def test_unusable_urls_are_refused(project: ProjectCopy, url: str, fragment: str
 
 @pytest.mark.version_independent  # the task's own check
 def test_prune_needs_a_server_url(project: ProjectCopy) -> None:
-    assert_one_line_error(project.invoke("prune"), "prune needs the server's URL")
+    assert_one_line_error(project.prune_shown(), "prune needs the server's URL")
 
 
 @pytest.mark.version_independent  # the server's messages: this package's own code
@@ -260,7 +260,7 @@ def test_prune_tells_a_database_another_role_owns_from_a_missing_privilege(
     url = postgres.url_string(user=CREATEDB_ROLE, password=CREATEDB_PASSWORD)
     templates = postgres.templates()
     try:
-        result = project.invoke("prune", "--database", url)
+        result = project.prune_shown(url)
         later = make(project, postgres, check=True, url=url)
         remaining = postgres.databases()
     finally:

@@ -190,14 +190,14 @@ def test_cache_lists_and_clears_the_servers_templates_and_prune_leaves_them(
     templates = postgres.templates()
     assert templates and len(dumps(project)) == 1
 
-    shown = project.invoke("cache", "--database", url)
+    shown = project.cache_shown(database=url)
     assert shown.returncode == 0, shown.stderr
     assert f"Template databases on {server}: {len(templates)}" in shown.stdout
     assert all(f"  {name}" in shown.stdout.splitlines() for name in templates)
     assert "(0 snapshot(s), 1 portable PostgreSQL snapshot(s))\n" in shown.stdout
 
-    assert project.invoke("prune", "--database", url).returncode == 0
-    cleared = project.invoke("cache", "--clear", "--database", url)
+    assert project.prune_shown(url).returncode == 0
+    cleared = project.cache_shown(clear=True, database=url)
     assert cleared.returncode == 0, cleared.stderr
     assert cleared.stdout == (
         f"Removed {len(templates)} snapshot(s) from {server}\nRemoved 1 snapshot(s) from {folder}\n"
@@ -206,14 +206,14 @@ def test_cache_lists_and_clears_the_servers_templates_and_prune_leaves_them(
 
     make(project, postgres, check=True)
     templates = postgres.templates()
-    cleared = project.invoke("cache", "--clear")  # the files only
+    cleared = project.cache_shown(clear=True)  # the files only
     assert cleared.returncode == 0 and cleared.stdout == f"Removed 1 snapshot(s) from {folder}\n"
     assert (postgres.templates(), dumps(project)) == (templates, [])
 
 
 @pytest.mark.version_independent
 def test_cache_database_needs_a_postgresql_url(project: ProjectCopy) -> None:
-    assert project.refuses("cache", "--database", "mysql://u@localhost/x") == (
+    assert project.refused_shown(project.cache_shown, database="mysql://u@localhost/x") == (
         "Error: cache --database: only a PostgreSQL server keeps snapshots (postgresql://...)"
     )
 
@@ -253,7 +253,7 @@ def test_another_roles_templates_are_neither_used_nor_dropped(
         # not ours: built cold; saving under its name fails quietly
         assert shadow_build(result).restored is None
         assert postgres.templates() - before == {ours}
-        cleared = project.invoke("cache", "--clear", "--database", postgres.url_string())
+        cleared = project.cache_shown(clear=True, database=postgres.url_string())
         assert cleared.returncode == 0 and ours in postgres.templates()
     finally:
         postgres.sql(f'DROP DATABASE IF EXISTS "{ours}"', database="postgres")
