@@ -342,6 +342,18 @@ class ProjectCopy:
         with self.inside():
             return _shown_here(lambda: report.of_merge(merge_heads(Project(), rev_id=rev_id)))
 
+    def squash_shown(self, message: str, dry_run: bool = False) -> Run:
+        """``squash_history`` in this process, and what ``invoke squash`` would write of it (see
+        ``makemigrations_shown``)."""
+        from flask_makemigrations import Project, squash_history
+        from flask_makemigrations.frontends import report
+        from flask_makemigrations.frontends.invoke_tasks import SPELLING
+
+        with self.inside():
+            return _shown_here(
+                lambda: report.of_squash(squash_history(Project(), message, dry_run=dry_run), SPELLING)
+            )
+
     def cache_shown(
         self, clear: bool = False, directory: str | None = None, database: str | None = None
     ) -> Run:

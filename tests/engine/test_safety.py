@@ -1,8 +1,8 @@
 """Refused inputs: the tool never touches a database but its own shadow one, never deletes what it did
 not create, and stops (with one ``Error:`` line, writing nothing) when the comparison cannot be trusted.
 
-Through the engine in this process, the flagship (a hard-coded URL) rendered as the invoke front end
-shows it; where the shadow database lives, which a probe in the app reports, from a real run.
+Through the engine in this process, the flagship (a hard-coded URL) and where the shadow database
+lives (which a probe in the app reports) rendered as the invoke front end shows them.
 """
 
 import shutil
@@ -190,7 +190,7 @@ def test_shadow_database_lives_in_a_private_temporary_directory(
     project.add_probe()
     before = project.snapshot()
 
-    result = project.invoke("makemigrations", "--check", env=probe_env(probe_dir, "run"))
+    result = project.makemigrations_shown(check=True, env=probe_env(probe_dir, "run"))
 
     assert result.returncode == 0, result.stderr
     shadow = Path(wait_for_report(probe_dir, "run")["database"])

@@ -170,12 +170,12 @@ def test_dry_run_prints_the_revision_and_changes_nothing(project: ProjectCopy) -
 @pytest.mark.version_independent  # the front ends' parsing and output: this package's own
 def test_invoke_squash_reports_what_it_folded_and_proved(project: ProjectCopy) -> None:
     files = ", ".join(f"migrations/versions/{name}" for name in project.revision_files())
-    dry = project.invoke("squash", "-m", "squash", "--dry-run")
+    dry = project.squash_shown("squash", dry_run=True)
     assert dry.returncode == 0, dry.stderr
     assert f"revision = '{HEAD}'" in dry.stdout
     assert f"would remove: {files}" in dry.stderr
 
-    done = project.invoke("squash", "-m", "squash")
+    done = project.squash_shown("squash")
     assert done.returncode == 0, done.stderr
     (written,) = done.stdout.splitlines()
     assert written.startswith("migrations/versions/") and (project.root / written).is_file()
@@ -187,7 +187,7 @@ def test_invoke_squash_reports_what_it_folded_and_proved(project: ProjectCopy) -
     )
     assert lines[-1].startswith("Copies of the removed files: migrations/.squashed/")
 
-    flask = project.run(
+    flask = project.run(  # help: a process
         [sys.executable, "-m", "flask", "makemigrations", "squash", "--help"], env={"FLASK_APP": "app"}
     )
     assert flask.returncode == 0 and "--since" in flask.stdout

@@ -107,7 +107,7 @@ def test_a_server_that_never_answers_times_out(project: ProjectCopy, server: Ser
         silent.listen()
         url = server.url_string().replace(f":{server.port}/", f":{silent.getsockname()[1]}/")
         url += server.backend.silent_port_query
-        result = project.invoke("makemigrations", "-m", "x", "--database", url)
+        result = project.makemigrations_shown("x", where={"database": url})
     assert_one_line_error(
         result, f"cannot reach the {server.backend.product} server", server.backend.timed_out
     )
