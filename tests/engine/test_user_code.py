@@ -1,6 +1,7 @@
 """Apps as they really are: code that exits, writes to stdout past Python, opens SQLite files itself,
 creates tables of its own while loading, or warns. On copies of the example, through the engine in
-this process; real ``invoke`` runs where only a process shows it (its exit status and streams).
+this process (rendered by the invoke front end's own functions where the lines are the behaviour);
+real ``invoke`` runs where only a process shows it (its exit status and streams).
 """
 
 import ast
@@ -175,6 +176,7 @@ def test_a_warning_from_the_models_is_shown_once(project: ProjectCopy) -> None:
     tool's own comparison must not say it a second time, from its own file."""
     project.add_model_line(USERNAME, "favorite_id = db.Column(db.Integer, db.ForeignKey('post.id'))")
 
+    # a process: the warning as Python shows it on stderr under the run's filters, not the test's
     result = project.invoke("makemigrations", "--check")
 
     assert result.returncode == 1, result.stderr

@@ -137,6 +137,8 @@ def with_library(project: ProjectCopy) -> ProjectCopy:
 
 
 def run(project: ProjectCopy, postgres: Cluster, *args: str) -> Run:
+    """A real ``invoke makemigrations`` run: env.py imports the library, which registers its comparators
+    with Alembic for the rest of the process, so it must not run in the test's own."""
     return project.invoke("makemigrations", *args, "--database", postgres.url_string())
 
 
