@@ -9,13 +9,17 @@ succeed, and only ``cache --clear --database`` removes templates (``prune`` neve
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import HEAD, ProjectCopy, dry_run_script, findings, finish, shadow_build
 from loopback import stop_and_remove
 from pg_cluster import LIMITED_ROLE, Cluster, start_cluster
 from server_runs import make
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from flask_makemigrations.cache.files import keep_salted_entries, salted_entries
 from flask_makemigrations.cache.postgresql_dumps import SUFFIX
@@ -146,6 +150,38 @@ def test_a_warm_run_starts_from_a_template_and_gives_what_a_cold_one_gives(
     assert (
         after.operations == [] and shadow_build(after).restored == HEAD and shadow_build(after).applied == 1
     )
+
+
+@contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """Every statement this process sends to a database while the block runs, as sent."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(str(args[2]))  # conn, cursor, statement, parameters, context, executemany
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+@pytest.mark.version_independent
+def test_a_warm_run_makes_its_shadow_database_as_the_templates_copy_and_no_database_for_nothing(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
+    """The shadow database is made when first needed: a warm run makes it as the template's copy, where
+    it made an empty one before the app loaded and dropped it for the copy."""
+    make(project, postgres, check=True)  # the templates, and the models' schema, cached
+    with statements_sent() as sent:
+        warm = make(project, postgres, check=True)
+
+    assert shadow_build(warm).restored == HEAD and warm.operations == []
+    created = [statement for statement in sent if statement.startswith("CREATE DATABASE")]
+    dropped = [statement for statement in sent if statement.startswith("DROP DATABASE")]
+    assert len(created) == 1 and f' TEMPLATE "{PREFIX}' in created[0], created
+    assert len(dropped) == 1 and created[0].split()[2] == dropped[0].split()[-1], dropped
 
 
 @pytest.mark.version_independent

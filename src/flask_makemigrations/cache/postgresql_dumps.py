@@ -150,13 +150,14 @@ class DumpFiles(FolderSnapshots):
         return True
 
     def restore(self, key: str, bind: str | None, shadow: ShadowDatabase, revision: str) -> bool:
-        """Apply the dump to the (new, empty) shadow database, and keep it only if it is what was
-        dumped; else the shadow database is made empty again."""
+        """Apply the dump to the new shadow database (made now, empty, if it was not yet), and keep it
+        only if it is what was dumped; else the shadow database is emptied again."""
         entries = salted_entries(self._path(key, bind), _salt(key, bind))
         programs = self._programs()
         if programs is None or entries.get("major") != self._server_major:
             return False
         try:
+            shadow.make()  # psql reaches it past the guard
             programs.restore(shadow.url, str(entries.get("dump")))
             if _fingerprint(shadow) == entries.get("fingerprint") and versions_in(shadow) == [revision]:
                 return True

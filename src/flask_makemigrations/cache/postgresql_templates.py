@@ -2,16 +2,15 @@
 
 After a cold build, the shadow database at head is copied (``CREATE DATABASE ... TEMPLATE``) into
 ``fmm_cache_<project>_<key>`` (``_<bind's hash>`` after it for a bind's), which nothing may connect to
-(``ALLOW_CONNECTIONS false``), so it can always be copied. A warm run replaces its new, empty shadow
-database by a copy of the deepest one, under the same name, and checks it is at the revision its key
-says. The database's comment is when it was last used: the bound keeps the most recent few of each
+(``ALLOW_CONNECTIONS false``), so it can always be copied. A warm run makes its shadow database (made when
+first needed: ``shadow/server.py``) as a copy of the deepest one, and checks it is at the revision its
+key says. The database's comment is when it was last used: the bound keeps the most recent few of each
 project, and ``invoke cache`` shows them. Only the bound, a template that fails that check, and
 ``invoke cache --clear --database URL`` remove them; ``prune`` never does (their names are not a
 shadow database's). Only the URL's role's own are listed: another role's could be neither copied nor
 dropped.
 """
 
-import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -77,7 +76,7 @@ class TemplateSnapshots(Snapshots):
         with connect(self.backend) as server:
             server.run(f"ending the sessions on {source}", self.backend.end_other_sessions, source)
             try:
-                server.run(f"caching {source} as {name}", _copy, source, name)
+                server.run(f"caching {source} as {name}", self.backend.create_database, name, source)
             except MakemigrationsError:  # another run's made it meanwhile, or something held the source
                 return False
             server.run(f"sealing {name}", _seal, name)
@@ -85,20 +84,20 @@ class TemplateSnapshots(Snapshots):
         return True
 
     def restore(self, key: str, bind: str | None, shadow: ShadowDatabase, revision: str) -> bool:
-        """Replace the (new, empty) shadow database by a copy of the template; whatever fails, the
-        shadow database is there, empty, afterwards (only failing to make it again is an error)."""
-        name, target = template_name(self.project, key, bind), str(shadow.url.database)
-        with connect(self.backend) as server:
-            try:
-                server.drop(target)
-                server.run(f"restoring {target} from {name}", _copy, name, target)
-                if versions_in(shadow) == [revision]:
-                    return True
-                server.drop(target)
-            except MakemigrationsError:  # dropped by another run's bound meanwhile, say
-                with contextlib.suppress(MakemigrationsError):
-                    server.drop(target)
-            server.run("creating the shadow database", self.backend.create_database, target)
+        """Make the shadow database as a copy of the template: at once if it was not made yet (the
+        usual case: ``server.Deferred``), else in place of the empty one. Whatever fails, it is
+        dropped, to be made empty when next needed (only failing to drop it is an error)."""
+        name, deferred = template_name(self.project, key, bind), shadow.deferred
+        assert deferred is not None, "a server's shadow database is made when first needed"
+        try:
+            if not deferred.make(name):  # the app connected while it loaded: it is there, empty
+                deferred.drop()
+                deferred.make(name)
+            if versions_in(shadow) == [revision]:
+                return True
+        except MakemigrationsError:  # dropped by another run's bound meanwhile, say
+            pass
+        deferred.drop()
         return False
 
     def touch(self, key: str) -> None:
@@ -162,12 +161,6 @@ def _listing(connection: Connection) -> list[Template]:
         for name, used in rows
         if NAME.match(name)
     ]
-
-
-def _copy(connection: Connection, source: str, target: str) -> None:
-    connection.execute(
-        text(f"CREATE DATABASE {quoted(connection, target)} TEMPLATE {quoted(connection, source)}")
-    )
 
 
 def _seal(connection: Connection, name: str) -> None:

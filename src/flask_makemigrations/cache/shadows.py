@@ -78,7 +78,8 @@ class ShadowCache:
             return False
         if None not in present:
             return False
-        # A restore that fails leaves its database empty, as it was (or raises: it is gone).
+        # A restore that fails leaves its database as new: empty, or on a server not made yet (or
+        # raises: it is gone).
         if all(store.restore(key, bind, shadows[bind], revision) for bind in present):
             with contextlib.suppress(OSError, MakemigrationsError):
                 store.touch(key)  # recently used: kept by the size bound

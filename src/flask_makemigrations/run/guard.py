@@ -94,6 +94,7 @@ class ConnectionGuard:
                 f"refused a connection to {shown}: only the run's shadow databases may be used; {self.hint}"
             )
         _refuse_a_hidden_password(target, dialect, cparams)
+        target.make()  # a server's is made when first reached (``server.Deferred``)
         connection = dialect.connect(*cargs, **cparams)
         target.backend.prepare_connection(connection)
         return connection

@@ -302,7 +302,10 @@ def _start_afresh(session: Session) -> None:
     it built in is emptied, then given back the extensions' tables, which the session keeps."""
     adapter = session.adapter
     engines = adapter.engines()
-    made = {key: tables for key, engine in engines.items() if (tables := tables_in(engine))}
+    # A server's shadow database that nothing reached while the app loaded is not made yet: it holds
+    # nothing, and looking would make it (``server.Deferred``).
+    reached = {key: engine for key, engine in engines.items() if session.shadows[key].made}
+    made = {key: tables for key, engine in reached.items() if (tables := tables_in(engine))}
     if not made:
         return
     libraries = library_tables(adapter.mappers(), project_modules())

@@ -15,12 +15,15 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
 from ..errors import Advice
+
+if TYPE_CHECKING:  # annotations only: server.py builds on this module
+    from .server import Deferred
 
 
 @dataclass
@@ -32,6 +35,18 @@ class ShadowDatabase:
     backend: "Backend"
     #: What the user should know about where it is (shadow databases killed runs left on a server).
     advice: list[Advice] = field(default_factory=list)
+    #: A server's, made when first needed (``server.Deferred``); None: made with the run.
+    deferred: "Deferred | None" = None
+
+    @property
+    def made(self) -> bool:
+        """Whether it may exist yet: one not made yet holds nothing, and nothing has reached it."""
+        return self.deferred is None or self.deferred.may_exist
+
+    def make(self) -> None:
+        """Make it now, empty, if it is not made yet: before anything reaches it."""
+        if self.deferred is not None:
+            self.deferred.make()
 
     @property
     def url_string(self) -> str:

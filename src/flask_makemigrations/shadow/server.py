@@ -7,6 +7,7 @@ DROP DATABASE (outside any transaction), and what the cache does with its own te
 failures become one-line errors that say what to do, and no message ever carries the password.
 """
 
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,15 +80,15 @@ class ServerBackend(Backend):
     @contextmanager
     def throwaway(self, workdir: Path, first: bool) -> Iterator[ShadowDatabase]:
         leaked: list[Advice] | None = [] if first else None
-        with server_database(self, leaked) as url:
-            yield ShadowDatabase(url, workdir, self, advice=leaked or [])
+        with server_database(self, leaked) as deferred:
+            url = deferred.server.url.set(database=deferred.name)
+            yield ShadowDatabase(url, workdir, self, advice=leaked or [], deferred=deferred)
 
     def empty(self, shadow: ShadowDatabase) -> None:
-        """Dropped and made again, under its name (so the guard and ``prune`` know it as before)."""
-        name = str(shadow.url.database)
-        with connect(self) as server:
-            server.drop(name)
-            server.run("creating the shadow database", self.create_database, name)
+        """Dropped, to be made again under its name (so the guard and ``prune`` know it as before) when
+        next needed."""
+        if shadow.deferred is not None:
+            shadow.deferred.drop()
 
     @abstractmethod
     def how_to_allow(self, user: str) -> str:
@@ -97,8 +98,10 @@ class ServerBackend(Backend):
         """Driver arguments for the administrative connection (a bounded connect, for one)."""
         return {}
 
-    def create_database(self, connection: Connection, name: str) -> None:
-        connection.execute(text(f"CREATE DATABASE {quoted(connection, name)}"))
+    def create_database(self, connection: Connection, name: str, template: str | None = None) -> None:
+        """An empty database ``name``, or a copy of the database ``template`` (PostgreSQL's)."""
+        copied = "" if template is None else f" TEMPLATE {quoted(connection, template)}"
+        connection.execute(text(f"CREATE DATABASE {quoted(connection, name)}{copied}"))
 
     @abstractmethod
     def end_other_sessions(self, connection: Connection, name: str) -> None:
@@ -201,44 +204,78 @@ def connect(backend: ServerBackend) -> Iterator[Server]:
         engine.dispose()
 
 
+class Deferred:
+    """A server's shadow database, made when it is first needed rather than before the app loads.
+
+    A warm run makes it as a copy of the cached template (``make(template)``) instead of making an
+    empty database before the app loads and dropping it for the copy: on PostgreSQL each
+    ``CREATE DATABASE`` copies a whole database (0.2 s), and most apps never connect while loading.
+    The guard makes it before any connection reaches it (``ShadowDatabase.make``); the session drops
+    it at the end only if it may exist."""
+
+    def __init__(self, server: Server, name: str):
+        self.server = server
+        self.name = name
+        self.may_exist = False  # made, or its making began and was cut short
+        self._lock = threading.Lock()  # verification builds the models in a thread of its own
+
+    def make(self, template: str | None = None) -> bool:
+        """Make the database, empty or as a copy of ``template``, unless it may exist already; whether
+        this call made it. One the server refused leaves nothing to drop."""
+        with self._lock:
+            if self.may_exist:
+                return False
+            self.may_exist = True
+            doing = f"restoring {self.name} from {template}" if template else "creating the shadow database"
+            try:
+                self.server.run(doing, self.server.backend.create_database, self.name, template)
+            except MakemigrationsError:
+                self.may_exist = False
+                raise
+            return True
+
+    def drop(self) -> None:
+        """End the sessions on it and drop it, if it may exist; the next use makes it again."""
+        with self._lock:
+            if self.may_exist:
+                self.server.drop(self.name)
+                self.may_exist = False
+
+
 @contextmanager
-def server_database(backend: ServerBackend, leaked: list[Advice] | None = None) -> Iterator[URL]:
-    """Create a fresh, uniquely named database on the server; yield its URL; drop it on exit.
+def server_database(backend: ServerBackend, leaked: list[Advice] | None = None) -> Iterator[Deferred]:
+    """A fresh, uniquely named database on the server, made when first needed (``Deferred``); dropped
+    on exit if it was made.
 
     ``leaked``, if given, receives the advice naming the shadow databases killed runs of this machine
-    left on the server (what prune drops); a run asks once."""
+    left on the server (what prune drops); a run asks once, and so learns at once that the server
+    answers."""
     with connect(backend) as server:
-        name = str(ShadowName.new())
-        try:
-            server.run("creating the shadow database", backend.create_database, name)
-        except MakemigrationsError:
-            raise  # refused by the server: nothing was created
-        except BaseException as exc:
-            _drop_after_failure(server, name, exc)  # interrupted mid-statement: it may exist
-            raise
+        deferred = Deferred(server, str(ShadowName.new()))
         try:
             if leaked is not None:
                 leaked.extend(_leaked_by_killed_runs(server))
-            yield server.url.set(database=name)
+            yield deferred
         except MakemigrationsError as exc:
             exc.args = (server.scrub(exc.args[0]), *exc.args[1:])
-            _drop_after_failure(server, name, exc)
+            _drop_after_failure(deferred, exc)
             raise
         except BaseException as exc:
-            _drop_after_failure(server, name, exc)
+            _drop_after_failure(deferred, exc)
             raise
         with uninterrupted():
-            server.drop(name)
+            deferred.drop()
 
 
-def _drop_after_failure(server: Server, name: str, leaving: BaseException) -> None:
+def _drop_after_failure(deferred: Deferred, leaving: BaseException) -> None:
     """Drop while another error is on its way out: a failed drop rides on that error as advice,
     never hides it."""
     try:
         with uninterrupted():
-            server.drop(name)
+            deferred.drop()
     except ShadowDatabaseError as exc:
-        text = f"the shadow database {name} on {server.shown} was left behind ({exc}); {{command}} drops it"
+        shown = deferred.server.shown
+        text = f"the shadow database {deferred.name} on {shown} was left behind ({exc}); {{command}} drops it"
         attach_advice(leaving, Advice(text, NextStep.PRUNE))
 
 
