@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from flask_makemigrations.cache.files import keep_salted_entries, salted_entries
 from flask_makemigrations.cache.postgresql_dumps import SUFFIX
-from flask_makemigrations.cache.postgresql_templates import PREFIX
+from flask_makemigrations.cache.postgresql_templates import PREFIX, SPARE
 from flask_makemigrations.run.run import Built
 
 #: What differs between two scripts for the same change: the revision id and the date.
@@ -138,7 +138,7 @@ def test_a_warm_run_starts_from_a_template_and_gives_what_a_cold_one_gives(
     )
     assert [warning.kind for warning in findings(warm.warnings)] == ["lock_timeout_missing"]  # measured
     assert VOLATILE.sub("", dry_run_script(warm)) == VOLATILE.sub("", dry_run_script(cold))
-    assert postgres.templates() - before == {template}
+    assert postgres.templates() - before == {template, template + SPARE}  # the next warm run's copy
     # Nothing may connect to a template, so that a copy never fails for a connection left open.
     assert postgres.sql("SELECT datallowconn FROM pg_database WHERE datname = :name", name=template) == [
         (False,)
@@ -167,21 +167,46 @@ def statements_sent() -> Iterator[list[str]]:
         event.remove(Engine, "before_cursor_execute", record)
 
 
-@pytest.mark.version_independent
-def test_a_warm_run_makes_its_shadow_database_as_the_templates_copy_and_no_database_for_nothing(
+def copies(sent: list[str]) -> dict[str, str | None]:
+    """The databases the statements created: each one's name, and the database it copies (None: empty)."""
+    made = (COPY.fullmatch(statement) for statement in sent)
+    return {found["name"]: found["template"] for found in made if found}
+
+
+COPY = re.compile(r'CREATE DATABASE "(?P<name>[^"]+)"(?: TEMPLATE "(?P<template>[^"]+)")?')
+
+
+def test_warm_runs_make_no_database_for_nothing_and_take_the_spare_copy_the_previous_one_made(
     project: ProjectCopy, postgres: Cluster
 ) -> None:
-    """The shadow database is made when first needed: a warm run makes it as the template's copy, where
-    it made an empty one before the app loaded and dropped it for the copy."""
-    make(project, postgres, check=True)  # the templates, and the models' schema, cached
-    with statements_sent() as sent:
-        warm = make(project, postgres, check=True)
+    """The shadow database is made when first needed: a warm run makes it as the template's copy (it
+    made an empty one before the app loaded and dropped it for the copy), and meanwhile a spare copy,
+    which the next warm run takes in place of a copy of its own."""
+    project.add_email_column()
+    cold = make(project, postgres, dry_run=True)  # the templates, and the models' schema, cached
+    with statements_sent() as first:
+        copied = make(project, postgres, dry_run=True)
+    with statements_sent() as second:
+        taken = make(project, postgres, dry_run=True)
 
-    assert shadow_build(warm).restored == HEAD and warm.operations == []
-    created = [statement for statement in sent if statement.startswith("CREATE DATABASE")]
-    dropped = [statement for statement in sent if statement.startswith("DROP DATABASE")]
-    assert len(created) == 1 and f' TEMPLATE "{PREFIX}' in created[0], created
-    assert len(dropped) == 1 and created[0].split()[2] == dropped[0].split()[-1], dropped
+    (template,) = {name for name in copies(first).values() if name}
+    spare = template + SPARE
+    (shadow,) = set(copies(first)) - {spare}
+    assert copies(first) == {shadow: template, spare: template}
+    assert copies(second) == {spare: template}  # the next one's
+    (renamed,) = [statement for statement in second if "RENAME" in statement]
+    assert renamed.startswith(f'ALTER DATABASE "{spare}" RENAME TO "fmm_shadow_')
+    assert postgres.sql("SELECT datallowconn FROM pg_database WHERE datname = :name", name=spare) == [
+        (False,)
+    ]
+    for warm in (copied, taken):
+        assert shadow_build(warm).restored == HEAD
+        assert (warm.operations, warm.differences, warm.warnings) == (
+            cold.operations,
+            cold.differences,
+            cold.warnings,
+        )
+        assert VOLATILE.sub("", dry_run_script(warm)) == VOLATILE.sub("", dry_run_script(cold))
 
 
 @pytest.mark.version_independent
@@ -223,13 +248,15 @@ def test_cache_lists_and_clears_the_servers_templates_and_prune_leaves_them(
     make(project, postgres, check=True, use_cache=False)
     assert (postgres.templates(), dumps(project)) == (before, [])
     make(project, postgres, check=True)
-    templates = postgres.templates()
-    assert templates and len(dumps(project)) == 1
+    make(project, postgres, check=True)  # warm: it leaves a spare copy of the template
+    templates = {name for name in postgres.templates() if not name.endswith(SPARE)}
+    assert postgres.templates() - templates and len(dumps(project)) == 1
 
     shown = project.cache_shown(database=url)
     assert shown.returncode == 0, shown.stderr
     assert f"Template databases on {server}: {len(templates)}" in shown.stdout
     assert all(f"  {name}" in shown.stdout.splitlines() for name in templates)
+    assert SPARE not in shown.stdout
     assert "(0 snapshot(s), 1 portable PostgreSQL snapshot(s))\n" in shown.stdout
 
     assert project.prune_shown(url).returncode == 0

@@ -106,6 +106,11 @@ class ShadowCache:
             )
             self._saving.start()
 
+    def finish(self) -> None:
+        """Wait for what each store still does after a restore: before the run ends."""
+        for store in self.stores:
+            store.finish()
+
     def settle(self) -> None:
         """Wait for the save under way, if any; what ended it other than a miss is raised here."""
         if self._saving is not None:

@@ -44,6 +44,10 @@ class Snapshots(ABC):
     def keys_by_recency(self) -> list[str]:
         """Every set's key, the most recently used first."""
 
+    def finish(self) -> None:  # noqa: B027 (most do all their work in the caller's thread)
+        """Wait for what the store still does in a thread of its own after a restore (PostgreSQL's
+        spare copy of a template); before the run ends."""
+
 
 def bind_hash(bind: str, digits: int) -> str:
     """How a snapshot's name says which bind it is of: a hash of the bind's name (any string is one;

@@ -87,6 +87,7 @@ class Run:
         keys = revision_keys(history.script, history.staging.staged_dir, dialect, binds, settings)
         heads_first = [revision.revision for revision in history.script.walk_revisions()]
         self.session.release_connections()
+        self.session.stack.callback(cache.finish)  # a store's work in a thread: done before the run ends
         restored = cache.restore(keys, heads_first, shadows)
         applied = history.upgrade(progress=progress)
         head = history.single_head()

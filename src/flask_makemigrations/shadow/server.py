@@ -222,13 +222,20 @@ class Deferred:
     def make(self, template: str | None = None) -> bool:
         """Make the database, empty or as a copy of ``template``, unless it may exist already; whether
         this call made it. One the server refused leaves nothing to drop."""
+        doing = f"restoring {self.name} from {template}" if template else "creating the shadow database"
+        return self.make_by(doing, self.server.backend.create_database, template)
+
+    def make_by(
+        self, doing: str, statement: Callable[[Connection, str, str | None], None], given: str | None
+    ) -> bool:
+        """Make the database by ``statement(connection, its name, given)`` unless it may exist already;
+        whether this call made it. A statement the server refused must leave nothing to drop."""
         with self._lock:
             if self.may_exist:
                 return False
             self.may_exist = True
-            doing = f"restoring {self.name} from {template}" if template else "creating the shadow database"
             try:
-                self.server.run(doing, self.server.backend.create_database, self.name, template)
+                self.server.run(doing, statement, self.name, given)
             except MakemigrationsError:
                 self.may_exist = False
                 raise
