@@ -210,6 +210,30 @@ def test_warm_runs_make_no_database_for_nothing_and_take_the_spare_copy_the_prev
 
 
 @pytest.mark.version_independent
+def test_a_spare_copy_that_may_have_been_connected_to_is_never_taken(
+    project: ProjectCopy, postgres: Cluster
+) -> None:
+    make(project, postgres, check=True)
+    with statements_sent() as warm:
+        make(project, postgres, check=True)  # it leaves a spare copy of the template
+    (spare,) = [name for name in copies(warm) if name.endswith(SPARE)]
+    postgres.sql(f'ALTER DATABASE "{spare}" ALLOW_CONNECTIONS true', database="postgres")
+    postgres.sql("CREATE TABLE intruder (id integer)", database=spare)
+
+    with statements_sent() as sent:
+        result = make(project, postgres, check=True)
+
+    assert result.operations == [] and shadow_build(result).restored == HEAD
+    assert not [statement for statement in sent if "RENAME" in statement]
+    assert copies(sent)[spare] is not None  # made again, from the template, and sealed
+    assert postgres.sql("SELECT datallowconn FROM pg_database WHERE datname = :name", name=spare) == [
+        (False,)
+    ]
+    postgres.sql(f'ALTER DATABASE "{spare}" ALLOW_CONNECTIONS true', database="postgres")
+    assert postgres.sql("SELECT to_regclass('intruder') IS NULL", database=spare) == [(True,)]
+
+
+@pytest.mark.version_independent
 def test_a_template_at_another_revision_is_discarded(project: ProjectCopy, postgres: Cluster) -> None:
     before = postgres.templates()
     make(project, postgres, check=True)
