@@ -12,6 +12,7 @@ import loopback
 import mariadb_server
 import pg_cluster
 from conftest import ProjectCopy, Run
+from sqlalchemy.engine import URL
 
 if TYPE_CHECKING:
     from flask_makemigrations import Result
@@ -24,13 +25,20 @@ class AServer(Protocol):
     def url_string(self, **parts: Any) -> str: ...
 
 
-#: Every password the test servers know, as given and as a URL quotes it, and a wrong one.
+def in_sqlalchemy_urls(password: str) -> str:
+    """``password`` as this SQLAlchemy writes it in a URL: before 2.1 it leaves ``%`` unquoted."""
+    rendered = URL.create("x", username="u", password=password).render_as_string(hide_password=False)
+    return rendered.removeprefix("x://u:").removesuffix("@")
+
+
+#: Every password the test servers know, as given, as a URL quotes it and as SQLAlchemy does, and a
+#: wrong one.
 SECRETS = tuple(
     {
         secret
         for password in (loopback.PASSWORD, pg_cluster.LIMITED_PASSWORD, pg_cluster.CREATEDB_PASSWORD,
                          mariadb_server.LIMITED_PASSWORD, "Wr0ng-secret")
-        for secret in (password, quote(password, safe=""))
+        for secret in (password, quote(password, safe=""), in_sqlalchemy_urls(password))
     }
 )  # fmt: skip
 

@@ -157,10 +157,12 @@ class Server:
         self.run(f"dropping the shadow database {name}", self.backend.drop_database, name)
 
     def scrub(self, message: str) -> str:
-        """``message`` without the password, however a driver or library quoted it."""
+        """``message`` without the password, however a driver or library quoted it: SQLAlchemy
+        before 2.1 writes a URL's password with ``%`` unquoted (an ``env.py`` error can quote it so)."""
         password = self.url.password
         if password:
-            for form in {str(password), quote(str(password), safe=""), quote_plus(str(password))}:
+            plain = str(password)
+            for form in {plain, quote(plain, safe=""), quote_plus(plain), _as_sqlalchemy_writes(plain)}:
                 message = message.replace(form, "***")
         return message
 
@@ -192,6 +194,12 @@ class Server:
                 f"changed), e.g. {self.backend.maintenance_database}"
             )
         return f"{doing} on {self.shown} failed: {reason}"
+
+
+def _as_sqlalchemy_writes(password: str) -> str:
+    """``password`` as this SQLAlchemy writes it in a URL (``render_as_string``)."""
+    rendered = URL.create("x", username="u", password=password).render_as_string(hide_password=False)
+    return rendered.removeprefix("x://u:").removesuffix("@")
 
 
 @contextmanager
