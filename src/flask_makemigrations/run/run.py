@@ -93,7 +93,6 @@ class Run:
         head = history.single_head()
         if head is not None and head != restored:
             self.session.release_connections()
-            self.session.stack.callback(cache.settle)  # before the session drops the databases
             self.saving.append(cache)
             cache.save(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
         return Built(applied, restored)
@@ -167,4 +166,6 @@ def open_run(
             staging.check_writable()
         # The project's known revision headers: a run that applies few revisions imports few files.
         headers = RevisionHeaders.of_project(staging.project_dir) if use_cache else None
-        yield Run(session, staging, History(session.adapter, staging, headers), runtime, use_cache)
+        run = Run(session, staging, History(session.adapter, staging, headers), runtime, use_cache)
+        session.stack.callback(run.settle)  # snapshots being saved: before the session drops the databases
+        yield run
