@@ -48,6 +48,8 @@ TESTS = Path(__file__).resolve().parent
 USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 #: A column to add to ``User``.
 EMAIL = "email = db.Column(db.String(120))"
+#: The line of the example's ``Post`` model that tests add table arguments after.
+BODY = "body = db.Column(db.Text, nullable=False)"
 #: The head of the example's history.
 HEAD = "0002_posts"
 

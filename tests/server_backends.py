@@ -6,6 +6,7 @@ tests then run on it unchanged. Loaded as a plugin by ``conftest.py`` (``pytest_
 the ``server`` fixture is found from every folder.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +132,14 @@ def case(name: str, *values: object, version_independent: bool = False) -> Any:
         marks=marks,
         id="-".join([name, *(str(getattr(value, "name", value)) for value in values)]),
     )
+
+
+@pytest.fixture
+def databases_unchanged(server: ServerUnderTest) -> Iterator[None]:
+    """Fail the test if any database appeared or vanished on the server during it."""
+    before = server.databases()
+    yield
+    assert server.databases() == before
 
 
 @pytest.fixture

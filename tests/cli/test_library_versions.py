@@ -2,11 +2,9 @@
 or, where an old line cannot do something, said in one line."""
 
 import pytest
-from conftest import ProjectCopy, Run
+from conftest import USERNAME, ProjectCopy, Run
 
 from flask_makemigrations.compat import FLASK_SQLALCHEMY_KEEPS_SQLITE_URIS
-
-USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 
 SECOND_HEAD = '''"""a second branch from the first revision"""
 

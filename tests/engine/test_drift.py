@@ -10,7 +10,7 @@ PostgreSQL where it differs.
 
 import json
 
-from conftest import HEAD, USERNAME, ProjectCopy, Run, written_text
+from conftest import BODY, HEAD, USERNAME, ProjectCopy, Run, written_text
 from pg_cluster import Cluster
 from project_edits import add_unnamed_check
 from server_runs import make
@@ -98,7 +98,6 @@ def test_no_changes_detected_only_when_there_is_nothing(project: ProjectCopy) ->
 # --- operations for the differences Alembic can write ------------------------------------------
 
 STATUS = "status = db.Column(db.String(20), nullable=False)"
-BODY = "body = db.Column(db.Text, nullable=False)"
 CHECK = '__table_args__ = (db.CheckConstraint("length(body) > 0", name="body_not_empty"),)'
 
 

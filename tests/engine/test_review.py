@@ -8,16 +8,14 @@ functions render the result.
 import pytest
 import sqlalchemy as sa
 from alembic.operations import ops
-from conftest import ProjectCopy, Run
+from conftest import BODY, USERNAME, ProjectCopy, Run
 from sqlalchemy.dialects import mysql
 
 from flask_makemigrations import Result
 from flask_makemigrations.checks.review import review
 from flask_makemigrations.findings import Finding
 
-USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 TITLE = "title = db.Column(db.String(120), nullable=False)"
-BODY = "body = db.Column(db.Text, nullable=False)"
 AUTHOR = 'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)'
 
 

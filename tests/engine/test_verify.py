@@ -5,11 +5,9 @@ this process; where the output and the exit status are the behaviour, as the inv
 functions render the result.
 """
 
-from conftest import ProjectCopy, dry_run_script, written_text
+from conftest import BODY, USERNAME, ProjectCopy, dry_run_script, written_text
 from project_edits import add_unnamed_check
 
-USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
-BODY = "body = db.Column(db.Text, nullable=False)"
 STATUS = 'status = db.Column(db.String(20), nullable=False, server_default="active")'
 CHECK = '__table_args__ = (db.CheckConstraint("length(body) > 0", name="body_not_empty"),)'
 POSTS = "migrations/versions/0002_posts_add_post_table.py"

@@ -10,7 +10,6 @@ import importlib.util
 import os
 import signal
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
 from flask_makemigrations.shadow.naming import PREFIX, ShadowName, host_token
-
-
-@pytest.fixture
-def databases_unchanged(server: ServerUnderTest) -> Iterator[None]:
-    """Fail the test if any database appeared or vanished on the server during it."""
-    before = server.databases()
-    yield
-    assert server.databases() == before
 
 
 def driver_available(drivername: str) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import ProjectCopy, findings, written_text
+from conftest import USERNAME, ProjectCopy, findings, written_text
 from pg_cluster import Cluster
 from server_runs import make
 
@@ -16,7 +16,6 @@ from flask_makemigrations.checks.locks.findings import history_findings
 from flask_makemigrations.checks.locks.report import LockReport
 from flask_makemigrations.run.session import Runtime
 
-USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 TITLE = "title = db.Column(db.String(120), nullable=False)"
 AUTHOR = 'author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)'
 

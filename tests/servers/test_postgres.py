@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ProjectCopy
+from conftest import USERNAME, ProjectCopy
 from loopback import SUPERUSER
 from pg_cluster import CREATEDB_PASSWORD, CREATEDB_ROLE, LIMITED_PASSWORD, LIMITED_ROLE, Cluster
 from server_runs import (
@@ -26,7 +26,6 @@ from sqlalchemy.engine import make_url
 
 from flask_makemigrations.shadow.naming import ShadowName, host_token
 
-USERNAME = "username = db.Column(db.String(80), unique=True, nullable=False)"
 PG_SLEEP = "SELECT pg_sleep(0.1)"
 
 

@@ -319,7 +319,8 @@ def test_two_runs_at_once_both_succeed_and_leave_one_template(
             "+ column user.email: ACCESS EXCLUSIVE lock on user (blocks reads and writes) "
             "until the revision commits\n",
         ), run.stderr
-    assert len(postgres.templates() - before) == 1
+    # One template; a run that started once the other had saved it is warm, and leaves its spare copy.
+    assert len({name for name in postgres.templates() - before if not name.endswith(SPARE)}) == 1
     assert postgres.databases() == databases
 
 

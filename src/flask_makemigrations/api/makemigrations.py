@@ -51,7 +51,11 @@ def make_migrations(project: Project, request: Request, runtime: Runtime = QUIET
         previous_head = run.history.single_head()
         against = against_ref(run, request.against)  # git's answer first: it costs no database work
         with run.migrating() as migrated:
-            built = run.build_to_head() if request.verify or not request.empty else None
+            built = (
+                run.build_to_head(models_ahead=request.verify)
+                if request.verify or not request.empty
+                else None
+            )
             generated = run.autogenerate(request.title, request.empty, request.rev_id, request.safe)
             _check_answered(generated, request)
             result = Result(

@@ -81,6 +81,12 @@ def known_models_schema(key: str | None) -> Schema | None:
     return None
 
 
+def has_models_schema(key: str) -> bool:
+    """Whether a models' schema is kept under ``key``: a file, not yet read (``known_models_schema``
+    reads it, and may still find it a miss)."""
+    return _models_file(key).is_file()
+
+
 def keep_models_schema(key: str | None, built: Schema) -> None:
     """Keep a schema just built under its key, for the next run with the same models."""
     if key is None:

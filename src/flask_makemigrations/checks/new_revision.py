@@ -34,6 +34,7 @@ from .schema import Filters, Schema, TableShapes, differences, reflect
 
 if TYPE_CHECKING:  # annotations only
     from ..shadow.backend import ShadowDatabase
+    from .models_ahead import ModelsAhead  # it imports this module
 
 NO_VERIFY_HINT = "nothing was written; --no-verify writes the revision anyway, for a hand edit"
 # For --check and --dry-run, which never write: the failure is a warning there.
@@ -51,12 +52,14 @@ Schemas = dict[BindKey, Schema]
 @dataclass(frozen=True)
 class ModelsDatabases:
     """All the checks need of a run to build the models: ``make`` gives an empty throwaway database of
-    the shadow databases' kind for a bind (made when first asked for, removed with the run), and
+    the shadow databases' kind for a bind (made when first asked for, removed with the run),
     ``alongside`` says whether that kind is built in a thread while the round trip runs (a server's:
-    mostly waiting for its answers)."""
+    mostly waiting for its answers), and ``ahead`` has what was built while the history was applied
+    (``models_ahead``)."""
 
     make: Callable[[BindKey], "ShadowDatabase"]
     alongside: bool
+    ahead: "ModelsAhead | None" = None
 
 
 @dataclass(frozen=True)
@@ -125,12 +128,12 @@ def models_schemas(
         pool = None
         if models.alongside:
             pool = ThreadPoolExecutor(max_workers=len(binds) or 1, thread_name_prefix="models")
-            stack.callback(_joined, pool)
+            stack.callback(joined, pool)
         pending = [(bind, _models_schema(databases, bind, models, use_cache, pool)) for bind in binds]
         yield lambda: {bind: schema() for bind, schema in pending}
 
 
-def _joined(pool: ThreadPoolExecutor) -> None:
+def joined(pool: ThreadPoolExecutor) -> None:
     """Wait for the models' thread, which an interrupt stops at its next statement (``signals``);
     a second Ctrl-C must not abandon the wait, or the databases would be dropped under it."""
     with uninterrupted():
@@ -140,15 +143,17 @@ def _joined(pool: ThreadPoolExecutor) -> None:
 def _models_schema(
     databases: Databases, bind: BindKey, models: ModelsDatabases, use_cache: bool, pool: Executor | None
 ) -> Callable[[], Schema]:
-    filters = databases.filters(bind)
-    key = models_key(filters, databases.engines[bind]) if use_cache else None
+    filters, engine, ahead = databases.filters(bind), databases.engines[bind], models.ahead
+    key = (
+        None if not use_cache else ahead.key(bind, filters, engine) if ahead else models_key(filters, engine)
+    )
     known = known_models_schema(key)
     if known is not None:
         return lambda: known
     models_shadow = models.make(bind)
 
     def build() -> Schema:
-        built = models_schema(filters, models_shadow)
+        built = models_schema(filters, models_shadow, created=ahead is not None and ahead.holds(bind, key))
         keep_models_schema(key, built)
         return built
 
@@ -158,13 +163,29 @@ def _models_schema(
     return pool.submit(contextvars.copy_context().run, build).result
 
 
-def models_schema(filters: Filters, models_shadow: "ShadowDatabase") -> Schema:
+def models_schema(filters: Filters, models_shadow: "ShadowDatabase", created: bool = False) -> Schema:
+    """The schema of the models ``filters`` keep, as ``models_shadow`` reflects it once ``create_all``
+    made them there (unless they are ``created`` already)."""
+    with _connected(models_shadow) as connection:
+        if not created:
+            _create_models(filters, connection)
+        return reflect(connection, filters, reflected=False)
+
+
+def create_models(filters: Filters, models_shadow: "ShadowDatabase") -> None:
+    """The models ``filters`` keep made in ``models_shadow`` (committed: ``models_ahead``)."""
+    with _connected(models_shadow) as connection:
+        _create_models(filters, connection)
+
+
+@contextmanager
+def _connected(models_shadow: "ShadowDatabase") -> Iterator[Connection]:
+    """A transaction on ``models_shadow``, committed if the block ends well."""
     # One connection, used once: no pool to choose (SQLAlchemy warns about guessing one for memory URLs).
     engine = sa.create_engine(models_shadow.url_string, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as connection:
-            _create_models(filters, connection)
-            return reflect(connection, filters, reflected=False)
+            yield connection
     finally:
         engine.dispose()
 

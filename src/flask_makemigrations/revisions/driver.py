@@ -130,6 +130,9 @@ class History:
         self.version_table = "alembic_version"
         #: The upgrade token of each engine env.py migrated on its last run, in its order (none yet).
         self.tokens: list[str] = []
+        #: Told, as an upgrade or downgrade begins on each database, by bind key (None: the main one),
+        #: the context env.py configured there: its options are known from then on.
+        self.configured: Callable[[str | None, MigrationContext], None] | None = None
         self.script = self._load_scripts()
 
     def config(self, autogenerate: bool = False) -> Config:
@@ -200,6 +203,8 @@ class History:
             found = list(steps(current, context))
             token = upgrade_token(context)
             self.tokens.append(token)  # known as soon as env.py configured it, even if a step fails
+            if self.configured is not None:
+                self.configured(bind_of_token(token), context)
             planned[token] = len(found)
             return reported(found, progress if len(planned) == 1 else None)
 

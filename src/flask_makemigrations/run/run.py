@@ -18,6 +18,7 @@ from ..cache.headers import RevisionHeaders
 from ..cache.keys import canonical, revision_keys
 from ..cache.reflection import reflection_answered_from_cache
 from ..cache.shadows import ShadowCache, snapshot_stores
+from ..checks.models_ahead import ModelsAhead
 from ..checks.new_revision import ModelsDatabases
 from ..errors import Advice
 from ..revisions.driver import History, Progress
@@ -47,6 +48,7 @@ class Run:
     history: History
     runtime: Runtime
     use_cache: bool  # snapshots, revision headers, reflection answers and models' schemas reused
+    ahead: ModelsAhead  # verification's models, built while the history is applied (if asked)
     #: Caches still saving snapshots of the shadow databases (``ShadowCache.save``): settled before
     #: anything changes them, and before the session drops them.
     saving: list[ShadowCache] = field(default_factory=list)
@@ -62,12 +64,33 @@ class Run:
         ):
             yield migrated
 
-    def build_to_head(self, history: History | None = None, show_progress: bool = True) -> Built:
+    def build_to_head(
+        self, history: History | None = None, show_progress: bool = True, models_ahead: bool = False
+    ) -> Built:
         """The shadow databases upgraded to the head of ``history`` (the run's own by default), from
         the deepest cached snapshot when there is one (which holds the extensions' tables too: their
-        DDL is part of its key)."""
+        DDL is part of its key). With ``models_ahead``, verification's models' databases are built
+        meanwhile, on a server (``checks/models_ahead.py``)."""
         self.settle()
         history = history or self.history
+        with self._models_built_ahead(history, models_ahead):
+            return self._built(history, show_progress)
+
+    @contextmanager
+    def _models_built_ahead(self, history: History, asked: bool) -> Iterator[None]:
+        """The models' build ahead started as env.py configures each database, where it may help: on a
+        server (a thread there mostly waits for its answers), with the cache (whose key says what was
+        built)."""
+        if not (asked and self.use_cache and self.session.shadow.backend.builds_alongside):
+            yield
+            return
+        history.configured = self.ahead.start
+        try:
+            yield
+        finally:
+            history.configured = None
+
+    def _built(self, history: History, show_progress: bool) -> Built:
         progress = self.runtime.progress if show_progress else None
         backend = self.session.shadow.backend
         stores = snapshot_stores(backend, project_id(history.staging.project_dir)) if self.use_cache else []
@@ -142,7 +165,8 @@ class Run:
         """Where the checks build the models of each database: all they need of the session. The
         checks change the shadow databases: the snapshots still being saved from them are settled."""
         self.settle()
-        return ModelsDatabases(self.session.models_database, self.session.shadow.backend.builds_alongside)
+        backend = self.session.shadow.backend
+        return ModelsDatabases(self.session.models_database, backend.builds_alongside, self.ahead)
 
     @property
     def notes(self) -> list[Advice]:
@@ -166,6 +190,8 @@ def open_run(
             staging.check_writable()
         # The project's known revision headers: a run that applies few revisions imports few files.
         headers = RevisionHeaders.of_project(staging.project_dir) if use_cache else None
-        run = Run(session, staging, History(session.adapter, staging, headers), runtime, use_cache)
+        history = History(session.adapter, staging, headers)
+        ahead = ModelsAhead(session.adapter, session.models_database, session.stack)
+        run = Run(session, staging, history, runtime, use_cache, ahead)
         session.stack.callback(run.settle)  # snapshots being saved: before the session drops the databases
         yield run
