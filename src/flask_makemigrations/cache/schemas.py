@@ -83,8 +83,11 @@ def known_models_schema(key: str | None) -> Schema | None:
 
 def has_models_schema(key: str) -> bool:
     """Whether a models' schema is kept under ``key``: a file, not yet read (``known_models_schema``
-    reads it, and may still find it a miss)."""
-    return _models_file(key).is_file()
+    reads it, and may still find it a miss); a cache folder that cannot be looked into has none."""
+    try:
+        return _models_file(key).is_file()
+    except OSError:
+        return False
 
 
 def keep_models_schema(key: str | None, built: Schema) -> None:
