@@ -96,12 +96,17 @@ def start_slow_upgrade(project: ProjectCopy, url: str, started: Path, sleep: str
 def start_until(project: ProjectCopy, started: Path, *args: str) -> subprocess.Popen[str]:
     """A real ``invoke`` run, returned once it has touched ``started`` (a wait, not a timing assertion)."""
     process = project.start(*args)
+    wait_until_touched(started, process)
+    return process
+
+
+def wait_until_touched(path: Path, process: subprocess.Popen[str]) -> None:
+    """Wait until the running ``process`` has touched ``path`` (a wait, not a timing assertion)."""
     for _ in range(1200):
-        if started.exists() or process.poll() is not None:
+        if path.exists() or process.poll() is not None:
             break
         time.sleep(0.1)
-    assert started.exists(), process.communicate()[1]
-    return process
+    assert path.exists(), process.communicate()[1]
 
 
 def dead_pid() -> int:

@@ -21,6 +21,7 @@ from server_runs import (
     refused,
     start_slow_upgrade,
     start_until,
+    wait_until_touched,
 )
 from sqlalchemy.engine import make_url
 
@@ -140,13 +141,10 @@ def test_models_that_cannot_be_built_on_the_server_are_one_error(
     assert "syntax error" in error and error.endswith("; --no-verify skips it")
 
 
-@pytest.mark.version_independent  # signals: this package's own code
-def test_ctrl_c_while_the_models_are_built_drops_every_database(
-    project: ProjectCopy, postgres: Cluster, tmp_path: Path
-) -> None:
-    """Ctrl-C stops the thread that builds the models' database at its next statement, and the run
-    waits for it before it drops both databases (which would otherwise end its session under it)."""
-    started, stopped = tmp_path / "building", tmp_path / "stopped"
+def build_models_slowly(project: ProjectCopy, started: Path, stopped: Path) -> None:
+    """The models' ``user`` table, once made on a server (not by the cache key's recording), touches
+    ``started`` and then waits a statement at a time, for minutes; what stops it is written to
+    ``stopped``, with the name of the thread it stopped."""
     imports = "import threading\n\nimport flask\nimport sqlalchemy as sa\n\n"
     project.edit("app/models.py", "from .extensions import db", f"{imports}from .extensions import db")
     models = project.root / "app" / "models.py"
@@ -164,6 +162,16 @@ def test_ctrl_c_while_the_models_are_built_drops_every_database(
         "            file.write(f'{type(exc).__name__} in {threading.current_thread().name}')\n"
         "        raise\n"
     )
+
+
+@pytest.mark.version_independent  # signals: this package's own code
+def test_ctrl_c_while_the_models_are_built_drops_every_database(
+    project: ProjectCopy, postgres: Cluster, tmp_path: Path
+) -> None:
+    """Ctrl-C stops the thread that builds the models' database at its next statement, and the run
+    waits for it before it drops both databases (which would otherwise end its session under it)."""
+    started, stopped = tmp_path / "building", tmp_path / "stopped"
+    build_models_slowly(project, started, stopped)
     before, files = postgres.databases(), project.revision_files()
     process = start_until(project, started, "makemigrations", "-m", "x", "--database", postgres.url_string())
     try:
@@ -176,6 +184,30 @@ def test_ctrl_c_while_the_models_are_built_drops_every_database(
     assert len(during) == 2, during  # the shadow database, and the one the models are built in
     assert process.returncode == 130, stderr
     assert stopped.read_text().startswith("KeyboardInterrupt in models")  # stopped, not cut off
+    assert postgres.databases() == before and project.revision_files() == files
+
+
+@pytest.mark.version_independent  # signals: this package's own code
+def test_ctrl_c_while_a_revision_applies_stops_the_models_built_ahead_too(
+    project: ProjectCopy, postgres: Cluster, tmp_path: Path
+) -> None:
+    """The models are built ahead while the history is applied (``checks/models_ahead.py``): a Ctrl-C
+    that stops the run elsewhere (a slow revision) stops that build at its next statement too, before
+    the cleanup starts (from then on a statement no longer raises it), and every database goes."""
+    building, stopped, upgrading = tmp_path / "building", tmp_path / "stopped", tmp_path / "upgrading"
+    build_models_slowly(project, building, stopped)
+    before = postgres.databases()
+    process = start_slow_upgrade(project, postgres.url_string(), upgrading, PG_SLEEP)
+    files = project.revision_files()
+    try:
+        wait_until_touched(building, process)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+
+    assert process.returncode == 130, stderr
+    assert stopped.read_text().startswith("KeyboardInterrupt in models-ahead")
     assert postgres.databases() == before and project.revision_files() == files
 
 

@@ -107,13 +107,6 @@ def _models_file(key: str) -> Path:
 def models_key(filters: Filters, engine: Engine) -> str | None:
     """The content key of the models' schema, or None where it cannot be known (``include_object``,
     or statements the recording engine cannot compile)."""
-    keyed = keyed_statements(filters, engine)
-    return keyed[0] if keyed else None
-
-
-def keyed_statements(filters: Filters, engine: Engine) -> tuple[str, list[str]] | None:
-    """The models' key (``models_key``) and the statements it is of: what ``create_all`` runs on a
-    fresh database, in an order that gives what it gives."""
     if filters.include_object is not None:
         return None
     try:
@@ -130,7 +123,7 @@ def keyed_statements(filters: Filters, engine: Engine) -> tuple[str, list[str]] 
         statements,
         code,
     ]
-    return hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest(), statements
+    return hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest()
 
 
 def _server(url: URL) -> str:

@@ -6,9 +6,7 @@ the revision was generated, in a thread beside the round trip: a cold run at 100
 waited 1.5 s for it. The tables it holds depend on ``env.py``'s options (its metadata, version table
 and filters), known once ``env.py`` has configured its context, and the build of the shadow databases
 runs ``env.py`` first (``History.configured``). So from that moment each database's models are built,
-in a thread, beside the history's upgrade, autogenerate and the round trip: the statements the key
-is of, already compiled, so that the thread mostly waits for the server and leaves the interpreter to
-the run (``create_all`` compiling them again there took 0.9 s for 50 tables beside autogenerate).
+in a thread, beside the history's upgrade, autogenerate and the round trip.
 
 That database is used only for models exactly like the ones verification builds: under the same key,
 that of every statement ``create_all`` would run (``cache/schemas.models_key``); one built under
@@ -24,15 +22,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from ..cache.schemas import has_models_schema, keyed_statements, models_key
+from ..cache.schemas import has_models_schema, models_key
 from ..run.adapter import ProjectAdapter
 from ..run.binds import BindKey
 from ..shadow.backend import ShadowDatabase
-from .new_revision import joined
+from .new_revision import create_models, joined
 from .schema import Filters
 
 
@@ -64,19 +61,25 @@ class ModelsAhead:
         if bind in self._keys or engine is None:
             return
         filters = Filters.from_context_opts(context.opts, self.adapter.metadatas().get(bind))
-        keyed = keyed_statements(filters, engine)
-        self._keys[bind] = (filters, keyed[0] if keyed else None)
-        if keyed is None or has_models_schema(keyed[0]):
+        key = models_key(filters, engine)
+        self._keys[bind] = (filters, key)
+        if key is None or has_models_schema(key):
             return
-        key, statements = keyed
         shadow = self.make(bind)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(thread_name_prefix="models-ahead")
         # After the database's removal is registered: the build is waited for before it goes.
         self.stack.callback(joined, self._pool)
         # In this thread's context: the app context, which the models' hooks may use (current_app).
-        done = self._pool.submit(contextvars.copy_context().run, _run, statements, shadow)
+        done = self._pool.submit(contextvars.copy_context().run, create_models, filters, shadow)
         self._builds[bind] = _Built(key, shadow, done)
+
+    def finish(self) -> None:
+        """Wait for the builds under way: before the run's cleanup starts, while an interrupt still
+        stops them at their next statement (``signals.cleanup_shield``: once cleanup has started, a
+        statement no longer raises it, and a build could go on for as long as it takes)."""
+        if self._pool is not None:
+            joined(self._pool)
 
     def key(self, bind: BindKey, filters: Filters, engine: Engine) -> str | None:
         """``models_key(filters, engine)``, without compiling every statement again where ``filters``
@@ -97,20 +100,6 @@ class ModelsAhead:
             return True
         built.shadow.backend.empty(built.shadow)
         return False
-
-
-def _run(statements: list[str], models_shadow: ShadowDatabase) -> None:
-    """The key's statements run on the models' database, in one transaction: what ``create_all``
-    would run there, already compiled (the key compiled them), so the thread leaves the interpreter to
-    the upgrade and autogenerate. As they are, with no parameters: a ``%`` or ``:`` in one is SQL's."""
-    engine = sa.create_engine(models_shadow.url_string, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as connection:
-            raw = connection.execution_options(no_parameters=True)
-            for statement in statements:
-                raw.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
 
 
 def _creates_the_same(ahead: Filters, now: Filters) -> bool:

@@ -165,14 +165,27 @@ def _models_schema(
 
 def models_schema(filters: Filters, models_shadow: "ShadowDatabase", created: bool = False) -> Schema:
     """The schema of the models ``filters`` keep, as ``models_shadow`` reflects it once ``create_all``
-    made them there (unless they are ``created`` already: ``models_ahead``)."""
+    made them there (unless they are ``created`` already)."""
+    with _connected(models_shadow) as connection:
+        if not created:
+            _create_models(filters, connection)
+        return reflect(connection, filters, reflected=False)
+
+
+def create_models(filters: Filters, models_shadow: "ShadowDatabase") -> None:
+    """The models ``filters`` keep made in ``models_shadow`` (committed: ``models_ahead``)."""
+    with _connected(models_shadow) as connection:
+        _create_models(filters, connection)
+
+
+@contextmanager
+def _connected(models_shadow: "ShadowDatabase") -> Iterator[Connection]:
+    """A transaction on ``models_shadow``, committed if the block ends well."""
     # One connection, used once: no pool to choose (SQLAlchemy warns about guessing one for memory URLs).
     engine = sa.create_engine(models_shadow.url_string, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as connection:
-            if not created:
-                _create_models(filters, connection)
-            return reflect(connection, filters, reflected=False)
+            yield connection
     finally:
         engine.dispose()
 

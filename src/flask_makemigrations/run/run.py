@@ -194,4 +194,7 @@ def open_run(
         ahead = ModelsAhead(session.adapter, session.models_database, session.stack)
         run = Run(session, staging, history, runtime, use_cache, ahead)
         session.stack.callback(run.settle)  # snapshots being saved: before the session drops the databases
-        yield run
+        try:
+            yield run
+        finally:
+            ahead.finish()  # inside the run: an interrupt still reaches the builds' statements
