@@ -1,6 +1,6 @@
 """Measure what each statement of a revision does on the shadow database, as Alembic runs it there.
 
-Attached to the shadow engines for one upgrade only (``capture``): after every statement, the
+Recorded on the shadow engines for one upgrade only (``capture``): after every statement, the
 database is asked (``DefaultImpl.lock_probe``, on the driver's connection: no event fires for it)
 which locks the transaction holds on each table, each table's file and its scans. The difference with
 the answer before the statement is what the statement did: the locks it took first (PostgreSQL keeps
@@ -14,7 +14,8 @@ Where the database cannot say (SQLite, MariaDB, MySQL), nothing is attached: it 
 
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -82,21 +83,43 @@ def capture(
         for bind, engine in measured.items()
     }
 
-    def before(conn: Connection, *args: Any) -> None:
-        if (recorder := recorders.get(_database(conn.engine))) is not None:
-            recorder.before(conn, *args)
-
-    def after(conn: Connection, *args: Any) -> None:
-        if (recorder := recorders.get(_database(conn.engine))) is not None:
-            recorder.after(conn, *args)
-
-    # Every engine, not only the app's: an env.py of Flask-Migrate 2.x makes one of its own from the
-    # URL (engine_from_config), and it runs the revision on the same database.
-    with ExitStack() as stack:
-        for name, listener in (("before_cursor_execute", before), ("after_cursor_execute", after)):
-            event.listen(Engine, name, listener)
-            stack.callback(event.remove, Engine, name, listener)
+    token = _measuring.set(recorders)
+    try:
         yield
+    finally:
+        _measuring.reset(token)
+
+
+#: The recorders of the upgrade being measured, by the database each records (``capture``), in the
+#: thread that runs it: a statement another thread runs meanwhile (the models' build) is not its.
+_measuring: ContextVar[dict[tuple[str | None, int | None, str | None], "_Recorder"] | None] = ContextVar(
+    "measuring", default=None
+)
+
+
+def _before(conn: Connection, *args: Any) -> None:
+    if (recorder := _recorder_of(conn)) is not None:
+        recorder.before(conn, *args)
+
+
+def _after(conn: Connection, *args: Any) -> None:
+    if (recorder := _recorder_of(conn)) is not None:
+        recorder.after(conn, *args)
+
+
+def _recorder_of(conn: Connection) -> "_Recorder | None":
+    recorders = _measuring.get()
+    return None if recorders is None else recorders.get(_database(conn.engine))
+
+
+# Every engine, not only the app's: an env.py of Flask-Migrate 2.x makes one of its own from the URL
+# (engine_from_config), and it runs the revision on the same database. Listening once, as this module
+# is imported, and never again: SQLAlchemy's dispatch iterates its listeners unlocked, so adding or
+# removing one while another thread runs a statement (the models' build, ``models_ahead``) can fail
+# that statement ("deque mutated during iteration"). Outside ``capture`` each is a lookup that
+# finds nothing.
+event.listen(Engine, "before_cursor_execute", _before)
+event.listen(Engine, "after_cursor_execute", _after)
 
 
 def _database(engine: Engine) -> tuple[str | None, int | None, str | None]:
