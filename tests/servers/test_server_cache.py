@@ -52,7 +52,7 @@ def new_server(postgres: Cluster) -> Iterator[Cluster]:
     stop_and_remove(cluster)
 
 
-def test_a_new_server_starts_warm_from_the_portable_snapshot_and_gives_what_a_cold_run_gives(
+def test_a_new_server_starts_warm_from_the_portable_snapshot_and_keeps_it_as_a_template(
     project: ProjectCopy, postgres: Cluster, new_server: Cluster
 ) -> None:
     project.add_email_column()
@@ -68,8 +68,13 @@ def test_a_new_server_starts_warm_from_the_portable_snapshot_and_gives_what_a_co
         "lock_timeout_missing"
     ]
     assert VOLATILE.sub("", dry_run_script(fresh)) == VOLATILE.sub("", dry_run_script(cold))
-    assert dumps(project) == [dump]
-    assert (new_server.databases(), new_server.templates()) == (databases, set())  # CI's: thrown away
+    assert dumps(project) == [dump] and new_server.databases() == databases
+    # The restored database became the server's template: the next run there copies it, and makes
+    # the spare copy only a template's restore makes.
+    (template,) = new_server.templates()
+    again = make(project, new_server, dry_run=True)
+    assert shadow_build(again) == Built(0, HEAD) and again.operations == cold.operations
+    assert new_server.templates() == {template, template + SPARE} and dumps(project) == [dump]
 
 
 def entries_of(dump: Path) -> dict[str, object]:

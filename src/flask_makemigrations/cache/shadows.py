@@ -46,6 +46,7 @@ class ShadowCache:
         self.stores = stores
         self.keep = keep
         self._saving: threading.Thread | None = None  # the later stores' save, under way
+        self._restored_from: Snapshots | None = None  # the store of the set restored, if any
         self._failure: BaseException | None = None  # what ended it, other than the cache's own misses
 
     def restore(
@@ -64,8 +65,15 @@ class ShadowCache:
         for revision in ordered_revisions:
             for store in self.stores:
                 if self._restored(store, keys[revision], revision, shadows):
+                    self._restored_from = store
                     return revision
         return None
+
+    @property
+    def restored_from_a_later_store(self) -> bool:
+        """Whether the set restored came from a store after the first (a dump on a new server): the
+        first store does not have it yet."""
+        return self._restored_from is not None and self._restored_from is not self.stores[0]
 
     def _restored(
         self, store: Snapshots, key: str, revision: str, shadows: Mapping[str | None, ShadowDatabase]

@@ -100,9 +100,10 @@ class Run:
 
     def _build_from_snapshots(self, history: History, cache: ShadowCache, progress: Progress | None) -> Built:
         """Restore the deepest snapshot set of the history's revisions, apply what came after, and keep
-        a set at the head if it was not the one restored (one restored from a later store is not copied
-        into the first: a new server restored from a dump is CI's, thrown away after one run). The
-        app's pooled connections are closed before a server database is replaced or copied."""
+        a set at the head if it was not the one restored, or came from a later store than the first:
+        the next run on a new server then copies the template its first run left (0.2 s) instead of
+        restoring the dump again (3 s at N=1000), and a store that has the set only marks it used.
+        The app's pooled connections are closed before a server database is replaced or copied."""
         shadows = self.session.shadows
         binds = [bind for bind in shadows if bind is not None]
         settings = canonical({**history.adapter.env_settings(), "extension_tables": self._extension_ddl()})
@@ -114,7 +115,7 @@ class Run:
         restored = cache.restore(keys, heads_first, shadows)
         applied = history.upgrade(progress=progress)
         head = history.single_head()
-        if head is not None and head != restored:
+        if head is not None and (head != restored or cache.restored_from_a_later_store):
             self.session.release_connections()
             self.saving.append(cache)
             cache.save(keys[head], {bind: shadows[bind] for bind in history.migrated if bind in shadows})
