@@ -82,24 +82,49 @@ class Bench:
     def floor(self) -> None:
         self._run([sys.executable, "-c", FLOOR])
 
+    def _flask_db(self, command: str, url: str) -> None:
+        options = ["-m", "bench"] if command == "migrate" else []
+        self._run([sys.executable, "-m", "flask", "--app", "app", "db", command, *options], DATABASE_URL=url)
+
     def recipe(self) -> None:
         """What a team scripts by hand: upgrade a scratch file, then migrate against it."""
         database = self.scratch / "recipe.sqlite"
-        url = f"sqlite:///{database}"
-        flask = [sys.executable, "-m", "flask", "--app", "app"]
-        self._run([*flask, "db", "upgrade"], DATABASE_URL=url)
-        self._run([*flask, "db", "migrate", "-m", "bench"], DATABASE_URL=url)
+        self._flask_db("upgrade", f"sqlite:///{database}")
+        self._flask_db("migrate", f"sqlite:///{database}")
         database.unlink()
         self._forget_new_revision()
+
+    def at_head(self) -> None:
+        """A scratch file upgraded to the head (untimed, once: ``migrate`` only reads it), what
+        ``migrate`` alone runs against."""
+        if not (self.scratch / "head.sqlite").exists():
+            self._flask_db("upgrade", f"sqlite:///{self.scratch / 'head.sqlite'}")
+
+    def migrate(self) -> None:
+        """The recipe's second step alone, on a database already at the head: Alembic's autogenerate
+        by itself, the part of a run no tool that runs it can skip (with loading the app)."""
+        self._flask_db("migrate", f"sqlite:///{self.scratch / 'head.sqlite'}")
+        self._forget_new_revision()
+
+    def pg_at_head(self) -> None:
+        if "head" not in self.server.databases():
+            self.server.sql('CREATE DATABASE "head"', database="postgres")
+            self._flask_db("upgrade", self.server.url_string(database="head"))
+
+    def pg_migrate(self) -> None:
+        self._flask_db("migrate", self.server.url_string(database="head"))
+        self._forget_new_revision()
+
+    def pg_done(self) -> None:
+        """The database ``pg migrate`` read gone: the next size's project has other tables."""
+        self.server.sql('DROP DATABASE IF EXISTS "head"', database="postgres")
 
     def pg_recipe(self) -> None:
         """The recipe on the server: a fresh database, upgraded, then migrated against."""
         self.server.sql('CREATE DATABASE "recipe"', database="postgres")
         try:
-            url = self.server.url_string(database="recipe")
-            flask = [sys.executable, "-m", "flask", "--app", "app"]
-            self._run([*flask, "db", "upgrade"], DATABASE_URL=url)
-            self._run([*flask, "db", "migrate", "-m", "bench"], DATABASE_URL=url)
+            self._flask_db("upgrade", self.server.url_string(database="recipe"))
+            self._flask_db("migrate", self.server.url_string(database="recipe"))
         finally:
             self.server.sql('DROP DATABASE "recipe"', database="postgres")
             self._forget_new_revision()
@@ -134,6 +159,7 @@ class Bench:
             "cold memory": lambda: self.ours("--no-verify", "--database", ":memory:"),
         }
         timed = {name: Variant(run) for name, run in variants.items()}
+        timed["migrate"] = Variant(self.migrate, self.at_head)
         if self.supports("--no-cache"):
             timed["warm"] = Variant(lambda: self.ours("--no-verify", cold=False))
             # The cold runs before it wiped what verification keeps (the tables' shapes, the models'
@@ -151,6 +177,7 @@ class Bench:
         return {
             "floor": Variant(self.floor),
             "pg recipe": Variant(self.pg_recipe),
+            "pg migrate": Variant(self.pg_migrate, self.pg_at_head),
             "pg cold": Variant(lambda: self.ours("--no-verify", "--database", url), self.pg_forget_templates),
             "pg cold+verify": Variant(lambda: self.ours("--database", url), self.pg_forget_templates),
             # After a warm run, as a user's runs mostly are: it leaves the template's spare copy,
@@ -195,6 +222,8 @@ SQLITE_RATIOS = {
         else "-"
     ),
     "warm new models / floor": lambda m: f"{m['warm new models'] / m['floor']:.2f}×",
+    "migrate / floor": lambda m: f"{m['migrate'] / m['floor']:.2f}×",
+    "warm+verify / migrate": lambda m: f"{m['warm+verify'] / m['migrate']:.2f}×",
     "verify cost": lambda m: f"{m['cold+verify'] / m['cold'] - 1:+.0%}",
 }
 PG_RATIOS = {
@@ -203,6 +232,9 @@ PG_RATIOS = {
     "recipe / fresh+verify": lambda m: f"{m['pg recipe'] / m['pg fresh+verify']:.2f}×",
     "warm+verify / floor": lambda m: f"{m['pg warm+verify'] / m['floor']:.2f}×",
     "warm new models / floor": lambda m: f"{m['pg warm new models'] / m['floor']:.2f}×",
+    "migrate / floor": lambda m: f"{m['pg migrate'] / m['floor']:.2f}×",
+    "warm+verify / migrate": lambda m: f"{m['pg warm+verify'] / m['pg migrate']:.2f}×",
+    "recipe / migrate": lambda m: f"{m['pg recipe'] / m['pg migrate']:.2f}×",
     "verify cost": lambda m: f"{m['pg cold+verify'] / m['pg cold'] - 1:+.0%}",
 }
 
@@ -268,6 +300,7 @@ def main() -> None:
                 pg_variants = chosen(bench.pg_variants(), args.variants) if server is not None else {}
                 if len(pg_variants) > 1:
                     pg_results[size] = measure(pg_variants, args.runs, not args.no_warm_up)
+                    bench.pg_done()
                 print(f"N={size} done", file=sys.stderr)
         if pg_results:
             pg_report = (
