@@ -3,8 +3,9 @@
 A run restores the snapshot set of its deepest cached revision and applies only what came after
 (``run.Run.build_to_head``); after a build it keeps a set at the head. A kind of database may keep
 them in more than one store, tried in order (PostgreSQL: the server's templates, then the portable
-dumps in the user's cache folder that a new server restores). A cache problem must never change a
-result: anything doubtful is discarded and the run builds cold.
+dumps in the user's cache folder that a new server restores); a set restored from a later store is
+kept in the earlier ones too (a new server's template, from its dump). A cache problem must never
+change a result: anything doubtful is discarded and the run builds cold.
 """
 
 import contextlib
