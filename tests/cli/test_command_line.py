@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 import pytest
-from conftest import HEAD, ProjectCopy, Run, interrupt, probe_env, wait_for_report
+from conftest import HEAD, REPO, ProjectCopy, Run, interrupt, probe_env, wait_for_report
 
 from flask_makemigrations.errors import NextStep
 from flask_makemigrations.frontends import command_line, invoke_tasks, runs, surface
@@ -187,6 +187,36 @@ def test_the_help_of_every_front_end_lists_the_declared_options(project: Project
         assert long_flags(shown.stdout) == (declared - app) | {"--help"}, shown.stdout
         for name in ("merge", "verify", "prune", "cache"):
             assert f"\n  {name} " in shown.stdout
+
+
+#: A front end's module run as ``python -m`` would, in a process whose first exit handler (the last to
+#: run) says how many objects were frozen out of the last garbage collection by then.
+FROZEN_AT_EXIT = (
+    "import atexit, gc, runpy, sys\n"
+    "atexit.register(lambda: print('frozen', gc.get_freeze_count(), file=sys.stderr))\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        ["flask_makemigrations", "--check"],
+        ["flask", "makemigrations", "--check"],
+        ["invoke", "-r", str(REPO), "makemigrations", "--check"],
+    ],
+    ids=["python -m", "flask", "invoke"],
+)
+def test_a_front_ends_process_leaves_its_objects_out_of_the_last_collection(
+    project: ProjectCopy, module: list[str]
+) -> None:
+    """Python's last collection at exit would walk every object the run left, for nothing."""
+    done = project.run([sys.executable, "-c", FROZEN_AT_EXIT, *module])
+
+    assert done.returncode == 0, done.stderr
+    (frozen,) = re.findall(r"^frozen (\d+)$", done.stderr, re.MULTILINE)
+    assert int(frozen) > 10_000
 
 
 def long_flags(help_text: str) -> set[str]:

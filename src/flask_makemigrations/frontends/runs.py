@@ -6,6 +6,9 @@ The engine is imported inside each run, once ``requirements`` has checked the in
 importing it with an SQLAlchemy too old would fail before any message could say so.
 """
 
+import atexit
+import functools
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -240,9 +243,20 @@ def _reported(
 def _engine() -> ModuleType:
     """The engine's entry points, imported once the installed libraries are known to be usable."""
     check_installed()
+    _no_last_collection_at_exit()
     from .. import api
 
     return api
+
+
+@functools.cache
+def _no_last_collection_at_exit() -> None:
+    """As a front end's process exits, Python's last garbage collection walks every object the run
+    left (300,000 with 250 models and 1000 revisions: 0.5 s of a 2.3 s warm run) only to free memory
+    the operating system takes back anyway. So the objects alive then are frozen out of it
+    (``gc.freeze``, as the interpreter starts to exit). Front ends only: a program that calls the
+    engine and goes on keeps every collection."""
+    atexit.register(gc.freeze)
 
 
 def _project(given: Given) -> "Project":
