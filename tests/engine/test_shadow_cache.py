@@ -7,12 +7,15 @@ a real process where the hash seed (fixed at its start) is what changes.
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import HEAD, ProjectCopy, Run, dry_run_script, shadow_build, synthetic_project
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from flask_makemigrations import Result
 
@@ -134,7 +137,9 @@ def test_cache_clear_removes_every_snapshot(project: ProjectCopy) -> None:
 
 
 def models_schemas_kept(project: ProjectCopy) -> list[Path]:
-    return sorted(project.home.glob(".cache/flask-makemigrations/models/*.json"))
+    """The models' schemas kept whole (not the file of the tables' shapes)."""
+    kept = project.home.glob(".cache/flask-makemigrations/models/*.json")
+    return sorted(path for path in kept if path.name != "model_tables.json")
 
 
 def verified_check(project: ProjectCopy, **options: Any) -> Result:
@@ -156,6 +161,41 @@ def test_the_models_schema_is_reused_until_the_models_change(project: ProjectCop
     changed = verified_check(project)
     assert len(models_schemas_kept(project)) == 2
     assert (changed.operations, changed.differences) == (["~ column user.email (server default)"], [])
+
+
+@contextmanager
+def models_tables_created() -> Iterator[list[str]]:
+    """The example's tables (``user``, ``post``) created while the block runs: on SQLite in a warm run,
+    only the models' database creates them (the shadow database's batch copies are ``_alembic_tmp_``)."""
+    created: list[str] = []
+
+    def record(*args: Any) -> None:  # conn, cursor, statement, parameters, context, executemany
+        found = re.match(r'\s*CREATE TABLE "?(\w+)"? ', str(args[2]))
+        if found and found[1] in ("user", "post"):
+            created.append(found[1])
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield created
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def test_after_an_edit_only_the_tables_whose_statements_changed_are_built_from_the_models(
+    project: ProjectCopy,
+) -> None:
+    """The others' shapes come from the cache, by each table's own key, and the run finds what a run
+    that builds every table finds. ``post`` refers to ``user``: editing ``post`` would build both."""
+    verified_check(project)  # every table built, and kept by its key
+    project.add_email_column()  # user's statements change, post's do not
+
+    with models_tables_created() as created:
+        edited = verified_check(project)
+    every = verified_check(project, use_cache=False)
+
+    assert created == ["user"]
+    assert (edited.operations, edited.differences) == (every.operations, every.differences)
+    assert edited.operations == ["+ column user.email"] and edited.differences == []
 
 
 @pytest.mark.version_independent  # the seal of this package's own files

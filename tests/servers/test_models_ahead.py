@@ -8,6 +8,7 @@ Which thread sent the models' ``CREATE TABLE`` statements tells who built them: 
 in the main thread.
 """
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,19 +23,30 @@ from sqlalchemy.engine import Engine
 
 
 @contextmanager
-def tables_created_by() -> Iterator[set[str]]:
-    """The names (less their number) of the threads that sent ``CREATE TABLE`` while the block ran."""
-    threads: set[str] = set()
+def tables_created() -> Iterator[list[tuple[str, str]]]:
+    """The tables created while the block ran, each with the name (less its number) of the thread
+    that sent its ``CREATE TABLE``."""
+    created: list[tuple[str, str]] = []
 
     def record(*args: Any) -> None:  # conn, cursor, statement, parameters, context, executemany
-        if str(args[2]).lstrip().startswith("CREATE TABLE"):
-            threads.add(threading.current_thread().name.rsplit("_", 1)[0])
+        found = re.match(r"\s*CREATE TABLE [`\"]?(\w+)", str(args[2]))
+        if found:
+            created.append((threading.current_thread().name.rsplit("_", 1)[0], found[1]))
 
     event.listen(Engine, "before_cursor_execute", record)
     try:
-        yield threads
+        yield created
     finally:
         event.remove(Engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def tables_created_by() -> Iterator[set[str]]:
+    """The names (less their number) of the threads that sent ``CREATE TABLE`` while the block ran."""
+    threads: set[str] = set()
+    with tables_created() as created:
+        yield threads
+    threads.update(thread for thread, _ in created)
 
 
 def add_a_model_no_server_builds(project: ProjectCopy) -> None:
@@ -116,3 +128,28 @@ def test_models_that_cannot_be_built_ahead_are_the_error_verification_gives(
 
     assert threads == {"MainThread", "models-ahead", "models"}
     assert error.endswith("; --no-verify skips it")
+
+
+@on_every_server()
+@pytest.mark.usefixtures("databases_unchanged")
+def test_after_an_edit_the_build_ahead_makes_only_the_tables_whose_statements_changed(
+    project: ProjectCopy, server: ServerUnderTest
+) -> None:
+    """The other tables' shapes come from the cache, by each one's key (``post``'s foreign key refers
+    to ``user`` by name: it needs ``user`` made, not the same ``user``)."""
+    make(project, server, dry_run=True)  # every table built, and kept by its key
+    project.add_email_column()
+
+    with tables_created() as created:
+        edited = make(project, server, dry_run=True)
+    every = make(project, server, dry_run=True, use_cache=False)
+
+    assert [(thread, table) for thread, table in created if thread != "MainThread"] == [
+        ("models-ahead", "user")
+    ]
+    assert (edited.operations, edited.differences, edited.warnings) == (
+        every.operations,
+        every.differences,
+        every.warnings,
+    )
+    assert edited.differences == []

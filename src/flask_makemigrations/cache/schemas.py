@@ -11,6 +11,15 @@ reflected schema under that key is reused; an ``include_object`` filter in ``env
 cannot see, so such runs build it every time, as does any doubt (a file that does not load). The files
 are JSON, never code.
 
+Most runs after an edit change a table or two of many. A table's reflected shape is a function of the
+statements that make it (its ``CREATE TABLE``, with its foreign keys' references by name; its
+indexes; the constraints and comments added after it; the DDL its events run against it) and of the
+named types and sequences it uses; the tables its foreign keys refer to must exist for it to be made,
+but reflecting it reads nothing of theirs. So each table has a key of those too
+(``ModelsKeys.tables``), and the shapes of the tables built are kept by it (``model_tables.json``).
+Where a statement belongs to no table (DDL against the metadata, a type no table's column names) or a
+table is in another schema, there are no table keys, and the whole schema is built as before.
+
 A table's shape is a function of what reflecting it read, which the backend digests where it can
 (``DefaultImpl.table_fingerprints``: SQLite's schema statements), of SQLAlchemy's version and of the same
 comparison code; a project keeps the shapes its last verification saw (``TableShapes``).
@@ -24,6 +33,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +49,9 @@ from .files import keep_salted_entries, project_file, salted_entries, user_cache
 FORMAT = 2
 #: Schemas kept: a history's recent models, across a few projects.
 KEEP = 50
+#: Tables' shapes kept by their own key: a few projects' models and their recent edits (about 800
+#: bytes each, so the file every verifying run reads stays under 2 MB).
+KEEP_TABLES = 2000
 
 
 def tables_file(migrations_dir: Path) -> Path:
@@ -70,7 +83,7 @@ def models_folder(root: Path | None = None) -> Path:
 
 
 def known_models_schema(key: str | None) -> Schema | None:
-    """The models' schema kept under ``key`` (``models_key``), or None: no key, or any doubt about
+    """The models' schema kept under ``key`` (``ModelsKeys.whole``), or None: no key, or any doubt about
     its file (then it is built again). The file is sealed with its key as the salt: one that is not
     exactly what a run wrote (``{}`` by hand, another shape) is a miss, never an answer, as is an
     empty schema (no table to compare), which costs nothing to build."""
@@ -104,26 +117,173 @@ def _models_file(key: str) -> Path:
     return models_folder() / f"{key}.json"
 
 
-def models_key(filters: Filters, engine: Engine) -> str | None:
-    """The content key of the models' schema, or None where it cannot be known (``include_object``,
-    or statements the recording engine cannot compile)."""
+def known_model_tables(keys: dict[str, str]) -> Schema:
+    """The shapes kept for the tables whose key (``ModelsKeys.tables``) is known, by table name."""
+    with contextlib.suppress(Exception):  # a shape that does not decode: build every table
+        entries = salted_entries(_tables_file(), _TABLES_SALT)
+        return {name: _decoded_table(entries[key]) for name, key in keys.items() if key in entries}
+    return {}
+
+
+def keep_model_tables(shapes: dict[str, TableShape]) -> None:
+    """Keep the shapes a run built by their table key, the newest first (``KEEP_TABLES`` of them)."""
+    path = _tables_file()
+    earlier = salted_entries(path, _TABLES_SALT)
+    if all(key in earlier for key in shapes):
+        return
+    kept = {key: _encoded_table(shape) for key, shape in shapes.items()}
+    entries = {**kept, **{key: shape for key, shape in earlier.items() if key not in kept}}
+    keep_salted_entries(path, _TABLES_SALT, dict(itertools.islice(entries.items(), KEEP_TABLES)))
+
+
+def _tables_file() -> Path:
+    return models_folder() / "model_tables.json"
+
+
+#: What the shapes kept by table key depend on beyond their keys, which hash everything else.
+_TABLES_SALT = f"{FORMAT}|tables"
+
+
+@dataclass(frozen=True)
+class ModelsKeys:
+    """The content key of a database's models' schema, and of each of its tables where each statement
+    belongs to one (the module's docstring), with the tables each one's foreign keys refer to."""
+
+    whole: str | None  # None: it cannot be known, and nothing is kept
+    tables: dict[str, str] | None = None  # by table name; None: the whole schema is built
+    references: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def models_keys(filters: Filters, engine: Engine) -> ModelsKeys:
+    """The models' keys: the schema's, None where it cannot be known (``include_object``, or
+    statements the recording engine cannot compile), and, where they can be known, its tables'."""
     if filters.include_object is not None:
-        return None
+        return ModelsKeys(None)
     try:
-        statements = _create_all_statements(filters, engine)
+        recorded = _recorded(filters, engine)
         code = _code_digest(_comparison_code(engine))
     except Exception:  # what cannot be recorded or read, the real build will say
-        return None
-    identity = [
-        FORMAT,
-        sa.__version__,
-        _server(engine.url),
-        list(engine.dialect.server_version_info or ()),
-        filters.version_table,
-        statements,
-        code,
-    ]
+        return ModelsKeys(None)
+    server = [FORMAT, sa.__version__, _server(engine.url), list(engine.dialect.server_version_info or ())]
+    statements = _in_stable_order([statement for statement, _ in recorded])
+    whole = _digest([*server, filters.version_table, statements, code])
+    try:
+        return ModelsKeys(whole, *_table_keys([*server, code], filters, recorded))
+    except _NoTableKeys:
+        return ModelsKeys(whole)
+
+
+def _table_keys(
+    identity: list[Any], filters: Filters, recorded: list[tuple[str, Any]]
+) -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    """Each table's key, and the tables each one's foreign keys refer to."""
+    tables = _kept_tables(filters)
+    owned = _statements_by_owner(recorded)
+    named = [owner for owner in owned if owner[0] == "type"]
+    uses = {
+        table.name: _named_objects(table) | _named_in(owned.get(("table", table.name), []), named)
+        for table in tables
+    }
+    references = {table.name: _referred_tables(table) for table in tables}
+    claimed = {("table", name) for name in uses} | {used for objects in uses.values() for used in objects}
+    if set(owned) - claimed or any(not referred <= uses.keys() for referred in references.values()):
+        raise _NoTableKeys  # a statement no table owns, or a foreign key to a table not built
+    keys = {
+        name: _digest(
+            [*identity, name, owned.get(("table", name), []), [owned.get(o, []) for o in sorted(uses[name])]]
+        )
+        for name in sorted(uses)
+    }
+    return keys, references
+
+
+class _NoTableKeys(Exception):
+    """A table whose statements cannot be told apart from the others'."""
+
+
+def _digest(identity: list[Any]) -> str:
     return hashlib.sha256(json.dumps(identity, default=str).encode()).hexdigest()
+
+
+def _kept_tables(filters: Filters) -> list[sa.Table]:
+    """The tables autogenerate looks at, which ``create_all`` makes: each in the default schema (the
+    one a models' database is reflected in), each name once."""
+    tables = [table for metadata in filters.metadatas for table in _kept(metadata, filters)]
+    if any(table.schema is not None for table in tables) or len({t.name for t in tables}) < len(tables):
+        raise _NoTableKeys
+    return tables
+
+
+def _kept(metadata: sa.MetaData, filters: Filters) -> list[sa.Table]:
+    return [t for t in metadata.tables.values() if filters.keeps("table", t.name, None, False)]
+
+
+def _statements_by_owner(recorded: list[tuple[str, Any]]) -> dict[tuple[str, str], list[str]]:
+    """Each object's statements, sorted: a table's (``("table", name)``), a named type's or
+    sequence's (``("type", name)``)."""
+    owned: dict[tuple[str, str], list[str]] = {}
+    for statement, element in recorded:
+        owned.setdefault(_owner(element), []).append(statement)
+    return {owner: sorted(statements) for owner, statements in owned.items()}
+
+
+def _owner(ddl: Any) -> tuple[str, str]:
+    """What a statement ``create_all`` issued makes: a table's own (its creation, an index, a
+    constraint added after it, a comment, a DDL event's statement against it), or a named type or
+    sequence."""
+    element = getattr(ddl, "element", None)
+    if isinstance(element, sa.Column | sa.Index | sa.Constraint):
+        element = getattr(element, "table", None)
+    target = getattr(ddl, "target", None)  # a DDL(...) event's statement: what it runs against
+    for table in (element, target):
+        if isinstance(table, sa.Table) and table.schema is None:
+            return ("table", table.name)
+    if isinstance(element, sa.Sequence | sa.types.SchemaType) and getattr(element, "name", None):
+        return ("type", str(element.name))
+    raise _NoTableKeys
+
+
+def _named_objects(table: sa.Table) -> set[tuple[str, str]]:
+    """The named types (an enum's, a domain's; in arrays, decorated types and variants too) and the
+    sequences a table's columns hold: their statements make the table's shape too (``_named_in``
+    finds the ones only its statements show)."""
+    found = set()
+    for column in table.columns:
+        types = [column.type]
+        while types:
+            type_ = types.pop()
+            name = getattr(type_, "name", None)
+            if isinstance(type_, sa.types.SchemaType) and name:
+                found.add(("type", str(name)))
+            for attribute in ("item_type", "impl", "impl_instance"):
+                inner = getattr(type_, attribute, None)
+                if isinstance(inner, sa.types.TypeEngine) and inner is not type_:
+                    types.append(inner)
+            for attribute in ("_variant_mapping", "mapping"):  # SQLAlchemy 2's variants, 1.4's
+                variants = getattr(type_, attribute, None)
+                if isinstance(variants, dict):
+                    types += [inner for inner in variants.values() if isinstance(inner, sa.types.TypeEngine)]
+        if isinstance(column.default, sa.Sequence):
+            found.add(("type", str(column.default.name)))
+    return found
+
+
+def _named_in(statements: list[str], named: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The named types and sequences a table's statements name, however its columns hold them (a
+    type decorator that picks one per dialect, say): what the database reads of a table names them."""
+    text = "\n".join(statements)
+    words = set(re.findall(r"[\w$]+", text))
+    return {
+        owner for owner in named if owner[1] in words or (not owner[1].isidentifier() and owner[1] in text)
+    }
+
+
+def _referred_tables(table: sa.Table) -> frozenset[str]:
+    """The tables a table's foreign keys refer to, which must be made for it to be made."""
+    try:
+        return frozenset(key.column.table.name for key in table.foreign_keys) - {table.name}
+    except Exception:  # a reference that does not resolve: the build will say
+        raise _NoTableKeys from None
 
 
 def _server(url: URL) -> str:
@@ -152,19 +312,18 @@ def _code_digest(paths: list[Path]) -> str:
     return hashlib.sha256(b"".join(path.read_bytes() for path in paths)).hexdigest()
 
 
-def _create_all_statements(filters: Filters, engine: Engine) -> list[str]:
+def _recorded(filters: Filters, engine: Engine) -> list[tuple[str, Any]]:
     """Every statement ``create_all`` issues for the tables autogenerate looks at, compiled for the
-    engine's dialect (on a fresh database: no existence checks)."""
-    statements: list[str] = []
+    engine's dialect (on a fresh database: no existence checks), with the DDL element it came from."""
+    recorded: list[tuple[str, Any]] = []
 
     def record(sql: Any, *multiparams: Any, **params: Any) -> None:
-        statements.append(str(sql.compile(dialect=engine.dialect)))
+        recorded.append((str(sql.compile(dialect=engine.dialect)), sql))
 
     recorder = sa.create_mock_engine(engine.url, record)
     for metadata in filters.metadatas:
-        kept = [t for t in metadata.tables.values() if filters.keeps("table", t.name, None, False)]
-        metadata.create_all(recorder, tables=kept, checkfirst=False)
-    return _in_stable_order(statements)
+        metadata.create_all(recorder, tables=_kept(metadata, filters), checkfirst=False)
+    return recorded
 
 
 #: Statements ``create_all`` issues by iterating a set (a table's indexes, the foreign keys it adds
@@ -228,6 +387,8 @@ def _decoded_table(table: dict[str, Any]) -> TableShape:
 
 
 def _bound(folder: Path) -> None:
-    files = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+    """The newest ``KEEP`` schemas kept (the tables' shapes have their own bound)."""
+    schemas = [path for path in folder.glob("*.json") if path != _tables_file()]
+    files = sorted(schemas, key=lambda path: path.stat().st_mtime, reverse=True)
     for stale in files[KEEP:]:
         stale.unlink(missing_ok=True)

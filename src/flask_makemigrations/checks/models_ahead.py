@@ -6,10 +6,11 @@ the revision was generated, in a thread beside the round trip: a cold run at 100
 waited 1.5 s for it. The tables it holds depend on ``env.py``'s options (its metadata, version table
 and filters), known once ``env.py`` has configured its context, and the build of the shadow databases
 runs ``env.py`` first (``History.configured``). So from that moment each database's models are built,
-in a thread, beside the history's upgrade, autogenerate and the round trip.
+in a thread, beside the history's upgrade, autogenerate and the round trip: the tables whose shape the
+cache does not have, and those they refer to (``models_plan``).
 
 That database is used only for models exactly like the ones verification builds: under the same key,
-that of every statement ``create_all`` would run (``cache/schemas.models_key``); one built under
+that of every statement ``create_all`` would run (``cache/schemas.models_keys``); one built under
 another key, or whose build failed, is emptied and verification builds it as it always did. Nothing is
 built ahead where the cache already has the schema for that key, where there is no key (an
 ``include_object`` filter is code the key cannot see), or without the cache (``--no-cache`` builds
@@ -25,10 +26,11 @@ from dataclasses import dataclass
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from ..cache.schemas import has_models_schema, models_key
+from ..cache.schemas import ModelsKeys, has_models_schema, models_keys
 from ..run.adapter import ProjectAdapter
 from ..run.binds import BindKey
 from ..shadow.backend import ShadowDatabase
+from .models_plan import ModelsPlan
 from .new_revision import create_models, joined
 from .schema import Filters
 
@@ -37,7 +39,8 @@ from .schema import Filters
 class _Built:
     """One database's models, being built ahead."""
 
-    key: str  # what create_all runs for them (``models_key``)
+    key: str  # what create_all runs for them (``ModelsKeys.whole``)
+    plan: ModelsPlan  # the tables made: those whose shape the cache does not have
     shadow: ShadowDatabase
     done: "Future[None]"
 
@@ -50,8 +53,8 @@ class ModelsAhead:
         self.adapter = adapter
         self.make = make
         self.stack = stack
-        #: Each database's filters as env.py configured them for the upgrade, and their key.
-        self._keys: dict[BindKey, tuple[Filters, str | None]] = {}
+        #: Each database's filters as env.py configured them for the upgrade, and their keys.
+        self._keys: dict[BindKey, tuple[Filters, ModelsKeys]] = {}
         self._builds: dict[BindKey, _Built] = {}
         self._pool: ThreadPoolExecutor | None = None
 
@@ -61,9 +64,12 @@ class ModelsAhead:
         if bind in self._keys or engine is None:
             return
         filters = Filters.from_context_opts(context.opts, self.adapter.metadatas().get(bind))
-        key = models_key(filters, engine)
-        self._keys[bind] = (filters, key)
-        if key is None or has_models_schema(key):
+        keys = models_keys(filters, engine)
+        self._keys[bind] = (filters, keys)
+        if keys.whole is None or has_models_schema(keys.whole):
+            return
+        plan = ModelsPlan.of(keys)
+        if not plan.builds:
             return
         shadow = self.make(bind)
         if self._pool is None:
@@ -71,8 +77,8 @@ class ModelsAhead:
         # After the database's removal is registered: the build is waited for before it goes.
         self.stack.callback(joined, self._pool)
         # In this thread's context: the app context, which the models' hooks may use (current_app).
-        done = self._pool.submit(contextvars.copy_context().run, create_models, filters, shadow)
-        self._builds[bind] = _Built(key, shadow, done)
+        done = self._pool.submit(contextvars.copy_context().run, create_models, filters, shadow, plan.build)
+        self._builds[bind] = _Built(keys.whole, plan, shadow, done)
 
     def finish(self) -> None:
         """Wait for the builds under way: before the run's cleanup starts, while an interrupt still
@@ -81,13 +87,18 @@ class ModelsAhead:
         if self._pool is not None:
             joined(self._pool)
 
-    def key(self, bind: BindKey, filters: Filters, engine: Engine) -> str | None:
-        """``models_key(filters, engine)``, without compiling every statement again where ``filters``
+    def keys(self, bind: BindKey, filters: Filters, engine: Engine) -> ModelsKeys:
+        """``models_keys(filters, engine)``, without compiling every statement again where ``filters``
         create what env.py's did for the upgrade: the same metadatas and version table, and no
         ``include_object``."""
         if bind in self._keys and _creates_the_same(self._keys[bind][0], filters):
             return self._keys[bind][1]
-        return models_key(filters, engine)
+        return models_keys(filters, engine)
+
+    def plan(self, bind: BindKey, key: str | None) -> ModelsPlan | None:
+        """What the build ahead of ``bind``'s models makes, if it was for models under ``key``."""
+        built = self._builds.get(bind)
+        return built.plan if built is not None and built.key == key else None
 
     def holds(self, bind: BindKey, key: str | None) -> bool:
         """Whether ``bind``'s models' database holds what ``create_all`` makes under ``key``, once the

@@ -3,8 +3,9 @@
 Autogenerate has blind spots (server defaults, check constraints, some type changes), and people apply
 its files without reading them. So the new revision is applied, the result is compared with a second
 database built straight from the models (one per database of the app: Flask-SQLAlchemy's binds each
-have theirs; its schema comes from the cache when the models are the same, ``cache/schemas.py``; on a
-server it is built in a thread meanwhile), then it is downgraded (which must give back the schema it
+have theirs; its schema comes from the cache when the models are the same, ``cache/schemas.py``, and
+else only the tables the cache has no shape for are built, ``models_plan.py``; on a server it is built
+in a thread meanwhile), then it is downgraded (which must give back the schema it
 started from) and applied again. All of it happens in the staging copy: a revision that fails never
 reaches the project.
 """
@@ -20,7 +21,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..cache.schemas import keep_models_schema, kept_table_shapes, known_models_schema, models_key
+from ..cache.schemas import (
+    ModelsKeys,
+    keep_models_schema,
+    kept_table_shapes,
+    known_models_schema,
+    models_keys,
+)
 from ..errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
 from ..findings import extended, in_bind
 from ..revisions.driver import History
@@ -29,6 +36,7 @@ from ..run.binds import BindKey
 from ..run.signals import uninterrupted
 from .locks.capture import OperationStatements, capture, operation_statements
 from .locks.report import LockReport
+from .models_plan import ModelsPlan
 from .rows.verification import RowsFindings, verify_with_rows
 from .schema import Filters, Schema, TableShapes, differences, reflect
 
@@ -144,18 +152,29 @@ def _models_schema(
     databases: Databases, bind: BindKey, models: ModelsDatabases, use_cache: bool, pool: Executor | None
 ) -> Callable[[], Schema]:
     filters, engine, ahead = databases.filters(bind), databases.engines[bind], models.ahead
-    key = (
-        None if not use_cache else ahead.key(bind, filters, engine) if ahead else models_key(filters, engine)
+    keys = (
+        ModelsKeys(None)
+        if not use_cache
+        else ahead.keys(bind, filters, engine)
+        if ahead
+        else models_keys(filters, engine)
     )
-    known = known_models_schema(key)
+    known = known_models_schema(keys.whole)
     if known is not None:
         return lambda: known
+    # What was built ahead was built by its plan: the one to complete.
+    plan = (ahead.plan(bind, keys.whole) if ahead else None) or ModelsPlan.of(keys)
+    if not plan.builds:  # every table's shape is known
+        found = plan.schema({})
+        keep_models_schema(keys.whole, found)
+        return lambda: found
     models_shadow = models.make(bind)
 
     def build() -> Schema:
-        built = models_schema(filters, models_shadow, created=ahead is not None and ahead.holds(bind, key))
-        keep_models_schema(key, built)
-        return built
+        created = ahead is not None and ahead.holds(bind, keys.whole)
+        found = plan.schema(models_schema(filters, models_shadow, created=created, only=plan.build))
+        keep_models_schema(keys.whole, found)
+        return found
 
     if pool is None:
         return functools.cache(build)
@@ -163,19 +182,28 @@ def _models_schema(
     return pool.submit(contextvars.copy_context().run, build).result
 
 
-def models_schema(filters: Filters, models_shadow: "ShadowDatabase", created: bool = False) -> Schema:
-    """The schema of the models ``filters`` keep, as ``models_shadow`` reflects it once ``create_all``
-    made them there (unless they are ``created`` already)."""
+def models_schema(
+    filters: Filters,
+    models_shadow: "ShadowDatabase",
+    created: bool = False,
+    only: frozenset[str] | None = None,
+) -> Schema:
+    """The schema of the models ``filters`` keep (``only`` those tables, if given), as
+    ``models_shadow`` reflects it once ``create_all`` made them there (unless they are ``created``
+    already)."""
     with _connected(models_shadow) as connection:
         if not created:
-            _create_models(filters, connection)
+            _create_models(filters, connection, only)
         return reflect(connection, filters, reflected=False)
 
 
-def create_models(filters: Filters, models_shadow: "ShadowDatabase") -> None:
-    """The models ``filters`` keep made in ``models_shadow`` (committed: ``models_ahead``)."""
+def create_models(
+    filters: Filters, models_shadow: "ShadowDatabase", only: frozenset[str] | None = None
+) -> None:
+    """The models ``filters`` keep (``only`` those tables, if given) made in ``models_shadow``
+    (committed: ``models_ahead``)."""
     with _connected(models_shadow) as connection:
-        _create_models(filters, connection)
+        _create_models(filters, connection, only)
 
 
 @contextmanager
@@ -190,14 +218,18 @@ def _connected(models_shadow: "ShadowDatabase") -> Iterator[Connection]:
         engine.dispose()
 
 
-def _create_models(filters: Filters, connection: Connection) -> None:
+def _create_models(filters: Filters, connection: Connection, only: frozenset[str] | None = None) -> None:
     try:
         for metadata in filters.metadatas:
             # Only what autogenerate looks at: a table env.py filters out may not even be
             # creatable here (a type of another database, a view mapped as a table).
             # Unsorted: create_all orders them itself, and sorted_tables would repeat a warning about
             # a cycle that autogenerate already showed, attributed to this file.
-            kept = [t for t in metadata.tables.values() if filters.keeps("table", t.name, None, False)]
+            kept = [
+                t
+                for t in metadata.tables.values()
+                if filters.keeps("table", t.name, None, False) and (only is None or t.name in only)
+            ]
             metadata.create_all(connection, tables=kept)
     except sa.exc.SQLAlchemyError as exc:  # e.g. a model in a schema this database lacks
         reason = str(getattr(exc, "orig", None) or exc)
