@@ -39,10 +39,10 @@ FLOOR = "import invoke, flask, flask_sqlalchemy, flask_migrate, alembic"
 
 
 class Variant:
-    """A timed command, and what must happen before it that is not part of its time."""
+    """A timed command, and what must happen before and after it that is not part of its time."""
 
-    def __init__(self, run, prepare=lambda: None):
-        self.run, self.prepare = run, prepare
+    def __init__(self, run, prepare=lambda: None, finish=lambda: None):
+        self.run, self.prepare, self.finish = run, prepare, finish
 
 
 class Bench:
@@ -54,6 +54,7 @@ class Bench:
         self.scratch = root / "scratch"
         self.scratch.mkdir()
         self.cache = root / "cache"
+        self.edits, self.models = 0, ""
         self.help = self._run([sys.executable, "-m", "invoke", "-r", str(REPO), "--help", "makemigrations"])
 
     def env(self, **extra) -> dict:
@@ -134,6 +135,22 @@ class Bench:
         developer's run after editing them does (the timed warm rows re-run unchanged models)."""
         shutil.rmtree(self.cache / "flask-makemigrations" / "models", ignore_errors=True)
 
+    def edit_a_model(self) -> None:
+        """A column added to one table of the models (a new one each time: a shape no run has seen),
+        as a developer's edit does: the other tables are as the previous run saw them."""
+        self.edits += 1
+        table = len(list(self.root.glob("migrations/versions/*.py"))) // 8  # one in the middle
+        anchor = f"t{table} = db.Table(\n    't{table}',\n"
+        models = self.root / "app" / "models.py"
+        self.models = models.read_text()
+        if anchor not in self.models:
+            raise SystemExit(f"no table t{table} in {models}")
+        column = f"    db.Column('extra{self.edits}', db.Integer),\n"
+        models.write_text(self.models.replace(anchor, anchor + column))
+
+    def undo_the_edit(self) -> None:
+        (self.root / "app" / "models.py").write_text(self.models)
+
     def pg_forget_templates(self) -> None:
         for name in self.server.templates():
             self.server.sql(f'DROP DATABASE "{name}"', database="postgres")
@@ -170,6 +187,11 @@ class Bench:
             timed["warm new models"] = Variant(
                 lambda: self.ours(cold=False), prepare=lambda: (self.ours(cold=False), self.forget_models())
             )
+            timed["warm edited model"] = Variant(
+                lambda: self.ours(cold=False),
+                prepare=lambda: (self.ours(cold=False), self.edit_a_model()),
+                finish=self.undo_the_edit,
+            )
         return timed
 
     def pg_variants(self) -> dict:
@@ -193,6 +215,11 @@ class Bench:
                 lambda: self.ours("--database", url, cold=False),
                 prepare=lambda: (self.ours("--database", url, cold=False), self.forget_models()),
             ),
+            "pg warm edited model": Variant(
+                lambda: self.ours("--database", url, cold=False),
+                prepare=lambda: (self.ours("--database", url, cold=False), self.edit_a_model()),
+                finish=self.undo_the_edit,
+            ),
         }
 
 
@@ -200,6 +227,7 @@ def measure(variants: dict, runs: int, warm_up: bool = True) -> dict:
     for variant in variants.values() if warm_up else ():  # bytecode caches, the OS file cache
         variant.prepare()
         variant.run()
+        variant.finish()
     times = {name: [] for name in variants}
     for _ in range(runs):
         for name, variant in variants.items():
@@ -207,6 +235,7 @@ def measure(variants: dict, runs: int, warm_up: bool = True) -> dict:
             start = time.perf_counter()
             variant.run()
             times[name].append(time.perf_counter() - start)
+            variant.finish()
     return times
 
 
@@ -222,6 +251,7 @@ SQLITE_RATIOS = {
         else "-"
     ),
     "warm new models / floor": lambda m: f"{m['warm new models'] / m['floor']:.2f}×",
+    "warm edited model / floor": lambda m: f"{m['warm edited model'] / m['floor']:.2f}×",
     "migrate / floor": lambda m: f"{m['migrate'] / m['floor']:.2f}×",
     "warm+verify / migrate": lambda m: f"{m['warm+verify'] / m['migrate']:.2f}×",
     "verify cost": lambda m: f"{m['cold+verify'] / m['cold'] - 1:+.0%}",
@@ -232,6 +262,7 @@ PG_RATIOS = {
     "recipe / fresh+verify": lambda m: f"{m['pg recipe'] / m['pg fresh+verify']:.2f}×",
     "warm+verify / floor": lambda m: f"{m['pg warm+verify'] / m['floor']:.2f}×",
     "warm new models / floor": lambda m: f"{m['pg warm new models'] / m['floor']:.2f}×",
+    "warm edited model / floor": lambda m: f"{m['pg warm edited model'] / m['floor']:.2f}×",
     "migrate / floor": lambda m: f"{m['pg migrate'] / m['floor']:.2f}×",
     "warm+verify / migrate": lambda m: f"{m['pg warm+verify'] / m['pg migrate']:.2f}×",
     "recipe / migrate": lambda m: f"{m['pg recipe'] / m['pg migrate']:.2f}×",
