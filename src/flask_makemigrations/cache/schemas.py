@@ -169,7 +169,7 @@ def models_keys(filters: Filters, engine: Engine) -> ModelsKeys:
     whole = _digest([*server, filters.version_table, statements, code])
     try:
         return ModelsKeys(whole, *_table_keys([*server, code], filters, recorded))
-    except _NoTableKeys:
+    except Exception:  # _NoTableKeys, or any doubt: the whole schema is built
         return ModelsKeys(whole)
 
 
@@ -233,7 +233,7 @@ def _owner(ddl: Any) -> tuple[str, str]:
     sequence."""
     element = getattr(ddl, "element", None)
     if isinstance(element, sa.Column | sa.Index | sa.Constraint):
-        element = getattr(element, "table", None)
+        element = element.table  # a constraint on no table raises: nobody's
     target = getattr(ddl, "target", None)  # a DDL(...) event's statement: what it runs against
     for table in (element, target):
         if isinstance(table, sa.Table) and table.schema is None:
