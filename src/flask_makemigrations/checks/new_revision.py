@@ -152,13 +152,7 @@ def _models_schema(
     databases: Databases, bind: BindKey, models: ModelsDatabases, use_cache: bool, pool: Executor | None
 ) -> Callable[[], Schema]:
     filters, engine, ahead = databases.filters(bind), databases.engines[bind], models.ahead
-    keys = (
-        ModelsKeys(None)
-        if not use_cache
-        else ahead.keys(bind, filters, engine)
-        if ahead
-        else models_keys(filters, engine)
-    )
+    keys = _keys(bind, filters, engine, ahead) if use_cache else ModelsKeys(None)
     known = known_models_schema(keys.whole)
     if known is not None:
         return lambda: known
@@ -180,6 +174,11 @@ def _models_schema(
         return functools.cache(build)
     # In this thread's context: the app context, which the models' hooks may use (current_app).
     return pool.submit(contextvars.copy_context().run, build).result
+
+
+def _keys(bind: BindKey, filters: Filters, engine: Engine, ahead: "ModelsAhead | None") -> ModelsKeys:
+    """The models' keys, as the build ahead computed them where it did."""
+    return ahead.keys(bind, filters, engine) if ahead else models_keys(filters, engine)
 
 
 def models_schema(
