@@ -39,8 +39,7 @@ from .schema import Filters
 class _Built:
     """One database's models, being built ahead."""
 
-    key: str  # what create_all runs for them (``ModelsKeys.whole``)
-    plan: ModelsPlan  # the tables made: those whose shape the cache does not have
+    plan: ModelsPlan  # the tables made (those whose shape the cache does not have), and their keys
     shadow: ShadowDatabase
     done: "Future[None]"
 
@@ -78,7 +77,7 @@ class ModelsAhead:
         self.stack.callback(joined, self._pool)
         # In this thread's context: the app context, which the models' hooks may use (current_app).
         done = self._pool.submit(contextvars.copy_context().run, create_models, filters, shadow, plan.build)
-        self._builds[bind] = _Built(keys.whole, plan, shadow, done)
+        self._builds[bind] = _Built(plan, shadow, done)
 
     def finish(self) -> None:
         """Wait for the builds under way: before the run's cleanup starts, while an interrupt still
@@ -98,7 +97,7 @@ class ModelsAhead:
     def plan(self, bind: BindKey, key: str | None) -> ModelsPlan | None:
         """What the build ahead of ``bind``'s models makes, if it was for models under ``key``."""
         built = self._builds.get(bind)
-        return built.plan if built is not None and built.key == key else None
+        return built.plan if built is not None and built.plan.keys.whole == key else None
 
     def holds(self, bind: BindKey, key: str | None) -> bool:
         """Whether ``bind``'s models' database holds what ``create_all`` makes under ``key``, once the
@@ -107,7 +106,7 @@ class ModelsAhead:
         built = self._builds.pop(bind, None)
         if built is None:
             return False
-        if built.done.exception() is None and built.key == key:
+        if built.done.exception() is None and built.plan.keys.whole == key:
             return True
         built.shadow.backend.empty(built.shadow)
         return False
