@@ -12,7 +12,7 @@ is built, as before.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..cache.schemas import ModelsKeys, keep_model_tables, known_model_tables
+from ..cache.schemas import ModelsKeys, keep_model_tables, keep_models_schema, known_model_tables
 from .schema import Schema
 
 
@@ -39,15 +39,18 @@ class ModelsPlan:
         return self.build is None or bool(self.build)
 
     def schema(self, built: Schema) -> Schema:
-        """The models' schema: the shapes of the tables just made (kept by table key for the next run),
-        and the cache's for the others; in the order of their names, however many were made."""
+        """The models' schema: the shapes of the tables just made, and the cache's for the others; in
+        the order of their names, however many were made. Kept for the next run, whole and by table
+        key (where there are keys)."""
         keys = self.keys.tables
         if keys is None:
-            return built
-        if built:
-            keep_model_tables({keys[name]: shape for name, shape in built.items() if name in keys})
-        found = built if self.build is None else {**self.known, **built}
-        return dict(sorted(found.items()))
+            found = built
+        else:
+            if built:
+                keep_model_tables({keys[name]: shape for name, shape in built.items() if name in keys})
+            found = dict(sorted((built if self.build is None else {**self.known, **built}).items()))
+        keep_models_schema(self.keys.whole, found)
+        return found
 
 
 def _with_referred(tables: Iterable[str], references: Mapping[str, frozenset[str]]) -> frozenset[str]:

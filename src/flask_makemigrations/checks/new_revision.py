@@ -21,13 +21,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..cache.schemas import (
-    ModelsKeys,
-    keep_models_schema,
-    kept_table_shapes,
-    known_models_schema,
-    models_keys,
-)
+from ..cache.schemas import ModelsKeys, kept_table_shapes, known_models_schema, models_keys
 from ..errors import AppExitError, MigrationError, RevisionFailedError, VerificationError
 from ..findings import extended, in_bind
 from ..revisions.driver import History
@@ -160,15 +154,12 @@ def _models_schema(
     plan = (ahead.plan(bind, keys.whole) if ahead else None) or ModelsPlan.of(keys)
     if not plan.builds:  # every table's shape is known
         found = plan.schema({})
-        keep_models_schema(keys.whole, found)
         return lambda: found
     models_shadow = models.make(bind)
 
     def build() -> Schema:
         created = ahead is not None and ahead.holds(bind, keys.whole)
-        found = plan.schema(models_schema(filters, models_shadow, created=created, only=plan.build))
-        keep_models_schema(keys.whole, found)
-        return found
+        return plan.schema(models_schema(filters, models_shadow, created=created, only=plan.build))
 
     if pool is None:
         return functools.cache(build)
